@@ -1,0 +1,407 @@
+// Package load is simlab's open-loop load generator: challenges arrive on a
+// fixed schedule whatever the system under test does, and every latency is
+// measured from the challenge's intended send time, so a stalled system shows
+// up in the figures instead of silently slowing the generator down (no
+// coordinated omission, as in wrk2 and vegeta).
+//
+// The engine knows nothing of SMPP or SIM cards: a Target performs one
+// challenge. Every challenge issued is accounted for:
+// sent = completed + failed + timed_out.
+package load
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"sync"
+	"time"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
+)
+
+// Target performs challenge number i (0-based) and reports what happened.
+// It must honour ctx: when ctx is done (the per-challenge timeout or the end
+// of the run) it returns promptly with ctx's error.
+type Target interface {
+	Do(ctx context.Context, i int) Result
+}
+
+// TargetFunc adapts a function to Target.
+type TargetFunc func(ctx context.Context, i int) Result
+
+// Do calls f.
+func (f TargetFunc) Do(ctx context.Context, i int) Result { return f(ctx, i) }
+
+// Result is the outcome of one challenge.
+type Result struct {
+	// Outcome names what the phone answered (approved, cancelled,
+	// wrong_pin, …) or, for plain SMS loads, "delivered". Completed
+	// challenges are counted per outcome.
+	Outcome string
+	// Err marks the challenge failed (submit rejected, reply not
+	// verifiable, …). A context deadline error counts as timed out.
+	Err error
+	// Submit is the submit_sm → submit_sm_resp latency, when known.
+	Submit time.Duration
+	// Receipt is the submit → delivery receipt latency, when known.
+	Receipt time.Duration
+}
+
+// Config sets the shape of a run.
+type Config struct {
+	// Rate is the arrival rate at full speed, in challenges per second.
+	Rate float64
+	// Duration is the length of the arrival schedule, ramp included.
+	Duration time.Duration
+	// Ramp grows the rate linearly from 0 to Rate over its length.
+	Ramp time.Duration
+	// Timeout bounds each challenge from its actual start (default 30 s).
+	Timeout time.Duration
+	// MaxInFlight bounds the challenges under way (default: enough for
+	// Rate × Timeout, at least 1, at most 100,000). When the bound is
+	// reached arrivals wait; their latency still counts from their
+	// intended time.
+	MaxInFlight int
+	// Progress, when set, is called every ProgressEvery (default 1 s) with
+	// the figures so far.
+	Progress      func(Progress)
+	ProgressEvery time.Duration
+}
+
+// Progress is a live view of a run.
+type Progress struct {
+	Elapsed   time.Duration
+	Sent      int64
+	InFlight  int64
+	Completed int64
+	Failed    int64
+	TimedOut  int64
+	// Rate is the send rate over the last interval, per second.
+	Rate float64
+	// P50 and P99 are end-to-end latencies so far.
+	P50, P99 time.Duration
+}
+
+// Errors returned by Run for a bad configuration.
+var ErrConfig = errors.New("load: bad configuration")
+
+const (
+	histMin = int64(time.Microsecond)
+	histMax = int64(10 * time.Minute)
+	sigFigs = 3
+)
+
+func (c Config) validate() (Config, error) {
+	if !(c.Rate > 0) || math.IsInf(c.Rate, 0) {
+		return c, fmt.Errorf("%w: rate must be positive, got %v", ErrConfig, c.Rate)
+	}
+	if c.Duration <= 0 {
+		return c, fmt.Errorf("%w: duration must be positive", ErrConfig)
+	}
+	if c.Ramp < 0 || c.Ramp > c.Duration {
+		return c, fmt.Errorf("%w: ramp must be between 0 and the duration", ErrConfig)
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = 30 * time.Second
+	}
+	if c.MaxInFlight <= 0 {
+		n := c.Rate * c.Timeout.Seconds()
+		c.MaxInFlight = int(math.Min(math.Max(n, 1), 100000))
+	}
+	if c.ProgressEvery <= 0 {
+		c.ProgressEvery = time.Second
+	}
+	return c, nil
+}
+
+// schedule gives the offset from the start at which arrival i is due, for a
+// rate that ramps linearly from 0 to rate over ramp and stays there.
+func schedule(i int, rate float64, ramp time.Duration) time.Duration {
+	r := ramp.Seconds()
+	rampArrivals := rate * r / 2
+	x := float64(i)
+	var s float64
+	if x < rampArrivals {
+		s = math.Sqrt(2 * x * r / rate)
+	} else {
+		s = r + (x-rampArrivals)/rate
+	}
+	return time.Duration(s * float64(time.Second))
+}
+
+// arrivals is the number of arrivals due in a run of duration d.
+func arrivals(rate float64, d, ramp time.Duration) int {
+	r := ramp.Seconds()
+	n := rate*r/2 + rate*(d.Seconds()-r)
+	return int(math.Floor(n + 1e-9))
+}
+
+// recorder collects results; all fields are guarded by mu.
+type recorder struct {
+	mu        sync.Mutex
+	start     time.Time
+	e2e       *hdr.Histogram
+	submit    *hdr.Histogram
+	receipt   *hdr.Histogram
+	sent      int64
+	inFlight  int64
+	completed int64
+	failed    int64
+	timedOut  int64
+	outcomes  map[string]int64
+	errs      map[string]int64
+	series    []Second
+	cur       *hdr.Histogram // latencies completed in the current second
+	curSec    int
+}
+
+func newRecorder(start time.Time) *recorder {
+	return &recorder{
+		start:    start,
+		e2e:      hdr.New(histMin, histMax, sigFigs),
+		submit:   hdr.New(histMin, histMax, sigFigs),
+		receipt:  hdr.New(histMin, histMax, sigFigs),
+		outcomes: map[string]int64{},
+		errs:     map[string]int64{},
+		cur:      hdr.New(histMin, histMax, 2),
+	}
+}
+
+// second returns the series entry for second s, flushing the per-second
+// histogram when time has moved on. Callers hold mu; s never decreases
+// because every caller reads the clock under mu.
+func (r *recorder) second(s int) *Second {
+	for len(r.series) <= s {
+		r.series = append(r.series, Second{T: len(r.series)})
+	}
+	if s != r.curSec {
+		r.flushSecond()
+		r.curSec = s
+	}
+	return &r.series[s]
+}
+
+func (r *recorder) flushSecond() {
+	if r.cur.TotalCount() > 0 && r.curSec < len(r.series) {
+		e := &r.series[r.curSec]
+		e.P50 = ms(r.cur.ValueAtQuantile(50))
+		e.P99 = ms(r.cur.ValueAtQuantile(99))
+		e.Max = ms(r.cur.Max())
+	}
+	r.cur.Reset()
+}
+
+func (r *recorder) issued(now time.Time) {
+	r.mu.Lock()
+	r.sent++
+	r.inFlight++
+	r.second(int(now.Sub(r.start)/time.Second)).Sent++
+	r.mu.Unlock()
+}
+
+func (r *recorder) done(now, intended time.Time, res Result, ctxErr error) {
+	lat := now.Sub(intended)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.inFlight--
+	sec := r.second(int(now.Sub(r.start) / time.Second))
+	switch {
+	case errors.Is(res.Err, context.DeadlineExceeded) || (res.Err == nil && errors.Is(ctxErr, context.DeadlineExceeded) && res.Outcome == ""):
+		r.timedOut++
+		sec.TimedOut++
+	case res.Err != nil:
+		r.failed++
+		r.errs[errorClass(res.Err)]++
+		sec.Failed++
+	default:
+		r.completed++
+		sec.Completed++
+		out := res.Outcome
+		if out == "" {
+			out = "ok"
+		}
+		r.outcomes[out]++
+		_ = r.e2e.RecordValue(clamp(int64(lat)))
+		_ = r.cur.RecordValue(clamp(int64(lat)))
+		if res.Submit > 0 {
+			_ = r.submit.RecordValue(clamp(int64(res.Submit)))
+		}
+		if res.Receipt > 0 {
+			_ = r.receipt.RecordValue(clamp(int64(res.Receipt)))
+		}
+	}
+}
+
+func clamp(v int64) int64 {
+	if v < histMin {
+		return histMin
+	}
+	if v > histMax {
+		return histMax
+	}
+	return v
+}
+
+// errorClass keeps error counts readable: the message up to the first
+// colon-separated detail that varies per challenge is kept whole; at most
+// 200 characters.
+func errorClass(err error) string {
+	s := err.Error()
+	if len(s) > 200 {
+		s = s[:200]
+	}
+	return s
+}
+
+func (r *recorder) progress(now time.Time, lastSent int64, interval time.Duration) Progress {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p := Progress{
+		Elapsed: now.Sub(r.start), Sent: r.sent, InFlight: r.inFlight,
+		Completed: r.completed, Failed: r.failed, TimedOut: r.timedOut,
+	}
+	if interval > 0 {
+		p.Rate = float64(r.sent-lastSent) / interval.Seconds()
+	}
+	if r.e2e.TotalCount() > 0 {
+		p.P50 = time.Duration(r.e2e.ValueAtQuantile(50))
+		p.P99 = time.Duration(r.e2e.ValueAtQuantile(99))
+	}
+	return p
+}
+
+// Run executes the arrival schedule against t and returns the report once
+// every challenge issued has completed, failed or timed out. Cancelling ctx
+// stops new arrivals; challenges under way are cancelled and counted as
+// failed, so the accounting still adds up.
+func Run(ctx context.Context, cfg Config, t Target) (*Report, error) {
+	cfg, err := cfg.validate()
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	rec := newRecorder(start)
+	total := arrivals(cfg.Rate, cfg.Duration, cfg.Ramp)
+	slots := make(chan struct{}, cfg.MaxInFlight)
+	var wg sync.WaitGroup
+
+	stopProgress := make(chan struct{})
+	var progressDone sync.WaitGroup
+	if cfg.Progress != nil {
+		progressDone.Add(1)
+		go func() {
+			defer progressDone.Done()
+			tick := time.NewTicker(cfg.ProgressEvery)
+			defer tick.Stop()
+			var last int64
+			for {
+				select {
+				case <-stopProgress:
+					return
+				case now := <-tick.C:
+					p := rec.progress(now, last, cfg.ProgressEvery)
+					last = p.Sent
+					cfg.Progress(p)
+				}
+			}
+		}()
+	}
+
+	timer := time.NewTimer(0)
+	<-timer.C
+	interrupted := false
+issue:
+	for i := 0; i < total; i++ {
+		intended := start.Add(schedule(i, cfg.Rate, cfg.Ramp))
+		if d := time.Until(intended); d > 0 {
+			timer.Reset(d)
+			select {
+			case <-ctx.Done():
+				timer.Stop()
+				interrupted = true
+				break issue
+			case <-timer.C:
+			}
+		}
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+			interrupted = true
+			break issue
+		}
+		rec.issued(time.Now())
+		wg.Add(1)
+		go func(i int, intended time.Time) {
+			defer wg.Done()
+			cctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
+			res := t.Do(cctx, i)
+			rec.done(time.Now(), intended, res, cctx.Err())
+			cancel()
+			<-slots
+		}(i, intended)
+	}
+	wg.Wait()
+	close(stopProgress)
+	progressDone.Wait()
+	end := time.Now()
+
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	rec.flushSecond()
+	rep := &Report{
+		Sent: rec.sent, Completed: rec.completed, Failed: rec.failed, TimedOut: rec.timedOut,
+		Outcomes:     rec.outcomes,
+		Errors:       rec.errs,
+		TargetRate:   cfg.Rate,
+		DurationS:    end.Sub(start).Seconds(),
+		Interrupted:  interrupted,
+		Latency:      percentiles(rec.e2e),
+		Series:       rec.series,
+		Distribution: distribution(rec.e2e),
+	}
+	if sched := schedule(max(total-1, 0), cfg.Rate, cfg.Ramp).Seconds(); rec.sent > 1 && sched > 0 {
+		rep.Rate = float64(rec.sent-1) / sched
+	}
+	if interrupted && rep.DurationS > 0 {
+		rep.Rate = float64(rec.sent) / rep.DurationS
+	}
+	if rec.submit.TotalCount() > 0 {
+		p := percentiles(rec.submit)
+		rep.SubmitLatency = &p
+	}
+	if rec.receipt.TotalCount() > 0 {
+		p := percentiles(rec.receipt)
+		rep.ReceiptLatency = &p
+	}
+	return rep, nil
+}
+
+func ms(v int64) float64 { return float64(v) / float64(time.Millisecond) }
+
+func percentiles(h *hdr.Histogram) Percentiles {
+	if h.TotalCount() == 0 {
+		return Percentiles{}
+	}
+	return Percentiles{
+		P50: ms(h.ValueAtQuantile(50)), P90: ms(h.ValueAtQuantile(90)),
+		P99: ms(h.ValueAtQuantile(99)), P999: ms(h.ValueAtQuantile(99.9)),
+		Max: ms(h.Max()), Mean: h.Mean() / float64(time.Millisecond), Count: h.TotalCount(),
+	}
+}
+
+// distribution samples the percentile curve (HdrHistogram's "percentile
+// distribution") at points dense towards the tail.
+func distribution(h *hdr.Histogram) []Point {
+	if h.TotalCount() == 0 {
+		return nil
+	}
+	qs := []float64{0, 10, 20, 30, 40, 50, 60, 70, 75, 80, 85, 90, 92.5, 95, 96.25, 97.5, 98.4375, 99, 99.5, 99.75, 99.9, 99.95, 99.99, 99.999, 100}
+	out := make([]Point, 0, len(qs))
+	for _, q := range qs {
+		out = append(out, Point{Percentile: q, Ms: ms(h.ValueAtQuantile(q))})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Percentile < out[j].Percentile })
+	return out
+}

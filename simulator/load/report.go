@@ -1,0 +1,139 @@
+package load
+
+import (
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+)
+
+// Report is the result of a run. Its JSON form is what `simlab load --json`
+// prints and docs/load.md documents.
+type Report struct {
+	Sent      int64 `json:"sent"`
+	Completed int64 `json:"completed"`
+	Failed    int64 `json:"failed"`
+	TimedOut  int64 `json:"timed_out"`
+	// Outcomes counts completed challenges by outcome.
+	Outcomes map[string]int64 `json:"outcomes"`
+	// Errors counts failed challenges by error message.
+	Errors map[string]int64 `json:"errors,omitempty"`
+	// Latency is the end-to-end latency of completed challenges, from the
+	// intended send time to the verified reply, in milliseconds.
+	Latency Percentiles `json:"latency_ms"`
+	// SubmitLatency is submit_sm → submit_sm_resp; ReceiptLatency is
+	// submit → delivery receipt (when the load asked for receipts).
+	SubmitLatency  *Percentiles `json:"submit_latency_ms,omitempty"`
+	ReceiptLatency *Percentiles `json:"receipt_latency_ms,omitempty"`
+	// Rate is the send rate achieved over the arrival schedule, per second;
+	// TargetRate what was asked.
+	Rate       float64 `json:"rate"`
+	TargetRate float64 `json:"target_rate"`
+	DurationS  float64 `json:"duration_s"`
+	// Interrupted is true when the run was stopped before its schedule
+	// ended.
+	Interrupted bool `json:"interrupted,omitempty"`
+	// Series has one entry per second of the run.
+	Series []Second `json:"series"`
+	// Distribution samples the latency percentile curve.
+	Distribution []Point `json:"distribution"`
+}
+
+// Percentiles of a latency distribution, in milliseconds.
+type Percentiles struct {
+	P50   float64 `json:"p50"`
+	P90   float64 `json:"p90"`
+	P99   float64 `json:"p99"`
+	P999  float64 `json:"p999"`
+	Max   float64 `json:"max"`
+	Mean  float64 `json:"mean"`
+	Count int64   `json:"count"`
+}
+
+// Second is one second of a run: arrivals sent in it, challenges finished in
+// it, and the latency of those completed in it (ms).
+type Second struct {
+	T         int     `json:"t"`
+	Sent      int64   `json:"sent"`
+	Completed int64   `json:"completed"`
+	Failed    int64   `json:"failed"`
+	TimedOut  int64   `json:"timed_out"`
+	P50       float64 `json:"p50_ms"`
+	P99       float64 `json:"p99_ms"`
+	Max       float64 `json:"max_ms"`
+}
+
+// Point is one point of the percentile distribution.
+type Point struct {
+	Percentile float64 `json:"percentile"`
+	Ms         float64 `json:"ms"`
+}
+
+// Accounted reports whether every challenge sent is accounted for.
+func (r *Report) Accounted() bool { return r.Sent == r.Completed+r.Failed+r.TimedOut }
+
+// WriteText writes the human summary.
+func (r *Report) WriteText(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "duration   %.1fs   target %.0f/s   achieved %.1f/s", r.DurationS, r.TargetRate, r.Rate)
+	if r.Interrupted {
+		b.WriteString("   (interrupted)")
+	}
+	b.WriteString("\n")
+	fmt.Fprintf(&b, "challenges sent %d = completed %d + failed %d + timed out %d\n", r.Sent, r.Completed, r.Failed, r.TimedOut)
+	if len(r.Outcomes) > 0 {
+		b.WriteString("outcomes  ")
+		for _, k := range sortedByCount(r.Outcomes) {
+			fmt.Fprintf(&b, " %s=%d", k, r.Outcomes[k])
+		}
+		b.WriteString("\n")
+	}
+	writeP := func(name string, p Percentiles) {
+		fmt.Fprintf(&b, "%-10s p50 %s  p90 %s  p99 %s  p99.9 %s  max %s  (n=%d)\n", name,
+			fmtMs(p.P50), fmtMs(p.P90), fmtMs(p.P99), fmtMs(p.P999), fmtMs(p.Max), p.Count)
+	}
+	writeP("latency", r.Latency)
+	if r.SubmitLatency != nil {
+		writeP("submit", *r.SubmitLatency)
+	}
+	if r.ReceiptLatency != nil {
+		writeP("receipt", *r.ReceiptLatency)
+	}
+	if len(r.Errors) > 0 {
+		b.WriteString("errors\n")
+		for i, k := range sortedByCount(r.Errors) {
+			if i == 10 {
+				fmt.Fprintf(&b, "  … %d more kinds\n", len(r.Errors)-10)
+				break
+			}
+			fmt.Fprintf(&b, "  %6d  %s\n", r.Errors[k], k)
+		}
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func fmtMs(v float64) string {
+	switch {
+	case v >= 1000:
+		return fmt.Sprintf("%.2fs", v/1000)
+	case v >= 10:
+		return fmt.Sprintf("%.1fms", v)
+	default:
+		return fmt.Sprintf("%.3fms", v)
+	}
+}
+
+func sortedByCount(m map[string]int64) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if m[keys[i]] != m[keys[j]] {
+			return m[keys[i]] > m[keys[j]]
+		}
+		return keys[i] < keys[j]
+	})
+	return keys
+}
