@@ -1,0 +1,69 @@
+package fleet
+
+import "testing"
+
+func TestClassify(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]struct {
+		kind Kind
+		name string
+	}{
+		"99900000000": {MagicNumber, "approve"},
+		"99900019999": {MagicNumber, "cancel"},
+		"99900030042": {MagicNumber, "wrong-pin"},
+		"99900120001": {MagicNumber, "very-slow"},
+		"99900990000": {Unknown, ""}, // no outcome 99
+		"99901000000": {FleetNumber, ""},
+		"99901999999": {FleetNumber, ""},
+		"9990100000":  {Unknown, ""}, // too short
+		"41791234567": {Unknown, ""},
+	} {
+		kind, m := Classify(in)
+		if kind != want.kind || m.Name != want.name {
+			t.Errorf("Classify(%s) = %v %q, want %v %q", in, kind, m.Name, want.kind, want.name)
+		}
+	}
+}
+
+func TestMagicNumbersRoundTrip(t *testing.T) {
+	t.Parallel()
+	seen := map[int]bool{}
+	for _, m := range MagicOutcomes {
+		if seen[m.Code] {
+			t.Fatalf("code %d used twice", m.Code)
+		}
+		seen[m.Code] = true
+		for _, idx := range []int{0, 1, MagicPerCode - 1} {
+			n, err := MagicNumberFor(m.Name, idx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if k, got := Classify(n); k != MagicNumber || got.Name != m.Name {
+				t.Errorf("%s #%d = %s classifies as %v %q", m.Name, idx, n, k, got.Name)
+			}
+		}
+	}
+	if _, err := MagicNumberFor("approve", MagicPerCode); err == nil {
+		t.Error("index 10000 accepted")
+	}
+	if _, err := MagicNumberFor("nope", 0); err == nil {
+		t.Error("unknown outcome accepted")
+	}
+	if n := FleetNumber(123); n != "99901000123" {
+		t.Errorf("FleetNumber(123) = %s", n)
+	}
+}
+
+func TestNormalize(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{"+999 00 00 0001": "99900000001", "0099901000001": "99901000001", "99901000001": "99901000001"} {
+		if got, err := Normalize(in); err != nil || got != want {
+			t.Errorf("Normalize(%q) = %q, %v, want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "+", "abc", "999x"} {
+		if _, err := Normalize(in); err == nil {
+			t.Errorf("Normalize(%q) accepted", in)
+		}
+	}
+}
