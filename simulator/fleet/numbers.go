@@ -97,32 +97,32 @@ type Kind int
 
 // Kinds of number.
 const (
-	Unknown Kind = iota // not simlab's: routed elsewhere (a bearer) or rejected
-	MagicNumber
-	FleetNumber
+	KindUnknown Kind = iota // not simlab's: routed elsewhere (a bearer) or rejected
+	KindMagic
+	KindFleet
 )
 
 // Classify tells where a normalised MSISDN sits in the plan and, for a
 // magic number, what it does.
 func Classify(msisdn string) (Kind, Magic) {
 	if len(msisdn) != NumberLength {
-		return Unknown, Magic{}
+		return KindUnknown, Magic{}
 	}
 	switch {
 	case strings.HasPrefix(msisdn, MagicPrefix):
 		code, err := strconv.Atoi(msisdn[5:7])
 		if err != nil {
-			return Unknown, Magic{}
+			return KindUnknown, Magic{}
 		}
 		m, ok := magicByCode[code]
 		if !ok {
-			return Unknown, Magic{}
+			return KindUnknown, Magic{}
 		}
-		return MagicNumber, m
+		return KindMagic, m
 	case strings.HasPrefix(msisdn, FleetPrefix):
-		return FleetNumber, Magic{}
+		return KindFleet, Magic{}
 	}
-	return Unknown, Magic{}
+	return KindUnknown, Magic{}
 }
 
 // MagicNumberFor returns the index-th number (0..9999) with the named

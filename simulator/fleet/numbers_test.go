@@ -8,15 +8,15 @@ func TestClassify(t *testing.T) {
 		kind Kind
 		name string
 	}{
-		"99900000000": {MagicNumber, "approve"},
-		"99900019999": {MagicNumber, "cancel"},
-		"99900030042": {MagicNumber, "wrong-pin"},
-		"99900120001": {MagicNumber, "very-slow"},
-		"99900990000": {Unknown, ""}, // no outcome 99
-		"99901000000": {FleetNumber, ""},
-		"99901999999": {FleetNumber, ""},
-		"9990100000":  {Unknown, ""}, // too short
-		"41791234567": {Unknown, ""},
+		"99900000000": {KindMagic, "approve"},
+		"99900019999": {KindMagic, "cancel"},
+		"99900030042": {KindMagic, "wrong-pin"},
+		"99900120001": {KindMagic, "very-slow"},
+		"99900990000": {KindUnknown, ""}, // no outcome 99
+		"99901000000": {KindFleet, ""},
+		"99901999999": {KindFleet, ""},
+		"9990100000":  {KindUnknown, ""}, // too short
+		"41791234567": {KindUnknown, ""},
 	} {
 		kind, m := Classify(in)
 		if kind != want.kind || m.Name != want.name {
@@ -38,7 +38,7 @@ func TestMagicNumbersRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if k, got := Classify(n); k != MagicNumber || got.Name != m.Name {
+			if k, got := Classify(n); k != KindMagic || got.Name != m.Name {
 				t.Errorf("%s #%d = %s classifies as %v %q", m.Name, idx, n, k, got.Name)
 			}
 		}
