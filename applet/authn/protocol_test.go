@@ -248,3 +248,37 @@ func FuzzParseResponse(f *testing.F) {
 		}
 	})
 }
+
+// TestDocumentedExample checks the worked example in
+// docs/applet-protocol.md byte for byte.
+func TestDocumentedExample(t *testing.T) {
+	t.Parallel()
+	c := Challenge{
+		TransactionID: mustHex("0102030405060708"), LoA: LoA3, ClientName: "Example Bank",
+		BindingMessage: "Login 4F2A", Nonce: bytes.Repeat([]byte{0xAB}, 16), TimeoutSeconds: 60,
+	}
+	raw := AppendChallenge(nil, &c)
+	if got, want := hex.EncodeToString(raw), "a04080010181080102030405060708820103830c4578616d706c652042616e6b840a4c6f67696e20344632418610abababababababababababababababab8802003c"; got != want {
+		t.Fatalf("challenge\n got %s\nwant %s", got, want)
+	}
+	r := Response{TransactionID: c.TransactionID, Outcome: Approved, AchievedLoA: LoA3, TriesLeft: 3, HasTriesLeft: true, DTSTime: 1795000000}
+	d := SignedDigest(raw, &r)
+	if got := hex.EncodeToString(d[:]); got != "feaaa2998adce730bd48605a4d53064e11bb35a4c29fee142df1806f57faf2d9" {
+		t.Fatalf("digest %s", got)
+	}
+	key, err := ecdsa.ParseRawPrivateKey(elliptic.P256(), bytes.Repeat([]byte{0x11}, 32))
+	if err != nil {
+		t.Fatal(err)
+	}
+	upk, _ := CompressPublicKey(&key.PublicKey)
+	if got := hex.EncodeToString(upk); got != "020217e617f0b6443928278f96999e69a23a4f2c152bdf6d6cdf66e5b80282d4ed" {
+		t.Fatalf("upk %s", got)
+	}
+	resp, err := ParseResponse(mustHex("a15e8001018108010203040506070882010083010384010385046afd86c08a40452d1e156a084d6a157060e57c5b4afa5df9d04f787a94d2bcfba6cc28417a98fb216805bdc301c95f188f3269049eb2ed9eff174acfdf15464254fb8a91f4a8"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Verify(&key.PublicKey, raw, &resp); err != nil {
+		t.Fatalf("documented response does not verify: %v", err)
+	}
+}
