@@ -1,0 +1,317 @@
+// Package handset is the terminal side of the SIM Toolkit: a mobile phone as
+// the card sees it (ETSI TS 102 223, 3GPP TS 31.111). It runs over the Card
+// seam, so the same code drives simlab's emulated UICC, an NFC SIM in a PC/SC
+// reader, or a modem's SIM through AT+CSIM.
+//
+// The handset powers the card on and sends its TERMINAL PROFILE, passes SMS
+// for the SIM to it as ENVELOPE (SMS-PP download), fetches the proactive
+// commands the card raises (91xx → FETCH), shows prompts to the Person,
+// answers with TERMINAL RESPONSE, and sends the SMS the card asks for (SEND
+// SHORT MESSAGE) as mobile-originated messages. Plain text SMS go to the
+// inbox; a link in one is offered to the person to open.
+//
+// One proactive session runs at a time per handset. A second SMS for the SIM
+// that arrives during a session is refused as a real handset does when its
+// toolkit is busy: the delivery fails with TP-FCS D4 ("SIM Application Toolkit
+// busy", TS 23.040 §9.2.3.22; TS 31.111 §7.1.1.2), and the SMSC retries later.
+package handset
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"sync"
+	"time"
+
+	"github.com/simlab-dev/simlab/applet"
+	"github.com/simlab-dev/simlab/applet/cat"
+	"github.com/simlab-dev/simlab/smsc/tpdu"
+	"github.com/simlab-dev/simlab/simulator/person"
+)
+
+// DefaultTerminalProfile is the TERMINAL PROFILE a handset sends: all
+// facilities of the first 20 bytes that simlab's terminal implements (the
+// "reasonable default" profile pySim uses, VECTORS.md §9).
+var DefaultTerminalProfile = []byte{
+	0x7f, 0xe1, 0xe1, 0x0e, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x1f, 0x43, 0x00, 0x00, 0x00, 0xff, 0x00, 0x00, 0x00,
+}
+
+// DefaultPromptTimeout is how long the terminal waits for the user when the
+// proactive command gives no duration.
+const DefaultPromptTimeout = 60 * time.Second
+
+// Answerer decides what the person holding the phone does; *person.Person
+// implements it.
+type Answerer interface {
+	Answer(ctx context.Context, p person.Prompt, override *person.Step) person.Answer
+}
+
+// Config wires a handset to its card, its person and the network.
+type Config struct {
+	Card   applet.Card
+	Person Answerer
+	// PIN is the PIN the owner knows (the applet's), given to the person
+	// with PIN prompts; it is never logged or put in events.
+	PIN string
+	// IMEI answers PROVIDE LOCAL INFORMATION (IMEI); 15 digits.
+	IMEI string
+	// TerminalProfile defaults to DefaultTerminalProfile.
+	TerminalProfile []byte
+	// PromptTimeout defaults to DefaultPromptTimeout.
+	PromptTimeout time.Duration
+	// SendSMS sends an SMS-SUBMIT TPDU (from SEND SHORT MESSAGE) into the
+	// network; nil makes SEND SHORT MESSAGE fail with "network unable".
+	SendSMS func(ctx context.Context, submit []byte) error
+	// OpenURL fetches a link the person chose to open; nil never opens.
+	OpenURL func(ctx context.Context, url string) error
+	// Inbox receives text messages.
+	Inbox func(Message)
+	// Trace receives every APDU exchanged with the card, in order.
+	Trace func(capdu, rapdu []byte)
+	// Event receives what happened, for the phone's event log.
+	Event func(Event)
+}
+
+// Message is a text SMS as the phone's inbox holds it.
+type Message struct {
+	From     string
+	Text     string
+	URL      string
+	Opened   bool
+	Received time.Time
+}
+
+// Event is one step of what the handset did, for logs and the API.
+type Event struct {
+	Time time.Time `json:"time"`
+	// Kind is prompt, answer, sms_out, sms_in, url, session_end, error.
+	Kind   string `json:"kind"`
+	Detail string `json:"detail"`
+}
+
+// Errors of a delivery, each with the TP-FCS a real handset would put in
+// its RP-ERROR (TS 23.040 §9.2.3.22).
+var (
+	// ErrToolkitBusy: the SIM toolkit is busy with another session (D4).
+	ErrToolkitBusy = &DeliveryError{FCS: 0xD4, Reason: "SIM Application Toolkit busy"}
+	// ErrDownload: the card rejected the SMS-PP download (D5).
+	ErrDownload = &DeliveryError{FCS: 0xD5, Reason: "(U)SIM data download error"}
+)
+
+// DeliveryError is a failed delivery with its TP failure cause.
+type DeliveryError struct {
+	FCS    byte
+	Reason string
+	Err    error
+}
+
+func (e *DeliveryError) Error() string {
+	s := fmt.Sprintf("handset: delivery failed (TP-FCS %02X %s)", e.FCS, e.Reason)
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+func (e *DeliveryError) Unwrap() error { return e.Err }
+
+// Is matches delivery errors by FCS.
+func (e *DeliveryError) Is(target error) bool {
+	t, ok := target.(*DeliveryError)
+	return ok && t.FCS == e.FCS
+}
+
+// Handset is one phone's terminal. It is safe for concurrent use.
+type Handset struct {
+	cfg     Config
+	session sync.Mutex // held during an SMS-PP download and its proactive session
+	cardMu  sync.Mutex // serialises APDUs
+}
+
+// New returns a handset; call PowerOn before delivering SMS.
+func New(cfg Config) *Handset {
+	if cfg.TerminalProfile == nil {
+		cfg.TerminalProfile = DefaultTerminalProfile
+	}
+	if cfg.PromptTimeout <= 0 {
+		cfg.PromptTimeout = DefaultPromptTimeout
+	}
+	return &Handset{cfg: cfg}
+}
+
+func (h *Handset) event(kind, format string, args ...any) {
+	if h.cfg.Event != nil {
+		h.cfg.Event(Event{Time: time.Now(), Kind: kind, Detail: fmt.Sprintf(format, args...)})
+	}
+}
+
+// PowerOn resets the card, sends the TERMINAL PROFILE and runs any proactive
+// session the card starts (SET UP MENU, SET UP EVENT LIST, …). It returns
+// the ATR.
+func (h *Handset) PowerOn(ctx context.Context) ([]byte, error) {
+	h.session.Lock()
+	defer h.session.Unlock()
+	h.cardMu.Lock()
+	atr, err := h.cfg.Card.Reset(ctx, true)
+	h.cardMu.Unlock()
+	if err != nil {
+		return nil, fmt.Errorf("handset: power on: %w", err)
+	}
+	tp := append([]byte{0x80, 0x10, 0x00, 0x00, byte(len(h.cfg.TerminalProfile))}, h.cfg.TerminalProfile...)
+	_, sw, err := h.transmit(ctx, tp)
+	if err != nil {
+		return nil, fmt.Errorf("handset: TERMINAL PROFILE: %w", err)
+	}
+	if !swOK(sw) {
+		return nil, fmt.Errorf("handset: TERMINAL PROFILE answered %04X", sw)
+	}
+	if err := h.proactive(ctx, sw, nil); err != nil {
+		return atr, err
+	}
+	return atr, nil
+}
+
+func swOK(sw uint16) bool { return sw == 0x9000 || sw>>8 == 0x91 }
+
+// transmit sends one command APDU and follows T=0 conventions: 61xx → GET
+// RESPONSE, 6Cxx → the same command again with the right Le. It returns the
+// response data and the final status word.
+func (h *Handset) transmit(ctx context.Context, capdu []byte) ([]byte, uint16, error) {
+	h.cardMu.Lock()
+	defer h.cardMu.Unlock()
+	var data []byte
+	for range 8 {
+		r, err := h.cfg.Card.Transmit(ctx, capdu)
+		if h.cfg.Trace != nil {
+			h.cfg.Trace(capdu, r)
+		}
+		if err != nil {
+			return nil, 0, err
+		}
+		if len(r) < 2 {
+			return nil, 0, fmt.Errorf("handset: response APDU of %d bytes", len(r))
+		}
+		sw := uint16(r[len(r)-2])<<8 | uint16(r[len(r)-1])
+		data = append(data, r[:len(r)-2]...)
+		switch sw >> 8 {
+		case 0x61, 0x9F:
+			capdu = []byte{capdu[0] & 0x80, 0xC0, 0x00, 0x00, byte(sw)}
+			if capdu[0] == 0x80 {
+				capdu[0] = 0x00
+			}
+			continue
+		case 0x6C:
+			c := append([]byte(nil), capdu...)
+			if len(c) == 4 {
+				c = append(c, byte(sw))
+			} else {
+				c[len(c)-1] = byte(sw)
+			}
+			capdu = c
+			data = data[:0]
+			continue
+		}
+		return data, sw, nil
+	}
+	return nil, 0, errors.New("handset: too many GET RESPONSE rounds")
+}
+
+// DeliverSMS delivers the SMS-DELIVER TPDUs of one message (several for a
+// concatenated one). SIM data download (PID 7F, or class 2 with DCS F6/16)
+// goes to the card; anything else to the inbox. For a download it returns
+// the ENVELOPE response data, which the network carries back in the
+// SMS-DELIVER-REPORT (RP-ACK) as the PoR when the card sends one there.
+func (h *Handset) DeliverSMS(ctx context.Context, tpdus [][]byte) (report []byte, err error) {
+	if len(tpdus) == 0 {
+		return nil, errors.New("handset: no TPDU")
+	}
+	msgs := make([]*tpdu.Deliver, len(tpdus))
+	for i, b := range tpdus {
+		m, err := tpdu.Parse(b, tpdu.MT)
+		if err != nil {
+			return nil, fmt.Errorf("handset: SMS part %d: %w", i+1, err)
+		}
+		d, ok := m.(*tpdu.Deliver)
+		if !ok {
+			return nil, fmt.Errorf("handset: SMS part %d is a %s, not an SMS-DELIVER", i+1, m.Type())
+		}
+		msgs[i] = d
+	}
+	if isDownload(msgs[0]) {
+		return h.download(ctx, tpdus)
+	}
+	h.inbox(ctx, msgs)
+	return nil, nil
+}
+
+// isDownload reports (U)SIM data download: PID 7F (TS 23.040 §9.2.3.9), or
+// DCS class 2 with 8-bit data as operators send it.
+func isDownload(d *tpdu.Deliver) bool {
+	return d.PID == tpdu.PIDSIMDataDownload
+}
+
+func (h *Handset) download(ctx context.Context, tpdus [][]byte) ([]byte, error) {
+	if !h.session.TryLock() {
+		h.event("error", "SMS-PP download refused: a proactive session is running")
+		return nil, ErrToolkitBusy
+	}
+	defer h.session.Unlock()
+	var report []byte
+	for i, b := range tpdus {
+		env := &cat.SMSPPDownload{TPDU: b}
+		apdu, err := cat.EnvelopeAPDU(env)
+		if err != nil {
+			return nil, fmt.Errorf("handset: ENVELOPE: %w", err)
+		}
+		data, sw, err := h.transmit(ctx, apdu)
+		if err != nil {
+			return nil, &DeliveryError{FCS: ErrDownload.FCS, Reason: ErrDownload.Reason, Err: err}
+		}
+		h.event("sms_in", "SMS-PP download part %d/%d: SW %04X", i+1, len(tpdus), sw)
+		switch {
+		case sw == 0x9300:
+			return nil, ErrToolkitBusy
+		case sw == 0x9000, sw>>8 == 0x91:
+			report = data
+			if err := h.proactive(ctx, sw, data); err != nil {
+				return report, err
+			}
+		case sw>>8 == 0x62 || sw>>8 == 0x63:
+			// TS 31.111 §7.1.1.2: warnings carry response data for RP-ERROR.
+			return data, &DeliveryError{FCS: ErrDownload.FCS, Reason: ErrDownload.Reason, Err: fmt.Errorf("card answered %04X", sw)}
+		default:
+			return nil, &DeliveryError{FCS: ErrDownload.FCS, Reason: ErrDownload.Reason, Err: fmt.Errorf("card answered %04X", sw)}
+		}
+	}
+	return report, nil
+}
+
+var urlPattern = regexp.MustCompile(`https?://[^\s<>"']+`)
+
+func (h *Handset) inbox(ctx context.Context, parts []*tpdu.Deliver) {
+	var text string
+	for _, p := range parts {
+		t, _, _ := p.UD.Text(p.DCS)
+		text += t
+	}
+	m := Message{From: parts[0].OA.String(), Text: text, Received: time.Now()}
+	if u := urlPattern.FindString(text); u != "" {
+		m.URL = u
+		a := h.cfg.Person.Answer(ctx, person.Prompt{Kind: person.URL, Text: text, URL: u}, nil)
+		if a.Action == person.Open && h.cfg.OpenURL != nil {
+			if err := h.cfg.OpenURL(ctx, u); err != nil {
+				h.event("url", "open %s failed: %v", u, err)
+			} else {
+				m.Opened = true
+				h.event("url", "opened %s", u)
+			}
+		} else {
+			h.event("url", "did not open %s", u)
+		}
+	}
+	h.event("sms_in", "text from %s (%d characters)", m.From, len([]rune(text)))
+	if h.cfg.Inbox != nil {
+		h.cfg.Inbox(m)
+	}
+}
