@@ -26,8 +26,8 @@ import (
 
 	"github.com/simlab-dev/simlab/applet"
 	"github.com/simlab-dev/simlab/applet/cat"
-	"github.com/simlab-dev/simlab/smsc/tpdu"
 	"github.com/simlab-dev/simlab/simulator/person"
+	"github.com/simlab-dev/simlab/smsc/tpdu"
 )
 
 // DefaultTerminalProfile is the TERMINAL PROFILE a handset sends: all

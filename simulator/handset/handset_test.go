@@ -10,8 +10,8 @@ import (
 
 	"github.com/simlab-dev/simlab/applet/cat"
 	"github.com/simlab-dev/simlab/applet/uicc"
-	"github.com/simlab-dev/simlab/smsc/tpdu"
 	"github.com/simlab-dev/simlab/simulator/person"
+	"github.com/simlab-dev/simlab/smsc/tpdu"
 )
 
 // scriptApplet is a card applet written for these tests: when the terminal
@@ -94,9 +94,14 @@ type harness struct {
 func (h *harness) config(card *uicc.Card, p Answerer) Config {
 	return Config{
 		Card: card, Person: p, PIN: "24680", PromptTimeout: 30 * time.Second,
-		SendSMS: func(ctx context.Context, b []byte) error { h.mu.Lock(); h.sent = append(h.sent, b); h.mu.Unlock(); return nil },
-		Trace:   func(c, r []byte) { h.mu.Lock(); h.apdus++; h.mu.Unlock() },
-		Event:   func(e Event) { h.mu.Lock(); h.events = append(h.events, e); h.mu.Unlock() },
+		SendSMS: func(ctx context.Context, b []byte) error {
+			h.mu.Lock()
+			h.sent = append(h.sent, b)
+			h.mu.Unlock()
+			return nil
+		},
+		Trace: func(c, r []byte) { h.mu.Lock(); h.apdus++; h.mu.Unlock() },
+		Event: func(e Event) { h.mu.Lock(); h.events = append(h.events, e); h.mu.Unlock() },
 	}
 }
 

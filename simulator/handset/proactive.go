@@ -7,8 +7,8 @@ import (
 
 	"github.com/simlab-dev/simlab/applet/cat"
 	"github.com/simlab-dev/simlab/applet/tlv"
-	"github.com/simlab-dev/simlab/smsc/tpdu"
 	"github.com/simlab-dev/simlab/simulator/person"
+	"github.com/simlab-dev/simlab/smsc/tpdu"
 )
 
 // proactive runs the proactive session the card announced with sw (91xx):
