@@ -79,7 +79,12 @@ func newChain(t *testing.T, b person.Behaviour, cfg authn.Config) *chain {
 	copy(tar[:], p.Applets[0].TARs[0].TAR)
 	c.header = ota.CommandHeader{SPI: ota.ParseSPI(0x16, 0x39), KIc: kic, KID: kid, TAR: tar}
 	c.hs = handset.New(handset.Config{Card: card, Person: person.New(b, 1), PIN: testPIN, PromptTimeout: 30 * time.Second,
-		SendSMS: func(ctx context.Context, b []byte) error { c.mu.Lock(); c.mo = append(c.mo, b); c.mu.Unlock(); return nil }})
+		SendSMS: func(ctx context.Context, b []byte) error {
+			c.mu.Lock()
+			c.mo = append(c.mo, b)
+			c.mu.Unlock()
+			return nil
+		}})
 	if _, err := c.hs.PowerOn(ctx); err != nil {
 		t.Fatal(err)
 	}
