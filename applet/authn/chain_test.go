@@ -117,6 +117,9 @@ func (c *chain) push(t *testing.T, ch authn.Challenge) (authn.Response, error) {
 	if _, err := c.hs.DeliverSMS(ctx, [][]byte{sms}); err != nil {
 		t.Fatal(err)
 	}
+	if err := c.hs.Wait(); err != nil {
+		t.Fatal(err)
+	}
 	if len(c.mo) == 0 {
 		t.Fatal("card sent no SMS, want the response")
 	}
@@ -291,6 +294,9 @@ func BenchmarkLoA3CardSession(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		c.mo = c.mo[:0]
 		if _, err := c.hs.DeliverSMS(ctx, [][]byte{sms[i]}); err != nil {
+			b.Fatal(err)
+		}
+		if err := c.hs.Wait(); err != nil {
 			b.Fatal(err)
 		}
 		if len(c.mo) != 1 {

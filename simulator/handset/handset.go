@@ -125,8 +125,22 @@ func (e *DeliveryError) Is(target error) bool {
 // Handset is one phone's terminal. It is safe for concurrent use.
 type Handset struct {
 	cfg     Config
-	session sync.Mutex // held during an SMS-PP download and its proactive session
-	cardMu  sync.Mutex // serialises APDUs
+	session sync.Mutex     // held during an SMS-PP download and its proactive session
+	cardMu  sync.Mutex     // serialises APDUs
+	running sync.WaitGroup // proactive sessions running in the background
+	errMu   sync.Mutex
+	lastErr error // the last background session's failure
+}
+
+// Wait blocks until no proactive session is running and returns the error
+// of the last one that failed since the previous Wait, if any.
+func (h *Handset) Wait() error {
+	h.running.Wait()
+	h.errMu.Lock()
+	defer h.errMu.Unlock()
+	err := h.lastErr
+	h.lastErr = nil
+	return err
 }
 
 // New returns a handset; call PowerOn before delivering SMS.
@@ -218,10 +232,16 @@ func (h *Handset) transmit(ctx context.Context, capdu []byte) ([]byte, uint16, e
 }
 
 // DeliverSMS delivers the SMS-DELIVER TPDUs of one message (several for a
-// concatenated one). SIM data download (PID 7F, or class 2 with DCS F6/16)
-// goes to the card; anything else to the inbox. For a download it returns
-// the ENVELOPE response data, which the network carries back in the
-// SMS-DELIVER-REPORT (RP-ACK) as the PoR when the card sends one there.
+// concatenated one). SIM data download (PID 7F) goes to the card; anything
+// else to the inbox. For a download it returns the ENVELOPE response data,
+// which the network carries back in the SMS-DELIVER-REPORT (RP-ACK) as the
+// PoR when the card sends one there.
+//
+// Like a real handset, it acknowledges the SMS once the card has answered
+// the ENVELOPE: a proactive session the card then starts (prompts, SEND
+// SHORT MESSAGE) runs in the background, on ctx's values but not its
+// cancellation, and a second download is refused as busy until it ends. Use
+// Wait to wait for it.
 func (h *Handset) DeliverSMS(ctx context.Context, tpdus [][]byte) (report []byte, err error) {
 	if len(tpdus) == 0 {
 		return nil, errors.New("handset: no TPDU")
@@ -256,7 +276,12 @@ func (h *Handset) download(ctx context.Context, tpdus [][]byte) ([]byte, error) 
 		h.event("error", "SMS-PP download refused: a proactive session is running")
 		return nil, ErrToolkitBusy
 	}
-	defer h.session.Unlock()
+	background := false
+	defer func() {
+		if !background {
+			h.session.Unlock()
+		}
+	}()
 	var report []byte
 	for i, b := range tpdus {
 		env := &cat.SMSPPDownload{TPDU: b}
@@ -272,11 +297,28 @@ func (h *Handset) download(ctx context.Context, tpdus [][]byte) ([]byte, error) 
 		switch {
 		case sw == 0x9300:
 			return nil, ErrToolkitBusy
-		case sw == 0x9000, sw>>8 == 0x91:
+		case sw == 0x9000:
 			report = data
-			if err := h.proactive(ctx, sw, data); err != nil {
-				return report, err
+		case sw>>8 == 0x91:
+			report = data
+			if i < len(tpdus)-1 {
+				if err := h.proactive(ctx, sw, data); err != nil {
+					return report, err
+				}
+				continue
 			}
+			background = true
+			h.running.Add(1)
+			go func() {
+				defer h.running.Done()
+				defer h.session.Unlock()
+				if err := h.proactive(context.WithoutCancel(ctx), sw, data); err != nil {
+					h.event("error", "proactive session: %v", err)
+					h.errMu.Lock()
+					h.lastErr = err
+					h.errMu.Unlock()
+				}
+			}()
 		case sw>>8 == 0x62 || sw>>8 == 0x63:
 			// TS 31.111 §7.1.1.2: warnings carry response data for RP-ERROR.
 			return data, &DeliveryError{FCS: ErrDownload.FCS, Reason: ErrDownload.Reason, Err: fmt.Errorf("card answered %04X", sw)}
