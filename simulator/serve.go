@@ -13,6 +13,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/simlab-dev/simlab/smsc"
 )
 
 // Default listen addresses (DESIGN.md, "Defaults a newcomer gets").
@@ -32,6 +34,14 @@ type Config struct {
 	DataDir string `yaml:"data" json:"data,omitempty"`
 	// APIToken is required from API clients when HTTPAddr is not loopback.
 	APIToken string `yaml:"api_token" json:"-"`
+	// Accounts are the SMPP accounts; with none, any credentials bind on
+	// a loopback listener (required beyond loopback).
+	Accounts []smsc.Account `yaml:"smpp_accounts" json:"smpp_accounts,omitempty"`
+	// PromptTimeout is the handsets' toolkit timeout when a prompt has no
+	// duration of its own (default 60 s).
+	PromptTimeout time.Duration `yaml:"prompt_timeout" json:"prompt_timeout,omitempty"`
+	// Seed seeds injected faults and behaviours, for reproducible runs.
+	Seed uint64 `yaml:"seed" json:"seed,omitempty"`
 
 	// Logger receives operational logs; nil discards them.
 	Logger *slog.Logger `yaml:"-" json:"-"`

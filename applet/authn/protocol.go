@@ -17,8 +17,8 @@ import (
 )
 
 // DefaultTAR is the Toolkit Application Reference of the authenticator
-// applet in simlab's card profiles (ASCII "MCA"); profiles may set another.
-var DefaultTAR = [3]byte{0x4D, 0x43, 0x41}
+// applet in simlab's card profiles (ASCII "SLA", simlab authenticator); profiles may set another.
+var DefaultTAR = [3]byte{0x53, 0x4C, 0x41}
 
 // Version is the protocol version this package speaks.
 const Version = 1

@@ -208,6 +208,12 @@ func (h *Handset) transmit(ctx context.Context, capdu []byte) ([]byte, uint16, e
 		}
 		sw := uint16(r[len(r)-2])<<8 | uint16(r[len(r)-1])
 		data = append(data, r[:len(r)-2]...)
+		if sw == 0x62F3 || sw == 0x63F1 || sw == 0x63F2 {
+			// TS 102 221 §7.3.1.1.4: a warning with response data waiting,
+			// announced in T=0 style; GET RESPONSE returns it with 62xx/63xx.
+			capdu = []byte{0x00, 0xC0, 0x00, 0x00, 0x00}
+			continue
+		}
 		switch sw >> 8 {
 		case 0x61, 0x9F:
 			capdu = []byte{capdu[0] & 0x80, 0xC0, 0x00, 0x00, byte(sw)}

@@ -1,0 +1,112 @@
+package simulator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync/atomic"
+
+	"github.com/simlab-dev/simlab/simulator/fleet"
+	"github.com/simlab-dev/simlab/smsc"
+	"github.com/simlab-dev/simlab/smsc/capture"
+	"github.com/simlab-dev/simlab/smsc/store"
+)
+
+func init() { subsystemStarters = append(subsystemStarters, startCore) }
+
+// Core is the heart of `simlab serve`: the SMSC, the emulated fleet routed
+// behind it, and their HTTP APIs (capture under /api/v1/messages…, control
+// under /api/v1/phones…).
+type Core struct {
+	SMSC    *smsc.Server
+	Fleet   *fleet.Fleet
+	Capture *capture.API
+	store   smsc.Store
+	closer  func() error
+	serving atomic.Bool
+	done    chan error
+}
+
+// Core returns the running core subsystem.
+func (s *Server) Core() *Core {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, sub := range s.subs {
+		if c, ok := sub.(*Core); ok {
+			return c
+		}
+	}
+	return nil
+}
+
+func startCore(s *Server, cfg Config) (Subsystem, error) {
+	c := &Core{done: make(chan error, 1)}
+	if cfg.DataDir != "" {
+		st, err := store.Open(filepath.Join(cfg.DataDir, "smsc"), store.Options{})
+		if err != nil {
+			return nil, fmt.Errorf("serve: message store: %w", err)
+		}
+		c.store, c.closer = st, st.Close
+	} else {
+		c.store = smsc.NewMemStore(0)
+	}
+	c.Capture = capture.New(c.store)
+	faults := smsc.NewFaults(cfg.Seed)
+	c.Capture.Faults = faults
+	c.SMSC = &smsc.Server{
+		Store:    c.store,
+		Accounts: cfg.Accounts,
+		Faults:   faults,
+		OnEvent:  c.Capture.Publish,
+		Logger:   cfg.Logger,
+	}
+	fl, err := fleet.New(fleet.Config{
+		MO: func(ctx context.Context, m *smsc.Message) error {
+			_, err := c.SMSC.SubmitMO(ctx, m)
+			return err
+		},
+		PromptTimeout: cfg.PromptTimeout,
+	})
+	if err != nil {
+		return nil, err
+	}
+	c.Fleet = fl
+	c.SMSC.Router = fl
+	capHandler := c.Capture.Handler()
+	s.Mux().Handle("/api/v1/", capHandler)
+	mountControl(s.Mux(), c)
+	if ln := s.SMPPListener(); ln != nil {
+		if !IsLoopback(ln.Addr().String()) && len(cfg.Accounts) == 0 {
+			return nil, fmt.Errorf("serve: SMPP on %s is not loopback: configure accounts (smpp_accounts in --config)", ln.Addr())
+		}
+		c.serving.Store(true)
+		go func() {
+			err := c.SMSC.Serve(ln)
+			if errors.Is(err, smsc.ErrServerClosed) {
+				err = nil
+			}
+			c.serving.Store(false)
+			c.done <- err
+		}()
+	}
+	return c, nil
+}
+
+// Name implements Subsystem.
+func (c *Core) Name() string { return "smsc+fleet" }
+
+// Ready implements Subsystem.
+func (c *Core) Ready() bool { return c.SMSC != nil && c.Fleet != nil }
+
+// Shutdown implements Subsystem.
+func (c *Core) Shutdown(ctx context.Context) error {
+	err := c.SMSC.Shutdown(ctx)
+	if errors.Is(err, smsc.ErrServerClosed) {
+		err = nil
+	}
+	if c.closer != nil {
+		err = errors.Join(err, c.closer())
+	}
+	return err
+}

@@ -1,0 +1,527 @@
+// Package push is simlab's system under test in a box: it does what an
+// operator's push server does for a Mobile Connect SIM authenticator. It
+// builds a challenge (docs/applet-protocol.md), seals it in a TS 102 225
+// command packet with the card's OTA keys from the key store, submits it
+// over SMPP as a class-2 SIM data download, waits for the phone's answer
+// (the response packet the applet sends back by SEND SHORT MESSAGE) and for
+// the delivery receipt, opens and verifies the answer, and reports the
+// outcome. `simlab push` and `simlab load` use it, against simlab's own
+// SMSC or a real one.
+package push
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/simlab-dev/simlab/applet/authn"
+	"github.com/simlab-dev/simlab/applet/ota"
+	"github.com/simlab-dev/simlab/fixtures/keys"
+	"github.com/simlab-dev/simlab/hsm"
+	"github.com/simlab-dev/simlab/hsm/soft"
+	"github.com/simlab-dev/simlab/simulator/fleet"
+	"github.com/simlab-dev/simlab/smsc/client"
+)
+
+// Outcome names as `simlab push --json` prints them: the applet's outcomes
+// (authn.Outcome) plus what the network says.
+const (
+	NotDelivered = "not_delivered" // the receipt says UNDELIV/EXPIRED/REJECTD
+	SIMError     = "sim_error"
+	TimedOut     = "timeout"
+)
+
+// Card says which keys and key to verify with for a number.
+type Card struct {
+	// Keys are the OTA key references in the key store and their keyset
+	// number (key index in KIc/KID).
+	Keys   ota.Keys
+	KIc    ota.KIc
+	KID    ota.KID
+	Public *ecdsa.PublicKey // the card's signing key; nil skips verification
+}
+
+// Config configures a Pusher.
+type Config struct {
+	// SMPP is the SMSC to bind to (transceiver).
+	SMPP client.Config
+	// Binds is how many SMPP sessions to open (default 1); load tests use
+	// several. Every session receives answers for every challenge.
+	Binds int
+	// Keystore holds the cards' keys; nil means an in-memory store with
+	// simlab's demo master keys (the default fleet's cards).
+	Keystore hsm.Keystore
+	// CardFor returns the keys of the card behind a number; nil derives
+	// the default fleet's keys (fixtures/keys) from the number's ICCID.
+	CardFor func(ctx context.Context, msisdn string) (Card, error)
+	// Source is the address challenges come from and answers go to
+	// (default "99955500", international).
+	Source string
+	// SPI of the command packets (default 16 39: CC, ciphered, counter must
+	// be higher; PoR required with CC, ciphered, by SMS-SUBMIT).
+	SPI *ota.SPI
+	// TAR of the applet (default authn.DefaultTAR).
+	TAR ota.TAR
+	// TDES selects the 3DES keyset (key index 2) instead of AES (1).
+	TDES bool
+}
+
+// Pusher sends challenges and collects their answers.
+type Pusher struct {
+	cfg     Config
+	ks      hsm.Keystore
+	clients []*client.Client
+	next    int
+
+	mu      sync.Mutex
+	waiting map[string][]*waiter // by phone number
+	parts   map[partKey]*partial
+	cntr    map[string]uint64 // last counter per card and keyset
+}
+
+// Request is one challenge to push.
+type Request struct {
+	MSISDN         string
+	LoA            authn.LoA
+	ClientName     string
+	BindingMessage string
+	Context        string
+	// Timeout is the prompt timeout sent to the card and, with a margin,
+	// how long to wait for the answer (default 60 s).
+	Timeout time.Duration
+	WantUPK bool
+}
+
+// Result is what became of a challenge, as `simlab push --json` prints it.
+type Result struct {
+	MSISDN         string  `json:"msisdn"`
+	Outcome        string  `json:"outcome"`
+	ACR            *string `json:"acr"`
+	TransactionID  string  `json:"transaction_id"`
+	SignatureValid bool    `json:"signature_valid"`
+	LatencyMS      float64 `json:"latency_ms"`
+	// MessageID is the SMSC's id for the challenge SMS (first part).
+	MessageID string `json:"message_id,omitempty"`
+	// TriesLeft is the PIN tries left when the card said.
+	TriesLeft *int `json:"pin_tries_left,omitempty"`
+	// Receipt is the delivery receipt's stat and err, when one came.
+	Receipt string `json:"receipt,omitempty"`
+	// UPK is the card's public key when asked, hex.
+	UPK string `json:"upk,omitempty"`
+	// Detail explains outcomes that are not the applet's.
+	Detail string `json:"detail,omitempty"`
+	// SubmitLatencyMS is submit_sm → submit_sm_resp.
+	SubmitLatencyMS float64 `json:"submit_latency_ms,omitempty"`
+}
+
+// Errors.
+var (
+	ErrClosed = errors.New("push: closed")
+)
+
+// New binds to the SMSC and returns a Pusher.
+func New(ctx context.Context, cfg Config) (*Pusher, error) {
+	p := &Pusher{cfg: cfg, ks: cfg.Keystore, waiting: map[string][]*waiter{}, parts: map[partKey]*partial{}, cntr: map[string]uint64{}}
+	if p.cfg.Source == "" {
+		p.cfg.Source = "99955500"
+	}
+	if p.cfg.TAR == (ota.TAR{}) {
+		p.cfg.TAR = ota.TAR(authn.DefaultTAR)
+	}
+	if p.cfg.SPI == nil {
+		spi := ota.ParseSPI(0x16, 0x39)
+		p.cfg.SPI = &spi
+	}
+	if p.ks == nil {
+		p.ks = soft.NewMemory()
+		if err := keys.LoadMasters(ctx, p.ks); err != nil {
+			return nil, err
+		}
+	}
+	if p.cfg.CardFor == nil {
+		p.cfg.CardFor = p.fleetCard
+	}
+	n := max(cfg.Binds, 1)
+	for i := 0; i < n; i++ {
+		cc := cfg.SMPP
+		cc.Mode = client.Transceiver
+		cc.OnDeliver = p.onDeliver
+		cl, err := client.Dial(ctx, cc)
+		if err != nil {
+			p.Close(context.Background())
+			return nil, fmt.Errorf("push: bind %d: %w", i+1, err)
+		}
+		p.clients = append(p.clients, cl)
+	}
+	return p, nil
+}
+
+// Close unbinds.
+func (p *Pusher) Close(ctx context.Context) error {
+	var errs []error
+	for _, c := range p.clients {
+		errs = append(errs, c.Close(ctx))
+	}
+	return errors.Join(errs...)
+}
+
+// fleetCard derives the default fleet's card keys for a number.
+func (p *Pusher) fleetCard(ctx context.Context, msisdn string) (Card, error) {
+	iccid, _, err := fleet.Identity(nil, msisdn)
+	if err != nil {
+		return Card{}, err
+	}
+	ck, err := keys.Card(ctx, p.ks, iccid)
+	if err != nil {
+		return Card{}, err
+	}
+	s, err := p.ks.Signer(ctx, ck.Sign)
+	if err != nil {
+		return Card{}, err
+	}
+	pub, _ := s.Public().(*ecdsa.PublicKey)
+	c := Card{Keys: ota.Keys{KIc: ck.AESKIc, KID: ck.AESKID}, Public: pub}
+	alg, idx := ota.AlgAES, 1
+	if p.cfg.TDES {
+		c.Keys = ota.Keys{KIc: ck.TDESKIc, KID: ck.TDESKID}
+		alg, idx = ota.AlgTDES2, 2
+	}
+	if c.KIc, err = ota.NewKIc(idx, alg); err != nil {
+		return Card{}, err
+	}
+	if c.KID, err = ota.NewKID(idx, alg); err != nil {
+		return Card{}, err
+	}
+	return c, nil
+}
+
+// counter returns the next replay counter for a card's keyset: hundredths of
+// a second since 1970 (40 bits last until the year 2318), strictly
+// increasing within this process, so that separate runs of simlab push
+// keep going up without shared state.
+func (p *Pusher) counter(key string) ota.Counter {
+	now := uint64(time.Now().UnixMilli() / 10)
+	p.mu.Lock()
+	if last := p.cntr[key]; now <= last {
+		now = last + 1
+	}
+	p.cntr[key] = now
+	p.mu.Unlock()
+	var c ota.Counter
+	for i := 0; i < 5; i++ {
+		c[4-i] = byte(now >> (8 * i))
+	}
+	return c
+}
+
+// waiter is a challenge waiting for its answer.
+type waiter struct {
+	txid   []byte
+	raw    []byte
+	card   Card
+	header ota.CommandHeader
+	done   chan answer
+}
+
+type answer struct {
+	resp authn.Response
+	err  error
+}
+
+func (p *Pusher) client() *client.Client {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	c := p.clients[p.next%len(p.clients)]
+	p.next++
+	return c
+}
+
+// Push sends one challenge and waits for its outcome. An error means the
+// challenge could not be sent or its answer could not be read; outcomes,
+// including network failures, are in the Result.
+func (p *Pusher) Push(ctx context.Context, r Request) (Result, error) {
+	start := time.Now()
+	msisdn, err := fleet.Normalize(r.MSISDN)
+	if err != nil {
+		return Result{}, err
+	}
+	if r.Timeout <= 0 {
+		r.Timeout = 60 * time.Second
+	}
+	if r.ClientName == "" {
+		r.ClientName = "simlab"
+	}
+	card, err := p.cfg.CardFor(ctx, msisdn)
+	if err != nil {
+		return Result{}, fmt.Errorf("push: keys for %s: %w", msisdn, err)
+	}
+	txid := make([]byte, 8)
+	nonce := make([]byte, 16)
+	if _, err := rand.Read(txid); err != nil {
+		return Result{}, err
+	}
+	if _, err := rand.Read(nonce); err != nil {
+		return Result{}, err
+	}
+	ch := authn.Challenge{TransactionID: txid, LoA: r.LoA, ClientName: r.ClientName, BindingMessage: r.BindingMessage,
+		Context: r.Context, Nonce: nonce, TimeoutSeconds: uint16(min(r.Timeout/time.Second, 65535)), WantUPK: r.WantUPK}
+	if err := ch.Validate(); err != nil {
+		return Result{}, err
+	}
+	raw := authn.AppendChallenge(nil, &ch)
+	h := ota.CommandHeader{SPI: *p.cfg.SPI, KIc: card.KIc, KID: card.KID, TAR: p.cfg.TAR}
+	pkt, err := ota.SealCommand(ctx, p.ks, card.Keys, h, p.counter(msisdn+"/"+card.KIc.String()), raw)
+	if err != nil {
+		return Result{}, fmt.Errorf("push: seal: %w", err)
+	}
+	parts, err := ota.SplitSMS(pkt, txid[0])
+	if err != nil {
+		return Result{}, fmt.Errorf("push: %w", err)
+	}
+	w := &waiter{txid: txid, raw: raw, card: card, header: h, done: make(chan answer, 1)}
+	p.mu.Lock()
+	p.waiting[msisdn] = append(p.waiting[msisdn], w)
+	p.mu.Unlock()
+	defer p.forget(msisdn, w)
+
+	res := Result{MSISDN: msisdn, TransactionID: fmt.Sprintf("%x", txid)}
+	cl := p.client()
+	validity := relativeTime(r.Timeout)
+	var firstID string
+	for i, ud := range parts {
+		t0 := time.Now()
+		id, err := cl.Submit(ctx, &client.Message{
+			Source:     client.Address{TON: 1, NPI: 1, Addr: p.cfg.Source},
+			Dest:       client.Address{TON: 1, NPI: 1, Addr: msisdn},
+			ESMClass:   0x40, ProtocolID: 0x7F, DataCoding: 0xF6,
+			RegisteredDelivery: 1, ValidityPeriod: validity, ShortMessage: ud,
+		})
+		if i == 0 {
+			res.SubmitLatencyMS = ms(time.Since(t0))
+			firstID = id
+		}
+		if err != nil {
+			var se *client.StatusError
+			if errors.As(err, &se) {
+				res.Outcome, res.Detail = NotDelivered, "submit_sm refused: "+err.Error()
+				res.LatencyMS = ms(time.Since(start))
+				return res, nil
+			}
+			return res, fmt.Errorf("push: submit: %w", err)
+		}
+	}
+	res.MessageID = firstID
+
+	// The answer comes as an MO; a failed delivery only as a receipt.
+	wait := r.Timeout + 10*time.Second
+	wctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	receipts := make(chan *client.Receipt, 1)
+	go func() {
+		rc, err := cl.AwaitReceipt(wctx, firstID)
+		if err == nil {
+			receipts <- rc
+		}
+	}()
+	for {
+		select {
+		case a := <-w.done:
+			res.LatencyMS = ms(time.Since(start))
+			return p.fill(res, w, a), nil
+		case rc := <-receipts:
+			res.Receipt = rc.Stat + " err:" + rc.Err
+			if rc.Delivered() {
+				receipts = nil // keep waiting for the answer
+				continue
+			}
+			res.LatencyMS = ms(time.Since(start))
+			res.Outcome, res.Detail = NotDelivered, "delivery receipt "+rc.Stat+" err:"+rc.Err
+			if code, err := strconv.ParseUint(rc.Err, 10, 16); err == nil && code == fleet.ErrCodeSIMDownload {
+				res.Outcome, res.Detail = SIMError, "the SIM rejected the SMS-PP download (receipt err "+rc.Err+")"
+			}
+			return res, nil
+		case <-wctx.Done():
+			res.LatencyMS = ms(time.Since(start))
+			if ctx.Err() != nil {
+				return res, ctx.Err()
+			}
+			res.Outcome, res.Detail = TimedOut, fmt.Sprintf("no answer within %v", wait)
+			return res, nil
+		}
+	}
+}
+
+func (p *Pusher) fill(res Result, w *waiter, a answer) Result {
+	if a.err != nil {
+		res.Outcome, res.Detail = SIMError, a.err.Error()
+		return res
+	}
+	res.Outcome = a.resp.Outcome.String()
+	if w.card.Public != nil {
+		res.SignatureValid = authn.Verify(w.card.Public, w.raw, &a.resp) == nil
+	}
+	if a.resp.Outcome == authn.Approved {
+		acr := a.resp.AchievedLoA.String()
+		res.ACR = &acr
+	}
+	if a.resp.HasTriesLeft {
+		n := int(a.resp.TriesLeft)
+		res.TriesLeft = &n
+	}
+	if len(a.resp.UPK) > 0 {
+		res.UPK = fmt.Sprintf("%x", a.resp.UPK)
+	}
+	return res
+}
+
+func (p *Pusher) forget(msisdn string, w *waiter) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	ws := p.waiting[msisdn]
+	for i, x := range ws {
+		if x == w {
+			ws = append(ws[:i], ws[i+1:]...)
+			break
+		}
+	}
+	if len(ws) == 0 {
+		delete(p.waiting, msisdn)
+	} else {
+		p.waiting[msisdn] = ws
+	}
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// relativeTime formats d as an SMPP relative time ("YYMMDDhhmmss000R",
+// SMPP 3.4 §7.1.1.2).
+func relativeTime(d time.Duration) string {
+	s := int64(d / time.Second)
+	days := s / 86400
+	s %= 86400
+	return fmt.Sprintf("0000%02d%02d%02d%02d000R", min(days, 99), s/3600, s%3600/60, s%60)
+}
+
+// partKey identifies a concatenated answer being reassembled.
+type partKey struct {
+	from string
+	ref  uint16
+}
+
+type partial struct {
+	parts [][]byte
+	got   int
+	at    time.Time
+}
+
+// onDeliver takes MO messages (answers) from the SMSC. It runs on the
+// client's reader goroutine and must not block.
+func (p *Pusher) onDeliver(d *client.Deliver) uint32 {
+	if d.Receipt != nil {
+		return client.StatusOK
+	}
+	if d.ProtocolID != 0x7F || d.ESMClass&0x40 == 0 {
+		return client.StatusOK
+	}
+	from, err := fleet.Normalize(d.Source.Addr)
+	if err != nil {
+		return client.StatusOK
+	}
+	pkt := p.reassemble(from, d.ShortMessage)
+	if pkt == nil {
+		return client.StatusOK
+	}
+	p.mu.Lock()
+	ws := append([]*waiter(nil), p.waiting[from]...)
+	p.mu.Unlock()
+	for _, w := range ws {
+		por, err := ota.OpenResponse(context.Background(), p.ks, w.card.Keys, w.header, pkt)
+		if err != nil {
+			continue
+		}
+		if por.Status != ota.StatusOK {
+			select {
+			case w.done <- answer{err: fmt.Errorf("response packet status %v", por.Status)}:
+			default:
+			}
+			return client.StatusOK
+		}
+		resp, err := authn.ParseResponse(por.Data)
+		if err != nil || !bytes.Equal(resp.TransactionID, w.txid) {
+			continue
+		}
+		resp.UPK = bytes.Clone(resp.UPK)
+		resp.Signature = bytes.Clone(resp.Signature)
+		resp.TransactionID = bytes.Clone(resp.TransactionID)
+		select {
+		case w.done <- answer{resp: resp}:
+		default:
+		}
+		return client.StatusOK
+	}
+	return client.StatusOK
+}
+
+// reassemble returns the response packet (from its UDH 02 71 00) once all
+// parts of an answer are in, or nil while parts are missing.
+func (p *Pusher) reassemble(from string, ud []byte) []byte {
+	if len(ud) < 1 || len(ud) < 1+int(ud[0]) {
+		return nil
+	}
+	hdr, data := ud[1:1+int(ud[0])], ud[1+int(ud[0]):]
+	var ref uint16
+	var total, seq byte
+	concat := false
+	for i := 0; i+1 < len(hdr); {
+		id, l := hdr[i], int(hdr[i+1])
+		if i+2+l > len(hdr) {
+			return nil
+		}
+		v := hdr[i+2 : i+2+l]
+		switch {
+		case id == 0x00 && l == 3:
+			ref, total, seq, concat = uint16(v[0]), v[1], v[2], true
+		case id == 0x08 && l == 4:
+			ref, total, seq, concat = uint16(v[0])<<8|uint16(v[1]), v[2], v[3], true
+		}
+		i += 2 + l
+	}
+	if !concat || total <= 1 {
+		return append([]byte{0x02, 0x71, 0x00}, data...)
+	}
+	if seq == 0 || seq > total {
+		return nil
+	}
+	k := partKey{from, ref}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for key, pt := range p.parts { // drop reassemblies older than a minute
+		if time.Since(pt.at) > time.Minute {
+			delete(p.parts, key)
+		}
+	}
+	pt := p.parts[k]
+	if pt == nil || len(pt.parts) != int(total) {
+		pt = &partial{parts: make([][]byte, total), at: time.Now()}
+		p.parts[k] = pt
+	}
+	if pt.parts[seq-1] == nil {
+		pt.parts[seq-1] = bytes.Clone(data)
+		pt.got++
+	}
+	if pt.got < int(total) {
+		return nil
+	}
+	delete(p.parts, k)
+	out := []byte{0x02, 0x71, 0x00}
+	for _, b := range pt.parts {
+		out = append(out, b...)
+	}
+	return out
+}

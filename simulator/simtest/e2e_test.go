@@ -1,0 +1,141 @@
+package simtest_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/simlab-dev/simlab/applet/authn"
+	"github.com/simlab-dev/simlab/simulator/push"
+	"github.com/simlab-dev/simlab/simulator/simtest"
+	"github.com/simlab-dev/simlab/smsc/client"
+)
+
+func newPusher(t *testing.T, s *simtest.Server) *push.Pusher {
+	t.Helper()
+	p, err := push.New(context.Background(), push.Config{SMPP: client.Config{Addr: s.SMPPAddr, SystemID: "ci", Password: "x", NoReconnect: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { p.Close(context.Background()) })
+	return p
+}
+
+func TestOutcomesEndToEnd(t *testing.T) {
+	s := simtest.NewServer(t, simtest.WithPromptTimeout(2*time.Second))
+	p := newPusher(t, s)
+	type tc struct {
+		outcome string
+		loa     authn.LoA
+		want    string
+		acr     string
+	}
+	cases := []tc{
+		{"approve", authn.LoA2, "approved", "2"},
+		{"approve", authn.LoA3, "approved", "3"},
+		{"approve", authn.LoA3Fallback2, "approved", "3"},
+		{"cancel", authn.LoA3, "cancelled", ""},
+		{"ignore", authn.LoA2, "timeout", ""},
+		{"wrong-pin", authn.LoA3, "wrong_pin", ""},
+		{"pin-blocked", authn.LoA3, "pin_blocked", ""},
+		{"no-pin-support", authn.LoA3, "pin_not_supported", ""},
+		{"no-pin-support", authn.LoA3Fallback2, "approved", "2"},
+		{"busy", authn.LoA2, "busy", ""},
+		{"delivery-error", authn.LoA2, "not_delivered", ""},
+		{"sim-error", authn.LoA2, "sim_error", ""},
+		{"no-nfc", authn.LoA2, "sim_error", ""},
+	}
+	var wg sync.WaitGroup
+	for i, c := range cases {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			msisdn := simtest.Number(t, c.outcome, i)
+			res, err := p.Push(context.Background(), push.Request{MSISDN: msisdn, LoA: c.loa, ClientName: "Example Bank", BindingMessage: "Login", Timeout: 2 * time.Second})
+			if err != nil {
+				t.Errorf("%s LoA %v: %v", c.outcome, c.loa, err)
+				return
+			}
+			acr := ""
+			if res.ACR != nil {
+				acr = *res.ACR
+			}
+			if res.Outcome != c.want || acr != c.acr {
+				t.Errorf("%s (%s) LoA %v: outcome %s acr %q (%s), want %s acr %q", c.outcome, msisdn, c.loa, res.Outcome, acr, res.Detail, c.want, c.acr)
+			}
+			if res.Outcome != "not_delivered" && res.Outcome != "sim_error" && res.Outcome != "timeout" && !res.SignatureValid {
+				t.Errorf("%s: signature not valid", c.outcome)
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func TestWrongPINThenBlockedThenStillBlocked(t *testing.T) {
+	s := simtest.NewServer(t)
+	p := newPusher(t, s)
+	n := simtest.Number(t, "approve", 500)
+	s.Script(t, n, "wrong-pin", "wrong-pin", "wrong-pin", "approve")
+	for i, want := range []string{"wrong_pin", "wrong_pin", "pin_blocked", "pin_blocked"} {
+		res, err := p.Push(context.Background(), push.Request{MSISDN: n, LoA: authn.LoA3, Timeout: 5 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Outcome != want {
+			t.Fatalf("push %d: %s (%s), want %s", i+1, res.Outcome, res.Detail, want)
+		}
+	}
+	if st := s.Phone(t, n).Info().PIN; !st.Blocked || st.TriesLeft != 0 {
+		t.Errorf("PIN state %+v", st)
+	}
+}
+
+func TestThousandPhonesInParallel(t *testing.T) {
+	if testing.Short() {
+		t.Skip("short")
+	}
+	s := simtest.NewServer(t)
+	p, err := push.New(context.Background(), push.Config{Binds: 4, SMPP: client.Config{Addr: s.SMPPAddr, SystemID: "ci", Password: "x", NoReconnect: true, Window: 50}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close(context.Background())
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	counts := map[string]int{}
+	for i := 0; i < 1000; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, err := p.Push(context.Background(), push.Request{MSISDN: "99901" + pad6(i), LoA: authn.LoA3, Timeout: 30 * time.Second})
+			mu.Lock()
+			defer mu.Unlock()
+			if err != nil {
+				counts["error: "+err.Error()]++
+				return
+			}
+			counts[res.Outcome]++
+		}()
+	}
+	wg.Wait()
+	if counts["approved"] != 1000 {
+		t.Fatalf("outcomes %v, want 1000 approved", counts)
+	}
+}
+
+func pad6(i int) string {
+	s := "000000" + itoa(i)
+	return s[len(s)-6:]
+}
+
+func itoa(i int) string {
+	if i == 0 {
+		return "0"
+	}
+	var b []byte
+	for ; i > 0; i /= 10 {
+		b = append([]byte{byte('0' + i%10)}, b...)
+	}
+	return string(b)
+}
