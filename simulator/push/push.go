@@ -297,9 +297,9 @@ func (p *Pusher) Push(ctx context.Context, r Request) (Result, error) {
 	for i, ud := range parts {
 		t0 := time.Now()
 		id, err := cl.Submit(ctx, &client.Message{
-			Source:     client.Address{TON: 1, NPI: 1, Addr: p.cfg.Source},
-			Dest:       client.Address{TON: 1, NPI: 1, Addr: msisdn},
-			ESMClass:   0x40, ProtocolID: 0x7F, DataCoding: 0xF6,
+			Source:   client.Address{TON: 1, NPI: 1, Addr: p.cfg.Source},
+			Dest:     client.Address{TON: 1, NPI: 1, Addr: msisdn},
+			ESMClass: 0x40, ProtocolID: 0x7F, DataCoding: 0xF6,
 			RegisteredDelivery: 1, ValidityPeriod: validity, ShortMessage: ud,
 		})
 		if i == 0 {

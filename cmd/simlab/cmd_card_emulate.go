@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/simlab-dev/simlab/applet"
+	"github.com/simlab-dev/simlab/applet/authn"
+	"github.com/simlab-dev/simlab/applet/uicc"
+	"github.com/simlab-dev/simlab/fixtures/cards"
+	"github.com/simlab-dev/simlab/fixtures/keys"
+	"github.com/simlab-dev/simlab/hsm/soft"
+	"github.com/simlab-dev/simlab/simulator/fleet"
+	"github.com/simlab-dev/simlab/simulator/trace"
+	"github.com/simlab-dev/simlab/simulator/vpcd"
+)
+
+func init() { registerCard(newCardEmulateCmd) }
+
+// emulatedCard builds the emulated UICC with the authenticator applet, the
+// way the default fleet builds its cards (simulator/fleet): without path,
+// the default card template with OTA keys derived from the demo masters for
+// its ICCID (fixtures/keys, TEST-ONLY); with path, that profile and the key
+// values it gives. The applet signs with the fleet's derived key for the
+// ICCID and checks pin (5 digits).
+func emulatedCard(ctx context.Context, path, pin string) (*uicc.Card, io.Closer, error) {
+	var (
+		p   *uicc.Profile
+		err error
+	)
+	if path == "" {
+		p, err = uicc.ParseProfile(cards.Default)
+	} else {
+		p, err = uicc.LoadProfile(path)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	ks := soft.NewMemory()
+	fail := func(err error) (*uicc.Card, io.Closer, error) {
+		ks.Close()
+		return nil, nil, err
+	}
+	ck, err := keys.Card(ctx, ks, p.ICCID)
+	if err != nil {
+		return fail(err)
+	}
+	if path == "" {
+		p.Keysets = []uicc.Keyset{
+			{KVN: 1, KIc: uicc.KeyRef{Ref: ck.AESKIc, Algorithm: "aes"}, KID: uicc.KeyRef{Ref: ck.AESKID, Algorithm: "aes"}},
+			{KVN: 2, KIc: uicc.KeyRef{Ref: ck.TDESKIc, Algorithm: "3des-2key"}, KID: uicc.KeyRef{Ref: ck.TDESKID, Algorithm: "3des-2key"}},
+		}
+	} else if err := p.ImportKeys(ctx, ks); err != nil {
+		return fail(err)
+	}
+	card, err := uicc.New(p, uicc.Options{Keystore: ks})
+	if err != nil {
+		return fail(err)
+	}
+	for _, ap := range p.Applets {
+		if ap.Name != "authn" {
+			continue
+		}
+		signer, err := ks.Signer(ctx, ck.Sign)
+		if err != nil {
+			return fail(err)
+		}
+		a, err := authn.New(authn.Config{
+			Signer:       signer,
+			PIN:          pin,
+			NoPINSupport: strings.EqualFold(ap.Options["pin_supported"], "false"),
+		})
+		if err != nil {
+			return fail(err)
+		}
+		if err := card.Install("authn", a); err != nil {
+			return fail(err)
+		}
+	}
+	return card, ks, nil
+}
+
+func newCardEmulateCmd(a *app) *cobra.Command {
+	var (
+		addr, profile, pcapPath, gsmtap, pin string
+		noQuickAck                           bool
+	)
+	c := &cobra.Command{
+		Use:   "emulate [--vpcd ADDR] [--profile FILE]",
+		Short: "Serve the emulated UICC to pcscd through vsmartcard's vpcd, as a virtual card",
+		Long: `Serve an emulated UICC (the default fleet's card, or --profile FILE) to
+pcscd through Debian's vsmartcard-vpcd driver, so that every PC/SC
+application sees it in the reader "Virtual PCD 00 00": simlab card list and
+card apdu, pcsc-tools' scriptor and pcsc_scan, pySim.
+
+The card connects to vpcd (127.0.0.1:35963 by default, the port of "Virtual
+PCD 00 00"; 35964 is "Virtual PCD 00 01") and reconnects with backoff when
+pcscd is not up yet or restarts. It runs until interrupted (Ctrl-C). The
+card's volatile state is reset on every power-on and reset from pcscd.
+
+Keys in the default profile are public DEMO keys: test use only.`,
+		Example: `  sudo pcscd -f &
+  simlab card emulate
+  simlab card emulate --vpcd 127.0.0.1:35964 --profile fixtures/cards/default.yaml --pcap card.pcap`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			card, closer, err := emulatedCard(ctx, profile, pin)
+			if err != nil {
+				return err
+			}
+			defer closer.Close()
+			var served applet.Card = card
+			if pcapPath != "" || gsmtap != "" {
+				opts := trace.Options{Live: gsmtap}
+				if pcapPath != "" {
+					f, err := os.Create(pcapPath)
+					if err != nil {
+						return err
+					}
+					defer f.Close()
+					opts.PCAP = f
+				}
+				rec, err := trace.New(opts)
+				if err != nil {
+					return err
+				}
+				defer rec.Close()
+				served = trace.Card{Card: card, Rec: rec, OnError: func(err error) { fmt.Fprintf(a.stderr, "simlab: trace: %v\n", err) }}
+			}
+			v := &vpcd.VirtualCard{
+				Card:       served,
+				Addr:       addr,
+				NoQuickAck: noQuickAck,
+				Logf:       func(f string, args ...any) { fmt.Fprintf(a.stderr, f+"\n", args...) },
+			}
+			p := card.Profile()
+			fmt.Fprintf(a.stdout, "serving card %s (ICCID %s, IMSI %s, MSISDN %s) to vpcd at %s; Ctrl-C to stop\n",
+				p.Name, p.ICCID, p.IMSI, p.MSISDN, addr)
+			err = v.Run(ctx)
+			if errors.Is(err, context.Canceled) {
+				fmt.Fprintf(a.stdout, "stopped after %d APDUs\n", v.APDUs())
+				return nil
+			}
+			return err
+		},
+	}
+	c.Flags().StringVar(&addr, "vpcd", vpcd.DefaultAddr, "vpcd's address (host:port)")
+	c.Flags().StringVar(&profile, "profile", "", "card profile YAML (default: the default fleet's card)")
+	c.Flags().StringVar(&pcapPath, "pcap", "", "write every APDU exchange to this pcap file (GSMTAP SIM)")
+	c.Flags().StringVar(&gsmtap, "gsmtap", "", "send every APDU exchange live as GSMTAP to this UDP address, e.g. 127.0.0.1:4729")
+	c.Flags().StringVar(&pin, "pin", fleet.DefaultPIN, "the authenticator applet's PIN (5 digits)")
+	c.Flags().BoolVar(&noQuickAck, "no-quickack", false, "do not set TCP_QUICKACK (for measurements: each APDU then costs ~40 ms)")
+	return c
+}

@@ -1,0 +1,81 @@
+package soft
+
+import (
+	"bytes"
+	"context"
+	"crypto/aes"
+	"crypto/x509"
+	"encoding/hex"
+	"errors"
+	"testing"
+
+	"github.com/simlab-dev/simlab/hsm"
+	"github.com/simlab-dev/simlab/hsm/hsmtest"
+)
+
+func TestConformanceMemory(t *testing.T) {
+	t.Parallel()
+	hsmtest.Run(t, func(t *testing.T) hsm.Keystore { return NewMemory() })
+}
+
+// TestCMACSubkeys checks K1 and K2 against RFC 4493 §4 ("Subkey Generation").
+func TestCMACSubkeys(t *testing.T) {
+	t.Parallel()
+	key, _ := hex.DecodeString("2b7e151628aed2a6abf7158809cf4f3c")
+	b, err := aes.NewCipher(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newCMAC(b)
+	if got := hex.EncodeToString(c.k1); got != "fbeed618357133667c85e08f7236a8de" {
+		t.Errorf("K1 = %s", got)
+	}
+	if got := hex.EncodeToString(c.k2); got != "f7ddac306ae266ccf90bc11ee46d513b" {
+		t.Errorf("K2 = %s", got)
+	}
+}
+
+func TestOddParity(t *testing.T) {
+	t.Parallel()
+	b := []byte{0x00, 0x01, 0xfe, 0xff, 0x12, 0x34}
+	hsm.SetDESParity(b)
+	want := []byte{0x01, 0x01, 0xfe, 0xfe, 0x13, 0x34}
+	if !bytes.Equal(b, want) {
+		t.Errorf("setOddParity = %x, want %x", b, want)
+	}
+}
+
+// TestSignerHidesKey: the Signer handed out must not be the private key.
+func TestSignerHidesKey(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := NewMemory()
+	if err := s.Generate(ctx, "ec", hsm.ECP256); err != nil {
+		t.Fatal(err)
+	}
+	sg, err := s.Signer(ctx, "ec")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := x509.MarshalPKCS8PrivateKey(sg); err == nil {
+		t.Fatal("Signer is a private key value")
+	}
+}
+
+func TestClosed(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := NewMemory()
+	if err := s.Import(ctx, "k", hsm.AES128, make([]byte, 16)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.MAC(ctx, "k", nil); !errors.Is(err, ErrClosed) {
+		t.Errorf("MAC after Close: %v", err)
+	}
+	if _, err := s.List(ctx); !errors.Is(err, ErrClosed) {
+		t.Errorf("List after Close: %v", err)
+	}
+}
