@@ -184,21 +184,88 @@ func (f *Fleet) Lookup(msisdn string) (*Phone, bool) {
 	return e.p, e.p != nil
 }
 
-// build makes a phone.
-func (f *Fleet) build(ctx context.Context, msisdn string, kind Kind, m Magic, spec Spec) (*Phone, error) {
-	prof, err := f.tmpl.Subscriber(index(msisdn, kind, m))
+// CardOptions shape one emulated SIM.
+type CardOptions struct {
+	// PIN is the applet PIN (default DefaultPIN).
+	PIN          string
+	NoPINSupport bool
+	// NoNFC leaves the authenticator applet out.
+	NoNFC bool
+	// PINBlocked starts with the applet PIN blocked.
+	PINBlocked bool
+}
+
+// NewCard builds the emulated SIM of number msisdn from the card profile
+// template tmpl (nil: the embedded default): identities from the plan, OTA
+// keysets and signing key derived in ks from the demo masters
+// (fixtures/keys: AES keyset 1, 3DES keyset 2), the authenticator applet
+// installed unless opts.NoNFC. The applet is nil without NFC.
+func NewCard(ctx context.Context, ks hsm.Keystore, tmpl *uicc.Profile, msisdn string, opts CardOptions) (*uicc.Card, *authn.Applet, error) {
+	n, err := Normalize(msisdn)
 	if err != nil {
-		return nil, fmt.Errorf("fleet: %s: %w", msisdn, err)
+		return nil, nil, err
 	}
-	prof.MSISDN = "+" + msisdn
-	ck, err := keys.Card(ctx, f.ks, prof.ICCID)
+	kind, m := Classify(n)
+	if kind == KindUnknown {
+		return nil, nil, fmt.Errorf("%w: %s", ErrNotInPlan, msisdn)
+	}
+	if tmpl == nil {
+		if tmpl, err = uicc.ParseProfile(cards.Default); err != nil {
+			return nil, nil, err
+		}
+	}
+	if err := keys.LoadMasters(ctx, ks); err != nil {
+		return nil, nil, err
+	}
+	prof, err := tmpl.Subscriber(index(n, kind, m))
 	if err != nil {
-		return nil, fmt.Errorf("fleet: %s: card keys: %w", msisdn, err)
+		return nil, nil, fmt.Errorf("fleet: %s: %w", n, err)
+	}
+	prof.MSISDN = "+" + n
+	ck, err := keys.Card(ctx, ks, prof.ICCID)
+	if err != nil {
+		return nil, nil, fmt.Errorf("fleet: %s: card keys: %w", n, err)
 	}
 	prof.Keysets = []uicc.Keyset{
 		{KVN: 1, KIc: uicc.KeyRef{Ref: ck.AESKIc, Algorithm: "aes"}, KID: uicc.KeyRef{Ref: ck.AESKID, Algorithm: "aes"}},
 		{KVN: 2, KIc: uicc.KeyRef{Ref: ck.TDESKIc, Algorithm: "3des-2key"}, KID: uicc.KeyRef{Ref: ck.TDESKID, Algorithm: "3des-2key"}},
 	}
+	if opts.NoNFC {
+		var apps []uicc.AppletProfile
+		for _, a := range prof.Applets {
+			if a.Name != "authn" {
+				apps = append(apps, a)
+			}
+		}
+		prof.Applets = apps
+	}
+	card, err := uicc.New(prof, uicc.Options{Keystore: ks})
+	if err != nil {
+		return nil, nil, fmt.Errorf("fleet: %s: card: %w", n, err)
+	}
+	if opts.NoNFC {
+		return card, nil, nil
+	}
+	pin := opts.PIN
+	if pin == "" {
+		pin = DefaultPIN
+	}
+	signer, err := ks.Signer(ctx, ck.Sign)
+	if err != nil {
+		return nil, nil, fmt.Errorf("fleet: %s: signing key: %w", n, err)
+	}
+	a, err := authn.New(authn.Config{Signer: signer, PIN: pin, NoPINSupport: opts.NoPINSupport, Blocked: opts.PINBlocked})
+	if err != nil {
+		return nil, nil, fmt.Errorf("fleet: %s: %w", n, err)
+	}
+	if err := card.Install("authn", a); err != nil {
+		return nil, nil, fmt.Errorf("fleet: %s: %w", n, err)
+	}
+	return card, a, nil
+}
+
+// build makes a phone.
+func (f *Fleet) build(ctx context.Context, msisdn string, kind Kind, m Magic, spec Spec) (*Phone, error) {
 	st := Settings{Absent: m.Absent, NoNFC: m.NoNFC, NoPINSupport: m.NoPINSupport, DeliveryError: m.DeliveryError, SIMError: m.SIMError}
 	if spec.NoNFC != nil {
 		st.NoNFC = *spec.NoNFC
@@ -209,36 +276,15 @@ func (f *Fleet) build(ctx context.Context, msisdn string, kind Kind, m Magic, sp
 	if spec.Absent != nil {
 		st.Absent = *spec.Absent
 	}
-	if st.NoNFC {
-		var apps []uicc.AppletProfile
-		for _, a := range prof.Applets {
-			if a.Name != "authn" {
-				apps = append(apps, a)
-			}
-		}
-		prof.Applets = apps
-	}
-	card, err := uicc.New(prof, uicc.Options{Keystore: f.ks})
-	if err != nil {
-		return nil, fmt.Errorf("fleet: %s: card: %w", msisdn, err)
-	}
 	pin := DefaultPIN
 	if spec.PIN != "" {
 		pin = spec.PIN
 	}
-	p := &Phone{msisdn: msisdn, magic: m, fleet: f, card: card, settings: st}
-	if !st.NoNFC {
-		signer, err := f.ks.Signer(ctx, ck.Sign)
-		if err != nil {
-			return nil, fmt.Errorf("fleet: %s: signing key: %w", msisdn, err)
-		}
-		if p.applet, err = authn.New(authn.Config{Signer: signer, PIN: pin, NoPINSupport: st.NoPINSupport, Blocked: m.PINBlocked}); err != nil {
-			return nil, fmt.Errorf("fleet: %s: %w", msisdn, err)
-		}
-		if err := card.Install("authn", p.applet); err != nil {
-			return nil, fmt.Errorf("fleet: %s: %w", msisdn, err)
-		}
+	card, applet, err := NewCard(ctx, f.ks, f.tmpl, msisdn, CardOptions{PIN: pin, NoPINSupport: st.NoPINSupport, NoNFC: st.NoNFC, PINBlocked: m.PINBlocked})
+	if err != nil {
+		return nil, err
 	}
+	p := &Phone{msisdn: msisdn, magic: m, fleet: f, card: card, applet: applet, settings: st}
 	b := person.Default()
 	if m.Answer.Answer != "" {
 		b.Then = m.Answer

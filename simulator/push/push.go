@@ -171,24 +171,38 @@ func (p *Pusher) Close(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// fleetCard derives the default fleet's card keys for a number.
 func (p *Pusher) fleetCard(ctx context.Context, msisdn string) (Card, error) {
+	return FleetCard(ctx, p.ks, msisdn, p.cfg.TDES)
+}
+
+// FleetCard returns the keys of the default fleet's card behind msisdn,
+// derived in ks from simlab's demo masters (fixtures/keys): the AES keyset
+// (key index 1), or the 3DES one (index 2) with tdes.
+func FleetCard(ctx context.Context, ks hsm.Keystore, msisdn string, tdes bool) (Card, error) {
 	iccid, _, err := fleet.Identity(nil, msisdn)
 	if err != nil {
 		return Card{}, err
 	}
-	ck, err := keys.Card(ctx, p.ks, iccid)
+	return CardByICCID(ctx, ks, iccid, tdes)
+}
+
+// CardByICCID returns the default fleet's keys for the card iccid.
+func CardByICCID(ctx context.Context, ks hsm.Keystore, iccid string, tdes bool) (Card, error) {
+	if err := keys.LoadMasters(ctx, ks); err != nil {
+		return Card{}, err
+	}
+	ck, err := keys.Card(ctx, ks, iccid)
 	if err != nil {
 		return Card{}, err
 	}
-	s, err := p.ks.Signer(ctx, ck.Sign)
+	s, err := ks.Signer(ctx, ck.Sign)
 	if err != nil {
 		return Card{}, err
 	}
 	pub, _ := s.Public().(*ecdsa.PublicKey)
 	c := Card{Keys: ota.Keys{KIc: ck.AESKIc, KID: ck.AESKID}, Public: pub}
 	alg, idx := ota.AlgAES, 1
-	if p.cfg.TDES {
+	if tdes {
 		c.Keys = ota.Keys{KIc: ck.TDESKIc, KID: ck.TDESKID}
 		alg, idx = ota.AlgTDES2, 2
 	}
@@ -206,22 +220,16 @@ func (p *Pusher) fleetCard(ctx context.Context, msisdn string) (Card, error) {
 // increasing within this process, so that separate runs of simlab push
 // keep going up without shared state.
 func (p *Pusher) counter(key string) ota.Counter {
-	now := uint64(time.Now().UnixMilli() / 10)
 	p.mu.Lock()
-	if last := p.cntr[key]; now <= last {
-		now = last + 1
-	}
+	defer p.mu.Unlock()
+	c, now := TimeCounter(p.cntr[key])
 	p.cntr[key] = now
-	p.mu.Unlock()
-	var c ota.Counter
-	for i := 0; i < 5; i++ {
-		c[4-i] = byte(now >> (8 * i))
-	}
 	return c
 }
 
 // waiter is a challenge waiting for its answer.
 type waiter struct {
+	sealed *Sealed
 	txid   []byte
 	raw    []byte
 	card   Card
@@ -242,6 +250,115 @@ func (p *Pusher) client() *client.Client {
 	return c
 }
 
+// Sealed is a challenge sealed for one card, ready to send as SMS.
+type Sealed struct {
+	MSISDN    string
+	Challenge authn.Challenge
+	// Raw is the challenge template (what the card signs over).
+	Raw    []byte
+	Card   Card
+	Header ota.CommandHeader
+	// Packet is the command packet from CPL; Parts the TP-User-Data of
+	// the SMS that carry it (UDH included).
+	Packet []byte
+	Parts  [][]byte
+}
+
+// Seal builds the challenge for r and seals it for card with counter cntr
+// (see TimeCounter). spi and tar say how (push.Config's defaults when
+// zero).
+func Seal(ctx context.Context, ks hsm.Keystore, card Card, spi *ota.SPI, tar ota.TAR, cntr ota.Counter, r Request) (*Sealed, error) {
+	if spi == nil {
+		d := ota.ParseSPI(0x16, 0x39)
+		spi = &d
+	}
+	if tar == (ota.TAR{}) {
+		tar = ota.TAR(authn.DefaultTAR)
+	}
+	if r.Timeout <= 0 {
+		r.Timeout = 60 * time.Second
+	}
+	if r.ClientName == "" {
+		r.ClientName = "simlab"
+	}
+	txid := make([]byte, 8)
+	nonce := make([]byte, 16)
+	if _, err := rand.Read(txid); err != nil {
+		return nil, err
+	}
+	if _, err := rand.Read(nonce); err != nil {
+		return nil, err
+	}
+	ch := authn.Challenge{TransactionID: txid, LoA: r.LoA, ClientName: r.ClientName, BindingMessage: r.BindingMessage,
+		Context: r.Context, Nonce: nonce, TimeoutSeconds: uint16(min(r.Timeout/time.Second, 65535)), WantUPK: r.WantUPK}
+	if err := ch.Validate(); err != nil {
+		return nil, err
+	}
+	raw := authn.AppendChallenge(nil, &ch)
+	h := ota.CommandHeader{SPI: *spi, KIc: card.KIc, KID: card.KID, TAR: tar}
+	pkt, err := ota.SealCommand(ctx, ks, card.Keys, h, cntr, raw)
+	if err != nil {
+		return nil, fmt.Errorf("push: seal: %w", err)
+	}
+	parts, err := ota.SplitSMS(pkt, txid[0])
+	if err != nil {
+		return nil, fmt.Errorf("push: %w", err)
+	}
+	return &Sealed{MSISDN: r.MSISDN, Challenge: ch, Raw: raw, Card: card, Header: h, Packet: pkt, Parts: parts}, nil
+}
+
+// Open opens a response packet (from its UDH 02 71 00, parts already
+// joined) answering s: it checks the CC, deciphers, parses the response and
+// checks the transaction id. It does not verify the signature (Result does).
+func (s *Sealed) Open(ctx context.Context, ks hsm.Keystore, pkt []byte) (authn.Response, error) {
+	por, err := ota.OpenResponse(ctx, ks, s.Card.Keys, s.Header, pkt)
+	if err != nil {
+		return authn.Response{}, err
+	}
+	if por.Status != ota.StatusOK {
+		return authn.Response{}, &PoRError{Status: por.Status}
+	}
+	resp, err := authn.ParseResponse(por.Data)
+	if err != nil {
+		return authn.Response{}, err
+	}
+	if !bytes.Equal(resp.TransactionID, s.Challenge.TransactionID) {
+		return authn.Response{}, fmt.Errorf("push: response for transaction %x, want %x", resp.TransactionID, s.Challenge.TransactionID)
+	}
+	resp.UPK = bytes.Clone(resp.UPK)
+	resp.Signature = bytes.Clone(resp.Signature)
+	resp.TransactionID = bytes.Clone(resp.TransactionID)
+	return resp, nil
+}
+
+// PoRError is a response packet whose status is not OK (the card refused
+// the command packet, e.g. 09 TAR unknown).
+type PoRError struct{ Status ota.Status }
+
+func (e *PoRError) Error() string { return fmt.Sprintf("push: response packet status %v", e.Status) }
+
+// Result fills the outcome fields of a Result from an opened response,
+// verifying the signature when the card's public key is known.
+func (s *Sealed) Result(resp authn.Response, latency time.Duration) Result {
+	res := Result{MSISDN: s.MSISDN, TransactionID: fmt.Sprintf("%x", s.Challenge.TransactionID), LatencyMS: ms(latency)}
+	w := &waiter{raw: s.Raw, card: s.Card}
+	return fillResult(res, w, answer{resp: resp})
+}
+
+// TimeCounter returns a replay counter from the clock: hundredths of a
+// second since 1970 (40 bits last until the year 2318), at least last+1.
+func TimeCounter(last uint64) (ota.Counter, uint64) {
+	now := uint64(time.Now().UnixMilli() / 10)
+	if now <= last {
+		now = last + 1
+	}
+	var c ota.Counter
+	for i := 0; i < 5; i++ {
+		c[4-i] = byte(now >> (8 * i))
+	}
+	return c, now
+}
+
 // Push sends one challenge and waits for its outcome. An error means the
 // challenge could not be sent or its answer could not be read; outcomes,
 // including network failures, are in the Result.
@@ -251,40 +368,20 @@ func (p *Pusher) Push(ctx context.Context, r Request) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
+	r.MSISDN = msisdn
 	if r.Timeout <= 0 {
 		r.Timeout = 60 * time.Second
-	}
-	if r.ClientName == "" {
-		r.ClientName = "simlab"
 	}
 	card, err := p.cfg.CardFor(ctx, msisdn)
 	if err != nil {
 		return Result{}, fmt.Errorf("push: keys for %s: %w", msisdn, err)
 	}
-	txid := make([]byte, 8)
-	nonce := make([]byte, 16)
-	if _, err := rand.Read(txid); err != nil {
-		return Result{}, err
-	}
-	if _, err := rand.Read(nonce); err != nil {
-		return Result{}, err
-	}
-	ch := authn.Challenge{TransactionID: txid, LoA: r.LoA, ClientName: r.ClientName, BindingMessage: r.BindingMessage,
-		Context: r.Context, Nonce: nonce, TimeoutSeconds: uint16(min(r.Timeout/time.Second, 65535)), WantUPK: r.WantUPK}
-	if err := ch.Validate(); err != nil {
-		return Result{}, err
-	}
-	raw := authn.AppendChallenge(nil, &ch)
-	h := ota.CommandHeader{SPI: *p.cfg.SPI, KIc: card.KIc, KID: card.KID, TAR: p.cfg.TAR}
-	pkt, err := ota.SealCommand(ctx, p.ks, card.Keys, h, p.counter(msisdn+"/"+card.KIc.String()), raw)
+	sealed, err := Seal(ctx, p.ks, card, p.cfg.SPI, p.cfg.TAR, p.counter(msisdn+"/"+card.KIc.String()), r)
 	if err != nil {
-		return Result{}, fmt.Errorf("push: seal: %w", err)
+		return Result{}, err
 	}
-	parts, err := ota.SplitSMS(pkt, txid[0])
-	if err != nil {
-		return Result{}, fmt.Errorf("push: %w", err)
-	}
-	w := &waiter{txid: txid, raw: raw, card: card, header: h, done: make(chan answer, 1)}
+	txid, raw, h, parts := sealed.Challenge.TransactionID, sealed.Raw, sealed.Header, sealed.Parts
+	w := &waiter{txid: txid, raw: raw, card: card, header: h, sealed: sealed, done: make(chan answer, 1)}
 	p.mu.Lock()
 	p.waiting[msisdn] = append(p.waiting[msisdn], w)
 	p.mu.Unlock()
@@ -333,7 +430,7 @@ func (p *Pusher) Push(ctx context.Context, r Request) (Result, error) {
 		select {
 		case a := <-w.done:
 			res.LatencyMS = ms(time.Since(start))
-			return p.fill(res, w, a), nil
+			return fillResult(res, w, a), nil
 		case rc := <-receipts:
 			res.Receipt = rc.Stat + " err:" + rc.Err
 			if rc.Delivered() {
@@ -357,7 +454,7 @@ func (p *Pusher) Push(ctx context.Context, r Request) (Result, error) {
 	}
 }
 
-func (p *Pusher) fill(res Result, w *waiter, a answer) Result {
+func fillResult(res Result, w *waiter, a answer) Result {
 	if a.err != nil {
 		res.Outcome, res.Detail = SIMError, a.err.Error()
 		return res
@@ -441,24 +538,18 @@ func (p *Pusher) onDeliver(d *client.Deliver) uint32 {
 	ws := append([]*waiter(nil), p.waiting[from]...)
 	p.mu.Unlock()
 	for _, w := range ws {
-		por, err := ota.OpenResponse(context.Background(), p.ks, w.card.Keys, w.header, pkt)
-		if err != nil {
-			continue
-		}
-		if por.Status != ota.StatusOK {
+		resp, err := w.sealed.Open(context.Background(), p.ks, pkt)
+		var pe *PoRError
+		if errors.As(err, &pe) {
 			select {
-			case w.done <- answer{err: fmt.Errorf("response packet status %v", por.Status)}:
+			case w.done <- answer{err: err}:
 			default:
 			}
 			return client.StatusOK
 		}
-		resp, err := authn.ParseResponse(por.Data)
-		if err != nil || !bytes.Equal(resp.TransactionID, w.txid) {
+		if err != nil {
 			continue
 		}
-		resp.UPK = bytes.Clone(resp.UPK)
-		resp.Signature = bytes.Clone(resp.Signature)
-		resp.TransactionID = bytes.Clone(resp.TransactionID)
 		select {
 		case w.done <- answer{resp: resp}:
 		default:
