@@ -96,7 +96,9 @@ func TestThousandPhonesInParallel(t *testing.T) {
 		t.Skip("short")
 	}
 	s := simtest.NewServer(t)
-	p, err := push.New(context.Background(), push.Config{Binds: 4, SMPP: client.Config{Addr: s.SMPPAddr, SystemID: "ci", Password: "x", NoReconnect: true, Window: 50}})
+	// A generous response timeout: 1,000 phones are built at once on a
+	// 2-core machine that may be running other tests under -race.
+	p, err := push.New(context.Background(), push.Config{Binds: 4, SMPP: client.Config{Addr: s.SMPPAddr, SystemID: "ci", Password: "x", NoReconnect: true, Window: 50, ResponseTimeout: time.Minute}})
 	if err != nil {
 		t.Fatal(err)
 	}
