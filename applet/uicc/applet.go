@@ -96,11 +96,10 @@ type ResetWatcher interface {
 // applet's options and, for OTA requests, sealing of response packets.
 // It is only valid during the call it was given to.
 type Env struct {
-	card   *Card
-	inst   *installed
-	ota    *otaRequest // the OTA request being served, or nil
-	ctx    context.Context
-	sealed bool
+	card *Card
+	inst *installed
+	ota  *otaRequest // the OTA request being served, or nil
+	ctx  context.Context
 }
 
 // Now returns the card's clock time.

@@ -69,7 +69,7 @@ type URI struct {
 func ParseURI(s string) (URI, error) {
 	rest, ok := strings.CutPrefix(s, "pkcs11:")
 	if !ok {
-		return URI{}, fmt.Errorf("%w: does not start with pkcs11:", ErrURI)
+		return URI{}, fmt.Errorf("%w: does not start with \"pkcs11:\"", ErrURI)
 	}
 	var u URI
 	path, query, _ := strings.Cut(rest, "?")

@@ -42,7 +42,7 @@ func init() {
 func ParseURI(uri string) (path string, passphrase []byte, err error) {
 	rest, ok := strings.CutPrefix(uri, "soft:")
 	if !ok {
-		return "", nil, fmt.Errorf("hsm/soft: URI %q does not start with soft:", hsm.RedactURI(uri))
+		return "", nil, fmt.Errorf("hsm/soft: URI %q does not start with \"soft:\"", hsm.RedactURI(uri))
 	}
 	path, query, _ := strings.Cut(rest, "?")
 	if path == "" {

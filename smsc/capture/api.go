@@ -1,0 +1,549 @@
+// Package capture is the SMSC's HTTP capture API, the "Mailpit for SMS":
+// tests and people read every message the SMSC has seen under /api/v1 —
+// list and search, one message decoded (text, UDH, parts, binary, OTA
+// header), the latest for a number, a long-poll wait for the next match,
+// one-time-password extraction, deletion, a live Server-Sent Events stream
+// and fault injection. Namespaces (the X-Simlab-Namespace header or the
+// namespace query parameter) keep parallel tests apart. The OpenAPI 3
+// description is served at /api/v1/openapi.json.
+//
+// API is an http.Handler. Feed it the server's events (Server.OnEvent =
+// api.Publish) so waits and streams wake up when messages arrive.
+package capture
+
+import (
+	"context"
+	"crypto/subtle"
+	_ "embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/simlab-dev/simlab/smsc"
+)
+
+// OpenAPI is the OpenAPI 3 description of the capture API (also committed
+// as docs/openapi.json).
+//
+//go:embed openapi.json
+var OpenAPI []byte
+
+// DefaultOTPPattern finds a one-time password: a run of 4 to 8 digits not
+// part of a longer number.
+const DefaultOTPPattern = `(?:^|\D)(\d{4,8})(?:\D|$)`
+
+// NamespaceHeader selects the namespace of a request; the namespace query
+// parameter does the same and wins.
+const NamespaceHeader = "X-Simlab-Namespace"
+
+// Defaults and limits of waits.
+const (
+	DefaultWait = 30 * time.Second
+	MaxWait     = 5 * time.Minute
+)
+
+// API serves the capture API. Set the fields, then use it as an
+// http.Handler; Publish may be called from any goroutine.
+type API struct {
+	// Store is where the SMSC keeps messages (the same one as
+	// smsc.Server.Store).
+	Store smsc.Store
+	// Faults, if set, is managed at /api/v1/faults (the server's).
+	Faults *smsc.Faults
+	// OTPPattern overrides DefaultOTPPattern. The first capture group,
+	// or the whole match without groups, is the code.
+	OTPPattern *regexp.Regexp
+	// Heartbeat is the SSE keep-alive interval; 15 s when 0.
+	Heartbeat time.Duration
+	// Token, when set, must come as "Authorization: Bearer TOKEN" (or
+	// ?token=TOKEN, for EventSource clients that cannot set headers) on
+	// every request but /api/v1/openapi.json. Compared in constant time.
+	Token string
+
+	hub       hub
+	once      sync.Once
+	mux       *http.ServeMux
+	closeOnce sync.Once
+	closed    chan struct{}
+}
+
+func (a *API) init() {
+	a.once.Do(func() {
+		a.mux = a.routes()
+		a.closed = make(chan struct{})
+	})
+}
+
+// Close ends every open stream and wait, so an http.Server can shut down
+// without waiting for long polls (register it with
+// http.Server.RegisterOnShutdown). Later requests are still served.
+func (a *API) Close() {
+	a.init()
+	a.closeOnce.Do(func() { close(a.closed) })
+}
+
+var defaultOTP = regexp.MustCompile(DefaultOTPPattern)
+
+// New returns an API over store.
+func New(store smsc.Store) *API { return &API{Store: store} }
+
+// Publish feeds a server event to waiters and streams. It never blocks;
+// use it as smsc.Server.OnEvent.
+func (a *API) Publish(ev smsc.Event) {
+	kind := EventStored
+	if ev.Type == smsc.EventState {
+		kind = EventUpdated
+	}
+	a.hub.publish(Event{Kind: kind, Message: ev.Message})
+}
+
+func (a *API) routes() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /api/v1/messages", a.list)
+	mux.HandleFunc("DELETE /api/v1/messages", a.delete)
+	mux.HandleFunc("GET /api/v1/messages/latest", a.latest)
+	mux.HandleFunc("GET /api/v1/messages/wait", a.wait)
+	mux.HandleFunc("GET /api/v1/messages/stream", a.stream)
+	mux.HandleFunc("GET /api/v1/messages/{id}", a.get)
+	mux.HandleFunc("GET /api/v1/otp", a.otp)
+	mux.HandleFunc("GET /api/v1/faults", a.faultsList)
+	mux.HandleFunc("POST /api/v1/faults", a.faultsAdd)
+	mux.HandleFunc("DELETE /api/v1/faults", a.faultsClear)
+	mux.HandleFunc("GET /api/v1/openapi.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(OpenAPI)
+	})
+	return mux
+}
+
+// ServeHTTP implements http.Handler.
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	a.init()
+	if a.Token != "" && r.URL.Path != "/api/v1/openapi.json" && !a.authorized(r) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="simlab"`)
+		writeErr(w, http.StatusUnauthorized, "a bearer token is required")
+		return
+	}
+	a.mux.ServeHTTP(w, r)
+}
+
+func (a *API) authorized(r *http.Request) bool {
+	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok {
+		got = r.URL.Query().Get("token")
+	}
+	return subtle.ConstantTimeCompare([]byte(got), []byte(a.Token)) == 1
+}
+
+// Handler returns a as an http.Handler.
+func (a *API) Handler() http.Handler { return a }
+
+// ListResponse is the body of GET /api/v1/messages.
+type ListResponse struct {
+	Messages   []*MessageView `json:"messages"`
+	NextCursor string         `json:"next_cursor,omitempty"`
+}
+
+// OTPResponse is the body of GET /api/v1/otp.
+type OTPResponse struct {
+	OTP       string `json:"otp"`
+	MessageID string `json:"message_id"`
+	From      string `json:"from"`
+	To        string `json:"to"`
+	Text      string `json:"text"`
+}
+
+// errorBody is every error response.
+type errorBody struct {
+	Error string `json:"error"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.Encode(v)
+}
+
+func writeErr(w http.ResponseWriter, status int, format string, args ...any) {
+	writeJSON(w, status, errorBody{Error: "capture: " + fmt.Sprintf(format, args...)})
+}
+
+// filterOf reads the filter query parameters (and namespace) of r.
+func filterOf(r *http.Request) (smsc.Filter, error) {
+	q := r.URL.Query()
+	f := smsc.Filter{
+		To: strings.TrimPrefix(q.Get("to"), "+"), From: strings.TrimPrefix(q.Get("from"), "+"),
+		Number: strings.TrimPrefix(q.Get("number"), "+"), Account: q.Get("account"), Text: q.Get("text"),
+	}
+	ns, hasNS := q.Get("namespace"), q.Has("namespace")
+	if !hasNS {
+		ns = r.Header.Get(NamespaceHeader)
+		hasNS = ns != ""
+	}
+	f.Namespace, f.AllNamespaces = ns, !hasNS
+	if s := q.Get("since"); s != "" {
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			return f, fmt.Errorf("since: want an RFC 3339 time such as 2026-11-22T00:00:00Z, got %q", s)
+		}
+		f.Since = t
+	}
+	if s := q.Get("status"); s != "" {
+		st, err := smsc.ParseState(strings.ToUpper(s))
+		if err != nil {
+			return f, fmt.Errorf("status: %v", err)
+		}
+		f.State = st
+	}
+	if s := q.Get("direction"); s != "" {
+		var d smsc.Direction
+		if err := d.UnmarshalText([]byte(s)); err != nil {
+			return f, fmt.Errorf("direction: %v", err)
+		}
+		f.Direction = &d
+	}
+	return f, nil
+}
+
+func (a *API) list(w http.ResponseWriter, r *http.Request) {
+	f, err := filterOf(r)
+	if err != nil {
+		writeErr(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	q := smsc.Query{Filter: f, Cursor: r.URL.Query().Get("cursor")}
+	if s := r.URL.Query().Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > 1000 {
+			writeErr(w, http.StatusBadRequest, "limit: want 1..1000, got %q", s)
+			return
+		}
+		q.Limit = n
+	}
+	page, err := a.Store.List(r.Context(), q)
+	if err != nil {
+		writeErr(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	resp := ListResponse{Messages: make([]*MessageView, 0, len(page.Messages)), NextCursor: page.Next}
+	groups := map[groupKey]*string{}
+	for _, m := range page.Messages {
+		v := view(m)
+		if m.Concat != nil {
+			k := keyOf(m)
+			full, seen := groups[k]
+			if !seen {
+				if text, _, ok := a.group(r.Context(), m); ok {
+					full = &text
+				}
+				groups[k] = full
+			}
+			v.FullText = full
+		}
+		resp.Messages = append(resp.Messages, v)
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// group finds the parts of m's concatenated message and reassembles them.
+func (a *API) group(ctx context.Context, m *smsc.Message) (string, []PartView, bool) {
+	k := keyOf(m)
+	f := smsc.Filter{Namespace: m.Namespace, From: m.Source.Addr, To: m.Dest.Addr}
+	page, err := a.Store.List(ctx, smsc.Query{Filter: f, Limit: 1000})
+	if err != nil {
+		return "", nil, false
+	}
+	var parts []*smsc.Message
+	for _, p := range page.Messages {
+		if p.Concat != nil && keyOf(p) == k {
+			parts = append(parts, p)
+		}
+	}
+	return reassemble(parts)
+}
+
+// detailed returns the full view of m: decoded UDH, OTA header, parts.
+func (a *API) detailed(ctx context.Context, m *smsc.Message) *MessageView {
+	v := view(m)
+	detail(v)
+	if m.Concat != nil {
+		text, parts, ok := a.group(ctx, m)
+		v.Parts = parts
+		if ok {
+			v.FullText = &text
+		}
+	}
+	return v
+}
+
+func (a *API) get(w http.ResponseWriter, r *http.Request) {
+	m, err := a.Store.Get(r.Context(), r.PathValue("id"))
+	if errors.Is(err, smsc.ErrNotFound) {
+		writeErr(w, http.StatusNotFound, "no message %q", r.PathValue("id"))
+		return
+	}
+	if err != nil {
+		writeErr(w, http.StatusInternalServerError, "%v", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, a.detailed(r.Context(), m))
+}
+
+func (a *API) latest(w http.ResponseWriter, r *http.Request) {
+	f, err := filterOf(r)
+	if err != nil {
+		writeErr(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	page, err := a.Store.List(r.Context(), smsc.Query{Filter: f, Limit: 1})
+	if err != nil {
+		writeErr(w, http.StatusInternalServerError, "%v", err)
+		return
+	}
+	if len(page.Messages) == 0 {
+		writeErr(w, http.StatusNotFound, "no message matches")
+		return
+	}
+	writeJSON(w, http.StatusOK, a.detailed(r.Context(), page.Messages[0]))
+}
+
+func (a *API) delete(w http.ResponseWriter, r *http.Request) {
+	f, err := filterOf(r)
+	if err != nil {
+		writeErr(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	n, err := a.Store.Delete(r.Context(), f)
+	if err != nil {
+		writeErr(w, http.StatusInternalServerError, "%v", err)
+		return
+	}
+	a.hub.publish(Event{Kind: EventDeleted})
+	writeJSON(w, http.StatusOK, map[string]int{"deleted": n})
+}
+
+// waitTimeout reads the timeout parameter (a Go duration or seconds).
+func waitTimeout(r *http.Request) (time.Duration, error) {
+	s := r.URL.Query().Get("timeout")
+	if s == "" {
+		return DefaultWait, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		secs, err2 := strconv.ParseFloat(s, 64)
+		if err2 != nil {
+			return 0, fmt.Errorf("timeout: want a duration such as 10s, got %q", s)
+		}
+		d = time.Duration(secs * float64(time.Second))
+	}
+	if d <= 0 || d > MaxWait {
+		return 0, fmt.Errorf("timeout: want (0, %v], got %v", MaxWait, d)
+	}
+	return d, nil
+}
+
+// awaitMessage returns the first message matching f that satisfies ok:
+// one already stored since f.Since (when set), or the next to arrive. It
+// subscribes before looking at the store, so nothing arriving in between
+// is missed.
+func (a *API) awaitMessage(ctx context.Context, f smsc.Filter, ok func(*smsc.Message) bool) (*smsc.Message, error) {
+	sub := a.hub.subscribe(f, 256)
+	defer a.hub.unsubscribe(sub)
+	if !f.Since.IsZero() {
+		page, err := a.Store.List(ctx, smsc.Query{Filter: f, Limit: 1000})
+		if err != nil {
+			return nil, err
+		}
+		for i := len(page.Messages) - 1; i >= 0; i-- { // oldest first
+			if ok(page.Messages[i]) {
+				return page.Messages[i], nil
+			}
+		}
+	}
+	for {
+		select {
+		case ev := <-sub.ch:
+			if ev.Kind == EventStored && ok(ev.Message) {
+				return ev.Message, nil
+			}
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-a.closed:
+			return nil, errors.New("capture: server shutting down")
+		}
+	}
+}
+
+func (a *API) wait(w http.ResponseWriter, r *http.Request) {
+	f, err := filterOf(r)
+	if err != nil {
+		writeErr(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	d, err := waitTimeout(r)
+	if err != nil {
+		writeErr(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), d)
+	defer cancel()
+	m, err := a.awaitMessage(ctx, f, func(*smsc.Message) bool { return true })
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			writeErr(w, http.StatusRequestTimeout, "no message matched within %v", d)
+			return
+		}
+		writeErr(w, http.StatusServiceUnavailable, "%v", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, a.detailed(r.Context(), m))
+}
+
+// FindOTP returns the one-time password in text found by re (nil: the
+// default 4-8 digit pattern): its first capture group, or the whole match.
+func FindOTP(re *regexp.Regexp, text string) (string, bool) {
+	if re == nil {
+		re = defaultOTP
+	}
+	sm := re.FindStringSubmatch(text)
+	if sm == nil {
+		return "", false
+	}
+	for _, g := range sm[1:] {
+		if g != "" {
+			return g, true
+		}
+	}
+	return sm[0], true
+}
+
+// otp serves GET /api/v1/otp: the code in the newest matching message,
+// or with wait=DURATION the first one to arrive.
+func (a *API) otp(w http.ResponseWriter, r *http.Request) {
+	f, err := filterOf(r)
+	if err != nil {
+		writeErr(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	re := a.OTPPattern
+	if p := r.URL.Query().Get("pattern"); p != "" {
+		if re, err = regexp.Compile(p); err != nil {
+			writeErr(w, http.StatusBadRequest, "pattern: %v", err)
+			return
+		}
+	}
+	extract := func(m *smsc.Message) (OTPResponse, bool) {
+		text, ok := m.Text()
+		if !ok || m.SIMDownload {
+			return OTPResponse{}, false
+		}
+		if m.Concat != nil {
+			full, _, complete := a.group(r.Context(), m)
+			if !complete {
+				return OTPResponse{}, false
+			}
+			text = full
+		}
+		code, ok := FindOTP(re, text)
+		return OTPResponse{OTP: code, MessageID: m.ID, From: m.Source.Addr, To: m.Dest.Addr, Text: text}, ok
+	}
+	if r.URL.Query().Has("wait") || r.URL.Query().Has("timeout") {
+		q := r.URL.Query()
+		if !q.Has("timeout") {
+			q.Set("timeout", q.Get("wait"))
+			r.URL.RawQuery = q.Encode()
+		}
+		d, err := waitTimeout(r)
+		if err != nil {
+			writeErr(w, http.StatusBadRequest, "%v", err)
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), d)
+		defer cancel()
+		var found OTPResponse
+		_, err = a.awaitMessage(ctx, f, func(m *smsc.Message) bool {
+			var ok bool
+			found, ok = extract(m)
+			return ok
+		})
+		if errors.Is(err, context.DeadlineExceeded) {
+			writeErr(w, http.StatusRequestTimeout, "no message with a code arrived within %v", d)
+			return
+		}
+		if err != nil {
+			writeErr(w, http.StatusServiceUnavailable, "%v", err)
+			return
+		}
+		writeJSON(w, http.StatusOK, found)
+		return
+	}
+	page, err := a.Store.List(r.Context(), smsc.Query{Filter: f, Limit: 100})
+	if err != nil {
+		writeErr(w, http.StatusInternalServerError, "%v", err)
+		return
+	}
+	for _, m := range page.Messages {
+		if res, ok := extract(m); ok {
+			writeJSON(w, http.StatusOK, res)
+			return
+		}
+	}
+	writeErr(w, http.StatusNotFound, "no message with a code matches")
+}
+
+// stream serves GET /api/v1/messages/stream as Server-Sent Events: an
+// event "message" for each new message, "state" for each state change,
+// "deleted" after a deletion, "overflow" when the client was too slow and
+// lost events. A comment line keeps idle connections open.
+func (a *API) stream(w http.ResponseWriter, r *http.Request) {
+	f, err := filterOf(r)
+	if err != nil {
+		writeErr(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	rc := http.NewResponseController(w)
+	sub := a.hub.subscribe(f, 1024)
+	defer a.hub.unsubscribe(sub)
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusOK)
+	fmt.Fprint(w, ": simlab capture stream\n\n")
+	if err := rc.Flush(); err != nil {
+		return
+	}
+	hb := a.Heartbeat
+	if hb <= 0 {
+		hb = 15 * time.Second
+	}
+	t := time.NewTicker(hb)
+	defer t.Stop()
+	for {
+		select {
+		case ev := <-sub.ch:
+			var data []byte
+			if ev.Message != nil {
+				data, _ = json.Marshal(view(ev.Message))
+			} else {
+				data = []byte("{}")
+			}
+			fmt.Fprintf(w, "event: %s\ndata: %s\n\n", ev.Kind, data)
+		case <-t.C:
+			fmt.Fprint(w, ": keep-alive\n\n")
+		case <-r.Context().Done():
+			return
+		case <-a.closed:
+			return
+		}
+		if err := rc.Flush(); err != nil {
+			return
+		}
+	}
+}

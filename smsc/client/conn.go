@@ -1,0 +1,383 @@
+package client
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// result is what a response carries back to its request.
+type result struct {
+	status uint32
+	str    string // first C-octet string of the body
+}
+
+// call is one outstanding request.
+type call struct {
+	resp uint32 // expected response command_id
+	sent int64  // unix nanos
+	done func(result, error)
+}
+
+// conn is one TCP (or TLS) connection and its SMPP session state.
+type conn struct {
+	c  *Client
+	nc net.Conn
+
+	// Writes are double-buffered: writers append PDUs to wbuf under wmu
+	// and wake the flusher, which swaps the buffers and writes the batch
+	// while the next PDUs are appended. sendMu serialises socket writes.
+	wmu    sync.Mutex
+	wbuf   []byte
+	werr   error
+	wsig   chan struct{}
+	sendMu sync.Mutex
+	spare  []byte // guarded by sendMu
+
+	seq    atomic.Uint32
+	window chan struct{}
+
+	mu       sync.Mutex
+	inflight map[uint32]*call
+	err      error
+	dead     chan struct{}
+	bound    atomic.Bool
+	lastRead atomic.Int64
+}
+
+func newConn(c *Client, nc net.Conn) *conn {
+	return &conn{
+		c:        c,
+		nc:       nc,
+		wbuf:     make([]byte, 0, 16*1024),
+		spare:    make([]byte, 0, 16*1024),
+		wsig:     make(chan struct{}, 1),
+		window:   make(chan struct{}, c.cfg.Window),
+		inflight: make(map[uint32]*call, c.cfg.Window),
+		dead:     make(chan struct{}),
+	}
+}
+
+// nextSeq returns this connection's next sequence number (SMPP v3.4
+// §5.1.4: 0x00000001 to 0x7FFFFFFF, then wrapping).
+func (cn *conn) nextSeq() uint32 {
+	for {
+		s := cn.seq.Add(1)
+		if s >= 1 && s <= 0x7FFFFFFF {
+			return s
+		}
+		cn.seq.CompareAndSwap(s, 0)
+	}
+}
+
+// write appends a PDU with enc to the write buffer and wakes the flusher.
+// PDUs written while the flusher is in a socket write leave together in
+// the next one: one syscall for many pipelined PDUs.
+func (cn *conn) write(enc func([]byte) []byte) error {
+	cn.wmu.Lock()
+	if err := cn.werr; err != nil {
+		cn.wmu.Unlock()
+		return err
+	}
+	cn.wbuf = enc(cn.wbuf)
+	cn.wmu.Unlock()
+	select {
+	case cn.wsig <- struct{}{}:
+	default: // a wake-up is already pending
+	}
+	return nil
+}
+
+// flush writes everything buffered so far to the socket.
+func (cn *conn) flush() error {
+	cn.sendMu.Lock()
+	defer cn.sendMu.Unlock()
+	cn.wmu.Lock()
+	out := cn.wbuf
+	cn.wbuf = cn.spare[:0]
+	cn.wmu.Unlock()
+	if len(out) == 0 {
+		cn.spare = out
+		return nil
+	}
+	_, err := cn.nc.Write(out)
+	cn.spare = out
+	if err != nil {
+		cn.wmu.Lock()
+		cn.werr = fmt.Errorf("smpp client: write: %w", err)
+		cn.wmu.Unlock()
+		cn.close(err)
+	}
+	return err
+}
+
+// flushLoop is the connection's writer goroutine.
+func (cn *conn) flushLoop() {
+	for {
+		select {
+		case <-cn.wsig:
+			if cn.flush() != nil {
+				return
+			}
+		case <-cn.dead:
+			return
+		}
+	}
+}
+
+// start sends a request and registers done for its response. It blocks
+// for a window slot.
+func (cn *conn) start(ctx context.Context, resp uint32, enc func([]byte, uint32) []byte, done func(result, error)) error {
+	select {
+	case cn.window <- struct{}{}:
+	case <-cn.dead:
+		return cn.deadErr()
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	seq := cn.nextSeq()
+	cl := &call{resp: resp, sent: time.Now().UnixNano(), done: done}
+	cn.mu.Lock()
+	if cn.err != nil {
+		cn.mu.Unlock()
+		<-cn.window
+		return cn.deadErr()
+	}
+	cn.inflight[seq] = cl
+	cn.mu.Unlock()
+	// A failed write closes the connection, and close fails every
+	// outstanding call, this one included: its done reports the error.
+	cn.write(func(b []byte) []byte { return enc(b, seq) })
+	return nil
+}
+
+func (cn *conn) deadErr() error {
+	cn.mu.Lock()
+	defer cn.mu.Unlock()
+	if errors.Is(cn.err, ErrClosed) {
+		return ErrClosed
+	}
+	return fmt.Errorf("%w: %v", ErrConnLost, cn.err)
+}
+
+// roundTrip sends a request and waits for its response.
+func (cn *conn) roundTrip(ctx context.Context, resp uint32, enc func([]byte, uint32) []byte) (result, error) {
+	ch := make(chan struct {
+		r   result
+		err error
+	}, 1)
+	err := cn.start(ctx, resp, enc, func(r result, err error) {
+		ch <- struct {
+			r   result
+			err error
+		}{r, err}
+	})
+	if err != nil {
+		return result{}, err
+	}
+	select {
+	case v := <-ch:
+		return v.r, v.err
+	case <-ctx.Done():
+		// The response may still come; complete() drops it then.
+		return result{}, ctx.Err()
+	}
+}
+
+// complete finishes the call with sequence number seq if its expected
+// response is cmd (or a generic_nack, which answers any request).
+func (cn *conn) complete(cmd, status, seq uint32, body []byte) {
+	cn.mu.Lock()
+	cl, ok := cn.inflight[seq]
+	if ok && (cl.resp == cmd || cmd == cmdGenericNack) {
+		delete(cn.inflight, seq)
+	} else {
+		ok = false
+	}
+	cn.mu.Unlock()
+	if !ok {
+		cn.c.cfg.Logger.Debug("smpp client: response matches no request", "command_id", fmt.Sprintf("0x%08X", cmd), "sequence", seq)
+		return
+	}
+	<-cn.window
+	if f := cn.c.cfg.ObserveRTT; f != nil {
+		f(time.Duration(time.Now().UnixNano() - cl.sent))
+	}
+	r := result{status: status}
+	if cmd != cmdGenericNack {
+		r.str = firstCString(body)
+	}
+	cl.done(r, nil)
+}
+
+// close ends the connection once, failing every outstanding call with err.
+func (cn *conn) close(err error) {
+	cn.mu.Lock()
+	if cn.err != nil {
+		cn.mu.Unlock()
+		return
+	}
+	cn.err = err
+	calls := cn.inflight
+	cn.inflight = nil
+	cn.mu.Unlock()
+	cn.nc.Close()
+	close(cn.dead)
+	failure := ErrClosed
+	if !errors.Is(err, ErrClosed) {
+		failure = ErrConnLost
+	}
+	for _, cl := range calls {
+		cl.done(result{}, fmt.Errorf("%w (%v)", failure, err))
+	}
+}
+
+// readLoop reads PDUs until the connection fails.
+func (cn *conn) readLoop() {
+	br := bufio.NewReaderSize(cn.nc, 64*1024)
+	var hdr [headerLen]byte
+	var body []byte
+	for {
+		if _, err := io.ReadFull(br, hdr[:]); err != nil {
+			cn.close(fmt.Errorf("smpp client: read: %w", err))
+			return
+		}
+		h := parseHeader(hdr[:])
+		if h.length < headerLen || h.length > maxPDULen {
+			cn.close(fmt.Errorf("%w: command_length %d out of range [16, %d]", ErrMalformed, h.length, maxPDULen))
+			return
+		}
+		n := int(h.length) - headerLen
+		if cap(body) < n {
+			body = make([]byte, n)
+		}
+		body = body[:n]
+		if _, err := io.ReadFull(br, body); err != nil {
+			cn.close(fmt.Errorf("smpp client: read: %w", err))
+			return
+		}
+		cn.lastRead.Store(time.Now().UnixNano())
+		if h.id&respBit != 0 {
+			cn.complete(h.id, h.status, h.seq, body)
+			continue
+		}
+		if !cn.handleRequest(h, body) {
+			return
+		}
+	}
+}
+
+// handleRequest answers a request from the SMSC; false ends the session.
+func (cn *conn) handleRequest(h header, body []byte) bool {
+	switch h.id {
+	case cmdEnquireLink:
+		cn.write(func(b []byte) []byte { return appendEmpty(b, cmdEnquireLink|respBit, 0, h.seq) })
+	case cmdUnbind:
+		cn.write(func(b []byte) []byte { return appendEmpty(b, cmdUnbind|respBit, 0, h.seq) })
+		cn.flush() // the response must leave before the connection closes
+		cn.close(errors.New("smpp client: the SMSC unbound"))
+		return false
+	case cmdDeliverSM, cmdDataSM:
+		status := cn.deliver(h, body)
+		resp := h.id | respBit
+		cn.write(func(b []byte) []byte { return appendRespID(b, resp, status, h.seq, "") })
+	default:
+		cn.write(func(b []byte) []byte { return appendEmpty(b, cmdGenericNack, StatusInvCmdID, h.seq) })
+	}
+	return true
+}
+
+// deliver decodes a deliver_sm/data_sm, records a receipt and calls
+// OnDeliver. It returns the command_status for the response.
+func (cn *conn) deliver(h header, body []byte) uint32 {
+	var m *Message
+	var err error
+	if h.id == cmdDataSM {
+		m, err = decodeDataSM(body)
+	} else {
+		m, err = decodeSM(body)
+	}
+	if err != nil {
+		cn.c.cfg.Logger.Warn("smpp client: undecodable deliver_sm", "sequence", h.seq, "err", err)
+		return StatusInvCmdLen
+	}
+	d := &Deliver{Message: *m}
+	// esm_class bits 5-2: 0001 SMSC delivery receipt, 0010 SME delivery
+	// ack, 0100 SME manual ack, 1000 intermediate notification (§5.2.12).
+	switch (m.ESMClass >> 2) & 0x0F {
+	case 0x1, 0x8:
+		d.Receipt = receiptFrom(m)
+	}
+	cn.c.stats.delivers.Add(1)
+	if d.Receipt != nil {
+		cn.c.stats.receipts.Add(1)
+		cn.c.receipts.put(d.Receipt)
+	}
+	if f := cn.c.cfg.OnDeliver; f != nil {
+		return f(d)
+	}
+	return StatusOK
+}
+
+// keepAlive sends enquire_link when the link has been idle and fails calls
+// whose response is overdue.
+func (cn *conn) keepAlive() {
+	cfg := &cn.c.cfg
+	tick := cfg.ResponseTimeout / 4
+	if cfg.EnquireLink > 0 && cfg.EnquireLink/2 < tick {
+		tick = cfg.EnquireLink / 2
+	}
+	tick = max(tick, 10*time.Millisecond)
+	t := time.NewTicker(tick)
+	defer t.Stop()
+	cn.lastRead.Store(time.Now().UnixNano())
+	var enquiring atomic.Bool
+	for {
+		select {
+		case <-cn.dead:
+			return
+		case now := <-t.C:
+			if cn.expire(now.Add(-cfg.ResponseTimeout).UnixNano()) {
+				return
+			}
+			idle := now.Sub(time.Unix(0, cn.lastRead.Load()))
+			if cfg.EnquireLink > 0 && idle >= cfg.EnquireLink && enquiring.CompareAndSwap(false, true) {
+				cn.start(context.Background(), cmdEnquireLink|respBit, func(b []byte, seq uint32) []byte {
+					return appendEmpty(b, cmdEnquireLink, 0, seq)
+				}, func(result, error) { enquiring.Store(false) })
+			}
+		}
+	}
+}
+
+// expire fails calls sent before the deadline (unix nanos). An unanswered
+// enquire_link means the link is dead: the connection is closed.
+func (cn *conn) expire(deadline int64) bool {
+	var late []*call
+	cn.mu.Lock()
+	for seq, cl := range cn.inflight {
+		if cl.sent < deadline {
+			late = append(late, cl)
+			delete(cn.inflight, seq)
+		}
+	}
+	cn.mu.Unlock()
+	linkDead := false
+	for _, cl := range late {
+		<-cn.window
+		if cl.resp == cmdEnquireLink|respBit {
+			linkDead = true
+		}
+		cl.done(result{}, ErrTimeout)
+	}
+	if linkDead {
+		cn.close(errors.New("smpp client: enquire_link unanswered"))
+	}
+	return linkDead
+}

@@ -1,0 +1,116 @@
+package client
+
+import (
+	"fmt"
+	"unicode/utf16"
+
+	"github.com/warthog618/sms/encoding/gsm7"
+)
+
+// Data coding schemes (SMPP v3.4 §5.2.19) chosen by SplitText.
+const (
+	DCSDefault byte = 0x00 // SMSC default alphabet: GSM 7-bit, one septet per octet
+	DCSBinary  byte = 0x04 // 8-bit binary
+	DCSUCS2    byte = 0x08 // UCS2 (UTF-16BE)
+	ESMUDHI    byte = 0x40 // esm_class: short_message starts with a UDH (§5.2.12)
+)
+
+// gsmEncoder is built during package initialisation: the gsm7 package
+// fills its tables lazily without a lock, so building them here keeps
+// concurrent SplitText calls race-free.
+var gsmEncoder = gsm7.NewEncoder()
+
+// Part is one segment of a message ready for submit_sm: data_coding,
+// esm_class (UDHI when concatenated) and the short_message bytes.
+type Part struct {
+	DataCoding   byte
+	ESMClass     byte
+	ShortMessage []byte
+}
+
+// SplitText encodes text for SMS: GSM 7-bit default alphabet with its
+// extension table (TS 23.038 §6.2.1), one septet per octet as SMPP carries
+// it, when every character has a GSM code; UCS2 otherwise. A text longer
+// than one SMS (160 septets, 70 UCS2 characters) is split into parts of
+// 153 septets or 67 characters, each with a concatenation UDH (TS 23.040
+// §9.2.3.24.1, IEI 00, 8-bit reference ref); an escape sequence or a UTF-16
+// surrogate pair is never cut.
+func SplitText(text string, ref byte) []Part {
+	if septets, err := gsmEncoder.Encode([]byte(text)); err == nil {
+		if len(septets) <= 160 {
+			return []Part{{DataCoding: DCSDefault, ShortMessage: septets}}
+		}
+		var chunks [][]byte
+		for len(septets) > 0 {
+			n := min(153, len(septets))
+			if n < len(septets) && septets[n-1] == 0x1B {
+				n-- // keep the escape with its character
+			}
+			chunks = append(chunks, septets[:n])
+			septets = septets[n:]
+		}
+		return concat(chunks, DCSDefault, ref)
+	}
+	units := utf16.Encode([]rune(text))
+	if len(units) <= 70 {
+		return []Part{{DataCoding: DCSUCS2, ShortMessage: utf16BE(units)}}
+	}
+	var chunks [][]byte
+	for len(units) > 0 {
+		n := min(67, len(units))
+		if n < len(units) && utf16.IsSurrogate(rune(units[n-1])) && units[n-1] < 0xDC00 {
+			n-- // keep a high surrogate with its low half
+		}
+		chunks = append(chunks, utf16BE(units[:n]))
+		units = units[n:]
+	}
+	return concat(chunks, DCSUCS2, ref)
+}
+
+// SplitBinary splits 8-bit data into parts of at most 140 octets; longer
+// data gets 134-octet parts with a concatenation UDH (TS 23.040
+// §9.2.3.24.1). dcs is the data_coding to send (0x04, or 0xF6/0x16 for a
+// SIM data download).
+func SplitBinary(data []byte, dcs, ref byte) []Part {
+	if len(data) <= 140 {
+		return []Part{{DataCoding: dcs, ShortMessage: data}}
+	}
+	var chunks [][]byte
+	for len(data) > 0 {
+		n := min(134, len(data))
+		chunks = append(chunks, data[:n])
+		data = data[n:]
+	}
+	return concat(chunks, dcs, ref)
+}
+
+// WithUDH prefixes a user data header (its length octet included) to ud and
+// sets UDHI. It checks that the UDH's length octet matches.
+func WithUDH(udh, ud []byte, dcs byte) (Part, error) {
+	if len(udh) == 0 {
+		return Part{DataCoding: dcs, ShortMessage: ud}, nil
+	}
+	if int(udh[0]) != len(udh)-1 {
+		return Part{}, fmt.Errorf("smpp client: UDH length octet says %d but %d octets follow", udh[0], len(udh)-1)
+	}
+	sm := append(append([]byte(nil), udh...), ud...)
+	return Part{DataCoding: dcs, ESMClass: ESMUDHI, ShortMessage: sm}, nil
+}
+
+func concat(chunks [][]byte, dcs, ref byte) []Part {
+	parts := make([]Part, len(chunks))
+	for i, c := range chunks {
+		sm := make([]byte, 0, 6+len(c))
+		sm = append(sm, 0x05, 0x00, 0x03, ref, byte(len(chunks)), byte(i+1))
+		parts[i] = Part{DataCoding: dcs, ESMClass: ESMUDHI, ShortMessage: append(sm, c...)}
+	}
+	return parts
+}
+
+func utf16BE(units []uint16) []byte {
+	b := make([]byte, 0, 2*len(units))
+	for _, u := range units {
+		b = append(b, byte(u>>8), byte(u))
+	}
+	return b
+}
