@@ -67,3 +67,22 @@ func TestNormalize(t *testing.T) {
 		}
 	}
 }
+
+// TestIdentityDocumented checks the table in docs/numbers.md.
+func TestIdentityDocumented(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ msisdn, iccid, imsi string }{
+		{"+99901000000", "8999901000000000005", "999990000000001"},
+		{"+99901000123", "8999901000000001235", "999990000000124"},
+		{"+99900000001", "8999901000010000011", "999990001000002"},
+		{"+99900030042", "8999901000010300429", "999990001030043"},
+	} {
+		iccid, imsi, err := Identity(nil, c.msisdn)
+		if err != nil || iccid != c.iccid || imsi != c.imsi {
+			t.Errorf("Identity(%s) = %s %s %v, want %s %s", c.msisdn, iccid, imsi, err, c.iccid, c.imsi)
+		}
+	}
+	if _, _, err := Identity(nil, "+4912345"); err == nil {
+		t.Error("a number outside the plan has an identity")
+	}
+}
