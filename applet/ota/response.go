@@ -153,6 +153,10 @@ func OpenResponse(ctx context.Context, ks hsm.Keystore, keys Keys, h CommandHead
 	r.Status = Status(work[u+rspSecOff+6])
 	data := work[u+rspCCOff:]
 	if int(r.PCNTR) > len(data) {
+		if !ok { // PCNTR is covered by the RC/CC: a corrupted packet is an integrity failure
+			r.Data = data
+			return r, fmt.Errorf("%w: PoR %s mismatch", ErrIntegrity, h.SPI.PoRIntegrity)
+		}
 		return r, decodeErr(u+rspSecOff+5, "PCNTR", "%d padding bytes but only %d data bytes", r.PCNTR, len(data))
 	}
 	r.Data = data[:len(data)-int(r.PCNTR)]
