@@ -393,6 +393,8 @@ func (s *Store) describe(sh p11.SessionHandle, ref string, h p11.ObjectHandle, c
 			o.typ = hsm.AES192
 		case 32:
 			o.typ = hsm.AES256
+		default:
+			return nil, fmt.Errorf("pkcs11: key %q is an AES key with CKA_VALUE_LEN %d, want 16, 24 or 32: %w", ref, ulong(a[0].Value), hsm.ErrKeyType)
 		}
 	case p11.CKK_GENERIC_SECRET, p11.CKK_SHA256_HMAC:
 		o.typ = hsm.HMAC
