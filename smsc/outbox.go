@@ -1,0 +1,168 @@
+package smsc
+
+import (
+	"sync"
+	"time"
+)
+
+// maxOutbox bounds the deliver_sm waiting for one account's binds.
+const maxOutbox = 1_000_000
+
+// maxOutTries bounds attempts to hand one deliver_sm to an ESME.
+const maxOutTries = 10
+
+// outbox holds the deliver_sm (MO, receipts) for one account until one of
+// its receiver or transceiver binds has room in its window. Several binds of
+// the account share it, each taking at most its window.
+type outbox struct {
+	srv  *Server
+	key  string
+	mu   sync.Mutex
+	q    []*outItem
+	head int
+	subs []*session
+	rr   int
+}
+
+func newOutbox(s *Server, key string) *outbox { return &outbox{srv: s, key: key} }
+
+// push queues an item and tries to send it.
+func (o *outbox) push(it *outItem) {
+	if it.box == nil { // set once, before the item is shared
+		it.box = o
+	}
+	o.mu.Lock()
+	if len(o.q)-o.head >= maxOutbox {
+		o.mu.Unlock()
+		o.drop(it, "outbox full")
+		return
+	}
+	o.q = append(o.q, it)
+	o.mu.Unlock()
+	o.pump()
+}
+
+// requeue puts an item back at the front (its session went away).
+func (o *outbox) requeue(it *outItem) {
+	o.mu.Lock()
+	if o.head > 0 {
+		o.head--
+		o.q[o.head] = it
+	} else {
+		o.q = append([]*outItem{it}, o.q...)
+	}
+	o.mu.Unlock()
+}
+
+func (o *outbox) attach(s *session) {
+	o.mu.Lock()
+	o.subs = append(o.subs, s)
+	o.mu.Unlock()
+}
+
+func (o *outbox) detach(s *session) {
+	o.mu.Lock()
+	for i, x := range o.subs {
+		if x == s {
+			o.subs = append(o.subs[:i], o.subs[i+1:]...)
+			break
+		}
+	}
+	o.mu.Unlock()
+}
+
+// pump sends queued items while some bind has room in its window.
+func (o *outbox) pump() {
+	for {
+		o.mu.Lock()
+		if o.head == len(o.q) {
+			o.q, o.head = o.q[:0], 0
+			o.mu.Unlock()
+			return
+		}
+		var s *session
+		for i := range o.subs {
+			c := o.subs[(o.rr+i)%len(o.subs)]
+			if c.free() > 0 {
+				s = c
+				o.rr = (o.rr + i + 1) % len(o.subs)
+				break
+			}
+		}
+		if s == nil {
+			o.mu.Unlock()
+			return
+		}
+		it := o.q[o.head]
+		o.q[o.head] = nil
+		o.head++
+		if o.head > 1024 && o.head*2 > len(o.q) {
+			o.q = append(o.q[:0], o.q[o.head:]...)
+			o.head = 0
+		}
+		s.inflight.Add(1)
+		o.mu.Unlock()
+		if it.m != nil && !it.m.ValidUntil.IsZero() && !o.srv.Clock.Now().Before(it.m.ValidUntil) {
+			s.inflight.Add(-1)
+			o.srv.engine.finalize(it.m, Expired, 0, it.tries)
+			continue
+		}
+		if !s.sendDeliver(it) {
+			s.inflight.Add(-1)
+			o.requeue(it)
+			return // the session is ending; finish pumps again
+		}
+	}
+}
+
+// pumpFor is pump after s freed a window slot.
+func (o *outbox) pumpFor(*session) { o.pump() }
+
+// delivered records an ESME's deliver_sm_resp ESME_ROK.
+func (o *outbox) delivered(it *outItem) {
+	if it.m != nil {
+		o.srv.engine.finalize(it.m, Delivered, 0, it.tries+1)
+		return
+	}
+	o.srv.counters.receiptsAcked.Add(1)
+	if id := it.rcpt.owedBy; id != "" {
+		patch(o.srv.engine.ctx, o.srv.Store, id, func(m *Message) { m.ReceiptDue = false })
+	}
+}
+
+// retry handles a failed hand-over: temporary failures go back in the
+// queue after a backoff, others end the item.
+func (o *outbox) retry(it *outItem, reason string, temporary bool) {
+	it.tries++
+	if !temporary || it.tries >= maxOutTries {
+		o.drop(it, reason)
+		return
+	}
+	d := o.srv.engine.backoff(it.tries)
+	o.srv.Clock.AfterFunc(d, func() {
+		if o.srv.engine.stopped.Load() {
+			return
+		}
+		o.push(it)
+	})
+}
+
+func (o *outbox) drop(it *outItem, reason string) {
+	if it.m != nil {
+		o.srv.engine.finalize(it.m, Undeliverable, ErrCodeSystemFailure, it.tries)
+		return
+	}
+	o.srv.Logger.Warn("smsc: receipt dropped", "account", o.key, "id", it.rcpt.msgID, "reason", reason)
+}
+
+// backoff returns the wait before attempt n+1 (n ≥ 1): RetryMin doubling
+// up to RetryMax.
+func (e *engine) backoff(n int) time.Duration {
+	lo := e.s.dur(e.s.RetryMin, DefaultRetryMin)
+	hi := e.s.dur(e.s.RetryMax, DefaultRetryMax)
+	d := lo
+	for i := 1; i < n && d < hi; i++ {
+		d *= 2
+	}
+	return min(d, hi)
+}

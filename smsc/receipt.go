@@ -1,0 +1,233 @@
+package smsc
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/simlab-dev/simlab/smsc/pdu"
+)
+
+// Receipt is a delivery receipt (SMSC delivery receipt, SMPP 3.4 §5.2.12
+// esm_class 0x04, or an intermediate notification, 0x20) in the de-facto
+// text format of SMPP 3.4 Appendix B:
+//
+//	id:IIIIIIIIII sub:SSS dlvrd:DDD submit date:YYMMDDhhmm done date:YYMMDDhhmm stat:DDDDDDD err:E text:...
+//
+// It travels as a deliver_sm from the original destination to the original
+// source, with the receipted_message_id, message_state and (after a failure)
+// network_error_code TLVs.
+type Receipt struct {
+	ID         string
+	Sub        int
+	Dlvrd      int
+	SubmitDate time.Time
+	DoneDate   time.Time
+	State      State
+	Err        uint16
+	Text       string
+	// Intermediate marks an intermediate notification (esm_class 0x20).
+	Intermediate bool
+}
+
+// receiptTime is the YYMMDDhhmm layout of the receipt's dates.
+const receiptTime = "0601021504"
+
+// String formats the receipt text. Text is cut to 20 characters.
+func (r *Receipt) String() string {
+	return string(r.Append(nil))
+}
+
+// Append appends the receipt text to b.
+func (r *Receipt) Append(b []byte) []byte {
+	b = append(b, "id:"...)
+	b = append(b, r.ID...)
+	b = fmt.Appendf(b, " sub:%03d dlvrd:%03d submit date:", r.Sub, r.Dlvrd)
+	b = r.SubmitDate.UTC().AppendFormat(b, receiptTime)
+	b = append(b, " done date:"...)
+	b = r.DoneDate.UTC().AppendFormat(b, receiptTime)
+	b = append(b, " stat:"...)
+	b = append(b, r.State.ReceiptStat()...)
+	b = fmt.Appendf(b, " err:%03d text:", r.Err)
+	t := []rune(r.Text)
+	if len(t) > 20 {
+		t = t[:20]
+	}
+	return append(b, string(t)...)
+}
+
+// ErrNotReceipt is returned by ParseReceipt for text that is not a receipt.
+var ErrNotReceipt = errors.New("smsc: not a delivery receipt")
+
+// ParseReceipt parses the de-facto receipt text (fields in any order,
+// "text:" last). Dates in YYMMDDhhmm or YYMMDDhhmmss are read as UTC.
+func ParseReceipt(s string) (*Receipt, error) {
+	var r Receipt
+	rest := s
+	if i := strings.Index(rest, "text:"); i >= 0 {
+		r.Text = rest[i+len("text:"):]
+		rest = rest[:i]
+	}
+	seen := false
+	for _, key := range []string{"id:", "sub:", "dlvrd:", "submit date:", "done date:", "stat:", "err:"} {
+		i := strings.Index(rest, key)
+		if i < 0 {
+			continue
+		}
+		v := rest[i+len(key):]
+		if j := strings.IndexByte(v, ' '); j >= 0 {
+			v = v[:j]
+		}
+		var err error
+		switch key {
+		case "id:":
+			r.ID, seen = v, true
+		case "sub:":
+			r.Sub, err = strconv.Atoi(v)
+		case "dlvrd:":
+			r.Dlvrd, err = strconv.Atoi(v)
+		case "submit date:", "done date:":
+			layout := receiptTime
+			if len(v) == 12 {
+				layout += "05"
+			}
+			var t time.Time
+			t, err = time.Parse(layout, v)
+			if key == "submit date:" {
+				r.SubmitDate = t
+			} else {
+				r.DoneDate = t
+			}
+		case "stat:":
+			r.State, err = ParseState(v)
+		case "err:":
+			var n uint64
+			n, err = strconv.ParseUint(v, 10, 16)
+			r.Err = uint16(n)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w: field %q: %v", ErrNotReceipt, strings.TrimSuffix(key, ":"), err)
+		}
+	}
+	if !seen {
+		return nil, fmt.Errorf("%w: no id: field", ErrNotReceipt)
+	}
+	return &r, nil
+}
+
+// outItem is one deliver_sm waiting in an outbox: an MO message (or an MT
+// routed to a bind) or a receipt.
+type outItem struct {
+	box   *outbox
+	m     *Message // nil for a receipt
+	rcpt  *receiptOut
+	tries int
+	// sentAt is the last send time (session omu).
+	sentAt time.Time
+}
+
+// receiptOut is a receipt ready to send.
+type receiptOut struct {
+	Receipt
+	src, dst Address // receipt's source (original dest) and dest (original source)
+	msgID    string  // receipted_message_id
+	owedBy   string  // id of the message whose ReceiptDue this clears
+}
+
+// appendBody encodes the deliver_sm body (SMPP 3.4 §4.6.1).
+func (it *outItem) appendBody(b []byte) []byte {
+	if r := it.rcpt; r != nil {
+		esm := byte(0x04)
+		if r.Intermediate {
+			esm = 0x20
+		}
+		b = append(b, 0) // service_type
+		b = appendAddr(b, r.src)
+		b = appendAddr(b, r.dst)
+		b = append(b, esm, 0, 0, 0, 0, 0, 0, 0, 0) // esm, pid, priority, sched, validity, reg, replace, dcs, default id
+		lenAt := len(b)
+		b = append(b, 0)
+		b = r.Append(b)
+		b[lenAt] = byte(len(b) - lenAt - 1)
+		b = pdu.AppendTLVCString(b, pdu.TagReceiptedMessageID, r.msgID)
+		b = pdu.AppendTLVUint8(b, pdu.TagMessageState, uint8(r.State))
+		if r.Err != 0 {
+			b = pdu.AppendTLV(b, pdu.TagNetworkErrorCode, pdu.NetworkErrorCode(3, r.Err))
+		}
+		return b
+	}
+	m := it.m
+	b = pdu.AppendCString(b, m.ServiceType)
+	b = appendAddr(b, m.Source)
+	b = appendAddr(b, m.Dest)
+	esm := byte(0)
+	if len(m.UDH) > 0 {
+		esm |= 0x40
+	}
+	b = append(b, esm, m.PID, m.Priority, 0, 0, 0, 0, m.DCS, 0)
+	ud := len(m.UDH) + len(m.Body)
+	if ud <= 254 {
+		b = append(b, byte(ud))
+		b = append(b, m.UDH...)
+		b = append(b, m.Body...)
+	} else {
+		b = append(b, 0)
+		b = append(b, byte(pdu.TagMessagePayload>>8), byte(pdu.TagMessagePayload&0xFF), byte(ud>>8), byte(ud))
+		b = append(b, m.UDH...)
+		b = append(b, m.Body...)
+	}
+	if c := m.Concat; c != nil && len(m.UDH) == 0 {
+		// Segments that came with sar_* TLVs leave with them.
+		b = pdu.AppendTLVUint16(b, pdu.TagSarMsgRefNum, c.Ref)
+		b = pdu.AppendTLVUint8(b, pdu.TagSarTotalSegments, c.Total)
+		b = pdu.AppendTLVUint8(b, pdu.TagSarSegmentSeqnum, c.Seq)
+	}
+	if m.UserMessageReference != nil {
+		b = pdu.AppendTLVUint16(b, pdu.TagUserMessageReference, *m.UserMessageReference)
+	}
+	if m.SourcePort != nil {
+		b = pdu.AppendTLVUint16(b, pdu.TagSourcePort, *m.SourcePort)
+	}
+	if m.DestPort != nil {
+		b = pdu.AppendTLVUint16(b, pdu.TagDestinationPort, *m.DestPort)
+	}
+	return b
+}
+
+func appendAddr(b []byte, a Address) []byte {
+	return pdu.AppendCString(append(b, a.TON, a.NPI), a.Addr)
+}
+
+// wantReceipt applies registered_delivery (SMPP 3.4 §5.2.17) to a final
+// state: 1 any final outcome, 2 failures only, 3 success only (SMPP 5.0).
+func wantReceipt(rd uint8, st State) bool {
+	switch rd & 0x03 {
+	case 1:
+		return true
+	case 2:
+		return st != Delivered
+	case 3:
+		return st == Delivered
+	}
+	return false
+}
+
+// receiptText returns the first characters of a message for text:.
+func receiptText(m *Message) string {
+	t, ok := m.Text()
+	if !ok {
+		return ""
+	}
+	r := []rune(t)
+	if len(r) > 20 {
+		r = r[:20]
+	}
+	for i, c := range r {
+		if c < 0x20 {
+			r[i] = ' '
+		}
+	}
+	return string(r)
+}

@@ -1,0 +1,597 @@
+package smsc
+
+import (
+	"context"
+	"crypto/subtle"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/simlab-dev/simlab/smsc/pdu"
+)
+
+// Defaults for the Server's zero-valued fields.
+const (
+	DefaultBindTimeout     = 30 * time.Second
+	DefaultEnquireInterval = 30 * time.Second
+	DefaultResponseTimeout = 30 * time.Second
+	DefaultValidity        = 48 * time.Hour
+	DefaultWindow          = 10
+	DefaultMaxCommandLen   = 70_000 // a 64 KiB message_payload plus the rest
+	DefaultQueueLimit      = 10_000
+	DefaultRetryMin        = 5 * time.Second
+	DefaultRetryMax        = 10 * time.Minute
+	DefaultSystemID        = "simlab"
+)
+
+// ErrAccountsRequired is returned by Serve for a listener beyond loopback
+// when no accounts are configured: only a loopback SMSC lets any
+// credentials bind.
+var ErrAccountsRequired = errors.New("smsc: accounts are required to listen beyond loopback")
+
+// ErrServerClosed is returned by Serve after Shutdown.
+var ErrServerClosed = errors.New("smsc: server closed")
+
+// BindType is a set of bind types an account may use.
+type BindType uint8
+
+// Bind types (SMPP 3.4 §2.2). An Account with BindTypes 0 may use all.
+const (
+	BindTransmitter BindType = 1 << iota
+	BindReceiver
+	BindTransceiver
+)
+
+var bindTypeNames = []struct {
+	b    BindType
+	name string
+}{{BindTransmitter, "transmitter"}, {BindReceiver, "receiver"}, {BindTransceiver, "transceiver"}}
+
+// String names the bind types, comma-separated ("transmitter,receiver");
+// the empty set is "all".
+func (b BindType) String() string {
+	if b == 0 {
+		return "all"
+	}
+	var parts []string
+	for _, n := range bindTypeNames {
+		if b&n.b != 0 {
+			parts = append(parts, n.name)
+		}
+	}
+	if rest := b &^ (BindTransmitter | BindReceiver | BindTransceiver); rest != 0 {
+		parts = append(parts, "bind("+strconv.Itoa(int(rest))+")")
+	}
+	return strings.Join(parts, ",")
+}
+
+// MarshalText implements encoding.TextMarshaler (config files, JSON).
+func (b BindType) MarshalText() ([]byte, error) { return []byte(b.String()), nil }
+
+// UnmarshalText parses "all", or names separated by commas or spaces:
+// transmitter (tx), receiver (rx), transceiver (trx).
+func (b *BindType) UnmarshalText(t []byte) error {
+	var v BindType
+	for _, f := range strings.FieldsFunc(string(t), func(r rune) bool { return r == ',' || r == ' ' }) {
+		switch strings.ToLower(f) {
+		case "all":
+			v |= BindTransmitter | BindReceiver | BindTransceiver
+		case "transmitter", "tx":
+			v |= BindTransmitter
+		case "receiver", "rx":
+			v |= BindReceiver
+		case "transceiver", "trx":
+			v |= BindTransceiver
+		default:
+			return fmt.Errorf("smsc: unknown bind type %q (want transmitter, receiver, transceiver or all)", f)
+		}
+	}
+	*b = v
+	return nil
+}
+
+// Account is an ESME's credentials and limits.
+type Account struct {
+	SystemID string `json:"system_id" yaml:"system_id"`
+	// Password is compared in constant time; never logged.
+	Password string `json:"-" yaml:"password"`
+	// BindTypes allowed; 0 means all three.
+	BindTypes BindType `json:"bind_types,omitempty" yaml:"bind_types"`
+	// Throughput limits submits per second (token bucket with one second
+	// of burst); beyond it the server answers ESME_RTHROTTLED. 0: none.
+	Throughput float64 `json:"throughput,omitempty" yaml:"throughput"`
+	// Window is how many deliver_sm the server keeps outstanding towards
+	// one bind of this account; 0 means DefaultWindow.
+	Window int `json:"window,omitempty" yaml:"window"`
+	// MORanges are the destination addresses whose MO this account
+	// receives: "LO-HI" digit ranges, exact numbers, or "PREFIX*".
+	MORanges []string `json:"mo_ranges,omitempty" yaml:"mo_ranges"`
+	// DefaultMO makes the account receive MO that no range claims.
+	DefaultMO bool `json:"default_mo,omitempty" yaml:"default_mo"`
+	// Namespace tags the account's messages in capture; "" means the
+	// system_id.
+	Namespace string `json:"namespace,omitempty" yaml:"namespace"`
+	// MaxBinds bounds concurrent binds; 0 means unlimited.
+	MaxBinds int `json:"max_binds,omitempty" yaml:"max_binds"`
+}
+
+// IDFormat is how message ids are written.
+type IDFormat uint8
+
+// Message id formats: the same id appears in submit_sm_resp, query_sm and
+// receipts.
+const (
+	IDDecimal IDFormat = iota
+	IDHex
+)
+
+// Clock is the time source of the server's timers (bind, enquire_link,
+// validity, retries, throttling). Nil means the real clock; tests inject a
+// fake one or run inside testing/synctest.
+type Clock interface {
+	Now() time.Time
+	AfterFunc(d time.Duration, f func()) Timer
+}
+
+// Timer is a pending AfterFunc.
+type Timer interface {
+	Stop() bool
+}
+
+type realClock struct{}
+
+func (realClock) Now() time.Time                            { return time.Now() }
+func (realClock) AfterFunc(d time.Duration, f func()) Timer { return time.AfterFunc(d, f) }
+
+// Server is an SMPP 3.4 SMSC. Set the exported fields, then call Serve
+// (several listeners may be served at once); Shutdown stops it. Fields must
+// not change after the first Serve, except through the methods that say
+// they are safe at run time (Faults).
+type Server struct {
+	// SystemID is sent in bind responses; "" means DefaultSystemID.
+	SystemID string
+	// Accounts that may bind. With none, any credentials bind, but only
+	// on a loopback listener (Serve fails with ErrAccountsRequired
+	// otherwise).
+	Accounts []Account
+	// Store keeps messages; nil means a MemStore with default retention.
+	Store Store
+	// Router picks the sink for MT messages; nil routes nothing. An MT
+	// message no route claims goes to the bind owning the destination
+	// (an account's MORanges), else to Unrouted.
+	Router Router
+	// Unrouted takes messages with no route; nil means Accept (captured
+	// and reported delivered).
+	Unrouted Sink
+	// IDFormat selects decimal (default) or hex message ids.
+	IDFormat IDFormat
+	// ReceiptPerMessage sends one receipt per concatenated message (for
+	// its first part's id, once every part is final) instead of one per
+	// segment.
+	ReceiptPerMessage bool
+	// TLSConfig, when set, makes Serve speak TLS on its listener.
+	TLSConfig *tls.Config
+	// Timeouts on Clock: BindTimeout closes a connection not bound in
+	// time; after EnquireInterval without traffic the server sends
+	// enquire_link and closes the session if ResponseTimeout passes
+	// without an answer (deliver_sm unanswered that long are requeued).
+	BindTimeout     time.Duration
+	EnquireInterval time.Duration
+	ResponseTimeout time.Duration
+	// DefaultValidity applies when a submit gives no validity_period;
+	// MaxValidity caps the given ones (0: no cap).
+	DefaultValidity time.Duration
+	MaxValidity     time.Duration
+	// RetryMin and RetryMax bound the exponential backoff between
+	// delivery attempts to an absent or busy subscriber.
+	RetryMin, RetryMax time.Duration
+	// QueueLimit bounds the messages waiting for one destination; beyond
+	// it submits get ESME_RMSGQFUL. 0 means DefaultQueueLimit.
+	QueueLimit int
+	// MaxCommandLen bounds command_length; a longer (or shorter than 16)
+	// one closes the session with a logged reason.
+	MaxCommandLen int
+	// Faults injects errors; nil means none. Safe to change at run time
+	// through its methods.
+	Faults *Faults
+	// OnEvent, if set, is called after a message is stored and after each
+	// state change, with a snapshot it may keep (see Event). It must not
+	// block.
+	OnEvent func(Event)
+	// WantEvents, if set, is asked before each event is built: returning
+	// false (nobody listening) saves the snapshot's allocation.
+	WantEvents func() bool
+	// Clock drives every timer; nil means the real clock.
+	Clock Clock
+	// Logger receives connection-level logs; nil discards them.
+	Logger *slog.Logger
+
+	initOnce sync.Once
+	initErr  error
+	accounts map[string]*account
+	open     bool // no accounts configured
+	engine   *engine
+	idSeq    atomic.Uint64
+	async    AsyncAppender
+
+	mu        sync.Mutex
+	listeners map[net.Listener]struct{}
+	sessions  map[*session]struct{}
+	closing   bool
+	connWG    sync.WaitGroup
+	sessSeq   atomic.Uint64
+	counters  counters
+}
+
+// EventType says what happened to a message.
+type EventType uint8
+
+// Event types.
+const (
+	EventStored EventType = iota + 1
+	EventState
+)
+
+// Event reports a message stored or changed, for capture (long-poll, SSE).
+// Message is a snapshot the receiver may keep; its byte slices are shared
+// and must not be modified.
+type Event struct {
+	Type    EventType
+	Message *Message
+}
+
+// account is the run-time state of one system_id.
+type account struct {
+	Account
+	moRanges   []Range
+	moPrefixes []string
+	bucket     tokenBucket
+	binds      atomic.Int32
+	out        *outbox
+}
+
+func (s *Server) init() error {
+	s.initOnce.Do(func() { s.initErr = s.doInit() })
+	return s.initErr
+}
+
+func (s *Server) doInit() error {
+	if s.Clock == nil {
+		s.Clock = realClock{}
+	}
+	if s.Store == nil {
+		s.Store = NewMemStore(0)
+	}
+	if a, ok := s.Store.(AsyncAppender); ok {
+		s.async = a
+	}
+	if s.Unrouted == nil {
+		s.Unrouted = Accept
+	}
+	if s.Logger == nil {
+		s.Logger = slog.New(slog.DiscardHandler)
+	}
+	s.open = len(s.Accounts) == 0
+	s.accounts = make(map[string]*account)
+	for _, a := range s.Accounts {
+		if a.SystemID == "" {
+			return errors.New("smsc: account without system_id")
+		}
+		if _, dup := s.accounts[a.SystemID]; dup {
+			return fmt.Errorf("smsc: duplicate account %q", a.SystemID)
+		}
+		acc := &account{Account: a}
+		for _, r := range a.MORanges {
+			rg, prefix, err := ParseRange(r)
+			if err != nil {
+				return fmt.Errorf("smsc: account %q: %w", a.SystemID, err)
+			}
+			if rg.Lo != "" {
+				acc.moRanges = append(acc.moRanges, rg)
+			} else {
+				acc.moPrefixes = append(acc.moPrefixes, prefix)
+			}
+		}
+		acc.bucket.rate = a.Throughput
+		acc.out = newOutbox(s, a.SystemID)
+		s.accounts[a.SystemID] = acc
+	}
+	// IDs start from the clock so that a restart over a durable store
+	// does not reuse them (2^20 ids a second of uptime).
+	s.idSeq.Store(uint64(s.Clock.Now().Unix()) << 20)
+	s.engine = newEngine(s)
+	s.listeners = make(map[net.Listener]struct{})
+	s.sessions = make(map[*session]struct{})
+	return s.engine.recover(context.Background())
+}
+
+// Serve accepts SMPP connections on l until Shutdown. Without accounts it
+// refuses (ErrAccountsRequired) a listener that is not on loopback.
+func (s *Server) Serve(l net.Listener) error {
+	if err := s.init(); err != nil {
+		return err
+	}
+	if s.open && !isLoopback(l.Addr()) {
+		return fmt.Errorf("%w (listener %s)", ErrAccountsRequired, l.Addr())
+	}
+	if s.TLSConfig != nil {
+		l = tls.NewListener(l, s.TLSConfig)
+	}
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		return ErrServerClosed
+	}
+	s.listeners[l] = struct{}{}
+	s.mu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		delete(s.listeners, l)
+		s.mu.Unlock()
+	}()
+	var backoff time.Duration
+	for {
+		c, err := l.Accept()
+		if err != nil {
+			s.mu.Lock()
+			closing := s.closing
+			s.mu.Unlock()
+			if closing {
+				return ErrServerClosed
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+				time.Sleep(backoff) // accept back-off on EMFILE-like errors, as net/http does
+				continue
+			}
+			return err
+		}
+		backoff = 0
+		if !s.ServeConn(c) {
+			return ErrServerClosed
+		}
+	}
+}
+
+// ServeConn serves one already-accepted connection on its own goroutine
+// (used by Serve; tests hand it one end of net.Pipe). It returns false,
+// closing c, if the server is shutting down.
+func (s *Server) ServeConn(c net.Conn) bool {
+	if err := s.init(); err != nil {
+		c.Close()
+		return false
+	}
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		c.Close()
+		return false
+	}
+	ss := newSession(s, c)
+	s.sessions[ss] = struct{}{}
+	s.counters.sessions.Add(1)
+	s.connWG.Add(1)
+	s.mu.Unlock()
+	go func() {
+		defer s.connWG.Done()
+		ss.run()
+		s.counters.sessions.Add(-1)
+		s.mu.Lock()
+		delete(s.sessions, ss)
+		s.mu.Unlock()
+	}()
+	return true
+}
+
+// Shutdown stops accepting, asks every bound ESME to unbind, waits for the
+// sessions to end or ctx to expire (then closes them), and stops the
+// delivery engine. Messages still queued stay in the store.
+func (s *Server) Shutdown(ctx context.Context) error {
+	if err := s.init(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	s.closing = true
+	for l := range s.listeners {
+		l.Close()
+	}
+	sess := make([]*session, 0, len(s.sessions))
+	for ss := range s.sessions {
+		sess = append(sess, ss)
+	}
+	s.mu.Unlock()
+	for _, ss := range sess {
+		ss.startUnbind()
+	}
+	done := make(chan struct{})
+	go func() { s.connWG.Wait(); close(done) }()
+	var err error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		for _, ss := range sess {
+			ss.close("shutdown deadline")
+		}
+		<-done
+		err = ctx.Err()
+	}
+	s.engine.stop()
+	return err
+}
+
+// isLoopback reports whether a listener address is on loopback (or an
+// in-memory pipe).
+func isLoopback(a net.Addr) bool {
+	switch v := a.(type) {
+	case *net.TCPAddr:
+		return v.IP.IsLoopback()
+	case *net.UnixAddr:
+		return true
+	case nil:
+		return true
+	}
+	ap, err := netip.ParseAddrPort(a.String())
+	if err != nil {
+		return a.Network() == "pipe" || a.Network() == "unix"
+	}
+	return ap.Addr().IsLoopback()
+}
+
+// authenticate checks a bind's credentials and returns the account state
+// (created on the fly in open mode) or the command_status to answer.
+func (s *Server) authenticate(systemID, password string, bt BindType) (*account, pdu.Status) {
+	if s.open {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		acc, ok := s.accounts[systemID]
+		if !ok {
+			acc = &account{Account: Account{SystemID: systemID}}
+			acc.out = newOutbox(s, systemID)
+			s.accounts[systemID] = acc
+		}
+		return acc, 0
+	}
+	acc, ok := s.accounts[systemID]
+	if !ok {
+		// Compare anyway so timing does not reveal which ids exist.
+		subtle.ConstantTimeCompare([]byte(password), []byte(password))
+		return nil, pdu.StatusInvSysID
+	}
+	if subtle.ConstantTimeCompare([]byte(password), []byte(acc.Password)) != 1 {
+		return nil, pdu.StatusInvPaswd
+	}
+	if acc.BindTypes != 0 && acc.BindTypes&bt == 0 {
+		return nil, pdu.StatusBindFail
+	}
+	if acc.MaxBinds > 0 && int(acc.binds.Load()) >= acc.MaxBinds {
+		return nil, pdu.StatusBindFail
+	}
+	return acc, 0
+}
+
+// accountFor returns the account state of a system_id: nil for an unknown
+// one, created on first use without accounts (open mode).
+func (s *Server) accountFor(systemID string) *account {
+	if !s.open {
+		return s.accounts[systemID]
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	acc, ok := s.accounts[systemID]
+	if !ok {
+		acc = &account{Account: Account{SystemID: systemID}}
+		acc.out = newOutbox(s, systemID)
+		s.accounts[systemID] = acc
+	}
+	return acc
+}
+
+// newID returns the next message id in the configured format.
+func (s *Server) newID() string { return string(s.appendID(nil)) }
+
+// appendID appends the next message id in the configured format.
+func (s *Server) appendID(b []byte) []byte {
+	v := s.idSeq.Add(1)
+	if s.IDFormat == IDHex {
+		return strconv.AppendUint(b, v, 16)
+	}
+	return strconv.AppendUint(b, v, 10)
+}
+
+func (s *Server) emit(t EventType, m *Message) {
+	if s.OnEvent != nil && (s.WantEvents == nil || s.WantEvents()) {
+		// A snapshot of the fields; the byte slices and pointers it
+		// shares are never written after Append, so one allocation
+		// suffices.
+		snap := *m
+		s.OnEvent(Event{Type: t, Message: &snap})
+	}
+}
+
+func (s *Server) dur(v, def time.Duration) time.Duration {
+	if v > 0 {
+		return v
+	}
+	return def
+}
+
+// tokenBucket is a throughput limiter on the server clock.
+type tokenBucket struct {
+	mu     sync.Mutex
+	rate   float64
+	tokens float64
+	last   time.Time
+}
+
+// allow takes one token if available.
+func (b *tokenBucket) allow(now time.Time) bool {
+	if b.rate <= 0 {
+		return true
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.last.IsZero() {
+		b.tokens = b.rate
+	} else {
+		b.tokens = min(b.rate, b.tokens+now.Sub(b.last).Seconds()*b.rate)
+	}
+	b.last = now
+	if b.tokens < 1 {
+		return false
+	}
+	b.tokens--
+	return true
+}
+
+// SubmitMO takes a mobile-originated message from a phone or a bearer
+// (DESIGN.md flow: SEND SHORT MESSAGE → SMSC → deliver_sm) and queues it for
+// the bind that owns its destination (an account's MORanges, a bind's
+// address_range, a DefaultMO account, else any receiver bind without a
+// range), waiting while none is bound. It assigns ID, SubmitTime,
+// Direction, State and Namespace (the owner's) and returns the id once the
+// message is stored.
+func (s *Server) SubmitMO(ctx context.Context, m *Message) (string, error) {
+	if err := s.init(); err != nil {
+		return "", err
+	}
+	now := s.Clock.Now()
+	m.ID = s.newID()
+	m.Direction = MO
+	m.SubmitTime = now
+	m.State = Enroute
+	if m.ValidUntil.IsZero() {
+		m.ValidUntil = now.Add(s.dur(s.DefaultValidity, DefaultValidity))
+	}
+	if m.Concat == nil && len(m.UDH) > 0 {
+		if c, ok := ConcatFromUDH(m.UDH); ok {
+			m.Concat = &c
+		}
+	}
+	ob := s.engine.owner(m.Dest.Addr, true)
+	if m.Account == "" && ob != s.engine.catchAll {
+		m.Account = ob.key
+	}
+	if m.Namespace == "" && m.Account != "" {
+		if acc := s.accountFor(m.Account); acc != nil && acc.Namespace != "" {
+			m.Namespace = acc.Namespace
+		} else {
+			m.Namespace = m.Account
+		}
+	}
+	if err := s.Store.Append(ctx, m); err != nil {
+		return "", err
+	}
+	s.counters.mo.Add(1)
+	s.emit(EventStored, m)
+	ob.push(&outItem{m: m})
+	return m.ID, nil
+}

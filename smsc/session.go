@@ -1,0 +1,709 @@
+package smsc
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"runtime/debug"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/simlab-dev/simlab/smsc/pdu"
+)
+
+// bindState is a session's SMPP state (SMPP 3.4 §2.3).
+type bindState uint32
+
+const (
+	stateOpen bindState = iota
+	stateTX
+	stateRX
+	stateTRX
+	stateClosing
+)
+
+func (b bindState) canSubmit() bool  { return b == stateTX || b == stateTRX }
+func (b bindState) canReceive() bool { return b == stateRX || b == stateTRX }
+
+// firstOutSeq is where the server's own sequence numbers start. Keeping them
+// far from the ESME's (which usually count from 1) works around clients that
+// match responses by sequence number alone (go-smpp issue #87).
+const firstOutSeq = 0x40000001
+
+// readBufSize bounds the PDUs decoded in place from the read buffer.
+const readBufSize = 64 << 10
+
+// maxPendingWrite is how much unsent output makes the reader wait.
+const maxPendingWrite = 1 << 20
+
+// session is one SMPP connection: its bind state machine, its own sequence
+// numbers, the deliver_sm window and the enquire_link timer.
+type session struct {
+	srv  *Server
+	conn net.Conn
+	id   uint64
+	log  *slog.Logger
+	br   *bufio.Reader
+
+	// Output: PDUs are appended to wbuf; the writer goroutine swaps it out
+	// and writes everything queued in one call (batching under load).
+	wmu       sync.Mutex
+	wdata     *sync.Cond // wbuf non-empty or closing
+	wdrain    *sync.Cond // wbuf swapped out
+	wbuf      []byte
+	wspare    []byte
+	wclosing  bool
+	writerEnd chan struct{}
+	connMu    sync.Mutex // serialises flushes
+	// readerBusy is set while the reader handles buffered input.
+	readerBusy atomic.Bool
+
+	state    atomic.Uint32 // bindState
+	acct     *account
+	systemID string
+	rangeLo  Range
+	rangePfx string
+	hasRange bool
+	window   int32
+	inflight atomic.Int32 // deliver_sm outstanding
+
+	omu        sync.Mutex
+	nextSeq    uint32
+	pending    map[uint32]*outItem
+	enquireSeq uint32
+	enquireAt  time.Time
+	unbindSeq  uint32
+	dead       bool
+	timer      Timer
+
+	lastRecv  atomic.Int64
+	closeOnce sync.Once
+	outboxes  []*outbox
+
+	// lastSrc is the previous submit's source address, shared by the
+	// messages that repeat it (reader goroutine only).
+	lastSrc string
+
+	// decode scratch, reader goroutine only
+	sm    pdu.SubmitSM
+	multi pdu.SubmitMulti
+	dsm   pdu.DataSM
+	mresp pdu.MessageIDResp
+}
+
+func newSession(s *Server, c net.Conn) *session {
+	ss := &session{
+		srv:       s,
+		conn:      c,
+		id:        s.sessSeq.Add(1),
+		br:        bufio.NewReaderSize(c, readBufSize),
+		writerEnd: make(chan struct{}),
+		nextSeq:   firstOutSeq,
+		pending:   make(map[uint32]*outItem),
+		wbuf:      make([]byte, 0, 4096),
+		wspare:    make([]byte, 0, 4096),
+	}
+	ss.wdata = sync.NewCond(&ss.wmu)
+	ss.wdrain = sync.NewCond(&ss.wmu)
+	ss.log = s.Logger.With("session", ss.id, "remote", c.RemoteAddr().String())
+	return ss
+}
+
+func (s *session) now() time.Time { return s.srv.Clock.Now() }
+
+// run is the session's reader; it returns when the connection ends.
+func (s *session) run() {
+	s.lastRecv.Store(s.now().UnixNano())
+	go s.writeLoop()
+	s.omu.Lock()
+	s.timer = s.srv.Clock.AfterFunc(s.srv.dur(s.srv.BindTimeout, DefaultBindTimeout), s.bindTimeout)
+	s.omu.Unlock()
+	reason := s.readLoop()
+	s.finish(reason)
+}
+
+func (s *session) readLoop() string {
+	maxLen := s.srv.MaxCommandLen
+	if maxLen <= 0 {
+		maxLen = DefaultMaxCommandLen
+	}
+	batch := 0
+	for {
+		hb, err := s.br.Peek(4)
+		if err != nil {
+			return readErr(err)
+		}
+		n := int(binary.BigEndian.Uint32(hb))
+		if n < pdu.HeaderLen || n > maxLen {
+			s.log.Warn("smpp: closing session: absurd command_length", "command_length", n, "max", maxLen)
+			return fmt.Sprintf("absurd command_length %d", n)
+		}
+		s.readerBusy.Store(true)
+		var pkt []byte
+		inPlace := n <= s.br.Size()
+		if inPlace {
+			pkt, err = s.br.Peek(n)
+		} else {
+			pkt = make([]byte, n)
+			_, err = io.ReadFull(s.br, pkt)
+		}
+		if err != nil {
+			return readErr(err)
+		}
+		stop := s.handle(pkt)
+		if inPlace {
+			s.br.Discard(n)
+		}
+		if !s.completeBuffered() {
+			// Once per batch of PDUs read: the idle timer needs no
+			// more, and the batch's responses leave together.
+			s.lastRecv.Store(s.now().UnixNano())
+			s.readerDone()
+			batch = 0
+		} else if batch++; batch >= 64 {
+			// A peer that keeps the buffer full still gets its
+			// responses every 64 requests.
+			batch = 0
+			s.wmu.Lock()
+			s.wdata.Signal()
+			s.wmu.Unlock()
+		}
+		if stop {
+			return "unbound"
+		}
+		if bindState(s.state.Load()) == stateClosing && s.isDead() {
+			return "closed"
+		}
+	}
+}
+
+func readErr(err error) string {
+	if errors.Is(err, io.EOF) {
+		return "peer closed"
+	}
+	return "read: " + err.Error()
+}
+
+// finish tears the session down: flush what is queued (bounded by a write
+// deadline), close, hand undelivered deliver_sm back to their outboxes.
+func (s *session) finish(reason string) {
+	s.state.Store(uint32(stateClosing))
+	s.omu.Lock()
+	s.dead = true
+	if s.timer != nil {
+		s.timer.Stop()
+	}
+	items := make([]*outItem, 0, len(s.pending))
+	for seq, it := range s.pending {
+		if it != nil {
+			items = append(items, it)
+		}
+		delete(s.pending, seq)
+	}
+	s.omu.Unlock()
+	s.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+	s.wmu.Lock()
+	s.wclosing = true
+	s.wdata.Broadcast()
+	s.wdrain.Broadcast()
+	s.wmu.Unlock()
+	<-s.writerEnd
+	s.conn.Close()
+	for _, ob := range s.outboxes {
+		ob.detach(s)
+	}
+	if s.acct != nil {
+		s.acct.binds.Add(-1)
+		s.srv.counters.bound.Add(-1)
+	}
+	s.inflight.Store(0)
+	for _, it := range items {
+		it.box.requeue(it)
+	}
+	for _, ob := range s.outboxes {
+		ob.pump()
+	}
+	s.log.Info("smpp: session ended", "system_id", s.systemID, "reason", reason)
+}
+
+// close ends the session at once (errors, timeouts, shutdown deadline).
+func (s *session) close(reason string) {
+	s.closeOnce.Do(func() {
+		s.log.Info("smpp: closing session", "reason", reason)
+		s.omu.Lock()
+		s.dead = true
+		s.omu.Unlock()
+		s.conn.Close()
+	})
+}
+
+func (s *session) isDead() bool {
+	s.omu.Lock()
+	defer s.omu.Unlock()
+	return s.dead
+}
+
+func (s *session) writeLoop() {
+	defer close(s.writerEnd)
+	for {
+		s.wmu.Lock()
+		for len(s.wbuf) == 0 && !s.wclosing {
+			s.wdata.Wait()
+		}
+		if len(s.wbuf) == 0 {
+			s.wmu.Unlock()
+			return
+		}
+		s.wmu.Unlock()
+		if !s.flush() {
+			return
+		}
+	}
+}
+
+// flush writes everything queued in one call (writer goroutine). It
+// returns false after a write error.
+func (s *session) flush() bool {
+	s.connMu.Lock()
+	defer s.connMu.Unlock()
+	s.wmu.Lock()
+	if len(s.wbuf) == 0 {
+		s.wmu.Unlock()
+		return true
+	}
+	buf := s.wbuf
+	s.wbuf = s.wspare[:0]
+	s.wspare = nil
+	s.wdrain.Broadcast()
+	s.wmu.Unlock()
+	_, err := s.conn.Write(buf)
+	s.wmu.Lock()
+	if cap(buf) <= 4*maxPendingWrite {
+		s.wspare = buf[:0]
+	} else {
+		s.wspare = make([]byte, 0, 4096)
+	}
+	if err != nil {
+		s.wclosing = true
+		s.wbuf = s.wbuf[:0]
+		s.wdrain.Broadcast()
+		s.wdata.Broadcast()
+	}
+	s.wmu.Unlock()
+	if err != nil {
+		s.close("write: " + err.Error())
+		return false
+	}
+	return true
+}
+
+// readerDone is called by the reader when its input buffer is empty: the
+// writer goroutine sends the batch's responses in one write. The reader
+// never writes itself, so a peer that writes without reading cannot
+// deadlock it.
+func (s *session) readerDone() {
+	s.readerBusy.Store(false)
+	s.wmu.Lock()
+	if len(s.wbuf) > 0 {
+		s.wdata.Signal()
+	}
+	s.wmu.Unlock()
+}
+
+// write appends one PDU built by enc to the output queue. It returns false
+// once the session is closing.
+func (s *session) write(id pdu.CommandID, status pdu.Status, seq uint32, enc func(b []byte) []byte) bool {
+	s.wmu.Lock()
+	if s.wclosing {
+		s.wmu.Unlock()
+		return false
+	}
+	start := len(s.wbuf)
+	s.wbuf = pdu.AppendHeader(s.wbuf, pdu.Header{ID: id, Status: status, Seq: seq})
+	if enc != nil {
+		s.wbuf = enc(s.wbuf)
+	}
+	pdu.SetLength(s.wbuf, start)
+	// While the reader works through a batch it flushes at the end;
+	// otherwise the writer goroutine does (readerDone closes the gap).
+	if start == 0 && !s.readerBusy.Load() {
+		s.wdata.Signal()
+	}
+	s.wmu.Unlock()
+	return true
+}
+
+// completeBuffered reports whether the read buffer holds a whole PDU, so
+// the reader goes on without blocking. When it does not, the batch is over
+// (even with a partial PDU buffered, whose rest may take a while).
+func (s *session) completeBuffered() bool {
+	n := s.br.Buffered()
+	if n < pdu.HeaderLen {
+		return false
+	}
+	b, _ := s.br.Peek(4)
+	return n >= int(binary.BigEndian.Uint32(b))
+}
+
+// throttleOutput makes the reader wait while too much output is queued (a
+// peer that sends without reading).
+func (s *session) throttleOutput() {
+	s.wmu.Lock()
+	if len(s.wbuf) > maxPendingWrite {
+		s.wdata.Signal() // the writer may be waiting for a signal
+	}
+	for len(s.wbuf) > maxPendingWrite && !s.wclosing {
+		s.wdrain.Wait()
+	}
+	s.wmu.Unlock()
+}
+
+// respond writes a response with an empty body.
+func (s *session) respond(id pdu.CommandID, status pdu.Status, seq uint32) {
+	s.write(id, status, seq, nil)
+}
+
+// respondID writes a response whose body is a message_id (submit_sm_resp,
+// data_sm_resp; an error response carries an empty message_id).
+func (s *session) respondID(id pdu.CommandID, status pdu.Status, seq uint32, msgID string) {
+	if status != pdu.StatusOK {
+		s.srv.counters.rejected.Add(1)
+	}
+	s.write(id, status, seq, func(b []byte) []byte { return pdu.AppendCString(b, msgID) })
+}
+
+func (s *session) nack(status pdu.Status, seq uint32) {
+	s.respond(pdu.CmdGenericNack, status, seq)
+}
+
+// handle processes one PDU; it returns true when the session must end.
+func (s *session) handle(pkt []byte) (stop bool) {
+	h, _ := pdu.DecodeHeader(pkt)
+	body := pkt[pdu.HeaderLen:]
+	defer func() {
+		if r := recover(); r != nil {
+			s.log.Error("smpp: handler panic", "command", h.ID.String(), "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			if !h.ID.IsResponse() {
+				if h.ID.Known() {
+					s.respond(h.ID.Response(), pdu.StatusSysErr, h.Seq)
+				} else {
+					s.nack(pdu.StatusSysErr, h.Seq)
+				}
+			}
+			stop = false
+		}
+	}()
+	if h.ID.IsResponse() {
+		s.handleResponse(h, body)
+		return false
+	}
+	// Every request gets a response: stop reading while a peer that does
+	// not read has too much output waiting.
+	s.throttleOutput()
+	st := bindState(s.state.Load())
+	switch h.ID {
+	case pdu.CmdBindTransmitter, pdu.CmdBindReceiver, pdu.CmdBindTransceiver:
+		s.handleBind(h, body)
+	case pdu.CmdEnquireLink:
+		s.respond(pdu.CmdEnquireLinkResp, pdu.StatusOK, h.Seq)
+	case pdu.CmdUnbind:
+		if st == stateOpen {
+			s.respond(pdu.CmdUnbindResp, pdu.StatusInvBndSts, h.Seq)
+			return false
+		}
+		s.state.Store(uint32(stateClosing))
+		s.respond(pdu.CmdUnbindResp, pdu.StatusOK, h.Seq)
+		return true
+	case pdu.CmdSubmitSM, pdu.CmdSubmitMulti, pdu.CmdDataSM, pdu.CmdQuerySM, pdu.CmdCancelSM, pdu.CmdReplaceSM:
+		if !st.canSubmit() {
+			if h.ID == pdu.CmdDataSM && st == stateRX {
+				s.respondID(pdu.CmdDataSMResp, pdu.StatusInvBndSts, h.Seq, "")
+				return false
+			}
+			s.respondStatus(h, pdu.StatusInvBndSts)
+			return false
+		}
+		s.handleSubmitFamily(h, body)
+	case pdu.CmdDeliverSM:
+		// An SMSC does not take deliver_sm from an ESME.
+		s.respond(pdu.CmdDeliverSMResp, pdu.StatusInvBndSts, h.Seq)
+	default:
+		// Unknown ids, outbind and alert_notification from an ESME.
+		s.nack(pdu.StatusInvCmdID, h.Seq)
+	}
+	return false
+}
+
+// respondStatus answers a request with an error status and the body its
+// response type needs.
+func (s *session) respondStatus(h pdu.Header, st pdu.Status) {
+	switch h.ID {
+	case pdu.CmdSubmitSM, pdu.CmdDataSM:
+		s.respondID(h.ID.Response(), st, h.Seq, "")
+	case pdu.CmdSubmitMulti:
+		s.write(pdu.CmdSubmitMultiResp, st, h.Seq, func(b []byte) []byte { return append(b, 0, 0) })
+	case pdu.CmdBindTransmitter, pdu.CmdBindReceiver, pdu.CmdBindTransceiver:
+		s.write(h.ID.Response(), st, h.Seq, func(b []byte) []byte { return pdu.AppendCString(b, s.srv.systemID()) })
+	default:
+		s.respond(h.ID.Response(), st, h.Seq)
+	}
+}
+
+// decodeFailed answers a body that did not decode: a field-specific
+// status in the command's response, else generic_nack ESME_RINVCMDLEN.
+func (s *session) decodeFailed(h pdu.Header, err error) {
+	var de *pdu.DecodeError
+	if errors.As(err, &de) && !errors.Is(err, pdu.ErrShort) && de.Status != pdu.StatusInvCmdLen {
+		s.respondStatus(h, de.Status)
+		return
+	}
+	s.log.Debug("smpp: malformed PDU", "command", h.ID.String(), "err", err)
+	s.nack(pdu.StatusInvCmdLen, h.Seq)
+}
+
+func (s *Server) systemID() string {
+	if s.SystemID != "" {
+		return s.SystemID
+	}
+	return DefaultSystemID
+}
+
+func (s *session) handleBind(h pdu.Header, body []byte) {
+	if bindState(s.state.Load()) != stateOpen {
+		s.respondStatus(h, pdu.StatusAlyBnd)
+		return
+	}
+	var b pdu.Bind
+	if err := b.Unmarshal(body); err != nil {
+		s.decodeFailed(h, err)
+		return
+	}
+	var bt BindType
+	var ns bindState
+	switch h.ID {
+	case pdu.CmdBindTransmitter:
+		bt, ns = BindTransmitter, stateTX
+	case pdu.CmdBindReceiver:
+		bt, ns = BindReceiver, stateRX
+	default:
+		bt, ns = BindTransceiver, stateTRX
+	}
+	sysID := string(b.SystemID)
+	acc, st := s.srv.authenticate(sysID, string(b.Password), bt)
+	if st != pdu.StatusOK {
+		s.log.Info("smpp: bind refused", "system_id", sysID, "bind", bt.String(), "status", st.String())
+		s.respondStatus(h, st)
+		return
+	}
+	if s.srv.Faults != nil {
+		if f, ok := s.srv.Faults.bind(sysID); ok && f != pdu.StatusOK {
+			s.respondStatus(h, f)
+			return
+		}
+	}
+	s.acct, s.systemID = acc, sysID
+	acc.binds.Add(1)
+	s.srv.counters.bound.Add(1)
+	s.window = int32(acc.Window)
+	if s.window <= 0 {
+		s.window = DefaultWindow
+	}
+	if len(b.AddressRange) > 0 {
+		if r, pfx, err := ParseRange(string(b.AddressRange)); err == nil {
+			s.rangeLo, s.rangePfx, s.hasRange = r, pfx, true
+		}
+	}
+	s.omu.Lock()
+	if s.timer != nil {
+		s.timer.Stop()
+	}
+	s.timer = s.srv.Clock.AfterFunc(s.tickPeriod(), s.tick)
+	s.omu.Unlock()
+	s.state.Store(uint32(ns))
+	ver := b.InterfaceVersion
+	s.write(h.ID.Response(), pdu.StatusOK, h.Seq, func(out []byte) []byte {
+		out = pdu.AppendCString(out, s.srv.systemID())
+		if ver >= 0x34 {
+			out = pdu.AppendTLVUint8(out, pdu.TagSCInterfaceVersion, 0x34)
+		}
+		return out
+	})
+	s.log.Info("smpp: bound", "system_id", sysID, "bind", bt.String())
+	if ns.canReceive() {
+		s.srv.engine.attach(s)
+	}
+}
+
+func (s *session) bindTimeout() {
+	if bindState(s.state.Load()) == stateOpen {
+		s.log.Warn("smpp: closing session: bind timeout")
+		s.close("bind timeout")
+	}
+}
+
+func (s *session) tickPeriod() time.Duration {
+	return min(s.srv.dur(s.srv.EnquireInterval, DefaultEnquireInterval), s.srv.dur(s.srv.ResponseTimeout, DefaultResponseTimeout))
+}
+
+// tick runs on the clock: enquire_link when idle, close when it goes
+// unanswered, requeue deliver_sm unanswered for ResponseTimeout.
+func (s *session) tick() {
+	now := s.now()
+	idle := now.Sub(time.Unix(0, s.lastRecv.Load()))
+	respTO := s.srv.dur(s.srv.ResponseTimeout, DefaultResponseTimeout)
+	s.omu.Lock()
+	if s.dead {
+		s.omu.Unlock()
+		return
+	}
+	if s.enquireSeq != 0 && now.Sub(s.enquireAt) >= respTO {
+		s.omu.Unlock()
+		s.log.Warn("smpp: closing session: enquire_link unanswered", "after", respTO)
+		s.close("enquire_link timeout")
+		return
+	}
+	var expired []*outItem
+	for seq, it := range s.pending {
+		if it != nil && now.Sub(it.sentAt) >= respTO {
+			expired = append(expired, it)
+			delete(s.pending, seq)
+		}
+	}
+	sendEnquire := s.enquireSeq == 0 && idle >= s.srv.dur(s.srv.EnquireInterval, DefaultEnquireInterval)
+	var seq uint32
+	if sendEnquire {
+		seq = s.allocSeq()
+		s.enquireSeq, s.enquireAt = seq, now
+		s.pending[seq] = nil
+	}
+	s.timer = s.srv.Clock.AfterFunc(s.tickPeriod(), s.tick)
+	s.omu.Unlock()
+	if sendEnquire {
+		s.write(pdu.CmdEnquireLink, pdu.StatusOK, seq, nil)
+	}
+	if len(expired) > 0 {
+		s.inflight.Add(-int32(len(expired)))
+		for _, it := range expired {
+			box := it.box
+			box.retry(it, "deliver_sm response timeout", true)
+		}
+		s.pumpAll()
+	}
+}
+
+// allocSeq returns the session's next own sequence number (caller holds
+// omu). Sequence numbers are per session (SMPP 3.4 §3.2: 1..0x7FFFFFFF).
+func (s *session) allocSeq() uint32 {
+	seq := s.nextSeq
+	s.nextSeq++
+	if s.nextSeq > 0x7FFFFFFF {
+		s.nextSeq = 1
+	}
+	return seq
+}
+
+// startUnbind sends unbind (server shutdown); the ESME's unbind_resp ends
+// the session.
+func (s *session) startUnbind() {
+	if bindState(s.state.Load()) == stateOpen {
+		s.close("shutdown")
+		return
+	}
+	s.omu.Lock()
+	if s.dead || s.unbindSeq != 0 {
+		s.omu.Unlock()
+		return
+	}
+	seq := s.allocSeq()
+	s.unbindSeq = seq
+	s.pending[seq] = nil
+	s.omu.Unlock()
+	s.write(pdu.CmdUnbind, pdu.StatusOK, seq, nil)
+}
+
+func (s *session) handleResponse(h pdu.Header, body []byte) {
+	s.omu.Lock()
+	it, ok := s.pending[h.Seq]
+	if ok {
+		delete(s.pending, h.Seq)
+	}
+	isEnquire := ok && h.Seq == s.enquireSeq
+	if isEnquire {
+		s.enquireSeq = 0
+	}
+	isUnbind := ok && h.Seq == s.unbindSeq
+	s.omu.Unlock()
+	if !ok {
+		s.log.Debug("smpp: response to no request", "command", h.ID.String(), "seq", h.Seq)
+		return
+	}
+	if isUnbind {
+		s.close("unbound by server")
+		return
+	}
+	if it == nil || isEnquire {
+		return
+	}
+	s.inflight.Add(-1)
+	box := it.box // it may be requeued (and touched) once handed back
+	switch {
+	case h.Status == pdu.StatusOK && (h.ID == pdu.CmdDeliverSMResp || h.ID == pdu.CmdDataSMResp):
+		box.delivered(it)
+	case h.Status == pdu.StatusOK:
+		box.retry(it, "unexpected "+h.ID.String(), true)
+	default:
+		box.retry(it, h.Status.String(), temporaryStatus(h.Status))
+	}
+	box.pumpFor(s)
+}
+
+// temporaryStatus reports whether an ESME's error answer to deliver_sm
+// asks for a later retry.
+func temporaryStatus(st pdu.Status) bool {
+	switch st {
+	case pdu.StatusXTAppn, pdu.StatusMsgQFul, pdu.StatusThrottled, pdu.StatusSysErr, pdu.StatusInvCmdLen:
+		return true
+	}
+	return false
+}
+
+// free is how many more deliver_sm the session can take now.
+func (s *session) free() int32 {
+	if !bindState(s.state.Load()).canReceive() {
+		return 0
+	}
+	return s.window - s.inflight.Load()
+}
+
+// sendDeliver assigns a sequence number and writes the deliver_sm for it.
+// It returns false if the session is gone (the caller requeues).
+func (s *session) sendDeliver(it *outItem) bool {
+	s.omu.Lock()
+	if s.dead {
+		s.omu.Unlock()
+		return false
+	}
+	seq := s.allocSeq()
+	it.sentAt = s.now()
+	s.pending[seq] = it
+	s.omu.Unlock()
+	if !s.write(pdu.CmdDeliverSM, pdu.StatusOK, seq, it.appendBody) {
+		s.omu.Lock()
+		delete(s.pending, seq)
+		s.omu.Unlock()
+		return false
+	}
+	s.srv.counters.deliverSent.Add(1)
+	return true
+}
+
+func (s *session) pumpAll() {
+	for _, ob := range s.outboxes {
+		ob.pumpFor(s)
+	}
+}

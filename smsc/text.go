@@ -1,0 +1,428 @@
+package smsc
+
+import (
+	"errors"
+	"fmt"
+	"time"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"github.com/warthog618/sms/encoding/gsm7"
+	"golang.org/x/text/encoding/charmap"
+)
+
+// The gsm7 package builds its character tables lazily without a lock:
+// building the codecs during package initialisation fills them before any
+// goroutine can race on them.
+var (
+	gsmDecoder = gsm7.NewDecoder()
+	gsmEncoder = gsm7.NewEncoder()
+)
+
+// Alphabet is how a message body is coded.
+type Alphabet uint8
+
+// Alphabets.
+const (
+	AlphabetGSM7     Alphabet = iota // GSM 7-bit default alphabet with extension table, TS 23.038 §6.2.1
+	AlphabetBinary                   // 8-bit data
+	AlphabetUCS2                     // UCS2 / UTF-16BE, TS 23.038 §6.2.3
+	AlphabetLatin1                   // ISO-8859-1, SMPP data_coding 3
+	AlphabetASCII                    // IA5, SMPP data_coding 1
+	AlphabetCyrillic                 // ISO-8859-5, SMPP data_coding 6
+	AlphabetHebrew                   // ISO-8859-8, SMPP data_coding 7
+)
+
+// String names the alphabet.
+func (a Alphabet) String() string {
+	return [...]string{"gsm7", "binary", "ucs2", "latin1", "ascii", "cyrillic", "hebrew"}[a]
+}
+
+// AlphabetOf maps an SMPP data_coding (SMPP 3.4 §5.2.19) to the alphabet of
+// the body. Values 0x00-0x0F follow the SMPP table; 0x10 and above are TS
+// 23.038 §4 coding groups (general data coding 00xx, message waiting
+// 1100-1110, data coding/message class 1111).
+func AlphabetOf(dcs uint8) Alphabet {
+	if dcs < 0x10 {
+		switch dcs {
+		case 0x00:
+			return AlphabetGSM7
+		case 0x01:
+			return AlphabetASCII
+		case 0x03:
+			return AlphabetLatin1
+		case 0x06:
+			return AlphabetCyrillic
+		case 0x07:
+			return AlphabetHebrew
+		case 0x08:
+			return AlphabetUCS2
+		}
+		return AlphabetBinary
+	}
+	switch dcs >> 4 {
+	case 0x1, 0x2, 0x3, 0x4, 0x5, 0x6, 0x7: // general data coding, TS 23.038 §4
+		switch (dcs >> 2) & 3 {
+		case 0:
+			return AlphabetGSM7
+		case 2:
+			return AlphabetUCS2
+		}
+		return AlphabetBinary
+	case 0xC, 0xD:
+		return AlphabetGSM7
+	case 0xE:
+		return AlphabetUCS2
+	case 0xF:
+		if dcs&0x04 != 0 {
+			return AlphabetBinary
+		}
+		return AlphabetGSM7
+	}
+	return AlphabetBinary
+}
+
+// MessageClass returns the TS 23.038 message class (0-3) of dcs, or -1 when
+// it has none.
+func MessageClass(dcs uint8) int {
+	switch {
+	case dcs>>4 == 0xF:
+		return int(dcs & 3)
+	case dcs >= 0x10 && dcs < 0x40 && dcs&0x10 != 0:
+		return int(dcs & 3)
+	}
+	return -1
+}
+
+// DecodeText decodes body for data_coding dcs. Binary codings return "" and
+// false; undecodable input is decoded leniently (invalid septets become a
+// space, invalid UTF-16 the replacement character).
+func DecodeText(dcs uint8, body []byte) (string, bool) {
+	switch AlphabetOf(dcs) {
+	case AlphabetGSM7:
+		b, err := gsmDecoder.Decode(body)
+		if err != nil {
+			return "", false
+		}
+		return string(b), true
+	case AlphabetASCII:
+		return string(body), true
+	case AlphabetLatin1:
+		r := make([]rune, len(body))
+		for i, c := range body {
+			r[i] = rune(c)
+		}
+		return string(r), true
+	case AlphabetCyrillic:
+		b, _ := charmap.ISO8859_5.NewDecoder().Bytes(body)
+		return string(b), true
+	case AlphabetHebrew:
+		b, _ := charmap.ISO8859_8.NewDecoder().Bytes(body)
+		return string(b), true
+	case AlphabetUCS2:
+		u := make([]uint16, len(body)/2)
+		for i := range u {
+			u[i] = uint16(body[2*i])<<8 | uint16(body[2*i+1])
+		}
+		return string(utf16.Decode(u)), true
+	}
+	return "", false
+}
+
+// EncodeText encodes text in the GSM 7-bit alphabet (DCS 0, one septet per
+// octet as SMPP carries it) when every character has a GSM 7-bit form
+// (extension table included), else in UCS2 (DCS 8).
+func EncodeText(text string) (dcs uint8, body []byte) {
+	if b, err := encodeGSM7(text); err == nil {
+		return 0x00, b
+	}
+	return 0x08, encodeUCS2(text)
+}
+
+// encodeGSM7 encodes text as unpacked GSM 7-bit septets, failing on any
+// character outside the default alphabet and its extension table.
+func encodeGSM7(text string) ([]byte, error) {
+	if !utf8.ValidString(text) {
+		return nil, errors.New("smsc: text is not UTF-8")
+	}
+	return gsmEncoder.Encode([]byte(text))
+}
+
+func encodeUCS2(text string) []byte {
+	u := utf16.Encode([]rune(text))
+	b := make([]byte, 2*len(u))
+	for i, v := range u {
+		b[2*i], b[2*i+1] = byte(v>>8), byte(v)
+	}
+	return b
+}
+
+// IsSIMDownload reports whether a message is a class-2 SIM data download
+// that the handset must pass to the SIM as ENVELOPE(SMS-PP download): PID
+// 0x7F "(U)SIM data download" (TS 23.040 §9.2.3.9), or a class-2 8-bit DCS
+// (0xF6, 0x16) together with a UDH command-packet IEI 0x70 (TS 31.115 §4).
+func IsSIMDownload(pid, dcs uint8, udh []byte) bool {
+	if pid == 0x7F {
+		return true
+	}
+	return MessageClass(dcs) == 2 && AlphabetOf(dcs) == AlphabetBinary && hasIEI(udh, 0x70)
+}
+
+// hasIEI reports whether the UDH (with its UDHL octet) holds element iei.
+func hasIEI(udh []byte, iei byte) bool {
+	if len(udh) < 1 {
+		return false
+	}
+	end := 1 + int(udh[0])
+	if end > len(udh) {
+		end = len(udh)
+	}
+	for i := 1; i+1 < end; {
+		if udh[i] == iei {
+			return true
+		}
+		i += 2 + int(udh[i+1])
+	}
+	return false
+}
+
+// withoutIEI returns the information elements of ies (a UDH without its
+// UDHL octet) except those with identifier iei.
+func withoutIEI(ies []byte, iei byte) []byte {
+	var out []byte
+	for i := 0; i+1 < len(ies); {
+		n := 2 + int(ies[i+1])
+		if i+n > len(ies) {
+			break
+		}
+		if ies[i] != iei {
+			out = append(out, ies[i:i+n]...)
+		}
+		i += n
+	}
+	return out
+}
+
+// ConcatFromUDH extracts the concatenation element (IEI 0x00 8-bit or 0x08
+// 16-bit reference, TS 23.040 §9.2.3.24.1/.8) of a UDH with its UDHL octet.
+func ConcatFromUDH(udh []byte) (Concat, bool) {
+	if len(udh) < 1 {
+		return Concat{}, false
+	}
+	end := 1 + int(udh[0])
+	if end > len(udh) {
+		return Concat{}, false
+	}
+	for i := 1; i+1 < end; {
+		iei, l := udh[i], int(udh[i+1])
+		v := udh[i+2:]
+		if i+2+l > end {
+			return Concat{}, false
+		}
+		switch {
+		case iei == 0x00 && l == 3:
+			return Concat{Ref: uint16(v[0]), Total: v[1], Seq: v[2]}, v[1] > 0 && v[2] > 0 && v[2] <= v[1]
+		case iei == 0x08 && l == 4:
+			return Concat{Ref: uint16(v[0])<<8 | uint16(v[1]), Total: v[2], Seq: v[3], Wide: true}, v[2] > 0 && v[3] > 0 && v[3] <= v[2]
+		}
+		i += 2 + l
+	}
+	return Concat{}, false
+}
+
+// smsDeliverDCS returns the TP-DCS to send on the air for an SMPP
+// data_coding: SMPP-only codings (IA5, Latin-1) are transcoded, in which case
+// body is returned re-encoded.
+func smsDeliverDCS(dcs uint8, body []byte) (uint8, []byte) {
+	switch {
+	case dcs == 0x01 || dcs == 0x03 || dcs == 0x06 || dcs == 0x07:
+		t, _ := DecodeText(dcs, body)
+		return EncodeText(t)
+	case dcs == 0x02 || dcs == 0x04:
+		return 0x04, body
+	case dcs < 0x10 && dcs != 0x00 && dcs != 0x08:
+		return 0x04, body
+	}
+	return dcs, body
+}
+
+// maxUD is the TP-User-Data capacity in octets (TS 23.040 §9.2.3.24).
+const maxUD = 140
+
+// DeliverTPDU builds the SMS-DELIVER TPDUs (TS 23.040 §9.2.2.1) that carry
+// m to a handset, timestamped scts. A body longer than one SMS is split
+// into concatenated parts with an 8-bit reference taken from the message
+// id's low octet (a UDH already present is kept in every part).
+func DeliverTPDU(m *Message, scts time.Time) ([][]byte, error) {
+	dcs, body := smsDeliverDCS(m.DCS, m.Body)
+	gsm := AlphabetOf(dcs) == AlphabetGSM7
+	oa, err := encodeTPAddress(m.Source)
+	if err != nil {
+		return nil, err
+	}
+	udh := m.UDH
+	capacity := func(udhLen int) int { // body units per part
+		if gsm {
+			return (maxUD*8 - udhLen*8) / 7
+		}
+		n := maxUD - udhLen
+		if AlphabetOf(dcs) == AlphabetUCS2 {
+			n &^= 1
+		}
+		return n
+	}
+	if len(body) <= capacity(len(udh)) {
+		return [][]byte{buildDeliver(m, oa, dcs, udh, body, gsm, scts)}, nil
+	}
+	// Concatenate: add IEI 0x00 to the existing header.
+	base := []byte{}
+	if len(udh) > 0 {
+		base = append(base, udh[1:]...)
+	}
+	hdrLen := 1 + len(base) + 5
+	per := capacity(hdrLen)
+	if per <= 0 {
+		return nil, fmt.Errorf("smsc: user data header too long to concatenate (%d octets)", len(udh))
+	}
+	var parts [][]byte
+	chunks := chunk(body, per, gsm, dcs)
+	if len(chunks) > 255 {
+		return nil, fmt.Errorf("smsc: message too long (%d parts)", len(chunks))
+	}
+	ref := byte(0)
+	if n := len(m.ID); n > 0 {
+		ref = m.ID[n-1] ^ byte(n)
+	}
+	later := withoutIEI(base, 0x70)
+	for i, c := range chunks {
+		ies := base
+		if i > 0 {
+			// The command packet identifier (IEI 0x70) is only in the
+			// first segment of a concatenated packet (TS 31.115 §4.1).
+			ies = later
+		}
+		h := append([]byte{byte(len(ies) + 5)}, ies...)
+		h = append(h, 0x00, 0x03, ref, byte(len(chunks)), byte(i+1))
+		parts = append(parts, buildDeliver(m, oa, dcs, h, c, gsm, scts))
+	}
+	return parts, nil
+}
+
+// chunk splits body into pieces of at most per units, never splitting a GSM
+// escape sequence or a UTF-16 surrogate pair.
+func chunk(body []byte, per int, gsm bool, dcs uint8) [][]byte {
+	ucs2 := AlphabetOf(dcs) == AlphabetUCS2
+	var out [][]byte
+	for len(body) > 0 {
+		n := min(per, len(body))
+		if n < len(body) {
+			if gsm && body[n-1] == 0x1B && n > 1 {
+				n--
+			}
+			if ucs2 && n >= 2 && body[n-2]&0xFC == 0xD8 && n > 2 {
+				n -= 2
+			}
+		}
+		out = append(out, body[:n])
+		body = body[n:]
+	}
+	return out
+}
+
+func buildDeliver(m *Message, oa []byte, dcs uint8, udh, body []byte, gsm bool, scts time.Time) []byte {
+	fo := byte(0x04) // MTI=00 SMS-DELIVER, TP-MMS=1: no more messages
+	if len(udh) > 0 {
+		fo |= 0x40
+	}
+	if m.RegisteredDelivery&0x03 != 0 {
+		fo |= 0x20 // TP-SRI
+	}
+	tp := make([]byte, 0, 16+len(oa)+len(udh)+len(body))
+	tp = append(tp, fo)
+	tp = append(tp, oa...)
+	tp = append(tp, m.PID, dcs)
+	tp = appendSCTS(tp, scts)
+	if gsm {
+		fill := 0
+		udlSeptets := len(body)
+		if len(udh) > 0 {
+			bits := len(udh) * 8
+			fill = (7 - bits%7) % 7
+			udlSeptets += (bits + fill) / 7
+		}
+		tp = append(tp, byte(udlSeptets))
+		tp = append(tp, udh...)
+		tp = append(tp, gsm7.Pack7Bit(body, fill)...)
+		return tp
+	}
+	tp = append(tp, byte(len(udh)+len(body)))
+	tp = append(tp, udh...)
+	return append(tp, body...)
+}
+
+// encodeTPAddress encodes a TP-OA (TS 23.040 §9.1.2.5): length in digits,
+// type of address, semi-octets; alphanumeric (TON 5) as packed GSM 7-bit.
+func encodeTPAddress(a Address) ([]byte, error) {
+	toa := 0x80 | (a.TON&7)<<4 | a.NPI&0x0F
+	if a.TON == 5 {
+		sept, err := encodeGSM7(a.Addr)
+		if err != nil || len(sept) > 11 {
+			return nil, fmt.Errorf("smsc: alphanumeric originator %q not encodable in GSM 7-bit (max 11 characters)", a.Addr)
+		}
+		p := gsm7.Pack7Bit(sept, 0)
+		// TP-OA length counts useful semi-octets (TS 23.040 §9.1.2.5).
+		return append([]byte{byte((len(sept)*7 + 3) / 4), toa}, p...), nil
+	}
+	d := a.Addr
+	if len(d) > 0 && d[0] == '+' {
+		d = d[1:]
+		toa = 0x91
+	}
+	if len(d) > 20 {
+		return nil, fmt.Errorf("smsc: address %q longer than 20 digits", a.Addr)
+	}
+	out := []byte{byte(len(d)), toa}
+	for i := 0; i < len(d); i += 2 {
+		lo, err := semiOctet(d[i])
+		if err != nil {
+			return nil, fmt.Errorf("smsc: address %q: %w", a.Addr, err)
+		}
+		hi := byte(0xF)
+		if i+1 < len(d) {
+			if hi, err = semiOctet(d[i+1]); err != nil {
+				return nil, fmt.Errorf("smsc: address %q: %w", a.Addr, err)
+			}
+		}
+		out = append(out, hi<<4|lo)
+	}
+	return out, nil
+}
+
+func semiOctet(c byte) (byte, error) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', nil
+	case c == '*':
+		return 0xA, nil
+	case c == '#':
+		return 0xB, nil
+	case c >= 'a' && c <= 'c':
+		return c - 'a' + 0xC, nil
+	case c >= 'A' && c <= 'C':
+		return c - 'A' + 0xC, nil
+	}
+	return 0, fmt.Errorf("character %q is not a semi-octet digit", c)
+}
+
+// appendSCTS appends a TP-Service-Centre-Time-Stamp (TS 23.040 §9.2.3.11).
+func appendSCTS(b []byte, t time.Time) []byte {
+	_, off := t.Zone()
+	q := off / 900
+	sign := byte(0)
+	if q < 0 {
+		sign, q = 0x08, -q
+	}
+	sw := func(v int) byte { return byte(v%10)<<4 | byte(v/10%10) }
+	tz := sw(q) | sign
+	return append(b, sw(t.Year()%100), sw(int(t.Month())), sw(t.Day()), sw(t.Hour()), sw(t.Minute()), sw(t.Second()), tz)
+}

@@ -1,0 +1,263 @@
+package smsc
+
+import (
+	"bytes"
+	"encoding/hex"
+	"strings"
+	"testing"
+	"time"
+
+	wtpdu "github.com/warthog618/sms/encoding/tpdu"
+)
+
+func TestDecodeText(t *testing.T) {
+	cases := []struct {
+		name string
+		dcs  uint8
+		body []byte
+		want string
+		ok   bool
+	}{
+		// TS 23.038 §6.2.1: '@' is 0x00, '€' is ESC 0x65 in the extension table.
+		{"gsm7 with extension", 0x00, []byte{0x00, 0x20, 0x1B, 0x65, 0x20, 0x1B, 0x28, 0x31, 0x1B, 0x29}, "@ € {1}", true},
+		{"gsm7 class 2 group F", 0xF2, []byte{0x48, 0x69}, "Hi", true},
+		{"ucs2", 0x08, []byte{0x04, 0x1F, 0x04, 0x40, 0xD8, 0x3D, 0xDE, 0x00}, "Пр😀", true},
+		{"latin1", 0x03, []byte{'c', 0xE9, 0xE0}, "céà", true},
+		{"ia5", 0x01, []byte("ascii"), "ascii", true},
+		{"iso-8859-5", 0x06, []byte{0xBF, 0xE0, 0xD8}, "При", true},
+		{"binary 4", 0x04, []byte{1, 2}, "", false},
+		{"binary F6 class 2", 0xF6, []byte{1, 2}, "", false},
+	}
+	for _, c := range cases {
+		got, ok := DecodeText(c.dcs, c.body)
+		if got != c.want || ok != c.ok {
+			t.Errorf("%s: DecodeText = %q, %v; want %q, %v", c.name, got, ok, c.want, c.ok)
+		}
+	}
+}
+
+func TestEncodeText(t *testing.T) {
+	dcs, b := EncodeText("Code: 1234 €")
+	if dcs != 0 || !bytes.Equal(b, []byte("Code: 1234 \x1b\x65")) {
+		t.Errorf("gsm7: dcs %d % x", dcs, b)
+	}
+	dcs, b = EncodeText("Код 12")
+	if dcs != 8 || len(b) != 12 {
+		t.Errorf("ucs2 fallback: dcs %d % x", dcs, b)
+	}
+	if txt, _ := DecodeText(dcs, b); txt != "Код 12" {
+		t.Errorf("round trip %q", txt)
+	}
+}
+
+func TestConcatAndDownload(t *testing.T) {
+	if c, ok := ConcatFromUDH([]byte{0x05, 0x00, 0x03, 0x2A, 0x02, 0x01}); !ok || c != (Concat{Ref: 0x2A, Total: 2, Seq: 1}) {
+		t.Errorf("8-bit ref: %+v %v", c, ok)
+	}
+	if c, ok := ConcatFromUDH([]byte{0x06, 0x08, 0x04, 0x12, 0x34, 0x03, 0x03}); !ok || c != (Concat{Ref: 0x1234, Total: 3, Seq: 3, Wide: true}) {
+		t.Errorf("16-bit ref: %+v %v", c, ok)
+	}
+	if _, ok := ConcatFromUDH([]byte{0x05, 0x00, 0x03, 0x2A, 0x02, 0x03}); ok {
+		t.Error("seq beyond total accepted")
+	}
+	if _, ok := ConcatFromUDH([]byte{0x07, 0x00, 0x03}); ok {
+		t.Error("truncated UDH accepted")
+	}
+	// VECTORS.md §8 (pySim test_sms.py): UDH 0571007001ff holds IEI 71 and 70.
+	udh := []byte{0x05, 0x71, 0x00, 0x70, 0x01, 0xFF}
+	for _, c := range []struct {
+		pid, dcs uint8
+		udh      []byte
+		want     bool
+	}{
+		{0x7F, 0xF6, []byte{0x02, 0x70, 0x00}, true},
+		{0x7F, 0x16, nil, true},
+		{0x00, 0xF6, udh, true},
+		{0x00, 0x16, []byte{0x02, 0x70, 0x00}, true},
+		{0x00, 0xF6, nil, false},
+		{0x00, 0xF5, udh, false}, // class 1
+		{0x00, 0x00, udh, false},
+	} {
+		if got := IsSIMDownload(c.pid, c.dcs, c.udh); got != c.want {
+			t.Errorf("IsSIMDownload(%#x, %#x, % x) = %v", c.pid, c.dcs, c.udh, got)
+		}
+	}
+}
+
+// TestDeliverTPDUVector builds the SMS-DELIVER of VECTORS.md §1 (pySim
+// test_ota.py, 3DES-SJA5-CIPHERED-CC, with the spec-correct TP-UDL 0x25).
+// Our first octet also sets TP-MMS (0x04, "no more messages waiting",
+// TS 23.040 §9.2.3.2), which the vector leaves clear.
+func TestDeliverTPDUVector(t *testing.T) {
+	want, _ := hex.DecodeString("400881214365877ff6227052000000002502700000201506193535b00011ae733256918d050b87c94fbfe12e4dc402f262c41cf67f2f")
+	want[0] |= 0x04
+	ud := want[len(want)-0x25:]
+	m := &Message{ID: "1", Source: Address{TON: 0, NPI: 1, Addr: "12345678"}, PID: 0x7F, DCS: 0xF6,
+		ESMClass: 0x40, UDH: ud[:3], Body: ud[3:]}
+	got, err := DeliverTPDU(m, time.Date(2022, 7, 25, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || !bytes.Equal(got[0], want) {
+		t.Errorf("TPDU\n %x\nwant\n %x", got, want)
+	}
+}
+
+// TestDeliverTPDULongText splits a long GSM 7-bit text into concatenated
+// SMS-DELIVERs and reads them back with warthog618/sms as a second opinion.
+func TestDeliverTPDULongText(t *testing.T) {
+	text := strings.Repeat("0123456789", 20) + "€"
+	dcs, body := EncodeText(text)
+	m := &Message{ID: "77", Source: Address{TON: 1, NPI: 1, Addr: "+4915112345678"}, DCS: dcs, Body: body}
+	tps, err := DeliverTPDU(m, time.Date(2026, 11, 22, 10, 0, 0, 0, time.FixedZone("", 3600)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tps) != 2 {
+		t.Fatalf("%d parts, want 2", len(tps))
+	}
+	var all string
+	for i, tp := range tps {
+		var d wtpdu.TPDU
+		if err := d.UnmarshalBinary(tp); err != nil {
+			t.Fatalf("part %d: %v", i, err)
+		}
+		n, seq, _, ok := d.ConcatInfo()
+		if !ok || n != 2 || seq != i+1 {
+			t.Errorf("part %d concat %d/%d %v", i, seq, n, ok)
+		}
+		if d.OA.Number() != "+4915112345678" {
+			t.Errorf("OA %q", d.OA.Number())
+		}
+		b, err := wtpdu.DecodeUserData(d.UD, d.UDH, wtpdu.Alpha7Bit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		all += string(b)
+	}
+	if all != text {
+		t.Errorf("reassembled %q", all)
+	}
+}
+
+func TestReceiptText(t *testing.T) {
+	r := Receipt{ID: "1A2B", Sub: 1, Dlvrd: 1, SubmitDate: time.Date(2026, 11, 22, 10, 5, 0, 0, time.UTC),
+		DoneDate: time.Date(2026, 11, 22, 10, 6, 0, 0, time.UTC), State: Delivered, Text: "Your code is 123456 and more"}
+	want := "id:1A2B sub:001 dlvrd:001 submit date:2611221005 done date:2611221006 stat:DELIVRD err:000 text:Your code is 123456 "
+	if got := r.String(); got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+	back, err := ParseReceipt(want)
+	if err != nil || back.ID != r.ID || back.State != Delivered || !back.DoneDate.Equal(r.DoneDate) || back.Dlvrd != 1 {
+		t.Errorf("parse: %+v %v", back, err)
+	}
+	// A peer's receipt with seconds in its dates and a failure.
+	p, err := ParseReceipt("id:0123456789 sub:001 dlvrd:000 submit date:261122100500 done date:261122100600 stat:UNDELIV err:027 text:")
+	if err != nil || p.State != Undeliverable || p.Err != 27 || p.SubmitDate.Second() != 0 {
+		t.Errorf("peer receipt: %+v %v", p, err)
+	}
+	if _, err := ParseReceipt("hello"); err == nil {
+		t.Error("non-receipt parsed")
+	}
+}
+
+func TestRoutes(t *testing.T) {
+	b, c, d := &PhoneSink{}, &PhoneSink{}, &PhoneSink{}
+	rt := &Routes{}
+	rt.AddPrefix("999", b)
+	r, _, err := ParseRange("99900000000-99900009999")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rt.AddRange(r, c)
+	rt.AddNumber("+99900000042", d)
+	for _, tc := range []struct {
+		addr string
+		want Sink
+	}{{"99900000042", d}, {"99900000043", c}, {"99900010000", b}, {"12345", nil}} {
+		if got := rt.Route(&Message{Dest: Address{Addr: tc.addr}}); got != tc.want {
+			t.Errorf("Route(%s) = %v", tc.addr, got)
+		}
+	}
+	if _, pfx, err := ParseRange("4477*"); err != nil || pfx != "4477" {
+		t.Errorf("prefix: %q %v", pfx, err)
+	}
+	for _, bad := range []string{"1-22", "9-1", "abc", ""} {
+		if _, _, err := ParseRange(bad); err == nil {
+			t.Errorf("ParseRange(%q) accepted", bad)
+		}
+	}
+}
+
+func TestReassembler(t *testing.T) {
+	var r Reassembler
+	now := time.Now()
+	part := func(seq uint8, body string) *Message {
+		return &Message{Source: Address{Addr: "1"}, Dest: Address{Addr: "2"}, Body: []byte(body), Concat: &Concat{Ref: 9, Total: 3, Seq: seq, Wide: true}}
+	}
+	if _, done := r.Add(part(3, "c"), now); done {
+		t.Fatal("complete after one part")
+	}
+	r.Add(part(1, "a"), now)
+	res, done := r.Add(part(2, "b"), now)
+	if !done || res.Text != "abc" || !res.Complete || r.Pending() != 0 {
+		t.Errorf("reassembled %+v done %v pending %d", res, done, r.Pending())
+	}
+	// Bounded: one group at most, the older incomplete one is dropped.
+	small := Reassembler{MaxGroups: 1}
+	small.Add(part(1, "a"), now)
+	other := part(1, "x")
+	other.Concat.Ref = 10
+	small.Add(other, now)
+	if small.Pending() != 1 {
+		t.Errorf("pending %d, want 1", small.Pending())
+	}
+	if res, done := r.Add(&Message{Body: []byte("solo")}, now); !done || res.Text != "solo" {
+		t.Errorf("single %+v", res)
+	}
+}
+
+func TestAlphanumericOA(t *testing.T) {
+	m := &Message{ID: "1", Source: Address{TON: 5, Addr: "SimLab"}, DCS: 0, Body: []byte("hi")}
+	tps, err := DeliverTPDU(m, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d wtpdu.TPDU
+	if err := d.UnmarshalBinary(tps[0]); err != nil {
+		t.Fatal(err)
+	}
+	// 6 septets = 42 bits = 11 useful semi-octets.
+	if tps[0][1] != 11 || d.OA.Number() != "SimLab" {
+		t.Errorf("OA length %d, number %q", tps[0][1], d.OA.Number())
+	}
+}
+
+// TestDeliverTPDULongPacket splits a command packet longer than one SMS:
+// the IEI 0x70 stays in the first part only.
+func TestDeliverTPDULongPacket(t *testing.T) {
+	body := bytes.Repeat([]byte{0xAB}, 200)
+	m := &Message{ID: "9", Source: Address{TON: 1, NPI: 1, Addr: "12345"}, PID: 0x7F, DCS: 0xF6, UDH: []byte{0x02, 0x70, 0x00}, Body: body}
+	tps, err := DeliverTPDU(m, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	if err != nil || len(tps) != 2 {
+		t.Fatalf("%d parts, %v", len(tps), err)
+	}
+	var total int
+	for i, tp := range tps {
+		var d wtpdu.TPDU
+		if err := d.UnmarshalBinary(tp); err != nil {
+			t.Fatal(err)
+		}
+		has70 := false
+		for _, ie := range d.UDH {
+			has70 = has70 || ie.ID == 0x70
+		}
+		if has70 != (i == 0) {
+			t.Errorf("part %d: IEI 0x70 present = %v", i+1, has70)
+		}
+		total += len(d.UD)
+	}
+	if total != len(body) {
+		t.Errorf("%d octets delivered, want %d", total, len(body))
+	}
+}
