@@ -93,7 +93,6 @@ type session struct {
 	sm    pdu.SubmitSM
 	multi pdu.SubmitMulti
 	dsm   pdu.DataSM
-	mresp pdu.MessageIDResp
 }
 
 func newSession(s *Server, c net.Conn) *session {

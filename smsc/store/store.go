@@ -334,7 +334,7 @@ func (s *Store) Pending(_ context.Context) ([]*smsc.Message, error) {
 	defer s.mu.RUnlock()
 	var out []*smsc.Message
 	for _, e := range s.log[s.head:] {
-		if !e.deleted && !e.m.State.Final() {
+		if !e.deleted && e.m.NeedsWork() {
 			out = append(out, e.m.Clone())
 		}
 	}
