@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"path/filepath"
 	"sync/atomic"
 
@@ -23,7 +24,9 @@ type Core struct {
 	Fleet   *fleet.Fleet
 	Capture *capture.API
 	store   smsc.Store
+	routes  *router
 	closer  func() error
+	lab     io.Closer
 	serving atomic.Bool
 	done    chan error
 }
@@ -72,10 +75,12 @@ func startCore(s *Server, cfg Config) (Subsystem, error) {
 		return nil, err
 	}
 	c.Fleet = fl
-	c.SMSC.Router = fl
+	c.routes = newRouter(fl) // attached cards and bearers in front of and behind the fleet (routes.go)
+	c.SMSC.Router = c.routes
 	capHandler := c.Capture.Handler()
 	s.Mux().Handle("/api/v1/", capHandler)
 	mountControl(s.Mux(), c)
+	mountAttach(s.Mux(), c) // attach_http.go
 	if ln := s.SMPPListener(); ln != nil {
 		if !IsLoopback(ln.Addr().String()) && len(cfg.Accounts) == 0 {
 			return nil, fmt.Errorf("serve: SMPP on %s is not loopback: configure accounts (smpp_accounts in --config)", ln.Addr())
@@ -90,6 +95,14 @@ func startCore(s *Server, cfg Config) (Subsystem, error) {
 			c.done <- err
 		}()
 	}
+	if len(cfg.Lab.Bearers) > 0 || len(cfg.Lab.Attach) > 0 {
+		lab, err := c.StartLab(context.Background(), cfg.Lab, cfg.Logger)
+		if err != nil {
+			_ = c.Shutdown(context.Background())
+			return nil, fmt.Errorf("serve: lab: %w", err)
+		}
+		c.lab = lab
+	}
 	return c, nil
 }
 
@@ -101,9 +114,13 @@ func (c *Core) Ready() bool { return c.SMSC != nil && c.Fleet != nil }
 
 // Shutdown implements Subsystem.
 func (c *Core) Shutdown(ctx context.Context) error {
-	err := c.SMSC.Shutdown(ctx)
-	if errors.Is(err, smsc.ErrServerClosed) {
-		err = nil
+	var err error
+	if c.lab != nil {
+		err = c.lab.Close()
+	}
+	c.DetachAll()
+	if serr := c.SMSC.Shutdown(ctx); serr != nil && !errors.Is(serr, smsc.ErrServerClosed) {
+		err = errors.Join(err, serr)
 	}
 	if c.closer != nil {
 		err = errors.Join(err, c.closer())

@@ -42,6 +42,8 @@ type Config struct {
 	PromptTimeout time.Duration `yaml:"prompt_timeout" json:"prompt_timeout,omitempty"`
 	// Seed seeds injected faults and behaviours, for reproducible runs.
 	Seed uint64 `yaml:"seed" json:"seed,omitempty"`
+	// Lab adds real bearers and cards in readers (docs/lab.md).
+	Lab LabConfig `yaml:",inline" json:"lab"`
 
 	// Logger receives operational logs; nil discards them.
 	Logger *slog.Logger `yaml:"-" json:"-"`

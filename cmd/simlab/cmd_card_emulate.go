@@ -11,10 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/simlab-dev/simlab/applet"
-	"github.com/simlab-dev/simlab/applet/authn"
 	"github.com/simlab-dev/simlab/applet/uicc"
-	"github.com/simlab-dev/simlab/fixtures/cards"
-	"github.com/simlab-dev/simlab/fixtures/keys"
 	"github.com/simlab-dev/simlab/hsm/soft"
 	"github.com/simlab-dev/simlab/simulator/fleet"
 	"github.com/simlab-dev/simlab/simulator/trace"
@@ -23,73 +20,48 @@ import (
 
 func init() { registerCard(newCardEmulateCmd) }
 
-// emulatedCard builds the emulated UICC with the authenticator applet, the
-// way the default fleet builds its cards (simulator/fleet): without path,
-// the default card template with OTA keys derived from the demo masters for
-// its ICCID (fixtures/keys, TEST-ONLY); with path, that profile and the key
-// values it gives. The applet signs with the fleet's derived key for the
-// ICCID and checks pin (5 digits).
+// emulatedCard builds the default emulated SIM: emulatedCardFor the first
+// subscriber of the fleet plan (99901000000).
 func emulatedCard(ctx context.Context, path, pin string) (*uicc.Card, io.Closer, error) {
-	var (
-		p   *uicc.Profile
-		err error
-	)
-	if path == "" {
-		p, err = uicc.ParseProfile(cards.Default)
-	} else {
-		p, err = uicc.LoadProfile(path)
+	return emulatedCardFor(ctx, path, fleet.FleetNumber(0), pin)
+}
+
+// emulatedCardFor builds the SIM of msisdn exactly as the default fleet does
+// (fleet.NewCard): the card profile template (the embedded default, or
+// path), identities of that subscriber, OTA keysets and signing key derived
+// from the demo masters for its ICCID (fixtures/keys, TEST-ONLY), the
+// authenticator applet with pin. `simlab card push` finds the same keys
+// from the ICCID it reads from the card.
+func emulatedCardFor(ctx context.Context, path, msisdn, pin string) (*uicc.Card, io.Closer, error) {
+	var tmpl *uicc.Profile
+	if path != "" {
+		p, err := uicc.LoadProfile(path)
+		if err != nil {
+			return nil, nil, err
+		}
+		tmpl = p
 	}
-	if err != nil {
-		return nil, nil, err
+	noPIN := false
+	if tmpl != nil {
+		for _, ap := range tmpl.Applets {
+			if ap.Name == "authn" && strings.EqualFold(ap.Options["pin_supported"], "false") {
+				noPIN = true
+			}
+		}
 	}
 	ks := soft.NewMemory()
-	fail := func(err error) (*uicc.Card, io.Closer, error) {
+	card, _, err := fleet.NewCard(ctx, ks, tmpl, msisdn, fleet.CardOptions{PIN: pin, NoPINSupport: noPIN})
+	if err != nil {
 		ks.Close()
 		return nil, nil, err
-	}
-	ck, err := keys.Card(ctx, ks, p.ICCID)
-	if err != nil {
-		return fail(err)
-	}
-	if path == "" {
-		p.Keysets = []uicc.Keyset{
-			{KVN: 1, KIc: uicc.KeyRef{Ref: ck.AESKIc, Algorithm: "aes"}, KID: uicc.KeyRef{Ref: ck.AESKID, Algorithm: "aes"}},
-			{KVN: 2, KIc: uicc.KeyRef{Ref: ck.TDESKIc, Algorithm: "3des-2key"}, KID: uicc.KeyRef{Ref: ck.TDESKID, Algorithm: "3des-2key"}},
-		}
-	} else if err := p.ImportKeys(ctx, ks); err != nil {
-		return fail(err)
-	}
-	card, err := uicc.New(p, uicc.Options{Keystore: ks})
-	if err != nil {
-		return fail(err)
-	}
-	for _, ap := range p.Applets {
-		if ap.Name != "authn" {
-			continue
-		}
-		signer, err := ks.Signer(ctx, ck.Sign)
-		if err != nil {
-			return fail(err)
-		}
-		a, err := authn.New(authn.Config{
-			Signer:       signer,
-			PIN:          pin,
-			NoPINSupport: strings.EqualFold(ap.Options["pin_supported"], "false"),
-		})
-		if err != nil {
-			return fail(err)
-		}
-		if err := card.Install("authn", a); err != nil {
-			return fail(err)
-		}
 	}
 	return card, ks, nil
 }
 
 func newCardEmulateCmd(a *app) *cobra.Command {
 	var (
-		addr, profile, pcapPath, gsmtap, pin string
-		noQuickAck                           bool
+		addr, profile, pcapPath, gsmtap, pin, msisdn string
+		noQuickAck                                   bool
 	)
 	c := &cobra.Command{
 		Use:   "emulate [--vpcd ADDR] [--profile FILE]",
@@ -101,7 +73,11 @@ card apdu, pcsc-tools' scriptor and pcsc_scan, pySim.
 
 The card connects to vpcd (127.0.0.1:35963 by default, the port of "Virtual
 PCD 00 00"; 35964 is "Virtual PCD 00 01") and reconnects with backoff when
-pcscd is not up yet or restarts. It runs until interrupted (Ctrl-C). The
+pcscd is not up yet or restarts. The card is the SIM of --msisdn in the
+default fleet (default the first subscriber, 99901000000): ICCID and IMSI
+from the profile template, OTA keys and signing key derived from simlab's demo
+masters for that ICCID, exactly as ` + "`simlab serve`" + `'s fleet builds it, so
+` + "`simlab card push`" + ` finds its keys from the ICCID alone. It runs until interrupted (Ctrl-C). The
 card's volatile state is reset on every power-on and reset from pcscd.
 
 Keys in the default profile are public DEMO keys: test use only.`,
@@ -111,7 +87,7 @@ Keys in the default profile are public DEMO keys: test use only.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			card, closer, err := emulatedCard(ctx, profile, pin)
+			card, closer, err := emulatedCardFor(ctx, profile, msisdn, pin)
 			if err != nil {
 				return err
 			}
@@ -155,6 +131,7 @@ Keys in the default profile are public DEMO keys: test use only.`,
 	c.Flags().StringVar(&profile, "profile", "", "card profile YAML (default: the default fleet's card)")
 	c.Flags().StringVar(&pcapPath, "pcap", "", "write every APDU exchange to this pcap file (GSMTAP SIM)")
 	c.Flags().StringVar(&gsmtap, "gsmtap", "", "send every APDU exchange live as GSMTAP to this UDP address, e.g. 127.0.0.1:4729")
+	c.Flags().StringVar(&msisdn, "msisdn", fleet.FleetNumber(0), "the subscriber of the fleet plan whose SIM to serve (its ICCID, IMSI and derived keys)")
 	c.Flags().StringVar(&pin, "pin", fleet.DefaultPIN, "the authenticator applet's PIN (5 digits)")
 	c.Flags().BoolVar(&noQuickAck, "no-quickack", false, "do not set TCP_QUICKACK (for measurements: each APDU then costs ~40 ms)")
 	return c

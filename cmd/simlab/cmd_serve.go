@@ -18,6 +18,7 @@ func newServeCmd(a *app) *cobra.Command {
 	var (
 		configFile, tokenFile, logLevel, logFormat string
 		flagCfg                                    simulator.Config
+		bearers, attach                            []string
 	)
 	c := &cobra.Command{
 		Use:   "serve",
@@ -51,6 +52,20 @@ SIGTERM shuts down gracefully and exits 0.`,
 			if fl.Changed("data") {
 				cfg.DataDir = flagCfg.DataDir
 			}
+			if fl.Changed("prompt-timeout") {
+				cfg.PromptTimeout = flagCfg.PromptTimeout
+			}
+			if fl.Changed("bearer-mo-dest") {
+				cfg.Lab.MODest = flagCfg.Lab.MODest
+			}
+			cfg.Lab.Bearers = append(cfg.Lab.Bearers, bearers...)
+			for _, a := range attach {
+				r, err := simulator.ParseAttach(a)
+				if err != nil {
+					return usageError{err}
+				}
+				cfg.Lab.Attach = append(cfg.Lab.Attach, r)
+			}
 			if tok := os.Getenv("SIMLAB_API_TOKEN"); tok != "" {
 				cfg.APIToken = tok
 			}
@@ -78,6 +93,10 @@ SIGTERM shuts down gracefully and exits 0.`,
 	f.StringVar(&flagCfg.HTTPAddr, "http", simulator.DefaultHTTPAddr, `HTTP listen address for the API, /healthz and /metrics ("off" to disable)`)
 	f.StringVar(&flagCfg.DataDir, "data", "", "directory for durable state (default: in memory)")
 	f.StringVar(&tokenFile, "api-token-file", "", "file holding the API bearer token (required beyond loopback)")
+	f.DurationVar(&flagCfg.PromptTimeout, "prompt-timeout", 0, "handsets' toolkit timeout for prompts without their own (default 60s)")
+	f.StringArrayVar(&bearers, "bearer", nil, "route numbers outside the plan to a real network: smpp://user:pass@host:port, smpps://…, modem:/dev/ttyUSB2 (repeatable)")
+	f.StringVar(&flagCfg.Lab.MODest, "bearer-mo-dest", "", "destination for messages bearers receive that name none")
+	f.StringArrayVar(&attach, "attach", nil, `attach the card in a PC/SC reader as a phone: "READER=MSISDN" (repeatable)`)
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	return c

@@ -1,14 +1,21 @@
 package main
 
-import "sort"
+import (
+	"sort"
+
+	"github.com/simlab-dev/simlab/hsm/pkcs11"
+	"github.com/simlab-dev/simlab/simulator/devices"
+	"github.com/simlab-dev/simlab/simulator/pcsc"
+)
 
 // compiledFeatures reports which optional, cgo-backed features this binary
-// was built with.
+// was built with, as the packages behind them say (their Supported
+// constants).
 func compiledFeatures() map[string]bool {
 	return map[string]bool{
-		"pcsc":   cgoEnabled,
-		"usb":    cgoEnabled,
-		"pkcs11": cgoEnabled,
+		"pcsc":   pcsc.Supported,
+		"usb":    devices.USBSupported,
+		"pkcs11": pkcs11.Supported,
 	}
 }
 
