@@ -1,0 +1,576 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/simlab-dev/simlab/simulator"
+	"github.com/simlab-dev/simlab/simulator/fleet"
+	"github.com/simlab-dev/simlab/simulator/person"
+)
+
+func init() { register(newPhoneCmd) }
+
+// defaultAPI is where `simlab serve` listens by default.
+const defaultAPI = "http://" + simulator.DefaultHTTPAddr
+
+// apiTokenEnv names the environment variable holding the API bearer token.
+const apiTokenEnv = "SIMLAB_API_TOKEN"
+
+func newPhoneCmd(a *app) *cobra.Command {
+	c := &cobra.Command{
+		Use:   "phone",
+		Short: "Script and inspect emulated phones over the control API",
+		Long: `phone talks to a running simlab (simlab serve) over its control API
+(/api/v1/phones). --api is the HTTP base URL (default ` + defaultAPI + `);
+the bearer token, when the server requires one, comes from $` + apiTokenEnv + `.
+
+  simlab phone set  MSISDN --answer approve|cancel|ignore|wrong-pin|busy [--pin DIGITS] ...
+  simlab phone get  MSISDN
+  simlab phone list
+  simlab phone reset MSISDN
+  simlab phone events MSISDN   (the phone's log, --apdus for the APDU traces)
+  simlab phone inbox MSISDN    (the text SMS it received)
+
+Output is a readable table; --json prints the API's JSON.`,
+	}
+	c.AddCommand(newPhoneSetCmd(a), newPhoneGetCmd(a), newPhoneListCmd(a), newPhoneResetCmd(a), newPhoneEventsCmd(a), newPhoneInboxCmd(a))
+	return c
+}
+
+// apiFlags are the flags every phone subcommand shares.
+type apiFlags struct {
+	api      string
+	jsonOut  bool
+	deadline time.Duration
+}
+
+func (f *apiFlags) add(c *cobra.Command) {
+	c.Flags().StringVar(&f.api, "api", defaultAPI, "base URL of simlab's HTTP API")
+	c.Flags().BoolVar(&f.jsonOut, "json", false, "print JSON")
+	c.Flags().DurationVar(&f.deadline, "http-timeout", 30*time.Second, "give up on the API after this long")
+}
+
+// apiClient calls simlab's HTTP API.
+type apiClient struct {
+	base  string
+	token string
+	hc    *http.Client
+}
+
+func (f *apiFlags) client() (*apiClient, error) {
+	u, err := url.Parse(f.api)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, usagef("--api %q: want an http:// or https:// URL", f.api)
+	}
+	return &apiClient{base: strings.TrimRight(f.api, "/"), token: os.Getenv(apiTokenEnv), hc: &http.Client{Timeout: f.deadline}}, nil
+}
+
+// apiError is a non-2xx answer from the API.
+type apiError struct {
+	Status  int
+	Message string
+}
+
+func (e *apiError) Error() string {
+	return fmt.Sprintf("API answered %d %s: %s", e.Status, http.StatusText(e.Status), e.Message)
+}
+
+// do sends body (JSON, when not nil) and decodes a 2xx answer into out; it
+// returns the raw answer too, for --json.
+func (c *apiClient) do(ctx context.Context, method, path string, body, out any) ([]byte, error) {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return nil, err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
+	if err != nil {
+		return nil, err
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Accept", "application/json")
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	if resp.StatusCode/100 != 2 {
+		var e struct {
+			Error string `json:"error"`
+		}
+		msg := strings.TrimSpace(string(raw))
+		if json.Unmarshal(raw, &e) == nil && e.Error != "" {
+			msg = e.Error
+		}
+		if resp.StatusCode == http.StatusUnauthorized && c.token == "" {
+			msg += " (set $" + apiTokenEnv + ")"
+		}
+		return raw, &apiError{Status: resp.StatusCode, Message: msg}
+	}
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			return raw, fmt.Errorf("%s %s: decoding the answer: %w", method, path, err)
+		}
+	}
+	return raw, nil
+}
+
+// phonePath is the API path of one phone; the number is checked first so a
+// typo is a usage error, not a 404.
+func phonePath(msisdn string) (string, error) {
+	n, err := fleet.Normalize(msisdn)
+	if err != nil {
+		return "", usagef("%v", err)
+	}
+	return "/api/v1/phones/" + n, nil
+}
+
+// phoneSetOptions are the flags of `phone set`.
+type phoneSetOptions struct {
+	answer       string
+	pin          string
+	noPINSupport bool
+	noNFC        bool
+	absent       bool
+	openURLs     bool
+	delay        time.Duration
+	jitter       time.Duration
+}
+
+// update builds the PUT body from the flags that were given.
+func (o *phoneSetOptions) update(fl interface{ Changed(string) bool }) (simulator.PhoneUpdate, error) {
+	var u simulator.PhoneUpdate
+	if o.pin != "" {
+		if len(o.pin) != 5 || strings.Trim(o.pin, "0123456789") != "" {
+			return u, usagef("--pin: the applet PIN is 5 digits")
+		}
+		u.PIN = o.pin
+	}
+	if fl.Changed("no-pin-support") {
+		u.NoPINSupport = &o.noPINSupport
+	}
+	if fl.Changed("no-nfc") {
+		u.NoNFC = &o.noNFC
+	}
+	if fl.Changed("absent") {
+		u.Absent = &o.absent
+	}
+	if o.delay < 0 || o.jitter < 0 {
+		return u, usagef("--delay and --jitter must not be negative")
+	}
+	if o.answer == "" {
+		if !fl.Changed("delay") && !fl.Changed("jitter") && !fl.Changed("open-urls") {
+			return u, nil
+		}
+		// Like the [delay=2s] keyword alone: approve, after the delay.
+		o.answer = person.AnswerApprove
+	}
+	b := person.Behaviour{OpenURLs: o.openURLs}
+	words := strings.Split(o.answer, ",")
+	for i, w := range words {
+		s := person.Step{Answer: strings.TrimSpace(strings.ToLower(w)), Delay: person.Duration(o.delay), Jitter: person.Duration(o.jitter)}
+		if i == len(words)-1 {
+			b.Then = s
+		} else {
+			b.Steps = append(b.Steps, s)
+		}
+	}
+	if err := b.Validate(); err != nil {
+		return u, usagef("--answer: %v", err)
+	}
+	u.Behaviour = &b
+	return u, nil
+}
+
+func newPhoneSetCmd(a *app) *cobra.Command {
+	var (
+		af apiFlags
+		o  phoneSetOptions
+	)
+	c := &cobra.Command{
+		Use:   "set MSISDN",
+		Short: "Script a phone: how its person answers, its PIN, its SIM and whether it is on",
+		Long: `set changes one phone through PUT /api/v1/phones/{msisdn}; flags not given
+stay as they were.
+
+--answer is what the person does with every prompt: approve (press OK, or type
+the right PIN), cancel, ignore (never answer: the toolkit times out), wrong-pin
+(type a wrong PIN; OK prompts are confirmed), busy (the phone cannot show the
+prompt), back. A comma-separated list is a sequence: each answer is used once,
+in order, and the last one for every prompt after, e.g.
+--answer wrong-pin,wrong-pin,approve. --delay makes each answer take that long
+(--delay, --jitter or --open-urls without --answer mean --answer approve).
+
+--pin sets the applet PIN the card holds and the person types (5 digits); it
+rebuilds the phone's card, so its PIN tries start again at 3. --no-pin-support
+gives an applet with OK only, --no-nfc a SIM without the applet, --absent
+switches the phone off (--absent=false on again). Each takes =false too.
+
+A script set here wins over keywords in binding messages and over the
+number's magic outcome, until simlab phone reset.`,
+		Example: `  simlab phone set +99901000042 --answer approve --pin 24680
+  simlab phone set +99901000042 --answer wrong-pin,wrong-pin,wrong-pin,approve
+  simlab phone set +99901000042 --answer approve --delay 3s
+  simlab phone set +99901000042 --absent`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path, err := phonePath(args[0])
+			if err != nil {
+				return err
+			}
+			u, err := o.update(cmd.Flags())
+			if err != nil {
+				return err
+			}
+			if u.Behaviour == nil && u.PIN == "" && u.NoPINSupport == nil && u.NoNFC == nil && u.Absent == nil {
+				return usagef("nothing to set: give --answer, --pin, --no-pin-support, --no-nfc or --absent")
+			}
+			cl, err := af.client()
+			if err != nil {
+				return err
+			}
+			var in fleet.Info
+			raw, err := cl.do(cmd.Context(), http.MethodPut, path, u, &in)
+			if err != nil {
+				return err
+			}
+			return printPhone(a.stdout, af.jsonOut, raw, in)
+		},
+	}
+	af.add(c)
+	f := c.Flags()
+	f.StringVar(&o.answer, "answer", "", "approve|cancel|ignore|wrong-pin|busy|back, or a comma-separated sequence")
+	f.StringVar(&o.pin, "pin", "", "the applet PIN the card holds and the person types (5 digits)")
+	f.BoolVar(&o.noPINSupport, "no-pin-support", false, "an applet without PIN (LoA2 only)")
+	f.BoolVar(&o.noNFC, "no-nfc", false, "a SIM without the authenticator applet")
+	f.BoolVar(&o.absent, "absent", false, "switch the phone off (deliveries fail as absent subscriber)")
+	f.BoolVar(&o.openURLs, "open-urls", true, "whether the person opens links received by SMS")
+	f.DurationVar(&o.delay, "delay", 0, "how long each answer takes")
+	f.DurationVar(&o.jitter, "jitter", 0, "a random extra delay in [0, jitter) per answer")
+	return c
+}
+
+func newPhoneGetCmd(a *app) *cobra.Command {
+	var af apiFlags
+	c := &cobra.Command{
+		Use:   "get MSISDN",
+		Short: "Show a phone: SIM identities, settings, PIN tries left, script",
+		Long: `get shows one phone (GET /api/v1/phones/{msisdn}), building it from the
+numbering plan if nobody used it yet.`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path, err := phonePath(args[0])
+			if err != nil {
+				return err
+			}
+			cl, err := af.client()
+			if err != nil {
+				return err
+			}
+			var in fleet.Info
+			raw, err := cl.do(cmd.Context(), http.MethodGet, path, nil, &in)
+			if err != nil {
+				return err
+			}
+			return printPhone(a.stdout, af.jsonOut, raw, in)
+		},
+	}
+	af.add(c)
+	return c
+}
+
+func newPhoneListCmd(a *app) *cobra.Command {
+	var af apiFlags
+	c := &cobra.Command{
+		Use:   "list",
+		Short: "List the phones in use (built since the server started)",
+		Long: `list shows every phone the server has built so far (GET /api/v1/phones):
+numbers nobody has used yet exist in the plan but are not listed.`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cl, err := af.client()
+			if err != nil {
+				return err
+			}
+			var out struct {
+				Phones []fleet.Info `json:"phones"`
+				Count  int          `json:"count"`
+			}
+			raw, err := cl.do(cmd.Context(), http.MethodGet, "/api/v1/phones", nil, &out)
+			if err != nil {
+				return err
+			}
+			if af.jsonOut {
+				return writeRawJSON(a.stdout, raw)
+			}
+			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "MSISDN\tMAGIC\tANSWER\tPIN\tTRIES\tNFC\tON\tINBOX\tEVENTS")
+			for _, in := range out.Phones {
+				fmt.Fprintf(tw, "+%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\n", in.MSISDN, orDash(in.Magic), answerSummary(in),
+					pinSummary(in), triesLeft(in), yesNo(!in.Settings.NoNFC), yesNo(!in.Settings.Absent), in.Inbox, in.Events)
+			}
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+			fmt.Fprintf(a.stdout, "%d phone(s)\n", out.Count)
+			return nil
+		},
+	}
+	af.add(c)
+	return c
+}
+
+func newPhoneResetCmd(a *app) *cobra.Command {
+	var af apiFlags
+	c := &cobra.Command{
+		Use:   "reset MSISDN",
+		Short: "Forget everything set on a phone: it starts again as the plan defines it",
+		Long: `reset (DELETE /api/v1/phones/{msisdn}) drops the phone's script, PIN,
+settings, card state (PIN tries, counters), inbox and events; the phone is
+rebuilt from the numbering plan and shown.`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path, err := phonePath(args[0])
+			if err != nil {
+				return err
+			}
+			cl, err := af.client()
+			if err != nil {
+				return err
+			}
+			var in fleet.Info
+			raw, err := cl.do(cmd.Context(), http.MethodDelete, path, nil, &in)
+			if err != nil {
+				return err
+			}
+			return printPhone(a.stdout, af.jsonOut, raw, in)
+		},
+	}
+	af.add(c)
+	return c
+}
+
+func newPhoneEventsCmd(a *app) *cobra.Command {
+	var (
+		af    apiFlags
+		apdus bool
+	)
+	c := &cobra.Command{
+		Use:   "events MSISDN",
+		Short: "Show a phone's event log: prompts, answers, SMS in and out, sessions",
+		Long: `events shows the phone's event log (GET /api/v1/phones/{msisdn}/events),
+oldest first; --apdus adds the command/response APDUs of each SMS-PP
+download session.`,
+		Args: exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path, err := phonePath(args[0])
+			if err != nil {
+				return err
+			}
+			cl, err := af.client()
+			if err != nil {
+				return err
+			}
+			var out struct {
+				Events []fleet.Event `json:"events"`
+			}
+			raw, err := cl.do(cmd.Context(), http.MethodGet, path+"/events", nil, &out)
+			if err != nil {
+				return err
+			}
+			if af.jsonOut {
+				return writeRawJSON(a.stdout, raw)
+			}
+			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+			for _, e := range out.Events {
+				fmt.Fprintf(tw, "%s\t%s\t%s\n", e.Time.UTC().Format("15:04:05.000"), e.Kind, e.Detail)
+				if apdus {
+					for _, x := range e.APDUs {
+						fmt.Fprintf(tw, "\t  >\t%s\n\t  <\t%s\n", x.C, x.R)
+					}
+				}
+			}
+			return tw.Flush()
+		},
+	}
+	af.add(c)
+	c.Flags().BoolVar(&apdus, "apdus", false, "show the APDU trace of each session")
+	return c
+}
+
+func newPhoneInboxCmd(a *app) *cobra.Command {
+	var af apiFlags
+	c := &cobra.Command{
+		Use:   "inbox MSISDN",
+		Short: "Show the text SMS a phone received (and whether it opened their links)",
+		Long:  `inbox shows the phone's text messages (GET /api/v1/phones/{msisdn}/inbox), oldest first.`,
+		Args:  exactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			path, err := phonePath(args[0])
+			if err != nil {
+				return err
+			}
+			cl, err := af.client()
+			if err != nil {
+				return err
+			}
+			var out struct {
+				Messages []struct {
+					From, Text, URL string
+					Opened          bool
+					Received        time.Time
+				} `json:"messages"`
+			}
+			raw, err := cl.do(cmd.Context(), http.MethodGet, path+"/inbox", nil, &out)
+			if err != nil {
+				return err
+			}
+			if af.jsonOut {
+				return writeRawJSON(a.stdout, raw)
+			}
+			for _, m := range out.Messages {
+				link := ""
+				if m.URL != "" {
+					link = "  [link not opened]"
+					if m.Opened {
+						link = "  [link opened]"
+					}
+				}
+				fmt.Fprintf(a.stdout, "%s  from %s: %s%s\n", m.Received.UTC().Format("15:04:05.000"), m.From, m.Text, link)
+			}
+			fmt.Fprintf(a.stdout, "%d message(s)\n", len(out.Messages))
+			return nil
+		},
+	}
+	af.add(c)
+	return c
+}
+
+// writeRawJSON re-indents the API's JSON answer.
+func writeRawJSON(w io.Writer, raw []byte) error {
+	var buf bytes.Buffer
+	if err := json.Indent(&buf, bytes.TrimSpace(raw), "", "  "); err != nil {
+		return err
+	}
+	buf.WriteByte('\n')
+	_, err := w.Write(buf.Bytes())
+	return err
+}
+
+// printPhone shows one phone as "key  value" lines, or the API's JSON.
+func printPhone(w io.Writer, asJSON bool, raw []byte, in fleet.Info) error {
+	if asJSON {
+		return writeRawJSON(w, raw)
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	row := func(k, v string) { fmt.Fprintf(tw, "%s\t%s\n", k, v) }
+	row("msisdn", "+"+in.MSISDN)
+	row("magic", orDash(in.Magic))
+	row("iccid", in.ICCID)
+	row("imsi", in.IMSI)
+	row("answer", answerSummary(in))
+	row("scripted", yesNo(in.Scripted))
+	row("open urls", yesNo(in.Behaviour.OpenURLs))
+	row("pin", pinSummary(in))
+	row("pin tries left", triesLeft(in))
+	row("nfc sim", yesNo(!in.Settings.NoNFC))
+	row("switched on", yesNo(!in.Settings.Absent))
+	if in.Settings.DeliveryError {
+		row("delivery", "fails permanently")
+	}
+	if in.Settings.SIMError {
+		row("sim", "fails SMS-PP downloads")
+	}
+	row("inbox", fmt.Sprint(in.Inbox))
+	row("events", fmt.Sprint(in.Events))
+	if in.PublicKey != "" {
+		row("public key", in.PublicKey)
+	}
+	return tw.Flush()
+}
+
+// answerSummary writes a behaviour as the --answer flag would: steps, then
+// the repeating answer, with delays.
+func answerSummary(in fleet.Info) string {
+	b := in.Behaviour
+	var parts []string
+	for i, s := range b.Steps {
+		if i < in.NextStep {
+			continue // already used
+		}
+		parts = append(parts, stepSummary(s))
+	}
+	parts = append(parts, stepSummary(b.Then)+" (then always)")
+	return strings.Join(parts, ", ")
+}
+
+func stepSummary(s person.Step) string {
+	out := s.Answer
+	if out == "" {
+		out = "-"
+	}
+	if s.Delay > 0 {
+		out += " after " + time.Duration(s.Delay).String()
+	}
+	if s.Jitter > 0 {
+		out += " +" + time.Duration(s.Jitter).String() + " jitter"
+	}
+	return out
+}
+
+func pinSummary(in fleet.Info) string {
+	switch {
+	case in.Settings.NoNFC:
+		return "-"
+	case !in.PIN.Supported:
+		return "not supported"
+	case in.PIN.Blocked:
+		return "blocked"
+	}
+	return "ok"
+}
+
+func triesLeft(in fleet.Info) string {
+	if in.Settings.NoNFC || !in.PIN.Supported {
+		return "-"
+	}
+	return fmt.Sprint(in.PIN.TriesLeft)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}

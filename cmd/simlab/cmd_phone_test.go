@@ -1,0 +1,134 @@
+package main
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/simlab-dev/simlab/simulator"
+	"github.com/simlab-dev/simlab/simulator/fleet"
+	"github.com/simlab-dev/simlab/simulator/simtest"
+)
+
+// phoneJSON runs a phone subcommand with --json and decodes the phone.
+func phoneJSON(t *testing.T, args ...string) fleet.Info {
+	t.Helper()
+	code, out, errb := runCLI(t, append(args, "--json")...)
+	if code != exitOK {
+		t.Fatalf("%v: exit %d: %s", args, code, errb)
+	}
+	var in fleet.Info
+	if err := json.Unmarshal([]byte(out), &in); err != nil {
+		t.Fatalf("%v: not JSON: %v\n%s", args, err, out)
+	}
+	return in
+}
+
+func TestPhoneSetGetListReset(t *testing.T) {
+	t.Parallel()
+	s := simtest.NewServer(t)
+	n := "+" + simtest.Number(t, "approve", 7001)
+
+	in := phoneJSON(t, "phone", "set", "--api", s.URL, n, "--answer", "wrong-pin,wrong-pin,approve", "--pin", "24680", "--delay", "250ms", "--open-urls=false")
+	if len(in.Behaviour.Steps) != 2 || in.Behaviour.Steps[0].Answer != "wrong-pin" || in.Behaviour.Then.Answer != "approve" || !in.Scripted || in.Behaviour.OpenURLs {
+		t.Errorf("behaviour after set: %+v scripted=%v", in.Behaviour, in.Scripted)
+	}
+	if time.Duration(in.Behaviour.Then.Delay) != 250*time.Millisecond {
+		t.Errorf("delay %v, want 250ms", in.Behaviour.Then.Delay)
+	}
+	// The card really holds the new PIN: the phone's own view says so only
+	// through behaviour, so check the fleet directly.
+	if st := s.Phone(t, n).Info().PIN; !st.Supported || st.TriesLeft != 3 {
+		t.Errorf("PIN state %+v", st)
+	}
+
+	in = phoneJSON(t, "phone", "set", "--api", s.URL, n, "--delay", "2s")
+	if len(in.Behaviour.Steps) != 0 || in.Behaviour.Then.Answer != "approve" || time.Duration(in.Behaviour.Then.Delay) != 2*time.Second || !in.Behaviour.OpenURLs {
+		t.Errorf("--delay alone: %+v", in.Behaviour)
+	}
+
+	in = phoneJSON(t, "phone", "set", "--api", s.URL, n, "--absent", "--no-pin-support")
+	if !in.Settings.Absent || !in.Settings.NoPINSupport || in.PIN.Supported {
+		t.Errorf("settings after --absent --no-pin-support: %+v pin %+v", in.Settings, in.PIN)
+	}
+	in = phoneJSON(t, "phone", "set", "--api", s.URL, n, "--absent=false")
+	if in.Settings.Absent || !in.Settings.NoPINSupport {
+		t.Errorf("settings after --absent=false: %+v", in.Settings)
+	}
+
+	code, out, errb := runCLI(t, "phone", "get", "--api", s.URL, n)
+	if code != exitOK {
+		t.Fatalf("get: exit %d: %s", code, errb)
+	}
+	for _, want := range []string{"msisdn", n, "magic", "approve", "pin", "not supported", "switched on", "yes"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("get output lacks %q:\n%s", want, out)
+		}
+	}
+
+	phoneJSON(t, "phone", "get", "--api", s.URL, "+"+simtest.Number(t, "busy", 7001))
+	code, out, errb = runCLI(t, "phone", "list", "--api", s.URL)
+	if code != exitOK {
+		t.Fatalf("list: exit %d: %s", code, errb)
+	}
+	if !strings.Contains(out, "MSISDN") || !strings.Contains(out, n) || !strings.Contains(out, "busy") || !strings.Contains(out, "2 phone(s)") {
+		t.Errorf("list output:\n%s", out)
+	}
+	code, out, _ = runCLI(t, "phone", "list", "--api", s.URL, "--json")
+	var l struct {
+		Count int `json:"count"`
+	}
+	if code != exitOK || json.Unmarshal([]byte(out), &l) != nil || l.Count != 2 {
+		t.Errorf("list --json: exit %d count %d:\n%s", code, l.Count, out)
+	}
+
+	in = phoneJSON(t, "phone", "reset", "--api", s.URL, n)
+	if in.Scripted || in.Settings.NoPINSupport || !in.PIN.Supported || in.Behaviour.Then.Answer != "approve" {
+		t.Errorf("after reset: %+v", in)
+	}
+}
+
+func TestPhoneUsageAndAPIErrors(t *testing.T) {
+	t.Parallel()
+	s := simtest.NewServer(t)
+	n := simtest.Number(t, "approve", 7002)
+	for _, args := range [][]string{
+		{"phone", "set", "--api", s.URL, n},                                       // nothing to set
+		{"phone", "set", "--api", s.URL, n, "--answer", "dance"},                  // unknown answer
+		{"phone", "set", "--api", s.URL, n, "--answer", "approve", "--pin", "12"}, // short PIN
+		{"phone", "set", "--api", s.URL, n, "--delay", "-1s"},                     // negative delay
+		{"phone", "set", "--api", s.URL, "not-a-number", "--answer", "approve"},
+		{"phone", "set", "--api", "ftp://x", n, "--answer", "approve"},
+		{"phone", "get", "--api", s.URL},
+		{"phone", "list", "--api", s.URL, "extra"},
+	} {
+		if code, _, errb := runCLI(t, args...); code != exitUsage {
+			t.Errorf("%v: exit %d, want %d (%s)", args, code, exitUsage, errb)
+		}
+	}
+	// A number outside the plan is the API's 404: a failure, not usage.
+	code, _, errb := runCLI(t, "phone", "get", "--api", s.URL, "+4915112345678")
+	if code != exitFailure || !strings.Contains(errb, "404") {
+		t.Errorf("get outside the plan: exit %d, stderr %q", code, errb)
+	}
+}
+
+// TestPhoneToken checks the bearer token from $SIMLAB_API_TOKEN (not
+// parallel: it sets the environment).
+func TestPhoneToken(t *testing.T) {
+	s := simtest.NewServer(t, func(c *simulator.Config) { c.APIToken = "s3cret-token" })
+	n := simtest.Number(t, "approve", 7003)
+	t.Setenv(apiTokenEnv, "")
+	code, _, errb := runCLI(t, "phone", "get", "--api", s.URL, n)
+	if code != exitFailure || !strings.Contains(errb, "401") || !strings.Contains(errb, apiTokenEnv) {
+		t.Errorf("without token: exit %d, stderr %q", code, errb)
+	}
+	t.Setenv(apiTokenEnv, "s3cret-token")
+	if in := phoneJSON(t, "phone", "set", "--api", s.URL, n, "--answer", "cancel"); in.Behaviour.Then.Answer != "cancel" {
+		t.Errorf("with token: %+v", in.Behaviour)
+	}
+	if strings.Contains(errb, "s3cret") {
+		t.Errorf("the token leaked into an error: %s", errb)
+	}
+}
