@@ -41,6 +41,10 @@ var DefaultTerminalProfile = []byte{
 // proactive command gives no duration.
 const DefaultPromptTimeout = 60 * time.Second
 
+// DefaultBusyWait covers a session that is just ending (its answer already
+// sent) without holding a delivery up for a person who takes their time.
+const DefaultBusyWait = 2 * time.Second
+
 // Answerer decides what the person holding the phone does; *person.Person
 // implements it.
 type Answerer interface {
@@ -60,6 +64,11 @@ type Config struct {
 	TerminalProfile []byte
 	// PromptTimeout defaults to DefaultPromptTimeout.
 	PromptTimeout time.Duration
+	// BusyWait is how long an SMS for the SIM waits for a running
+	// proactive session to end (the terminal retrying its ENVELOPE, TS
+	// 31.111 §7.1.1.2) before the delivery fails as toolkit busy (D4).
+	// Default DefaultBusyWait; negative fails at once.
+	BusyWait time.Duration
 	// SendSMS sends an SMS-SUBMIT TPDU (from SEND SHORT MESSAGE) into the
 	// network; nil makes SEND SHORT MESSAGE fail with "network unable".
 	SendSMS func(ctx context.Context, submit []byte) error
@@ -125,7 +134,7 @@ func (e *DeliveryError) Is(target error) bool {
 // Handset is one phone's terminal. It is safe for concurrent use.
 type Handset struct {
 	cfg     Config
-	session sync.Mutex     // held during an SMS-PP download and its proactive session
+	session chan struct{}  // a one-slot semaphore held during an SMS-PP download and its proactive session
 	cardMu  sync.Mutex     // serialises APDUs
 	running sync.WaitGroup // proactive sessions running in the background
 	errMu   sync.Mutex
@@ -151,7 +160,35 @@ func New(cfg Config) *Handset {
 	if cfg.PromptTimeout <= 0 {
 		cfg.PromptTimeout = DefaultPromptTimeout
 	}
-	return &Handset{cfg: cfg}
+	if cfg.BusyWait == 0 {
+		cfg.BusyWait = DefaultBusyWait
+	}
+	return &Handset{cfg: cfg, session: make(chan struct{}, 1)}
+}
+
+func (h *Handset) lock()   { h.session <- struct{}{} }
+func (h *Handset) unlock() { <-h.session }
+
+// tryLock takes the session, waiting at most d for a running one to end.
+func (h *Handset) tryLock(ctx context.Context, d time.Duration) bool {
+	select {
+	case h.session <- struct{}{}:
+		return true
+	default:
+	}
+	if d <= 0 {
+		return false
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case h.session <- struct{}{}:
+		return true
+	case <-t.C:
+		return false
+	case <-ctx.Done():
+		return false
+	}
 }
 
 func (h *Handset) event(kind, format string, args ...any) {
@@ -164,8 +201,8 @@ func (h *Handset) event(kind, format string, args ...any) {
 // session the card starts (SET UP MENU, SET UP EVENT LIST, …). It returns
 // the ATR.
 func (h *Handset) PowerOn(ctx context.Context) ([]byte, error) {
-	h.session.Lock()
-	defer h.session.Unlock()
+	h.lock()
+	defer h.unlock()
 	h.cardMu.Lock()
 	atr, err := h.cfg.Card.Reset(ctx, true)
 	h.cardMu.Unlock()
@@ -278,14 +315,14 @@ func isDownload(d *tpdu.Deliver) bool {
 }
 
 func (h *Handset) download(ctx context.Context, tpdus [][]byte) ([]byte, error) {
-	if !h.session.TryLock() {
+	if !h.tryLock(ctx, h.cfg.BusyWait) {
 		h.event("error", "SMS-PP download refused: a proactive session is running")
 		return nil, ErrToolkitBusy
 	}
 	background := false
 	defer func() {
 		if !background {
-			h.session.Unlock()
+			h.unlock()
 		}
 	}()
 	var report []byte
@@ -317,7 +354,7 @@ func (h *Handset) download(ctx context.Context, tpdus [][]byte) ([]byte, error) 
 			h.running.Add(1)
 			go func() {
 				defer h.running.Done()
-				defer h.session.Unlock()
+				defer h.unlock()
 				if err := h.proactive(context.WithoutCancel(ctx), sw, data); err != nil {
 					h.event("error", "proactive session: %v", err)
 					h.errMu.Lock()

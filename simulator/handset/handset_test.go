@@ -259,3 +259,33 @@ func TestTextSMSToInboxAndURL(t *testing.T) {
 		}
 	})
 }
+
+// TestDownloadWaitsForEndingSession: an SMS for the SIM that arrives while
+// a session is about to end waits for it (the terminal retrying its
+// ENVELOPE) instead of failing as toolkit busy.
+func TestDownloadWaitsForEndingSession(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		app := &scriptApplet{cmds: sessionCommands(t)[:1]}
+		var hh harness
+		p := person.New(person.Behaviour{Then: person.Step{Answer: person.AnswerApprove, Delay: person.Duration(time.Second)}}, 1)
+		hs := New(hh.config(newCard(t, app), p))
+		done := make(chan error)
+		go func() { _, err := hs.PowerOn(t.Context()); done <- err }()
+		synctest.Wait()
+		d := tpdu.NewSIMDataDownload(tpdu.InternationalAddress("999000"), time.Now(), []byte{0, 1, 2})
+		b, err := d.AppendBinary(nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		if _, err := hs.DeliverSMS(t.Context(), [][]byte{b}); err == ErrToolkitBusy {
+			t.Fatal("download refused although the session ended within the busy wait")
+		}
+		if w := time.Since(start); w != time.Second {
+			t.Errorf("download waited %v, want the 1 s the session had left", w)
+		}
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	})
+}

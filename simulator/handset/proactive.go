@@ -70,13 +70,14 @@ func rawDetails(b []byte) (cat.CommandDetails, bool) {
 	return cat.CommandDetails{}, false
 }
 
-// wait lets the person take d, or gives up at timeout. It reports whether
-// the prompt timed out.
-func wait(ctx context.Context, a person.Answer, timeout time.Duration) (timedOut bool, err error) {
+// wait lets the person take a.Delay from when the prompt was shown, or
+// gives up at timeout after it. It reports whether the prompt timed out.
+func wait(ctx context.Context, shown time.Time, a person.Answer, timeout time.Duration) (timedOut bool, err error) {
 	d := a.Delay
 	if a.Action == person.Ignore || d >= timeout {
 		d, timedOut = timeout, true
 	}
+	d -= time.Since(shown) // an interactive person has already taken their time
 	if d > 0 {
 		t := time.NewTimer(d)
 		defer t.Stop()
@@ -204,8 +205,11 @@ func (h *Handset) ask(ctx context.Context, c cat.Command, pr person.Prompt, time
 		*override = k
 	}
 	h.event("prompt", "%s %q", pr.Kind, pr.Text)
-	a := h.cfg.Person.Answer(ctx, pr, *override)
-	timedOut, err := wait(ctx, a, timeout)
+	shown := time.Now()
+	actx, cancel := context.WithDeadline(ctx, shown.Add(timeout))
+	a := h.cfg.Person.Answer(actx, pr, *override)
+	cancel()
+	timedOut, err := wait(ctx, shown, a, timeout)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -111,7 +112,7 @@ func ChallengeCard(ctx context.Context, cfg CardConfig, r Request) (Result, erro
 		}
 	}
 	r.MSISDN = cfg.MSISDN
-	cntr := cardCounter()
+	cntr := NextCounter(card.Keys.KIc + "|" + card.Keys.KID)
 	sealed, err := Seal(ctx, ks, card, cfg.SPI, cfg.TAR, cntr, r)
 	if err != nil {
 		return Result{}, err
@@ -226,17 +227,23 @@ func ChallengeCard(ctx context.Context, cfg CardConfig, r Request) (Result, erro
 	}
 }
 
-// lastCardCounter keeps ChallengeCard's replay counters strictly
-// increasing within the process: TimeCounter alone repeats within the same
-// hundredth of a second, and a card refuses a counter it has seen (TS 102
-// 225 §5.1.1, counter must be higher). Separate processes rely on the clock.
-var lastCardCounter atomic.Uint64
+// lastCounters keeps the replay counters this process issues for one card
+// keyset (Pushers and ChallengeCard alike) strictly increasing: TimeCounter
+// alone repeats within the same hundredth of a second, and a card refuses a
+// counter it has seen (TS 102 225 §5.1.1, counter must be higher). Counters
+// are per keyset so that a load test does not push every card's counter far
+// ahead of the clock, which later processes start from.
+var lastCounters sync.Map // keyset key → *atomic.Uint64
 
-func cardCounter() ota.Counter {
+// NextCounter returns the next replay counter of this process for the card
+// keyset named by key (e.g. its KIc reference).
+func NextCounter(key string) ota.Counter {
+	v, _ := lastCounters.LoadOrStore(key, new(atomic.Uint64))
+	last := v.(*atomic.Uint64)
 	for {
-		last := lastCardCounter.Load()
-		c, now := TimeCounter(last)
-		if lastCardCounter.CompareAndSwap(last, now) {
+		l := last.Load()
+		c, now := TimeCounter(l)
+		if last.CompareAndSwap(l, now) {
 			return c
 		}
 	}

@@ -82,7 +82,6 @@ type Pusher struct {
 	mu      sync.Mutex
 	waiting map[string][]*waiter // by phone number
 	parts   map[partKey]*partial
-	cntr    map[string]uint64 // last counter per card and keyset
 }
 
 // Request is one challenge to push.
@@ -127,7 +126,7 @@ var (
 
 // New binds to the SMSC and returns a Pusher.
 func New(ctx context.Context, cfg Config) (*Pusher, error) {
-	p := &Pusher{cfg: cfg, ks: cfg.Keystore, waiting: map[string][]*waiter{}, parts: map[partKey]*partial{}, cntr: map[string]uint64{}}
+	p := &Pusher{cfg: cfg, ks: cfg.Keystore, waiting: map[string][]*waiter{}, parts: map[partKey]*partial{}}
 	if p.cfg.Source == "" {
 		p.cfg.Source = "99955500"
 	}
@@ -219,13 +218,6 @@ func CardByICCID(ctx context.Context, ks hsm.Keystore, iccid string, tdes bool) 
 // a second since 1970 (40 bits last until the year 2318), strictly
 // increasing within this process, so that separate runs of simlab push
 // keep going up without shared state.
-func (p *Pusher) counter(key string) ota.Counter {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	c, now := TimeCounter(p.cntr[key])
-	p.cntr[key] = now
-	return c
-}
 
 // waiter is a challenge waiting for its answer.
 type waiter struct {
@@ -376,7 +368,7 @@ func (p *Pusher) Push(ctx context.Context, r Request) (Result, error) {
 	if err != nil {
 		return Result{}, fmt.Errorf("push: keys for %s: %w", msisdn, err)
 	}
-	sealed, err := Seal(ctx, p.ks, card, p.cfg.SPI, p.cfg.TAR, p.counter(msisdn+"/"+card.KIc.String()), r)
+	sealed, err := Seal(ctx, p.ks, card, p.cfg.SPI, p.cfg.TAR, NextCounter(card.Keys.KIc+"|"+card.Keys.KID), r)
 	if err != nil {
 		return Result{}, err
 	}
