@@ -63,6 +63,7 @@ func startCore(s *Server, cfg Config) (Subsystem, error) {
 		Faults:   faults,
 		OnEvent:  c.Capture.Publish,
 		Logger:   cfg.Logger,
+		RetryMin: cfg.RetryMin,
 	}
 	fl, err := fleet.New(fleet.Config{
 		MO: func(ctx context.Context, m *smsc.Message) error {

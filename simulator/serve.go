@@ -40,6 +40,9 @@ type Config struct {
 	// PromptTimeout is the handsets' toolkit timeout when a prompt has no
 	// duration of its own (default 60 s).
 	PromptTimeout time.Duration `yaml:"prompt_timeout" json:"prompt_timeout,omitempty"`
+	// RetryMin is the SMSC's first retry delay for absent or busy phones
+	// (default 5 s; it doubles up to a minute).
+	RetryMin time.Duration `yaml:"retry_min" json:"retry_min,omitempty"`
 	// Seed seeds injected faults and behaviours, for reproducible runs.
 	Seed uint64 `yaml:"seed" json:"seed,omitempty"`
 	// Lab adds real bearers and cards in readers (docs/lab.md).

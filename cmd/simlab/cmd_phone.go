@@ -45,7 +45,7 @@ the bearer token, when the server requires one, comes from $` + apiTokenEnv + `.
 
 Output is a readable table; --json prints the API's JSON.`,
 	}
-	c.AddCommand(newPhoneSetCmd(a), newPhoneGetCmd(a), newPhoneListCmd(a), newPhoneResetCmd(a), newPhoneEventsCmd(a), newPhoneInboxCmd(a))
+	c.AddCommand(newPhoneSetCmd(a), newPhoneGetCmd(a), newPhoneListCmd(a), newPhoneResetCmd(a), newPhoneEventsCmd(a), newPhoneInboxCmd(a), newPhoneAttachCmd(a), newPhoneDetachCmd(a))
 	return c
 }
 

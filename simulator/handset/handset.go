@@ -84,11 +84,11 @@ type Config struct {
 
 // Message is a text SMS as the phone's inbox holds it.
 type Message struct {
-	From     string
-	Text     string
-	URL      string
-	Opened   bool
-	Received time.Time
+	From     string    `json:"from"`
+	Text     string    `json:"text"`
+	URL      string    `json:"url,omitempty"`
+	Opened   bool      `json:"opened"`
+	Received time.Time `json:"received"`
 }
 
 // Event is one step of what the handset did, for logs and the API.

@@ -33,6 +33,11 @@ func WithPromptTimeout(d time.Duration) Option {
 	return func(c *simulator.Config) { c.PromptTimeout = d }
 }
 
+// WithRetryMin sets the SMSC's first retry delay for absent or busy phones.
+func WithRetryMin(d time.Duration) Option {
+	return func(c *simulator.Config) { c.RetryMin = d }
+}
+
 // WithAccounts requires these SMPP accounts.
 func WithAccounts(a ...smsc.Account) Option {
 	return func(c *simulator.Config) { c.Accounts = a }
