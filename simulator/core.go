@@ -81,6 +81,9 @@ func startCore(s *Server, cfg Config) (Subsystem, error) {
 	capHandler := c.Capture.Handler()
 	s.Mux().Handle("/api/v1/", capHandler)
 	mountControl(s.Mux(), c)
+	if err := serveOpenAPI(s.Mux()); err != nil {
+		return nil, err
+	}
 	mountAttach(s.Mux(), c) // attach_http.go
 	if ln := s.SMPPListener(); ln != nil {
 		if !IsLoopback(ln.Addr().String()) && len(cfg.Accounts) == 0 {
