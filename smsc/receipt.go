@@ -4,9 +4,9 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
+	"github.com/simlab-dev/simlab/smsc/client"
 	"github.com/simlab-dev/simlab/smsc/pdu"
 )
 
@@ -61,60 +61,24 @@ func (r *Receipt) Append(b []byte) []byte {
 // ErrNotReceipt is returned by ParseReceipt for text that is not a receipt.
 var ErrNotReceipt = errors.New("smsc: not a delivery receipt")
 
-// ParseReceipt parses the de-facto receipt text (fields in any order,
-// "text:" last). Dates in YYMMDDhhmm or YYMMDDhhmmss are read as UTC.
+// ParseReceipt parses the de-facto receipt text with the tolerant parser of
+// the SMPP client, client.ParseReceiptText: keys in any order and any case,
+// each at the start or after a space, every field but "id:" optional,
+// "text:" last, dates in YYMMDDhhmm or YYMMDDhhmmss read as UTC. A number,
+// date, stat: word or err: code that does not parse is left zero.
 func ParseReceipt(s string) (*Receipt, error) {
-	var r Receipt
-	rest := s
-	if i := strings.Index(rest, "text:"); i >= 0 {
-		r.Text = rest[i+len("text:"):]
-		rest = rest[:i]
-	}
-	seen := false
-	for _, key := range []string{"id:", "sub:", "dlvrd:", "submit date:", "done date:", "stat:", "err:"} {
-		i := strings.Index(rest, key)
-		if i < 0 {
-			continue
-		}
-		v := rest[i+len(key):]
-		if j := strings.IndexByte(v, ' '); j >= 0 {
-			v = v[:j]
-		}
-		var err error
-		switch key {
-		case "id:":
-			r.ID, seen = v, true
-		case "sub:":
-			r.Sub, err = strconv.Atoi(v)
-		case "dlvrd:":
-			r.Dlvrd, err = strconv.Atoi(v)
-		case "submit date:", "done date:":
-			layout := receiptTime
-			if len(v) == 12 {
-				layout += "05"
-			}
-			var t time.Time
-			t, err = time.Parse(layout, v)
-			if key == "submit date:" {
-				r.SubmitDate = t
-			} else {
-				r.DoneDate = t
-			}
-		case "stat:":
-			r.State, err = ParseState(v)
-		case "err:":
-			var n uint64
-			n, err = strconv.ParseUint(v, 10, 16)
-			r.Err = uint16(n)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%w: field %q: %v", ErrNotReceipt, strings.TrimSuffix(key, ":"), err)
-		}
-	}
-	if !seen {
+	t, err := client.ParseReceiptText(s)
+	if err != nil {
 		return nil, fmt.Errorf("%w: no id: field", ErrNotReceipt)
 	}
-	return &r, nil
+	r := &Receipt{ID: t.TextID, Sub: t.Sub, Dlvrd: t.Dlvrd, SubmitDate: t.SubmitDate, DoneDate: t.DoneDate, Text: t.Text}
+	if st, err := ParseState(t.Stat); err == nil {
+		r.State = st
+	}
+	if n, err := strconv.ParseUint(t.Err, 10, 16); err == nil {
+		r.Err = uint16(n)
+	}
+	return r, nil
 }
 
 // outItem is one deliver_sm waiting in an outbox: an MO message (or an MT

@@ -1,23 +1,22 @@
 package smsc
 
 import (
-	"errors"
 	"fmt"
+	"strings"
 	"time"
 	"unicode/utf16"
-	"unicode/utf8"
 
 	"github.com/warthog618/sms/encoding/gsm7"
 	"golang.org/x/text/encoding/charmap"
+
+	"github.com/simlab-dev/simlab/smsc/tpdu"
 )
 
 // The gsm7 package builds its character tables lazily without a lock:
-// building the codecs during package initialisation fills them before any
-// goroutine can race on them.
-var (
-	gsmDecoder = gsm7.NewDecoder()
-	gsmEncoder = gsm7.NewEncoder()
-)
+// building the decoder during package initialisation fills them before any
+// goroutine can race on them. It is used instead of tpdu.DecodeGSM7 because
+// DecodeText is lenient: it also decodes octets with bit 8 set.
+var gsmDecoder = gsm7.NewDecoder()
 
 // Alphabet is how a message body is coded.
 type Alphabet uint8
@@ -131,30 +130,11 @@ func DecodeText(dcs uint8, body []byte) (string, bool) {
 
 // EncodeText encodes text in the GSM 7-bit alphabet (DCS 0, one septet per
 // octet as SMPP carries it) when every character has a GSM 7-bit form
-// (extension table included), else in UCS2 (DCS 8).
+// (extension table included), else in UCS2 (DCS 8): tpdu.EncodeText (3GPP
+// TS 23.038 §6.2.1, §6.2.3) with the DCS as an SMPP data_coding.
 func EncodeText(text string) (dcs uint8, body []byte) {
-	if b, err := encodeGSM7(text); err == nil {
-		return 0x00, b
-	}
-	return 0x08, encodeUCS2(text)
-}
-
-// encodeGSM7 encodes text as unpacked GSM 7-bit septets, failing on any
-// character outside the default alphabet and its extension table.
-func encodeGSM7(text string) ([]byte, error) {
-	if !utf8.ValidString(text) {
-		return nil, errors.New("smsc: text is not UTF-8")
-	}
-	return gsmEncoder.Encode([]byte(text))
-}
-
-func encodeUCS2(text string) []byte {
-	u := utf16.Encode([]rune(text))
-	b := make([]byte, 2*len(u))
-	for i, v := range u {
-		b[2*i], b[2*i+1] = byte(v>>8), byte(v)
-	}
-	return b
+	d, b := tpdu.EncodeText(text)
+	return uint8(d), b
 }
 
 // IsSIMDownload reports whether a message is a class-2 SIM data download
@@ -352,7 +332,7 @@ func buildDeliver(m *Message, oa []byte, dcs uint8, udh, body []byte, gsm bool, 
 		}
 		tp = append(tp, byte(udlSeptets))
 		tp = append(tp, udh...)
-		tp = append(tp, gsm7.Pack7Bit(body, fill)...)
+		tp = append(tp, tpdu.Pack7(body, fill)...)
 		return tp
 	}
 	tp = append(tp, byte(len(udh)+len(body)))
@@ -360,58 +340,20 @@ func buildDeliver(m *Message, oa []byte, dcs uint8, udh, body []byte, gsm bool, 
 	return append(tp, body...)
 }
 
-// encodeTPAddress encodes a TP-OA (TS 23.040 §9.1.2.5): length in digits,
-// type of address, semi-octets; alphanumeric (TON 5) as packed GSM 7-bit.
+// encodeTPAddress encodes a TP-OA (TS 23.040 §9.1.2.5) with
+// tpdu.AppendAddress: length in digits, type of address, semi-octets;
+// alphanumeric (TON 5) as packed GSM 7-bit. Digits with a leading '+' are
+// international ISDN (type of address 0x91) whatever a's TON and NPI.
 func encodeTPAddress(a Address) ([]byte, error) {
-	toa := 0x80 | (a.TON&7)<<4 | a.NPI&0x0F
-	if a.TON == 5 {
-		sept, err := encodeGSM7(a.Addr)
-		if err != nil || len(sept) > 11 {
-			return nil, fmt.Errorf("smsc: alphanumeric originator %q not encodable in GSM 7-bit (max 11 characters)", a.Addr)
-		}
-		p := gsm7.Pack7Bit(sept, 0)
-		// TP-OA length counts useful semi-octets (TS 23.040 §9.1.2.5).
-		return append([]byte{byte((len(sept)*7 + 3) / 4), toa}, p...), nil
+	oa := tpdu.Address{TON: tpdu.TypeOfNumber(a.TON & 7), NPI: tpdu.NumberingPlan(a.NPI & 0x0F), Number: a.Addr}
+	if a.TON != 5 && strings.HasPrefix(a.Addr, "+") {
+		oa = tpdu.InternationalAddress(a.Addr)
 	}
-	d := a.Addr
-	if len(d) > 0 && d[0] == '+' {
-		d = d[1:]
-		toa = 0x91
+	b, err := tpdu.AppendAddress(nil, oa)
+	if err != nil {
+		return nil, fmt.Errorf("smsc: originator %q: %w", a.Addr, err)
 	}
-	if len(d) > 20 {
-		return nil, fmt.Errorf("smsc: address %q longer than 20 digits", a.Addr)
-	}
-	out := []byte{byte(len(d)), toa}
-	for i := 0; i < len(d); i += 2 {
-		lo, err := semiOctet(d[i])
-		if err != nil {
-			return nil, fmt.Errorf("smsc: address %q: %w", a.Addr, err)
-		}
-		hi := byte(0xF)
-		if i+1 < len(d) {
-			if hi, err = semiOctet(d[i+1]); err != nil {
-				return nil, fmt.Errorf("smsc: address %q: %w", a.Addr, err)
-			}
-		}
-		out = append(out, hi<<4|lo)
-	}
-	return out, nil
-}
-
-func semiOctet(c byte) (byte, error) {
-	switch {
-	case c >= '0' && c <= '9':
-		return c - '0', nil
-	case c == '*':
-		return 0xA, nil
-	case c == '#':
-		return 0xB, nil
-	case c >= 'a' && c <= 'c':
-		return c - 'a' + 0xC, nil
-	case c >= 'A' && c <= 'C':
-		return c - 'A' + 0xC, nil
-	}
-	return 0, fmt.Errorf("character %q is not a semi-octet digit", c)
+	return b, nil
 }
 
 // appendSCTS appends a TP-Service-Centre-Time-Stamp (TS 23.040 §9.2.3.11).

@@ -3,11 +3,14 @@ package smsc
 import (
 	"bytes"
 	"encoding/hex"
+	"errors"
 	"strings"
 	"testing"
 	"time"
 
 	wtpdu "github.com/warthog618/sms/encoding/tpdu"
+
+	"github.com/simlab-dev/simlab/smsc/tpdu"
 )
 
 func TestDecodeText(t *testing.T) {
@@ -103,6 +106,41 @@ func TestDeliverTPDUVector(t *testing.T) {
 	}
 }
 
+// TestDeliverTPDUAddresses checks TP-OA encodings (TS 23.040 §9.1.2.5) and
+// reads each SMS-DELIVER back with smsc/tpdu: a '+' number is international
+// ISDN whatever the TON, an alphanumeric sender is packed GSM 7-bit (at most
+// 11 characters), and a GSM 7-bit body that is empty after a UDH still
+// carries the octet its fill bits start (TS 23.040 §9.2.3.24).
+func TestDeliverTPDUAddresses(t *testing.T) {
+	scts := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		src  Address
+		want tpdu.Address
+	}{
+		{Address{TON: 0, NPI: 0, Addr: "+4915112345678"}, tpdu.Address{TON: 1, NPI: 1, Number: "4915112345678"}},
+		{Address{TON: 2, NPI: 8, Addr: "12345"}, tpdu.Address{TON: 2, NPI: 8, Number: "12345"}},
+		{Address{TON: 5, Addr: "SimLab Bank"}, tpdu.Address{TON: 5, Number: "SimLab Bank"}},
+	} {
+		m := &Message{ID: "1", Source: c.src, ESMClass: 0x40, UDH: []byte{0x03, 0x24, 0x01, 0x01}}
+		tps, err := DeliverTPDU(m, scts)
+		if err != nil {
+			t.Fatalf("%+v: %v", c.src, err)
+		}
+		got, err := tpdu.Parse(tps[0], tpdu.MT)
+		if err != nil {
+			t.Fatalf("%+v: %x does not parse: %v", c.src, tps[0], err)
+		}
+		if d := got.(*tpdu.Deliver); d.OA != c.want || len(d.UD.Header) != 1 || len(d.UD.Data) != 0 {
+			t.Errorf("%+v: OA %+v UD %+v", c.src, d.OA, d.UD)
+		}
+	}
+	for _, bad := range []Address{{TON: 5, Addr: "SimLab Bank 1"}, {Addr: "123456789012345678901"}, {Addr: "12x"}} {
+		if _, err := DeliverTPDU(&Message{Source: bad}, scts); err == nil {
+			t.Errorf("originator %+v accepted", bad)
+		}
+	}
+}
+
 // TestDeliverTPDULongText splits a long GSM 7-bit text into concatenated
 // SMS-DELIVERs and reads them back with warthog618/sms as a second opinion.
 func TestDeliverTPDULongText(t *testing.T) {
@@ -158,6 +196,15 @@ func TestReceiptText(t *testing.T) {
 	}
 	if _, err := ParseReceipt("hello"); err == nil {
 		t.Error("non-receipt parsed")
+	}
+	// The tolerant parser (client.ParseReceiptText): any key case, an err:
+	// that is not a number is left 0, "id:" must start a word.
+	p, err = ParseReceipt("ID:7 Stat:delivrd Err:n/a Text:ok")
+	if err != nil || p.ID != "7" || p.State != Delivered || p.Err != 0 || p.Text != "ok" {
+		t.Errorf("tolerant parse: %+v %v", p, err)
+	}
+	if _, err := ParseReceipt("paid:12 stat:DELIVRD"); !errors.Is(err, ErrNotReceipt) {
+		t.Errorf("id: inside a word: %v", err)
 	}
 }
 

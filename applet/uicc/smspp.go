@@ -6,11 +6,10 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/warthog618/sms/encoding/tpdu"
-
 	"github.com/simlab-dev/simlab/applet/apdu"
 	"github.com/simlab-dev/simlab/applet/ota"
 	"github.com/simlab-dev/simlab/applet/tlv"
+	"github.com/simlab-dev/simlab/smsc/tpdu"
 )
 
 // keysetState is a profile keyset with the card's current replay counter.
@@ -131,20 +130,30 @@ func (c *Card) smsPP(ctx context.Context, obj tlv.BER) ([]byte, apdu.SW) {
 	if len(raw) == 0 {
 		return nil, apdu.SWIncorrectData
 	}
-	var t tpdu.TPDU
-	if err := t.UnmarshalBinary(fillAddress(&c.tmp, raw)); err != nil || t.SmsType() != tpdu.SmsDeliver {
+	// The TP-OA filler nibble of an odd-length address may hold a digit
+	// (VECTORS.md §4); tpdu.Parse ignores it (TS 23.040 §9.1.2.3).
+	m, err := tpdu.Parse(raw, tpdu.MT)
+	t, ok := m.(*tpdu.Deliver)
+	if err != nil || !ok {
 		return nil, apdu.SWIncorrectData
 	}
-	if !t.UDHI() {
+	if !t.UD.HasHeader {
 		return nil, apdu.SWOK // not a secured packet: nothing for the card to do
 	}
-	if len(t.UDH) == 0 {
+	if len(t.UD.Header) == 0 {
 		return nil, apdu.SWTechnicalProblem
 	}
-	udh, _ := t.UDH.MarshalBinary()
-	ud := append(udh, t.UD...)
-	oa := raw[1 : 1+2+(int(raw[1])+1)/2] // checked by UnmarshalBinary
-	pkt, err := c.reasm.Add(c.now(), t.OA.Number(), ud)
+	// The user data as the reassembler wants it: header (re-encoded from
+	// the parsed elements, UDHL first) then the data.
+	ud, err := tpdu.AppendHeader(c.tmp[:0], t.UD.Header)
+	if err != nil {
+		return nil, apdu.SWIncorrectData
+	}
+	ud = append(ud, t.UD.Data...)
+	c.tmp = ud[:0]
+	oa := raw[1 : 1+2+(int(raw[1])+1)/2] // checked by tpdu.Parse
+	originator := t.OA.String()
+	pkt, err := c.reasm.Add(c.now(), originator, ud)
 	switch {
 	case errors.Is(err, ota.ErrNotCommandPacket):
 		return nil, apdu.SWOK
@@ -169,7 +178,7 @@ func (c *Card) smsPP(ctx context.Context, obj tlv.BER) ([]byte, apdu.SW) {
 	if inst == nil || inst.applet == nil {
 		return c.por(ctx, req, ota.StatusTARUnknown, nil, apdu.SWWarning)
 	}
-	st, err := inst.applet.Process(ctx, &Request{Kind: KindOTA, Data: cmd.Data, TAR: cmd.TAR, Originator: t.OA.Number(), Env: c.env(ctx, inst, req)})
+	st, err := inst.applet.Process(ctx, &Request{Kind: KindOTA, Data: cmd.Data, TAR: cmd.TAR, Originator: originator, Env: c.env(ctx, inst, req)})
 	if err != nil {
 		return nil, apdu.SWTechnicalProblem
 	}
@@ -260,21 +269,4 @@ func sendSM(da, ud []byte) []byte {
 			return append(b, ud...)
 		})
 	})
-}
-
-// fillAddress returns the SMS-DELIVER raw with the filler nibble of an
-// odd-length TP-OA set to F (TS 23.040 §9.1.2.5). Senders in the field (and
-// VECTORS.md §4) leave a digit there; the TPDU parser insists on the
-// filler. The copy is made in *buf; raw is not modified.
-func fillAddress(buf *[]byte, raw []byte) []byte {
-	if len(raw) < 3 || raw[1]%2 == 0 || raw[2]>>4&0x07 == 0x05 { // even, or alphanumeric
-		return raw
-	}
-	last := 2 + (int(raw[1])+1)/2
-	if last >= len(raw) || raw[last]&0xF0 == 0xF0 {
-		return raw
-	}
-	*buf = append((*buf)[:0], raw...)
-	(*buf)[last] |= 0xF0
-	return *buf
 }

@@ -23,6 +23,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/simlab-dev/simlab/smsc/pdu"
 )
 
 // BindMode selects the bind operation (SMPP v3.4 §4.1).
@@ -37,14 +39,14 @@ const (
 	Receiver
 )
 
-func (m BindMode) command() uint32 {
+func (m BindMode) command() pdu.CommandID {
 	switch m {
 	case Transmitter:
-		return cmdBindTransmitter
+		return pdu.CmdBindTransmitter
 	case Receiver:
-		return cmdBindReceiver
+		return pdu.CmdBindReceiver
 	}
-	return cmdBindTransceiver
+	return pdu.CmdBindTransceiver
 }
 
 // String returns the SMPP name of the bind mode.
@@ -319,11 +321,11 @@ func (c *Client) connect(ctx context.Context) (*conn, error) {
 	bindCtx, cancel := context.WithTimeout(ctx, c.cfg.ResponseTimeout)
 	defer cancel()
 	cmd := c.cfg.Mode.command()
-	res, err := cn.roundTrip(bindCtx, cmd|respBit, func(b []byte, seq uint32) []byte {
+	res, err := cn.roundTrip(bindCtx, cmd.Response(), func(b []byte, seq uint32) []byte {
 		return appendBind(b, cmd, seq, &c.cfg)
 	})
 	if err == nil && res.status != StatusOK {
-		err = &StatusError{Command: cmd | respBit, Status: res.status}
+		err = &StatusError{Command: uint32(cmd.Response()), Status: res.status}
 	}
 	if err != nil {
 		cn.close(err)
@@ -458,8 +460,8 @@ func (c *Client) Submit(ctx context.Context, m *Message) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		res, err := cn.roundTrip(ctx, cmdSubmitSM|respBit, func(b []byte, seq uint32) []byte {
-			return appendSM(b, cmdSubmitSM, seq, m)
+		res, err := cn.roundTrip(ctx, pdu.CmdSubmitSMResp, func(b []byte, seq uint32) []byte {
+			return appendSM(b, pdu.CmdSubmitSM, seq, m)
 		})
 		if err != nil {
 			return "", err
@@ -476,7 +478,7 @@ func (c *Client) Submit(ctx context.Context, m *Message) (string, error) {
 				continue
 			}
 		}
-		return "", &StatusError{Command: cmdSubmitSM | respBit, Status: res.status}
+		return "", &StatusError{Command: uint32(pdu.CmdSubmitSMResp), Status: res.status}
 	}
 }
 
@@ -498,8 +500,8 @@ func (c *Client) SubmitAsync(ctx context.Context, m *Message, done func(id strin
 	if err != nil {
 		return err
 	}
-	return cn.start(ctx, cmdSubmitSM|respBit, func(b []byte, seq uint32) []byte {
-		return appendSM(b, cmdSubmitSM, seq, m)
+	return cn.start(ctx, pdu.CmdSubmitSMResp, func(b []byte, seq uint32) []byte {
+		return appendSM(b, pdu.CmdSubmitSM, seq, m)
 	}, func(r result, err error) {
 		if err == nil && r.status == StatusOK {
 			c.stats.submitted.Add(1)
@@ -509,7 +511,7 @@ func (c *Client) SubmitAsync(ctx context.Context, m *Message, done func(id strin
 				c.stats.throttled.Add(1)
 				c.throttle(c.cfg.ThrottleMin)
 			}
-			err = &StatusError{Command: cmdSubmitSM | respBit, Status: r.status}
+			err = &StatusError{Command: uint32(pdu.CmdSubmitSMResp), Status: r.status}
 		}
 		done(r.str, err)
 	})
@@ -576,8 +578,8 @@ func (c *Client) Close(ctx context.Context) error {
 	c.mu.Unlock()
 	var err error
 	if cn != nil {
-		_, err = cn.roundTrip(ctx, cmdUnbind|respBit, func(b []byte, seq uint32) []byte {
-			return appendEmpty(b, cmdUnbind, 0, seq)
+		_, err = cn.roundTrip(ctx, pdu.CmdUnbindResp, func(b []byte, seq uint32) []byte {
+			return appendEmpty(b, pdu.CmdUnbind, 0, seq)
 		})
 		cn.flush() // any response still buffered leaves before the close
 		cn.close(ErrClosed)

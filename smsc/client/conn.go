@@ -10,6 +10,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/simlab-dev/simlab/smsc/pdu"
 )
 
 // result is what a response carries back to its request.
@@ -20,8 +22,8 @@ type result struct {
 
 // call is one outstanding request.
 type call struct {
-	resp uint32 // expected response command_id
-	sent int64  // unix nanos
+	resp pdu.CommandID // expected response command_id
+	sent int64         // unix nanos
 	done func(result, error)
 }
 
@@ -49,6 +51,7 @@ type conn struct {
 	dead     chan struct{}
 	bound    atomic.Bool
 	lastRead atomic.Int64
+	dec      decoder // used by readLoop only
 }
 
 func newConn(c *Client, nc net.Conn) *conn {
@@ -133,7 +136,7 @@ func (cn *conn) flushLoop() {
 
 // start sends a request and registers done for its response. It blocks
 // for a window slot.
-func (cn *conn) start(ctx context.Context, resp uint32, enc func([]byte, uint32) []byte, done func(result, error)) error {
+func (cn *conn) start(ctx context.Context, resp pdu.CommandID, enc func([]byte, uint32) []byte, done func(result, error)) error {
 	select {
 	case cn.window <- struct{}{}:
 	case <-cn.dead:
@@ -167,7 +170,7 @@ func (cn *conn) deadErr() error {
 }
 
 // roundTrip sends a request and waits for its response.
-func (cn *conn) roundTrip(ctx context.Context, resp uint32, enc func([]byte, uint32) []byte) (result, error) {
+func (cn *conn) roundTrip(ctx context.Context, resp pdu.CommandID, enc func([]byte, uint32) []byte) (result, error) {
 	ch := make(chan struct {
 		r   result
 		err error
@@ -192,25 +195,25 @@ func (cn *conn) roundTrip(ctx context.Context, resp uint32, enc func([]byte, uin
 
 // complete finishes the call with sequence number seq if its expected
 // response is cmd (or a generic_nack, which answers any request).
-func (cn *conn) complete(cmd, status, seq uint32, body []byte) {
+func (cn *conn) complete(cmd pdu.CommandID, status pdu.Status, seq uint32, body []byte) {
 	cn.mu.Lock()
 	cl, ok := cn.inflight[seq]
-	if ok && (cl.resp == cmd || cmd == cmdGenericNack) {
+	if ok && (cl.resp == cmd || cmd == pdu.CmdGenericNack) {
 		delete(cn.inflight, seq)
 	} else {
 		ok = false
 	}
 	cn.mu.Unlock()
 	if !ok {
-		cn.c.cfg.Logger.Debug("smpp client: response matches no request", "command_id", fmt.Sprintf("0x%08X", cmd), "sequence", seq)
+		cn.c.cfg.Logger.Debug("smpp client: response matches no request", "command_id", fmt.Sprintf("0x%08X", uint32(cmd)), "sequence", seq)
 		return
 	}
 	<-cn.window
 	if f := cn.c.cfg.ObserveRTT; f != nil {
 		f(time.Duration(time.Now().UnixNano() - cl.sent))
 	}
-	r := result{status: status}
-	if cmd != cmdGenericNack {
+	r := result{status: uint32(status)}
+	if cmd != pdu.CmdGenericNack {
 		r.str = firstCString(body)
 	}
 	cl.done(r, nil)
@@ -241,19 +244,19 @@ func (cn *conn) close(err error) {
 // readLoop reads PDUs until the connection fails.
 func (cn *conn) readLoop() {
 	br := bufio.NewReaderSize(cn.nc, 64*1024)
-	var hdr [headerLen]byte
+	var hdr [pdu.HeaderLen]byte
 	var body []byte
 	for {
 		if _, err := io.ReadFull(br, hdr[:]); err != nil {
 			cn.close(fmt.Errorf("smpp client: read: %w", err))
 			return
 		}
-		h := parseHeader(hdr[:])
-		if h.length < headerLen || h.length > maxPDULen {
-			cn.close(fmt.Errorf("%w: command_length %d out of range [16, %d]", ErrMalformed, h.length, maxPDULen))
+		h, _ := pdu.DecodeHeader(hdr[:]) // cannot fail: 16 octets
+		if h.Length < pdu.HeaderLen || h.Length > maxPDULen {
+			cn.close(fmt.Errorf("%w: command_length %d out of range [16, %d]", ErrMalformed, h.Length, maxPDULen))
 			return
 		}
-		n := int(h.length) - headerLen
+		n := int(h.Length) - pdu.HeaderLen
 		if cap(body) < n {
 			body = make([]byte, n)
 		}
@@ -263,8 +266,8 @@ func (cn *conn) readLoop() {
 			return
 		}
 		cn.lastRead.Store(time.Now().UnixNano())
-		if h.id&respBit != 0 {
-			cn.complete(h.id, h.status, h.seq, body)
+		if h.ID.IsResponse() {
+			cn.complete(h.ID, h.Status, h.Seq, body)
 			continue
 		}
 		if !cn.handleRequest(h, body) {
@@ -274,37 +277,31 @@ func (cn *conn) readLoop() {
 }
 
 // handleRequest answers a request from the SMSC; false ends the session.
-func (cn *conn) handleRequest(h header, body []byte) bool {
-	switch h.id {
-	case cmdEnquireLink:
-		cn.write(func(b []byte) []byte { return appendEmpty(b, cmdEnquireLink|respBit, 0, h.seq) })
-	case cmdUnbind:
-		cn.write(func(b []byte) []byte { return appendEmpty(b, cmdUnbind|respBit, 0, h.seq) })
+func (cn *conn) handleRequest(h pdu.Header, body []byte) bool {
+	switch h.ID {
+	case pdu.CmdEnquireLink:
+		cn.write(func(b []byte) []byte { return appendEmpty(b, pdu.CmdEnquireLinkResp, 0, h.Seq) })
+	case pdu.CmdUnbind:
+		cn.write(func(b []byte) []byte { return appendEmpty(b, pdu.CmdUnbindResp, 0, h.Seq) })
 		cn.flush() // the response must leave before the connection closes
 		cn.close(errors.New("smpp client: the SMSC unbound"))
 		return false
-	case cmdDeliverSM, cmdDataSM:
+	case pdu.CmdDeliverSM, pdu.CmdDataSM:
 		status := cn.deliver(h, body)
-		resp := h.id | respBit
-		cn.write(func(b []byte) []byte { return appendRespID(b, resp, status, h.seq, "") })
+		resp := h.ID.Response()
+		cn.write(func(b []byte) []byte { return appendRespID(b, resp, status, h.Seq, "") })
 	default:
-		cn.write(func(b []byte) []byte { return appendEmpty(b, cmdGenericNack, StatusInvCmdID, h.seq) })
+		cn.write(func(b []byte) []byte { return appendEmpty(b, pdu.CmdGenericNack, StatusInvCmdID, h.Seq) })
 	}
 	return true
 }
 
 // deliver decodes a deliver_sm/data_sm, records a receipt and calls
 // OnDeliver. It returns the command_status for the response.
-func (cn *conn) deliver(h header, body []byte) uint32 {
-	var m *Message
-	var err error
-	if h.id == cmdDataSM {
-		m, err = decodeDataSM(body)
-	} else {
-		m, err = decodeSM(body)
-	}
+func (cn *conn) deliver(h pdu.Header, body []byte) uint32 {
+	m, err := cn.dec.decode(h.ID, body)
 	if err != nil {
-		cn.c.cfg.Logger.Warn("smpp client: undecodable deliver_sm", "sequence", h.seq, "err", err)
+		cn.c.cfg.Logger.Warn("smpp client: undecodable deliver_sm", "sequence", h.Seq, "err", err)
 		return StatusInvCmdLen
 	}
 	d := &Deliver{Message: *m}
@@ -348,8 +345,8 @@ func (cn *conn) keepAlive() {
 			}
 			idle := now.Sub(time.Unix(0, cn.lastRead.Load()))
 			if cfg.EnquireLink > 0 && idle >= cfg.EnquireLink && enquiring.CompareAndSwap(false, true) {
-				cn.start(context.Background(), cmdEnquireLink|respBit, func(b []byte, seq uint32) []byte {
-					return appendEmpty(b, cmdEnquireLink, 0, seq)
+				cn.start(context.Background(), pdu.CmdEnquireLinkResp, func(b []byte, seq uint32) []byte {
+					return appendEmpty(b, pdu.CmdEnquireLink, 0, seq)
 				}, func(result, error) { enquiring.Store(false) })
 			}
 		}
@@ -371,7 +368,7 @@ func (cn *conn) expire(deadline int64) bool {
 	linkDead := false
 	for _, cl := range late {
 		<-cn.window
-		if cl.resp == cmdEnquireLink|respBit {
+		if cl.resp == pdu.CmdEnquireLinkResp {
 			linkDead = true
 		}
 		cl.done(result{}, ErrTimeout)

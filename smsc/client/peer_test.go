@@ -10,6 +10,8 @@ import (
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/simlab-dev/simlab/smsc/pdu"
 )
 
 // peer is a scripted SMSC end of a net.Pipe: the test reads the client's
@@ -20,14 +22,14 @@ type peer struct {
 	nc net.Conn
 }
 
-func (p *peer) read() (header, []byte) {
+func (p *peer) read() (pdu.Header, []byte) {
 	p.t.Helper()
 	var h [16]byte
 	if _, err := io.ReadFull(p.nc, h[:]); err != nil {
 		p.t.Fatalf("peer read: %v", err)
 	}
-	hd := parseHeader(h[:])
-	body := make([]byte, hd.length-16)
+	hd, _ := pdu.DecodeHeader(h[:])
+	body := make([]byte, hd.Length-16)
 	if _, err := io.ReadFull(p.nc, body); err != nil {
 		p.t.Fatalf("peer read body: %v", err)
 	}
@@ -45,10 +47,10 @@ func (p *peer) write(b []byte) {
 func (p *peer) bind() {
 	p.t.Helper()
 	h, _ := p.read()
-	if h.id != cmdBindTransceiver {
-		p.t.Fatalf("first PDU 0x%08X, want bind_transceiver", h.id)
+	if h.ID != pdu.CmdBindTransceiver {
+		p.t.Fatalf("first PDU 0x%08X, want bind_transceiver", h.ID)
 	}
-	p.write(appendRespID(nil, h.id|respBit, 0, h.seq, "peer"))
+	p.write(appendRespID(nil, h.ID.Response(), 0, h.Seq, "peer"))
 }
 
 func dialPeer(t *testing.T, cfg Config) (*Client, *peer) {
@@ -93,21 +95,21 @@ func TestSequenceCollision(t *testing.T) {
 		res <- id
 	}()
 	h, _ := p.read()
-	if h.id != cmdSubmitSM {
-		t.Fatalf("got 0x%08X, want submit_sm", h.id)
+	if h.ID != pdu.CmdSubmitSM {
+		t.Fatalf("got 0x%08X, want submit_sm", h.ID)
 	}
 	// deliver_sm with the same sequence number.
-	p.write(appendSM(nil, cmdDeliverSM, h.seq, &Message{Source: Address{Addr: "999"}, ShortMessage: []byte("MO")}))
+	p.write(appendSM(nil, pdu.CmdDeliverSM, h.Seq, &Message{Source: Address{Addr: "999"}, ShortMessage: []byte("MO")}))
 	r, _ := p.read()
-	if r.id != cmdDeliverSM|respBit || r.seq != h.seq {
-		t.Fatalf("deliver_sm_resp: id 0x%08X seq %d", r.id, r.seq)
+	if r.ID != pdu.CmdDeliverSMResp || r.Seq != h.Seq {
+		t.Fatalf("deliver_sm_resp: id 0x%08X seq %d", r.ID, r.Seq)
 	}
 	if d := <-got; string(d.ShortMessage) != "MO" {
 		t.Fatalf("deliver: %+v", d)
 	}
 	// A query_sm_resp with the submit's sequence: wrong command, ignored.
-	p.write(appendRespID(nil, 0x80000003, 0, h.seq, "wrong"))
-	p.write(appendRespID(nil, cmdSubmitSM|respBit, 0, h.seq, "right-id"))
+	p.write(appendRespID(nil, pdu.CmdQuerySMResp, 0, h.Seq, "wrong"))
+	p.write(appendRespID(nil, pdu.CmdSubmitSMResp, 0, h.Seq, "right-id"))
 	if id := <-res; id != "right-id" {
 		t.Fatalf("Submit returned %q, want right-id", id)
 	}
@@ -125,15 +127,15 @@ func TestThrottleRetry(t *testing.T) {
 		}()
 		h, _ := p.read()
 		start := time.Now()
-		p.write(appendRespID(nil, cmdSubmitSM|respBit, StatusThrottled, h.seq, ""))
+		p.write(appendRespID(nil, pdu.CmdSubmitSMResp, StatusThrottled, h.Seq, ""))
 		h2, _ := p.read()
 		if waited := time.Since(start); waited < 50*time.Millisecond {
 			t.Fatalf("retried after %v, want a backoff", waited)
 		}
-		if h2.seq == h.seq {
+		if h2.Seq == h.Seq {
 			t.Fatal("retry reused the sequence number")
 		}
-		p.write(appendRespID(nil, cmdSubmitSM|respBit, 0, h2.seq, "7"))
+		p.write(appendRespID(nil, pdu.CmdSubmitSMResp, 0, h2.Seq, "7"))
 		if err := <-res; err != nil {
 			t.Fatal(err)
 		}
@@ -153,7 +155,7 @@ func TestRejected(t *testing.T) {
 		res <- err
 	}()
 	h, _ := p.read()
-	p.write(appendRespID(nil, cmdGenericNack, 0x0B, h.seq, ""))
+	p.write(appendRespID(nil, pdu.CmdGenericNack, 0x0B, h.Seq, ""))
 	var se *StatusError
 	if err := <-res; !errors.As(err, &se) || se.Status != 0x0B {
 		t.Fatalf("got %v, want ESME_RINVDSTADR", err)
@@ -172,13 +174,13 @@ func TestEnquireLinkTimeout(t *testing.T) {
 				}
 			}})
 		h, _ := p.read()
-		if h.id != cmdEnquireLink {
-			t.Fatalf("got 0x%08X, want enquire_link", h.id)
+		if h.ID != pdu.CmdEnquireLink {
+			t.Fatalf("got 0x%08X, want enquire_link", h.ID)
 		}
-		p.write(appendEmpty(nil, cmdEnquireLink|respBit, 0, h.seq))
+		p.write(appendEmpty(nil, pdu.CmdEnquireLinkResp, 0, h.Seq))
 		h, _ = p.read() // the next one: left unanswered
-		if h.id != cmdEnquireLink {
-			t.Fatalf("got 0x%08X, want enquire_link", h.id)
+		if h.ID != pdu.CmdEnquireLink {
+			t.Fatalf("got 0x%08X, want enquire_link", h.ID)
 		}
 		go io.Copy(io.Discard, p.nc)
 		err := <-lost
@@ -202,7 +204,7 @@ func TestWindow(t *testing.T) {
 	var seqs []uint32
 	for range 3 {
 		h, _ := p.read()
-		seqs = append(seqs, h.seq)
+		seqs = append(seqs, h.Seq)
 	}
 	// The fourth must wait until one is answered.
 	p.nc.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
@@ -214,13 +216,13 @@ func TestWindow(t *testing.T) {
 	answered := 0
 	for answered < 10 {
 		for _, s := range seqs {
-			p.write(appendRespID(nil, cmdSubmitSM|respBit, 0, s, "id"))
+			p.write(appendRespID(nil, pdu.CmdSubmitSMResp, 0, s, "id"))
 			answered++
 		}
 		seqs = seqs[:0]
 		for i := 0; i < 3 && answered+len(seqs) < 10; i++ {
 			h, _ := p.read()
-			seqs = append(seqs, h.seq)
+			seqs = append(seqs, h.Seq)
 		}
 	}
 	for range 10 {
@@ -238,7 +240,7 @@ func TestSequenceWraps(t *testing.T) {
 		t.Fatalf("got %#x %#x", a, b)
 	}
 	// Encoding sanity: bind carries interface_version 0x34.
-	b := appendBind(nil, cmdBindTransmitter, 9, &Config{SystemID: "a", Password: "b"})
+	b := appendBind(nil, pdu.CmdBindTransmitter, 9, &Config{SystemID: "a", Password: "b"})
 	if binary.BigEndian.Uint32(b) != uint32(len(b)) || b[16+5] != 0x34 {
 		t.Fatalf("bind % x", b)
 	}

@@ -2,9 +2,8 @@ package client
 
 import (
 	"fmt"
-	"unicode/utf16"
 
-	"github.com/warthog618/sms/encoding/gsm7"
+	"github.com/simlab-dev/simlab/smsc/tpdu"
 )
 
 // Data coding schemes (SMPP v3.4 §5.2.19) chosen by SplitText.
@@ -14,11 +13,6 @@ const (
 	DCSUCS2    byte = 0x08 // UCS2 (UTF-16BE)
 	ESMUDHI    byte = 0x40 // esm_class: short_message starts with a UDH (§5.2.12)
 )
-
-// gsmEncoder is built during package initialisation: the gsm7 package
-// fills its tables lazily without a lock, so building them here keeps
-// concurrent SplitText calls race-free.
-var gsmEncoder = gsm7.NewEncoder()
 
 // Part is one segment of a message ready for submit_sm: data_coding,
 // esm_class (UDHI when concatenated) and the short_message bytes.
@@ -36,35 +30,29 @@ type Part struct {
 // §9.2.3.24.1, IEI 00, 8-bit reference ref); an escape sequence or a UTF-16
 // surrogate pair is never cut.
 func SplitText(text string, ref byte) []Part {
-	if septets, err := gsmEncoder.Encode([]byte(text)); err == nil {
-		if len(septets) <= 160 {
-			return []Part{{DataCoding: DCSDefault, ShortMessage: septets}}
-		}
-		var chunks [][]byte
-		for len(septets) > 0 {
-			n := min(153, len(septets))
-			if n < len(septets) && septets[n-1] == 0x1B {
-				n-- // keep the escape with its character
-			}
-			chunks = append(chunks, septets[:n])
-			septets = septets[n:]
-		}
-		return concat(chunks, DCSDefault, ref)
+	dcs, data := tpdu.EncodeText(text) // septets, or UTF-16BE octets
+	coding, single, per := DCSDefault, 160, 153
+	if dcs != tpdu.DCSGSM7 {
+		coding, single, per = DCSUCS2, 140, 134
 	}
-	units := utf16.Encode([]rune(text))
-	if len(units) <= 70 {
-		return []Part{{DataCoding: DCSUCS2, ShortMessage: utf16BE(units)}}
+	if len(data) <= single {
+		return []Part{{DataCoding: coding, ShortMessage: data}}
 	}
 	var chunks [][]byte
-	for len(units) > 0 {
-		n := min(67, len(units))
-		if n < len(units) && utf16.IsSurrogate(rune(units[n-1])) && units[n-1] < 0xDC00 {
-			n-- // keep a high surrogate with its low half
+	for len(data) > 0 {
+		n := min(per, len(data))
+		if n < len(data) {
+			switch {
+			case coding == DCSDefault && data[n-1] == 0x1B:
+				n-- // keep the escape with its character
+			case coding == DCSUCS2 && data[n-2]&0xFC == 0xD8:
+				n -= 2 // keep a high surrogate with its low half
+			}
 		}
-		chunks = append(chunks, utf16BE(units[:n]))
-		units = units[n:]
+		chunks = append(chunks, data[:n])
+		data = data[n:]
 	}
-	return concat(chunks, DCSUCS2, ref)
+	return concat(chunks, coding, ref)
 }
 
 // SplitBinary splits 8-bit data into parts of at most 140 octets; longer
@@ -105,12 +93,4 @@ func concat(chunks [][]byte, dcs, ref byte) []Part {
 		parts[i] = Part{DataCoding: dcs, ESMClass: ESMUDHI, ShortMessage: append(sm, c...)}
 	}
 	return parts
-}
-
-func utf16BE(units []uint16) []byte {
-	b := make([]byte, 0, 2*len(units))
-	for _, u := range units {
-		b = append(b, byte(u>>8), byte(u))
-	}
-	return b
 }

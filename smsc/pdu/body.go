@@ -18,10 +18,12 @@ const (
 	maxDLName       = 21
 )
 
-// cursor walks a body during decoding.
+// cursor walks a body during decoding. A lenient cursor enforces neither
+// the maximum sizes of C-octet strings nor the fixed TLV lengths.
 type cursor struct {
-	b   []byte
-	off int
+	b       []byte
+	off     int
+	lenient bool
 }
 
 // u8 reads one octet.
@@ -40,12 +42,12 @@ func (c *cursor) cstr(field string, max int, st Status) ([]byte, error) {
 	rest := c.b[c.off:]
 	i := bytes.IndexByte(rest, 0)
 	if i < 0 {
-		if len(rest) >= max {
+		if len(rest) >= max && !c.lenient {
 			return nil, malformed(c.off, field, st, "no NUL within %d octets", max)
 		}
 		return nil, short(c.off+len(rest), field)
 	}
-	if i+1 > max {
+	if i+1 > max && !c.lenient {
 		return nil, malformed(c.off, field, st, "%d octets, at most %d allowed", i+1, max)
 	}
 	v := rest[:i:i]
@@ -168,7 +170,7 @@ func (p *BindResp) Unmarshal(b []byte) (err error) {
 	if p.SystemID, err = c.cstr("system_id", maxSystemID, StatusInvSysID); err != nil {
 		return err
 	}
-	p.TLVs, err = decodeTLVs(p.TLVs, b[c.off:], c.off)
+	p.TLVs, err = c.tlvs(p.TLVs)
 	return err
 }
 
@@ -200,8 +202,18 @@ type SubmitSM struct {
 type DeliverSM = SubmitSM
 
 // Unmarshal decodes a submit_sm or deliver_sm body.
-func (p *SubmitSM) Unmarshal(b []byte) (err error) {
-	c := cursor{b: b}
+func (p *SubmitSM) Unmarshal(b []byte) error { return p.decode(b, false) }
+
+// UnmarshalLenient decodes a submit_sm or deliver_sm body like Unmarshal but
+// accepts C-octet strings longer than SMPP 3.4 §4.4.1 allows and TLVs whose
+// length differs from the fixed one of §5.3.2: what an ESME accepts from an
+// SMSC it does not control (RFC 1122 §1.2.2, "be liberal in what you
+// accept"). Structural errors (a missing NUL, a truncated field or TLV)
+// still fail.
+func (p *SubmitSM) UnmarshalLenient(b []byte) error { return p.decode(b, true) }
+
+func (p *SubmitSM) decode(b []byte, lenient bool) (err error) {
+	c := cursor{b: b, lenient: lenient}
 	p.TLVs = p.TLVs[:0]
 	if p.ServiceType, err = c.cstr("service_type", maxServiceType, StatusInvSerTyp); err != nil {
 		return err
@@ -246,7 +258,7 @@ func (p *SubmitSM) Unmarshal(b []byte) (err error) {
 	if p.ShortMessage, err = c.octets("short_message", int(n)); err != nil {
 		return err
 	}
-	p.TLVs, err = decodeTLVs(p.TLVs, b[c.off:], c.off)
+	p.TLVs, err = c.tlvs(p.TLVs)
 	return err
 }
 
@@ -292,7 +304,7 @@ func (p *MessageIDResp) Unmarshal(b []byte) (err error) {
 	if p.MessageID, err = c.cstr("message_id", maxMessageID, StatusInvMsgID); err != nil {
 		return err
 	}
-	p.TLVs, err = decodeTLVs(p.TLVs, b[c.off:], c.off)
+	p.TLVs, err = c.tlvs(p.TLVs)
 	return err
 }
 
@@ -403,7 +415,7 @@ func (p *SubmitMulti) Unmarshal(b []byte) (err error) {
 	if p.ShortMessage, err = c.octets("short_message", int(n)); err != nil {
 		return err
 	}
-	p.TLVs, err = decodeTLVs(p.TLVs, b[c.off:], c.off)
+	p.TLVs, err = c.tlvs(p.TLVs)
 	return err
 }
 
@@ -492,8 +504,15 @@ type DataSM struct {
 }
 
 // Unmarshal decodes a data_sm body.
-func (p *DataSM) Unmarshal(b []byte) (err error) {
-	c := cursor{b: b}
+func (p *DataSM) Unmarshal(b []byte) error { return p.decode(b, false) }
+
+// UnmarshalLenient decodes a data_sm body like Unmarshal, with the
+// tolerance of SubmitSM.UnmarshalLenient (which also admits the 65-octet
+// addresses of SMPP 3.4 §4.7.1).
+func (p *DataSM) UnmarshalLenient(b []byte) error { return p.decode(b, true) }
+
+func (p *DataSM) decode(b []byte, lenient bool) (err error) {
+	c := cursor{b: b, lenient: lenient}
 	p.TLVs = p.TLVs[:0]
 	if p.ServiceType, err = c.cstr("service_type", maxServiceType, StatusInvSerTyp); err != nil {
 		return err
@@ -515,7 +534,7 @@ func (p *DataSM) Unmarshal(b []byte) (err error) {
 	if p.DataCoding, err = c.u8("data_coding"); err != nil {
 		return err
 	}
-	p.TLVs, err = decodeTLVs(p.TLVs, b[c.off:], c.off)
+	p.TLVs, err = c.tlvs(p.TLVs)
 	return err
 }
 
@@ -685,7 +704,7 @@ func (p *AlertNotification) Unmarshal(b []byte) (err error) {
 	if err = c.addr(&p.ESMEAddr, "esme_addr", StatusInvDstAdr); err != nil {
 		return err
 	}
-	p.TLVs, err = decodeTLVs(p.TLVs, b[c.off:], c.off)
+	p.TLVs, err = c.tlvs(p.TLVs)
 	return err
 }
 

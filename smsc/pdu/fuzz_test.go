@@ -27,6 +27,7 @@ func FuzzDecode(f *testing.F) {
 		if c == nil {
 			return
 		}
+		checkLenient(t, h.ID, body)
 		if err := c.Unmarshal(body); err != nil {
 			if err.Error() == "" {
 				t.Fatal("empty error")
@@ -45,4 +46,39 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("%v: second encoding differs", h.ID)
 		}
 	})
+}
+
+// checkLenient holds UnmarshalLenient to its contract: whatever the strict
+// decoder accepts, the lenient one decodes to the same fields, and what the
+// lenient one accepts encodes back to the same octets.
+func checkLenient(t *testing.T, id CommandID, body []byte) {
+	var strict, lenient Codec
+	switch id {
+	case CmdSubmitSM, CmdDeliverSM:
+		var s, l SubmitSM
+		if err := l.UnmarshalLenient(body); err != nil {
+			if s.Unmarshal(body) == nil {
+				t.Fatalf("%v: strict decode succeeds, lenient fails: %v", id, err)
+			}
+			return
+		}
+		strict, lenient = &s, &l
+	case CmdDataSM:
+		var s, l DataSM
+		if err := l.UnmarshalLenient(body); err != nil {
+			if s.Unmarshal(body) == nil {
+				t.Fatalf("%v: strict decode succeeds, lenient fails: %v", id, err)
+			}
+			return
+		}
+		strict, lenient = &s, &l
+	default:
+		return
+	}
+	if out := lenient.AppendBody(nil); !bytes.Equal(out, body) {
+		t.Fatalf("%v: lenient decode re-encoded\n %x\nfrom\n %x", id, out, body)
+	}
+	if strict.Unmarshal(body) == nil && !bytes.Equal(strict.AppendBody(nil), lenient.AppendBody(nil)) {
+		t.Fatalf("%v: strict and lenient decodes differ", id)
+	}
 }

@@ -309,6 +309,58 @@ func TestStatus(t *testing.T) {
 	if CommandID(0x99).Known() {
 		t.Error("0x99 known")
 	}
+	if !StatusThrottled.Known() || !StatusInvDCS.Known() || Status(0x09).Known() || Status(0x400).Known() {
+		t.Error("Status.Known")
+	}
+}
+
+// TestLenient checks UnmarshalLenient against Unmarshal: on what the strict
+// decoder rejects only for a size limit (SMPP 3.4 §4.4.1, §4.7.1) or a fixed
+// TLV length (§5.3.2) it succeeds with every field kept; structural errors
+// fail in both.
+func TestLenient(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("9", 40) // 41 octets with the NUL; the limit is 21
+	sm := SubmitSM{ServiceType: []byte("WAPPSH"), Source: Addr{TON: 1, NPI: 1, Addr: []byte(long)},
+		Dest: Addr{Addr: []byte("12345")}, ESMClass: 0x04, ShortMessage: []byte("id:1 stat:DELIVRD"),
+		TLVs: TLVs{{TagMessageState, []byte{0, 2}}, {TagNetworkErrorCode, []byte{3, 0, 1, 0}}}}
+	body := sm.AppendBody(nil)
+	var strict SubmitSM
+	var de *DecodeError
+	if err := strict.Unmarshal(body); !errors.As(err, &de) || de.Field != "service_type" || !errors.Is(err, ErrMalformed) {
+		t.Fatalf("strict decode of a 7-octet service_type: %v", err)
+	}
+	var got SubmitSM
+	if err := got.UnmarshalLenient(body); err != nil {
+		t.Fatalf("lenient: %v", err)
+	}
+	if !reflect.DeepEqual(normalize(&got), normalize(&sm)) {
+		t.Errorf("lenient decode\n got %+v\nwant %+v", got, sm)
+	}
+	if out := got.AppendBody(nil); !bytes.Equal(out, body) {
+		t.Errorf("re-encoded %x, want %x", out, body)
+	}
+	// The fixed TLV length alone: strict says ESME_RINVPARLEN.
+	sm.ServiceType, sm.Source.Addr = nil, []byte("999")
+	if err := strict.Unmarshal(sm.AppendBody(nil)); !errors.As(err, &de) || de.Status != StatusInvParLen {
+		t.Errorf("strict decode of a 2-octet message_state: %v", err)
+	}
+	// Structural errors stay errors: no NUL, truncated TLV.
+	for _, bad := range [][]byte{[]byte("CMT"), append(sm.AppendBody(nil), 0x04, 0x27, 0x00)} {
+		if err := got.UnmarshalLenient(bad); err == nil {
+			t.Errorf("lenient decode of %x succeeded", bad)
+		}
+	}
+	// data_sm: a 65-octet address (SMPP 3.4 §4.7.1) decodes leniently.
+	ds := DataSM{Source: Addr{Addr: []byte(strings.Repeat("1", 64))}, Dest: Addr{Addr: []byte("2")}, DataCoding: 8,
+		TLVs: TLVs{{TagMessagePayload, []byte("hi")}}}
+	var gotDS DataSM
+	if err := gotDS.Unmarshal(ds.AppendBody(nil)); err == nil {
+		t.Error("strict data_sm with a 65-octet source_addr accepted")
+	}
+	if err := gotDS.UnmarshalLenient(ds.AppendBody(nil)); err != nil || !reflect.DeepEqual(normalize(&gotDS), normalize(&ds)) {
+		t.Errorf("lenient data_sm: %v %+v", err, gotDS)
+	}
 }
 
 // TestZeroAlloc checks that decoding a submit_sm into a reused struct does

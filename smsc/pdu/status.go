@@ -79,6 +79,14 @@ var statusNames = map[Status]string{
 	StatusDeliveryFailure: "ESME_RDELIVERYFAILURE", StatusUnknownErr: "ESME_RUNKNOWNERR", StatusInvDCS: "ESME_RINVDCS",
 }
 
+// Known reports whether s is a command_status SMPP 3.4 §5.1.3 (or
+// ESME_RINVDCS, SMPP 5.0) names; other values are reserved or vendor
+// specific.
+func (s Status) Known() bool {
+	_, ok := statusNames[s]
+	return ok
+}
+
 // String returns the ESME_R… name, e.g. "ESME_RTHROTTLED".
 func (s Status) String() string {
 	if n, ok := statusNames[s]; ok {

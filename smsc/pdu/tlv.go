@@ -138,8 +138,10 @@ func (ts TLVs) CString(tag Tag) ([]byte, bool) {
 	return v, true
 }
 
-// decodeTLVs appends the TLVs in b (which starts at body offset off) to dst.
-func decodeTLVs(dst TLVs, b []byte, off int) (TLVs, error) {
+// tlvs appends the TLVs of the rest of the body to dst. A lenient cursor
+// accepts any value length for the tags whose length §5.3.2 fixes.
+func (c *cursor) tlvs(dst TLVs) (TLVs, error) {
+	b, off := c.b[c.off:], c.off
 	for len(b) > 0 {
 		if len(b) < 4 {
 			return dst, &DecodeError{Offset: off, Field: "TLV header", Msg: fmt.Sprintf("%d octets left, want 4", len(b)), Status: StatusInvOptParStream, Err: ErrShort}
@@ -149,7 +151,7 @@ func decodeTLVs(dst TLVs, b []byte, off int) (TLVs, error) {
 		if 4+n > len(b) {
 			return dst, &DecodeError{Offset: off + 2, Field: fmt.Sprintf("TLV 0x%04X length", uint16(tag)), Msg: fmt.Sprintf("length %d exceeds the %d octets left", n, len(b)-4), Status: StatusInvOptParStream, Err: ErrShort}
 		}
-		if f := fixedLen(tag); f >= 0 && n != f {
+		if f := fixedLen(tag); f >= 0 && n != f && !c.lenient {
 			return dst, malformed(off+2, fmt.Sprintf("TLV 0x%04X length", uint16(tag)), StatusInvParLen, "length %d, want %d", n, f)
 		}
 		dst = append(dst, TLV{Tag: tag, Value: b[4 : 4+n : 4+n]})
