@@ -1,0 +1,253 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime/pprof"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/simlab-dev/simlab/simulator/load"
+	"github.com/simlab-dev/simlab/smsc/client"
+)
+
+func init() { register(newLoadCmd) }
+
+// rangeArg tells a RANGE argument of --to from a FILE.
+var rangeArg = regexp.MustCompile(`^\s*\+?[0-9]+\s*(-\s*\+?[0-9]+\s*)?$`)
+
+func newLoadCmd(a *app) *cobra.Command {
+	var (
+		smpp        client.Config
+		binds       int
+		to, kind    string
+		rate        float64
+		duration    time.Duration
+		ramp        time.Duration
+		timeout     time.Duration
+		maxInFlight int
+		outDir      string
+		asJSON      bool
+		progress    string
+		api         string
+		clientName  string
+		binding     string
+		source      string
+		cpuProfile  string
+		noVerify    bool
+		prompt      time.Duration
+	)
+	c := &cobra.Command{
+		Use:   "load",
+		Short: "Open-loop load: push challenges or SMS at a fixed rate, with honest latency",
+		Long: `load sends challenges (LoA 2, 3 or 3 falling back to 2), OTP texts or plain
+texts through an SMSC at a constant arrival rate (open loop: arrivals never wait
+for answers), and reports every challenge: sent = completed + failed + timed_out.
+
+Latency is measured from each challenge's intended send time on the schedule,
+so a stalled SMSC or fleet shows in the figures (no coordinated omission):
+  challenges (--loa 2|3|3,2): submit → verified answer, as "simlab push" does
+  text, otp:                  submit → delivery receipt
+plus submit_sm → submit_sm_resp, in HDR histograms (p50 p90 p99 p99.9 max).
+
+--to is a RANGE (9990001000-9990001999, +99901000000-+99901000999) or a FILE
+with one MSISDN per line; numbers are used round-robin. Use at least
+rate × latency distinct numbers: a phone busy with one challenge refuses the next.
+
+Live progress goes to stderr when it is a terminal (--progress always|never to
+override). The summary goes to stdout (--json for JSON); --out DIR also writes
+report.json, report.txt and report.html (plots, viewable offline). The exit
+status is 0 when the run finished, whatever the outcomes (read the report).
+
+Example, against "simlab serve":
+  simlab load --to +99901000000-+99901009999 --loa 3 --rate 500 --duration 30s --out /tmp/run`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if to == "" {
+				return usagef("--to is required (a RANGE like 9990001000-9990001999, or a FILE)")
+			}
+			nums, err := parseTo(to)
+			if err != nil {
+				return usageError{err}
+			}
+			if !(rate > 0) {
+				return usagef("--rate must be positive")
+			}
+			if duration <= 0 {
+				return usagef("--duration must be positive")
+			}
+			if ramp < 0 || ramp > duration {
+				return usagef("--ramp must be between 0 and --duration")
+			}
+			if binds < 1 {
+				return usagef("--binds must be at least 1")
+			}
+			showProgress, err := wantProgress(progress, asJSON, a.stderr)
+			if err != nil {
+				return err
+			}
+			if timeout <= 0 {
+				return usagef("--timeout must be positive")
+			}
+			if prompt <= 0 {
+				// The card's own "no answer" must come back before the
+				// run gives up on the challenge.
+				prompt = max(timeout*4/5, time.Second)
+			}
+			ctx := cmd.Context()
+			tgt, err := load.NewTarget(ctx, load.TargetConfig{
+				SMPP: smpp, Binds: binds, Kind: kind, Numbers: nums, PromptTimeout: prompt,
+				ClientName: clientName, BindingMessage: binding, Source: source, CaptureURL: api, NoVerify: noVerify,
+			})
+			if err != nil {
+				if isKindErr(err) {
+					return usageError{err}
+				}
+				return err
+			}
+			defer func() {
+				cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+				defer cancel()
+				tgt.Close(cctx)
+			}()
+			if cpuProfile != "" {
+				pf, err := os.Create(cpuProfile)
+				if err != nil {
+					return err
+				}
+				if err := pprof.StartCPUProfile(pf); err != nil {
+					pf.Close()
+					return err
+				}
+				defer func() { pprof.StopCPUProfile(); pf.Close() }()
+			}
+			cfg := load.Config{Rate: rate, Duration: duration, Ramp: ramp, Timeout: timeout, MaxInFlight: maxInFlight}
+			if showProgress {
+				cfg.Progress = func(p load.Progress) { fmt.Fprintf(a.stderr, "\r%s\x1b[K", load.FormatProgress(p)) }
+			}
+			rep, err := load.Run(ctx, cfg, tgt)
+			if err != nil {
+				return usageError{err}
+			}
+			if showProgress { // the final figures, then a new line
+				fmt.Fprintf(a.stderr, "\r%s\x1b[K\n", load.FormatProgress(load.Progress{
+					Elapsed: time.Duration(rep.DurationS * float64(time.Second)), Sent: rep.Sent, Rate: rep.Rate,
+					Completed: rep.Completed, Failed: rep.Failed, TimedOut: rep.TimedOut,
+					P50: msToDuration(rep.Latency.P50), P99: msToDuration(rep.Latency.P99),
+				}))
+			}
+			if outDir != "" {
+				if err := writeLoadReports(outDir, rep, kind); err != nil {
+					return err
+				}
+			}
+			if asJSON {
+				return writeJSON(a.stdout, rep)
+			}
+			return rep.WriteText(a.stdout)
+		},
+	}
+	f := c.Flags()
+	f.StringVar(&smpp.Addr, "smpp", "127.0.0.1:2775", "SMSC address host:port")
+	f.StringVar(&smpp.SystemID, "system-id", "load", "bind system_id")
+	f.StringVar(&smpp.Password, "password", "", "bind password")
+	f.IntVar(&binds, "binds", 4, "SMPP sessions (transceiver binds)")
+	f.IntVar(&smpp.Window, "window", 50, "submit_sm outstanding per bind")
+	f.StringVar(&to, "to", "", "destination RANGE (FIRST-LAST) or FILE (one MSISDN per line)")
+	f.StringVar(&kind, "loa", "3", "what to send: 2, 3, 3,2 (challenges), otp or text")
+	f.Float64Var(&rate, "rate", 100, "arrival rate at full speed, per second")
+	f.DurationVar(&duration, "duration", 10*time.Second, "length of the arrival schedule, ramp included")
+	f.DurationVar(&ramp, "ramp", 0, "grow the rate linearly from 0 over this time")
+	f.DurationVar(&timeout, "timeout", 30*time.Second, "per-challenge timeout, from its actual start")
+	f.DurationVar(&prompt, "prompt-timeout", 0, "prompt timeout sent to the cards (default 4/5 of --timeout, at least 1s)")
+	f.IntVar(&maxInFlight, "max-in-flight", 0, "bound on challenges under way (default rate × timeout, at most 100000)")
+	f.StringVar(&outDir, "out", "", "write report.json, report.txt and report.html to this directory")
+	f.BoolVar(&asJSON, "json", false, "print the report as JSON")
+	f.StringVar(&progress, "progress", "auto", "live progress on stderr: auto (when a terminal and not --json), always, never")
+	f.StringVar(&api, "api", "", "with --loa otp: simlab's HTTP base URL, to read each code back from the capture API")
+	f.StringVar(&clientName, "client-name", "", `client_name shown on the phones (default "simlab load")`)
+	f.StringVar(&binding, "binding-message", "", "binding_message shown on the phones")
+	f.BoolVar(&noVerify, "no-verify", false, "accept challenge answers without checking their ECDSA signature (still opened and matched): half the generator's CPU")
+	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the generator's run to FILE (go tool pprof -top FILE)")
+	f.StringVar(&source, "source", "", `sender of text and otp messages (default "99955501"; letters make it alphanumeric)`)
+	return c
+}
+
+// parseTo reads --to: a range, or a file of numbers.
+func parseTo(s string) (load.Numbers, error) {
+	if rangeArg.MatchString(s) {
+		return load.ParseRange(s)
+	}
+	f, err := os.Open(s)
+	if err != nil {
+		return load.Numbers{}, fmt.Errorf("--to %q is neither a RANGE nor a readable file: %w", s, err)
+	}
+	defer f.Close()
+	ns, err := load.ReadNumbers(f)
+	if err != nil {
+		return load.Numbers{}, fmt.Errorf("--to %s: %w", s, err)
+	}
+	return ns, nil
+}
+
+// wantProgress decides whether to draw live progress.
+func wantProgress(mode string, asJSON bool, stderr io.Writer) (bool, error) {
+	switch mode {
+	case "always":
+		return true, nil
+	case "never":
+		return false, nil
+	case "auto":
+		return !asJSON && isTerminal(stderr), nil
+	}
+	return false, usagef("--progress %q: want auto, always or never", mode)
+}
+
+// isTerminal reports whether w is a character device (a terminal), without
+// cgo or x/term.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+func msToDuration(v float64) time.Duration { return time.Duration(v * float64(time.Millisecond)) }
+
+func isKindErr(err error) bool {
+	return errors.Is(err, load.ErrKind) || errors.Is(err, load.ErrConfig) || errors.Is(err, load.ErrNumbers)
+}
+
+// writeLoadReports writes report.json, report.txt and report.html to dir.
+func writeLoadReports(dir string, rep *load.Report, kind string) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	write := func(name string, fn func(io.Writer) error) error {
+		f, err := os.Create(filepath.Join(dir, name))
+		if err != nil {
+			return err
+		}
+		if err := fn(f); err != nil {
+			f.Close()
+			return fmt.Errorf("%s: %w", name, err)
+		}
+		return f.Close()
+	}
+	if err := write("report.json", func(w io.Writer) error { return writeJSON(w, rep) }); err != nil {
+		return err
+	}
+	if err := write("report.txt", rep.WriteText); err != nil {
+		return err
+	}
+	title := fmt.Sprintf("simlab load --loa %s: %.0f/s for %.0fs", kind, rep.TargetRate, rep.DurationS)
+	return write("report.html", func(w io.Writer) error { return rep.WriteHTML(w, title) })
+}

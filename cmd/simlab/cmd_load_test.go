@@ -1,0 +1,201 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/simlab-dev/simlab/simulator/load"
+	"github.com/simlab-dev/simlab/simulator/simtest"
+)
+
+// runLoad runs `simlab load` with args against srv and decodes its --json
+// report.
+func runLoad(t *testing.T, srv *simtest.Server, args ...string) (*load.Report, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	args = append([]string{"load", "--smpp", srv.SMPPAddr, "--system-id", "cli-load", "--json"}, args...)
+	if code := run(context.Background(), args, nil, &out, &errb); code != 0 {
+		t.Fatalf("simlab %s: exit %d: %s", strings.Join(args, " "), code, errb.String())
+	}
+	var rep load.Report
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatalf("report %q: %v", out.String(), err)
+	}
+	return &rep, errb.String()
+}
+
+// TestLoadLoA3AgainstFleet pushes 300 LoA3 challenges (200/s for 1.5 s)
+// through simlab's SMSC to the emulated fleet over 2 binds: every one is
+// accounted for and, the fleet's phones approving, completes approved with
+// a verified signature.
+func TestLoadLoA3AgainstFleet(t *testing.T) {
+	t.Parallel()
+	srv := simtest.NewServer(t)
+	out := t.TempDir()
+	rep, stderr := runLoad(t, srv, "--to", "+99901000000-+99901000499", "--loa", "3", "--rate", "200",
+		"--duration", "1.5s", "--binds", "2", "--window", "20", "--timeout", "20s", "--out", out)
+	if rep.Sent != 300 || !rep.Accounted() {
+		t.Fatalf("sent %d = completed %d + failed %d + timed out %d, want 300 accounted", rep.Sent, rep.Completed, rep.Failed, rep.TimedOut)
+	}
+	if rep.Completed != 300 || rep.Outcomes["approved"] != 300 {
+		t.Errorf("completed %d outcomes %v errors %v, want 300 approved", rep.Completed, rep.Outcomes, rep.Errors)
+	}
+	l := rep.Latency
+	if l.Count != 300 || !(0 < l.P50 && l.P50 <= l.P90 && l.P90 <= l.P99 && l.P99 <= l.P999 && l.P999 <= l.Max) {
+		t.Errorf("latency percentiles %+v", l)
+	}
+	if rep.SubmitLatency == nil || rep.SubmitLatency.P50 > l.P50 {
+		t.Errorf("submit latency %+v against end to end %+v", rep.SubmitLatency, l)
+	}
+	if stderr != "" {
+		t.Errorf("stderr is not a terminal but got %q", stderr)
+	}
+	for _, name := range []string{"report.json", "report.txt", "report.html"} {
+		b, err := os.ReadFile(filepath.Join(out, name))
+		if err != nil || len(b) == 0 {
+			t.Errorf("%s: %v (%d bytes)", name, err, len(b))
+		}
+	}
+	html, _ := os.ReadFile(filepath.Join(out, "report.html"))
+	if !bytes.Contains(html, []byte("<svg")) {
+		t.Error("report.html has no plot")
+	}
+	txt, _ := os.ReadFile(filepath.Join(out, "report.txt"))
+	if !bytes.Contains(txt, []byte("challenges sent 300 = completed 300")) {
+		t.Errorf("report.txt:\n%s", txt)
+	}
+}
+
+// TestLoadTextAndOTP: plain texts complete on their receipts; OTPs are read
+// back from the capture API and must match; progress is drawn when asked.
+func TestLoadTextAndOTP(t *testing.T) {
+	t.Parallel()
+	srv := simtest.NewServer(t)
+	rep, stderr := runLoad(t, srv, "--to", "99901001000-99901001099", "--loa", "text", "--rate", "300",
+		"--duration", "1s", "--timeout", "10s", "--progress", "always")
+	if rep.Sent != 300 || rep.Outcomes["delivered"] != 300 || rep.ReceiptLatency == nil {
+		t.Errorf("text: sent %d outcomes %v errors %v receipt %+v", rep.Sent, rep.Outcomes, rep.Errors, rep.ReceiptLatency)
+	}
+	if !strings.Contains(stderr, "p50/p99") || !strings.Contains(stderr, "in flight") {
+		t.Errorf("--progress always drew nothing: %q", stderr)
+	}
+
+	rep, _ = runLoad(t, srv, "--to", "99901002000-99901002049", "--loa", "otp", "--api", srv.URL,
+		"--rate", "100", "--duration", "1s", "--timeout", "15s")
+	if rep.Sent != 100 || rep.Outcomes["delivered"] != 100 || !rep.Accounted() {
+		t.Errorf("otp: sent %d outcomes %v errors %v timed out %d", rep.Sent, rep.Outcomes, rep.Errors, rep.TimedOut)
+	}
+}
+
+func TestLoadNumbersFile(t *testing.T) {
+	t.Parallel()
+	srv := simtest.NewServer(t)
+	f := filepath.Join(t.TempDir(), "numbers.txt")
+	// Ten phones for ten challenges: each phone gets one (a phone that is
+	// still busy with a challenge answers the next one "busy").
+	list := "# ten phones\n"
+	for i := 0; i < 10; i++ {
+		list += fmt.Sprintf("+9990100300%d\n", i)
+	}
+	if err := os.WriteFile(f, []byte(list), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep, _ := runLoad(t, srv, "--to", f, "--loa", "2", "--rate", "20", "--duration", "500ms", "--binds", "1")
+	if rep.Sent != 10 || !rep.Accounted() || rep.Outcomes["approved"] != 10 {
+		t.Errorf("sent %d completed %d failed %d timed out %d outcomes %v errors %v",
+			rep.Sent, rep.Completed, rep.Failed, rep.TimedOut, rep.Outcomes, rep.Errors)
+	}
+}
+
+func TestLoadUsage(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{
+		{"load", "--rate", "10"},
+		{"load", "--to", "999-1000"},
+		{"load", "--to", "/nonexistent/numbers.txt"},
+		{"load", "--to", "99901000000", "--rate", "0"},
+		{"load", "--to", "99901000000", "--duration", "1s", "--ramp", "2s"},
+		{"load", "--to", "99901000000", "--binds", "0"},
+		{"load", "--to", "99901000000", "--progress", "sometimes"},
+		{"load", "--to", "99901000000", "--loa", "4", "--smpp", "127.0.0.1:1"},
+		{"load", "extra"},
+	} {
+		var out, errb bytes.Buffer
+		if code := run(context.Background(), args, nil, &out, &errb); code != exitUsage {
+			t.Errorf("%v: exit %d (%s), want %d", args, code, errb.String(), exitUsage)
+		}
+	}
+	var out, errb bytes.Buffer
+	if code := run(context.Background(), []string{"load", "--to", "99901000000", "--smpp", "127.0.0.1:1", "--duration", "1s"}, nil, &out, &errb); code != exitFailure {
+		t.Errorf("closed port: exit %d, want %d", code, exitFailure)
+	}
+}
+
+// TestLoadMixedOutcomes: magic numbers (docs/numbers.md) give each outcome;
+// the card's own "no answer" comes back before the run's timeout, so it is
+// an outcome, not a timed-out challenge.
+func TestLoadMixedOutcomes(t *testing.T) {
+	t.Parallel()
+	srv := simtest.NewServer(t)
+	f := filepath.Join(t.TempDir(), "numbers.txt")
+	var list strings.Builder
+	for _, o := range []string{"approve", "cancel", "ignore", "wrong-pin"} {
+		fmt.Fprintln(&list, simtest.Number(t, o, 7100))
+	}
+	if err := os.WriteFile(f, []byte(list.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rep, _ := runLoad(t, srv, "--to", f, "--loa", "3", "--rate", "8", "--duration", "500ms", "--binds", "1", "--timeout", "3s")
+	want := map[string]int64{"approved": 1, "cancelled": 1, "timeout": 1, "wrong_pin": 1}
+	if rep.Sent != 4 || rep.Completed != 4 || len(rep.Outcomes) != len(want) {
+		t.Fatalf("sent %d completed %d outcomes %v errors %v timed out %d", rep.Sent, rep.Completed, rep.Outcomes, rep.Errors, rep.TimedOut)
+	}
+	for k, v := range want {
+		if rep.Outcomes[k] != v {
+			t.Errorf("outcome %s: %d, want %d (all: %v)", k, rep.Outcomes[k], v, rep.Outcomes)
+		}
+	}
+}
+
+// cancelOnWrite cancels a context at the first live progress line.
+type cancelOnWrite struct {
+	cancel context.CancelFunc
+	buf    bytes.Buffer
+}
+
+func (w *cancelOnWrite) Write(p []byte) (int, error) {
+	if bytes.Contains(p, []byte("in flight")) {
+		w.cancel()
+	}
+	return w.buf.Write(p)
+}
+
+// TestLoadInterrupted: stopping the run (Ctrl-C) at the first progress line
+// still prints a report in which every challenge sent is accounted for.
+func TestLoadInterrupted(t *testing.T) {
+	t.Parallel()
+	srv := simtest.NewServer(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	errw := &cancelOnWrite{cancel: cancel}
+	var out bytes.Buffer
+	args := []string{"load", "--smpp", srv.SMPPAddr, "--to", "99901004000-99901004999", "--loa", "2",
+		"--rate", "50", "--duration", "60s", "--progress", "always", "--json"}
+	if code := run(ctx, args, nil, &out, errw); code != 0 {
+		t.Fatalf("exit %d: %s", code, errw.buf.String())
+	}
+	var rep load.Report
+	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
+		t.Fatalf("report %q: %v", out.String(), err)
+	}
+	if !rep.Interrupted || !rep.Accounted() || rep.Sent == 0 || rep.Sent >= 3000 {
+		t.Errorf("interrupted %v: sent %d = completed %d + failed %d + timed out %d",
+			rep.Interrupted, rep.Sent, rep.Completed, rep.Failed, rep.TimedOut)
+	}
+}

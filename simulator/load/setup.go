@@ -1,0 +1,232 @@
+package load
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/simlab-dev/simlab/applet/authn"
+	"github.com/simlab-dev/simlab/applet/uicc"
+	"github.com/simlab-dev/simlab/fixtures/cards"
+	"github.com/simlab-dev/simlab/fixtures/keys"
+	"github.com/simlab-dev/simlab/hsm"
+	"github.com/simlab-dev/simlab/hsm/soft"
+	"github.com/simlab-dev/simlab/simulator/fleet"
+	"github.com/simlab-dev/simlab/simulator/push"
+	"github.com/simlab-dev/simlab/smsc/client"
+)
+
+// Kinds of load, as `simlab load --loa` names them.
+const (
+	KindLoA2          = "2"
+	KindLoA3          = "3"
+	KindLoA3Fallback2 = "3,2"
+	KindOTP           = "otp"
+	KindText          = "text"
+)
+
+// TargetConfig says what load to send and where.
+type TargetConfig struct {
+	// SMPP is the SMSC to bind to; Mode is forced to transceiver for
+	// challenges and receipts.
+	SMPP client.Config
+	// Binds is the number of SMPP sessions (default 1).
+	Binds int
+	// Kind is one of KindLoA2, KindLoA3, KindLoA3Fallback2, KindOTP,
+	// KindText ("3 2" is accepted for "3,2").
+	Kind    string
+	Numbers Numbers
+	// PromptTimeout is sent to the cards (challenges; default 30 s).
+	PromptTimeout time.Duration
+	// ClientName and BindingMessage are shown on the phones (challenges).
+	ClientName, BindingMessage string
+	// Source is the sender of text and OTP messages.
+	Source string
+	// CaptureURL, with KindOTP, reads every code back from simlab's
+	// capture API.
+	CaptureURL string
+	// NoVerify skips the ECDSA check of challenge answers (Challenges.NoVerify).
+	NoVerify bool
+}
+
+// ErrKind is returned for an unknown kind of load.
+var ErrKind = errors.New("load: unknown kind of load")
+
+// Dialed is a Target bound to its SMSC; Close unbinds.
+type Dialed struct {
+	Target
+	close func(context.Context) error
+}
+
+// Close unbinds every session.
+func (d *Dialed) Close(ctx context.Context) error { return d.close(ctx) }
+
+// NewTarget binds to the SMSC and returns the Target for cfg.Kind.
+func NewTarget(ctx context.Context, cfg TargetConfig) (*Dialed, error) {
+	if cfg.Numbers.Len() == 0 {
+		return nil, fmt.Errorf("%w: no destination numbers", ErrConfig)
+	}
+	binds := max(cfg.Binds, 1)
+	kind := strings.ReplaceAll(strings.TrimSpace(cfg.Kind), " ", ",")
+	switch kind {
+	case KindLoA2, KindLoA3, KindLoA3Fallback2:
+		loa, err := authn.ParseLoA(kind)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrKind, err)
+		}
+		pt := cfg.PromptTimeout
+		if pt <= 0 {
+			pt = 30 * time.Second
+		}
+		cc, err := newCardCache(ctx, 200_000, cfg.NoVerify)
+		if err != nil {
+			return nil, err
+		}
+		p, err := push.New(ctx, push.Config{SMPP: cfg.SMPP, Binds: binds, Keystore: cc.ks, CardFor: cc.card})
+		if err != nil {
+			return nil, err
+		}
+		t := &Challenges{Pusher: p, Numbers: cfg.Numbers, LoA: loa, PromptTimeout: pt,
+			ClientName: cfg.ClientName, BindingMessage: cfg.BindingMessage, NoVerify: cfg.NoVerify, cards: cc}
+		return &Dialed{Target: t, close: p.Close}, nil
+	case KindOTP, KindText:
+		rs := NewReceipts()
+		t := &Texts{Receipts: rs, Numbers: cfg.Numbers, Source: cfg.Source, OTP: kind == KindOTP}
+		if t.OTP {
+			t.CaptureURL = cfg.CaptureURL
+		}
+		closeAll := func(ctx context.Context) error {
+			var errs []error
+			for _, c := range t.Clients {
+				errs = append(errs, c.Close(ctx))
+			}
+			return errors.Join(errs...)
+		}
+		for i := 0; i < binds; i++ {
+			cc := cfg.SMPP
+			cc.Mode = client.Transceiver
+			cc.OnDeliver = rs.OnDeliver
+			c, err := client.Dial(ctx, cc)
+			if err != nil {
+				closeAll(context.Background())
+				return nil, fmt.Errorf("load: bind %d: %w", i+1, err)
+			}
+			t.Clients = append(t.Clients, c)
+		}
+		return &Dialed{Target: t, close: closeAll}, nil
+	}
+	return nil, fmt.Errorf("%w %q: want 2, 3, 3,2, otp or text", ErrKind, cfg.Kind)
+}
+
+// FormatProgress renders a live progress line: elapsed time, send rate,
+// challenges in flight, completed, errors (failed + timed out) and the
+// end-to-end p50/p99 so far.
+func FormatProgress(p Progress) string {
+	lat := "-"
+	if p.P99 > 0 {
+		lat = fmt.Sprintf("%s / %s", fmtMs(ms(int64(p.P50))), fmtMs(ms(int64(p.P99))))
+	}
+	return fmt.Sprintf("%5.0fs  rate %7.0f/s  in flight %6d  ok %9d  errors %6d  timeouts %6d  p50/p99 %s",
+		p.Elapsed.Seconds(), p.Rate, p.InFlight, p.Completed, p.Failed, p.TimedOut, lat)
+}
+
+// cardCache remembers the keys of the cards behind the numbers a load uses,
+// as an operator's push server keeps its card records: deriving them per
+// challenge (profile parse, key diversification, public key) costs more
+// than the challenge itself. Up to max cards are kept; past that, cards
+// are derived each time.
+type cardCache struct {
+	ks       hsm.Keystore
+	tmpl     *uicc.Profile
+	max      int
+	noPublic bool // drop the public key: push then skips verification
+
+	mu    sync.Mutex
+	cards map[string]push.Card
+}
+
+// newCardCache returns a cache over a fresh in-memory key store holding
+// the default fleet's demo masters (the keys `simlab serve` uses). With
+// noPublic the cards' public keys are left out, so push does not verify.
+func newCardCache(ctx context.Context, max int, noPublic bool) (*cardCache, error) {
+	ks := soft.NewMemory()
+	if err := keys.LoadMasters(ctx, ks); err != nil {
+		return nil, err
+	}
+	tmpl, err := uicc.ParseProfile(cards.Default)
+	if err != nil {
+		return nil, fmt.Errorf("load: default card profile: %w", err)
+	}
+	return &cardCache{ks: ks, tmpl: tmpl, max: max, noPublic: noPublic, cards: map[string]push.Card{}}, nil
+}
+
+// Warm derives the keys of the cards behind the first n numbers (all when
+// n <= 0) before a run, using every CPU, so that a benchmark measures the
+// steady state of a push server that already knows its cards.
+func (c *Challenges) Warm(ctx context.Context, n int) error {
+	if c.cards == nil {
+		return nil
+	}
+	if n <= 0 || n > c.Numbers.Len() {
+		n = c.Numbers.Len()
+	}
+	next := make(chan string)
+	errs := make(chan error, 1)
+	var wg sync.WaitGroup
+	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for m := range next {
+				if _, err := c.cards.card(ctx, m); err != nil {
+					select {
+					case errs <- err:
+					default:
+					}
+				}
+			}
+		}()
+	}
+	for i := 0; i < n; i++ {
+		next <- c.Numbers.At(i)
+	}
+	close(next)
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return err
+	default:
+		return nil
+	}
+}
+
+// card implements push.Config.CardFor for the default fleet.
+func (c *cardCache) card(ctx context.Context, msisdn string) (push.Card, error) {
+	c.mu.Lock()
+	cd, ok := c.cards[msisdn]
+	c.mu.Unlock()
+	if ok {
+		return cd, nil
+	}
+	iccid, _, err := fleet.Identity(c.tmpl, msisdn)
+	if err != nil {
+		return push.Card{}, err
+	}
+	cd, err = push.CardByICCID(ctx, c.ks, iccid, false)
+	if err != nil {
+		return push.Card{}, err
+	}
+	if c.noPublic {
+		cd.Public = nil
+	}
+	c.mu.Lock()
+	if len(c.cards) < c.max {
+		c.cards[msisdn] = cd
+	}
+	c.mu.Unlock()
+	return cd, nil
+}
