@@ -24,7 +24,7 @@ const (
 	DefaultEnquireInterval = 30 * time.Second
 	DefaultResponseTimeout = 30 * time.Second
 	DefaultValidity        = 48 * time.Hour
-	DefaultWindow          = 10
+	DefaultWindow          = 50     // deliver_sm outstanding per bind; ESMEs that take fewer set Account.Window
 	DefaultMaxCommandLen   = 70_000 // a 64 KiB message_payload plus the rest
 	DefaultQueueLimit      = 10_000
 	DefaultRetryMin        = 5 * time.Second

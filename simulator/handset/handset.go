@@ -134,17 +134,18 @@ func (e *DeliveryError) Is(target error) bool {
 // Handset is one phone's terminal. It is safe for concurrent use.
 type Handset struct {
 	cfg     Config
-	session chan struct{}  // a one-slot semaphore held during an SMS-PP download and its proactive session
-	cardMu  sync.Mutex     // serialises APDUs
-	running sync.WaitGroup // proactive sessions running in the background
+	session chan struct{} // a one-slot semaphore held during an SMS-PP download and its proactive session
+	cardMu  sync.Mutex    // serialises APDUs
 	errMu   sync.Mutex
 	lastErr error // the last background session's failure
 }
 
 // Wait blocks until no proactive session is running and returns the error
-// of the last one that failed since the previous Wait, if any.
+// of the last one that failed since the previous Wait, if any. It may be
+// called from several goroutines, while new sessions start.
 func (h *Handset) Wait() error {
-	h.running.Wait()
+	h.lock() // the background session holds the semaphore until it ends
+	h.unlock()
 	h.errMu.Lock()
 	defer h.errMu.Unlock()
 	err := h.lastErr
@@ -351,9 +352,7 @@ func (h *Handset) download(ctx context.Context, tpdus [][]byte) ([]byte, error) 
 				continue
 			}
 			background = true
-			h.running.Add(1)
 			go func() {
-				defer h.running.Done()
 				defer h.unlock()
 				if err := h.proactive(context.WithoutCancel(ctx), sw, data); err != nil {
 					h.event("error", "proactive session: %v", err)

@@ -289,3 +289,29 @@ func TestDownloadWaitsForEndingSession(t *testing.T) {
 		}
 	})
 }
+
+// TestWaitWhileSessionsStart: Wait may run in several goroutines while new
+// downloads start sessions (a phone getting challenges back to back); it
+// must neither panic nor return before the session it overlaps ends.
+func TestWaitWhileSessionsStart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var hh harness
+		hs := New(hh.config(newCard(t, &scriptApplet{}), person.New(person.Default(), 1)))
+		if _, err := hs.PowerOn(t.Context()); err != nil {
+			t.Fatal(err)
+		}
+		var wg sync.WaitGroup
+		for i := 0; i < 20; i++ {
+			wg.Add(2)
+			go func() { defer wg.Done(); hs.Wait() }()
+			go func() {
+				defer wg.Done()
+				hs.lock()
+				time.Sleep(time.Millisecond) // a session in fake time
+				hs.unlock()
+			}()
+		}
+		wg.Wait()
+		hs.Wait()
+	})
+}

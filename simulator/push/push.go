@@ -389,7 +389,9 @@ func (p *Pusher) Push(ctx context.Context, r Request) (Result, error) {
 			Source:   client.Address{TON: 1, NPI: 1, Addr: p.cfg.Source},
 			Dest:     client.Address{TON: 1, NPI: 1, Addr: msisdn},
 			ESMClass: 0x40, ProtocolID: 0x7F, DataCoding: 0xF6,
-			RegisteredDelivery: 1, ValidityPeriod: validity, ShortMessage: ud,
+			// Receipts for failures only (SMPP 3.4 §5.2.17): success is the
+			// phone's answer itself, so this halves the deliver_sm per challenge.
+			RegisteredDelivery: 2, ValidityPeriod: validity, ShortMessage: ud,
 		})
 		if i == 0 {
 			res.SubmitLatencyMS = ms(time.Since(t0))
