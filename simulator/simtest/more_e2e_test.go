@@ -320,7 +320,9 @@ func TestTwoChallengesAtOnce(t *testing.T) {
 	p := newPusher(t, s)
 	n := simtest.Number(t, "approve", 5001)
 	ph := s.Phone(t, n)
-	if err := ph.SetBehaviour(person.Behaviour{Then: person.Step{Answer: person.AnswerApprove, Delay: person.Duration(2 * time.Second)}}); err != nil {
+	// The first session outlasts the handset's busy wait (2 s), so the
+	// second challenge is refused as toolkit busy and retried by the SMSC.
+	if err := ph.SetBehaviour(person.Behaviour{Then: person.Step{Answer: person.AnswerApprove, Delay: person.Duration(5 * time.Second)}}); err != nil {
 		t.Fatal(err)
 	}
 	events, stop := s.Fleet().Subscribe(64)
