@@ -1,6 +1,7 @@
 package fleet
 
 import (
+	"container/list"
 	"context"
 	"errors"
 	"fmt"
@@ -17,7 +18,6 @@ import (
 	"github.com/simlab-dev/simlab/fixtures/cards"
 	"github.com/simlab-dev/simlab/fixtures/keys"
 	"github.com/simlab-dev/simlab/hsm"
-	"github.com/simlab-dev/simlab/hsm/soft"
 	"github.com/simlab-dev/simlab/simulator/handset"
 	"github.com/simlab-dev/simlab/simulator/person"
 	"github.com/simlab-dev/simlab/smsc"
@@ -26,14 +26,17 @@ import (
 // DefaultPIN is the applet PIN of every phone nobody gave another.
 const DefaultPIN = "12345"
 
-// Config sets up a fleet. The zero value works: the embedded default card
-// profile, an in-memory key store with the demo master keys, no network.
+// Config sets up a fleet. The zero value works: the embedded default plan
+// and card profile, an in-memory key store with the demo master keys, no
+// network.
 type Config struct {
-	// Profile is the template of every card (default: fixtures/cards
-	// default.yaml). Card n gets ICCID and IMSI plus n.
+	// Profile replaces the embedded card profile (fixtures/cards
+	// default.yaml) as the template of the plan's "embedded:default"
+	// cards. Card n gets ICCID and IMSI plus n.
 	Profile *uicc.Profile
 	// Keystore holds the cards' keys, derived per ICCID from the demo
-	// masters (fixtures/keys); nil means a new in-memory store.
+	// masters (fixtures/keys); nil means an in-memory store that derives
+	// them on use and keeps KeyCache cards' worth.
 	Keystore hsm.Keystore
 	// PromptTimeout is the handsets' default toolkit timeout.
 	PromptTimeout time.Duration
@@ -50,7 +53,34 @@ type Config struct {
 	Trace func(msisdn string, capdu, rapdu []byte)
 	// MaxEvents bounds each phone's event log (default 200).
 	MaxEvents int
+	// MaxTraces is how many SMS-PP download sessions, fleet-wide and most
+	// recent first, keep their APDU trace in the event logs (default
+	// DefaultMaxTraces); older sessions keep their event without the
+	// APDUs. Negative: no APDU traces at all.
+	MaxTraces int
+	// KeyCache bounds the default key store (Keystore nil): the derived
+	// keys of at most this many cards are kept, the others are derived
+	// again from the masters when used (default DefaultKeyCache).
+	KeyCache int
+	// MaxCards bounds how many phones keep their emulated SIM and handset
+	// built (default DefaultMaxCards; negative: no bound). Beyond it the
+	// least recently used idle phone puts its card away and builds it
+	// again from the profile when next used; see docs/fleet.md for what a
+	// rebuilt card forgets. Phones whose card was used directly (Card) or
+	// reached by an OTA packet for another applet than the authenticator
+	// (RFM) keep their card.
+	MaxCards int
+	// Plan is the numbering plan: which numbers exist, their card
+	// profiles and defaults (docs/fleet.md); nil is DefaultPlan().
+	// Profile, when set, replaces the embedded card profile in it.
+	Plan *Plan
 }
+
+// DefaultMaxCards is Config.MaxCards's default.
+const DefaultMaxCards = 16384
+
+// DefaultMaxTraces is Config.MaxTraces's default: about 1.2 KB each.
+const DefaultMaxTraces = 10_000
 
 // Spec is what the API can set on a phone beyond its behaviour: changing
 // it rebuilds the phone's card.
@@ -63,12 +93,18 @@ type Spec struct {
 }
 
 // Fleet is the set of emulated subscribers. Phones exist from the plan
-// (numbers.go) but are built on first use.
+// (Config.Plan, docs/fleet.md) but are built on first use, and the least
+// recently used idle ones put their card away again (Config.MaxCards).
 type Fleet struct {
 	cfg  Config
 	ks   hsm.Keystore
 	tmpl *uicc.Profile
+	plan planIndex
 	seq  atomic.Uint64
+
+	// resident are the phones whose card is built, most recent first.
+	resMu    sync.Mutex
+	resident list.List
 
 	mu     sync.Mutex
 	phones map[string]*entry
@@ -76,6 +112,36 @@ type Fleet struct {
 
 	subsMu sync.Mutex
 	subs   map[chan Event]struct{}
+	nsubs  atomic.Int32
+
+	// traces is a ring of the sessions whose APDU trace is kept.
+	tracesMu sync.Mutex
+	traces   []traceRef
+	traceAt  int
+}
+
+// traceRef names the session event of a phone that holds a trace.
+type traceRef struct {
+	p   *Phone
+	seq uint64
+}
+
+// keepTrace records that p's event seq holds an APDU trace, dropping the
+// oldest trace beyond Config.MaxTraces.
+func (f *Fleet) keepTrace(p *Phone, seq uint64) {
+	f.tracesMu.Lock()
+	var old traceRef
+	if len(f.traces) < f.cfg.MaxTraces {
+		f.traces = append(f.traces, traceRef{p, seq})
+	} else {
+		old = f.traces[f.traceAt]
+		f.traces[f.traceAt] = traceRef{p, seq}
+		f.traceAt = (f.traceAt + 1) % len(f.traces)
+	}
+	f.tracesMu.Unlock()
+	if old.p != nil {
+		old.p.dropTrace(old.seq)
+	}
 }
 
 // entry is a phone being built or built: concurrent first uses of one
@@ -94,16 +160,29 @@ func New(cfg Config) (*Fleet, error) {
 	if cfg.PromptTimeout <= 0 {
 		cfg.PromptTimeout = handset.DefaultPromptTimeout
 	}
+	if cfg.MaxTraces == 0 {
+		cfg.MaxTraces = DefaultMaxTraces
+	}
+	if cfg.KeyCache <= 0 {
+		cfg.KeyCache = DefaultKeyCache
+	}
+	if cfg.MaxCards == 0 {
+		cfg.MaxCards = DefaultMaxCards
+	}
 	if len(cfg.AllowedHosts) == 0 {
 		cfg.AllowedHosts = []string{"127.0.0.1", "::1", "localhost"}
 	}
 	f := &Fleet{cfg: cfg, ks: cfg.Keystore, tmpl: cfg.Profile,
 		phones: map[string]*entry{}, specs: map[string]Spec{}, subs: map[chan Event]struct{}{}}
 	if f.ks == nil {
-		f.ks = soft.NewMemory()
+		kc, err := newKeyCache(context.Background(), cfg.KeyCache)
+		if err != nil {
+			return nil, fmt.Errorf("fleet: demo master keys: %w", err)
+		}
+		f.ks = kc
 	}
 	if f.tmpl == nil {
-		p, err := uicc.ParseProfile(cards.Default)
+		p, err := embeddedProfile()
 		if err != nil {
 			return nil, fmt.Errorf("fleet: embedded card profile: %w", err)
 		}
@@ -112,13 +191,34 @@ func New(cfg Config) (*Fleet, error) {
 	if err := keys.LoadMasters(context.Background(), f.ks); err != nil {
 		return nil, fmt.Errorf("fleet: demo master keys: %w", err)
 	}
+	plan := cfg.Plan
+	if plan == nil {
+		plan = DefaultPlan()
+	}
+	ix, err := plan.resolve()
+	if err != nil {
+		return nil, err
+	}
+	if err := plan.loadCards(ix, f.tmpl); err != nil {
+		return nil, err
+	}
+	f.plan = ix
 	if f.cfg.OpenURL == nil {
 		f.cfg.OpenURL = f.openURL
 	}
 	return f, nil
 }
 
-// Keystore returns the key store holding the cards' keys.
+// embeddedProfile is the embedded card profile, parsed once: profiles are
+// read-only once cards are made from them (uicc.Profile).
+var embeddedProfile = sync.OnceValues(func() (*uicc.Profile, error) {
+	return uicc.ParseProfile(cards.Default)
+})
+
+// Keystore returns the key store holding the cards' keys. The default one
+// (Config.Keystore nil) derives each card's keys from the demo masters when
+// they are used and keeps only the most recently used cards' keys
+// (Config.KeyCache); every card key of the plan can be used through it.
 func (f *Fleet) Keystore() hsm.Keystore { return f.ks }
 
 func (f *Fleet) nextSeq() uint64 { return f.seq.Add(1) }
@@ -136,18 +236,28 @@ func index(msisdn string, kind Kind, m Magic) uint64 {
 	return n
 }
 
-// ErrNotInPlan is returned for numbers outside simlab's plan.
-var ErrNotInPlan = errors.New("fleet: number is not in simlab's plan (+99900… or +99901…)")
+// ErrNotInPlan is returned for numbers outside the fleet's plan (by
+// default +99900… and +99901…, docs/numbers.md).
+var ErrNotInPlan = errors.New("fleet: number is not in the fleet's plan")
+
+// lookup finds a number in the fleet's plan.
+func (f *Fleet) lookup(msisdn string) (string, *rangeSpec, uint64, error) {
+	n, err := Normalize(msisdn)
+	if err != nil {
+		return "", nil, 0, err
+	}
+	r, idx := f.plan.lookup(n)
+	if r == nil {
+		return "", nil, 0, fmt.Errorf("%w: %s", ErrNotInPlan, msisdn)
+	}
+	return n, r, idx, nil
+}
 
 // Phone returns the phone for msisdn, building it on first use.
 func (f *Fleet) Phone(ctx context.Context, msisdn string) (*Phone, error) {
-	n, err := Normalize(msisdn)
+	n, r, idx, err := f.lookup(msisdn)
 	if err != nil {
 		return nil, err
-	}
-	kind, m := Classify(n)
-	if kind == KindUnknown {
-		return nil, fmt.Errorf("%w: %s", ErrNotInPlan, msisdn)
 	}
 	f.mu.Lock()
 	e := f.phones[n]
@@ -157,7 +267,7 @@ func (f *Fleet) Phone(ctx context.Context, msisdn string) (*Phone, error) {
 	}
 	spec := f.specs[n]
 	f.mu.Unlock()
-	e.once.Do(func() { e.p, e.err = f.build(ctx, n, kind, m, spec) })
+	e.once.Do(func() { e.p, e.err = f.build(ctx, n, r, idx, spec) })
 	if e.err != nil {
 		f.mu.Lock()
 		if f.phones[n] == e {
@@ -193,6 +303,8 @@ type CardOptions struct {
 	NoNFC bool
 	// PINBlocked starts with the applet PIN blocked.
 	PINBlocked bool
+	// TriesLeft starts the PIN try counter below authn.MaxPINTries.
+	TriesLeft int
 }
 
 // NewCard builds the emulated SIM of number msisdn from the card profile
@@ -210,27 +322,40 @@ func NewCard(ctx context.Context, ks hsm.Keystore, tmpl *uicc.Profile, msisdn st
 		return nil, nil, fmt.Errorf("%w: %s", ErrNotInPlan, msisdn)
 	}
 	if tmpl == nil {
-		if tmpl, err = uicc.ParseProfile(cards.Default); err != nil {
+		if tmpl, err = embeddedProfile(); err != nil {
 			return nil, nil, err
 		}
 	}
-	if err := keys.LoadMasters(ctx, ks); err != nil {
+	prof, err := cardProfile(tmpl, index(n, kind, m), n, opts.NoNFC)
+	if err != nil {
 		return nil, nil, err
 	}
-	prof, err := tmpl.Subscriber(index(n, kind, m))
+	var a *authn.Applet
+	if !opts.NoNFC {
+		if a, err = newApplet(ctx, ks, prof.ICCID, n, opts); err != nil {
+			return nil, nil, err
+		}
+	} else if _, err := keys.Card(ctx, ks, prof.ICCID); err != nil {
+		return nil, nil, fmt.Errorf("fleet: %s: card keys: %w", n, err)
+	}
+	card, err := newCard(ks, prof, a)
 	if err != nil {
 		return nil, nil, fmt.Errorf("fleet: %s: %w", n, err)
 	}
-	prof.MSISDN = "+" + n
-	ck, err := keys.Card(ctx, ks, prof.ICCID)
+	return card, a, nil
+}
+
+// cardProfile is card index of template tmpl for number msisdn: its
+// identities, the fleet's OTA keysets, without the authenticator applet
+// when noNFC.
+func cardProfile(tmpl *uicc.Profile, index uint64, msisdn string, noNFC bool) (*uicc.Profile, error) {
+	prof, err := tmpl.Subscriber(index)
 	if err != nil {
-		return nil, nil, fmt.Errorf("fleet: %s: card keys: %w", n, err)
+		return nil, fmt.Errorf("fleet: %s: %w", msisdn, err)
 	}
-	prof.Keysets = []uicc.Keyset{
-		{KVN: 1, KIc: uicc.KeyRef{Ref: ck.AESKIc, Algorithm: "aes"}, KID: uicc.KeyRef{Ref: ck.AESKID, Algorithm: "aes"}},
-		{KVN: 2, KIc: uicc.KeyRef{Ref: ck.TDESKIc, Algorithm: "3des-2key"}, KID: uicc.KeyRef{Ref: ck.TDESKID, Algorithm: "3des-2key"}},
-	}
-	if opts.NoNFC {
+	prof.MSISDN = "+" + msisdn
+	prof.Keysets = cardKeysets
+	if noNFC {
 		var apps []uicc.AppletProfile
 		for _, a := range prof.Applets {
 			if a.Name != "authn" {
@@ -239,12 +364,15 @@ func NewCard(ctx context.Context, ks hsm.Keystore, tmpl *uicc.Profile, msisdn st
 		}
 		prof.Applets = apps
 	}
-	card, err := uicc.New(prof, uicc.Options{Keystore: ks})
+	return prof, nil
+}
+
+// newApplet derives the card's keys in ks (keys.Card) and makes its
+// authenticator applet with its signing key.
+func newApplet(ctx context.Context, ks hsm.Keystore, iccid, msisdn string, opts CardOptions) (*authn.Applet, error) {
+	ck, err := keys.Card(ctx, ks, iccid)
 	if err != nil {
-		return nil, nil, fmt.Errorf("fleet: %s: card: %w", n, err)
-	}
-	if opts.NoNFC {
-		return card, nil, nil
+		return nil, fmt.Errorf("fleet: %s: card keys: %w", msisdn, err)
 	}
 	pin := opts.PIN
 	if pin == "" {
@@ -252,20 +380,39 @@ func NewCard(ctx context.Context, ks hsm.Keystore, tmpl *uicc.Profile, msisdn st
 	}
 	signer, err := ks.Signer(ctx, ck.Sign)
 	if err != nil {
-		return nil, nil, fmt.Errorf("fleet: %s: signing key: %w", n, err)
+		return nil, fmt.Errorf("fleet: %s: signing key: %w", msisdn, err)
 	}
-	a, err := authn.New(authn.Config{Signer: signer, PIN: pin, NoPINSupport: opts.NoPINSupport, Blocked: opts.PINBlocked})
+	a, err := authn.New(authn.Config{Signer: signer, PIN: pin, NoPINSupport: opts.NoPINSupport, Blocked: opts.PINBlocked, TriesLeft: opts.TriesLeft})
 	if err != nil {
-		return nil, nil, fmt.Errorf("fleet: %s: %w", n, err)
+		return nil, fmt.Errorf("fleet: %s: %w", msisdn, err)
 	}
-	if err := card.Install("authn", a); err != nil {
-		return nil, nil, fmt.Errorf("fleet: %s: %w", n, err)
-	}
-	return card, a, nil
+	return a, nil
 }
 
-// build makes a phone.
-func (f *Fleet) build(ctx context.Context, msisdn string, kind Kind, m Magic, spec Spec) (*Phone, error) {
+// newCard makes the card of prof with applet a installed (none when nil).
+func newCard(ks hsm.Keystore, prof *uicc.Profile, a *authn.Applet) (*uicc.Card, error) {
+	card, err := uicc.New(prof, uicc.Options{Keystore: ks})
+	if err != nil {
+		return nil, fmt.Errorf("card: %w", err)
+	}
+	if a != nil {
+		if err := card.Install("authn", a); err != nil {
+			return nil, err
+		}
+	}
+	return card, nil
+}
+
+// cardKeysets are every card's OTA keysets: the references are templates
+// the card completes with its ICCID (uicc.KeyRef), shared by all cards.
+var cardKeysets = []uicc.Keyset{
+	{KVN: 1, KIc: uicc.KeyRef{Ref: keys.CardRef("{iccid}", "aes-kic"), Algorithm: "aes"}, KID: uicc.KeyRef{Ref: keys.CardRef("{iccid}", "aes-kid"), Algorithm: "aes"}},
+	{KVN: 2, KIc: uicc.KeyRef{Ref: keys.CardRef("{iccid}", "3des-kic"), Algorithm: "3des-2key"}, KID: uicc.KeyRef{Ref: keys.CardRef("{iccid}", "3des-kid"), Algorithm: "3des-2key"}},
+}
+
+// build makes a phone of range r, card index idx, and powers it on.
+func (f *Fleet) build(ctx context.Context, msisdn string, r *rangeSpec, idx uint64, spec Spec) (*Phone, error) {
+	m := r.magic
 	st := Settings{Absent: m.Absent, NoNFC: m.NoNFC, NoPINSupport: m.NoPINSupport, DeliveryError: m.DeliveryError, SIMError: m.SIMError}
 	if spec.NoNFC != nil {
 		st.NoNFC = *spec.NoNFC
@@ -276,25 +423,55 @@ func (f *Fleet) build(ctx context.Context, msisdn string, kind Kind, m Magic, sp
 	if spec.Absent != nil {
 		st.Absent = *spec.Absent
 	}
-	pin := DefaultPIN
+	pin := r.pin
 	if spec.PIN != "" {
 		pin = spec.PIN
 	}
-	card, applet, err := NewCard(ctx, f.ks, f.tmpl, msisdn, CardOptions{PIN: pin, NoPINSupport: st.NoPINSupport, NoNFC: st.NoNFC, PINBlocked: m.PINBlocked})
-	if err != nil {
-		return nil, err
-	}
-	p := &Phone{msisdn: msisdn, magic: m, fleet: f, card: card, applet: applet, settings: st}
-	b := person.Default()
-	if m.Answer.Answer != "" {
-		b.Then = m.Answer
+	p := &Phone{msisdn: msisdn, rng: r, index: idx, pin: pin, fleet: f, settings: st,
+		pinState: authn.PINState{Supported: !st.NoPINSupport, TriesLeft: authn.MaxPINTries}}
+	if m.PINBlocked {
+		p.pinState.TriesLeft, p.pinState.Blocked = 0, true
 	}
 	h := fnv.New64a()
 	h.Write([]byte(msisdn))
-	p.person = person.New(b, h.Sum64())
-	p.hs = handset.New(handset.Config{
-		Card: card, Person: p, PIN: pin, PromptTimeout: f.cfg.PromptTimeout,
-		IMEI:    imei(msisdn),
+	p.person = person.New(r.behaviour, h.Sum64())
+	if _, err := p.acquire(ctx); err != nil {
+		return nil, err
+	}
+	p.release()
+	return p, nil
+}
+
+// powerOn builds the phone's card and handset and switches it on; p.resMu
+// is held.
+func (p *Phone) powerOn(ctx context.Context) error {
+	f := p.fleet
+	prof, err := cardProfile(p.rng.tmpl, p.index, p.msisdn, p.settings.NoNFC)
+	if err != nil {
+		return err
+	}
+	var a *authn.Applet
+	if p.settings.NoNFC {
+		if _, err := keys.Card(ctx, f.ks, prof.ICCID); err != nil {
+			return fmt.Errorf("fleet: %s: card keys: %w", p.msisdn, err)
+		}
+	} else {
+		opts := CardOptions{PIN: p.pin, NoPINSupport: p.settings.NoPINSupport, TriesLeft: p.pinState.TriesLeft, PINBlocked: p.pinState.Blocked}
+		if a, err = newApplet(ctx, f.ks, prof.ICCID, p.msisdn, opts); err != nil {
+			return err
+		}
+	}
+	card, err := newCard(f.ks, prof, a)
+	if err != nil {
+		return fmt.Errorf("fleet: %s: %w", p.msisdn, err)
+	}
+	timeout := p.rng.promptTimeout
+	if timeout <= 0 {
+		timeout = f.cfg.PromptTimeout
+	}
+	hs := handset.New(handset.Config{
+		Card: card, Person: p, PIN: p.pin, PromptTimeout: timeout,
+		IMEI:    imei(p.msisdn),
 		SendSMS: p.sendSMS, OpenURL: f.cfg.OpenURL,
 		Inbox: func(msg handset.Message) {
 			p.mu.Lock()
@@ -307,22 +484,54 @@ func (f *Fleet) build(ctx context.Context, msisdn string, kind Kind, m Magic, sp
 		Trace: p.traceAPDU,
 		Event: func(e handset.Event) { p.record(e.Kind, e.Detail, nil) },
 	})
-	if _, err := p.hs.PowerOn(ctx); err != nil {
-		return nil, fmt.Errorf("fleet: %s: power on: %w", msisdn, err)
+	if _, err := hs.PowerOn(ctx); err != nil {
+		return fmt.Errorf("fleet: %s: power on: %w", p.msisdn, err)
 	}
-	return p, nil
+	p.card, p.hs, p.applet = card, hs, a
+	return nil
+}
+
+// touch marks p as the most recently used resident phone and puts away
+// the cards of the least recently used idle phones beyond MaxCards.
+func (f *Fleet) touch(p *Phone) {
+	f.resMu.Lock()
+	defer f.resMu.Unlock()
+	if p.elem == nil {
+		p.elem = f.resident.PushFront(p)
+	} else {
+		f.resident.MoveToFront(p.elem)
+	}
+	if f.cfg.MaxCards < 0 {
+		return
+	}
+	// Look at a few of the oldest: phones in use or pinned are skipped.
+	e := f.resident.Back()
+	for tries := 0; e != nil && f.resident.Len() > f.cfg.MaxCards && tries < 64; tries++ {
+		prev := e.Prev()
+		if q := e.Value.(*Phone); q.putAway() {
+			f.resident.Remove(e)
+			q.elem = nil
+		}
+		e = prev
+	}
+}
+
+// forget takes p out of the resident list (the phone was replaced).
+func (f *Fleet) forget(p *Phone) {
+	f.resMu.Lock()
+	defer f.resMu.Unlock()
+	if p.elem != nil {
+		f.resident.Remove(p.elem)
+		p.elem = nil
+	}
 }
 
 // Set applies spec to a phone: its card is rebuilt (PIN, NFC, PIN support)
 // and its behaviour and log start again; absent alone just switches it.
 func (f *Fleet) Set(ctx context.Context, msisdn string, spec Spec) (*Phone, error) {
-	n, err := Normalize(msisdn)
+	n, r, idx, err := f.lookup(msisdn)
 	if err != nil {
 		return nil, err
-	}
-	kind, m := Classify(n)
-	if kind == KindUnknown {
-		return nil, fmt.Errorf("%w: %s", ErrNotInPlan, msisdn)
 	}
 	if spec.PIN != "" && (len(spec.PIN) != authn.PINLength || !isDigits(spec.PIN)) {
 		return nil, fmt.Errorf("fleet: the applet PIN must be %d digits", authn.PINLength)
@@ -354,15 +563,22 @@ func (f *Fleet) Set(ctx context.Context, msisdn string, spec Spec) (*Phone, erro
 			return e.p, nil
 		}
 	}
-	p, err := f.build(ctx, n, kind, m, merged)
+	p, err := f.build(ctx, n, r, idx, merged)
 	if err != nil {
 		return nil, err
 	}
 	ne := &entry{p: p}
 	ne.once.Do(func() {})
 	f.mu.Lock()
+	prev := f.phones[n]
 	f.phones[n] = ne
 	f.mu.Unlock()
+	if prev != nil {
+		prev.once.Do(func() {})
+		if prev.p != nil {
+			f.forget(prev.p)
+		}
+	}
 	return p, nil
 }
 
@@ -383,9 +599,16 @@ func (f *Fleet) Reset(msisdn string) error {
 		return err
 	}
 	f.mu.Lock()
+	e := f.phones[n]
 	delete(f.phones, n)
 	delete(f.specs, n)
 	f.mu.Unlock()
+	if e != nil {
+		e.once.Do(func() {})
+		if e.p != nil {
+			f.forget(e.p)
+		}
+	}
 	return nil
 }
 
@@ -421,7 +644,7 @@ func (f *Fleet) Route(m *smsc.Message) smsc.Sink {
 	if err != nil {
 		return nil
 	}
-	if k, _ := Classify(n); k == KindUnknown {
+	if r, _ := f.plan.lookup(n); r == nil {
 		return nil
 	}
 	return phoneSink{f}
@@ -444,6 +667,7 @@ func (f *Fleet) Subscribe(buffer int) (<-chan Event, func()) {
 	ch := make(chan Event, buffer)
 	f.subsMu.Lock()
 	f.subs[ch] = struct{}{}
+	f.nsubs.Store(int32(len(f.subs)))
 	f.subsMu.Unlock()
 	return ch, func() {
 		f.subsMu.Lock()
@@ -451,6 +675,7 @@ func (f *Fleet) Subscribe(buffer int) (<-chan Event, func()) {
 			delete(f.subs, ch)
 			close(ch)
 		}
+		f.nsubs.Store(int32(len(f.subs)))
 		f.subsMu.Unlock()
 	}
 }
@@ -512,7 +737,7 @@ func Identity(tmpl *uicc.Profile, msisdn string) (iccid, imsi string, err error)
 		return "", "", fmt.Errorf("%w: %s", ErrNotInPlan, msisdn)
 	}
 	if tmpl == nil {
-		if tmpl, err = uicc.ParseProfile(cards.Default); err != nil {
+		if tmpl, err = embeddedProfile(); err != nil {
 			return "", "", err
 		}
 	}

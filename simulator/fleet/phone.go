@@ -1,15 +1,20 @@
 package fleet
 
 import (
+	"bytes"
+	"container/list"
 	"context"
+	"crypto/ecdsa"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
 	"github.com/simlab-dev/simlab/applet/authn"
 	"github.com/simlab-dev/simlab/applet/uicc"
+	"github.com/simlab-dev/simlab/fixtures/keys"
 	"github.com/simlab-dev/simlab/simulator/handset"
 	"github.com/simlab-dev/simlab/simulator/person"
 	"github.com/simlab-dev/simlab/smsc"
@@ -74,28 +79,183 @@ type APDU struct {
 // handset, person, inbox and event log. It implements smsc.Phone.
 type Phone struct {
 	msisdn string
-	magic  Magic
+	rng    *rangeSpec // the plan's range: card profile, defaults
+	index  uint64     // card index in the range's profile
+	pin    string
 	fleet  *Fleet
 
-	card   *uicc.Card
-	applet *authn.Applet // nil without NFC SIM
-	hs     *handset.Handset
 	person *person.Person
+
+	// The card, its applet and the handset are built while the phone is
+	// resident (Config.MaxCards); resMu guards them. pinState is the
+	// applet's PIN state when it was put away.
+	resMu    sync.Mutex
+	card     *uicc.Card
+	applet   *authn.Applet // nil without NFC SIM
+	hs       *handset.Handset
+	pinState authn.PINState
+	users    int           // deliveries and sessions under way
+	pinned   bool          // the card must not be put away
+	elem     *list.Element // in Fleet.resident; guarded by Fleet.resMu
 
 	mu       sync.Mutex
 	settings Settings
 	scripted bool
 	inbox    []handset.Message
-	events   []Event
-	trace    []APDU // the session being traced
+	events   []event
+	trace    []byte // the session being traced (appendAPDU framing)
 	tracing  bool
+}
+
+// event is an Event as a phone keeps it: no copy of the number, the time
+// as Unix nanoseconds, the APDU trace as raw bytes (half the size of hex).
+type event struct {
+	seq    uint64
+	at     int64
+	kind   string
+	detail string
+	trace  []byte
+}
+
+// appendAPDU frames one command/response pair: 2-byte lengths, then the
+// bytes.
+func appendAPDU(b, c, r []byte) []byte {
+	b = append(b, byte(len(c)>>8), byte(len(c)))
+	b = append(b, c...)
+	b = append(b, byte(len(r)>>8), byte(len(r)))
+	return append(b, r...)
+}
+
+// decodeTrace expands a trace framed by appendAPDU.
+func decodeTrace(b []byte) []APDU {
+	var out []APDU
+	next := func() []byte {
+		if len(b) < 2 {
+			b = nil
+			return nil
+		}
+		n := int(b[0])<<8 | int(b[1])
+		if len(b) < 2+n {
+			b = nil
+			return nil
+		}
+		v := b[2 : 2+n]
+		b = b[2+n:]
+		return v
+	}
+	for len(b) > 0 {
+		c := next()
+		r := next()
+		if c == nil || r == nil { // truncated: not written by appendAPDU
+			break
+		}
+		out = append(out, APDU{C: hex.EncodeToString(c), R: hex.EncodeToString(r)})
+	}
+	return out
+}
+
+func (p *Phone) export(e event) Event {
+	return Event{Seq: e.seq, Time: time.Unix(0, e.at), MSISDN: p.msisdn, Kind: e.kind, Detail: e.detail, APDUs: decodeTrace(e.trace)}
 }
 
 // MSISDN returns the phone's number (digits, no +).
 func (p *Phone) MSISDN() string { return p.msisdn }
 
-// Card returns the phone's SIM.
-func (p *Phone) Card() *uicc.Card { return p.card }
+// Card returns the phone's SIM. The phone then keeps this card for good
+// (it is never put away, Config.MaxCards), since the caller may change it.
+func (p *Phone) Card() *uicc.Card {
+	p.resMu.Lock()
+	p.pinned = true
+	p.resMu.Unlock()
+	if _, err := p.acquire(context.Background()); err != nil {
+		return nil
+	}
+	defer p.release()
+	p.resMu.Lock()
+	defer p.resMu.Unlock()
+	return p.card
+}
+
+// acquire builds the card and handset when they were put away and keeps
+// them until release.
+func (p *Phone) acquire(ctx context.Context) (*handset.Handset, error) {
+	p.resMu.Lock()
+	if p.hs == nil {
+		if err := p.powerOn(ctx); err != nil {
+			p.resMu.Unlock()
+			return nil, err
+		}
+	}
+	p.users++
+	hs := p.hs
+	p.resMu.Unlock()
+	p.fleet.touch(p)
+	return hs, nil
+}
+
+func (p *Phone) release() {
+	p.resMu.Lock()
+	p.users--
+	p.resMu.Unlock()
+}
+
+// putAway drops the card and handset of an idle, unpinned phone.
+func (p *Phone) putAway() bool {
+	p.resMu.Lock()
+	defer p.resMu.Unlock()
+	if p.users > 0 || p.pinned || p.hs == nil {
+		return p.hs == nil
+	}
+	if p.applet != nil {
+		p.pinState = p.applet.State()
+	}
+	p.card, p.hs, p.applet = nil, nil, nil
+	return true
+}
+
+// pinFor keeps the card of a phone that receives an OTA command packet for
+// an applet other than the authenticator (RFM may change its files). The
+// TAR is in clear in the command header (TS 102 225 §5.1.1, TS 31.115
+// §4.2: CPL, CHL, SPI, KIc, KID, TAR after the UDH).
+func (p *Phone) pinFor(m *smsc.Message) {
+	if !m.SIMDownload || len(m.Body) < 10 || p.pinnedNow() {
+		return
+	}
+	first := true
+	for i := 1; i+1 < len(m.UDH); {
+		id, l := m.UDH[i], int(m.UDH[i+1])
+		if i+2+l > len(m.UDH) {
+			break
+		}
+		if (id == 0x00 && l == 3 && m.UDH[i+4] != 1) || (id == 0x08 && l == 4 && m.UDH[i+5] != 1) {
+			first = false
+		}
+		i += 2 + l
+	}
+	if !first {
+		return
+	}
+	tar := m.Body[7:10]
+	for _, a := range p.rng.tmpl.Applets {
+		if a.Name != "authn" {
+			continue
+		}
+		for _, t := range a.TARs {
+			if bytes.Equal(t.TAR, tar) {
+				return
+			}
+		}
+	}
+	p.resMu.Lock()
+	p.pinned = true
+	p.resMu.Unlock()
+}
+
+func (p *Phone) pinnedNow() bool {
+	p.resMu.Lock()
+	defer p.resMu.Unlock()
+	return p.pinned
+}
 
 // Answer implements handset.Answerer: a behaviour scripted over the API
 // wins over keywords in the prompt; otherwise a keyword wins over the
@@ -110,21 +270,39 @@ func (p *Phone) Answer(ctx context.Context, pr person.Prompt, override *person.S
 	return p.person.Answer(ctx, pr, override)
 }
 
-func (p *Phone) record(kind, detail string, apdus []APDU) {
+func (p *Phone) record(kind, detail string, trace []byte) {
 	p.mu.Lock()
-	e := Event{Seq: p.fleet.nextSeq(), Time: time.Now(), MSISDN: p.msisdn, Kind: kind, Detail: detail, APDUs: apdus}
+	e := event{seq: p.fleet.nextSeq(), at: time.Now().UnixNano(), kind: kind, detail: detail, trace: trace}
 	p.events = append(p.events, e)
 	if n := p.fleet.cfg.MaxEvents; len(p.events) > n {
 		p.events = append(p.events[:0], p.events[len(p.events)-n:]...)
 	}
 	p.mu.Unlock()
-	p.fleet.publish(e)
+	if trace != nil {
+		p.fleet.keepTrace(p, e.seq)
+	}
+	if p.fleet.nsubs.Load() > 0 {
+		p.fleet.publish(p.export(e))
+	}
+}
+
+// dropTrace forgets the APDU trace of event seq (the fleet keeps only the
+// most recent sessions' traces, Config.MaxTraces).
+func (p *Phone) dropTrace(seq uint64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for i := range p.events {
+		if p.events[i].seq == seq {
+			p.events[i].trace = nil
+			return
+		}
+	}
 }
 
 func (p *Phone) traceAPDU(c, r []byte) {
 	p.mu.Lock()
 	if p.tracing {
-		p.trace = append(p.trace, APDU{C: hex.EncodeToString(c), R: hex.EncodeToString(r)})
+		p.trace = appendAPDU(p.trace, c, r)
 	}
 	p.mu.Unlock()
 	if f := p.fleet.cfg.Trace; f != nil {
@@ -148,12 +326,22 @@ func (p *Phone) DeliverSMS(ctx context.Context, m *smsc.Message, tpdus [][]byte)
 		p.record("delivery", "SIM failed the SMS-PP download", nil)
 		return &smsc.DeliveryError{Code: ErrCodeSIMDownload, Permanent: true, Reason: "(U)SIM data download error"}
 	}
+	p.pinFor(m)
+	hs, err := p.acquire(ctx)
+	if err != nil {
+		return &smsc.DeliveryError{Code: smsc.ErrCodeSystemFailure, Reason: err.Error()}
+	}
 	p.mu.Lock()
-	p.tracing, p.trace = m.SIMDownload, nil
+	p.tracing, p.trace = m.SIMDownload && p.fleet.cfg.MaxTraces >= 0, nil
 	p.mu.Unlock()
-	_, err := p.hs.DeliverSMS(ctx, tpdus)
+	_, err = hs.DeliverSMS(ctx, tpdus)
 	if m.SIMDownload {
-		go p.finishTrace()
+		go func() {
+			p.finishTrace(hs)
+			p.release()
+		}()
+	} else {
+		p.release()
 	}
 	var de *handset.DeliveryError
 	if errors.As(err, &de) {
@@ -163,10 +351,10 @@ func (p *Phone) DeliverSMS(ctx context.Context, m *smsc.Message, tpdus [][]byte)
 }
 
 // finishTrace waits for the proactive session and logs it with its APDUs.
-func (p *Phone) finishTrace() {
-	err := p.hs.Wait()
+func (p *Phone) finishTrace(hs *handset.Handset) {
+	err := hs.Wait()
 	p.mu.Lock()
-	tr := p.trace
+	tr := slices.Clip(p.trace)
 	p.tracing, p.trace = false, nil
 	p.mu.Unlock()
 	detail := "SMS-PP download session ended"
@@ -177,7 +365,14 @@ func (p *Phone) finishTrace() {
 }
 
 // Wait blocks until the phone has no proactive session running.
-func (p *Phone) Wait() { _ = p.hs.Wait() }
+func (p *Phone) Wait() {
+	p.resMu.Lock()
+	hs := p.hs
+	p.resMu.Unlock()
+	if hs != nil {
+		_ = hs.Wait()
+	}
+}
 
 // ErrCodeSIMDownload is the network error code of a failed SMS-PP download
 // in receipts: TP-FCS D5, "(U)SIM data download error" (TS 23.040
@@ -213,17 +408,51 @@ func (p *Phone) sendSMS(ctx context.Context, submit []byte) error {
 
 // Info describes the phone.
 func (p *Phone) Info() Info {
+	var pin authn.PINState
+	var upk string
+	if !p.settings.NoNFC { // fixed when the phone is built
+		pin, upk = p.pinInfo() // before p.mu: acquire holds resMu, then p.mu
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	b, next := p.person.Behaviour()
-	prof := p.card.Profile()
-	in := Info{MSISDN: p.msisdn, ICCID: prof.ICCID, IMSI: prof.IMSI, Magic: p.magic.Name, Settings: p.settings,
-		Behaviour: b, NextStep: next, Scripted: p.scripted, Inbox: len(p.inbox), Events: len(p.events)}
-	if p.applet != nil {
-		in.PIN = p.applet.State()
-		in.PublicKey = hex.EncodeToString(p.applet.PublicKey())
+	var iccid, imsi string
+	if prof, err := p.rng.tmpl.Subscriber(p.index); err == nil {
+		iccid, imsi = prof.ICCID, prof.IMSI
 	}
+	in := Info{MSISDN: p.msisdn, ICCID: iccid, IMSI: imsi, Magic: p.rng.magic.Name, Settings: p.settings,
+		Behaviour: b, NextStep: next, Scripted: p.scripted, Inbox: len(p.inbox), Events: len(p.events),
+		PIN: pin, PublicKey: upk}
 	return in
+}
+
+// pinInfo returns the applet's PIN state and public key, without building
+// a card that was put away.
+func (p *Phone) pinInfo() (authn.PINState, string) {
+	p.resMu.Lock()
+	a, st := p.applet, p.pinState
+	p.resMu.Unlock()
+	if a != nil {
+		return a.State(), hex.EncodeToString(a.PublicKey())
+	}
+	prof, err := p.rng.tmpl.Subscriber(p.index)
+	if err != nil {
+		return st, ""
+	}
+	ctx := context.Background()
+	sg, err := p.fleet.ks.Signer(ctx, keys.CardRef(prof.ICCID, "sign"))
+	if err != nil {
+		return st, ""
+	}
+	pub, ok := sg.Public().(*ecdsa.PublicKey)
+	if !ok {
+		return st, ""
+	}
+	upk, err := authn.CompressPublicKey(pub)
+	if err != nil {
+		return st, ""
+	}
+	return st, hex.EncodeToString(upk)
 }
 
 // SetBehaviour scripts the person; it then wins over keywords.
@@ -258,5 +487,9 @@ func (p *Phone) Inbox() []handset.Message {
 func (p *Phone) Events() []Event {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return append([]Event(nil), p.events...)
+	out := make([]Event, len(p.events))
+	for i, e := range p.events {
+		out[i] = p.export(e)
+	}
+	return out
 }
