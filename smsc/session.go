@@ -658,6 +658,14 @@ func (s *session) handleResponse(h pdu.Header, body []byte) {
 	default:
 		box.retry(it, h.Status.String(), temporaryStatus(h.Status))
 	}
+	// The freed window slot may serve any outbox of this session: MO queued
+	// in the catch-all outbox must not wait behind receipts in the account's
+	// outbox for another MO to arrive. The others go first, for fairness.
+	for _, ob := range s.outboxes {
+		if ob != box {
+			ob.pumpFor(s)
+		}
+	}
 	box.pumpFor(s)
 }
 
