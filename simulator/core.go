@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"path/filepath"
 	"sync/atomic"
 
 	"github.com/simlab-dev/simlab/simulator/fleet"
+	"github.com/simlab-dev/simlab/simulator/person"
 	"github.com/simlab-dev/simlab/smsc"
 	"github.com/simlab-dev/simlab/smsc/capture"
 	"github.com/simlab-dev/simlab/smsc/store"
@@ -65,7 +67,15 @@ func startCore(s *Server, cfg Config) (Subsystem, error) {
 		Logger:   cfg.Logger,
 		RetryMin: cfg.RetryMin,
 	}
+	var plan *fleet.Plan
+	if cfg.Fleet != "" {
+		var err error
+		if plan, err = fleet.LoadPlan(cfg.Fleet); err != nil {
+			return nil, fmt.Errorf("serve: --fleet: %w", err)
+		}
+	}
 	fl, err := fleet.New(fleet.Config{
+		Plan: plan,
 		MO: func(ctx context.Context, m *smsc.Message) error {
 			_, err := c.SMSC.SubmitMO(ctx, m)
 			return err
@@ -76,6 +86,25 @@ func startCore(s *Server, cfg Config) (Subsystem, error) {
 		return nil, err
 	}
 	c.Fleet = fl
+	if len(cfg.Interactive) > 0 {
+		in, out := cfg.InteractiveIn, cfg.InteractiveOut
+		if in == nil {
+			in = os.Stdin
+		}
+		if out == nil {
+			out = os.Stderr
+		}
+		human := &person.Interactive{In: in, Out: out, Timeout: cfg.PromptTimeout}
+		for _, n := range cfg.Interactive {
+			norm, err := fleet.Normalize(n)
+			if err != nil {
+				return nil, fmt.Errorf("serve: --interactive: %w", err)
+			}
+			if err := fl.SetInteractive(norm, human.Labelled("+"+norm)); err != nil {
+				return nil, err
+			}
+		}
+	}
 	c.routes = newRouter(fl) // attached cards and bearers in front of and behind the fleet (routes.go)
 	c.SMSC.Router = c.routes
 	capHandler := c.Capture.Handler()

@@ -45,6 +45,13 @@ type Config struct {
 	RetryMin time.Duration `yaml:"retry_min" json:"retry_min,omitempty"`
 	// Seed seeds injected faults and behaviours, for reproducible runs.
 	Seed uint64 `yaml:"seed" json:"seed,omitempty"`
+	// Fleet is a fleet file (docs/fleet.md); empty uses the embedded plan.
+	Fleet string `yaml:"fleet" json:"fleet,omitempty"`
+	// Interactive are numbers whose prompts a human answers at the
+	// terminal (InteractiveIn/Out, default stdin and stderr).
+	Interactive    []string  `yaml:"interactive" json:"interactive,omitempty"`
+	InteractiveIn  io.Reader `yaml:"-" json:"-"`
+	InteractiveOut io.Writer `yaml:"-" json:"-"`
 	// Lab adds real bearers and cards in readers (docs/lab.md).
 	Lab LabConfig `yaml:",inline" json:"lab"`
 

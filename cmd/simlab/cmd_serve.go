@@ -18,7 +18,7 @@ func newServeCmd(a *app) *cobra.Command {
 	var (
 		configFile, tokenFile, logLevel, logFormat string
 		flagCfg                                    simulator.Config
-		bearers, attach                            []string
+		bearers, attach, interactive               []string
 	)
 	c := &cobra.Command{
 		Use:   "serve",
@@ -58,6 +58,11 @@ SIGTERM shuts down gracefully and exits 0.`,
 			if fl.Changed("bearer-mo-dest") {
 				cfg.Lab.MODest = flagCfg.Lab.MODest
 			}
+			if fl.Changed("fleet") {
+				cfg.Fleet = flagCfg.Fleet
+			}
+			cfg.Interactive = append(cfg.Interactive, interactive...)
+			cfg.InteractiveIn, cfg.InteractiveOut = a.stdin, a.stderr
 			cfg.Lab.Bearers = append(cfg.Lab.Bearers, bearers...)
 			for _, a := range attach {
 				r, err := simulator.ParseAttach(a)
@@ -94,6 +99,8 @@ SIGTERM shuts down gracefully and exits 0.`,
 	f.StringVar(&flagCfg.DataDir, "data", "", "directory for durable state (default: in memory)")
 	f.StringVar(&tokenFile, "api-token-file", "", "file holding the API bearer token (required beyond loopback)")
 	f.DurationVar(&flagCfg.PromptTimeout, "prompt-timeout", 0, "handsets' toolkit timeout for prompts without their own (default 60s)")
+	f.StringVar(&flagCfg.Fleet, "fleet", "", "fleet file: number ranges, card profiles, defaults (docs/fleet.md); default: the embedded plan")
+	f.StringArrayVar(&interactive, "interactive", nil, "answer this number's prompts yourself at the terminal (repeatable)")
 	f.StringArrayVar(&bearers, "bearer", nil, "route numbers outside the plan to a real network: smpp://user:pass@host:port, smpps://…, modem:/dev/ttyUSB2 (repeatable)")
 	f.StringVar(&flagCfg.Lab.MODest, "bearer-mo-dest", "", "destination for messages bearers receive that name none")
 	f.StringArrayVar(&attach, "attach", nil, `attach the card in a PC/SC reader as a phone: "READER=MSISDN" (repeatable)`)

@@ -114,6 +114,10 @@ type Fleet struct {
 	subs   map[chan Event]struct{}
 	nsubs  atomic.Int32
 
+	// interactive holds the answerers of phones a human answers
+	// (msisdn → handset.Answerer).
+	interactive sync.Map
+
 	// traces is a ring of the sessions whose APDU trace is kept.
 	tracesMu sync.Mutex
 	traces   []traceRef
@@ -770,4 +774,21 @@ func imei(msisdn string) string {
 		sum += d
 	}
 	return body + string(rune('0'+(10-sum%10)%10))
+}
+
+// SetInteractive makes a a human's answerer for msisdn's prompts (the
+// interactive mode of the Person seam, e.g. person.Interactive): it wins
+// over scripts, keywords and the number's behaviour. nil gives the phone
+// back to its behaviour. The setting outlives Set and Reset.
+func (f *Fleet) SetInteractive(msisdn string, a handset.Answerer) error {
+	n, err := Normalize(msisdn)
+	if err != nil {
+		return err
+	}
+	if a == nil {
+		f.interactive.Delete(n)
+		return nil
+	}
+	f.interactive.Store(n, a)
+	return nil
 }

@@ -261,6 +261,9 @@ func (p *Phone) pinnedNow() bool {
 // wins over keywords in the prompt; otherwise a keyword wins over the
 // number's default behaviour.
 func (p *Phone) Answer(ctx context.Context, pr person.Prompt, override *person.Step) person.Answer {
+	if a, ok := p.fleet.interactive.Load(p.msisdn); ok {
+		return a.(handset.Answerer).Answer(ctx, pr, override)
+	}
 	p.mu.Lock()
 	scripted := p.scripted
 	p.mu.Unlock()
