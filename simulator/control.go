@@ -44,6 +44,8 @@ func mountControl(mux *http.ServeMux, c *Core) {
 	mux.HandleFunc("GET /api/v1/numbers", c.numbers)
 	mux.HandleFunc("GET /api/v1/events", c.eventStream)
 	mux.HandleFunc("GET /metrics", c.metrics)
+	mux.HandleFunc("GET /api/v1/metrics/sessions", c.sessionMetrics)
+	mux.HandleFunc("DELETE /api/v1/metrics/sessions", c.resetSessionMetrics)
 }
 
 // apiError writes {"error": …} with the status that fits err.
@@ -219,5 +221,18 @@ func (c *Core) metrics(w http.ResponseWriter, r *http.Request) {
 	for _, k := range keys {
 		fmt.Fprintf(&b, "simlab_phones{condition=%q} %d\n", k, counts[k])
 	}
+	_ = c.Sessions.WritePrometheus(&b, "simlab_phone_session_seconds")
 	fmt.Fprint(w, b.String())
+}
+
+// sessionMetrics is the phones' view of challenge latency by outcome, in
+// milliseconds: from the SMS-PP download reaching a phone to its answer
+// leaving it.
+func (c *Core) sessionMetrics(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{"outcomes": c.Sessions.Snapshot()})
+}
+
+func (c *Core) resetSessionMetrics(w http.ResponseWriter, r *http.Request) {
+	c.Sessions.Reset()
+	w.WriteHeader(http.StatusNoContent)
 }

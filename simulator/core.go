@@ -8,8 +8,10 @@ import (
 	"os"
 	"path/filepath"
 	"sync/atomic"
+	"time"
 
 	"github.com/simlab-dev/simlab/simulator/fleet"
+	"github.com/simlab-dev/simlab/simulator/load"
 	"github.com/simlab-dev/simlab/simulator/person"
 	"github.com/simlab-dev/simlab/smsc"
 	"github.com/simlab-dev/simlab/smsc/capture"
@@ -25,12 +27,15 @@ type Core struct {
 	SMSC    *smsc.Server
 	Fleet   *fleet.Fleet
 	Capture *capture.API
-	store   smsc.Store
-	routes  *router
-	closer  func() error
-	lab     io.Closer
-	serving atomic.Bool
-	done    chan error
+	// Sessions is the phones' view of challenge latency (GET
+	// /api/v1/metrics/sessions, and in /metrics).
+	Sessions *load.SessionLatency
+	store    smsc.Store
+	routes   *router
+	closer   func() error
+	lab      io.Closer
+	serving  atomic.Bool
+	done     chan error
 }
 
 // Core returns the running core subsystem.
@@ -46,7 +51,7 @@ func (s *Server) Core() *Core {
 }
 
 func startCore(s *Server, cfg Config) (Subsystem, error) {
-	c := &Core{done: make(chan error, 1)}
+	c := &Core{done: make(chan error, 1), Sessions: &load.SessionLatency{}}
 	if cfg.DataDir != "" {
 		st, err := store.Open(filepath.Join(cfg.DataDir, "smsc"), store.Options{})
 		if err != nil {
@@ -75,7 +80,8 @@ func startCore(s *Server, cfg Config) (Subsystem, error) {
 		}
 	}
 	fl, err := fleet.New(fleet.Config{
-		Plan: plan,
+		Plan:      plan,
+		OnSession: func(_, outcome string, d time.Duration) { c.Sessions.Observe(outcome, d) },
 		MO: func(ctx context.Context, m *smsc.Message) error {
 			_, err := c.SMSC.SubmitMO(ctx, m)
 			return err

@@ -58,6 +58,14 @@ type Applet struct {
 	dest      tpdu.Address  // where the response goes
 	outbox    []cat.Command // SEND SHORT MESSAGE commands still to raise
 	ref       byte          // concatenation reference of the last response
+	last      Outcome       // outcome of the last answered challenge; guarded by mu
+}
+
+// LastOutcome returns the outcome of the last challenge the applet answered.
+func (a *Applet) LastOutcome() Outcome {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.last
 }
 
 type state int
@@ -281,6 +289,9 @@ func (a *Applet) finish(ctx context.Context, env *uicc.Env, o Outcome, loa LoA) 
 		r.UPK = a.upk
 	}
 	a.state = idle
+	a.mu.Lock()
+	a.last = o
+	a.mu.Unlock()
 	if err := Sign(a.signer, a.rnd, a.raw, &r); err != nil {
 		return uicc.Step{}, err
 	}

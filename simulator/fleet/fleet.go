@@ -70,6 +70,12 @@ type Config struct {
 	// reached by an OTA packet for another applet than the authenticator
 	// (RFM) keep their card.
 	MaxCards int
+	// OnSession, when set, is told of every challenge a phone answered:
+	// the time from the SMS-PP download reaching the phone to its answer
+	// leaving it, and the applet's outcome ("no_answer" when the session
+	// ended without one). It is the phones' view of a load the user's own
+	// service sends.
+	OnSession func(msisdn, outcome string, d time.Duration)
 	// Plan is the numbering plan: which numbers exist, their card
 	// profiles and defaults (docs/fleet.md); nil is DefaultPlan().
 	// Profile, when set, replaces the embedded card profile in it.

@@ -105,6 +105,9 @@ type Phone struct {
 	events   []event
 	trace    []byte // the session being traced (appendAPDU framing)
 	tracing  bool
+	// downloadAt is when the SMS-PP download being answered reached the
+	// phone (zero when none is), for Config.OnSession.
+	downloadAt time.Time
 }
 
 // event is an Event as a phone keeps it: no copy of the number, the time
@@ -336,6 +339,9 @@ func (p *Phone) DeliverSMS(ctx context.Context, m *smsc.Message, tpdus [][]byte)
 	}
 	p.mu.Lock()
 	p.tracing, p.trace = m.SIMDownload && p.fleet.cfg.MaxTraces >= 0, nil
+	if m.SIMDownload && p.fleet.cfg.OnSession != nil {
+		p.downloadAt = time.Now()
+	}
 	p.mu.Unlock()
 	_, err = hs.DeliverSMS(ctx, tpdus)
 	if m.SIMDownload {
@@ -359,7 +365,12 @@ func (p *Phone) finishTrace(hs *handset.Handset) {
 	p.mu.Lock()
 	tr := slices.Clip(p.trace)
 	p.tracing, p.trace = false, nil
+	at := p.downloadAt
+	p.downloadAt = time.Time{}
 	p.mu.Unlock()
+	if !at.IsZero() {
+		p.fleet.cfg.OnSession(p.msisdn, "no_answer", time.Since(at))
+	}
 	detail := "SMS-PP download session ended"
 	if err != nil {
 		detail += ": " + err.Error()
@@ -384,6 +395,7 @@ const ErrCodeSIMDownload = 0xD5
 
 // sendSMS is the handset's network: an SMS-SUBMIT becomes an MO message.
 func (p *Phone) sendSMS(ctx context.Context, submit []byte) error {
+	p.observeAnswer()
 	m, err := tpdu.Parse(submit, tpdu.MO)
 	if err != nil {
 		return err
@@ -495,4 +507,24 @@ func (p *Phone) Events() []Event {
 		out[i] = p.export(e)
 	}
 	return out
+}
+
+// observeAnswer reports the challenge being answered to Config.OnSession
+// when its first answer SMS leaves the phone.
+func (p *Phone) observeAnswer() {
+	p.mu.Lock()
+	at := p.downloadAt
+	p.downloadAt = time.Time{}
+	p.mu.Unlock()
+	if at.IsZero() {
+		return
+	}
+	d := time.Since(at)
+	outcome := "answered"
+	p.resMu.Lock()
+	if p.applet != nil {
+		outcome = p.applet.LastOutcome().String()
+	}
+	p.resMu.Unlock()
+	p.fleet.cfg.OnSession(p.msisdn, outcome, d)
 }

@@ -2,6 +2,10 @@ package simtest_test
 
 import (
 	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -140,4 +144,44 @@ func itoa(i int) string {
 		b = append([]byte{byte('0' + i%10)}, b...)
 	}
 	return string(b)
+}
+
+// TestPhonesReportSessionLatency: the fleet's view of a challenge (SMS-PP
+// download in, answer out) appears in /api/v1/metrics/sessions and
+// /metrics, by outcome.
+func TestPhonesReportSessionLatency(t *testing.T) {
+	s := simtest.NewServer(t)
+	p := newPusher(t, s)
+	for _, n := range []string{simtest.Number(t, "approve", 700), simtest.Number(t, "cancel", 700)} {
+		if _, err := p.Push(context.Background(), push.Request{MSISDN: n, LoA: authn.LoA3, Timeout: 10 * time.Second}); err != nil {
+			t.Fatal(err)
+		}
+		s.Phone(t, n).Wait()
+	}
+	resp, err := http.Get(s.URL + "/api/v1/metrics/sessions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got struct {
+		Outcomes map[string]struct {
+			Count int64   `json:"count"`
+			P50   float64 `json:"p50"`
+		} `json:"outcomes"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&got); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if got.Outcomes["approved"].Count != 1 || got.Outcomes["cancelled"].Count != 1 {
+		t.Fatalf("session metrics %+v, want one approved and one cancelled", got.Outcomes)
+	}
+	m, err := http.Get(s.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(m.Body)
+	m.Body.Close()
+	if !strings.Contains(string(body), `simlab_phone_session_seconds_count{outcome="approved"} 1`) {
+		t.Errorf("/metrics lacks the session histogram:\n%s", body)
+	}
 }
