@@ -23,5 +23,11 @@ func lock(path string) (unlock func(), busy bool, err error) {
 		}
 		return nil, false, fmt.Errorf("lock %s: %w", path, err)
 	}
-	return func() { f.Close() }, false, nil
+	// Unlock explicitly before closing: the lock belongs to the open file
+	// description, which a child forked at this moment (before its exec
+	// closes the descriptor) shares, so Close alone could leave it held.
+	return func() {
+		_ = syscall.Flock(int(f.Fd()), syscall.LOCK_UN)
+		f.Close()
+	}, false, nil
 }
