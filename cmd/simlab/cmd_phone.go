@@ -275,32 +275,10 @@ number's magic outcome, until simlab phone reset.`,
 }
 
 func newPhoneGetCmd(a *app) *cobra.Command {
-	var af apiFlags
-	c := &cobra.Command{
-		Use:   "get MSISDN",
-		Short: "Show a phone: SIM identities, settings, PIN tries left, script",
-		Long: `get shows one phone (GET /api/v1/phones/{msisdn}), building it from the
-numbering plan if nobody used it yet.`,
-		Args: exactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			path, err := phonePath(args[0])
-			if err != nil {
-				return err
-			}
-			cl, err := af.client()
-			if err != nil {
-				return err
-			}
-			var in fleet.Info
-			raw, err := cl.do(cmd.Context(), http.MethodGet, path, nil, &in)
-			if err != nil {
-				return err
-			}
-			return printPhone(a.stdout, af.jsonOut, raw, in)
-		},
-	}
-	af.add(c)
-	return c
+	return phoneOneCmd(a, http.MethodGet, "get MSISDN",
+		"Show a phone: SIM identities, settings, PIN tries left, script",
+		`get shows one phone (GET /api/v1/phones/{msisdn}), building it from the
+numbering plan if nobody used it yet.`)
 }
 
 func newPhoneListCmd(a *app) *cobra.Command {
@@ -345,14 +323,22 @@ numbers nobody has used yet exist in the plan but are not listed.`,
 }
 
 func newPhoneResetCmd(a *app) *cobra.Command {
+	return phoneOneCmd(a, http.MethodDelete, "reset MSISDN",
+		"Forget everything set on a phone: it starts again as the plan defines it",
+		`reset (DELETE /api/v1/phones/{msisdn}) drops the phone's script, PIN,
+settings, card state (PIN tries, counters), inbox and events; the phone is
+rebuilt from the numbering plan and shown.`)
+}
+
+// phoneOneCmd is a command that sends method to one phone's resource and
+// shows the phone the API returns (get, reset).
+func phoneOneCmd(a *app, method, use, short, long string) *cobra.Command {
 	var af apiFlags
 	c := &cobra.Command{
-		Use:   "reset MSISDN",
-		Short: "Forget everything set on a phone: it starts again as the plan defines it",
-		Long: `reset (DELETE /api/v1/phones/{msisdn}) drops the phone's script, PIN,
-settings, card state (PIN tries, counters), inbox and events; the phone is
-rebuilt from the numbering plan and shown.`,
-		Args: exactArgs(1),
+		Use:   use,
+		Short: short,
+		Long:  long,
+		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path, err := phonePath(args[0])
 			if err != nil {
@@ -363,7 +349,7 @@ rebuilt from the numbering plan and shown.`,
 				return err
 			}
 			var in fleet.Info
-			raw, err := cl.do(cmd.Context(), http.MethodDelete, path, nil, &in)
+			raw, err := cl.do(cmd.Context(), method, path, nil, &in)
 			if err != nil {
 				return err
 			}
