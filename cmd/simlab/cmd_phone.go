@@ -396,7 +396,7 @@ download session.`,
 				fmt.Fprintf(tw, "%s\t%s\t%s\n", e.Time.UTC().Format("15:04:05.000"), e.Kind, e.Detail)
 				if apdus {
 					for _, x := range e.APDUs {
-						fmt.Fprintf(tw, "\t  >\t%s\n\t  <\t%s\n", x.C, x.R)
+						fmt.Fprintf(tw, "\t  > %s\t%s\n\t  < %s\t%s\n", x.Command, x.C, x.Status, x.R)
 					}
 				}
 			}

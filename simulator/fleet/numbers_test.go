@@ -1,6 +1,10 @@
 package fleet
 
-import "testing"
+import (
+	"encoding/hex"
+	"strings"
+	"testing"
+)
 
 func TestClassify(t *testing.T) {
 	t.Parallel()
@@ -84,5 +88,38 @@ func TestIdentityDocumented(t *testing.T) {
 	}
 	if _, _, err := Identity(nil, "+4912345"); err == nil {
 		t.Error("a number outside the plan has an identity")
+	}
+}
+
+func TestDecodeAPDUNames(t *testing.T) {
+	t.Parallel()
+	a := decodeAPDU([]byte{0x80, 0x12, 0x00, 0x00, 0x18}, []byte{0xD0, 0x00, 0x91, 0x18})
+	if a.Command != "FETCH" || !strings.Contains(a.Status, "9118") || a.C != "8012000018" {
+		t.Errorf("decodeAPDU = %+v", a)
+	}
+}
+
+// TestMaskSecrets: PINs never leave the phone's event log in clear.
+func TestMaskSecrets(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct{ in, want string }{
+		// TERMINAL RESPONSE to GET INPUT with hidden input (qualifier 04),
+		// "24680" typed (the shape of VECTORS.md §6's GET INPUT 1.4.1 answer).
+		{"8014000014810301230482028281830100" + "8d06043234363830", "8014000014810301230482028281830100" + "8d06045858585858"},
+		// GET INPUT without hidden input: kept.
+		{"8014000014810301230082028281830100" + "8d06043132333435", "8014000014810301230082028281830100" + "8d06043132333435"},
+		// VERIFY PIN1 "1234" padded.
+		{"0020000108" + "31323334ffffffff", "0020000108" + "5858585858585858"},
+		// FETCH: kept.
+		{"8012000018", "8012000018"},
+	} {
+		in, _ := hex.DecodeString(c.in)
+		got := hex.EncodeToString(maskSecrets(in))
+		if got != c.want {
+			t.Errorf("maskSecrets(%s) = %s, want %s", c.in, got, c.want)
+		}
+		if hex.EncodeToString(in) != c.in {
+			t.Errorf("maskSecrets changed its input")
+		}
 	}
 }

@@ -12,7 +12,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/simlab-dev/simlab/applet/apdu"
 	"github.com/simlab-dev/simlab/applet/authn"
+	"github.com/simlab-dev/simlab/applet/tlv"
 	"github.com/simlab-dev/simlab/applet/uicc"
 	"github.com/simlab-dev/simlab/fixtures/keys"
 	"github.com/simlab-dev/simlab/simulator/handset"
@@ -73,6 +75,25 @@ type Event struct {
 type APDU struct {
 	C string `json:"c"`
 	R string `json:"r"`
+	// Command names the instruction (ISO/IEC 7816-4, TS 102 221: "SELECT",
+	// "ENVELOPE", "FETCH", "TERMINAL RESPONSE", …); Status names the
+	// response's status word ("9000 normal ending", "91xx proactive
+	// command pending", …).
+	Command string `json:"command,omitempty"`
+	Status  string `json:"status,omitempty"`
+}
+
+// decodeAPDU names a command/response pair for the event log, with PIN
+// material masked.
+func decodeAPDU(c, r []byte) APDU {
+	a := APDU{C: hex.EncodeToString(maskSecrets(c)), R: hex.EncodeToString(r)}
+	if len(c) >= 2 {
+		a.Command = apdu.InsName(c[0], c[1])
+	}
+	if len(r) >= 2 {
+		a.Status = apdu.SW(uint16(r[len(r)-2])<<8 | uint16(r[len(r)-1])).String()
+	}
+	return a
 }
 
 // Phone is one emulated subscriber: SIM card with the authenticator applet,
@@ -152,7 +173,7 @@ func decodeTrace(b []byte) []APDU {
 		if c == nil || r == nil { // truncated: not written by appendAPDU
 			break
 		}
-		out = append(out, APDU{C: hex.EncodeToString(c), R: hex.EncodeToString(r)})
+		out = append(out, decodeAPDU(c, r))
 	}
 	return out
 }
@@ -527,4 +548,44 @@ func (p *Phone) observeAnswer() {
 	}
 	p.resMu.Unlock()
 	p.fleet.cfg.OnSession(p.msisdn, outcome, d)
+}
+
+// maskSecrets returns capdu with PIN material replaced by 'X' (0x58): the
+// data of VERIFY, CHANGE, DISABLE, ENABLE and UNBLOCK PIN (TS 102 221
+// §11.1.9-13), and the text a user typed into a GET INPUT with hidden input
+// (TS 102 223 §6.8: command details type 23, qualifier bit 3) in a TERMINAL
+// RESPONSE. Other APDUs are returned as they are.
+func maskSecrets(c []byte) []byte {
+	if len(c) < 5 {
+		return c
+	}
+	switch c[1] {
+	case 0x20, 0x24, 0x26, 0x28, 0x2C: // PIN commands: the whole data field
+		out := append([]byte(nil), c...)
+		for i := 5; i < len(out) && i < 5+int(c[4]); i++ {
+			out[i] = 'X'
+		}
+		return out
+	case 0x14: // TERMINAL RESPONSE
+		body := c[5:]
+		if len(body) < 5 || body[0]&0x7F != 0x01 || body[1] != 3 || body[3] != 0x23 || body[4]&0x04 == 0 {
+			return c
+		}
+		out := append([]byte(nil), c...)
+		rest := out[5:]
+		for len(rest) > 0 {
+			obj, next, err := tlv.ParseCTLV(rest)
+			if err != nil {
+				break
+			}
+			if obj.Tag == 0x0D && len(obj.Value) > 1 { // text string: DCS, then the text
+				for i := 1; i < len(obj.Value); i++ {
+					obj.Value[i] = 'X'
+				}
+			}
+			rest = next
+		}
+		return out
+	}
+	return c
 }

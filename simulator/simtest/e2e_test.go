@@ -185,3 +185,27 @@ func TestPhonesReportSessionLatency(t *testing.T) {
 		t.Errorf("/metrics lacks the session histogram:\n%s", body)
 	}
 }
+
+// TestPINNotInPhoneEvents: after a LoA3 challenge the phone's event log,
+// APDU traces included, does not carry the PIN (12345 = hex 3132333435).
+func TestPINNotInPhoneEvents(t *testing.T) {
+	s := simtest.NewServer(t)
+	p := newPusher(t, s)
+	n := simtest.Number(t, "approve", 701)
+	if res, err := p.Push(context.Background(), push.Request{MSISDN: n, LoA: authn.LoA3, Timeout: 10 * time.Second}); err != nil || res.Outcome != "approved" {
+		t.Fatalf("push: %+v %v", res, err)
+	}
+	s.Phone(t, n).Wait()
+	resp, err := http.Get(s.URL + "/api/v1/phones/" + n + "/events")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), "TERMINAL RESPONSE") {
+		t.Fatalf("no decoded trace in the events:\n%s", body)
+	}
+	if strings.Contains(string(body), "3132333435") || strings.Contains(string(body), "12345") {
+		t.Errorf("the PIN appears in the phone's events:\n%s", body)
+	}
+}
