@@ -439,6 +439,7 @@ func (f *Fleet) build(ctx context.Context, msisdn string, r *rangeSpec, idx uint
 	}
 	p := &Phone{msisdn: msisdn, rng: r, index: idx, pin: pin, fleet: f, settings: st,
 		pinState: authn.PINState{Supported: !st.NoPINSupport, TriesLeft: authn.MaxPINTries}}
+	p.idle = sync.NewCond(&p.resMu)
 	if m.PINBlocked {
 		p.pinState.TriesLeft, p.pinState.Blocked = 0, true
 	}
@@ -459,6 +460,13 @@ func (p *Phone) powerOn(ctx context.Context) error {
 	prof, err := cardProfile(p.rng.tmpl, p.index, p.msisdn, p.settings.NoNFC)
 	if err != nil {
 		return err
+	}
+	if len(p.counters) > 0 {
+		ks := append([]uicc.Keyset(nil), prof.Keysets...) // shared: copy before changing
+		for i := range ks {
+			ks[i].Counter = max(ks[i].Counter, p.counters[ks[i].KVN])
+		}
+		prof.Keysets = ks
 	}
 	var a *authn.Applet
 	if p.settings.NoNFC {

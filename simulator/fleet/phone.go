@@ -115,9 +115,11 @@ type Phone struct {
 	applet   *authn.Applet // nil without NFC SIM
 	hs       *handset.Handset
 	pinState authn.PINState
-	users    int           // deliveries and sessions under way
-	pinned   bool          // the card must not be put away
-	elem     *list.Element // in Fleet.resident; guarded by Fleet.resMu
+	counters map[int]uint64 // OTA replay counters of a card put away, by KVN
+	users    int            // deliveries and sessions under way
+	idle     *sync.Cond     // on resMu: users reached 0
+	pinned   bool           // the card must not be put away
+	elem     *list.Element  // in Fleet.resident; guarded by Fleet.resMu
 
 	mu       sync.Mutex
 	settings Settings
@@ -220,6 +222,9 @@ func (p *Phone) acquire(ctx context.Context) (*handset.Handset, error) {
 func (p *Phone) release() {
 	p.resMu.Lock()
 	p.users--
+	if p.users == 0 && p.idle != nil {
+		p.idle.Broadcast()
+	}
 	p.resMu.Unlock()
 }
 
@@ -233,6 +238,7 @@ func (p *Phone) putAway() bool {
 	if p.applet != nil {
 		p.pinState = p.applet.State()
 	}
+	p.counters = p.card.Counters() // the rebuilt card must still refuse replays
 	p.card, p.hs, p.applet = nil, nil, nil
 	return true
 }
@@ -399,14 +405,26 @@ func (p *Phone) finishTrace(hs *handset.Handset) {
 	p.record("session", detail, tr)
 }
 
-// Wait blocks until the phone has no proactive session running.
+// Wait blocks until the phone has finished every delivery under way,
+// proactive sessions included.
 func (p *Phone) Wait() {
 	p.resMu.Lock()
+	for p.users > 0 && p.idle != nil {
+		p.idle.Wait()
+	}
 	hs := p.hs
 	p.resMu.Unlock()
 	if hs != nil {
 		_ = hs.Wait()
 	}
+}
+
+// Resident reports whether the phone's card and handset are built now
+// (Config.MaxCards puts idle ones away).
+func (p *Phone) Resident() bool {
+	p.resMu.Lock()
+	defer p.resMu.Unlock()
+	return p.hs != nil
 }
 
 // ErrCodeSIMDownload is the network error code of a failed SMS-PP download

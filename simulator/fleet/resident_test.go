@@ -141,11 +141,7 @@ func TestPutAway(t *testing.T) {
 	}
 }
 
-func (p *Phone) resident() bool {
-	p.resMu.Lock()
-	defer p.resMu.Unlock()
-	return p.hs != nil
-}
+func (p *Phone) resident() bool { return p.Resident() }
 
 // TestTraceRing checks that only the last MaxTraces sessions keep their
 // APDU trace, and that traces round-trip through the compact framing.
