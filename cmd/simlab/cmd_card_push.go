@@ -1,7 +1,10 @@
 package main
 
 import (
+	"context"
+	"encoding/hex"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -9,6 +12,7 @@ import (
 	"github.com/simlab-dev/simlab/applet/authn"
 	"github.com/simlab-dev/simlab/applet/ota"
 	"github.com/simlab-dev/simlab/applet/uicc"
+	"github.com/simlab-dev/simlab/hsm"
 	"github.com/simlab-dev/simlab/simulator/fleet"
 	"github.com/simlab-dev/simlab/simulator/handset"
 	"github.com/simlab-dev/simlab/simulator/pcsc"
@@ -23,6 +27,7 @@ func newCardPushCmd(a *app) *cobra.Command {
 		reader, profile, loa, answer, pin, msisdn, clientName, binding string
 		timeout                                                        time.Duration
 		asJSON, tdes, verbose                                          bool
+		kc                                                             cardKeyFlags
 	)
 	c := &cobra.Command{
 		Use:   "push --reader R --loa 2|3|3,2 [--answer approve|cancel|ignore|wrong-pin] [--json]",
@@ -88,6 +93,13 @@ Needs pcscd and a simlab built with cgo (PC/SC support).`,
 					}
 				}
 			}
+			if kc.hsmURI != "" {
+				if err := kc.apply(ctx, &cfg); err != nil {
+					return err
+				}
+			} else if kc.kicRef != "" || kc.kidRef != "" {
+				return usagef("--kic-ref and --kid-ref need --hsm")
+			}
 			if verbose {
 				cfg.Event = func(e handset.Event) { fmt.Fprintf(a.stderr, "simlab: %s: %s\n", e.Kind, e.Detail) }
 			}
@@ -133,6 +145,54 @@ Needs pcscd and a simlab built with cgo (PC/SC support).`,
 	f.DurationVar(&timeout, "timeout", 60*time.Second, "prompt timeout sent to the card; the answer is awaited 10 s longer")
 	f.BoolVar(&tdes, "tdes", false, "use the 3DES keyset (key index 2) instead of AES (1)")
 	f.BoolVar(&verbose, "verbose", false, "log the handset's steps (prompts, answers, SMS) to stderr")
+	f.StringVar(&kc.hsmURI, "hsm", "", "key store holding the card's own OTA keys (mem:, soft:PATH, pkcs11:…); default: the demo keys derived for the card's ICCID")
+	f.StringVar(&kc.kicRef, "kic-ref", "", "label of the card's ciphering key (KIc) in --hsm")
+	f.StringVar(&kc.kidRef, "kid-ref", "", "label of the card's checksum key (KID) in --hsm")
+	f.StringVar(&kc.kic, "kic", "12", "KIc byte with --hsm: key index and algorithm (TS 102 225 §5.1.2), e.g. 12 = index 1 AES, 15 = 3DES 2-key")
+	f.StringVar(&kc.kid, "kid", "12", "KID byte with --hsm")
+	f.StringVar(&kc.spi, "spi", "1639", "SPI of the command packet (two bytes, hex)")
+	f.StringVar(&kc.pub, "card-public-key", "", "the card's P-256 public key (hex, compressed or uncompressed) to verify its signature with --hsm")
 	f.BoolVar(&asJSON, "json", false, "print the result as JSON (same shape as simlab push --json)")
 	return c
+}
+
+// cardKeyFlags name a real card's own keys in a key store (--hsm …), for
+// cards whose keys simlab does not derive.
+type cardKeyFlags struct {
+	hsmURI, kicRef, kidRef, kic, kid, spi, pub string
+}
+
+func (k cardKeyFlags) apply(ctx context.Context, cfg *push.CardConfig) error {
+	if k.kicRef == "" && k.kidRef == "" {
+		return usagef("--hsm needs --kic-ref and/or --kid-ref")
+	}
+	kic, err := strconv.ParseUint(k.kic, 16, 8)
+	if err != nil {
+		return usagef("--kic %q: want one byte in hex", k.kic)
+	}
+	kid, err := strconv.ParseUint(k.kid, 16, 8)
+	if err != nil {
+		return usagef("--kid %q: want one byte in hex", k.kid)
+	}
+	spiB, err := hex.DecodeString(k.spi)
+	if err != nil || len(spiB) != 2 {
+		return usagef("--spi %q: want two bytes in hex", k.spi)
+	}
+	ks, err := hsm.Open(ctx, k.hsmURI)
+	if err != nil {
+		return err
+	}
+	card := &push.Card{Keys: ota.Keys{KIc: k.kicRef, KID: k.kidRef}, KIc: ota.KIc(kic), KID: ota.KID(kid)}
+	if k.pub != "" {
+		b, err := hex.DecodeString(k.pub)
+		if err != nil {
+			return usagef("--card-public-key: %v", err)
+		}
+		if card.Public, err = authn.ParsePublicKey(b); err != nil {
+			return usagef("--card-public-key: %v", err)
+		}
+	}
+	spi := ota.ParseSPI(spiB[0], spiB[1])
+	cfg.Keystore, cfg.Keys, cfg.SPI = ks, card, &spi
+	return nil
 }
