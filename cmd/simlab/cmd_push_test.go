@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/simlab-dev/simlab/simulator/push"
 	"github.com/simlab-dev/simlab/simulator/simtest"
 )
 
@@ -41,16 +42,14 @@ func binding() []string {
 
 var bindSeq atomic.Int64
 
-// nextCounterTick returns once the clock has moved to the next hundredth
-// of a second. Each `simlab push` is a new push.Pusher whose replay counter
-// (push.TimeCounter) is the time in hundredths of a second, strictly
-// increasing only within one Pusher; two pushes to the same card from
-// different Pushers in the same hundredth would reuse a counter, and the
-// card rightly refuses a replay. Separate processes are always further
-// apart; these tests run many Pushers in one process, back to back.
+// nextCounterTick returns once the clock has moved to the next replay
+// counter tick (push.CounterTick, about 1 ms). Counters strictly increase
+// per card keyset within one process (push.NextCounter); these tests also
+// make sure that back-to-back runs never share a tick, as separate
+// processes cannot share one either.
 func nextCounterTick() {
-	start := time.Now().UnixMilli() / 10
-	for time.Now().UnixMilli()/10 == start {
+	start := time.Now().UnixNano() / int64(push.CounterTick)
+	for time.Now().UnixNano()/int64(push.CounterTick) == start {
 		runtime.Gosched()
 	}
 }

@@ -229,7 +229,7 @@ func ChallengeCard(ctx context.Context, cfg CardConfig, r Request) (Result, erro
 
 // lastCounters keeps the replay counters this process issues for one card
 // keyset (Pushers and ChallengeCard alike) strictly increasing: TimeCounter
-// alone repeats within the same hundredth of a second, and a card refuses a
+// alone repeats within the same tick (about a millisecond), and a card refuses a
 // counter it has seen (TS 102 225 §5.1.1, counter must be higher). Counters
 // are per keyset so that a load test does not push every card's counter far
 // ahead of the clock, which later processes start from.

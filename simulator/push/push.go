@@ -214,11 +214,6 @@ func CardByICCID(ctx context.Context, ks hsm.Keystore, iccid string, tdes bool) 
 	return c, nil
 }
 
-// counter returns the next replay counter for a card's keyset: hundredths of
-// a second since 1970 (40 bits last until the year 2318), strictly
-// increasing within this process, so that separate runs of simlab push
-// keep going up without shared state.
-
 // waiter is a challenge waiting for its answer.
 type waiter struct {
 	sealed *Sealed
@@ -337,10 +332,21 @@ func (s *Sealed) Result(resp authn.Response, latency time.Duration) Result {
 	return fillResult(res, w, answer{resp: resp})
 }
 
-// TimeCounter returns a replay counter from the clock: hundredths of a
-// second since 1970 (40 bits last until the year 2318), at least last+1.
+// counterEpoch and counterTick define TimeCounter's clock: ticks of 2^20 ns
+// (about 1.05 ms) since 2024-01-01 UTC, which fill the 40-bit CNTR until
+// the year 2060. A tick this short keeps separate processes (one simlab
+// push after another) apart without shared state.
+var counterEpoch = time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+
+const counterTickShift = 20
+
+// CounterTick is the duration of one TimeCounter step.
+const CounterTick = time.Duration(1 << counterTickShift)
+
+// TimeCounter returns a replay counter from the clock (ticks of
+// CounterTick since 2024-01-01 UTC), at least last+1.
 func TimeCounter(last uint64) (ota.Counter, uint64) {
-	now := uint64(time.Now().UnixMilli() / 10)
+	now := uint64(time.Since(counterEpoch)) >> counterTickShift
 	if now <= last {
 		now = last + 1
 	}
