@@ -81,6 +81,7 @@ type Pusher struct {
 
 	mu      sync.Mutex
 	waiting map[string][]*waiter // by phone number
+	cards   map[string]Card      // the default fleet's card keys, by number
 	parts   map[partKey]*partial
 }
 
@@ -126,7 +127,7 @@ var (
 
 // New binds to the SMSC and returns a Pusher.
 func New(ctx context.Context, cfg Config) (*Pusher, error) {
-	p := &Pusher{cfg: cfg, ks: cfg.Keystore, waiting: map[string][]*waiter{}, parts: map[partKey]*partial{}}
+	p := &Pusher{cfg: cfg, ks: cfg.Keystore, waiting: map[string][]*waiter{}, parts: map[partKey]*partial{}, cards: map[string]Card{}}
 	if p.cfg.Source == "" {
 		p.cfg.Source = "99955500"
 	}
@@ -171,8 +172,28 @@ func (p *Pusher) Close(ctx context.Context) error {
 }
 
 func (p *Pusher) fleetCard(ctx context.Context, msisdn string) (Card, error) {
-	return FleetCard(ctx, p.ks, msisdn, p.cfg.TDES)
+	p.mu.Lock()
+	c, ok := p.cards[msisdn]
+	p.mu.Unlock()
+	if ok {
+		return c, nil
+	}
+	c, err := FleetCard(ctx, p.ks, msisdn, p.cfg.TDES)
+	if err != nil {
+		return Card{}, err
+	}
+	p.mu.Lock()
+	if len(p.cards) >= maxCachedCards {
+		clear(p.cards) // a crude bound: derivation is deterministic, so a miss only costs time
+	}
+	p.cards[msisdn] = c
+	p.mu.Unlock()
+	return c, nil
 }
+
+// maxCachedCards bounds the Pusher's cache of the default fleet's card keys
+// (a few hundred bytes each).
+const maxCachedCards = 100_000
 
 // FleetCard returns the keys of the default fleet's card behind msisdn,
 // derived in ks from simlab's demo masters (fixtures/keys): the AES keyset
