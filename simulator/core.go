@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
 	"sync/atomic"
@@ -35,7 +36,8 @@ type Core struct {
 	closer   func() error
 	lab      io.Closer
 	serving  atomic.Bool
-	done     chan error
+	done     chan struct{} // closed when Serve has returned; serveErr is its error
+	serveErr error
 }
 
 // Core returns the running core subsystem.
@@ -51,7 +53,7 @@ func (s *Server) Core() *Core {
 }
 
 func startCore(s *Server, cfg Config) (Subsystem, error) {
-	c := &Core{done: make(chan error, 1), Sessions: &load.SessionLatency{}}
+	c := &Core{Sessions: &load.SessionLatency{}}
 	if cfg.DataDir != "" {
 		st, err := store.Open(filepath.Join(cfg.DataDir, "smsc"), store.Options{})
 		if err != nil {
@@ -125,13 +127,18 @@ func startCore(s *Server, cfg Config) (Subsystem, error) {
 			return nil, fmt.Errorf("serve: SMPP on %s is not loopback: configure accounts (smpp_accounts in --config)", ln.Addr())
 		}
 		c.serving.Store(true)
+		c.done = make(chan struct{})
 		go func() {
 			err := c.SMSC.Serve(ln)
-			if errors.Is(err, smsc.ErrServerClosed) {
+			// serve closes its listeners before the subsystems shut down.
+			if errors.Is(err, smsc.ErrServerClosed) || errors.Is(err, net.ErrClosed) {
 				err = nil
+			} else if err != nil {
+				cfg.Logger.Error("smpp: serve stopped", "err", err)
 			}
 			c.serving.Store(false)
-			c.done <- err
+			c.serveErr = err
+			close(c.done)
 		}()
 	}
 	if len(cfg.Lab.Bearers) > 0 || len(cfg.Lab.Attach) > 0 {
@@ -149,7 +156,10 @@ func startCore(s *Server, cfg Config) (Subsystem, error) {
 func (c *Core) Name() string { return "smsc+fleet" }
 
 // Ready implements Subsystem.
-func (c *Core) Ready() bool { return c.SMSC != nil && c.Fleet != nil }
+// While an SMPP listener is open, ready means the SMSC is serving it.
+func (c *Core) Ready() bool {
+	return c.SMSC != nil && c.Fleet != nil && (c.done == nil || c.serving.Load())
+}
 
 // Shutdown implements Subsystem.
 func (c *Core) Shutdown(ctx context.Context) error {
@@ -160,6 +170,14 @@ func (c *Core) Shutdown(ctx context.Context) error {
 	c.DetachAll()
 	if serr := c.SMSC.Shutdown(ctx); serr != nil && !errors.Is(serr, smsc.ErrServerClosed) {
 		err = errors.Join(err, serr)
+	}
+	if c.done != nil { // Serve's own error, once it has returned
+		select {
+		case <-c.done:
+			err = errors.Join(err, c.serveErr)
+		case <-ctx.Done():
+			err = errors.Join(err, ctx.Err())
+		}
 	}
 	if c.closer != nil {
 		err = errors.Join(err, c.closer())

@@ -244,9 +244,8 @@ func clamp(v int64) int64 {
 	return v
 }
 
-// errorClass keeps error counts readable: the message up to the first
-// colon-separated detail that varies per challenge is kept whole; at most
-// 200 characters.
+// errorClass is the key failed challenges are counted under: the error's
+// message, cut at 200 characters.
 func errorClass(err error) string {
 	s := err.Error()
 	if len(s) > 200 {

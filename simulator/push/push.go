@@ -238,10 +238,6 @@ func CardByICCID(ctx context.Context, ks hsm.Keystore, iccid string, tdes bool) 
 // waiter is a challenge waiting for its answer.
 type waiter struct {
 	sealed *Sealed
-	txid   []byte
-	raw    []byte
-	card   Card
-	header ota.CommandHeader
 	done   chan answer
 }
 
@@ -349,8 +345,7 @@ func (e *PoRError) Error() string { return fmt.Sprintf("push: response packet st
 // verifying the signature when the card's public key is known.
 func (s *Sealed) Result(resp authn.Response, latency time.Duration) Result {
 	res := Result{MSISDN: s.MSISDN, TransactionID: fmt.Sprintf("%x", s.Challenge.TransactionID), LatencyMS: ms(latency)}
-	w := &waiter{raw: s.Raw, card: s.Card}
-	return fillResult(res, w, answer{resp: resp})
+	return fillResult(res, s, answer{resp: resp})
 }
 
 // counterEpoch and counterTick define TimeCounter's clock: ticks of 2^20 ns
@@ -399,18 +394,17 @@ func (p *Pusher) Push(ctx context.Context, r Request) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	txid, raw, h, parts := sealed.Challenge.TransactionID, sealed.Raw, sealed.Header, sealed.Parts
-	w := &waiter{txid: txid, raw: raw, card: card, header: h, sealed: sealed, done: make(chan answer, 1)}
+	w := &waiter{sealed: sealed, done: make(chan answer, 1)}
 	p.mu.Lock()
 	p.waiting[msisdn] = append(p.waiting[msisdn], w)
 	p.mu.Unlock()
 	defer p.forget(msisdn, w)
 
-	res := Result{MSISDN: msisdn, TransactionID: fmt.Sprintf("%x", txid)}
+	res := Result{MSISDN: msisdn, TransactionID: fmt.Sprintf("%x", sealed.Challenge.TransactionID)}
 	cl := p.client()
 	validity := relativeTime(r.Timeout)
 	var firstID string
-	for i, ud := range parts {
+	for i, ud := range sealed.Parts {
 		t0 := time.Now()
 		id, err := cl.Submit(ctx, &client.Message{
 			Source:   client.Address{TON: 1, NPI: 1, Addr: p.cfg.Source},
@@ -451,7 +445,7 @@ func (p *Pusher) Push(ctx context.Context, r Request) (Result, error) {
 		select {
 		case a := <-w.done:
 			res.LatencyMS = ms(time.Since(start))
-			return fillResult(res, w, a), nil
+			return fillResult(res, w.sealed, a), nil
 		case rc := <-receipts:
 			res.Receipt = rc.Stat + " err:" + rc.Err
 			if rc.Delivered() {
@@ -475,14 +469,14 @@ func (p *Pusher) Push(ctx context.Context, r Request) (Result, error) {
 	}
 }
 
-func fillResult(res Result, w *waiter, a answer) Result {
+func fillResult(res Result, s *Sealed, a answer) Result {
 	if a.err != nil {
 		res.Outcome, res.Detail = SIMError, a.err.Error()
 		return res
 	}
 	res.Outcome = a.resp.Outcome.String()
-	if w.card.Public != nil {
-		res.SignatureValid = authn.Verify(w.card.Public, w.raw, &a.resp) == nil
+	if s.Card.Public != nil {
+		res.SignatureValid = authn.Verify(s.Card.Public, s.Raw, &a.resp) == nil
 	}
 	if a.resp.Outcome == authn.Approved {
 		acr := a.resp.AchievedLoA.String()

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/simlab-dev/simlab/applet/authn"
+	"github.com/simlab-dev/simlab/simulator/fleet"
 	"github.com/simlab-dev/simlab/simulator/push"
 	"github.com/simlab-dev/simlab/simulator/simtest"
 	"github.com/simlab-dev/simlab/smsc/client"
@@ -114,7 +115,7 @@ func TestThousandPhonesInParallel(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			res, err := p.Push(context.Background(), push.Request{MSISDN: "99901" + pad6(i), LoA: authn.LoA3, Timeout: 30 * time.Second})
+			res, err := p.Push(context.Background(), push.Request{MSISDN: fleet.FleetNumber(i), LoA: authn.LoA3, Timeout: 30 * time.Second})
 			mu.Lock()
 			defer mu.Unlock()
 			if err != nil {
@@ -128,22 +129,6 @@ func TestThousandPhonesInParallel(t *testing.T) {
 	if counts["approved"] != 1000 {
 		t.Fatalf("outcomes %v, want 1000 approved", counts)
 	}
-}
-
-func pad6(i int) string {
-	s := "000000" + itoa(i)
-	return s[len(s)-6:]
-}
-
-func itoa(i int) string {
-	if i == 0 {
-		return "0"
-	}
-	var b []byte
-	for ; i > 0; i /= 10 {
-		b = append([]byte{byte('0' + i%10)}, b...)
-	}
-	return string(b)
 }
 
 // TestPhonesReportSessionLatency: the fleet's view of a challenge (SMS-PP
