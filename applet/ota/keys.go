@@ -35,6 +35,19 @@ func (a Algorithm) String() string {
 	return fmt.Sprintf("alg(%d)", uint8(a))
 }
 
+// ParseAlgorithm returns the algorithm a profile or flag names, the
+// String of one of AlgDESCBC … AlgCRC32 (TS 102 225 §5.1.2, §5.1.3), e.g.
+// "3des-2key". Names of codings that are not algorithms ("implicit",
+// "proprietary", "reserved") give ErrUnsupported.
+func ParseAlgorithm(s string) (Algorithm, error) {
+	for a := AlgDESCBC; a <= AlgCRC32; a++ {
+		if algNames[a] == s {
+			return a, nil
+		}
+	}
+	return 0, fmt.Errorf("%w: algorithm %q (want des-cbc, 3des-2key, 3des-3key, des-ecb, aes, crc16 or crc32)", ErrUnsupported, s)
+}
+
 // BlockSize returns the cipher block size (8 for DES/3DES, 16 for AES),
 // or 0 for algorithms that are not block ciphers.
 func (a Algorithm) BlockSize() int {

@@ -1,6 +1,7 @@
 package ota
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/simlab-dev/simlab/hsm"
@@ -109,6 +110,22 @@ func TestAESKeyLengths(t *testing.T) {
 		res := ResolverFunc(func(TAR, KIc, KID) (Keyset, error) { return Keyset{Keys: keys}, nil })
 		if c, err := OpenCommand(t.Context(), ks, res, pkt); err != nil || string(c.Data) != "x" {
 			t.Errorf("%d-byte key: %v", len(key)/2, err)
+		}
+	}
+}
+
+// ParseAlgorithm reads back every concrete algorithm's name and refuses the
+// codings that are not algorithms.
+func TestParseAlgorithm(t *testing.T) {
+	t.Parallel()
+	for a := AlgDESCBC; a <= AlgCRC32; a++ {
+		if got, err := ParseAlgorithm(a.String()); err != nil || got != a {
+			t.Errorf("ParseAlgorithm(%q) = %v, %v", a.String(), got, err)
+		}
+	}
+	for _, s := range []string{"", "implicit", "proprietary", "reserved", "AES", "aes128"} {
+		if a, err := ParseAlgorithm(s); !errors.Is(err, ErrUnsupported) {
+			t.Errorf("ParseAlgorithm(%q) = %v, %v; want ErrUnsupported", s, a, err)
 		}
 	}
 }

@@ -173,7 +173,13 @@ func AppendBER(dst []byte, t BERTag, value []byte) []byte {
 //		return tlv.AppendBER(b, 0x83, []byte{0x3F, 0x00})
 //	})
 func AppendBERFunc(dst []byte, t BERTag, fn func([]byte) []byte) []byte {
-	dst = AppendBERTag(dst, t)
+	return appendLengthValue(AppendBERTag(dst, t), fn)
+}
+
+// appendLengthValue appends a length field and the value fn appends after
+// it, patching the length in afterwards (moving the value when it needs
+// the long form). BER-TLV and COMPREHENSION-TLV code lengths the same way.
+func appendLengthValue(dst []byte, fn func([]byte) []byte) []byte {
 	lenAt := len(dst)
 	dst = append(dst, 0)
 	dst = fn(dst)

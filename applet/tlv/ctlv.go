@@ -81,34 +81,13 @@ func CTLVSize(t CTLVTag, threeByte bool, n int) int {
 
 // CTLVLengthSize returns the size of the length field for an n-byte value:
 // 1 for 0..127, 2 for 128..255 (81 xx), 3 for 256..65535 (82 xx xx), 4 above
-// (83 xx xx xx) (ETSI TS 101 220 §7.1.2).
-func CTLVLengthSize(n int) int {
-	switch {
-	case n < 0x80:
-		return 1
-	case n <= 0xFF:
-		return 2
-	case n <= 0xFFFF:
-		return 3
-	default:
-		return 4
-	}
-}
+// (83 xx xx xx) (ETSI TS 101 220 §7.1.2). The coding is BER-TLV's shortest
+// definite form, so this is BERLengthSize.
+func CTLVLengthSize(n int) int { return BERLengthSize(n) }
 
 // AppendCTLVLength appends the length n in its shortest form (ETSI TS 101
-// 220 §7.1.2). n must be below 2^24.
-func AppendCTLVLength(dst []byte, n int) []byte {
-	switch {
-	case n < 0x80:
-		return append(dst, byte(n))
-	case n <= 0xFF:
-		return append(dst, 0x81, byte(n))
-	case n <= 0xFFFF:
-		return append(dst, 0x82, byte(n>>8), byte(n))
-	default:
-		return append(dst, 0x83, byte(n>>16), byte(n>>8), byte(n))
-	}
-}
+// 220 §7.1.2), the same bytes as AppendBERLength. n must be below 2^24.
+func AppendCTLVLength(dst []byte, n int) []byte { return AppendBERLength(dst, n) }
 
 func appendCTLVTag(dst []byte, t CTLVTag, cr, threeByte bool) []byte {
 	if threeByte || t > 0x7E {
@@ -138,22 +117,7 @@ func AppendCTLV(dst []byte, t CTLVTag, cr bool, value []byte) []byte {
 // afterwards, so a value can be written in one pass without a temporary
 // buffer.
 func AppendCTLVFunc(dst []byte, t CTLVTag, cr bool, fn func([]byte) []byte) []byte {
-	dst = appendCTLVTag(dst, t, cr, false)
-	lenAt := len(dst)
-	dst = append(dst, 0)
-	dst = fn(dst)
-	n := len(dst) - lenAt - 1
-	extra := CTLVLengthSize(n) - 1
-	if extra == 0 {
-		dst[lenAt] = byte(n)
-		return dst
-	}
-	for range extra {
-		dst = append(dst, 0)
-	}
-	copy(dst[lenAt+1+extra:], dst[lenAt+1:lenAt+1+n])
-	AppendCTLVLength(dst[:lenAt], n)
-	return dst
+	return appendLengthValue(appendCTLVTag(dst, t, cr, false), fn)
 }
 
 // ParseCTLVLength parses a length field at the start of b (ETSI TS 101 220

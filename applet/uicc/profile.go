@@ -250,7 +250,7 @@ func (p *Profile) Validate() error {
 			if kr.r.Ref == "" {
 				return profErr(f+"."+kr.n+".ref", "missing")
 			}
-			a, err := parseAlgorithm(kr.r.Algorithm)
+			a, err := ota.ParseAlgorithm(kr.r.Algorithm)
 			if err != nil {
 				return profErr(f+"."+kr.n+".algorithm", "%v", err)
 			}
@@ -295,15 +295,6 @@ func (p *Profile) Validate() error {
 		}
 	}
 	return nil
-}
-
-func parseAlgorithm(s string) (ota.Algorithm, error) {
-	for a := ota.AlgImplicit; a <= ota.AlgCRC32; a++ {
-		if a != ota.AlgImplicit && a.String() == s {
-			return a, nil
-		}
-	}
-	return 0, fmt.Errorf("unknown algorithm %q (want des-cbc, 3des-2key, 3des-3key, des-ecb, aes, crc16 or crc32)", s)
 }
 
 // Subscriber returns a copy of p for the n-th card of a fleet built from
@@ -386,7 +377,7 @@ func (p *Profile) ImportKeys(ctx context.Context, ks hsm.Keystore) error {
 			if r.Value == nil {
 				continue
 			}
-			a, err := parseAlgorithm(r.Algorithm)
+			a, err := ota.ParseAlgorithm(r.Algorithm)
 			if err != nil {
 				return profErr("keysets", "%v", err)
 			}

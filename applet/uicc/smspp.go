@@ -65,11 +65,11 @@ func (c *Card) keysOf(ks *keysetState) ota.Keys {
 	k := ota.Keys{}
 	if ks.KIc.Ref != "" {
 		k.KIc = c.prof.keyRef(ks.KIc)
-		k.KIcAlg, _ = parseAlgorithm(ks.KIc.Algorithm)
+		k.KIcAlg, _ = ota.ParseAlgorithm(ks.KIc.Algorithm)
 	}
 	if ks.KID.Ref != "" {
 		k.KID = c.prof.keyRef(ks.KID)
-		k.KIDAlg, _ = parseAlgorithm(ks.KID.Algorithm)
+		k.KIDAlg, _ = ota.ParseAlgorithm(ks.KID.Algorithm)
 	}
 	return k
 }

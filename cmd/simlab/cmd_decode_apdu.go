@@ -1,9 +1,7 @@
 package main
 
 import (
-	"encoding/hex"
 	"io"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -16,17 +14,6 @@ func init() { registerDecode(newDecodeAPDUCmd) }
 type apduDecoded struct {
 	Kind string    `json:"kind"` // "command" or "response"
 	Tree apdu.Node `json:"tree"`
-}
-
-// apduHex decodes a hex argument; spaces, colons and a 0x prefix are allowed.
-func apduHex(s string) ([]byte, error) {
-	s = strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(s), "0x"), "0X")
-	s = strings.NewReplacer(" ", "", ":", "", "\n", "", "\t", "").Replace(s)
-	b, err := hex.DecodeString(s)
-	if err != nil {
-		return nil, usagef("not hex: %v", err)
-	}
-	return b, nil
 }
 
 func newDecodeAPDUCmd(a *app) *cobra.Command {
@@ -47,7 +34,7 @@ broken down per TS 102 221 §11.1.1.3) and the status word with its name.`,
   simlab decode apdu --response 6132`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			b, err := apduHex(args[0])
+			b, err := hexArg(args[0])
 			if err != nil {
 				return err
 			}

@@ -18,9 +18,10 @@ type catDecoded struct {
 	Tree tpdu.Field `json:"tree"`
 }
 
-// hexArg decodes a hex argument; spaces, colons and a 0x prefix are allowed.
+// hexArg decodes a hex argument of the decode and ota commands; white
+// space, colons and a 0x prefix are allowed.
 func hexArg(s string) ([]byte, error) {
-	s = strings.TrimPrefix(strings.TrimPrefix(s, "0x"), "0X")
+	s = strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(s), "0x"), "0X")
 	s = strings.NewReplacer(" ", "", ":", "", "\n", "", "\t", "").Replace(s)
 	b, err := hex.DecodeString(s)
 	if err != nil {

@@ -108,6 +108,14 @@ func otaSPI(s ota.SPI) *otaSPIJSON {
 	}
 }
 
+// otaKeyIDs describes the header's KIc and its KID, read for the integrity
+// integ (the SPI's for a command packet, the PoR's for a response).
+func otaKeyIDs(h ota.CommandHeader, integ ota.Integrity) (kic, kid *otaKeyIDJSON) {
+	kic = &otaKeyIDJSON{Hex: fmt.Sprintf("%02x", byte(h.KIc)), Index: h.KIc.Index(), Algorithm: h.KIc.Algorithm().String()}
+	kid = &otaKeyIDJSON{Hex: fmt.Sprintf("%02x", byte(h.KID)), Index: h.KID.Index(), Algorithm: h.KID.Algorithm(integ).String()}
+	return kic, kid
+}
+
 func otaClear(c ota.Clear, response bool) *otaClearJSON {
 	out := &otaClearJSON{Counter: c.Counter.String(), PCNTR: int(c.PCNTR), Checksum: hex.EncodeToString(c.Checksum), Data: hex.EncodeToString(c.Data)}
 	if response {
@@ -148,10 +156,8 @@ func runDecodeOTA(ctx context.Context, a *app, f *otaDecodeFlags, arg string) er
 func (f *otaDecodeFlags) decodeCommand(ctx context.Context, in, pkt []byte, raw *ota.RawCommand) (*otaDecoded, error) {
 	h := raw.Header
 	cpl, chl := raw.CPL, raw.CHL
-	out := &otaDecoded{Type: "command", CPL: &cpl, CHL: &chl, SPI: otaSPI(h.SPI), TAR: h.TAR.String(),
-		KIc: &otaKeyIDJSON{Hex: fmt.Sprintf("%02x", byte(h.KIc)), Index: h.KIc.Index(), Algorithm: h.KIc.Algorithm().String()},
-		KID: &otaKeyIDJSON{Hex: fmt.Sprintf("%02x", byte(h.KID)), Index: h.KID.Index(), Algorithm: h.KID.Algorithm(h.SPI.Integrity).String()},
-	}
+	out := &otaDecoded{Type: "command", CPL: &cpl, CHL: &chl, SPI: otaSPI(h.SPI), TAR: h.TAR.String()}
+	out.KIc, out.KID = otaKeyIDs(h, h.SPI.Integrity)
 	if len(in) > len(pkt) {
 		out.UDH = hex.EncodeToString(in[:len(in)-len(pkt)])
 	}
@@ -190,8 +196,7 @@ func (f *otaDecodeFlags) decodeResponse(ctx context.Context, in []byte) (*otaDec
 		return nil, err
 	}
 	out.SPI = otaSPI(h.SPI)
-	out.KIc = &otaKeyIDJSON{Hex: fmt.Sprintf("%02x", byte(h.KIc)), Index: h.KIc.Index(), Algorithm: h.KIc.Algorithm().String()}
-	out.KID = &otaKeyIDJSON{Hex: fmt.Sprintf("%02x", byte(h.KID)), Index: h.KID.Index(), Algorithm: h.KID.Algorithm(h.SPI.PoRIntegrity).String()}
+	out.KIc, out.KID = otaKeyIDs(h, h.SPI.PoRIntegrity)
 	if h.SPI.PoRCiphered {
 		out.Ciphered = hex.EncodeToString(raw.Secured)
 	} else {

@@ -63,12 +63,11 @@ func otaParseAlg(name, s string) (ota.Algorithm, error) {
 	if s == "" {
 		return ota.AlgImplicit, nil
 	}
-	for a := ota.AlgDESCBC; a <= ota.AlgCRC32; a++ {
-		if a.String() == strings.ToLower(s) {
-			return a, nil
-		}
+	a, err := ota.ParseAlgorithm(strings.ToLower(s))
+	if err != nil {
+		return 0, usagef("--%s: %v", name, err)
 	}
-	return 0, usagef("--%s %q: want des-cbc, 3des-2key, 3des-3key, des-ecb, aes, crc16 or crc32", name, s)
+	return a, nil
 }
 
 // open returns the key store and key references for packets protected as
@@ -146,13 +145,12 @@ func (f *otaKeyFlags) open(ctx context.Context, spi ota.SPI, kic ota.KIc, kid ot
 	return ks, keys, nil
 }
 
-// otaHex decodes a hex flag or argument; n >= 0 demands that many bytes.
-// Spaces and colons are ignored.
+// otaHex decodes a hex flag or argument as hexArg does; n >= 0 demands
+// that many bytes.
 func otaHex(name, s string, n int) ([]byte, error) {
-	s = strings.NewReplacer(" ", "", ":", "", "\n", "", "\t", "").Replace(s)
-	b, err := hex.DecodeString(s)
+	b, err := hexArg(s)
 	if err != nil {
-		return nil, usagef("%s: not hex: %v", name, err)
+		return nil, usagef("%s: %v", name, err)
 	}
 	if n >= 0 && len(b) != n {
 		return nil, usagef("%s: want %d bytes of hex, got %d", name, n, len(b))
@@ -408,11 +406,7 @@ func runOTAOpen(ctx context.Context, a *app, f *otaOpenFlags, arg string) error 
 	if err != nil {
 		return err
 	}
-	pkt := otaStripCommandUDH(in)
-	if _, err := ota.ParseCommand(pkt); err != nil {
-		return err
-	}
-	out, openErr, err := otaOpenCommand(ctx, &f.keys, f.cardCounter, f.msl, pkt)
+	out, openErr, err := otaOpenCommand(ctx, &f.keys, f.cardCounter, f.msl, otaStripCommandUDH(in))
 	if err != nil {
 		return err
 	}
@@ -426,9 +420,9 @@ func runOTAOpen(ctx context.Context, a *app, f *otaOpenFlags, arg string) error 
 	return openErr
 }
 
-// otaOpenCommand opens pkt (from CPL, already parsed once) as a card with
-// the given stored counter and MSL. err is a usage or key store error;
-// openErr is the card's refusal, already described in the result.
+// otaOpenCommand opens pkt (from CPL) as a card with the given stored
+// counter and MSL. err is a format, usage or key store error; openErr is
+// the card's refusal, already described in the result.
 func otaOpenCommand(ctx context.Context, kf *otaKeyFlags, cardCounter, msl string, pkt []byte) (out *otaOpenResult, openErr, err error) {
 	raw, err := ota.ParseCommand(pkt)
 	if err != nil {
