@@ -103,6 +103,11 @@ func TestBadInput(t *testing.T) {
 	if err := q.Unmarshal(b); err != nil || string(q.MessageID) != id || q.MessageState != uint8(smsc.Delivered) || len(q.FinalDate) != 16 {
 		t.Errorf("query_sm_resp %+v %v", q, err)
 	}
+	// A source address that is given must be the message's (§4.8-4.10).
+	other := pdu.Addr{TON: 5, Addr: []byte("Other")}
+	a.call(pdu.CmdQuerySM, &pdu.QuerySM{MessageID: []byte(id), Source: other}, pdu.StatusInvSrcAdr)
+	a.call(pdu.CmdCancelSM, &pdu.CancelSM{MessageID: []byte(id), Source: other}, pdu.StatusInvSrcAdr)
+	a.call(pdu.CmdReplaceSM, &pdu.ReplaceSM{MessageID: []byte(id), Source: other, ShortMessage: []byte("new")}, pdu.StatusInvSrcAdr)
 	a.call(pdu.CmdCancelSM, &pdu.CancelSM{MessageID: []byte(id)}, pdu.StatusCancelFail)
 	a.call(pdu.CmdReplaceSM, &pdu.ReplaceSM{MessageID: []byte(id), ShortMessage: []byte("new")}, pdu.StatusReplaceFail)
 

@@ -450,15 +450,7 @@ func isLoopback(a net.Addr) bool {
 // (created on the fly in open mode) or the command_status to answer.
 func (s *Server) authenticate(systemID, password string, bt BindType) (*account, pdu.Status) {
 	if s.open {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		acc, ok := s.accounts[systemID]
-		if !ok {
-			acc = &account{Account: Account{SystemID: systemID}}
-			acc.out = newOutbox(s, systemID)
-			s.accounts[systemID] = acc
-		}
-		return acc, 0
+		return s.accountFor(systemID), 0
 	}
 	acc, ok := s.accounts[systemID]
 	if !ok {

@@ -391,16 +391,22 @@ func (s *session) submitMulti(h pdu.Header, body []byte) {
 	}
 }
 
-// ownMessage fetches a message the session's account submitted.
-func (s *session) ownMessage(id []byte) (*Message, bool) {
+// ownMessage fetches a message the session's account submitted, for
+// query_sm, cancel_sm and replace_sm (SMPP 3.4 §4.8-4.10): an unknown id,
+// or another account's message, is ESME_RINVMSGID; a source address that is
+// given and differs from the message's is ESME_RINVSRCADR.
+func (s *session) ownMessage(id, source []byte) (*Message, pdu.Status) {
 	if len(id) == 0 {
-		return nil, false
+		return nil, pdu.StatusInvMsgID
 	}
 	m, err := s.srv.Store.Get(context.Background(), string(id))
 	if err != nil || m.Account != s.systemID {
-		return nil, false
+		return nil, pdu.StatusInvMsgID
 	}
-	return m, true
+	if len(source) > 0 && string(source) != m.Source.Addr {
+		return nil, pdu.StatusInvSrcAdr
+	}
+	return m, pdu.StatusOK
 }
 
 func (s *session) querySM(h pdu.Header, body []byte) {
@@ -409,13 +415,9 @@ func (s *session) querySM(h pdu.Header, body []byte) {
 		s.decodeFailed(h, err)
 		return
 	}
-	m, ok := s.ownMessage(q.MessageID)
-	if !ok {
-		s.respond(pdu.CmdQuerySMResp, pdu.StatusInvMsgID, h.Seq)
-		return
-	}
-	if len(q.Source.Addr) > 0 && string(q.Source.Addr) != m.Source.Addr {
-		s.respond(pdu.CmdQuerySMResp, pdu.StatusInvSrcAdr, h.Seq)
+	m, st := s.ownMessage(q.MessageID, q.Source.Addr)
+	if st != pdu.StatusOK {
+		s.respond(pdu.CmdQuerySMResp, st, h.Seq)
 		return
 	}
 	r := pdu.QuerySMResp{MessageID: q.MessageID, MessageState: uint8(m.State), ErrorCode: uint8(min(m.ErrorCode, 255))}
@@ -444,13 +446,9 @@ func (s *session) cancelSM(h pdu.Header, body []byte) {
 		s.respond(pdu.CmdCancelSMResp, pdu.StatusOK, h.Seq)
 		return
 	}
-	m, ok := s.ownMessage(c.MessageID)
-	if !ok {
-		s.respond(pdu.CmdCancelSMResp, pdu.StatusInvMsgID, h.Seq)
-		return
-	}
-	if len(c.Source.Addr) > 0 && string(c.Source.Addr) != m.Source.Addr {
-		s.respond(pdu.CmdCancelSMResp, pdu.StatusInvSrcAdr, h.Seq)
+	m, st := s.ownMessage(c.MessageID, c.Source.Addr)
+	if st != pdu.StatusOK {
+		s.respond(pdu.CmdCancelSMResp, st, h.Seq)
 		return
 	}
 	if err := s.srv.engine.cancel(m); err != nil {
@@ -466,13 +464,9 @@ func (s *session) replaceSM(h pdu.Header, body []byte) {
 		s.decodeFailed(h, err)
 		return
 	}
-	m, ok := s.ownMessage(r.MessageID)
-	if !ok {
-		s.respond(pdu.CmdReplaceSMResp, pdu.StatusInvMsgID, h.Seq)
-		return
-	}
-	if len(r.Source.Addr) > 0 && string(r.Source.Addr) != m.Source.Addr {
-		s.respond(pdu.CmdReplaceSMResp, pdu.StatusInvSrcAdr, h.Seq)
+	m, st := s.ownMessage(r.MessageID, r.Source.Addr)
+	if st != pdu.StatusOK {
+		s.respond(pdu.CmdReplaceSMResp, st, h.Seq)
 		return
 	}
 	now := s.now()

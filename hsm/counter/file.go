@@ -10,10 +10,10 @@ import (
 	"io"
 	"math"
 	"os"
-	"path/filepath"
 	"sync"
 
 	"github.com/simlab-dev/simlab/hsm"
+	"github.com/simlab-dev/simlab/internal/flock"
 )
 
 // fileMagic starts every counter file.
@@ -206,43 +206,8 @@ func (c *File) rewrite() error {
 	for k, v := range c.hw {
 		b = appendRecord(b, k, v)
 	}
-	return writeAtomic(c.path, b)
-}
-
-// writeAtomic writes data to path through a temp file: write, fsync,
-// rename, fsync the directory.
-func writeAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
+	if err := flock.WriteAtomic(c.path, b); err != nil {
 		return fmt.Errorf("counter: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return fmt.Errorf("counter: %w", err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("counter: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("counter: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("counter: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("counter: %w", err)
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("counter: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("counter: fsync %s: %w", dir, err)
 	}
 	return nil
 }

@@ -587,23 +587,16 @@ func (s *Store) blockOp(ctx context.Context, ref string, mode hsm.Mode, iv, data
 
 // Encrypt enciphers data with CKM_{AES,DES3,DES}_{CBC,ECB} under key ref.
 func (s *Store) Encrypt(ctx context.Context, ref string, mode hsm.Mode, iv, data []byte) ([]byte, error) {
-	o, err := s.blockOp(ctx, ref, mode, iv, data)
-	if err != nil {
-		return nil, err
-	}
-	if len(data) == 0 {
-		return []byte{}, nil
-	}
-	var out []byte
-	err = s.with(ctx, func(sh p11.SessionHandle) error {
-		out, err = s.crypt(sh, o, true, mode, iv, data)
-		return err
-	})
-	return out, err
+	return s.cipher(ctx, true, ref, mode, iv, data)
 }
 
 // Decrypt deciphers data with CKM_{AES,DES3,DES}_{CBC,ECB} under key ref.
 func (s *Store) Decrypt(ctx context.Context, ref string, mode hsm.Mode, iv, data []byte) ([]byte, error) {
+	return s.cipher(ctx, false, ref, mode, iv, data)
+}
+
+// cipher validates and runs one Encrypt or Decrypt call in a session.
+func (s *Store) cipher(ctx context.Context, encrypt bool, ref string, mode hsm.Mode, iv, data []byte) ([]byte, error) {
 	o, err := s.blockOp(ctx, ref, mode, iv, data)
 	if err != nil {
 		return nil, err
@@ -613,7 +606,7 @@ func (s *Store) Decrypt(ctx context.Context, ref string, mode hsm.Mode, iv, data
 	}
 	var out []byte
 	err = s.with(ctx, func(sh p11.SessionHandle) error {
-		out, err = s.crypt(sh, o, false, mode, iv, data)
+		out, err = s.crypt(sh, o, encrypt, mode, iv, data)
 		return err
 	})
 	return out, err

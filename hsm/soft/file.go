@@ -9,12 +9,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
 
 	"golang.org/x/crypto/scrypt"
 
 	"github.com/simlab-dev/simlab/hsm"
+	"github.com/simlab-dev/simlab/internal/flock"
 )
 
 // File format (docs/hsm.md, "Soft key store file"): one JSON header line,
@@ -244,42 +244,8 @@ func (fb *fileBackend) save(keys map[string]*key) error {
 	}
 	out := fb.aead.Seal(line, hdr.Nonce, plain, line)
 	clear(plain)
-	return writeAtomic(fb.path, out)
-}
-
-// writeAtomic replaces path with data: temp file, fsync, rename, fsync dir.
-func writeAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp*")
-	if err != nil {
+	if err := flock.WriteAtomic(fb.path, out); err != nil {
 		return fmt.Errorf("hsm/soft: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return fmt.Errorf("hsm/soft: %w", err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("hsm/soft: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("hsm/soft: fsync: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("hsm/soft: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("hsm/soft: %w", err)
-	}
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("hsm/soft: %w", err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("hsm/soft: fsync %s: %w", dir, err)
 	}
 	return nil
 }

@@ -1,6 +1,6 @@
 // Package flock takes exclusive advisory locks on files, so that two
 // processes never write the same state file (the HSM key store, the OTA
-// counter file) at once.
+// counter file) at once, and replaces such files atomically (WriteAtomic).
 package flock
 
 import "fmt"

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/simlab-dev/simlab/smsc"
+	"github.com/simlab-dev/simlab/smsc/tpdu"
 )
 
 // MessageView is the JSON form of a captured message (one SMPP submit, i.e.
@@ -121,20 +122,6 @@ func detail(v *MessageView) {
 	}
 }
 
-// ieiNames names the information elements of TS 23.040 §9.2.3.24 Table
-// 9.2.3.24 that simlab meets.
-var ieiNames = map[uint8]string{
-	0x00: "concatenated short messages, 8-bit reference",
-	0x01: "special SMS message indication",
-	0x04: "application port addressing, 8-bit",
-	0x05: "application port addressing, 16-bit",
-	0x08: "concatenated short messages, 16-bit reference",
-	0x24: "national language single shift",
-	0x25: "national language locking shift",
-	0x70: "(U)SIM toolkit security header: command packet",
-	0x71: "(U)SIM toolkit security header: response packet",
-}
-
 // parseUDH splits a UDH (with its UDHL octet) into elements. A malformed
 // tail is reported as one element with IEI 0xFF naming the problem.
 func parseUDH(udh []byte) []UDHElement {
@@ -153,11 +140,7 @@ func parseUDH(udh []byte) []UDHElement {
 			out = append(out, UDHElement{IEI: 0xFF, Name: fmt.Sprintf("malformed: element %02X at offset %d claims %d octets", iei, i, n), Data: hex.EncodeToString(udh[i:end])})
 			break
 		}
-		name := ieiNames[iei]
-		if name == "" {
-			name = "unknown"
-		}
-		out = append(out, UDHElement{IEI: iei, Name: name, Data: hex.EncodeToString(udh[i+2 : i+2+n])})
+		out = append(out, UDHElement{IEI: iei, Name: tpdu.IEIName(iei), Data: hex.EncodeToString(udh[i+2 : i+2+n])})
 		i += 2 + n
 	}
 	return out

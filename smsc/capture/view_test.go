@@ -12,9 +12,9 @@ var udhCases = []struct {
 	hex  string
 	want []UDHElement
 }{
-	{"027100", []UDHElement{{IEI: 0x71, Name: ieiNames[0x71]}}},
-	{"0571007001ff", []UDHElement{{IEI: 0x71, Name: ieiNames[0x71]}, {IEI: 0x70, Name: ieiNames[0x70], Data: "ff"}}},
-	{"050003aa0201", []UDHElement{{IEI: 0, Name: ieiNames[0], Data: "aa0201"}}},
+	{"027100", []UDHElement{{IEI: 0x71, Name: "(U)SIM toolkit security header: response packet"}}},
+	{"0571007001ff", []UDHElement{{IEI: 0x71, Name: "(U)SIM toolkit security header: response packet"}, {IEI: 0x70, Name: "(U)SIM toolkit security header: command packet", Data: "ff"}}},
+	{"050003aa0201", []UDHElement{{IEI: 0, Name: "concatenated short messages, 8-bit reference", Data: "aa0201"}}},
 	{"0600041234", []UDHElement{{IEI: 0xFF, Name: "malformed: element 00 at offset 1 claims 4 octets", Data: "00041234"}}},
 }
 

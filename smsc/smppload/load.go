@@ -86,8 +86,9 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	}
 	conns := make([]*conn, cfg.Binds)
 	ids := new(sync.Map)
+	rcptTick := make(chan struct{}, 1)
 	for i := range conns {
-		c, err := dial(ctx, cfg, i, ids)
+		c, err := dial(ctx, cfg, i, ids, rcptTick)
 		if err != nil {
 			for _, c := range conns[:i] {
 				c.nc.Close()
@@ -143,8 +144,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 				break wait
 			case <-deadline.C:
 				break wait
-			case <-conns[0].rcptTick:
-			case <-time.After(100 * time.Millisecond):
+			case <-rcptTick:
 			}
 		}
 		relapsed := time.Since(start)
@@ -174,12 +174,12 @@ type conn struct {
 	hmu  sync.Mutex
 
 	ok, errs, rcpts, matched atomic.Int64
-	rcptTick                 chan struct{}
+	rcptTick                 chan struct{} // shared by the binds: a receipt arrived
 	dead                     chan struct{} // closed when the reader ends
 	idx                      int
 }
 
-func dial(ctx context.Context, cfg Config, idx int, ids *sync.Map) (*conn, error) {
+func dial(ctx context.Context, cfg Config, idx int, ids *sync.Map, rcptTick chan struct{}) (*conn, error) {
 	var d net.Dialer
 	nc, err := d.DialContext(ctx, "tcp", cfg.Addr)
 	if err != nil {
@@ -187,7 +187,7 @@ func dial(ctx context.Context, cfg Config, idx int, ids *sync.Map) (*conn, error
 	}
 	c := &conn{cfg: cfg, nc: nc, br: bufio.NewReaderSize(nc, 64<<10), bw: bufio.NewWriterSize(nc, 64<<10),
 		win: make(chan struct{}, cfg.Window), sent: make([]atomic.Int64, 1<<16),
-		hist: hdrhistogram.New(1, int64(10*time.Second/time.Microsecond), 3), rcptTick: make(chan struct{}, 1),
+		hist: hdrhistogram.New(1, int64(10*time.Second/time.Microsecond), 3), rcptTick: rcptTick,
 		dead: make(chan struct{}), idx: idx, ids: ids}
 	id := pdu.CmdBindTransceiver
 	if cfg.Transmitter {
@@ -198,7 +198,7 @@ func dial(ctx context.Context, cfg Config, idx int, ids *sync.Map) (*conn, error
 		nc.Close()
 		return nil, err
 	}
-	h, _, err := c.readPDU()
+	h, _, err := c.readPDU(nil)
 	if err != nil {
 		nc.Close()
 		return nil, fmt.Errorf("smppload: bind: %w", err)
@@ -212,7 +212,9 @@ func dial(ctx context.Context, cfg Config, idx int, ids *sync.Map) (*conn, error
 	return c, nil
 }
 
-func (c *conn) readPDU() (pdu.Header, []byte, error) {
+// readPDU reads one PDU, its body into buf's storage when it fits (the
+// body is valid until the next call).
+func (c *conn) readPDU(buf []byte) (pdu.Header, []byte, error) {
 	var hb [pdu.HeaderLen]byte
 	if _, err := io.ReadFull(c.br, hb[:]); err != nil {
 		return pdu.Header{}, nil, err
@@ -221,7 +223,11 @@ func (c *conn) readPDU() (pdu.Header, []byte, error) {
 	if h.Length < pdu.HeaderLen || h.Length > 1<<20 {
 		return h, nil, fmt.Errorf("smppload: bad command_length %d", h.Length)
 	}
-	body := make([]byte, h.Length-pdu.HeaderLen)
+	n := int(h.Length - pdu.HeaderLen)
+	if cap(buf) < n {
+		buf = make([]byte, n)
+	}
+	body := buf[:n]
 	_, err := io.ReadFull(c.br, body)
 	return h, body, err
 }
@@ -229,13 +235,14 @@ func (c *conn) readPDU() (pdu.Header, []byte, error) {
 func (c *conn) readLoop() {
 	var dsm pdu.DeliverSM
 	var resp pdu.MessageIDResp
-	var out []byte
+	var out, body []byte
 	for {
-		h, body, err := c.readPDU()
+		h, b, err := c.readPDU(body)
 		if err != nil {
 			close(c.dead)
 			return
 		}
+		body = b
 		switch h.ID {
 		case pdu.CmdSubmitSMResp:
 			t0 := c.sent[h.Seq%uint32(len(c.sent))].Load()

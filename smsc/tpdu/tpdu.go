@@ -494,23 +494,34 @@ func (m *DeliverReport) AppendBinary(dst []byte) ([]byte, error) {
 
 func parseDeliverReport(b []byte) (*DeliverReport, error) {
 	m := &DeliverReport{}
-	off := 1
-	if err := needByte(b, off, "TP-PI"); err != nil {
+	off, err := parseFCS(b, &m.FCS)
+	if err != nil {
 		return nil, err
 	}
-	if b[off] >= 0x80 {
-		m.FCS = b[off]
-		off++
-		if err := needByte(b, off, "TP-PI"); err != nil {
-			return nil, err
-		}
-	}
 	m.PI = b[off] &^ 0x80 // extension octets are skipped: none defines a bit
-	var err error
 	if m.PID, m.DCS, m.UD, err = parseOptionals(b, b[off], off+1, b[0]&0x40 != 0); err != nil {
 		return nil, err
 	}
 	return m, nil
+}
+
+// parseFCS reads the start of SMS-DELIVER-REPORT and SMS-SUBMIT-REPORT after
+// the first octet: TP-FCS when the octet has bit 8 set (failure causes are
+// 0x80-0xFF, 3GPP TS 23.040 §9.2.3.22; RP-ACK reports carry none), then
+// TP-PI, whose offset it returns once it is known to be present.
+func parseFCS(b []byte, fcs *byte) (piOff int, err error) {
+	off := 1
+	if err := needByte(b, off, "TP-PI"); err != nil {
+		return 0, err
+	}
+	if b[off] >= 0x80 {
+		*fcs = b[off]
+		off++
+		if err := needByte(b, off, "TP-PI"); err != nil {
+			return 0, err
+		}
+	}
+	return off, nil
 }
 
 // SubmitReport is SMS-SUBMIT-REPORT, SC to MS (3GPP TS 23.040 §9.2.2.2a).
@@ -542,19 +553,11 @@ func (m *SubmitReport) AppendBinary(dst []byte) ([]byte, error) {
 
 func parseSubmitReport(b []byte) (*SubmitReport, error) {
 	m := &SubmitReport{}
-	off := 1
-	if err := needByte(b, off, "TP-PI"); err != nil {
+	off, err := parseFCS(b, &m.FCS)
+	if err != nil {
 		return nil, err
 	}
-	if b[off] >= 0x80 {
-		m.FCS = b[off]
-		off++
-		if err := needByte(b, off, "TP-PI"); err != nil {
-			return nil, err
-		}
-	}
 	m.PI = b[off] &^ 0x80 // extension octets are skipped: none defines a bit
-	var err error
 	if m.SCTS, err = parseTimestamp(b, off+1, "TP-SCTS"); err != nil {
 		return nil, err
 	}
