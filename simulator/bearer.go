@@ -111,10 +111,7 @@ func redactSpec(spec string) string {
 		}
 		return spec
 	}
-	if _, ok := u.User.Password(); ok {
-		u.User = url.UserPassword(u.User.Username(), "xxxxx")
-	}
-	return u.String()
+	return u.Redacted()
 }
 
 // Upstream is the bearer to a real SMSC: an smsc.Sink that submits the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"sync"
@@ -135,24 +136,11 @@ Needs pcscd running and a simlab built with cgo (PC/SC support).`,
 				return err
 			}
 			defer card.Close()
-			var base applet.Card = card
-			if pcapPath != "" || gsmtap != "" {
-				opts := trace.Options{Live: gsmtap}
-				if pcapPath != "" {
-					f, err := os.Create(pcapPath)
-					if err != nil {
-						return err
-					}
-					defer f.Close()
-					opts.PCAP = f
-				}
-				rec, err := trace.New(opts)
-				if err != nil {
-					return err
-				}
-				defer rec.Close()
-				base = trace.Card{Card: card, Rec: rec, OnError: func(err error) { fmt.Fprintf(a.stderr, "simlab: trace: %v\n", err) }}
+			base, stopTrace, err := tracedCard(card, pcapPath, gsmtap, a.stderr)
+			if err != nil {
+				return err
 			}
+			defer stopTrace()
 			lc := &logCard{Card: base}
 			var results []apduResult
 			for _, c := range cmds {
@@ -199,4 +187,36 @@ func spaced(h string) string {
 		sb.WriteString(h[i:min(i+2, len(h))])
 	}
 	return sb.String()
+}
+
+// tracedCard returns card recording its APDUs to a pcap file at pcapPath
+// and/or as live GSMTAP to gsmtap (host:port), or card itself when both are
+// empty; stop closes the recorder and the file. Trace errors are reported
+// on stderr without stopping the card.
+func tracedCard(card applet.Card, pcapPath, gsmtap string, stderr io.Writer) (traced applet.Card, stop func(), err error) {
+	if pcapPath == "" && gsmtap == "" {
+		return card, func() {}, nil
+	}
+	opts := trace.Options{Live: gsmtap}
+	var f *os.File
+	if pcapPath != "" {
+		if f, err = os.Create(pcapPath); err != nil {
+			return nil, nil, err
+		}
+		opts.PCAP = f
+	}
+	rec, err := trace.New(opts)
+	if err != nil {
+		if f != nil {
+			f.Close()
+		}
+		return nil, nil, err
+	}
+	stop = func() {
+		rec.Close()
+		if f != nil {
+			f.Close()
+		}
+	}
+	return trace.Card{Card: card, Rec: rec, OnError: func(err error) { fmt.Fprintf(stderr, "simlab: trace: %v\n", err) }}, stop, nil
 }

@@ -5,16 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/simlab-dev/simlab/applet"
 	"github.com/simlab-dev/simlab/applet/uicc"
 	"github.com/simlab-dev/simlab/hsm/soft"
 	"github.com/simlab-dev/simlab/simulator/fleet"
-	"github.com/simlab-dev/simlab/simulator/trace"
 	"github.com/simlab-dev/simlab/simulator/vpcd"
 )
 
@@ -92,24 +89,11 @@ Keys in the default profile are public DEMO keys: test use only.`,
 				return err
 			}
 			defer closer.Close()
-			var served applet.Card = card
-			if pcapPath != "" || gsmtap != "" {
-				opts := trace.Options{Live: gsmtap}
-				if pcapPath != "" {
-					f, err := os.Create(pcapPath)
-					if err != nil {
-						return err
-					}
-					defer f.Close()
-					opts.PCAP = f
-				}
-				rec, err := trace.New(opts)
-				if err != nil {
-					return err
-				}
-				defer rec.Close()
-				served = trace.Card{Card: card, Rec: rec, OnError: func(err error) { fmt.Fprintf(a.stderr, "simlab: trace: %v\n", err) }}
+			served, stopTrace, err := tracedCard(card, pcapPath, gsmtap, a.stderr)
+			if err != nil {
+				return err
 			}
+			defer stopTrace()
 			v := &vpcd.VirtualCard{
 				Card:       served,
 				Addr:       addr,

@@ -45,7 +45,8 @@ with --profile the ICCID and the applet's TAR come from that card profile.
 
 Prompts are answered as --answer says; without --answer simlab shows the text
 on the terminal and reads the answer from stdin (Enter = OK, c = cancel, or
-the PIN, not echoed on a Linux terminal). --pin is the PIN the person knows (default the fleet's 12345).
+the PIN, not echoed on a Linux terminal; lines typed before the prompt are
+dropped). --pin is the PIN the person knows (default the fleet's 12345).
 
 Needs pcscd and a simlab built with cgo (PC/SC support).`,
 		Example: `  simlab card push --reader "Virtual PCD 00 00" --loa 3 --answer approve --json
@@ -68,7 +69,7 @@ Needs pcscd and a simlab built with cgo (PC/SC support).`,
 				if asJSON {
 					out = a.stderr
 				}
-				cfg.Person = &push.Terminal{In: a.stdin, Out: out, Timeout: timeout, Echo: terminalEcho(a.stdin)}
+				cfg.Person = &person.Interactive{In: a.stdin, Out: out, Timeout: timeout, Echo: terminalEcho(a.stdin)}
 			case person.AnswerApprove, person.AnswerCancel, person.AnswerIgnore, person.AnswerWrongPIN:
 				cfg.Person = person.New(person.Behaviour{Then: person.Step{Answer: answer}}, 1)
 			default:

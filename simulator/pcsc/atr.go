@@ -131,20 +131,11 @@ func ParseATR(b []byte) (*ATR, error) {
 	}
 	a.Historical = append([]byte(nil), b[off:off+k]...)
 	off += k
-	if needTCK {
-		if off >= len(b) {
-			return nil, &ATRError{off, "TCK (a protocol other than T=0 is indicated)"}
-		}
-		a.TCK = b[off]
-		a.HasTCK = true
-		off++
-		var x byte
-		for _, c := range b[1:off] {
-			x ^= c
-		}
-		a.TCKValid = x == 0
-	} else if off == len(b)-1 {
-		// T=0 only: a TCK is not expected, but some cards send one anyway.
+	if needTCK && off >= len(b) {
+		return nil, &ATRError{off, "TCK (a protocol other than T=0 is indicated)"}
+	}
+	// With T=0 only a TCK is not expected, but some cards send one anyway.
+	if needTCK || off == len(b)-1 {
 		a.TCK = b[off]
 		a.HasTCK = true
 		off++

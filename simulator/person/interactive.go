@@ -31,7 +31,8 @@ const DefaultInteractiveTimeout = 60 * time.Second
 //	link in an SMS "y" opens it; anything else does not
 //
 // The terminal echoes what is typed: hidden input (a PIN) is not masked,
-// since In is any io.Reader, not necessarily a TTY.
+// since In is any io.Reader, not necessarily a TTY, unless Echo switches
+// the terminal's echo off while it is typed.
 //
 // The prompt's timeout is the deadline of the context the handset passes
 // to Answer, or Timeout when it has none; when it passes without an
@@ -48,6 +49,9 @@ type Interactive struct {
 	// Timeout applies when the context has no deadline (default
 	// DefaultInteractiveTimeout).
 	Timeout time.Duration
+	// Echo, when set, is called with false before hidden input (a PIN) is
+	// read and with true after, so a terminal can stop echoing it.
+	Echo func(on bool)
 
 	once  sync.Once
 	lines chan string
@@ -137,6 +141,11 @@ func (p *Interactive) answer(ctx context.Context, pr Prompt, label string) Answe
 		}
 	}
 	p.show(ctx, pr, label)
+	if pr.Kind == Input && pr.Hidden && p.Echo != nil {
+		p.Echo(false)
+		// The Enter that ends the input is not echoed either.
+		defer func() { p.Echo(true); fmt.Fprintln(p.Out) }()
+	}
 	for {
 		line, ok, err := p.readLine(ctx)
 		if err != nil {
@@ -178,7 +187,10 @@ func (p *Interactive) show(ctx context.Context, pr Prompt, label string) {
 		if pr.DigitsOnly {
 			what = "digits"
 		}
-		if pr.Hidden {
+		switch {
+		case pr.Hidden && p.Echo != nil:
+			what += ", hidden"
+		case pr.Hidden:
 			what += ", hidden (the terminal echoes it)"
 		}
 		fmt.Fprintf(&b, "  type %s%s, then Enter  [c] cancel\n", lengths(pr.MinLen, pr.MaxLen), what)

@@ -3,7 +3,9 @@ package push_test
 import (
 	"bytes"
 	"context"
+	"io"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -76,8 +78,35 @@ func TestChallengeCard(t *testing.T) {
 	}
 }
 
+// promptWriter is a terminal's screen: it keeps what is shown and says
+// when a prompt waits for a line ("> ").
+type promptWriter struct {
+	mu       sync.Mutex
+	b        bytes.Buffer
+	prompted chan struct{}
+}
+
+func (w *promptWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if bytes.HasSuffix(p, []byte("> ")) {
+		select {
+		case w.prompted <- struct{}{}:
+		default:
+		}
+	}
+	return w.b.Write(p)
+}
+
+func (w *promptWriter) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
+}
+
 // TestChallengeCardTerminal answers the PIN prompt as a human at a
-// terminal would, and checks the PIN is not echoed.
+// terminal would (person.Interactive, what `simlab card push` uses without
+// --answer), and checks the PIN is not echoed.
 func TestChallengeCardTerminal(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -88,9 +117,18 @@ func TestChallengeCardTerminal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out bytes.Buffer
+	in, typed := io.Pipe()
+	defer typed.Close()
+	out := &promptWriter{prompted: make(chan struct{}, 1)}
+	go func() {
+		select {
+		case <-out.prompted:
+			io.WriteString(typed, "24680\n")
+		case <-ctx.Done():
+		}
+	}()
 	var echo []bool
-	term := &push.Terminal{In: strings.NewReader("24680\n"), Out: &out, Timeout: 10 * time.Second,
+	term := &person.Interactive{In: in, Out: out, Timeout: 10 * time.Second,
 		Echo: func(on bool) { echo = append(echo, on) }}
 	res, err := push.ChallengeCard(ctx, push.CardConfig{Card: card, Person: term},
 		push.Request{LoA: authn.LoA3, ClientName: "Bank", BindingMessage: "login 42", Timeout: 10 * time.Second})
