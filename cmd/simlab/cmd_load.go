@@ -64,6 +64,8 @@ Live progress goes to stderr when it is a terminal (--progress always|never to
 override). The summary goes to stdout (--json for JSON); --out DIR also writes
 report.json, report.txt and report.html (plots, viewable offline). The exit
 status is 0 when the run finished, whatever the outcomes (read the report).
+The bind password may also come from $SIMLAB_SMPP_PASSWORD, the capture API's
+token (--loa otp --api) from $SIMLAB_API_TOKEN.
 
 Example, against "simlab serve":
   simlab load --to +99901000000-+99901009999 --loa 3 --rate 500 --duration 30s --out /tmp/run`,
@@ -100,10 +102,11 @@ Example, against "simlab serve":
 				// run gives up on the challenge.
 				prompt = max(timeout*4/5, time.Second)
 			}
+			smpp.Password = smppPassword(smpp.Password)
 			ctx := cmd.Context()
 			tgt, err := load.NewTarget(ctx, load.TargetConfig{
 				SMPP: smpp, Binds: binds, Kind: kind, Numbers: nums, PromptTimeout: prompt,
-				ClientName: clientName, BindingMessage: binding, Source: source, CaptureURL: api, NoVerify: noVerify,
+				ClientName: clientName, BindingMessage: binding, Source: source, CaptureURL: api, CaptureToken: os.Getenv(apiTokenEnv), NoVerify: noVerify,
 			})
 			if err != nil {
 				if isKindErr(err) {
@@ -156,7 +159,7 @@ Example, against "simlab serve":
 	f := c.Flags()
 	f.StringVar(&smpp.Addr, "smpp", "127.0.0.1:2775", "SMSC address host:port")
 	f.StringVar(&smpp.SystemID, "system-id", "load", "bind system_id")
-	f.StringVar(&smpp.Password, "password", "", "bind password")
+	f.StringVar(&smpp.Password, "password", "", "bind password (or $SIMLAB_SMPP_PASSWORD)")
 	f.IntVar(&binds, "binds", 4, "SMPP sessions (transceiver binds)")
 	f.IntVar(&smpp.Window, "window", 50, "submit_sm outstanding per bind")
 	f.StringVar(&to, "to", "", "destination RANGE (FIRST-LAST) or FILE (one MSISDN per line)")

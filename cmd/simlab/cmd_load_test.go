@@ -138,8 +138,9 @@ func TestLoadUsage(t *testing.T) {
 }
 
 // TestLoadMixedOutcomes: magic numbers (docs/numbers.md) give each outcome;
-// the card's own "no answer" comes back before the run's timeout, so it is
-// an outcome, not a timed-out challenge.
+// the card's own "no answer" (after --prompt-timeout, counted from when the
+// prompt is shown) comes back well before the run's timeout, so it is an
+// outcome, not a timed-out challenge, even on a busy machine.
 func TestLoadMixedOutcomes(t *testing.T) {
 	t.Parallel()
 	srv := simtest.NewServer(t)
@@ -151,7 +152,8 @@ func TestLoadMixedOutcomes(t *testing.T) {
 	if err := os.WriteFile(f, []byte(list.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	rep, _ := runLoad(t, srv, "--to", f, "--loa", "3", "--rate", "8", "--duration", "500ms", "--binds", "1", "--timeout", "3s")
+	rep, _ := runLoad(t, srv, "--to", f, "--loa", "3", "--rate", "8", "--duration", "500ms", "--binds", "1",
+		"--prompt-timeout", "1s", "--timeout", "6s")
 	want := map[string]int64{"approved": 1, "cancelled": 1, "timeout": 1, "wrong_pin": 1}
 	if rep.Sent != 4 || rep.Completed != 4 || len(rep.Outcomes) != len(want) {
 		t.Fatalf("sent %d completed %d outcomes %v errors %v timed out %d", rep.Sent, rep.Completed, rep.Outcomes, rep.Errors, rep.TimedOut)

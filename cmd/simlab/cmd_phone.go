@@ -149,6 +149,20 @@ func phonePath(msisdn string) (string, error) {
 	return "/api/v1/phones/" + n, nil
 }
 
+// phone sends method to one phone's resource (sub is "", "/events", …)
+// with apiClient.do.
+func (f *apiFlags) phone(ctx context.Context, method, msisdn, sub string, body, out any) ([]byte, error) {
+	path, err := phonePath(msisdn)
+	if err != nil {
+		return nil, err
+	}
+	cl, err := f.client()
+	if err != nil {
+		return nil, err
+	}
+	return cl.do(ctx, method, path+sub, body, out)
+}
+
 // phoneSetOptions are the flags of `phone set`.
 type phoneSetOptions struct {
 	answer       string
@@ -238,8 +252,7 @@ number's magic outcome, until simlab phone reset.`,
   simlab phone set +99901000042 --absent`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			path, err := phonePath(args[0])
-			if err != nil {
+			if _, err := phonePath(args[0]); err != nil {
 				return err
 			}
 			u, err := o.update(cmd.Flags())
@@ -249,12 +262,8 @@ number's magic outcome, until simlab phone reset.`,
 			if u.Behaviour == nil && u.PIN == "" && u.NoPINSupport == nil && u.NoNFC == nil && u.Absent == nil {
 				return usagef("nothing to set: give --answer, --pin, --no-pin-support, --no-nfc or --absent")
 			}
-			cl, err := af.client()
-			if err != nil {
-				return err
-			}
 			var in fleet.Info
-			raw, err := cl.do(cmd.Context(), http.MethodPut, path, u, &in)
+			raw, err := af.phone(cmd.Context(), http.MethodPut, args[0], "", u, &in)
 			if err != nil {
 				return err
 			}
@@ -340,16 +349,8 @@ func phoneOneCmd(a *app, method, use, short, long string) *cobra.Command {
 		Long:  long,
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			path, err := phonePath(args[0])
-			if err != nil {
-				return err
-			}
-			cl, err := af.client()
-			if err != nil {
-				return err
-			}
 			var in fleet.Info
-			raw, err := cl.do(cmd.Context(), method, path, nil, &in)
+			raw, err := af.phone(cmd.Context(), method, args[0], "", nil, &in)
 			if err != nil {
 				return err
 			}
@@ -373,18 +374,10 @@ oldest first; --apdus adds the command/response APDUs of each SMS-PP
 download session.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			path, err := phonePath(args[0])
-			if err != nil {
-				return err
-			}
-			cl, err := af.client()
-			if err != nil {
-				return err
-			}
 			var out struct {
 				Events []fleet.Event `json:"events"`
 			}
-			raw, err := cl.do(cmd.Context(), http.MethodGet, path+"/events", nil, &out)
+			raw, err := af.phone(cmd.Context(), http.MethodGet, args[0], "/events", nil, &out)
 			if err != nil {
 				return err
 			}
@@ -416,14 +409,6 @@ func newPhoneInboxCmd(a *app) *cobra.Command {
 		Long:  `inbox shows the phone's text messages (GET /api/v1/phones/{msisdn}/inbox), oldest first.`,
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			path, err := phonePath(args[0])
-			if err != nil {
-				return err
-			}
-			cl, err := af.client()
-			if err != nil {
-				return err
-			}
 			var out struct {
 				Messages []struct {
 					From, Text, URL string
@@ -431,7 +416,7 @@ func newPhoneInboxCmd(a *app) *cobra.Command {
 					Received        time.Time
 				} `json:"messages"`
 			}
-			raw, err := cl.do(cmd.Context(), http.MethodGet, path+"/inbox", nil, &out)
+			raw, err := af.phone(cmd.Context(), http.MethodGet, args[0], "/inbox", nil, &out)
 			if err != nil {
 				return err
 			}

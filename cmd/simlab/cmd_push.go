@@ -145,9 +145,7 @@ func runPush(ctx context.Context, a *app, cmd *cobra.Command, o *pushOptions) er
 	if cmd.Flags().Changed("api") && !o.otp {
 		return usagef("--api applies to --otp only")
 	}
-	if o.password == "" {
-		o.password = os.Getenv("SIMLAB_SMPP_PASSWORD")
-	}
+	o.password = smppPassword(o.password)
 
 	ar := o.addressRange
 	switch ar {

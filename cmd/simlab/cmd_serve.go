@@ -71,7 +71,7 @@ SIGTERM shuts down gracefully and exits 0.`,
 				}
 				cfg.Lab.Attach = append(cfg.Lab.Attach, r)
 			}
-			if tok := os.Getenv("SIMLAB_API_TOKEN"); tok != "" {
+			if tok := os.Getenv(apiTokenEnv); tok != "" {
 				cfg.APIToken = tok
 			}
 			if tokenFile != "" {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -93,6 +94,18 @@ func isCobraUsage(err error) bool {
 		}
 	}
 	return false
+}
+
+// smppPasswordEnv names the environment variable that commands binding to
+// an SMSC read the bind password from when --password is not given.
+const smppPasswordEnv = "SIMLAB_SMPP_PASSWORD"
+
+// smppPassword returns flag, or $SIMLAB_SMPP_PASSWORD when flag is empty.
+func smppPassword(flag string) string {
+	if flag != "" {
+		return flag
+	}
+	return os.Getenv(smppPasswordEnv)
 }
 
 // writeJSON writes v as indented JSON followed by a newline.

@@ -10,12 +10,9 @@ import (
 	"time"
 
 	"github.com/simlab-dev/simlab/applet/authn"
-	"github.com/simlab-dev/simlab/applet/uicc"
-	"github.com/simlab-dev/simlab/fixtures/cards"
 	"github.com/simlab-dev/simlab/fixtures/keys"
 	"github.com/simlab-dev/simlab/hsm"
 	"github.com/simlab-dev/simlab/hsm/soft"
-	"github.com/simlab-dev/simlab/simulator/fleet"
 	"github.com/simlab-dev/simlab/simulator/push"
 	"github.com/simlab-dev/simlab/smsc/client"
 )
@@ -47,8 +44,8 @@ type TargetConfig struct {
 	// Source is the sender of text and OTP messages.
 	Source string
 	// CaptureURL, with KindOTP, reads every code back from simlab's
-	// capture API.
-	CaptureURL string
+	// capture API; CaptureToken is the API's bearer token, when it needs one.
+	CaptureURL, CaptureToken string
 	// NoVerify skips the ECDSA check of challenge answers (Challenges.NoVerify).
 	NoVerify bool
 }
@@ -97,7 +94,7 @@ func NewTarget(ctx context.Context, cfg TargetConfig) (*Dialed, error) {
 		rs := NewReceipts()
 		t := &Texts{Receipts: rs, Numbers: cfg.Numbers, Source: cfg.Source, OTP: kind == KindOTP}
 		if t.OTP {
-			t.CaptureURL = cfg.CaptureURL
+			t.CaptureURL, t.CaptureToken = cfg.CaptureURL, cfg.CaptureToken
 		}
 		closeAll := func(ctx context.Context) error {
 			var errs []error
@@ -136,12 +133,14 @@ func FormatProgress(p Progress) string {
 
 // cardCache remembers the keys of the cards behind the numbers a load uses,
 // as an operator's push server keeps its card records: deriving them per
-// challenge (profile parse, key diversification, public key) costs more
-// than the challenge itself. Up to max cards are kept; past that, cards
-// are derived each time.
+// challenge (key diversification, public key) costs more than the
+// challenge itself. Up to max cards are kept; past that, cards are derived
+// each time. push.Pusher keeps such a cache itself when Config.CardFor is
+// nil; this one is kept because it can drop the public keys (--no-verify
+// then saves the verification's CPU, not just its verdict) and because
+// Challenges.Warm fills it before a run, which the Pusher's cannot be.
 type cardCache struct {
 	ks       hsm.Keystore
-	tmpl     *uicc.Profile
 	max      int
 	noPublic bool // drop the public key: push then skips verification
 
@@ -157,11 +156,7 @@ func newCardCache(ctx context.Context, max int, noPublic bool) (*cardCache, erro
 	if err := keys.LoadMasters(ctx, ks); err != nil {
 		return nil, err
 	}
-	tmpl, err := uicc.ParseProfile(cards.Default)
-	if err != nil {
-		return nil, fmt.Errorf("load: default card profile: %w", err)
-	}
-	return &cardCache{ks: ks, tmpl: tmpl, max: max, noPublic: noPublic, cards: map[string]push.Card{}}, nil
+	return &cardCache{ks: ks, max: max, noPublic: noPublic, cards: map[string]push.Card{}}, nil
 }
 
 // Warm derives the keys of the cards behind the first n numbers (all when
@@ -212,11 +207,7 @@ func (c *cardCache) card(ctx context.Context, msisdn string) (push.Card, error) 
 	if ok {
 		return cd, nil
 	}
-	iccid, _, err := fleet.Identity(c.tmpl, msisdn)
-	if err != nil {
-		return push.Card{}, err
-	}
-	cd, err = push.CardByICCID(ctx, c.ks, iccid, false)
+	cd, err := push.FleetCard(ctx, c.ks, msisdn, false)
 	if err != nil {
 		return push.Card{}, err
 	}

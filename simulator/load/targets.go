@@ -308,6 +308,8 @@ type Texts struct {
 	// when nil).
 	CaptureURL string
 	HTTP       *http.Client
+	// CaptureToken is sent as the API's bearer token when not empty.
+	CaptureToken string
 
 	mu   sync.Mutex
 	next int
@@ -407,6 +409,9 @@ func (t *Texts) readOTP(ctx context.Context, dest, code string, submitted time.T
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(t.CaptureURL, "/")+"/api/v1/otp?"+q.Encode(), nil)
 	if err != nil {
 		return "", fmt.Errorf("load: capture API: %w", err)
+	}
+	if t.CaptureToken != "" {
+		req.Header.Set("Authorization", "Bearer "+t.CaptureToken)
 	}
 	hc := t.HTTP
 	if hc == nil {

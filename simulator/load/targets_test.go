@@ -3,7 +3,10 @@ package load
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -278,5 +281,42 @@ func TestFormatProgress(t *testing.T) {
 	}
 	if s := FormatProgress(Progress{}); !strings.Contains(s, "p50/p99 -") {
 		t.Errorf("no latency yet: %q", s)
+	}
+}
+
+// TestReadOTPToken: the capture API's bearer token goes with every read,
+// and a refusal comes back as an error naming the API.
+func TestReadOTPToken(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer s3cret" {
+			http.Error(w, "unauthorized", http.StatusUnauthorized)
+			return
+		}
+		if r.URL.Path != "/api/v1/otp" || r.URL.Query().Get("to") != "99901000001" {
+			http.Error(w, "bad request", http.StatusBadRequest)
+			return
+		}
+		fmt.Fprint(w, `{"otp":"123456"}`)
+	}))
+	defer srv.Close()
+	ctx := context.Background()
+	for _, tc := range []struct {
+		token   string
+		want    string
+		wantErr bool
+	}{
+		{token: "s3cret", want: "123456"},
+		{token: "", wantErr: true},
+		{token: "wrong", wantErr: true},
+	} {
+		tx := &Texts{CaptureURL: srv.URL + "/", CaptureToken: tc.token, HTTP: srv.Client()}
+		got, err := tx.readOTP(ctx, "99901000001", "123456", time.Now())
+		if (err != nil) != tc.wantErr || got != tc.want {
+			t.Errorf("token %q: got %q, %v; want %q, error %v", tc.token, got, err, tc.want, tc.wantErr)
+		}
+		if err != nil && !strings.Contains(err.Error(), "capture API") {
+			t.Errorf("token %q: error %q does not name the capture API", tc.token, err)
+		}
 	}
 }
