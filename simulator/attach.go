@@ -15,7 +15,6 @@ import (
 	"github.com/simlab-dev/simlab/simulator/pcsc"
 	"github.com/simlab-dev/simlab/simulator/person"
 	"github.com/simlab-dev/simlab/smsc"
-	"github.com/simlab-dev/simlab/smsc/tpdu"
 )
 
 // AttachOptions shape a phone made of a real card (Core.Attach).
@@ -161,7 +160,7 @@ func (a *Attached) DeliverSMS(ctx context.Context, m *smsc.Message, tpdus [][]by
 	_, err := hs.DeliverSMS(ctx, tpdus)
 	var de *handset.DeliveryError
 	if errors.As(err, &de) {
-		return &smsc.DeliveryError{Code: uint16(de.FCS), Permanent: de.FCS != handset.ErrToolkitBusy.FCS, Reason: de.Reason}
+		return fleet.DeliveryFailure(err)
 	}
 	if err != nil {
 		// The card went away mid-delivery (removed, reader unplugged):
@@ -174,24 +173,9 @@ func (a *Attached) DeliverSMS(ctx context.Context, m *smsc.Message, tpdus [][]by
 // sendSMS is the handset's network: an SMS-SUBMIT from the card becomes an
 // MO message of the SMSC (TS 23.040 §9.2.2.2 → SMPP deliver_sm).
 func (a *Attached) sendSMS(ctx context.Context, submit []byte) error {
-	m, err := tpdu.Parse(submit, tpdu.MO)
+	mo, err := fleet.MOFromSubmit(a.msisdn, submit)
 	if err != nil {
 		return err
-	}
-	s, ok := m.(*tpdu.Submit)
-	if !ok {
-		return fmt.Errorf("simulator: SEND SHORT MESSAGE carried a %s", m.Type())
-	}
-	mo := &smsc.Message{
-		Source: smsc.Address{TON: 1, NPI: 1, Addr: a.msisdn},
-		Dest:   smsc.Address{TON: uint8(s.DA.TON), NPI: uint8(s.DA.NPI), Addr: s.DA.Number},
-		PID:    s.PID, DCS: byte(s.DCS), Body: s.UD.Data,
-	}
-	if s.UD.HasHeader {
-		if mo.UDH, err = tpdu.AppendHeader(nil, s.UD.Header); err != nil {
-			return err
-		}
-		mo.ESMClass |= 0x40
 	}
 	_, err = a.core.SMSC.SubmitMO(ctx, mo)
 	return err

@@ -379,11 +379,7 @@ func (p *Phone) DeliverSMS(ctx context.Context, m *smsc.Message, tpdus [][]byte)
 	} else {
 		p.release()
 	}
-	var de *handset.DeliveryError
-	if errors.As(err, &de) {
-		return &smsc.DeliveryError{Code: uint16(de.FCS), Permanent: de.FCS != handset.ErrToolkitBusy.FCS, Reason: de.Reason}
-	}
-	return err
+	return DeliveryFailure(err)
 }
 
 // finishTrace waits for the proactive session and logs it with its APDUs.
@@ -435,29 +431,51 @@ const ErrCodeSIMDownload = 0xD5
 // sendSMS is the handset's network: an SMS-SUBMIT becomes an MO message.
 func (p *Phone) sendSMS(ctx context.Context, submit []byte) error {
 	p.observeAnswer()
-	m, err := tpdu.Parse(submit, tpdu.MO)
+	mo, err := MOFromSubmit(p.msisdn, submit)
 	if err != nil {
 		return err
-	}
-	s, ok := m.(*tpdu.Submit)
-	if !ok {
-		return fmt.Errorf("fleet: SEND SHORT MESSAGE carried a %s", m.Type())
-	}
-	mo := &smsc.Message{
-		Source: smsc.Address{TON: 1, NPI: 1, Addr: p.msisdn},
-		Dest:   smsc.Address{TON: uint8(s.DA.TON), NPI: uint8(s.DA.NPI), Addr: s.DA.Number},
-		PID:    s.PID, DCS: byte(s.DCS), Body: s.UD.Data,
-	}
-	if s.UD.HasHeader {
-		if mo.UDH, err = tpdu.AppendHeader(nil, s.UD.Header); err != nil {
-			return err
-		}
-		mo.ESMClass |= 0x40
 	}
 	if p.fleet.cfg.MO == nil {
 		return errors.New("fleet: no network for MO messages")
 	}
 	return p.fleet.cfg.MO(ctx, mo)
+}
+
+// MOFromSubmit turns the SMS-SUBMIT TPDU a handset sends (SEND SHORT
+// MESSAGE, TS 23.040 §9.2.2.2) into the SMSC's mobile-originated message
+// from msisdn (SMPP deliver_sm to the ESME).
+func MOFromSubmit(msisdn string, submit []byte) (*smsc.Message, error) {
+	m, err := tpdu.Parse(submit, tpdu.MO)
+	if err != nil {
+		return nil, err
+	}
+	s, ok := m.(*tpdu.Submit)
+	if !ok {
+		return nil, fmt.Errorf("fleet: SEND SHORT MESSAGE carried a %s", m.Type())
+	}
+	mo := &smsc.Message{
+		Source: smsc.Address{TON: 1, NPI: 1, Addr: msisdn},
+		Dest:   smsc.Address{TON: uint8(s.DA.TON), NPI: uint8(s.DA.NPI), Addr: s.DA.Number},
+		PID:    s.PID, DCS: byte(s.DCS), Body: s.UD.Data,
+	}
+	if s.UD.HasHeader {
+		if mo.UDH, err = tpdu.AppendHeader(nil, s.UD.Header); err != nil {
+			return nil, err
+		}
+		mo.ESMClass |= 0x40
+	}
+	return mo, nil
+}
+
+// DeliveryFailure maps a handset's delivery error to the SMSC's: its TP-FCS
+// becomes the network error code; toolkit busy (D4) is retried, other
+// failures are permanent. Other errors are returned as they are.
+func DeliveryFailure(err error) error {
+	var de *handset.DeliveryError
+	if errors.As(err, &de) {
+		return &smsc.DeliveryError{Code: uint16(de.FCS), Permanent: de.FCS != handset.ErrToolkitBusy.FCS, Reason: de.Reason}
+	}
+	return err
 }
 
 // Info describes the phone.
