@@ -2,12 +2,11 @@ package hsm
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/x509"
 	"encoding/binary"
 	"errors"
 	"fmt"
+
+	"github.com/simlab-dev/simlab/internal/p256"
 )
 
 // Scheme names a key diversification scheme (docs/hsm.md, "Key
@@ -165,12 +164,13 @@ func DeriveMaterial(ctx context.Context, ks Keystore, master string, p DerivePar
 			if err != nil {
 				return nil, err
 			}
-			priv, err := ecdsa.ParseRawPrivateKey(elliptic.P256(), t)
-			clear(t)
-			if err != nil {
+			if !p256.ValidScalar(t) {
+				clear(t)
 				continue // T_j is 0 or ≥ n: try j+1
 			}
-			return x509.MarshalPKCS8PrivateKey(priv)
+			der, err := p256.MarshalPKCS8(t)
+			clear(t)
+			return der, err
 		}
 		return nil, errors.New("no valid P-256 scalar in 256 tries")
 	}

@@ -5,11 +5,13 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"encoding/asn1"
 	"errors"
 	"fmt"
 	"io"
 	"math/big"
+
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 )
 
 // ErrSignature is returned by Verify when the signature does not match.
@@ -27,15 +29,37 @@ func Sign(signer crypto.Signer, rnd io.Reader, challengeRaw []byte, r *Response)
 	if err != nil {
 		return fmt.Errorf("authn: sign: %w", err)
 	}
-	var sig struct{ R, S *big.Int }
-	if _, err := asn1.Unmarshal(der, &sig); err != nil {
+	out, err := rawSignature(der)
+	if err != nil {
 		return fmt.Errorf("authn: signer returned a non-ASN.1 ECDSA signature: %w", err)
 	}
-	out := make([]byte, 64)
-	sig.R.FillBytes(out[:32])
-	sig.S.FillBytes(out[32:])
 	r.Signature = out
 	return nil
+}
+
+// rawSignature converts an ASN.1 DER ECDSA-Sig-Value (RFC 5480 §2.2:
+// SEQUENCE { r INTEGER, s INTEGER }) to r ‖ s, 32 bytes each.
+func rawSignature(der []byte) ([]byte, error) {
+	var seq, rb, sb cryptobyte.String
+	in := cryptobyte.String(der)
+	if !in.ReadASN1(&seq, cbasn1.SEQUENCE) || !in.Empty() ||
+		!seq.ReadASN1(&rb, cbasn1.INTEGER) || !seq.ReadASN1(&sb, cbasn1.INTEGER) || !seq.Empty() {
+		return nil, errors.New("not SEQUENCE { INTEGER, INTEGER }")
+	}
+	out := make([]byte, 64)
+	for i, v := range []cryptobyte.String{rb, sb} {
+		if len(v) == 0 || v[0]&0x80 != 0 {
+			return nil, errors.New("r or s is not a positive INTEGER")
+		}
+		for len(v) > 1 && v[0] == 0 {
+			v = v[1:]
+		}
+		if len(v) > 32 {
+			return nil, errors.New("r or s is longer than 32 bytes")
+		}
+		copy(out[32*(i+1)-len(v):32*(i+1)], v)
+	}
+	return out, nil
 }
 
 // Verify checks r.Signature against pub for the challenge template bytes

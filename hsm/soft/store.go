@@ -27,6 +27,7 @@ import (
 	"sync"
 
 	"github.com/simlab-dev/simlab/hsm"
+	"github.com/simlab-dev/simlab/internal/p256"
 )
 
 // ErrClosed is returned by every operation on a closed Store.
@@ -120,19 +121,23 @@ func newKey(ref string, typ hsm.KeyType, material []byte, exportable bool) (*key
 		m := hmac.New(sha256.New, material)
 		m.Write(make([]byte, 32))
 		k.info.KCV = hex.EncodeToString(m.Sum(nil)[:3])
-	case typ == hsm.ECP256 || typ == hsm.RSA2048:
+	case typ == hsm.ECP256:
+		// The fast parser leaves the public point uncomputed until it is
+		// asked for: a fleet card derives its key and only ever signs.
+		if k.signer, err = p256.ParsePKCS8(material); err != nil {
+			if errors.Is(err, p256.ErrNotP256) {
+				return nil, fmt.Errorf("hsm/soft: key %q holds a key that is not %s: %w", ref, typ, hsm.ErrKeyType)
+			}
+			return nil, fmt.Errorf("hsm/soft: %s key %q is not PKCS#8 DER: %w", typ, ref, hsm.ErrKeyType)
+		}
+	case typ == hsm.RSA2048:
 		priv, err := x509.ParsePKCS8PrivateKey(material)
 		if err != nil {
 			return nil, fmt.Errorf("hsm/soft: %s key %q is not PKCS#8 DER: %w", typ, ref, hsm.ErrKeyType)
 		}
 		switch p := priv.(type) {
-		case *ecdsa.PrivateKey:
-			if typ != hsm.ECP256 || p.Curve != elliptic.P256() {
-				return nil, fmt.Errorf("hsm/soft: key %q holds an EC key that is not %s: %w", ref, typ, hsm.ErrKeyType)
-			}
-			k.signer = p
 		case *rsa.PrivateKey:
-			if typ != hsm.RSA2048 || p.N.BitLen() != 2048 {
+			if p.N.BitLen() != 2048 {
 				return nil, fmt.Errorf("hsm/soft: key %q holds an RSA-%d key, not %s: %w", ref, p.N.BitLen(), typ, hsm.ErrKeyType)
 			}
 			k.signer = p
@@ -143,6 +148,12 @@ func newKey(ref string, typ hsm.KeyType, material []byte, exportable bool) (*key
 		return nil, fmt.Errorf("hsm/soft: key %q: unsupported key type %q: %w", ref, typ, hsm.ErrKeyType)
 	}
 	return k, nil
+}
+
+// Has reports whether the store holds a key ref (false once closed).
+func (s *Store) Has(ref string) bool {
+	_, err := s.lookup(ref)
+	return err == nil
 }
 
 // lookup returns the key ref under the read lock.

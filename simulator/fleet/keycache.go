@@ -21,8 +21,8 @@ const DefaultKeyCache = 16384
 
 // keyCache is the fleet's default key store. It holds the demo master keys
 // (fixtures/keys) and answers for every card key of the default fleet,
-// "card/<ICCID>/<name>" (keys.CardRef), by deriving the card's five keys on
-// first use. Derived keys are a pure function of the masters and the ICCID,
+// "card/<ICCID>/<name>" (keys.CardRef), by deriving each of a card's five
+// keys on its first use. Derived keys are a pure function of the masters and the ICCID,
 // so only the most recently used cards' keys are kept (an LRU of max
 // cards); an evicted card's keys are derived again when next used. This is
 // what lets a fleet of a million addressable subscribers fit in memory: a
@@ -38,7 +38,8 @@ type keyCache struct {
 	mu    sync.Mutex
 	cards map[string]*list.Element // ICCID → *cachedCard
 	lru   list.List                // most recent first
-	// derived counts derivations (cache misses), for tests and metrics.
+	// derived counts cards made resident (cache misses), for tests and
+	// metrics.
 	derived uint64
 }
 
@@ -83,33 +84,38 @@ func (c *keyCache) store(ctx context.Context, ref string) (*soft.Store, error) {
 	if !ok {
 		return c.masters, nil
 	}
-	c.mu.Lock()
-	if e, ok := c.cards[iccid]; ok {
-		c.lru.MoveToFront(e)
-		c.mu.Unlock()
-		return e.Value.(*cachedCard).ks, nil
+	ks := c.card(iccid)
+	// Each key is derived on its first use: a LoA session needs the AES
+	// keyset and the signing key, and the 3DES keyset only when a
+	// challenge comes sealed with it. Concurrent first uses of one key
+	// derive it twice; the second import finds it there (hsm.ErrExists).
+	if !ks.Has(ref) {
+		suffix := ref[len("card/")+len(iccid)+1:]
+		if err := keys.CardKey(ctx, overlay{c.masters, ks}, iccid, suffix); err != nil {
+			return nil, fmt.Errorf("fleet: card keys: %w", err)
+		}
 	}
-	c.mu.Unlock()
-	// Derive outside the lock: a concurrent miss on the same card derives
-	// twice and the second result is dropped.
-	ks := soft.NewMemory()
-	if _, err := keys.Card(ctx, overlay{c.masters, ks}, iccid); err != nil {
-		return nil, fmt.Errorf("fleet: card keys: %w", err)
-	}
+	return ks, nil
+}
+
+// card returns the store of the card iccid's derived keys, making an empty
+// one (and evicting the least recently used card beyond max) on a miss.
+func (c *keyCache) card(iccid string) *soft.Store {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.derived++
 	if e, ok := c.cards[iccid]; ok {
 		c.lru.MoveToFront(e)
-		return e.Value.(*cachedCard).ks, nil
+		return e.Value.(*cachedCard).ks
 	}
+	c.derived++
+	ks := soft.NewMemory()
 	c.cards[iccid] = c.lru.PushFront(&cachedCard{iccid: iccid, ks: ks})
 	for c.max > 0 && c.lru.Len() > c.max {
 		old := c.lru.Back()
 		c.lru.Remove(old)
 		delete(c.cards, old.Value.(*cachedCard).iccid)
 	}
-	return ks, nil
+	return ks
 }
 
 // resident returns how many cards' keys are held and how many derivations

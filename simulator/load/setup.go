@@ -48,6 +48,8 @@ type TargetConfig struct {
 	CaptureURL, CaptureToken string
 	// NoVerify skips the ECDSA check of challenge answers (Challenges.NoVerify).
 	NoVerify bool
+	// VerifyEvery checks one answer's signature in N (Challenges.VerifyEvery).
+	VerifyEvery int
 }
 
 // ErrKind is returned for an unknown kind of load.
@@ -88,7 +90,7 @@ func NewTarget(ctx context.Context, cfg TargetConfig) (*Dialed, error) {
 			return nil, err
 		}
 		t := &Challenges{Pusher: p, Numbers: cfg.Numbers, LoA: loa, PromptTimeout: pt,
-			ClientName: cfg.ClientName, BindingMessage: cfg.BindingMessage, NoVerify: cfg.NoVerify, cards: cc}
+			ClientName: cfg.ClientName, BindingMessage: cfg.BindingMessage, NoVerify: cfg.NoVerify, VerifyEvery: cfg.VerifyEvery, cards: cc}
 		return &Dialed{Target: t, close: p.Close}, nil
 	case KindOTP, KindText:
 		rs := NewReceipts()
