@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/simlab-dev/simlab/simulator/fleet"
+	"github.com/simlab-dev/simlab/simulator/handset"
 	"github.com/simlab-dev/simlab/simulator/load"
 	"github.com/simlab-dev/simlab/simulator/person"
 	"github.com/simlab-dev/simlab/smsc"
@@ -35,6 +36,7 @@ type Core struct {
 	routes   *router
 	closer   func() error
 	lab      io.Closer
+	workers  *handset.Workers // the phones' proactive sessions
 	serving  atomic.Bool
 	done     chan struct{} // closed when Serve has returned; serveErr is its error
 	serveErr error
@@ -81,8 +83,10 @@ func startCore(s *Server, cfg Config) (Subsystem, error) {
 			return nil, fmt.Errorf("serve: --fleet: %w", err)
 		}
 	}
+	c.workers = handset.NewWorkers(0)
 	fl, err := fleet.New(fleet.Config{
 		Plan:      plan,
+		Go:        c.workers.Go,
 		OnSession: func(_, outcome string, d time.Duration) { c.Sessions.Observe(outcome, d) },
 		MO: func(ctx context.Context, m *smsc.Message) error {
 			_, err := c.SMSC.SubmitMO(ctx, m)
@@ -182,5 +186,6 @@ func (c *Core) Shutdown(ctx context.Context) error {
 	if c.closer != nil {
 		err = errors.Join(err, c.closer())
 	}
+	c.workers.Close()
 	return err
 }

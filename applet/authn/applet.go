@@ -45,7 +45,9 @@ type Config struct {
 type Applet struct {
 	mu        sync.Mutex // guards the PIN state, read by State from outside the card
 	signer    crypto.Signer
+	upkOnce   sync.Once
 	upk       []byte
+	upkErr    error
 	pin       []byte
 	noPIN     bool
 	triesLeft int
@@ -82,18 +84,10 @@ func New(cfg Config) (*Applet, error) {
 	if cfg.Signer == nil {
 		return nil, errors.New("authn: the applet needs the card's signing key")
 	}
-	pub, ok := cfg.Signer.Public().(*ecdsa.PublicKey)
-	if !ok {
-		return nil, errors.New("authn: the card's key must be ECDSA P-256")
-	}
-	upk, err := CompressPublicKey(pub)
-	if err != nil {
-		return nil, err
-	}
 	if !cfg.NoPINSupport && (len(cfg.PIN) != PINLength || strings.Trim(cfg.PIN, "0123456789") != "") {
 		return nil, fmt.Errorf("authn: the applet PIN must be %d digits", PINLength)
 	}
-	a := &Applet{signer: cfg.Signer, upk: upk, pin: []byte(cfg.PIN), noPIN: cfg.NoPINSupport, triesLeft: cfg.TriesLeft, rnd: cfg.Rand}
+	a := &Applet{signer: cfg.Signer, pin: []byte(cfg.PIN), noPIN: cfg.NoPINSupport, triesLeft: cfg.TriesLeft, rnd: cfg.Rand}
 	if a.triesLeft <= 0 && !cfg.Blocked {
 		a.triesLeft = MaxPINTries
 	}
@@ -117,8 +111,26 @@ func (a *Applet) State() PINState {
 	return PINState{Supported: !a.noPIN, TriesLeft: a.triesLeft, Blocked: !a.noPIN && a.triesLeft == 0}
 }
 
-// PublicKey returns the card's public key (upk), compressed.
-func (a *Applet) PublicKey() []byte { return append([]byte(nil), a.upk...) }
+// PublicKey returns the card's public key (upk), compressed, or nil when the
+// signer's key is not ECDSA P-256.
+func (a *Applet) PublicKey() []byte {
+	upk, _ := a.publicKey()
+	return append([]byte(nil), upk...)
+}
+
+// publicKey computes upk on first use: most cards never send it, and the
+// signer may compute its public point only when asked (internal/p256).
+func (a *Applet) publicKey() ([]byte, error) {
+	a.upkOnce.Do(func() {
+		pub, ok := a.signer.Public().(*ecdsa.PublicKey)
+		if !ok {
+			a.upkErr = errors.New("authn: the card's key must be ECDSA P-256")
+			return
+		}
+		a.upk, a.upkErr = CompressPublicKey(pub)
+	})
+	return a.upk, a.upkErr
+}
 
 // Process starts a session for an OTA challenge.
 func (a *Applet) Process(ctx context.Context, req *uicc.Request) (uicc.Step, error) {
@@ -286,7 +298,11 @@ func (a *Applet) finish(ctx context.Context, env *uicc.Env, o Outcome, loa LoA) 
 		r.TriesLeft, r.HasTriesLeft = byte(st.TriesLeft), true
 	}
 	if a.challenge.WantUPK {
-		r.UPK = a.upk
+		upk, err := a.publicKey()
+		if err != nil {
+			return uicc.Step{}, err
+		}
+		r.UPK = upk
 	}
 	a.state = idle
 	a.mu.Lock()

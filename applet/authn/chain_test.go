@@ -39,6 +39,13 @@ const testPIN = "24680"
 
 func newChain(t *testing.T, b person.Behaviour, cfg authn.Config) *chain {
 	t.Helper()
+	return newChainGo(t, b, cfg, nil)
+}
+
+// newChainGo is newChain whose handset starts proactive sessions with run
+// (handset.Config.Go), as simlab serve's fleet does.
+func newChainGo(t *testing.T, b person.Behaviour, cfg authn.Config, run func(func())) *chain {
+	t.Helper()
 	ctx := context.Background()
 	p, err := uicc.LoadProfile("../../fixtures/cards/default.yaml")
 	if err != nil {
@@ -78,7 +85,7 @@ func newChain(t *testing.T, b person.Behaviour, cfg authn.Config) *chain {
 	var tar ota.TAR
 	copy(tar[:], p.Applets[0].TARs[0].TAR)
 	c.header = ota.CommandHeader{SPI: ota.ParseSPI(0x16, 0x39), KIc: kic, KID: kid, TAR: tar}
-	c.hs = handset.New(handset.Config{Card: card, Person: person.New(b, 1), PIN: testPIN, PromptTimeout: 30 * time.Second,
+	c.hs = handset.New(handset.Config{Card: card, Person: person.New(b, 1), PIN: testPIN, PromptTimeout: 30 * time.Second, Go: run,
 		SendSMS: func(ctx context.Context, b []byte) error {
 			c.mu.Lock()
 			c.mo = append(c.mo, b)
@@ -268,7 +275,10 @@ func TestInvalidRequestAndUPK(t *testing.T) {
 // SHORT MESSAGE. The command packets are sealed before the timer starts.
 func BenchmarkLoA3CardSession(b *testing.B) {
 	t := &testing.T{}
-	c := newChain(t, person.Default(), authn.Config{})
+	// Sessions run on parked goroutines, as in simlab serve (handset.Workers).
+	w := handset.NewWorkers(0)
+	defer w.Close()
+	c := newChainGo(t, person.Default(), authn.Config{}, w.Go)
 	ctx := context.Background()
 	ch := challenge(authn.LoA3, "Login 4F2A")
 	raw := authn.AppendChallenge(nil, &ch)

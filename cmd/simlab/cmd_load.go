@@ -124,17 +124,11 @@ Example, against "simlab serve":
 				defer cancel()
 				tgt.Close(cctx)
 			}()
-			if cpuProfile != "" {
-				pf, err := os.Create(cpuProfile)
-				if err != nil {
-					return err
-				}
-				if err := pprof.StartCPUProfile(pf); err != nil {
-					pf.Close()
-					return err
-				}
-				defer func() { pprof.StopCPUProfile(); pf.Close() }()
+			stop, err := startCPUProfile(cpuProfile)
+			if err != nil {
+				return err
 			}
+			defer stop()
 			cfg := load.Config{Rate: rate, Duration: duration, Ramp: ramp, Timeout: timeout, MaxInFlight: maxInFlight}
 			if showProgress {
 				cfg.Progress = func(p load.Progress) { fmt.Fprintf(a.stderr, "\r%s\x1b[K", load.FormatProgress(p)) }
@@ -259,4 +253,21 @@ func writeLoadReports(dir string, rep *load.Report, kind string) error {
 	}
 	title := fmt.Sprintf("simlab load --loa %s: %.0f/s for %.0fs", kind, rep.TargetRate, rep.DurationS)
 	return write("report.html", func(w io.Writer) error { return rep.WriteHTML(w, title) })
+}
+
+// startCPUProfile writes a CPU profile to path (none when path is empty)
+// until the returned stop is called.
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	pf, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(pf); err != nil {
+		pf.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); pf.Close() }, nil
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"runtime/debug"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -16,9 +17,9 @@ func init() { register(newServeCmd) }
 
 func newServeCmd(a *app) *cobra.Command {
 	var (
-		configFile, tokenFile, logLevel, logFormat string
-		flagCfg                                    simulator.Config
-		bearers, attach, interactive               []string
+		configFile, tokenFile, logLevel, logFormat, cpuProfile string
+		flagCfg                                                simulator.Config
+		bearers, attach, interactive                           []string
 	)
 	c := &cobra.Command{
 		Use:   "serve",
@@ -29,7 +30,10 @@ func newServeCmd(a *app) *cobra.Command {
 
 Settings come from --config FILE (YAML), then flags. Listening beyond loopback
 requires an API token (--api-token-file FILE or SIMLAB_API_TOKEN). SIGINT or
-SIGTERM shuts down gracefully and exits 0.`,
+SIGTERM shuts down gracefully and exits 0.
+
+serve runs the Go collector with GOGC=200 unless GOGC is set in the
+environment (GOGC=100 is Go's default: less memory, more CPU).`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var cfg simulator.Config
@@ -89,6 +93,17 @@ SIGTERM shuts down gracefully and exits 0.`,
 			cfg.Ready = func(addrs simulator.Addrs) {
 				fmt.Fprintf(a.stderr, "simlab: ready smpp=%s http=%s\n", orOff(addrs.SMPP), orOff(addrs.HTTP))
 			}
+			stop, err := startCPUProfile(cpuProfile)
+			if err != nil {
+				return err
+			}
+			defer stop()
+			if os.Getenv("GOGC") == "" {
+				// Half the collector's CPU for up to three times the live
+				// heap: under load the collector was a seventh of serve's
+				// CPU (docs/benchmarks.md (i)). GOGC=100 restores Go's default.
+				debug.SetGCPercent(serveGCPercent)
+			}
 			return simulator.Run(cmd.Context(), cfg)
 		},
 	}
@@ -105,6 +120,7 @@ SIGTERM shuts down gracefully and exits 0.`,
 	f.StringVar(&flagCfg.Lab.MODest, "bearer-mo-dest", "", "destination for messages bearers receive that name none")
 	f.StringArrayVar(&attach, "attach", nil, `attach the card in a PC/SC reader as a phone: "READER=MSISDN" (repeatable)`)
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run, until shutdown, to FILE (go tool pprof -top FILE)")
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	return c
 }
@@ -131,3 +147,6 @@ func newLogger(a *app, level, format string) (*slog.Logger, error) {
 	}
 	return nil, usagef("--log-format %q: want text or json", format)
 }
+
+// serveGCPercent is serve's GOGC when the environment sets none.
+const serveGCPercent = 200

@@ -152,8 +152,10 @@ func newKey(ref string, typ hsm.KeyType, material []byte, exportable bool) (*key
 
 // Has reports whether the store holds a key ref (false once closed).
 func (s *Store) Has(ref string) bool {
-	_, err := s.lookup(ref)
-	return err == nil
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	_, ok := s.keys[ref]
+	return ok && !s.closed
 }
 
 // lookup returns the key ref under the read lock.

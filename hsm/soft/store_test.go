@@ -79,3 +79,18 @@ func TestClosed(t *testing.T) {
 		t.Errorf("List after Close: %v", err)
 	}
 }
+
+func TestHas(t *testing.T) {
+	s := NewMemory()
+	ctx := context.Background()
+	if err := s.Import(ctx, "k", hsm.AES128, make([]byte, 16)); err != nil {
+		t.Fatal(err)
+	}
+	if !s.Has("k") || s.Has("missing") {
+		t.Errorf("Has(k) = %v, Has(missing) = %v", s.Has("k"), s.Has("missing"))
+	}
+	s.Close()
+	if s.Has("k") {
+		t.Error("Has is true on a closed store")
+	}
+}

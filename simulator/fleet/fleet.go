@@ -49,6 +49,9 @@ type Config struct {
 	// AllowedHosts are the hosts a person may open links on (default:
 	// loopback only: 127.0.0.1, ::1, localhost).
 	AllowedHosts []string
+	// Go starts phones' background proactive sessions (handset.Config.Go);
+	// nil starts a goroutine for each.
+	Go func(func())
 	// Trace receives every APDU of every phone.
 	Trace func(msisdn string, capdu, rapdu []byte)
 	// MaxEvents bounds each phone's event log (default 200).
@@ -345,7 +348,7 @@ func NewCard(ctx context.Context, ks hsm.Keystore, tmpl *uicc.Profile, msisdn st
 		if a, err = newApplet(ctx, ks, prof.ICCID, n, opts); err != nil {
 			return nil, nil, err
 		}
-	} else if _, err := keys.Card(ctx, ks, prof.ICCID); err != nil {
+	} else if err := cardKeys(ctx, ks, prof.ICCID); err != nil {
 		return nil, nil, fmt.Errorf("fleet: %s: card keys: %w", n, err)
 	}
 	card, err := newCard(ks, prof, a)
@@ -377,18 +380,27 @@ func cardProfile(tmpl *uicc.Profile, index uint64, msisdn string, noNFC bool) (*
 	return prof, nil
 }
 
-// newApplet derives the card's keys in ks (keys.Card) and makes its
+// cardKeys derives the card iccid's keys into ks (keys.Card), except in the
+// fleet's own key store, which derives each key when it is first used.
+func cardKeys(ctx context.Context, ks hsm.Keystore, iccid string) error {
+	if _, lazy := ks.(*keyCache); lazy {
+		return nil
+	}
+	_, err := keys.Card(ctx, ks, iccid)
+	return err
+}
+
+// newApplet derives the card's keys in ks (cardKeys) and makes its
 // authenticator applet with its signing key.
 func newApplet(ctx context.Context, ks hsm.Keystore, iccid, msisdn string, opts CardOptions) (*authn.Applet, error) {
-	ck, err := keys.Card(ctx, ks, iccid)
-	if err != nil {
+	if err := cardKeys(ctx, ks, iccid); err != nil {
 		return nil, fmt.Errorf("fleet: %s: card keys: %w", msisdn, err)
 	}
 	pin := opts.PIN
 	if pin == "" {
 		pin = DefaultPIN
 	}
-	signer, err := ks.Signer(ctx, ck.Sign)
+	signer, err := ks.Signer(ctx, keys.CardRef(iccid, "sign"))
 	if err != nil {
 		return nil, fmt.Errorf("fleet: %s: signing key: %w", msisdn, err)
 	}
@@ -470,7 +482,7 @@ func (p *Phone) powerOn(ctx context.Context) error {
 	}
 	var a *authn.Applet
 	if p.settings.NoNFC {
-		if _, err := keys.Card(ctx, f.ks, prof.ICCID); err != nil {
+		if err := cardKeys(ctx, f.ks, prof.ICCID); err != nil {
 			return fmt.Errorf("fleet: %s: card keys: %w", p.msisdn, err)
 		}
 	} else {
@@ -501,6 +513,7 @@ func (p *Phone) powerOn(ctx context.Context) error {
 		},
 		Trace: p.traceAPDU,
 		Event: func(e handset.Event) { p.record(e.Kind, e.Detail, nil) },
+		Go:    f.cfg.Go,
 	})
 	if _, err := hs.PowerOn(ctx); err != nil {
 		return fmt.Errorf("fleet: %s: power on: %w", p.msisdn, err)

@@ -176,18 +176,29 @@ func (c *keyCache) Signer(ctx context.Context, ref string) (crypto.Signer, error
 	if s == c.masters {
 		return sg, nil
 	}
-	return &lazySigner{c: c, ref: ref, pub: sg.Public()}, nil
+	return &lazySigner{c: c, ref: ref, first: sg}, nil
 }
 
 // lazySigner signs with a card key of a keyCache.
 type lazySigner struct {
-	c   *keyCache
-	ref string
-	pub crypto.PublicKey
+	c     *keyCache
+	ref   string
+	first crypto.Signer // the key when the signer was made, for Public
+
+	pubOnce sync.Once
+	pub     crypto.PublicKey
 }
 
-// Public implements crypto.Signer.
-func (l *lazySigner) Public() crypto.PublicKey { return l.pub }
+// Public implements crypto.Signer. The public key is computed when first
+// asked for (few sessions want it), from the key the signer was made with:
+// a card key is the same whenever it is derived.
+func (l *lazySigner) Public() crypto.PublicKey {
+	l.pubOnce.Do(func() {
+		l.pub = l.first.Public()
+		l.first = nil
+	})
+	return l.pub
+}
 
 // Sign implements crypto.Signer.
 func (l *lazySigner) Sign(r io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {

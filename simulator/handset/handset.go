@@ -80,6 +80,9 @@ type Config struct {
 	Trace func(capdu, rapdu []byte)
 	// Event receives what happened, for the phone's event log.
 	Event func(Event)
+	// Go starts a proactive session in the background (Workers.Go); nil
+	// starts a goroutine.
+	Go func(func())
 }
 
 // Message is a text SMS as the phone's inbox holds it.
@@ -352,7 +355,11 @@ func (h *Handset) download(ctx context.Context, tpdus [][]byte) ([]byte, error) 
 				continue
 			}
 			background = true
-			go func() {
+			run := h.cfg.Go
+			if run == nil {
+				run = func(f func()) { go f() }
+			}
+			run(func() {
 				defer h.unlock()
 				if err := h.proactive(context.WithoutCancel(ctx), sw, data); err != nil {
 					h.event("error", "proactive session: %v", err)
@@ -360,7 +367,7 @@ func (h *Handset) download(ctx context.Context, tpdus [][]byte) ([]byte, error) 
 					h.lastErr = err
 					h.errMu.Unlock()
 				}
-			}()
+			})
 		case sw>>8 == 0x62 || sw>>8 == 0x63:
 			// TS 31.111 §7.1.1.2: warnings carry response data for RP-ERROR.
 			return data, &DeliveryError{FCS: ErrDownload.FCS, Reason: ErrDownload.Reason, Err: fmt.Errorf("card answered %04X", sw)}
