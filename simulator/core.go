@@ -73,8 +73,10 @@ func startCore(s *Server, cfg Config) (Subsystem, error) {
 		Accounts: cfg.Accounts,
 		Faults:   faults,
 		OnEvent:  c.Capture.Publish,
-		Logger:   cfg.Logger,
-		RetryMin: cfg.RetryMin,
+		// No event snapshots while nobody long-polls or streams.
+		WantEvents: c.Capture.Subscribed,
+		Logger:     cfg.Logger,
+		RetryMin:   cfg.RetryMin,
 	}
 	var plan *fleet.Plan
 	if cfg.Fleet != "" {

@@ -171,7 +171,7 @@ func runSMSC(ctx context.Context, a *app, fc *smscFileConfig, asJSON bool) error
 	}
 	srv.Faults = smsc.NewFaults(fc.FaultSeed)
 	api.Store, api.Faults = srv.Store, srv.Faults
-	srv.OnEvent = api.Publish
+	srv.OnEvent, srv.WantEvents = api.Publish, api.Subscribed
 
 	var cert tls.Certificate
 	if fc.TLS.Addr != "" {

@@ -307,7 +307,9 @@ func (p *Phone) record(kind, detail string, trace []byte) {
 	p.mu.Lock()
 	e := event{seq: p.fleet.nextSeq(), at: time.Now().UnixNano(), kind: kind, detail: detail, trace: trace}
 	p.events = append(p.events, e)
-	if n := p.fleet.cfg.MaxEvents; len(p.events) > n {
+	// Keep the last MaxEvents, trimming only when half as many again have
+	// piled up: trimming on every event copied the whole log each time.
+	if n := p.fleet.cfg.MaxEvents; len(p.events) > n+n/2 {
 		p.events = append(p.events[:0], p.events[len(p.events)-n:]...)
 	}
 	p.mu.Unlock()
@@ -317,6 +319,14 @@ func (p *Phone) record(kind, detail string, trace []byte) {
 	if p.fleet.nsubs.Load() > 0 {
 		p.fleet.publish(p.export(e))
 	}
+}
+
+// recentEvents returns the last MaxEvents events; p.mu must be held.
+func (p *Phone) recentEvents() []event {
+	if n := p.fleet.cfg.MaxEvents; len(p.events) > n {
+		return p.events[len(p.events)-n:]
+	}
+	return p.events
 }
 
 // dropTrace forgets the APDU trace of event seq (the fleet keeps only the
@@ -493,7 +503,7 @@ func (p *Phone) Info() Info {
 		iccid, imsi = prof.ICCID, prof.IMSI
 	}
 	in := Info{MSISDN: p.msisdn, ICCID: iccid, IMSI: imsi, Magic: p.rng.magic.Name, Settings: p.settings,
-		Behaviour: b, NextStep: next, Scripted: p.scripted, Inbox: len(p.inbox), Events: len(p.events),
+		Behaviour: b, NextStep: next, Scripted: p.scripted, Inbox: len(p.inbox), Events: len(p.recentEvents()),
 		PIN: pin, PublicKey: upk}
 	return in
 }
@@ -559,8 +569,9 @@ func (p *Phone) Inbox() []handset.Message {
 func (p *Phone) Events() []Event {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	out := make([]Event, len(p.events))
-	for i, e := range p.events {
+	evs := p.recentEvents()
+	out := make([]Event, len(evs))
+	for i, e := range evs {
 		out[i] = p.export(e)
 	}
 	return out

@@ -7,6 +7,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/sha256"
 	"errors"
+	"strconv"
 	"testing"
 
 	"github.com/simlab-dev/simlab/fixtures/keys"
@@ -176,5 +177,40 @@ func TestTraceRing(t *testing.T) {
 	}
 	if got := decodeTrace([]byte{0x00, 0x05, 0x01}); len(got) != 0 {
 		t.Errorf("truncated trace decoded to %+v", got)
+	}
+}
+
+// TestEventLogBound: a phone's log shows the last MaxEvents events, in
+// order, however many came, and holds at most half as many again.
+func TestEventLogBound(t *testing.T) {
+	t.Parallel()
+	f, err := New(Config{MaxEvents: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := f.Phone(context.Background(), FleetNumber(4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := len(p.Events())
+	for i := range 23 {
+		p.record("test", strconv.Itoa(i), nil)
+		evs := p.Events()
+		want := min(4, before+i+1)
+		if len(evs) != want || evs[len(evs)-1].Detail != strconv.Itoa(i) {
+			t.Fatalf("after event %d: %d events, last %q; want %d ending with %d", i, len(evs), evs[len(evs)-1].Detail, want, i)
+		}
+		if i >= 3 && evs[0].Detail != strconv.Itoa(i-3) {
+			t.Fatalf("after event %d: first %q, want %d", i, evs[0].Detail, i-3)
+		}
+		p.mu.Lock()
+		held := len(p.events)
+		p.mu.Unlock()
+		if held > 6 {
+			t.Fatalf("holds %d events, bound 6", held)
+		}
+	}
+	if got := p.Info().Events; got != 4 {
+		t.Errorf("Info().Events = %d, want 4", got)
 	}
 }

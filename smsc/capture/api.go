@@ -93,6 +93,11 @@ var defaultOTP = regexp.MustCompile(DefaultOTPPattern)
 // New returns an API over store.
 func New(store smsc.Store) *API { return &API{Store: store} }
 
+// Subscribed reports whether anyone (a long poll, a stream) waits for
+// events: install it as smsc.Server.WantEvents so that the server builds
+// no event snapshots nobody reads.
+func (a *API) Subscribed() bool { return a.hub.n.Load() > 0 }
+
 // Publish feeds a server event to waiters and streams. It never blocks;
 // use it as smsc.Server.OnEvent.
 func (a *API) Publish(ev smsc.Event) {

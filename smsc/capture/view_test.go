@@ -2,6 +2,7 @@ package capture
 
 import (
 	"encoding/hex"
+	"github.com/simlab-dev/simlab/smsc"
 	"testing"
 )
 
@@ -84,4 +85,20 @@ func FuzzParseOTA(f *testing.F) {
 			t.Fatalf("TAR %q", r.TAR)
 		}
 	})
+}
+
+// TestSubscribed: WantEvents is true only while someone waits or streams.
+func TestSubscribed(t *testing.T) {
+	a := New(smsc.NewMemStore(0))
+	if a.Subscribed() {
+		t.Fatal("subscribed with nobody waiting")
+	}
+	s := a.hub.subscribe(smsc.Filter{}, 1)
+	if !a.Subscribed() {
+		t.Error("not subscribed while a subscription is open")
+	}
+	a.hub.unsubscribe(s)
+	if a.Subscribed() {
+		t.Error("still subscribed after the last one left")
+	}
 }
