@@ -43,8 +43,11 @@ func shiftXor(in []byte, rb byte) []byte {
 // sum returns the full CMAC tag of msg (RFC 4493 §2.4, "AES-CMAC").
 func (c *cmac) sum(msg []byte) []byte {
 	bs := len(c.k1)
-	var x, last [16]byte
-	xs, ls := x[:bs], last[:bs]
+	// One allocation for the chaining value, the last block and the
+	// result: arrays on the stack would escape through the cipher.Block
+	// interface anyway.
+	buf := make([]byte, 2*bs)
+	xs, ls := buf[:bs:bs], buf[bs:]
 	n := (len(msg) + bs - 1) / bs
 	complete := n > 0 && len(msg)%bs == 0
 	if n == 0 {
@@ -64,7 +67,6 @@ func (c *cmac) sum(msg []byte) []byte {
 	}
 	subtle.XORBytes(xs, xs, ls)
 	c.b.Encrypt(xs, xs)
-	out := make([]byte, bs)
-	copy(out, xs)
-	return out
+	clear(ls)
+	return xs
 }

@@ -131,7 +131,7 @@ func addASN1Int(b *cryptobyte.Builder, v []byte) {
 // scratch holds the big.Int temporaries of one signature, pooled so their
 // backing arrays are reused.
 type scratch struct {
-	e, k, beta, r, inv, s, t big.Int
+	e, k, beta, r, inv, s, t, q, rem big.Int
 	buf                      [32 + 1 + 32 + 32]byte
 }
 
@@ -167,21 +167,22 @@ func (k *Key) SignRaw(rnd io.Reader, digest []byte, out *[64]byte) error {
 		}
 		R := priv.PublicKey().Bytes() // 04 ‖ X ‖ Y
 		z.r.SetBytes(R[1:33])
-		z.r.Mod(&z.r, n)
+		z.mod(&z.r)
 		if z.r.Sign() == 0 {
 			continue
 		}
 		// s = k⁻¹ (e + r·d) mod n, with k⁻¹ = β · (k·β)⁻¹.
 		z.inv.Mul(&z.k, &z.beta)
-		z.inv.Mod(&z.inv, n)
+		z.mod(&z.inv)
 		z.t.ModInverse(&z.inv, n)
 		z.inv.Mul(&z.t, &z.beta)
-		z.inv.Mod(&z.inv, n)
+		z.mod(&z.inv)
 		z.s.Mul(&z.r, k.d)
 		z.s.Add(&z.s, &z.e)
-		z.s.Mod(&z.s, n)
+		z.mod(&z.s)
 		z.t.Mul(&z.s, &z.inv)
-		z.s.Mod(&z.t, n)
+		z.mod(&z.t)
+		z.s.Set(&z.t)
 		if z.s.Sign() == 0 {
 			continue
 		}
@@ -189,6 +190,13 @@ func (k *Key) SignRaw(rnd io.Reader, digest []byte, out *[64]byte) error {
 		z.s.FillBytes(out[32:])
 		return nil
 	}
+}
+
+// mod reduces the non-negative x modulo n in place, with z.q as the
+// quotient's storage (big.Int.Mod allocates one each time).
+func (z *scratch) mod(x *big.Int) {
+	z.q.QuoRem(x, n, &z.rem)
+	x.Set(&z.rem)
 }
 
 // derive sets z.k and z.beta from one H = SHA-512(nk ‖ ctr ‖ digest ‖
@@ -202,7 +210,7 @@ func (k *Key) derive(z *scratch, ctr byte, digest []byte, seed *[32]byte) {
 	b = append(b, seed[:]...)
 	h := sha512.Sum512(b)
 	z.k.SetBytes(h[:40])
-	z.k.Mod(&z.k, n)
+	z.mod(&z.k)
 	z.beta.SetBytes(h[40:])
 	clear(h[:])
 }

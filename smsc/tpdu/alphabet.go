@@ -25,6 +25,9 @@ func EncodeGSM7(s string) ([]byte, error) {
 	if s == "" {
 		return nil, nil
 	}
+	if allSameInGSM7(s) {
+		return []byte(s), nil
+	}
 	b, err := gsmEncoder.Encode([]byte(s))
 	if err != nil {
 		return nil, fmt.Errorf("tpdu: %w: %v", ErrAlphabet, err)
@@ -50,11 +53,31 @@ func DecodeGSM7(septets []byte) (string, error) {
 			return "", fmt.Errorf("tpdu: %w: byte %d is %02X, not a GSM 7-bit septet", ErrAlphabet, i, c)
 		}
 	}
+	if allSameInGSM7(septets) {
+		return string(septets), nil
+	}
 	b, err := gsmDecoder.Decode(septets)
 	if err != nil {
 		return "", fmt.Errorf("tpdu: %w: %v", ErrAlphabet, err)
 	}
 	return string(b), nil
+}
+
+// sameInGSM7 reports whether c is an ASCII character whose GSM 7-bit
+// default-alphabet code is its ASCII code (3GPP TS 23.038 §6.2.1): LF, CR,
+// space to '?' except '$' (0x24 is '¤'), 'A'–'Z' and 'a'–'z'. Texts made of
+// these only need no table lookup.
+func sameInGSM7(c byte) bool {
+	return c == '\n' || c == '\r' || c >= ' ' && c <= '?' && c != '$' || c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z'
+}
+
+func allSameInGSM7[T string | []byte](s T) bool {
+	for i := 0; i < len(s); i++ {
+		if !sameInGSM7(s[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // Pack7 packs septets into octets (3GPP TS 23.038 §6.1.2.1), starting after
