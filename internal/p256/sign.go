@@ -132,7 +132,7 @@ func addASN1Int(b *cryptobyte.Builder, v []byte) {
 // backing arrays are reused.
 type scratch struct {
 	e, k, beta, r, inv, s, t, q, rem big.Int
-	buf                      [32 + 1 + 32 + 32]byte
+	buf                              [32 + 1 + 32 + 32]byte
 }
 
 var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
