@@ -11,8 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/simlab-dev/simlab/internal/workers"
 	"github.com/simlab-dev/simlab/simulator/fleet"
-	"github.com/simlab-dev/simlab/simulator/handset"
 	"github.com/simlab-dev/simlab/simulator/load"
 	"github.com/simlab-dev/simlab/simulator/person"
 	"github.com/simlab-dev/simlab/smsc"
@@ -36,7 +36,7 @@ type Core struct {
 	routes   *router
 	closer   func() error
 	lab      io.Closer
-	workers  *handset.Workers // the phones' proactive sessions
+	workers  *workers.Pool // the phones' proactive sessions
 	serving  atomic.Bool
 	done     chan struct{} // closed when Serve has returned; serveErr is its error
 	serveErr error
@@ -85,7 +85,7 @@ func startCore(s *Server, cfg Config) (Subsystem, error) {
 			return nil, fmt.Errorf("serve: --fleet: %w", err)
 		}
 	}
-	c.workers = handset.NewWorkers(0)
+	c.workers = workers.New(0)
 	fl, err := fleet.New(fleet.Config{
 		Plan:      plan,
 		Go:        c.workers.Go,

@@ -3,6 +3,7 @@ package smsc
 import (
 	"context"
 	"errors"
+	"github.com/simlab-dev/simlab/internal/workers"
 	"hash/maphash"
 	"sync"
 	"sync/atomic"
@@ -16,6 +17,10 @@ type engine struct {
 	seed     maphash.Seed
 	shards   [64]engShard
 	catchAll *outbox
+	// pool runs the destination queues' workers on parked goroutines: a
+	// delivery to a phone runs its card session, and a fresh goroutine
+	// each time grew its stack by copying (internal/workers).
+	pool *workers.Pool
 
 	learnMu sync.RWMutex
 	learned []learnedRange
@@ -95,6 +100,7 @@ func newEngine(s *Server) *engine {
 	}
 	e.catchAll = newOutbox(s, "*")
 	e.ctx, e.stopCtx = context.WithCancel(context.Background())
+	e.pool = workers.New(0)
 	return e
 }
 
@@ -105,6 +111,7 @@ func (e *engine) shard(dest string) *engShard {
 func (e *engine) stop() {
 	e.stopped.Store(true)
 	e.stopCtx()
+	e.pool.Close()
 	for i := range e.shards {
 		sh := &e.shards[i]
 		sh.mu.Lock()
@@ -241,7 +248,7 @@ func (e *engine) kick(sh *engShard, q *destQueue) {
 		q.timer = nil
 	}
 	q.running = true
-	go e.worker(sh, q)
+	e.pool.Go(func() { e.worker(sh, q) })
 }
 
 // worker delivers q's ready items one at a time.

@@ -7,6 +7,7 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
+	"github.com/simlab-dev/simlab/internal/workers"
 	"strings"
 	"sync"
 	"testing"
@@ -278,8 +279,8 @@ func TestInvalidRequestAndUPK(t *testing.T) {
 // SHORT MESSAGE. The command packets are sealed before the timer starts.
 func BenchmarkLoA3CardSession(b *testing.B) {
 	t := &testing.T{}
-	// Sessions run on parked goroutines, as in simlab serve (handset.Workers).
-	w := handset.NewWorkers(0)
+	// Sessions run on parked goroutines, as in simlab serve (internal/workers).
+	w := workers.New(0)
 	defer w.Close()
 	c := newChainGo(t, person.Default(), authn.Config{}, w.Go)
 	ctx := context.Background()

@@ -76,6 +76,9 @@ var magicByCode = func() map[int]Magic {
 // Normalize strips "+", spaces and a leading "00" from an MSISDN and checks
 // it is all digits.
 func Normalize(msisdn string) (string, error) {
+	if d := strings.TrimPrefix(msisdn, "+"); isDigits(d) && !(strings.HasPrefix(d, "00") && len(d) > NumberLength) {
+		return d, nil // already normal: the common case, on every delivery
+	}
 	s := strings.Map(func(r rune) rune {
 		if r == ' ' || r == '-' || r == '(' || r == ')' {
 			return -1

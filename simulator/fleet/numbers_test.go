@@ -60,12 +60,16 @@ func TestMagicNumbersRoundTrip(t *testing.T) {
 
 func TestNormalize(t *testing.T) {
 	t.Parallel()
-	for in, want := range map[string]string{"+999 00 00 0001": "99900000001", "0099901000001": "99901000001", "99901000001": "99901000001"} {
+	for in, want := range map[string]string{
+		"+999 00 00 0001": "99900000001", "0099901000001": "99901000001", "99901000001": "99901000001",
+		"+99901000001": "99901000001", "491701234567": "491701234567", "+4930123456": "4930123456",
+		"00999": "00999", "+0099901000001": "99901000001", "(0)30-123": "030123",
+	} {
 		if got, err := Normalize(in); err != nil || got != want {
 			t.Errorf("Normalize(%q) = %q, %v, want %q", in, got, err, want)
 		}
 	}
-	for _, in := range []string{"", "+", "abc", "999x"} {
+	for _, in := range []string{"", "+", "abc", "999x", "++99901000001", "+ ", "99901000001+"} {
 		if _, err := Normalize(in); err == nil {
 			t.Errorf("Normalize(%q) accepted", in)
 		}

@@ -80,8 +80,9 @@ type Config struct {
 	Trace func(capdu, rapdu []byte)
 	// Event receives what happened, for the phone's event log.
 	Event func(Event)
-	// Go starts a proactive session in the background (Workers.Go); nil
-	// starts a goroutine.
+	// Go starts a proactive session in the background (a
+	// internal/workers Pool's Go, whose parked goroutines spare a session
+	// its stack growth); nil starts a goroutine.
 	Go func(func())
 }
 

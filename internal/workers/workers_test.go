@@ -1,16 +1,16 @@
-package handset
+package workers
 
 import (
 	"testing"
 	"testing/synctest"
 )
 
-// TestWorkers: a finished session parks its goroutine for the next; beyond
+// TestPool: a finished session parks its goroutine for the next; beyond
 // Max parked, goroutines exit; Close releases the parked ones (synctest
 // fails the test if any goroutine is left behind).
-func TestWorkers(t *testing.T) {
+func TestPool(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
-		w := NewWorkers(1)
+		w := New(1)
 		ran := make(chan int, 4)
 		w.Go(func() { ran <- 1 })
 		synctest.Wait()
