@@ -22,9 +22,10 @@ const DefaultKeyCache = 16384
 // keyCache is the fleet's default key store. It holds the demo master keys
 // (fixtures/keys) and answers for every card key of the default fleet,
 // "card/<ICCID>/<name>" (keys.CardRef), by deriving each of a card's five
-// keys on its first use. Derived keys are a pure function of the masters and the ICCID,
-// so only the most recently used cards' keys are kept (an LRU of max
-// cards); an evicted card's keys are derived again when next used. This is
+// keys on its first use. Derived keys are a pure function of the masters
+// and the ICCID, so only the most recently used cards' keys are kept (an
+// LRU of max cards); an evicted card's keys are derived again when next
+// used. This is
 // what lets a fleet of a million addressable subscribers fit in memory: a
 // card's keys (AES and 3DES schedules, CMAC subkeys, the ECDSA key) cost
 // about 4 KB while resident.
