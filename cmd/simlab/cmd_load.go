@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -124,6 +125,19 @@ Example, against "simlab serve":
 				defer cancel()
 				tgt.Close(cctx)
 			}()
+			if ch, ok := tgt.Target.(*load.Challenges); ok {
+				// A push server knows its cards before it pushes: derive
+				// the keys of the numbers the run will use before the
+				// clock starts, so that derivation is not charged to the
+				// first challenges (nor steals the CPU of a local serve).
+				n := min(int(math.Ceil(rate*duration.Seconds())), load.MaxWarm)
+				if showProgress {
+					fmt.Fprintf(a.stderr, "deriving the keys of up to %d cards before the run…\n", n)
+				}
+				if err := ch.Warm(ctx, n); err != nil {
+					return err
+				}
+			}
 			stop, err := startCPUProfile(cpuProfile)
 			if err != nil {
 				return err

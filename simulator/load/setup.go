@@ -81,7 +81,7 @@ func NewTarget(ctx context.Context, cfg TargetConfig) (*Dialed, error) {
 		if pt <= 0 {
 			pt = 30 * time.Second
 		}
-		cc, err := newCardCache(ctx, 200_000, cfg.NoVerify)
+		cc, err := newCardCache(ctx, MaxWarm, cfg.NoVerify)
 		if err != nil {
 			return nil, err
 		}
@@ -160,6 +160,10 @@ func newCardCache(ctx context.Context, max int, noPublic bool) (*cardCache, erro
 	}
 	return &cardCache{ks: ks, max: max, noPublic: noPublic, cards: map[string]push.Card{}}, nil
 }
+
+// MaxWarm is how many cards' keys a challenge target keeps (and Warm
+// derives at most).
+const MaxWarm = 200_000
 
 // Warm derives the keys of the cards behind the first n numbers (all when
 // n <= 0) before a run, using every CPU, so that a benchmark measures the
