@@ -4,6 +4,8 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"os"
+	"runtime/debug"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -37,6 +39,10 @@ func BenchmarkE2ELoA3(b *testing.B) {
 	phones, inflight := *e2ePhones, *e2eFlight
 	if inflight <= 0 || phones%inflight != 0 {
 		b.Fatalf("-fleet.e2e.phones %d must be a multiple of -fleet.e2e.inflight %d", phones, inflight)
+	}
+	// simlab serve's collector setting (cmd/simlab: GOGC=200 unless set).
+	if os.Getenv("GOGC") == "" {
+		defer debug.SetGCPercent(debug.SetGCPercent(200))
 	}
 	s := simtest.NewServer(b)
 	ctx := context.Background()
