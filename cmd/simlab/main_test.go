@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -108,10 +109,11 @@ func TestDoctorJSON(t *testing.T) {
 
 // TestServeSIGTERM runs `simlab serve` as a real process: /healthz answers
 // 200 once it says it is ready, and SIGTERM makes it exit 0 with its ports
-// closed.
+// closed and its --cpuprofile written.
 func TestServeSIGTERM(t *testing.T) {
 	t.Parallel()
-	cmd := exec.Command(os.Args[0], "serve", "--smpp", "127.0.0.1:0", "--http", "127.0.0.1:0")
+	prof := filepath.Join(t.TempDir(), "cpu.prof")
+	cmd := exec.Command(os.Args[0], "serve", "--smpp", "127.0.0.1:0", "--http", "127.0.0.1:0", "--cpuprofile", prof)
 	cmd.Env = append(os.Environ(), "SIMLAB_TEST_MAIN=1")
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -166,5 +168,9 @@ func TestServeSIGTERM(t *testing.T) {
 			c.Close()
 			t.Errorf("%s still open after exit", a)
 		}
+	}
+	// A pprof profile is gzip-compressed protobuf (magic 1F 8B).
+	if b, err := os.ReadFile(prof); err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+		t.Errorf("--cpuprofile %s: %d bytes, %v; want a gzip-compressed profile", prof, len(b), err)
 	}
 }
