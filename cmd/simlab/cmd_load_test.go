@@ -46,6 +46,9 @@ func TestLoadLoA3AgainstFleet(t *testing.T) {
 	if rep.Completed != 300 || rep.Outcomes["approved"] != 300 {
 		t.Errorf("completed %d outcomes %v errors %v, want 300 approved", rep.Completed, rep.Outcomes, rep.Errors)
 	}
+	if rep.Verified != 300 {
+		t.Errorf("%d signatures verified, want all 300", rep.Verified)
+	}
 	l := rep.Latency
 	if l.Count != 300 || !(0 < l.P50 && l.P50 <= l.P90 && l.P90 <= l.P99 && l.P99 <= l.P999 && l.P999 <= l.Max) {
 		t.Errorf("latency percentiles %+v", l)
@@ -67,7 +70,7 @@ func TestLoadLoA3AgainstFleet(t *testing.T) {
 		t.Error("report.html has no plot")
 	}
 	txt, _ := os.ReadFile(filepath.Join(out, "report.txt"))
-	if !bytes.Contains(txt, []byte("challenges sent 300 = completed 300")) {
+	if !bytes.Contains(txt, []byte("challenges sent 300 = completed 300")) || !bytes.Contains(txt, []byte("signatures verified 300 of 300 answers")) {
 		t.Errorf("report.txt:\n%s", txt)
 	}
 }

@@ -47,6 +47,8 @@ type Result struct {
 	Submit time.Duration
 	// Receipt is the submit → delivery receipt latency, when known.
 	Receipt time.Duration
+	// Verified is true when the answer's signature was checked and valid.
+	Verified bool
 }
 
 // Config sets the shape of a run.
@@ -150,6 +152,7 @@ type recorder struct {
 	completed int64
 	failed    int64
 	timedOut  int64
+	verified  int64 // completed answers whose signature was checked
 	outcomes  map[string]int64
 	errs      map[string]int64
 	series    []Second
@@ -223,6 +226,9 @@ func (r *recorder) done(now, intended time.Time, res Result, ctxErr error) {
 			out = "ok"
 		}
 		r.outcomes[out]++
+		if res.Verified {
+			r.verified++
+		}
 		_ = r.e2e.RecordValue(clamp(int64(lat)))
 		_ = r.cur.RecordValue(clamp(int64(lat)))
 		if res.Submit > 0 {
@@ -352,6 +358,7 @@ issue:
 	rep := &Report{
 		Sent: rec.sent, Completed: rec.completed, Failed: rec.failed, TimedOut: rec.timedOut,
 		Outcomes:     rec.outcomes,
+		Verified:     rec.verified,
 		Errors:       rec.errs,
 		TargetRate:   cfg.Rate,
 		DurationS:    end.Sub(start).Seconds(),

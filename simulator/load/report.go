@@ -16,6 +16,10 @@ type Report struct {
 	TimedOut  int64 `json:"timed_out"`
 	// Outcomes counts completed challenges by outcome.
 	Outcomes map[string]int64 `json:"outcomes"`
+	// Verified counts completed challenges whose answer's signature the
+	// generator checked and found valid (all of them unless --verify-every
+	// or --no-verify; none for texts and OTPs).
+	Verified int64 `json:"signatures_verified"`
 	// Errors counts failed challenges by error message.
 	Errors map[string]int64 `json:"errors,omitempty"`
 	// Latency is the end-to-end latency of completed challenges, from the
@@ -87,6 +91,9 @@ func (r *Report) WriteText(w io.Writer) error {
 			fmt.Fprintf(&b, " %s=%d", k, r.Outcomes[k])
 		}
 		b.WriteString("\n")
+	}
+	if r.Verified > 0 {
+		fmt.Fprintf(&b, "signatures verified %d of %d answers\n", r.Verified, r.Completed)
 	}
 	writeP := func(name string, p Percentiles) {
 		fmt.Fprintf(&b, "%-10s p50 %s  p90 %s  p99 %s  p99.9 %s  max %s  (n=%d)\n", name,

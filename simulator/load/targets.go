@@ -168,7 +168,11 @@ func (c *Challenges) Do(ctx context.Context, i int) Result {
 		MSISDN: c.Numbers.At(i), LoA: c.LoA, ClientName: name,
 		BindingMessage: c.BindingMessage, Timeout: c.PromptTimeout, NoVerify: !verify,
 	})
-	return challengeResult(res, err, ctx.Err(), verify)
+	out := challengeResult(res, err, ctx.Err(), verify)
+	// An answer counts as verified when its signature was checked and held
+	// (network outcomes such as not_delivered carry none).
+	out.Verified = out.Err == nil && res.SignatureValid
+	return out
 }
 
 // challengeResult maps what push said to the engine's accounting; verify

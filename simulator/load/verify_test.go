@@ -60,6 +60,9 @@ func TestVerifyEvery(t *testing.T) {
 		var failed []int
 		for i := range 9 {
 			r := tgt.Do(ctx, i)
+			if r.Verified {
+				t.Errorf("every %d, challenge %d: counted as verified with the wrong key", c.every, i)
+			}
 			switch {
 			case errors.Is(r.Err, load.ErrUnverified):
 				failed = append(failed, i)
@@ -77,5 +80,36 @@ func TestVerifyEvery(t *testing.T) {
 				break
 			}
 		}
+	}
+}
+
+// TestVerifyEveryCounts: with the right keys, exactly the sampled answers
+// count as verified.
+func TestVerifyEveryCounts(t *testing.T) {
+	t.Parallel()
+	srv := simtest.NewServer(t)
+	ctx := context.Background()
+	p, err := push.New(ctx, push.Config{SMPP: client.Config{Addr: srv.SMPPAddr, SystemID: "verify-count", Password: "x", NoReconnect: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close(ctx)
+	nums, err := load.ParseRange(fleet.FleetNumber(20) + "-" + fleet.FleetNumber(26))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tgt := &load.Challenges{Pusher: p, Numbers: nums, LoA: authn.LoA2, PromptTimeout: 10 * time.Second, VerifyEvery: 3}
+	var verified []int
+	for i := range 7 {
+		r := tgt.Do(ctx, i)
+		if r.Err != nil || r.Outcome != "approved" {
+			t.Fatalf("challenge %d: %+v", i, r)
+		}
+		if r.Verified {
+			verified = append(verified, i)
+		}
+	}
+	if len(verified) != 3 || verified[0] != 0 || verified[1] != 3 || verified[2] != 6 {
+		t.Errorf("verified %v, want [0 3 6]", verified)
 	}
 }
