@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/simlab-dev/simlab/smsc/client"
@@ -44,18 +45,45 @@ func (r *Receipt) String() string {
 func (r *Receipt) Append(b []byte) []byte {
 	b = append(b, "id:"...)
 	b = append(b, r.ID...)
-	b = fmt.Appendf(b, " sub:%03d dlvrd:%03d submit date:", r.Sub, r.Dlvrd)
+	b = append(b, " sub:"...)
+	b = append3(b, r.Sub)
+	b = append(b, " dlvrd:"...)
+	b = append3(b, r.Dlvrd)
+	b = append(b, " submit date:"...)
 	b = r.SubmitDate.UTC().AppendFormat(b, receiptTime)
 	b = append(b, " done date:"...)
 	b = r.DoneDate.UTC().AppendFormat(b, receiptTime)
 	b = append(b, " stat:"...)
 	b = append(b, r.State.ReceiptStat()...)
-	b = fmt.Appendf(b, " err:%03d text:", r.Err)
-	t := []rune(r.Text)
-	if len(t) > 20 {
-		t = t[:20]
+	b = append(b, " err:"...)
+	b = append3(b, r.Err)
+	b = append(b, " text:"...)
+	return append(b, firstRunes(r.Text, 20)...)
+}
+
+// append3 appends v in decimal, zero-padded to at least three digits (the
+// receipt's %03d fields).
+func append3[T ~int | ~uint16](b []byte, v T) []byte {
+	switch {
+	case v < 0:
+		return strconv.AppendInt(b, int64(v), 10)
+	case v < 10:
+		b = append(b, '0', '0')
+	case v < 100:
+		b = append(b, '0')
 	}
-	return append(b, string(t)...)
+	return strconv.AppendUint(b, uint64(v), 10)
+}
+
+// firstRunes returns s cut after n characters.
+func firstRunes(s string, n int) string {
+	for i := range s {
+		if n == 0 {
+			return s[:i]
+		}
+		n--
+	}
+	return s
 }
 
 // ErrNotReceipt is returned by ParseReceipt for text that is not a receipt.
@@ -180,18 +208,17 @@ func wantReceipt(rd uint8, st State) bool {
 
 // receiptText returns the first characters of a message for text:.
 func receiptText(m *Message) string {
-	t, ok := m.Text()
+	// 84 bytes hold more than 20 characters in every alphabet (2 septets
+	// for an escaped character, 4 bytes for a UCS2 surrogate pair), so the
+	// rest of a long body need not be decoded.
+	t, ok := DecodeText(m.DCS, m.Body[:min(len(m.Body), 84)])
 	if !ok {
 		return ""
 	}
-	r := []rune(t)
-	if len(r) > 20 {
-		r = r[:20]
-	}
-	for i, c := range r {
+	return strings.Map(func(c rune) rune {
 		if c < 0x20 {
-			r[i] = ' '
+			return ' '
 		}
-	}
-	return string(r)
+		return c
+	}, firstRunes(t, 20))
 }

@@ -99,6 +99,12 @@ func MessageClass(dcs uint8) int {
 func DecodeText(dcs uint8, body []byte) (string, bool) {
 	switch AlphabetOf(dcs) {
 	case AlphabetGSM7:
+		// tpdu's strict decoder (with its table-free path for texts whose
+		// codes equal ASCII) decodes every body of septets; bytes with bit 8
+		// set, which SMPP peers do send, fall back to the lenient tables.
+		if s, err := tpdu.DecodeGSM7(body); err == nil {
+			return s, true
+		}
 		b, err := gsmDecoder.Decode(body)
 		if err != nil {
 			return "", false

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf16"
 
 	wtpdu "github.com/warthog618/sms/encoding/tpdu"
 
@@ -185,6 +186,14 @@ func TestReceiptText(t *testing.T) {
 	if got := r.String(); got != want {
 		t.Errorf("got  %q\nwant %q", got, want)
 	}
+	// Zero padding to three digits, wider numbers whole, text cut after 20
+	// characters (not bytes).
+	r2 := r
+	r2.Sub, r2.Dlvrd, r2.Err, r2.Text = 12, 1234, 27, "Ünïcödé ✓ ünïcödé ✓ cut here"
+	want2 := "id:1A2B sub:012 dlvrd:1234 submit date:2611221005 done date:2611221006 stat:DELIVRD err:027 text:Ünïcödé ✓ ünïcödé ✓ "
+	if got := r2.String(); got != want2 {
+		t.Errorf("got  %q\nwant %q", got, want2)
+	}
 	back, err := ParseReceipt(want)
 	if err != nil || back.ID != r.ID || back.State != Delivered || !back.DoneDate.Equal(r.DoneDate) || back.Dlvrd != 1 {
 		t.Errorf("parse: %+v %v", back, err)
@@ -306,5 +315,35 @@ func TestDeliverTPDULongPacket(t *testing.T) {
 	}
 	if total != len(body) {
 		t.Errorf("%d octets delivered, want %d", total, len(body))
+	}
+}
+
+// TestReceiptTextOfMessage: text: holds the first 20 characters of a body in
+// any alphabet, however long the body, control characters made spaces.
+func TestReceiptTextOfMessage(t *testing.T) {
+	long := strings.Repeat("0123456789", 20)
+	ucs2 := func(s string) []byte {
+		var b []byte
+		for _, u := range utf16.Encode([]rune(s)) {
+			b = append(b, byte(u>>8), byte(u))
+		}
+		return b
+	}
+	for _, c := range []struct {
+		name string
+		dcs  uint8
+		body []byte
+		want string
+	}{
+		{"GSM 7-bit, long", 0, []byte(long), long[:20]},
+		{"GSM 7-bit escapes", 0, []byte(strings.Repeat("\x1b\x65", 30)), strings.Repeat("€", 20)},
+		{"control characters", 0, []byte("a\nb\rc"), "a b c"},
+		{"UCS2 surrogate pairs", 8, ucs2(strings.Repeat("😀", 30)), strings.Repeat("😀", 20)},
+		{"Latin-1", 3, []byte(strings.Repeat("\xe9", 50)), strings.Repeat("é", 20)},
+		{"binary", 4, []byte{1, 2, 3}, ""},
+	} {
+		if got := receiptText(&Message{DCS: c.dcs, Body: c.body}); got != c.want {
+			t.Errorf("%s: %q, want %q", c.name, got, c.want)
+		}
 	}
 }
