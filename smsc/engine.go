@@ -79,11 +79,10 @@ type groupKey struct {
 }
 
 type concatGroup struct {
-	firstID string
-	first   *Message
-	done    int
-	worst   State
-	err     uint16
+	first *Message
+	done  int
+	worst State
+	err   uint16
 }
 
 var itemSeq atomic.Uint64
@@ -413,9 +412,12 @@ func (e *engine) finalize(m *Message, st State, code uint16, attempts int) {
 			sm.Attempts = attempts
 		}
 	}
-	if e.s.OnEvent != nil && (e.s.WantEvents == nil || e.s.WantEvents()) {
-		if upd, err := e.s.Store.Update(e.ctx, m.ID, fn); err == nil {
-			e.s.OnEvent(Event{Type: EventState, Message: upd})
+	if e.s.wantEvents() {
+		// A shallow snapshot, as emit takes: the slices it shares are
+		// never written after Append.
+		var snap *Message
+		if err := patch(e.ctx, e.s.Store, m.ID, func(sm *Message) { fn(sm); c := *sm; snap = &c }); err == nil && snap != nil {
+			e.s.OnEvent(Event{Type: EventState, Message: snap})
 		}
 	} else {
 		patch(e.ctx, e.s.Store, m.ID, fn)
@@ -450,9 +452,7 @@ func (e *engine) receiptFor(m *Message, st State, code uint16, now time.Time) {
 	}
 	g.done++
 	if m.Concat.Seq == 1 || g.first == nil {
-		if m.Concat.Seq == 1 || g.firstID == "" {
-			g.firstID, g.first = m.ID, m
-		}
+		g.first = m
 	}
 	if st != Delivered {
 		g.worst, g.err = st, code
@@ -463,7 +463,7 @@ func (e *engine) receiptFor(m *Message, st State, code uint16, now time.Time) {
 	}
 	e.groupMu.Unlock()
 	if complete && wantReceipt(m.RegisteredDelivery, g.worst) {
-		patch(e.ctx, e.s.Store, g.firstID, func(sm *Message) { sm.ReceiptDue = true })
+		patch(e.ctx, e.s.Store, g.first.ID, func(sm *Message) { sm.ReceiptDue = true })
 		e.sendReceiptAt(g.first, g.worst, g.err, false, now)
 	}
 }

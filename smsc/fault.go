@@ -57,7 +57,6 @@ type faultRule struct {
 // usable: call NewFaults.
 type Faults struct {
 	mu      sync.Mutex
-	seed    uint64
 	rng     *rand.Rand
 	dest    map[string]*faultRule
 	account map[string]*faultRule
@@ -66,7 +65,6 @@ type Faults struct {
 // NewFaults returns an empty fault set drawing from seed.
 func NewFaults(seed uint64) *Faults {
 	return &Faults{
-		seed:    seed,
 		rng:     rand.New(rand.NewPCG(seed, seed^0x5eed)),
 		dest:    make(map[string]*faultRule),
 		account: make(map[string]*faultRule),
@@ -105,7 +103,6 @@ func (f *Faults) RemoveAccount(systemID string) {
 func (f *Faults) Reset(seed uint64) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.seed = seed
 	f.rng = rand.New(rand.NewPCG(seed, seed^0x5eed))
 	clear(f.dest)
 	clear(f.account)

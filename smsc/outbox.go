@@ -115,9 +115,6 @@ func (o *outbox) pump() {
 	}
 }
 
-// pumpFor is pump after s freed a window slot.
-func (o *outbox) pumpFor(*session) { o.pump() }
-
 // delivered records an ESME's deliver_sm_resp ESME_ROK.
 func (o *outbox) delivered(it *outItem) {
 	if it.m != nil {

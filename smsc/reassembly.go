@@ -1,11 +1,5 @@
 package smsc
 
-import (
-	"container/list"
-	"sync"
-	"time"
-)
-
 // Reassembled is a concatenated message put back together from its parts
 // (TS 23.040 §9.2.3.24.1 and .8, SMPP 3.4 sar_* TLVs).
 type Reassembled struct {
@@ -71,77 +65,4 @@ func KeyOf(m *Message) (ConcatKey, bool) {
 		return ConcatKey{}, false
 	}
 	return ConcatKey{m.Namespace, m.Source.Addr, m.Dest.Addr, m.Direction, m.Concat.Ref, m.Concat.Total, m.Concat.Wide}, true
-}
-
-// Reassembler collects parts as they arrive and returns each message once
-// complete. It is bounded: at most MaxGroups incomplete messages (oldest
-// dropped first) for at most MaxAge each. Safe for concurrent use; the
-// zero value uses 10,000 groups and 24 hours.
-type Reassembler struct {
-	MaxGroups int
-	MaxAge    time.Duration
-
-	mu     sync.Mutex
-	groups map[ConcatKey]*list.Element
-	order  list.List // of *reGroup, oldest first
-}
-
-type reGroup struct {
-	key   ConcatKey
-	first time.Time
-	parts []*Message
-}
-
-// Add records a part seen at now. It returns the reassembled message when
-// this part completes it (or at once for a message that is not
-// concatenated).
-func (r *Reassembler) Add(m *Message, now time.Time) (Reassembled, bool) {
-	k, ok := KeyOf(m)
-	if !ok {
-		return Reassemble([]*Message{m}), true
-	}
-	maxG, maxAge := r.MaxGroups, r.MaxAge
-	if maxG <= 0 {
-		maxG = 10_000
-	}
-	if maxAge <= 0 {
-		maxAge = 24 * time.Hour
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.groups == nil {
-		r.groups = make(map[ConcatKey]*list.Element)
-	}
-	for e := r.order.Front(); e != nil; e = r.order.Front() {
-		g := e.Value.(*reGroup)
-		if now.Sub(g.first) < maxAge && r.order.Len() < maxG {
-			break
-		}
-		if _, mine := r.groups[k]; mine && g.key == k {
-			break
-		}
-		r.order.Remove(e)
-		delete(r.groups, g.key)
-	}
-	e, ok := r.groups[k]
-	if !ok {
-		e = r.order.PushBack(&reGroup{key: k, first: now})
-		r.groups[k] = e
-	}
-	g := e.Value.(*reGroup)
-	g.parts = append(g.parts, m)
-	res := Reassemble(g.parts)
-	if !res.Complete {
-		return res, false
-	}
-	r.order.Remove(e)
-	delete(r.groups, k)
-	return res, true
-}
-
-// Pending returns the number of incomplete messages held.
-func (r *Reassembler) Pending() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.order.Len()
 }

@@ -499,8 +499,14 @@ func (s *Server) appendID(b []byte) []byte {
 	return strconv.AppendUint(b, v, 10)
 }
 
+// wantEvents reports whether an event would be read (OnEvent set and
+// WantEvents, when set, true).
+func (s *Server) wantEvents() bool {
+	return s.OnEvent != nil && (s.WantEvents == nil || s.WantEvents())
+}
+
 func (s *Server) emit(t EventType, m *Message) {
-	if s.OnEvent != nil && (s.WantEvents == nil || s.WantEvents()) {
+	if s.wantEvents() {
 		// A snapshot of the fields; the byte slices and pointers it
 		// shares are never written after Append, so one allocation
 		// suffices.

@@ -663,10 +663,10 @@ func (s *session) handleResponse(h pdu.Header, body []byte) {
 	// outbox for another MO to arrive. The others go first, for fairness.
 	for _, ob := range s.outboxes {
 		if ob != box {
-			ob.pumpFor(s)
+			ob.pump()
 		}
 	}
-	box.pumpFor(s)
+	box.pump()
 }
 
 // temporaryStatus reports whether an ESME's error answer to deliver_sm
@@ -711,6 +711,6 @@ func (s *session) sendDeliver(it *outItem) bool {
 
 func (s *session) pumpAll() {
 	for _, ob := range s.outboxes {
-		ob.pumpFor(s)
+		ob.pump()
 	}
 }

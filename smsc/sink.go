@@ -130,9 +130,9 @@ type Router interface {
 	Route(m *Message) Sink
 }
 
-// Routes is a Router by address: exact numbers, prefixes and numeric ranges,
-// the most specific match winning (exact, then longest prefix, then the
-// narrowest range). It is safe for concurrent use; the zero value routes
+// Routes is a Router by address: exact numbers, numeric ranges and
+// prefixes, the most specific match winning (exact, then the narrowest
+// range, then the longest prefix). It is safe for concurrent use; the zero value routes
 // nothing.
 type Routes struct {
 	mu       sync.RWMutex
@@ -147,8 +147,9 @@ type prefixRoute struct {
 }
 
 type rangeRoute struct {
-	r    Range
-	sink Sink
+	r     Range
+	sink  Sink
+	width string // Hi − Lo, as digits: narrower ranges win
 }
 
 // Range is an inclusive range of same-length numeric addresses, e.g.
@@ -220,7 +221,7 @@ func (t *Routes) AddPrefix(prefix string, s Sink) {
 func (t *Routes) AddRange(r Range, s Sink) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.ranges = append(t.ranges, rangeRoute{r, s})
+	t.ranges = append(t.ranges, rangeRoute{r, s, subtractDigits(r.Hi, r.Lo)})
 }
 
 // Route implements Router.
@@ -234,11 +235,10 @@ func (t *Routes) Route(m *Message) Sink {
 	var best Sink
 	var width string
 	for _, rr := range t.ranges {
-		if rr.r.Contains(addr) {
-			w := subtractDigits(rr.r.Hi, rr.r.Lo)
-			if best == nil || w < width {
-				best, width = rr.sink, w
-			}
+		// Ranges containing addr have its length, so their widths
+		// compare as strings.
+		if rr.r.Contains(addr) && (best == nil || rr.width < width) {
+			best, width = rr.sink, rr.width
 		}
 	}
 	if best != nil {

@@ -282,7 +282,6 @@ func (s *session) accept(resp pdu.CommandID, seq uint32, m *Message, now time.Ti
 	if ob == nil && isInline(sink) && m.State == Enroute && (srv.Faults == nil || !srv.Faults.hasDelivery(m.Account, m.Dest.Addr)) {
 		if err := sink.Deliver(srv.engine.ctx, m); err == nil {
 			m.State, m.DoneTime, m.Attempts = Delivered, now, 1
-			srv.counters.delivered.Add(1)
 			m.ReceiptDue = srv.engine.perSegment(m) && wantReceipt(m.RegisteredDelivery, Delivered)
 			inline = true
 		}
@@ -316,6 +315,9 @@ func (s *session) stored(err error, resp pdu.CommandID, seq uint32, m *Message, 
 	srv.counters.accepted.Add(1)
 	srv.emit(EventStored, m)
 	if inline {
+		// Counted here, not at delivery: a submit the store then refused
+		// was answered with an error and is not in the statistics.
+		srv.counters.delivered.Add(1)
 		srv.engine.receiptFor(m, Delivered, 0, now)
 		return
 	}

@@ -82,13 +82,16 @@ func AlphabetOf(dcs uint8) Alphabet {
 }
 
 // MessageClass returns the TS 23.038 message class (0-3) of dcs, or -1 when
-// it has none.
+// it has none. data_coding values below 0x10 are SMPP's own (SMPP v3.4
+// §5.2.19) and carry no class; from 0x10 on they are TS 23.038 DCS octets,
+// read by tpdu.DCS.Class (the general and automatic-deletion groups, and
+// group F).
 func MessageClass(dcs uint8) int {
-	switch {
-	case dcs>>4 == 0xF:
-		return int(dcs & 3)
-	case dcs >= 0x10 && dcs < 0x40 && dcs&0x10 != 0:
-		return int(dcs & 3)
+	if dcs < 0x10 {
+		return -1
+	}
+	if c, ok := tpdu.DCS(dcs).Class(); ok {
+		return c
 	}
 	return -1
 }

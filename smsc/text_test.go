@@ -245,31 +245,29 @@ func TestRoutes(t *testing.T) {
 	}
 }
 
-func TestReassembler(t *testing.T) {
-	var r Reassembler
-	now := time.Now()
+func TestReassemble(t *testing.T) {
 	part := func(seq uint8, body string) *Message {
 		return &Message{Source: Address{Addr: "1"}, Dest: Address{Addr: "2"}, Body: []byte(body), Concat: &Concat{Ref: 9, Total: 3, Seq: seq, Wide: true}}
 	}
-	if _, done := r.Add(part(3, "c"), now); done {
-		t.Fatal("complete after one part")
+	if r := Reassemble([]*Message{part(3, "c"), part(1, "a")}); r.Complete || r.Text != "ac" || r.Parts[1] != nil {
+		t.Errorf("two of three parts: %+v", r)
 	}
-	r.Add(part(1, "a"), now)
-	res, done := r.Add(part(2, "b"), now)
-	if !done || res.Text != "abc" || !res.Complete || r.Pending() != 0 {
-		t.Errorf("reassembled %+v done %v pending %d", res, done, r.Pending())
+	if r := Reassemble([]*Message{part(3, "c"), part(1, "a"), part(2, "b"), part(2, "B")}); !r.Complete || r.Text != "abc" {
+		t.Errorf("all parts (one twice): %+v", r)
 	}
-	// Bounded: one group at most, the older incomplete one is dropped.
-	small := Reassembler{MaxGroups: 1}
-	small.Add(part(1, "a"), now)
+	if r := Reassemble([]*Message{{Body: []byte("solo")}}); !r.Complete || r.Text != "solo" {
+		t.Errorf("single %+v", r)
+	}
+	a, okA := KeyOf(part(1, "a"))
+	b, okB := KeyOf(part(2, "b"))
 	other := part(1, "x")
 	other.Concat.Ref = 10
-	small.Add(other, now)
-	if small.Pending() != 1 {
-		t.Errorf("pending %d, want 1", small.Pending())
+	c, _ := KeyOf(other)
+	if !okA || !okB || a != b || a == c {
+		t.Errorf("keys %+v %+v %+v", a, b, c)
 	}
-	if res, done := r.Add(&Message{Body: []byte("solo")}, now); !done || res.Text != "solo" {
-		t.Errorf("single %+v", res)
+	if _, ok := KeyOf(&Message{Body: []byte("solo")}); ok {
+		t.Error("a message that is not concatenated has a key")
 	}
 }
 

@@ -239,11 +239,10 @@ func (a *API) list(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	resp := ListResponse{Messages: make([]*MessageView, 0, len(page.Messages)), NextCursor: page.Next}
-	groups := map[groupKey]*string{}
+	groups := map[smsc.ConcatKey]*string{}
 	for _, m := range page.Messages {
 		v := view(m)
-		if m.Concat != nil {
-			k := keyOf(m)
+		if k, ok := smsc.KeyOf(m); ok {
 			full, seen := groups[k]
 			if !seen {
 				if text, _, ok := a.group(r.Context(), m); ok {
@@ -260,7 +259,10 @@ func (a *API) list(w http.ResponseWriter, r *http.Request) {
 
 // group finds the parts of m's concatenated message and reassembles them.
 func (a *API) group(ctx context.Context, m *smsc.Message) (string, []PartView, bool) {
-	k := keyOf(m)
+	k, ok := smsc.KeyOf(m)
+	if !ok {
+		return "", nil, false
+	}
 	f := smsc.Filter{Namespace: m.Namespace, From: m.Source.Addr, To: m.Dest.Addr}
 	page, err := a.Store.List(ctx, smsc.Query{Filter: f, Limit: 1000})
 	if err != nil {
@@ -268,7 +270,7 @@ func (a *API) group(ctx context.Context, m *smsc.Message) (string, []PartView, b
 	}
 	var parts []*smsc.Message
 	for _, p := range page.Messages {
-		if p.Concat != nil && keyOf(p) == k {
+		if pk, ok := smsc.KeyOf(p); ok && pk == k {
 			parts = append(parts, p)
 		}
 	}

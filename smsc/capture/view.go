@@ -193,45 +193,21 @@ func parseOTAResponse(b []byte) *OTAHeader {
 	return h
 }
 
-// groupKey identifies the parts of one concatenated message.
-type groupKey struct {
-	ns, from, to string
-	ref          uint16
-	total        uint8
-}
-
-func keyOf(m *smsc.Message) groupKey {
-	return groupKey{m.Namespace, m.Source.Addr, m.Dest.Addr, m.Concat.Ref, m.Concat.Total}
-}
-
-// reassemble joins the parts of a concatenated message in order (TS 23.040
-// §9.2.3.24.1). It returns the text and whether every part was present.
-// The bodies are joined before decoding so a UCS2 surrogate pair split
-// across parts survives.
+// reassemble joins the parts of one concatenated message with
+// smsc.Reassemble (bodies joined before decoding, so a UCS2 surrogate pair
+// split across parts survives) and lists the parts present. It returns the
+// text and whether every part was present.
 func reassemble(parts []*smsc.Message) (string, []PartView, bool) {
 	if len(parts) == 0 || parts[0].Concat == nil {
 		return "", nil, false
 	}
-	total := int(parts[0].Concat.Total)
-	bySeq := make([]*smsc.Message, total+1)
-	for _, p := range parts {
-		if s := int(p.Concat.Seq); s >= 1 && s <= total && bySeq[s] == nil {
-			bySeq[s] = p
-		}
-	}
-	var body []byte
+	r := smsc.Reassemble(parts)
 	var views []PartView
-	complete := true
-	for s := 1; s <= total; s++ {
-		p := bySeq[s]
-		if p == nil {
-			complete = false
-			continue
+	for i, p := range r.Parts {
+		if p != nil {
+			t, _ := p.Text()
+			views = append(views, PartView{ID: p.ID, Seq: uint8(i + 1), Text: t})
 		}
-		t, _ := p.Text()
-		views = append(views, PartView{ID: p.ID, Seq: uint8(s), Text: t})
-		body = append(body, p.Body...)
 	}
-	text, ok := smsc.DecodeText(parts[0].DCS, body)
-	return text, views, complete && ok
+	return r.Text, views, r.Complete && r.IsText
 }

@@ -331,7 +331,6 @@ func (c *Client) connect(ctx context.Context) (*conn, error) {
 		cn.close(err)
 		return nil, fmt.Errorf("smpp client: bind %s as %q: %w", c.cfg.Mode, c.cfg.SystemID, err)
 	}
-	cn.bound.Store(true)
 	if c.cfg.EnquireLink > 0 || c.cfg.ResponseTimeout > 0 {
 		go cn.keepAlive()
 	}

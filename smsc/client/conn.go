@@ -49,7 +49,6 @@ type conn struct {
 	inflight map[uint32]*call
 	err      error
 	dead     chan struct{}
-	bound    atomic.Bool
 	lastRead atomic.Int64
 	dec      decoder // used by readLoop only
 }

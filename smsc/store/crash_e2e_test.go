@@ -34,11 +34,22 @@ type notifyStore struct {
 
 func (s notifyStore) Update(ctx context.Context, id string, fn func(*smsc.Message)) (*smsc.Message, error) {
 	m, err := s.Store.Update(ctx, id, fn)
+	s.notify()
+	return m, err
+}
+
+// Patch is how the engine records state changes (smsc.Patcher).
+func (s notifyStore) Patch(ctx context.Context, id string, fn func(*smsc.Message)) error {
+	err := s.Store.Patch(ctx, id, fn)
+	s.notify()
+	return err
+}
+
+func (s notifyStore) notify() {
 	select {
 	case s.ch <- struct{}{}:
 	default:
 	}
-	return m, err
 }
 
 // TestServerCrashChild is the SMSC process TestServerCrash kills. Mode

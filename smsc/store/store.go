@@ -268,6 +268,13 @@ func (s *Store) Update(ctx context.Context, id string, fn func(m *smsc.Message))
 	return o.result.Clone(), nil
 }
 
+// Patch implements smsc.Patcher: Update without the copy of the result,
+// for the engine's state changes (several per message).
+func (s *Store) Patch(ctx context.Context, id string, fn func(m *smsc.Message)) error {
+	_, err := s.wait(ctx, &op{kind: opUpdate, id: id, fn: fn})
+	return err
+}
+
 // Delete implements smsc.Store; the deletion is durable when it returns.
 func (s *Store) Delete(ctx context.Context, f smsc.Filter) (int, error) {
 	o, err := s.wait(ctx, &op{kind: opDelete, filter: f})
