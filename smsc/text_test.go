@@ -345,3 +345,21 @@ func TestReceiptTextOfMessage(t *testing.T) {
 		}
 	}
 }
+
+// TestMessageClass: TS 23.038 §4 classes from the general data coding
+// group (0x10 bit), the automatic-deletion group (0x40-0x7F) and group F;
+// none for SMPP's own codings below 0x10 or the message-waiting groups.
+func TestMessageClass(t *testing.T) {
+	for dcs, want := range map[uint8]int{
+		0x00: -1, 0x04: -1, 0x08: -1, // SMPP data_coding values
+		0x10: 0, 0x16: 2, 0x02 | 0x10: 2, 0x35: 1, // general group, class bit set
+		0x04 | 0x20: -1, // general group, no class
+		0x56: 2, 0x70: 0, 0x46: -1, // automatic deletion group
+		0xC0: -1, 0xE8: -1, // message waiting indication
+		0xF6: 2, 0xF3: 3, // group F
+	} {
+		if got := MessageClass(dcs); got != want {
+			t.Errorf("MessageClass(%#02x) = %d, want %d", dcs, got, want)
+		}
+	}
+}
