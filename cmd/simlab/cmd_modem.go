@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -290,11 +291,10 @@ With --json it prints one JSON object per line. Stop it with Ctrl-C.`,
 	return c
 }
 
-// writeJSONLine writes v as one line of JSON.
+// writeJSONLine writes v as one line of JSON (JSON Lines: the encoder
+// without indentation).
 func writeJSONLine(w io.Writer, v any) {
-	var b strings.Builder
-	_ = writeJSON(&b, v)
-	fmt.Fprintln(w, strings.Join(strings.Fields(b.String()), " "))
+	_ = json.NewEncoder(w).Encode(v)
 }
 
 func printEvent(w io.Writer, e modem.Event) {

@@ -170,3 +170,19 @@ func TestModemEmulateCard(t *testing.T) {
 	}
 	tk.Close()
 }
+
+// TestWriteJSONLine: one object per line, and the text inside it untouched
+// (an earlier version squeezed runs of spaces in strings).
+func TestWriteJSONLine(t *testing.T) {
+	var b bytes.Buffer
+	writeJSONLine(&b, map[string]string{"text": "Code:  1234   x\tend"})
+	writeJSONLine(&b, map[string]int{"n": 2})
+	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("%d lines: %q", len(lines), b.String())
+	}
+	var got map[string]string
+	if err := json.Unmarshal([]byte(lines[0]), &got); err != nil || got["text"] != "Code:  1234   x\tend" {
+		t.Errorf("line %q: %v %q", lines[0], err, got["text"])
+	}
+}

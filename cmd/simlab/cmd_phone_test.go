@@ -128,7 +128,13 @@ func TestPhoneToken(t *testing.T) {
 	if in := phoneJSON(t, "phone", "set", "--api", s.URL, n, "--answer", "cancel"); in.Behaviour.Then.Answer != "cancel" {
 		t.Errorf("with token: %+v", in.Behaviour)
 	}
-	if strings.Contains(errb, "s3cret") {
-		t.Errorf("the token leaked into an error: %s", errb)
+	// A wrong token is refused without the token appearing in the error.
+	t.Setenv(apiTokenEnv, "s3cret-wrong")
+	code, out, errb := runCLI(t, "phone", "get", "--api", s.URL, n)
+	if code != exitFailure || !strings.Contains(errb, "401") {
+		t.Errorf("wrong token: exit %d, stderr %q", code, errb)
+	}
+	if strings.Contains(errb+out, "s3cret") {
+		t.Errorf("the token leaked into the output: %s%s", out, errb)
 	}
 }

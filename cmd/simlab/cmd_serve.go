@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"gopkg.in/yaml.v3"
 
 	"github.com/simlab-dev/simlab/simulator"
 )
@@ -38,12 +37,8 @@ environment (GOGC=100 is Go's default: less memory, more CPU).`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var cfg simulator.Config
 			if configFile != "" {
-				b, err := os.ReadFile(configFile)
-				if err != nil {
+				if err := readYAMLConfig(configFile, &cfg); err != nil {
 					return err
-				}
-				if err := yaml.Unmarshal(b, &cfg); err != nil {
-					return fmt.Errorf("config %s: %w", configFile, err)
 				}
 			}
 			fl := cmd.Flags()

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/json"
@@ -16,7 +15,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"gopkg.in/yaml.v3"
 
 	"github.com/simlab-dev/simlab/smsc"
 	"github.com/simlab-dev/simlab/smsc/capture"
@@ -106,14 +104,8 @@ Flags win over the file.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			file := smscFileConfig{}
 			if cfgFile != "" {
-				b, err := os.ReadFile(cfgFile)
-				if err != nil {
-					return usagef("--config: %v", err)
-				}
-				dec := yaml.NewDecoder(bytes.NewReader(b))
-				dec.KnownFields(true)
-				if err := dec.Decode(&file); err != nil {
-					return usagef("--config %s: %v", cfgFile, err)
+				if err := readYAMLConfig(cfgFile, &file); err != nil {
+					return err
 				}
 			}
 			fl := cmd.Flags()

@@ -174,3 +174,24 @@ func TestServeSIGTERM(t *testing.T) {
 		t.Errorf("--cpuprofile %s: %d bytes, %v; want a gzip-compressed profile", prof, len(b), err)
 	}
 }
+
+// TestServeConfigErrors: a --config with a misspelt key, invalid YAML or no
+// file is a usage error, before anything listens.
+func TestServeConfigErrors(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	typo := filepath.Join(dir, "typo.yaml")
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(typo, []byte("smpp: 127.0.0.1:0\nsmpp_acounts:\n  - system_id: a\n"), 0o600)
+	os.WriteFile(bad, []byte("smpp: [\n"), 0o600)
+	for _, f := range []string{typo, bad, filepath.Join(dir, "missing.yaml")} {
+		code, _, errb := runCLI(t, "serve", "--config", f, "--smpp", "127.0.0.1:0", "--http", "127.0.0.1:0")
+		if code != exitUsage {
+			t.Errorf("%s: exit %d (%s), want %d", filepath.Base(f), code, errb, exitUsage)
+		}
+	}
+	_, _, errb := runCLI(t, "serve", "--config", typo)
+	if !strings.Contains(errb, "smpp_acounts") {
+		t.Errorf("the error does not name the unknown key: %s", errb)
+	}
+}
