@@ -58,6 +58,7 @@ const (
 	FacProvideLocalDateTime    = Facility(58) // byte 8 bit 3
 	FacSetUpIdleModeText       = Facility(60) // byte 8 bit 5
 	FacSustainedDisplayText    = Facility(64) // byte 9 bit 1
+	FacProvideLocalLanguage    = Facility(67) // byte 9 bit 4
 	FacLaunchBrowser           = Facility(70) // byte 9 bit 7
 	FacOpenChannel             = Facility(88) // byte 12 bit 1
 )

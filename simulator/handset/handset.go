@@ -30,11 +30,29 @@ import (
 	"github.com/simlab-dev/simlab/smsc/tpdu"
 )
 
-// DefaultTerminalProfile is the TERMINAL PROFILE a handset sends: all
-// facilities of the first 20 bytes that simlab's terminal implements (the
-// "reasonable default" profile pySim uses, VECTORS.md §9).
-var DefaultTerminalProfile = []byte{
-	0x7f, 0xe1, 0xe1, 0x0e, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x1f, 0x43, 0x00, 0x00, 0x00, 0xff, 0x00, 0x00, 0x00,
+// DefaultTerminalProfile is the TERMINAL PROFILE a handset sends (TS 102
+// 223 §5.2), 20 bytes announcing exactly what this terminal implements:
+// SMS-PP data download, UCS2 entry and display, the proactive commands it
+// answers (DISPLAY TEXT, GET INKEY, GET INPUT, SELECT ITEM, SEND SHORT
+// MESSAGE, PLAY TONE, MORE TIME, SET UP MENU, SET UP EVENT LIST, POLL
+// INTERVAL, POLLING OFF, REFRESH) and PROVIDE LOCAL INFORMATION for IMEI,
+// date-time and language. An applet that checks the profile before asking
+// for a PIN (GET INPUT) therefore finds it.
+var DefaultTerminalProfile = []byte(defaultProfile())
+
+func defaultProfile() cat.TerminalProfile {
+	p := cat.TerminalProfile(make([]byte, 20))
+	for _, f := range []cat.Facility{
+		cat.FacProfileDownload, cat.FacSMSPPDownload, cat.FacCommandResult,
+		cat.FacUCS2Entry, cat.FacUCS2Display,
+		cat.FacDisplayText, cat.FacGetInkey, cat.FacGetInput, cat.FacMoreTime, cat.FacPlayTone,
+		cat.FacPollInterval, cat.FacPollingOff, cat.FacRefresh, cat.FacSelectItem,
+		cat.FacSendShortMessage, cat.FacSetUpMenu, cat.FacProvideLocalInfo,
+		cat.FacSetUpEventList, cat.FacProvideLocalDateTime, cat.FacProvideLocalLanguage,
+	} {
+		p = p.Set(f)
+	}
+	return p
 }
 
 // DefaultPromptTimeout is how long the terminal waits for the user when the

@@ -315,3 +315,23 @@ func TestWaitWhileSessionsStart(t *testing.T) {
 		hs.Wait()
 	})
 }
+
+// TestDefaultTerminalProfile: the profile announces the commands the
+// authenticator needs (an applet may check before it asks for a PIN) and
+// nothing this terminal does not implement.
+func TestDefaultTerminalProfile(t *testing.T) {
+	p := cat.TerminalProfile(DefaultTerminalProfile)
+	for _, f := range []cat.Facility{cat.FacSMSPPDownload, cat.FacDisplayText, cat.FacGetInput, cat.FacGetInkey, cat.FacSelectItem, cat.FacSendShortMessage, cat.FacUCS2Entry, cat.FacUCS2Display} {
+		if !p.Has(f) {
+			t.Errorf("profile lacks %v", f)
+		}
+	}
+	for _, f := range []cat.Facility{cat.FacOpenChannel, cat.FacLaunchBrowser, cat.FacTimerManagementStart, cat.FacSetUpIdleModeText} {
+		if p.Has(f) {
+			t.Errorf("profile announces %v, which the handset does not implement", f)
+		}
+	}
+	if len(DefaultTerminalProfile) != 20 {
+		t.Errorf("%d bytes, want 20", len(DefaultTerminalProfile))
+	}
+}

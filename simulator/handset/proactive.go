@@ -252,29 +252,26 @@ func (h *Handset) sendSM(ctx context.Context, c *cat.SendShortMessage) *cat.Term
 }
 
 func (h *Handset) localInfo(c *cat.ProvideLocalInfo) *cat.TerminalResponse {
-	tr := cat.RespondTo(c, cat.ResultOK)
+	var obj tlv.CTLV
+	var err error
 	switch c.Kind {
 	case cat.LocalInfoIMEI:
 		imei := h.cfg.IMEI
 		if imei == "" {
 			imei = "359999000000000"
 		}
-		// TS 102 223 §8.20: the IMEI as in TS 24.008 (type 0x0A, odd/even).
-		b, err := tpdu.AppendSemiOctets(nil, "a"+imei)
-		if err != nil {
-			return cat.RespondTo(c, cat.ResultBeyondCapabilities)
-		}
-		tr.Extra = append(tr.Extra, tlv.CTLV{Tag: 0x14, Value: b})
+		obj, err = cat.IMEIObject(imei)
 	case cat.LocalInfoDateTime:
-		b, err := tpdu.AppendTimestamp(nil, time.Now())
-		if err != nil {
-			return cat.RespondTo(c, cat.ResultBeyondCapabilities)
-		}
-		tr.Extra = append(tr.Extra, tlv.CTLV{Tag: 0x26, Value: b})
+		obj, err = cat.DateTimeObject(time.Now())
 	case cat.LocalInfoLanguage:
-		tr.Extra = append(tr.Extra, tlv.CTLV{Tag: 0x2D, Value: []byte("en")})
+		obj, err = cat.LanguageObject("en")
 	default:
 		return cat.RespondTo(c, cat.ResultBeyondCapabilities)
 	}
+	if err != nil {
+		return cat.RespondTo(c, cat.ResultBeyondCapabilities)
+	}
+	tr := cat.RespondTo(c, cat.ResultOK)
+	tr.Extra = append(tr.Extra, obj)
 	return tr
 }
