@@ -1,6 +1,7 @@
 package authn
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
@@ -148,7 +149,14 @@ func (a *Applet) Process(ctx context.Context, req *uicc.Request) (uicc.Step, err
 		err = c.Validate()
 	}
 	if err != nil {
-		a.challenge = Challenge{TransactionID: bestEffortTxID(req.Data)}
+		// Echo the transaction id when it was read (a challenge that
+		// parsed but did not validate, or one that broke after tag 81),
+		// so that the SUT can match the invalid_request answer.
+		var txid []byte
+		if n := len(c.TransactionID); n >= 1 && n <= MaxTransactionID {
+			txid = bytes.Clone(c.TransactionID)
+		}
+		a.challenge = Challenge{TransactionID: txid}
 		return a.finish(ctx, req.Env, InvalidRequest, 0)
 	}
 	a.raw = raw
@@ -172,16 +180,6 @@ func (a *Applet) Process(ctx context.Context, req *uicc.Request) (uicc.Step, err
 		a.state = awaitDisplay
 		return a.raise(a.displayText())
 	}
-}
-
-// bestEffortTxID digs a transaction id out of a challenge that failed to
-// parse or validate, so the SUT can match the invalid_request answer.
-func bestEffortTxID(b []byte) []byte {
-	c, _, err := ParseChallenge(b)
-	if err != nil {
-		return nil
-	}
-	return append([]byte(nil), c.TransactionID...)
 }
 
 // text is what the user is shown: client_name, then binding_message and

@@ -41,14 +41,14 @@ type chain struct {
 
 const testPIN = "24680"
 
-func newChain(t *testing.T, b person.Behaviour, cfg authn.Config) *chain {
+func newChain(t testing.TB, b person.Behaviour, cfg authn.Config) *chain {
 	t.Helper()
 	return newChainGo(t, b, cfg, nil)
 }
 
 // newChainGo is newChain whose handset starts proactive sessions with run
 // (handset.Config.Go), as simlab serve's fleet does.
-func newChainGo(t *testing.T, b person.Behaviour, cfg authn.Config, run func(func())) *chain {
+func newChainGo(t testing.TB, b person.Behaviour, cfg authn.Config, run func(func())) *chain {
 	t.Helper()
 	ctx := context.Background()
 	p, err := uicc.LoadProfile("../../fixtures/cards/default.yaml")
@@ -252,8 +252,8 @@ func TestInvalidRequestAndUPK(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if r.Outcome != authn.InvalidRequest {
-			t.Errorf("41-byte client name: %v", r.Outcome)
+		if r.Outcome != authn.InvalidRequest || !bytes.Equal(r.TransactionID, bad.TransactionID) {
+			t.Errorf("41-byte client name: %v, transaction id %x (want %x echoed)", r.Outcome, r.TransactionID, bad.TransactionID)
 		}
 		ch := challenge(authn.LoA2, "hi")
 		ch.WantUPK = true
@@ -278,11 +278,10 @@ func TestInvalidRequestAndUPK(t *testing.T) {
 // check, the ECDSA P-256 signature, the response sealed and sent by SEND
 // SHORT MESSAGE. The command packets are sealed before the timer starts.
 func BenchmarkLoA3CardSession(b *testing.B) {
-	t := &testing.T{}
 	// Sessions run on parked goroutines, as in simlab serve (internal/workers).
 	w := workers.New(0)
 	defer w.Close()
-	c := newChainGo(t, person.Default(), authn.Config{}, w.Go)
+	c := newChainGo(b, person.Default(), authn.Config{}, w.Go)
 	ctx := context.Background()
 	ch := challenge(authn.LoA3, "Login 4F2A")
 	raw := authn.AppendChallenge(nil, &ch)

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"crypto/aes"
+	"crypto/ecdsa"
+	"crypto/rsa"
 	"crypto/x509"
 	"encoding/hex"
 	"errors"
+	"github.com/simlab-dev/simlab/internal/p256"
 	"testing"
 
 	"github.com/simlab-dev/simlab/hsm"
@@ -45,20 +48,30 @@ func TestOddParity(t *testing.T) {
 	}
 }
 
-// TestSignerHidesKey: the Signer handed out must not be the private key.
+// TestSignerHidesKey: the Signer handed out must not be the private key,
+// nor a value a caller can type-assert its way to it from.
 func TestSignerHidesKey(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s := NewMemory()
-	if err := s.Generate(ctx, "ec", hsm.ECP256); err != nil {
-		t.Fatal(err)
-	}
-	sg, err := s.Signer(ctx, "ec")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := x509.MarshalPKCS8PrivateKey(sg); err == nil {
-		t.Fatal("Signer is a private key value")
+	for _, k := range []struct {
+		ref string
+		typ hsm.KeyType
+	}{{"ec", hsm.ECP256}, {"rsa", hsm.RSA2048}} {
+		if err := s.Generate(ctx, k.ref, k.typ); err != nil {
+			t.Fatal(err)
+		}
+		sg, err := s.Signer(ctx, k.ref)
+		if err != nil {
+			t.Fatal(err)
+		}
+		switch sg.(type) {
+		case *p256.Key, *ecdsa.PrivateKey, *rsa.PrivateKey:
+			t.Errorf("%s: Signer is the private key (%T)", k.ref, sg)
+		}
+		if _, err := x509.MarshalPKCS8PrivateKey(sg); err == nil {
+			t.Errorf("%s: Signer marshals as a private key", k.ref)
+		}
 	}
 }
 

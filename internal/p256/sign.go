@@ -8,7 +8,8 @@
 // work is done:
 //
 //   - the nonce k is derived, not drawn from an HMAC_DRBG: k = the first
-//     320 bits of SHA-512(nk ‖ digest ‖ 32 bytes of entropy), mod n, where nk is a secret derived once
+//     320 bits of SHA-512(nk ‖ ctr ‖ digest ‖ 32 bytes of entropy), mod n
+//     (ctr a retry counter, 0 but with probability 2^-190), where nk is a secret derived once
 //     per key from d (the construction EdDSA uses, hedged with entropy as in
 //     draft-irtf-cfrg-det-sigs-with-noise). One SHA-512 instead of the
 //     dozen HMAC computations of a DRBG. With a fixed entropy source the
@@ -150,7 +151,16 @@ func (k *Key) SignRaw(rnd io.Reader, digest []byte, out *[64]byte) error {
 		digest = digest[:32] // bits2int: the leftmost 256 bits
 	}
 	z := scratchPool.Get().(*scratch)
-	defer scratchPool.Put(z)
+	defer func() {
+		// The nonce, its blinding and its inverse do not outlive the
+		// signature in the pool (the backing arrays are zeroed too).
+		for _, v := range []*big.Int{&z.k, &z.beta, &z.inv, &z.t} {
+			clear(v.Bits())
+			v.SetInt64(0)
+		}
+		clear(z.buf[:])
+		scratchPool.Put(z)
+	}()
 	z.e.SetBytes(digest)
 
 	for ctr := byte(0); ; ctr++ {
