@@ -16,6 +16,7 @@ import (
 type keysetState struct {
 	Keyset
 	counter ota.Counter
+	keys    ota.Keys // the key references resolved for this card, once
 }
 
 // otaRequest is an opened OTA command packet being served.
@@ -62,16 +63,22 @@ func (c *Card) keysOf(ks *keysetState) ota.Keys {
 	if ks == nil {
 		return ota.Keys{}
 	}
-	k := ota.Keys{}
-	if ks.KIc.Ref != "" {
-		k.KIc = c.prof.keyRef(ks.KIc)
-		k.KIcAlg, _ = ota.ParseAlgorithm(ks.KIc.Algorithm)
+	return ks.keys
+}
+
+// keysOf resolves keyset k's key references for this card ({iccid}
+// replaced) and their algorithms; a card does it once, when built.
+func (p *Profile) keysOf(k Keyset) ota.Keys {
+	var keys ota.Keys
+	if k.KIc.Ref != "" {
+		keys.KIc = p.keyRef(k.KIc)
+		keys.KIcAlg, _ = ota.ParseAlgorithm(k.KIc.Algorithm)
 	}
-	if ks.KID.Ref != "" {
-		k.KID = c.prof.keyRef(ks.KID)
-		k.KIDAlg, _ = ota.ParseAlgorithm(ks.KID.Algorithm)
+	if k.KID.Ref != "" {
+		keys.KID = p.keyRef(k.KID)
+		keys.KIDAlg, _ = ota.ParseAlgorithm(k.KID.Algorithm)
 	}
-	return k
+	return keys
 }
 
 // byTAR returns the applet and TAR entry for tar.

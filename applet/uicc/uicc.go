@@ -125,7 +125,7 @@ func New(p *Profile, opts Options) (*Card, error) {
 	c.puk1 = newPIN(p.PUK1, true)
 	c.adm1 = newPIN(p.ADM1, true)
 	for _, k := range p.Keysets {
-		c.keysets = append(c.keysets, keysetState{Keyset: k, counter: ota.CounterFromUint64(k.Counter)})
+		c.keysets = append(c.keysets, keysetState{Keyset: k, counter: ota.CounterFromUint64(k.Counter), keys: p.keysOf(k)})
 	}
 	for _, a := range p.Applets {
 		inst := &installed{prof: a}
