@@ -334,3 +334,26 @@ func BenchmarkCryptoECDSASign(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkVerify is what a sender spends checking one answer's signature
+// (authn.Verify: SignedDigest and crypto/ecdsa's P-256 verification), the
+// cost simlab load's --verify-every spares the generator.
+func BenchmarkVerify(b *testing.B) {
+	c := newChain(b, person.Default(), authn.Config{})
+	ch := challenge(authn.LoA3, "Login 4F2A")
+	raw := authn.AppendChallenge(nil, &ch)
+	r := authn.Response{TransactionID: ch.TransactionID, Outcome: authn.Approved, AchievedLoA: authn.LoA3}
+	signer, err := c.ks.Signer(context.Background(), "card-sig")
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := authn.Sign(signer, nil, raw, &r); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := authn.Verify(c.pub, raw, &r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -189,7 +189,7 @@ Example, against "simlab serve":
 	f.StringVar(&api, "api", "", "with --loa otp: simlab's HTTP base URL, to read each code back from the capture API")
 	f.StringVar(&clientName, "client-name", "", `client_name shown on the phones (default "simlab load")`)
 	f.StringVar(&binding, "binding-message", "", "binding_message shown on the phones")
-	f.BoolVar(&noVerify, "no-verify", false, "accept challenge answers without checking their ECDSA signature (still opened and matched): half the generator's CPU")
+	f.BoolVar(&noVerify, "no-verify", false, "accept challenge answers without checking their ECDSA signature (still opened and matched): 40-45% of the generator's CPU")
 	f.IntVar(&verifyEvery, "verify-every", 1, "check the ECDSA signature of one challenge answer in N (every answer is still opened and matched); N > 1 keeps the generator's verification from measuring itself on a shared machine")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the generator's run to FILE (go tool pprof -top FILE)")
 	f.StringVar(&source, "source", "", `sender of text and otp messages (default "99955501"; letters make it alphanumeric)`)
