@@ -353,8 +353,8 @@ func TestMessageClass(t *testing.T) {
 	for dcs, want := range map[uint8]int{
 		0x00: -1, 0x04: -1, 0x08: -1, // SMPP data_coding values
 		0x10: 0, 0x16: 2, 0x02 | 0x10: 2, 0x35: 1, // general group, class bit set
-		0x04 | 0x20: -1, // general group, no class
-		0x56: 2, 0x70: 0, 0x46: -1, // automatic deletion group
+		0x04 | 0x20: -1,                   // general group, no class
+		0x56:        2, 0x70: 0, 0x46: -1, // automatic deletion group
 		0xC0: -1, 0xE8: -1, // message waiting indication
 		0xF6: 2, 0xF3: 3, // group F
 	} {
