@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"encoding/hex"
 	"fmt"
-	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -98,6 +96,7 @@ Needs pcscd and a simlab built with cgo (PC/SC support).`,
 				if err := kc.apply(ctx, &cfg); err != nil {
 					return err
 				}
+				defer cfg.Keystore.Close()
 			} else if kc.kicRef != "" || kc.kidRef != "" {
 				return usagef("--kic-ref and --kid-ref need --hsm")
 			}
@@ -158,7 +157,8 @@ Needs pcscd and a simlab built with cgo (PC/SC support).`,
 }
 
 // cardKeyFlags name a real card's own keys in a key store (--hsm …), for
-// cards whose keys simlab does not derive.
+// cards whose keys simlab does not derive. apply opens the store into
+// cfg.Keystore; the caller closes it.
 type cardKeyFlags struct {
 	hsmURI, kicRef, kidRef, kic, kid, spi, pub string
 }
@@ -167,31 +167,32 @@ func (k cardKeyFlags) apply(ctx context.Context, cfg *push.CardConfig) error {
 	if k.kicRef == "" && k.kidRef == "" {
 		return usagef("--hsm needs --kic-ref and/or --kid-ref")
 	}
-	kic, err := strconv.ParseUint(k.kic, 16, 8)
-	if err != nil {
-		return usagef("--kic %q: want one byte in hex", k.kic)
-	}
-	kid, err := strconv.ParseUint(k.kid, 16, 8)
-	if err != nil {
-		return usagef("--kid %q: want one byte in hex", k.kid)
-	}
-	spiB, err := hex.DecodeString(k.spi)
-	if err != nil || len(spiB) != 2 {
-		return usagef("--spi %q: want two bytes in hex", k.spi)
-	}
-	ks, err := hsm.Open(ctx, k.hsmURI)
+	// The same hex parsing as simlab ota's header flags ("16 39" works).
+	kic, err := otaHex("--kic", k.kic, 1)
 	if err != nil {
 		return err
 	}
-	card := &push.Card{Keys: ota.Keys{KIc: k.kicRef, KID: k.kidRef}, KIc: ota.KIc(kic), KID: ota.KID(kid)}
+	kid, err := otaHex("--kid", k.kid, 1)
+	if err != nil {
+		return err
+	}
+	spiB, err := otaHex("--spi", k.spi, 2)
+	if err != nil {
+		return err
+	}
+	card := &push.Card{Keys: ota.Keys{KIc: k.kicRef, KID: k.kidRef}, KIc: ota.KIc(kic[0]), KID: ota.KID(kid[0])}
 	if k.pub != "" {
-		b, err := hex.DecodeString(k.pub)
+		b, err := otaHex("--card-public-key", k.pub, -1)
 		if err != nil {
-			return usagef("--card-public-key: %v", err)
+			return err
 		}
 		if card.Public, err = authn.ParsePublicKey(b); err != nil {
 			return usagef("--card-public-key: %v", err)
 		}
+	}
+	ks, err := hsm.Open(ctx, k.hsmURI)
+	if err != nil {
+		return err
 	}
 	spi := ota.ParseSPI(spiB[0], spiB[1])
 	cfg.Keystore, cfg.Keys, cfg.SPI = ks, card, &spi

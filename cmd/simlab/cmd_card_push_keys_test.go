@@ -51,6 +51,7 @@ func TestCardPushKeysFromHSM(t *testing.T) {
 	if err := kc.apply(ctx, &cfg); err != nil {
 		t.Fatal(err)
 	}
+	defer cfg.Keystore.Close()
 	res, err := push.ChallengeCard(ctx, cfg, push.Request{LoA: authn.LoA3, Timeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"sync"
 	"text/tabwriter"
@@ -350,9 +349,7 @@ ENVELOPE(SMS-PP download) instead of the message store.`,
 			if link == "" {
 				return usagef("--link is required")
 			}
-			if password == "" {
-				password = os.Getenv("SIMLAB_SMPP_PASSWORD")
-			}
+			password = smppPassword(password)
 			ctx := cmd.Context()
 			var logMu sync.Mutex
 			logf := func(format string, args ...any) {

@@ -93,7 +93,7 @@ API's token from $` + apiTokenEnv + `.`,
 	f.StringVar(&o.clientName, "client-name", "simlab", "the service shown to the user")
 	f.StringVar(&o.binding, "binding-message", "", "the binding message shown to the user")
 	f.StringVar(&o.ctxt, "context", "", "the context shown to the user")
-	f.DurationVar(&o.timeout, "timeout", 60*time.Second, "prompt timeout sent to the card, and how long to wait for the answer")
+	f.DurationVar(&o.timeout, "timeout", 60*time.Second, "prompt timeout sent to the card (and the SMS validity); the answer is awaited 10s longer")
 	f.BoolVar(&o.upk, "upk", false, "ask the card for its public key (upk)")
 	f.BoolVar(&o.tdes, "3des", false, "seal with the 3DES keyset (key index 2) instead of AES (1)")
 	f.BoolVar(&o.jsonOut, "json", false, "print the result as JSON")

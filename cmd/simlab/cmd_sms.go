@@ -9,7 +9,7 @@ import (
 	"hash/fnv"
 	"io"
 	"log/slog"
-	"os"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -183,9 +183,7 @@ func runSMSSend(ctx context.Context, a *app, f *smsSendFlags) error {
 	if err != nil {
 		return err
 	}
-	if f.password == "" {
-		f.password = os.Getenv("SIMLAB_SMPP_PASSWORD")
-	}
+	f.password = smppPassword(f.password)
 	ctx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
 	cfg := client.Config{
@@ -194,11 +192,11 @@ func runSMSSend(ctx context.Context, a *app, f *smsSendFlags) error {
 		Logger: slog.New(slog.DiscardHandler),
 	}
 	if f.useTLS {
-		host := f.addr
-		if i := strings.LastIndexByte(host, ':'); i >= 0 {
-			host = host[:i]
+		host, _, err := net.SplitHostPort(f.addr) // "[::1]:2775" too
+		if err != nil {
+			return usagef("--smpp %q: %v", f.addr, err)
 		}
-		cfg.TLS = &tls.Config{ServerName: host, InsecureSkipVerify: f.insecure}
+		cfg.TLS = &tls.Config{ServerName: host, InsecureSkipVerify: f.insecure, MinVersion: tls.VersionTLS12}
 	}
 	cl, err := client.Dial(ctx, cfg)
 	if err != nil {

@@ -44,10 +44,10 @@ type smscFileConfig struct {
 	ReceiptPerMessage bool           `yaml:"receipt_per_message"`
 	Accounts          []smsc.Account `yaml:"accounts"`
 	OTPPattern        string         `yaml:"otp_pattern"`
-	FaultSeed         uint64         `yaml:"fault_seed"`
+	FaultSeed         uint64         `yaml:"fault_seed"` // seeds fault injection draws (default 0)
 	// APIToken, when set, is required as "Authorization: Bearer TOKEN" by
 	// the capture API; listening beyond loopback requires one.
-	APIToken string `yaml:"api_token"` // seeds fault injection draws (default 0)
+	APIToken string `yaml:"api_token"`
 	TLS      struct {
 		Addr string `yaml:"addr"` // SMPP over TLS listener
 		Cert string `yaml:"cert"`
@@ -142,7 +142,7 @@ func runSMSC(ctx context.Context, a *app, fc *smscFileConfig, asJSON bool) error
 	}
 	api := &capture.API{Token: fc.APIToken}
 	if api.Token == "" {
-		api.Token = os.Getenv("SIMLAB_API_TOKEN")
+		api.Token = os.Getenv(apiTokenEnv)
 	}
 	if fc.OTPPattern != "" {
 		re, err := regexp.Compile(fc.OTPPattern)
