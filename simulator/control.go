@@ -203,12 +203,13 @@ func (c *Core) metrics(w http.ResponseWriter, r *http.Request) {
 	}
 	gauge("simlab_phones_materialised", "Emulated phones built so far.", float64(c.Fleet.Len()))
 	counts := map[string]int{}
+	// Settings and PINState, not Info: a scrape must not derive the keys
+	// of every phone whose card was put away (Info's public key).
 	for _, p := range c.Fleet.List() {
-		in := p.Info()
-		if in.PIN.Blocked {
+		if p.PINState().Blocked {
 			counts["blocked"]++
 		}
-		if in.Settings.Absent {
+		if p.Settings().Absent {
 			counts["absent"]++
 		}
 	}

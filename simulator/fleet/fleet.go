@@ -500,7 +500,7 @@ func (p *Phone) powerOn(ctx context.Context) error {
 		timeout = f.cfg.PromptTimeout
 	}
 	hs := handset.New(handset.Config{
-		Card: card, Person: p, PIN: p.pin, PromptTimeout: timeout,
+		Card: sessionCard{card, p}, Person: p, PIN: p.pin, PromptTimeout: timeout,
 		IMEI:    imei(p.msisdn),
 		SendSMS: p.sendSMS, OpenURL: f.cfg.OpenURL,
 		Inbox: func(msg handset.Message) {
@@ -513,7 +513,7 @@ func (p *Phone) powerOn(ctx context.Context) error {
 		},
 		Trace: p.traceAPDU,
 		Event: func(e handset.Event) { p.record(e.Kind, e.Detail, nil) },
-		Go:    f.cfg.Go,
+		Go:    p.goSession(f.cfg.Go),
 	})
 	if _, err := hs.PowerOn(ctx); err != nil {
 		return fmt.Errorf("fleet: %s: power on: %w", p.msisdn, err)

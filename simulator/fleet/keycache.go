@@ -164,51 +164,56 @@ func (c *keyCache) HMAC(ctx context.Context, ref string, data []byte) ([]byte, e
 }
 
 // Signer implements hsm.Keystore. A card key's signer holds no key: each
-// signature looks the key up again (deriving it when it was evicted).
+// signature looks the key up again (deriving it when it was evicted), and
+// so does the first call of Public.
 func (c *keyCache) Signer(ctx context.Context, ref string) (crypto.Signer, error) {
 	s, err := c.store(ctx, ref)
 	if err != nil {
 		return nil, err
 	}
 	sg, err := s.Signer(ctx, ref)
-	if err != nil {
-		return nil, err
+	if err != nil || s == c.masters {
+		return sg, err
 	}
-	if s == c.masters {
-		return sg, nil
-	}
-	return &lazySigner{c: c, ref: ref, first: sg}, nil
+	return &lazySigner{c: c, ref: ref}, nil
 }
 
 // lazySigner signs with a card key of a keyCache.
 type lazySigner struct {
-	c     *keyCache
-	ref   string
-	first crypto.Signer // the key when the signer was made, for Public
+	c   *keyCache
+	ref string
 
-	pubOnce sync.Once
-	pub     crypto.PublicKey
+	mu  sync.Mutex
+	pub crypto.PublicKey
 }
 
-// Public implements crypto.Signer. The public key is computed when first
-// asked for (few sessions want it), from the key the signer was made with:
-// a card key is the same whenever it is derived.
-func (l *lazySigner) Public() crypto.PublicKey {
-	l.pubOnce.Do(func() {
-		l.pub = l.first.Public()
-		l.first = nil
-	})
-	return l.pub
-}
-
-// Sign implements crypto.Signer.
-func (l *lazySigner) Sign(r io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+// signer looks the card key up, deriving it when it was evicted.
+func (l *lazySigner) signer() (crypto.Signer, error) {
 	ctx := context.Background()
 	s, err := l.c.store(ctx, l.ref)
 	if err != nil {
 		return nil, err
 	}
-	sg, err := s.Signer(ctx, l.ref)
+	return s.Signer(ctx, l.ref)
+}
+
+// Public implements crypto.Signer. The public key is looked up when first
+// asked for (few sessions want it) and kept: a card key is the same
+// whenever it is derived. It is nil while the key cannot be had.
+func (l *lazySigner) Public() crypto.PublicKey {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.pub == nil {
+		if sg, err := l.signer(); err == nil {
+			l.pub = sg.Public()
+		}
+	}
+	return l.pub
+}
+
+// Sign implements crypto.Signer.
+func (l *lazySigner) Sign(r io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte, error) {
+	sg, err := l.signer()
 	if err != nil {
 		return nil, err
 	}

@@ -126,11 +126,84 @@ type Phone struct {
 	scripted bool
 	inbox    []handset.Message
 	events   []event
-	trace    []byte // the session being traced (appendAPDU framing)
-	tracing  bool
-	// downloadAt is when the SMS-PP download being answered reached the
-	// phone (zero when none is), for Config.OnSession.
-	downloadAt time.Time
+	// active is the download session that last exchanged APDUs with the
+	// card: the one holding the handset's toolkit (one at a time), until
+	// it ends.
+	active *session
+}
+
+// session is one SMS-PP download reaching the phone, with what belongs to
+// it alone: two downloads to one phone (the second waiting for the
+// toolkit, or refused as busy) never share it. It travels in the
+// download's context (handset.DeliverSMS keeps its values for the
+// background proactive session); its fields are guarded by the phone's mu.
+type session struct {
+	at       time.Time // when the download reached the phone
+	tracing  bool      // keep the APDU trace (Config.MaxTraces)
+	trace    []byte    // appendAPDU framing
+	answered bool      // Config.OnSession was told
+	// background: the card started a proactive session that runs after
+	// the delivery returns (handset.Config.Go); it ends the session.
+	background bool
+}
+
+type sessionKey struct{}
+
+// sessionFrom returns the download session ctx belongs to, if any.
+func sessionFrom(ctx context.Context) *session {
+	s, _ := ctx.Value(sessionKey{}).(*session)
+	return s
+}
+
+// sessionCard is the card as the phone's handset sees it: every APDU
+// exchanged for a download session goes to that session's trace.
+type sessionCard struct {
+	card *uicc.Card
+	p    *Phone
+}
+
+// Transmit implements applet.Card.
+func (c sessionCard) Transmit(ctx context.Context, capdu []byte) ([]byte, error) {
+	r, err := c.card.Transmit(ctx, capdu)
+	s := sessionFrom(ctx)
+	c.p.mu.Lock()
+	// The handset exchanges a download's APDUs while it holds the toolkit,
+	// so the session of this APDU is the one running now.
+	c.p.active = s
+	if s != nil && s.tracing {
+		s.trace = appendAPDU(s.trace, capdu, r)
+	}
+	c.p.mu.Unlock()
+	return r, err
+}
+
+// Reset implements applet.Card.
+func (c sessionCard) Reset(ctx context.Context, cold bool) ([]byte, error) {
+	return c.card.Reset(ctx, cold)
+}
+
+// goSession is the handset's Config.Go: it starts the background proactive
+// session of the download that holds the toolkit (p.active) with run, and
+// ends that download's session when the proactive session is over.
+func (p *Phone) goSession(run func(func())) func(func()) {
+	if run == nil {
+		run = func(f func()) { go f() }
+	}
+	return func(f func()) {
+		p.mu.Lock()
+		s := p.active
+		if s != nil {
+			s.background = true
+		}
+		p.mu.Unlock()
+		run(func() {
+			f()
+			if s != nil {
+				p.endSession(s, nil)
+				p.release() // DeliverSMS left the phone acquired for it
+			}
+		})
+	}
 }
 
 // event is an Event as a phone keeps it: no copy of the number, the time
@@ -342,12 +415,8 @@ func (p *Phone) dropTrace(seq uint64) {
 	}
 }
 
+// traceAPDU hands every APDU to Config.Trace.
 func (p *Phone) traceAPDU(c, r []byte) {
-	p.mu.Lock()
-	if p.tracing {
-		p.trace = appendAPDU(p.trace, c, r)
-	}
-	p.mu.Unlock()
 	if f := p.fleet.cfg.Trace; f != nil {
 		f(p.msisdn, c, r)
 	}
@@ -374,36 +443,45 @@ func (p *Phone) DeliverSMS(ctx context.Context, m *smsc.Message, tpdus [][]byte)
 	if err != nil {
 		return &smsc.DeliveryError{Code: smsc.ErrCodeSystemFailure, Reason: err.Error()}
 	}
-	p.mu.Lock()
-	p.tracing, p.trace = m.SIMDownload && p.fleet.cfg.MaxTraces >= 0, nil
-	if m.SIMDownload && p.fleet.cfg.OnSession != nil {
-		p.downloadAt = time.Now()
+	if !m.SIMDownload {
+		_, err = hs.DeliverSMS(ctx, tpdus)
+		p.release()
+		return DeliveryFailure(err)
 	}
+	s := &session{at: time.Now(), tracing: p.fleet.cfg.MaxTraces >= 0}
+	_, err = hs.DeliverSMS(context.WithValue(ctx, sessionKey{}, s), tpdus)
+	p.mu.Lock()
+	background := s.background
 	p.mu.Unlock()
-	_, err = hs.DeliverSMS(ctx, tpdus)
-	if m.SIMDownload {
-		go func() {
-			p.finishTrace(hs)
-			p.release()
-		}()
-	} else {
+	if !background { // else the proactive session ends it (goSession)
+		p.endSession(s, err)
 		p.release()
 	}
 	return DeliveryFailure(err)
 }
 
-// finishTrace waits for the proactive session and logs it with its APDUs.
-func (p *Phone) finishTrace(hs *handset.Handset) {
-	err := hs.Wait()
+// endSession logs download session s with its APDUs, and tells
+// Config.OnSession of a session that ended without an answer. A download
+// refused as busy was no session: it is logged as a refused delivery.
+func (p *Phone) endSession(s *session, err error) {
 	p.mu.Lock()
-	tr := slices.Clip(p.trace)
-	p.tracing, p.trace = false, nil
-	at := p.downloadAt
-	p.downloadAt = time.Time{}
-	p.mu.Unlock()
-	if !at.IsZero() {
-		p.fleet.cfg.OnSession(p.msisdn, "no_answer", time.Since(at))
+	tr := slices.Clip(s.trace)
+	s.trace = nil
+	answered := s.answered
+	s.answered = true
+	if p.active == s {
+		p.active = nil
 	}
+	p.mu.Unlock()
+	if errors.Is(err, handset.ErrToolkitBusy) {
+		p.record("delivery", "SMS-PP download refused: "+err.Error(), tr)
+		return
+	}
+	if f := p.fleet.cfg.OnSession; f != nil && !answered {
+		f(p.msisdn, "no_answer", time.Since(s.at))
+	}
+	// A background proactive session that failed says so in the
+	// handset's own "error" event, just before this one.
 	detail := "SMS-PP download session ended"
 	if err != nil {
 		detail += ": " + err.Error()
@@ -440,7 +518,7 @@ const ErrCodeSIMDownload = 0xD5
 
 // sendSMS is the handset's network: an SMS-SUBMIT becomes an MO message.
 func (p *Phone) sendSMS(ctx context.Context, submit []byte) error {
-	p.observeAnswer()
+	p.observeAnswer(ctx)
 	mo, err := MOFromSubmit(p.msisdn, submit)
 	if err != nil {
 		return err
@@ -488,12 +566,14 @@ func DeliveryFailure(err error) error {
 	return err
 }
 
-// Info describes the phone.
+// Info describes the phone, its card's public key included (which may
+// derive the card's signing key: use Settings and PINState for cheap
+// looks at many phones).
 func (p *Phone) Info() Info {
 	var pin authn.PINState
 	var upk string
 	if !p.settings.NoNFC { // fixed when the phone is built
-		pin, upk = p.pinInfo() // before p.mu: acquire holds resMu, then p.mu
+		pin, upk = p.PINState(), p.publicKey() // before p.mu: acquire holds resMu, then p.mu
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -508,33 +588,55 @@ func (p *Phone) Info() Info {
 	return in
 }
 
-// pinInfo returns the applet's PIN state and public key, without building
-// a card that was put away.
-func (p *Phone) pinInfo() (authn.PINState, string) {
+// Settings returns the phone's conditions.
+func (p *Phone) Settings() Settings {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.settings
+}
+
+// PINState returns the applet's PIN state (the zero state without an
+// authenticator applet), without building a card that was put away or
+// touching its keys.
+func (p *Phone) PINState() authn.PINState {
+	if p.settings.NoNFC { // fixed when the phone is built
+		return authn.PINState{}
+	}
 	p.resMu.Lock()
 	a, st := p.applet, p.pinState
 	p.resMu.Unlock()
 	if a != nil {
-		return a.State(), hex.EncodeToString(a.PublicKey())
+		return a.State()
+	}
+	return st
+}
+
+// publicKey returns the card's signing public key (upk), compressed, hex,
+// without building a card that was put away ("" when it cannot be had).
+func (p *Phone) publicKey() string {
+	p.resMu.Lock()
+	a := p.applet
+	p.resMu.Unlock()
+	if a != nil {
+		return hex.EncodeToString(a.PublicKey())
 	}
 	prof, err := p.rng.tmpl.Subscriber(p.index)
 	if err != nil {
-		return st, ""
+		return ""
 	}
-	ctx := context.Background()
-	sg, err := p.fleet.ks.Signer(ctx, keys.CardRef(prof.ICCID, "sign"))
+	sg, err := p.fleet.ks.Signer(context.Background(), keys.CardRef(prof.ICCID, "sign"))
 	if err != nil {
-		return st, ""
+		return ""
 	}
 	pub, ok := sg.Public().(*ecdsa.PublicKey)
 	if !ok {
-		return st, ""
+		return ""
 	}
 	upk, err := authn.CompressPublicKey(pub)
 	if err != nil {
-		return st, ""
+		return ""
 	}
-	return st, hex.EncodeToString(upk)
+	return hex.EncodeToString(upk)
 }
 
 // SetBehaviour scripts the person; it then wins over keywords.
@@ -578,23 +680,29 @@ func (p *Phone) Events() []Event {
 }
 
 // observeAnswer reports the challenge being answered to Config.OnSession
-// when its first answer SMS leaves the phone.
-func (p *Phone) observeAnswer() {
-	p.mu.Lock()
-	at := p.downloadAt
-	p.downloadAt = time.Time{}
-	p.mu.Unlock()
-	if at.IsZero() {
+// when its first answer SMS leaves the phone; ctx is the download
+// session's.
+func (p *Phone) observeAnswer(ctx context.Context) {
+	f := p.fleet.cfg.OnSession
+	s := sessionFrom(ctx)
+	if f == nil || s == nil {
 		return
 	}
-	d := time.Since(at)
+	p.mu.Lock()
+	answered := s.answered
+	s.answered = true
+	p.mu.Unlock()
+	if answered {
+		return
+	}
+	d := time.Since(s.at)
 	outcome := "answered"
 	p.resMu.Lock()
 	if p.applet != nil {
 		outcome = p.applet.LastOutcome().String()
 	}
 	p.resMu.Unlock()
-	p.fleet.cfg.OnSession(p.msisdn, outcome, d)
+	f(p.msisdn, outcome, d)
 }
 
 // maskSecrets returns capdu with PIN material replaced by 'X' (0x58): the
