@@ -1,42 +1,16 @@
 package main
 
 import (
-	"bytes"
-	"context"
-	"errors"
-	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/simlab-dev/simlab/simulator/simtest"
 )
 
-// runPhoneAttach runs `simlab phone …` with the attach and detach
-// subcommands present, mapping errors to exit codes as run does.
+// runPhoneAttach runs `simlab phone …`.
 func runPhoneAttach(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
-	var out, errb bytes.Buffer
-	a := &app{stdin: strings.NewReader(""), stdout: &out, stderr: &errb}
-	root := newRoot(a)
-	for _, c := range root.Commands() {
-		if c.Name() != "phone" {
-			continue
-		}
-		if sub, _, err := c.Find([]string{"attach"}); err != nil || sub == c {
-			c.AddCommand(newPhoneAttachCmd(a), newPhoneDetachCmd(a))
-		}
-	}
-	root.SetArgs(append([]string{"phone"}, args...))
-	err := root.ExecuteContext(context.Background())
-	if err == nil {
-		return exitOK, out.String(), errb.String()
-	}
-	fmt.Fprintf(&errb, "simlab: %v\n", err)
-	var ue usageError
-	if errors.As(err, &ue) || isCobraUsage(err) {
-		return exitUsage, out.String(), errb.String()
-	}
-	return exitFailure, out.String(), errb.String()
+	return runCLI(t, append([]string{"phone"}, args...)...)
 }
 
 func TestPhoneAttachCLI(t *testing.T) {

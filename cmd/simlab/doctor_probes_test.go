@@ -59,9 +59,6 @@ func TestDoctorReportsCompiledFeatures(t *testing.T) {
 	if before == after && before != (st == doctor.OK) {
 		t.Errorf("pcscd reachable = %q, but the socket is up: %v", st, before)
 	}
-	if f := compiledFeatures(); f["pcsc"] != pcsc.Supported || f["usb"] != devices.USBSupported || f["pkcs11"] != pkcs11.Supported {
-		t.Errorf("compiledFeatures = %v", f)
-	}
 }
 
 func pcscdUp() bool {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/simlab-dev/simlab/internal/needs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -75,10 +76,7 @@ func TestPushThroughPCSCD(t *testing.T) {
 // `simlab card emulate --vpcd …` serving the virtual card and `simlab card
 // push --reader "Virtual PCD 00 00" --loa 3 --answer approve --json`.
 func TestCardPushCLIAcceptance(t *testing.T) {
-	gotool, err := exec.LookPath("go")
-	if err != nil {
-		t.Skip("needs the go tool to build simlab")
-	}
+	gotool := needs.Command(t, "go", "golang-go")
 	port := startPCSCD(t)
 	virtualCards.Lock()
 	defer virtualCards.Unlock()
