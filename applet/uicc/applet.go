@@ -133,5 +133,12 @@ func (e *Env) BoolOption(key string) bool {
 	return ok && parseBoolOption(v)
 }
 
+// BoolOption returns the applet option key read as a bool ("true", "1",
+// "yes" are true) and whether the profile sets it.
+func (a AppletProfile) BoolOption(key string) (value, set bool) {
+	v, ok := a.Options[key]
+	return ok && parseBoolOption(v), ok
+}
+
 // PIN1Verified reports whether PIN1 is currently verified (or disabled).
 func (e *Env) PIN1Verified() bool { return e.card.pin1OK() }

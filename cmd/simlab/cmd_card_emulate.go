@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -38,16 +37,9 @@ func emulatedCardFor(ctx context.Context, path, msisdn, pin string) (*uicc.Card,
 		}
 		tmpl = p
 	}
-	noPIN := false
-	if tmpl != nil {
-		for _, ap := range tmpl.Applets {
-			if ap.Name == "authn" && strings.EqualFold(ap.Options["pin_supported"], "false") {
-				noPIN = true
-			}
-		}
-	}
 	ks := soft.NewMemory()
-	card, _, err := fleet.NewCard(ctx, ks, tmpl, msisdn, fleet.CardOptions{PIN: pin, NoPINSupport: noPIN})
+	// The profile's pin_supported option is the fleet's to read.
+	card, _, err := fleet.NewCard(ctx, ks, tmpl, msisdn, fleet.CardOptions{PIN: pin})
 	if err != nil {
 		ks.Close()
 		return nil, nil, err

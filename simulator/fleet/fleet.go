@@ -345,7 +345,7 @@ func NewCard(ctx context.Context, ks hsm.Keystore, tmpl *uicc.Profile, msisdn st
 	}
 	var a *authn.Applet
 	if !opts.NoNFC {
-		if a, err = newApplet(ctx, ks, prof.ICCID, n, opts); err != nil {
+		if a, err = newApplet(ctx, ks, prof, n, opts); err != nil {
 			return nil, nil, err
 		}
 	} else if err := cardKeys(ctx, ks, prof.ICCID); err != nil {
@@ -392,7 +392,17 @@ func cardKeys(ctx context.Context, ks hsm.Keystore, iccid string) error {
 
 // newApplet derives the card's keys in ks (cardKeys) and makes its
 // authenticator applet with its signing key.
-func newApplet(ctx context.Context, ks hsm.Keystore, iccid, msisdn string, opts CardOptions) (*authn.Applet, error) {
+//
+// The card profile's authenticator options apply on top of opts: a profile
+// whose authn applet sets pin_supported: "false" makes a card without PIN
+// support (docs/uicc.md).
+func newApplet(ctx context.Context, ks hsm.Keystore, prof *uicc.Profile, msisdn string, opts CardOptions) (*authn.Applet, error) {
+	iccid := prof.ICCID
+	for _, ap := range prof.Applets {
+		if v, set := ap.BoolOption("pin_supported"); ap.Name == "authn" && set && !v {
+			opts.NoPINSupport = true
+		}
+	}
 	if err := cardKeys(ctx, ks, iccid); err != nil {
 		return nil, fmt.Errorf("fleet: %s: card keys: %w", msisdn, err)
 	}
@@ -487,7 +497,7 @@ func (p *Phone) powerOn(ctx context.Context) error {
 		}
 	} else {
 		opts := CardOptions{PIN: p.pin, NoPINSupport: p.settings.NoPINSupport, TriesLeft: p.pinState.TriesLeft, PINBlocked: p.pinState.Blocked}
-		if a, err = newApplet(ctx, f.ks, prof.ICCID, p.msisdn, opts); err != nil {
+		if a, err = newApplet(ctx, f.ks, prof, p.msisdn, opts); err != nil {
 			return err
 		}
 	}
