@@ -238,7 +238,7 @@ func (f *Fleet) nextSeq() uint64 { return f.seq.Add(1) }
 
 // index maps a number of the plan to its subscriber index: fleet numbers
 // 0..999,999, magic numbers after them.
-func index(msisdn string, kind Kind, m Magic) uint64 {
+func index(msisdn string, kind Kind) uint64 {
 	var n uint64
 	for _, c := range msisdn[5:] {
 		n = n*10 + uint64(c-'0')
@@ -330,7 +330,7 @@ func NewCard(ctx context.Context, ks hsm.Keystore, tmpl *uicc.Profile, msisdn st
 	if err != nil {
 		return nil, nil, err
 	}
-	kind, m := Classify(n)
+	kind, _ := Classify(n)
 	if kind == KindUnknown {
 		return nil, nil, fmt.Errorf("%w: %s", ErrNotInPlan, msisdn)
 	}
@@ -339,7 +339,7 @@ func NewCard(ctx context.Context, ks hsm.Keystore, tmpl *uicc.Profile, msisdn st
 			return nil, nil, err
 		}
 	}
-	prof, err := cardProfile(tmpl, index(n, kind, m), n, opts.NoNFC)
+	prof, err := cardProfile(tmpl, index(n, kind), n, opts.NoNFC)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -773,7 +773,7 @@ func Identity(tmpl *uicc.Profile, msisdn string) (iccid, imsi string, err error)
 	if err != nil {
 		return "", "", err
 	}
-	kind, m := Classify(n)
+	kind, _ := Classify(n)
 	if kind == KindUnknown {
 		return "", "", fmt.Errorf("%w: %s", ErrNotInPlan, msisdn)
 	}
@@ -782,7 +782,7 @@ func Identity(tmpl *uicc.Profile, msisdn string) (iccid, imsi string, err error)
 			return "", "", err
 		}
 	}
-	p, err := tmpl.Subscriber(index(n, kind, m))
+	p, err := tmpl.Subscriber(index(n, kind))
 	if err != nil {
 		return "", "", err
 	}

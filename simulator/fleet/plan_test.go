@@ -41,7 +41,7 @@ func TestDefaultPlan(t *testing.T) {
 			t.Errorf("%s: not in the default plan", n)
 			continue
 		}
-		if want := index(n, kind, m); idx != want {
+		if want := index(n, kind); idx != want {
 			t.Errorf("%s: card index %d, want %d", n, idx, want)
 		}
 		got := r.magic

@@ -240,7 +240,7 @@ func (h *Handset) PowerOn(ctx context.Context) ([]byte, error) {
 	if !swOK(sw) {
 		return nil, fmt.Errorf("handset: TERMINAL PROFILE answered %04X", sw)
 	}
-	if err := h.proactive(ctx, sw, nil); err != nil {
+	if err := h.proactive(ctx, sw); err != nil {
 		return atr, err
 	}
 	return atr, nil
@@ -331,8 +331,9 @@ func (h *Handset) DeliverSMS(ctx context.Context, tpdus [][]byte) (report []byte
 	return nil, nil
 }
 
-// isDownload reports (U)SIM data download: PID 7F (TS 23.040 §9.2.3.9), or
-// DCS class 2 with 8-bit data as operators send it.
+// isDownload reports (U)SIM data download: PID 7F (TS 23.040 §9.2.3.9).
+// A class 2 message with another PID is for the SIM's SMS storage, not its
+// toolkit (TS 23.038 §4), and goes to the inbox here.
 func isDownload(d *tpdu.Deliver) bool {
 	return d.PID == tpdu.PIDSIMDataDownload
 }
@@ -368,7 +369,7 @@ func (h *Handset) download(ctx context.Context, tpdus [][]byte) ([]byte, error) 
 		case sw>>8 == 0x91:
 			report = data
 			if i < len(tpdus)-1 {
-				if err := h.proactive(ctx, sw, data); err != nil {
+				if err := h.proactive(ctx, sw); err != nil {
 					return report, err
 				}
 				continue
@@ -380,7 +381,7 @@ func (h *Handset) download(ctx context.Context, tpdus [][]byte) ([]byte, error) 
 			}
 			run(func() {
 				defer h.unlock()
-				if err := h.proactive(context.WithoutCancel(ctx), sw, data); err != nil {
+				if err := h.proactive(context.WithoutCancel(ctx), sw); err != nil {
 					h.event("error", "proactive session: %v", err)
 					h.errMu.Lock()
 					h.lastErr = err

@@ -13,7 +13,7 @@ import (
 
 // proactive runs the proactive session the card announced with sw (91xx):
 // FETCH, act, TERMINAL RESPONSE, until the card answers 9000.
-func (h *Handset) proactive(ctx context.Context, sw uint16, _ []byte) error {
+func (h *Handset) proactive(ctx context.Context, sw uint16) error {
 	var override *person.Step // a keyword seen in this session's texts
 	for n := 0; sw>>8 == 0x91; n++ {
 		if n > 64 {
