@@ -55,6 +55,18 @@ var (
 	_ hsm.Deleter  = (*keyCache)(nil)
 )
 
+// NewKeyStore returns the fleet's default key store on its own: simlab's
+// demo masters, and the default fleet's card keys derived on first use,
+// those of at most maxCards cards kept (least recently used dropped,
+// derived again when next used). Senders that derive the default fleet's
+// keys (push, load) use it so that their memory is bounded too.
+func NewKeyStore(ctx context.Context, maxCards int) (hsm.Keystore, error) {
+	if maxCards <= 0 {
+		maxCards = DefaultKeyCache
+	}
+	return newKeyCache(ctx, maxCards)
+}
+
 // newKeyCache returns a key store with the demo masters that keeps the
 // derived keys of at most max cards.
 func newKeyCache(ctx context.Context, max int) (*keyCache, error) {

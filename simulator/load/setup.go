@@ -4,15 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/simlab-dev/simlab/simulator/fleet"
 	"runtime"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/simlab-dev/simlab/applet/authn"
-	"github.com/simlab-dev/simlab/fixtures/keys"
-	"github.com/simlab-dev/simlab/hsm"
-	"github.com/simlab-dev/simlab/hsm/soft"
 	"github.com/simlab-dev/simlab/simulator/push"
 	"github.com/simlab-dev/simlab/smsc/client"
 )
@@ -81,19 +79,19 @@ func NewTarget(ctx context.Context, cfg TargetConfig) (*Dialed, error) {
 		if pt <= 0 {
 			pt = 30 * time.Second
 		}
-		cc, err := newCardCache(ctx, MaxWarm, cfg.NoVerify)
+		ks, err := fleet.NewKeyStore(ctx, MaxWarm)
 		if err != nil {
 			return nil, err
 		}
-		p, err := push.New(ctx, push.Config{SMPP: cfg.SMPP, Binds: binds, Keystore: cc.ks, CardFor: cc.card})
+		p, err := push.New(ctx, push.Config{SMPP: cfg.SMPP, Binds: binds, Keystore: ks})
 		if err != nil {
 			return nil, err
 		}
 		t := &Challenges{Pusher: p, Numbers: cfg.Numbers, LoA: loa, PromptTimeout: pt,
-			ClientName: cfg.ClientName, BindingMessage: cfg.BindingMessage, NoVerify: cfg.NoVerify, VerifyEvery: cfg.VerifyEvery, cards: cc}
+			ClientName: cfg.ClientName, BindingMessage: cfg.BindingMessage, NoVerify: cfg.NoVerify, VerifyEvery: cfg.VerifyEvery, keys: ks}
 		return &Dialed{Target: t, close: p.Close}, nil
 	case KindOTP, KindText:
-		rs := NewReceipts()
+		rs := push.NewReceipts()
 		t := &Texts{Receipts: rs, Numbers: cfg.Numbers, Source: cfg.Source, OTP: kind == KindOTP}
 		if t.OTP {
 			t.CaptureURL, t.CaptureToken = cfg.CaptureURL, cfg.CaptureToken
@@ -133,48 +131,25 @@ func FormatProgress(p Progress) string {
 		p.Elapsed.Seconds(), p.Rate, p.InFlight, p.Completed, p.Failed, p.TimedOut, lat)
 }
 
-// cardCache remembers the keys of the cards behind the numbers a load uses,
-// as an operator's push server keeps its card records: deriving them per
-// challenge (key diversification, public key) costs more than the
-// challenge itself. Up to max cards are kept; past that, cards are derived
-// each time. push.Pusher keeps such a cache itself when Config.CardFor is
-// nil; this one is kept because it can drop the public keys (--no-verify
-// then saves the verification's CPU, not just its verdict) and because
-// Challenges.Warm fills it before a run, which the Pusher's cannot be.
-type cardCache struct {
-	ks       hsm.Keystore
-	max      int
-	noPublic bool // drop the public key: push then skips verification
-
-	mu    sync.Mutex
-	cards map[string]push.Card
-}
-
-// newCardCache returns a cache over a fresh in-memory key store holding
-// the default fleet's demo masters (the keys `simlab serve` uses). With
-// noPublic the cards' public keys are left out, so push does not verify.
-func newCardCache(ctx context.Context, max int, noPublic bool) (*cardCache, error) {
-	ks := soft.NewMemory()
-	if err := keys.LoadMasters(ctx, ks); err != nil {
-		return nil, err
-	}
-	return &cardCache{ks: ks, max: max, noPublic: noPublic, cards: map[string]push.Card{}}, nil
-}
-
-// MaxWarm is how many cards' keys a challenge target keeps (and Warm
-// derives at most).
+// MaxWarm is how many cards' keys a challenge target made by NewTarget
+// keeps (the fleet's key store, fleet.NewKeyStore), and so how many Warm
+// derives at most. Beyond it the least recently used card's keys are
+// dropped and derived again when next used.
 const MaxWarm = 200_000
 
 // Warm derives the keys of the cards behind the first n numbers (all when
-// n <= 0) before a run, using every CPU, so that a benchmark measures the
-// steady state of a push server that already knows its cards.
+// n <= 0; never more than the target's key store keeps, MaxWarm) before a
+// run, using every CPU, so that a benchmark measures the steady state of a
+// push server that already knows its cards. A Challenges not made by
+// NewTarget has no key store of its own: Warm does nothing.
 func (c *Challenges) Warm(ctx context.Context, n int) error {
-	if c.cards == nil {
+	if c.keys == nil {
 		return nil
 	}
 	if n <= 0 || n > c.Numbers.Len() {
 		n = c.Numbers.Len()
 	}
+	n = min(n, MaxWarm)
 	next := make(chan string)
 	errs := make(chan error, 1)
 	var wg sync.WaitGroup
@@ -183,7 +158,7 @@ func (c *Challenges) Warm(ctx context.Context, n int) error {
 		go func() {
 			defer wg.Done()
 			for m := range next {
-				if _, err := c.cards.card(ctx, m); err != nil {
+				if _, err := push.FleetCard(ctx, c.keys, m, false); err != nil {
 					select {
 					case errs <- err:
 					default:
@@ -203,27 +178,4 @@ func (c *Challenges) Warm(ctx context.Context, n int) error {
 	default:
 		return nil
 	}
-}
-
-// card implements push.Config.CardFor for the default fleet.
-func (c *cardCache) card(ctx context.Context, msisdn string) (push.Card, error) {
-	c.mu.Lock()
-	cd, ok := c.cards[msisdn]
-	c.mu.Unlock()
-	if ok {
-		return cd, nil
-	}
-	cd, err := push.FleetCard(ctx, c.ks, msisdn, false)
-	if err != nil {
-		return push.Card{}, err
-	}
-	if c.noPublic {
-		cd.Public = nil
-	}
-	c.mu.Lock()
-	if len(c.cards) < c.max {
-		c.cards[msisdn] = cd
-	}
-	c.mu.Unlock()
-	return cd, nil
 }

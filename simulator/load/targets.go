@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/simlab-dev/simlab/hsm"
 	"io"
 	"net/http"
 	"net/url"
@@ -151,7 +152,7 @@ type Challenges struct {
 	// itself; sampling still catches a card that signs wrongly.
 	VerifyEvery int
 
-	cards *cardCache // set by NewTarget, for Warm
+	keys hsm.Keystore // the Pusher's key store, set by NewTarget, for Warm
 }
 
 // ErrUnverified marks an answer whose signature did not verify.
@@ -200,97 +201,6 @@ func challengeResult(res push.Result, err, ctxErr error, verify bool) Result {
 
 func msDuration(v float64) time.Duration { return time.Duration(v * float64(time.Millisecond)) }
 
-// Receipts dispatches delivery receipts to the submissions waiting for them,
-// whichever bind they arrive on: an SMSC may hand a receipt to any receiver
-// or transceiver bind of the account (SMPP v3.4 §2.3), so waiting on the
-// submitting session alone loses receipts once there are several binds.
-// Install OnDeliver as client.Config.OnDeliver of every bind. Create it
-// with NewReceipts.
-type Receipts struct {
-	mu      sync.Mutex
-	waiting map[string]chan arrived
-	early   map[string]arrived // receipts that came before their submit_sm_resp was seen
-	order   []string           // early ids, oldest first
-	// Keep bounds the early receipts kept (default 65,536).
-	Keep int
-	now  func() time.Time
-}
-
-type arrived struct {
-	r  *client.Receipt
-	at time.Time
-}
-
-// NewReceipts returns an empty dispatcher.
-func NewReceipts() *Receipts {
-	return &Receipts{waiting: map[string]chan arrived{}, early: map[string]arrived{}, now: time.Now}
-}
-
-// OnDeliver takes every deliver_sm of a bind: receipts are dispatched,
-// other messages ignored. It never blocks.
-func (rs *Receipts) OnDeliver(d *client.Deliver) uint32 {
-	if d.Receipt == nil || d.Receipt.ID == "" {
-		return client.StatusOK
-	}
-	a := arrived{r: d.Receipt, at: rs.now()}
-	rs.mu.Lock()
-	defer rs.mu.Unlock()
-	if ch, ok := rs.waiting[d.Receipt.ID]; ok {
-		delete(rs.waiting, d.Receipt.ID)
-		ch <- a // buffered 1, sole sender
-		return client.StatusOK
-	}
-	keep := rs.Keep
-	if keep <= 0 {
-		keep = 65536
-	}
-	if _, dup := rs.early[d.Receipt.ID]; !dup {
-		rs.order = append(rs.order, d.Receipt.ID)
-	}
-	rs.early[d.Receipt.ID] = a
-	for len(rs.order) > keep {
-		delete(rs.early, rs.order[0])
-		rs.order = rs.order[1:]
-	}
-	return client.StatusOK
-}
-
-// Await waits for the receipt of message id and returns it with the time
-// it arrived. A receipt that arrived before the call is found too.
-func (rs *Receipts) Await(ctx context.Context, id string) (*client.Receipt, time.Time, error) {
-	rs.mu.Lock()
-	if a, ok := rs.early[id]; ok {
-		delete(rs.early, id)
-		for i, x := range rs.order {
-			if x == id {
-				rs.order = append(rs.order[:i], rs.order[i+1:]...)
-				break
-			}
-		}
-		rs.mu.Unlock()
-		return a.r, a.at, nil
-	}
-	ch := make(chan arrived, 1)
-	rs.waiting[id] = ch
-	rs.mu.Unlock()
-	select {
-	case a := <-ch:
-		return a.r, a.at, nil
-	case <-ctx.Done():
-		rs.mu.Lock()
-		if rs.waiting[id] == ch {
-			delete(rs.waiting, id)
-		}
-		rs.mu.Unlock()
-		select { // it may have come in between
-		case a := <-ch:
-			return a.r, a.at, nil
-		default:
-		}
-		return nil, time.Time{}, ctx.Err()
-	}
-}
-
 // Texts is the Target of a plain SMS load: challenge i is a text message
 // to Numbers.At(i) submitted with a final delivery receipt requested
 // (registered_delivery 1). It completes when the receipt comes; its outcome
@@ -304,9 +214,10 @@ func (rs *Receipts) Await(ctx context.Context, id string) (*client.Receipt, time
 // a code that differs fails the challenge.
 type Texts struct {
 	// Clients are the binds, used round-robin; each must have Receipts'
-	// OnDeliver installed.
+	// OnDeliver installed (the dispatcher push.Pusher uses too), since a
+	// receipt may come on any bind of the account.
 	Clients  []*client.Client
-	Receipts *Receipts
+	Receipts *push.Receipts
 	Numbers  Numbers
 	// Source is the sender address (default "99955501"; letters make it
 	// alphanumeric, TON 5).

@@ -9,7 +9,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"testing/synctest"
 	"time"
 
 	"github.com/simlab-dev/simlab/simulator/push"
@@ -112,76 +111,6 @@ func TestChallengeResult(t *testing.T) {
 		if want := time.Duration(c.res.SubmitLatencyMS * float64(time.Millisecond)); got.Submit != want {
 			t.Errorf("%s: submit %v, want %v", c.name, got.Submit, want)
 		}
-	}
-}
-
-func receipt(id, stat string) *client.Deliver {
-	return &client.Deliver{Receipt: &client.Receipt{ID: id, Stat: stat}}
-}
-
-func TestReceiptsEarlyLateAndCancelled(t *testing.T) {
-	t.Parallel()
-	synctest.Test(t, testReceipts)
-}
-
-func testReceipts(t *testing.T) {
-	rs := NewReceipts()
-	rs.Keep = 2
-	ctx := t.Context()
-
-	// Early: the receipt beats the submitter to Await.
-	rs.OnDeliver(receipt("a", "DELIVRD"))
-	r, _, err := rs.Await(ctx, "a")
-	if err != nil || r.Stat != "DELIVRD" {
-		t.Fatalf("early: %v %v", r, err)
-	}
-
-	// Late: Await is waiting when the receipt comes.
-	got := make(chan *client.Receipt)
-	go func() {
-		r, _, _ := rs.Await(ctx, "b")
-		got <- r
-	}()
-	synctest.Wait() // the goroutine is blocked in Await
-	rs.mu.Lock()
-	_, waiting := rs.waiting["b"]
-	rs.mu.Unlock()
-	if !waiting {
-		t.Fatal("Await is not waiting for b")
-	}
-	rs.OnDeliver(receipt("b", "UNDELIV"))
-	if r := <-got; r.Stat != "UNDELIV" {
-		t.Errorf("late: stat %s", r.Stat)
-	}
-
-	// Bounded: only the newest Keep early receipts are kept.
-	for _, id := range []string{"x", "y", "z"} {
-		rs.OnDeliver(receipt(id, "DELIVRD"))
-	}
-	rs.mu.Lock()
-	_, hasX := rs.early["x"]
-	n := len(rs.early)
-	rs.mu.Unlock()
-	if hasX || n != 2 {
-		t.Errorf("early receipts kept: %d (x kept: %v), want the 2 newest", n, hasX)
-	}
-
-	// Cancelled: Await returns the context's error and forgets the id.
-	cctx, cancel := context.WithCancel(ctx)
-	cancel()
-	if _, _, err := rs.Await(cctx, "never"); !errors.Is(err, context.Canceled) {
-		t.Errorf("cancelled: %v", err)
-	}
-	rs.mu.Lock()
-	_, still := rs.waiting["never"]
-	rs.mu.Unlock()
-	if still {
-		t.Error("cancelled waiter not forgotten")
-	}
-
-	// Not a receipt, or no id: ignored.
-	if st := rs.OnDeliver(&client.Deliver{}); st != client.StatusOK {
-		t.Errorf("MO: status %d", st)
 	}
 }
 

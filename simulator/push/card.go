@@ -232,21 +232,64 @@ func ChallengeCard(ctx context.Context, cfg CardConfig, r Request) (Result, erro
 // alone repeats within the same tick (about a millisecond), and a card refuses a
 // counter it has seen (TS 102 225 §5.1.1, counter must be higher). Counters
 // are per keyset so that a load test does not push every card's counter far
-// ahead of the clock, which later processes start from.
+// ahead of the clock, which later processes start from. A keyset's entry
+// matters only while its last counter is not behind the clock: every
+// counterSweepEvery counters, entries the clock has passed are dropped
+// (sweepCounters), so the map holds the keysets used in about the last
+// tick or pushed ahead of the clock, not every card ever challenged.
 var lastCounters sync.Map // keyset key → *atomic.Uint64
+
+// counterCalls counts NextCounter calls, to sweep lastCounters now and then.
+var counterCalls atomic.Uint64
+
+const (
+	counterSweepEvery = 4096
+	// counterDead marks an entry being dropped: NextCounter replaces it.
+	counterDead = ^uint64(0)
+)
 
 // NextCounter returns the next replay counter of this process for the card
 // keyset named by key (e.g. its KIc reference).
 func NextCounter(key string) ota.Counter {
-	v, _ := lastCounters.LoadOrStore(key, new(atomic.Uint64))
-	last := v.(*atomic.Uint64)
+	if counterCalls.Add(1)%counterSweepEvery == 0 {
+		sweepCounters(counterNow())
+	}
 	for {
-		l := last.Load()
-		c, now := TimeCounter(l)
-		if last.CompareAndSwap(l, now) {
-			return c
+		v, ok := lastCounters.Load(key)
+		if !ok {
+			v, _ = lastCounters.LoadOrStore(key, new(atomic.Uint64))
+		}
+		last := v.(*atomic.Uint64)
+		for {
+			l := last.Load()
+			if l == counterDead {
+				lastCounters.CompareAndDelete(key, v)
+				break // start again from a fresh entry
+			}
+			c, now := TimeCounter(l)
+			if last.CompareAndSwap(l, now) {
+				return c
+			}
 		}
 	}
+}
+
+// sweepCounters drops the entries of lastCounters whose last counter is
+// below now (ticks): a fresh entry starts from the clock, which is past
+// them already. It returns how many it dropped.
+func sweepCounters(now uint64) int {
+	n := 0
+	lastCounters.Range(func(k, v any) bool {
+		last := v.(*atomic.Uint64)
+		// The CAS fails when NextCounter moved the entry on meanwhile;
+		// once it succeeds, NextCounter no longer uses the entry.
+		if l := last.Load(); l < now && last.CompareAndSwap(l, counterDead) {
+			lastCounters.CompareAndDelete(k, v)
+			n++
+		}
+		return true
+	})
+	return n
 }
 
 func (s *Sealed) finish(res Result, resp authn.Response, start time.Time) Result {

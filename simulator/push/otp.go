@@ -105,7 +105,7 @@ func (p *Pusher) PushOTP(ctx context.Context, r OTPRequest) (Result, error) {
 	wctx, cancel := context.WithTimeout(ctx, r.Timeout)
 	defer cancel()
 	select {
-	case rc := <-awaitReceipts(wctx, cl, ids):
+	case rc := <-p.receipts.awaitAll(wctx, ids):
 		res.Receipt = rc.Stat + " err:" + rc.Err
 		if !rc.Delivered() {
 			res.Outcome, res.Detail, res.LatencyMS = NotDelivered, "delivery receipt "+rc.Stat+" err:"+rc.Err, ms(time.Since(start))

@@ -24,7 +24,6 @@ import (
 	"github.com/simlab-dev/simlab/applet/ota"
 	"github.com/simlab-dev/simlab/fixtures/keys"
 	"github.com/simlab-dev/simlab/hsm"
-	"github.com/simlab-dev/simlab/hsm/soft"
 	"github.com/simlab-dev/simlab/simulator/fleet"
 	"github.com/simlab-dev/simlab/smsc/client"
 )
@@ -47,6 +46,10 @@ type Card struct {
 	Public *ecdsa.PublicKey // the card's signing key; nil skips verification
 }
 
+// DefaultCardCache is how many cards' keys a Pusher's default key store
+// keeps (Config.Keystore nil).
+const DefaultCardCache = fleet.DefaultKeyCache
+
 // Config configures a Pusher.
 type Config struct {
 	// SMPP is the SMSC to bind to (transceiver).
@@ -54,11 +57,13 @@ type Config struct {
 	// Binds is how many SMPP sessions to open (default 1); load tests use
 	// several. Every session receives answers for every challenge.
 	Binds int
-	// Keystore holds the cards' keys; nil means an in-memory store with
-	// simlab's demo master keys (the default fleet's cards).
+	// Keystore holds the cards' keys; nil means the fleet's key store
+	// (fleet.NewKeyStore): simlab's demo masters, and the default fleet's
+	// card keys derived on first use, DefaultCardCache cards kept.
 	Keystore hsm.Keystore
 	// CardFor returns the keys of the card behind a number; nil derives
-	// the default fleet's keys (fixtures/keys) from the number's ICCID.
+	// the default fleet's keys (fixtures/keys) from the number's ICCID
+	// into Keystore (FleetCard).
 	CardFor func(ctx context.Context, msisdn string) (Card, error)
 	// Source is the address challenges come from and answers go to
 	// (default "99955500", international).
@@ -79,9 +84,12 @@ type Pusher struct {
 	clients []*client.Client
 	next    int
 
+	// receipts takes the delivery receipts of every bind, so a challenge
+	// sees its receipt whichever bind the SMSC hands it to.
+	receipts *Receipts
+
 	mu      sync.Mutex
 	waiting map[string][]*waiter // by phone number
-	cards   map[string]Card      // the default fleet's card keys, by number
 	parts   map[partKey]*partial
 }
 
@@ -131,7 +139,7 @@ var (
 
 // New binds to the SMSC and returns a Pusher.
 func New(ctx context.Context, cfg Config) (*Pusher, error) {
-	p := &Pusher{cfg: cfg, ks: cfg.Keystore, waiting: map[string][]*waiter{}, parts: map[partKey]*partial{}, cards: map[string]Card{}}
+	p := &Pusher{cfg: cfg, ks: cfg.Keystore, receipts: NewReceipts(), waiting: map[string][]*waiter{}, parts: map[partKey]*partial{}}
 	if p.cfg.Source == "" {
 		p.cfg.Source = "99955500"
 	}
@@ -143,19 +151,27 @@ func New(ctx context.Context, cfg Config) (*Pusher, error) {
 		p.cfg.SPI = &spi
 	}
 	if p.ks == nil {
-		p.ks = soft.NewMemory()
-		if err := keys.LoadMasters(ctx, p.ks); err != nil {
+		// The fleet's own key store: the demo masters, and the derived
+		// keys of the most recently used DefaultCardCache cards.
+		ks, err := fleet.NewKeyStore(ctx, DefaultCardCache)
+		if err != nil {
 			return nil, err
 		}
+		p.ks = ks
 	}
 	if p.cfg.CardFor == nil {
-		p.cfg.CardFor = p.fleetCard
+		p.cfg.CardFor = func(ctx context.Context, msisdn string) (Card, error) {
+			return FleetCard(ctx, p.ks, msisdn, p.cfg.TDES)
+		}
 	}
 	n := max(cfg.Binds, 1)
 	for i := 0; i < n; i++ {
 		cc := cfg.SMPP
 		cc.Mode = client.Transceiver
 		cc.OnDeliver = p.onDeliver
+		if cc.KeepReceipts == 0 {
+			cc.KeepReceipts = -1 // p.receipts keeps them, for every bind
+		}
 		cl, err := client.Dial(ctx, cc)
 		if err != nil {
 			p.Close(context.Background())
@@ -175,33 +191,11 @@ func (p *Pusher) Close(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-func (p *Pusher) fleetCard(ctx context.Context, msisdn string) (Card, error) {
-	p.mu.Lock()
-	c, ok := p.cards[msisdn]
-	p.mu.Unlock()
-	if ok {
-		return c, nil
-	}
-	c, err := FleetCard(ctx, p.ks, msisdn, p.cfg.TDES)
-	if err != nil {
-		return Card{}, err
-	}
-	p.mu.Lock()
-	if len(p.cards) >= maxCachedCards {
-		clear(p.cards) // a crude bound: derivation is deterministic, so a miss only costs time
-	}
-	p.cards[msisdn] = c
-	p.mu.Unlock()
-	return c, nil
-}
-
-// maxCachedCards bounds the Pusher's cache of the default fleet's card keys
-// (a few hundred bytes each).
-const maxCachedCards = 100_000
-
 // FleetCard returns the keys of the default fleet's card behind msisdn,
 // derived in ks from simlab's demo masters (fixtures/keys): the AES keyset
-// (key index 1), or the 3DES one (index 2) with tdes.
+// (key index 1), or the 3DES one (index 2) with tdes. The derived keys stay
+// in ks: use the fleet's key store (fleet.NewKeyStore, a Pusher's default)
+// to keep a bounded number of cards.
 func FleetCard(ctx context.Context, ks hsm.Keystore, msisdn string, tdes bool) (Card, error) {
 	iccid, _, err := fleet.Identity(nil, msisdn)
 	if err != nil {
@@ -231,8 +225,8 @@ func CardByICCID(ctx context.Context, ks hsm.Keystore, iccid string, tdes bool) 
 	if err != nil {
 		return Card{}, err
 	}
-	pub, _ := s.Public().(*ecdsa.PublicKey)
-	c := Card{Keys: ota.Keys{KIc: ck.AESKIc, KID: ck.AESKID}, Public: pub}
+	c := Card{Keys: ota.Keys{KIc: ck.AESKIc, KID: ck.AESKID}}
+	c.Public, _ = s.Public().(*ecdsa.PublicKey)
 	alg, idx := ota.AlgAES, 1
 	if tdes {
 		c.Keys = ota.Keys{KIc: ck.TDESKIc, KID: ck.TDESKID}
@@ -256,6 +250,13 @@ type waiter struct {
 type answer struct {
 	resp authn.Response
 	err  error
+}
+
+// AwaitReceipt waits for the delivery receipt of a message the Pusher sent
+// (SendText's ids), whichever of its binds the receipt arrives on.
+func (p *Pusher) AwaitReceipt(ctx context.Context, id string) (*client.Receipt, error) {
+	rc, _, err := p.receipts.Await(ctx, id)
+	return rc, err
 }
 
 func (p *Pusher) client() *client.Client {
@@ -374,7 +375,7 @@ const CounterTick = time.Duration(1 << counterTickShift)
 // TimeCounter returns a replay counter from the clock (ticks of
 // CounterTick since 2024-01-01 UTC), at least last+1.
 func TimeCounter(last uint64) (ota.Counter, uint64) {
-	now := uint64(time.Since(counterEpoch)) >> counterTickShift
+	now := counterNow()
 	if now <= last {
 		now = last + 1
 	}
@@ -384,6 +385,10 @@ func TimeCounter(last uint64) (ota.Counter, uint64) {
 	}
 	return c, now
 }
+
+// counterNow is the clock in TimeCounter's ticks (monotonic within the
+// process).
+func counterNow() uint64 { return uint64(time.Since(counterEpoch)) >> counterTickShift }
 
 // Push sends one challenge and waits for its outcome. An error means the
 // challenge could not be sent or its answer could not be read; outcomes,
@@ -418,7 +423,7 @@ func (p *Pusher) Push(ctx context.Context, r Request) (Result, error) {
 	res := Result{MSISDN: msisdn, TransactionID: fmt.Sprintf("%x", sealed.Challenge.TransactionID)}
 	cl := p.client()
 	validity := relativeTime(r.Timeout)
-	var firstID string
+	ids := make([]string, 0, len(sealed.Parts))
 	for i, ud := range sealed.Parts {
 		t0 := time.Now()
 		id, err := cl.Submit(ctx, &client.Message{
@@ -431,7 +436,6 @@ func (p *Pusher) Push(ctx context.Context, r Request) (Result, error) {
 		})
 		if i == 0 {
 			res.SubmitLatencyMS = ms(time.Since(t0))
-			firstID = id
 		}
 		if err != nil {
 			var se *client.StatusError
@@ -442,20 +446,16 @@ func (p *Pusher) Push(ctx context.Context, r Request) (Result, error) {
 			}
 			return res, fmt.Errorf("push: submit: %w", err)
 		}
+		ids = append(ids, id)
 	}
-	res.MessageID = firstID
+	res.MessageID = ids[0]
 
-	// The answer comes as an MO; a failed delivery only as a receipt.
+	// The answer comes as an MO; a failed delivery only as a receipt, on
+	// whichever bind the SMSC picks.
 	wait := r.Timeout + 10*time.Second
 	wctx, cancel := context.WithTimeout(ctx, wait)
 	defer cancel()
-	receipts := make(chan *client.Receipt, 1)
-	go func() {
-		rc, err := cl.AwaitReceipt(wctx, firstID)
-		if err == nil {
-			receipts <- rc
-		}
-	}()
+	receipts := p.receipts.awaitAll(wctx, ids)
 	for {
 		select {
 		case a := <-w.done:
@@ -547,11 +547,12 @@ type partial struct {
 	at    time.Time
 }
 
-// onDeliver takes MO messages (answers) from the SMSC. It runs on the
-// client's reader goroutine and must not block.
+// onDeliver takes MO messages (answers) and delivery receipts from the
+// SMSC, on every bind. It runs on the client's reader goroutine and must
+// not block.
 func (p *Pusher) onDeliver(d *client.Deliver) uint32 {
 	if d.Receipt != nil {
-		return client.StatusOK
+		return p.receipts.OnDeliver(d)
 	}
 	if d.ProtocolID != 0x7F || d.ESMClass&0x40 == 0 {
 		return client.StatusOK

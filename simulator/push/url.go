@@ -43,7 +43,7 @@ type URLRequest struct {
 // character needs it; concatenated when long) from the Pusher's source
 // address to msisdn, with a delivery receipt requested, through one of its
 // binds. validity 0 leaves the SMSC's default. It returns the message id of
-// every part.
+// every part; AwaitReceipt waits for their receipts.
 func (p *Pusher) SendText(ctx context.Context, msisdn, text string, validity time.Duration) ([]string, error) {
 	return SendText(ctx, p.client(), p.cfg.Source, msisdn, text, validity)
 }
@@ -203,7 +203,7 @@ func (p *Pusher) PushURL(ctx context.Context, r URLRequest) (Result, error) {
 
 	wctx, cancel := context.WithTimeout(ctx, r.Timeout)
 	defer cancel()
-	receipts := awaitReceipts(wctx, cl, ids)
+	receipts := p.receipts.awaitAll(wctx, ids)
 	for {
 		select {
 		case v := <-l.opened:
@@ -229,27 +229,6 @@ func (p *Pusher) PushURL(ctx context.Context, r URLRequest) (Result, error) {
 			return res, nil
 		}
 	}
-}
-
-// awaitReceipts delivers the first failed receipt among ids, or the
-// delivered one of the last part once every part is delivered.
-func awaitReceipts(ctx context.Context, cl *client.Client, ids []string) <-chan *client.Receipt {
-	out := make(chan *client.Receipt, 1)
-	go func() {
-		var last *client.Receipt
-		for _, id := range ids {
-			rc, err := cl.AwaitReceipt(ctx, id)
-			if err != nil {
-				return
-			}
-			last = rc
-			if !rc.Delivered() {
-				break
-			}
-		}
-		out <- last
-	}()
-	return out
 }
 
 // digits returns n random decimal digits (crypto/rand, no modulo bias).
