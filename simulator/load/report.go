@@ -17,8 +17,9 @@ type Report struct {
 	// Outcomes counts completed challenges by outcome.
 	Outcomes map[string]int64 `json:"outcomes"`
 	// Verified counts completed challenges whose answer's signature the
-	// generator checked and found valid (all of them unless --verify-every
-	// or --no-verify; none for texts and OTPs).
+	// generator checked and found valid: every answer from a card unless
+	// --verify-every or --no-verify; none for outcomes the network gave
+	// (not_delivered, sim_error), texts and OTPs.
 	Verified int64 `json:"signatures_verified"`
 	// Errors counts failed challenges by error message.
 	Errors map[string]int64 `json:"errors,omitempty"`

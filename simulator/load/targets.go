@@ -136,20 +136,22 @@ type Challenges struct {
 	// (default "simlab load" and none).
 	ClientName     string
 	BindingMessage string
-	// PromptTimeout is the prompt timeout sent to the card (default 30 s).
+	// PromptTimeout is the prompt timeout sent to the card (NewTarget's
+	// default 30 s; zero here leaves push's default, 60 s).
 	PromptTimeout time.Duration
 
 	// NoVerify accepts answers without checking their ECDSA signature
 	// (the answer is still opened: CC, deciphering, transaction id). The
-	// signature check is half the generator's CPU; skip it only to
-	// measure the system under test beyond what one generator can verify.
+	// signature check was 40–45 % of the generator's CPU per challenge
+	// (docs/load.md); skip it only to measure the system under test beyond
+	// what one generator can verify.
 	NoVerify bool
 	// VerifyEvery checks the signature of one answer in VerifyEvery (of
 	// challenges 0, N, 2N, …); 0 or 1 checks every one. The others are
 	// opened and matched like NoVerify's. A sender that verifies every
-	// answer spends about 110 µs of CPU on each (docs/benchmarks.md), as
-	// much as the rest of a challenge, so on one machine it measures
-	// itself; sampling still catches a card that signs wrongly.
+	// answer spends 96–97 µs of CPU on each (applet/authn BenchmarkVerify),
+	// about what simlab spends on the whole challenge, so on one machine it
+	// measures itself; sampling still catches a card that signs wrongly.
 	VerifyEvery int
 
 	keys hsm.Keystore // the Pusher's key store, set by NewTarget, for Warm
