@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -400,6 +401,7 @@ func TestControlAPIMatchesOpenAPI(t *testing.T) {
 				continue
 			}
 			var op struct {
+				Tags        []string `json:"tags"`
 				RequestBody *struct {
 					Content map[string]media `json:"content"`
 				} `json:"requestBody"`
@@ -432,7 +434,9 @@ func TestControlAPIMatchesOpenAPI(t *testing.T) {
 					t.Errorf("%s %s: content type %q is not documented", method, path, ct)
 				}
 			}
-			if resp.StatusCode/100 != 2 {
+			// The lab operations need a PC/SC reader with a card: here
+			// they must answer with a documented error (checked above).
+			if resp.StatusCode/100 != 2 && !slices.Contains(op.Tags, "lab") {
 				t.Errorf("%s %s: %s", method, path, resp.Status)
 			}
 			cancel() // ends the event stream
