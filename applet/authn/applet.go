@@ -203,13 +203,19 @@ func (a *Applet) duration() *cat.Duration {
 	return &d
 }
 
+// displayText is the LoA2 prompt (cat.ConfirmPrompt) with the challenge's
+// timeout.
 func (a *Applet) displayText() cat.Command {
-	return &cat.DisplayText{Header: cat.Header{Number: 1}, HighPriority: true, WaitForUser: true, Text: cat.Text(a.text()), Duration: a.duration()}
+	c := cat.ConfirmPrompt(1, a.text(), true)
+	c.Duration = a.duration()
+	return c
 }
 
+// getInput is the LoA3 prompt (cat.PINPrompt) with the challenge's timeout.
 func (a *Applet) getInput() cat.Command {
-	return &cat.GetInput{Header: cat.Header{Number: 1}, HideInput: true, Text: cat.Text(a.text() + "\nEnter PIN"),
-		Length: cat.ResponseLength{Min: PINLength, Max: PINLength}, Duration: a.duration()}
+	c := cat.PINPrompt(1, a.text()+"\nEnter PIN", PINLength)
+	c.Duration = a.duration()
+	return c
 }
 
 func (a *Applet) raise(c cat.Command) (uicc.Step, error) {
