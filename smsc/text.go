@@ -2,6 +2,7 @@ package smsc
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf16"
@@ -175,23 +176,6 @@ func hasIEI(udh []byte, iei byte) bool {
 	return false
 }
 
-// withoutIEI returns the information elements of ies (a UDH without its
-// UDHL octet) except those with identifier iei.
-func withoutIEI(ies []byte, iei byte) []byte {
-	var out []byte
-	for i := 0; i+1 < len(ies); {
-		n := 2 + int(ies[i+1])
-		if i+n > len(ies) {
-			break
-		}
-		if ies[i] != iei {
-			out = append(out, ies[i:i+n]...)
-		}
-		i += n
-	}
-	return out
-}
-
 // ConcatFromUDH extracts the concatenation element (IEI 0x00 8-bit or 0x08
 // 16-bit reference, TS 23.040 §9.2.3.24.1/.8) of a UDH with its UDHL octet.
 func ConcatFromUDH(udh []byte) (Concat, bool) {
@@ -235,145 +219,57 @@ func smsDeliverDCS(dcs uint8, body []byte) (uint8, []byte) {
 	return dcs, body
 }
 
-// maxUD is the TP-User-Data capacity in octets (TS 23.040 §9.2.3.24).
-const maxUD = 140
-
 // DeliverTPDU builds the SMS-DELIVER TPDUs (TS 23.040 §9.2.2.1) that carry
-// m to a handset, timestamped scts. A body longer than one SMS is split
-// into concatenated parts with an 8-bit reference taken from the message
-// id's low octet (a UDH already present is kept in every part).
+// m to a handset, timestamped scts. A body longer than one SMS is split by
+// tpdu.Split into concatenated parts with an 8-bit reference taken from the
+// message id's low octet; a UDH already present is kept in every part,
+// except the command packet identifier (IEI 0x70), which only the first
+// segment of a concatenated packet carries (TS 31.115 §4.1).
 func DeliverTPDU(m *Message, scts time.Time) ([][]byte, error) {
 	dcs, body := smsDeliverDCS(m.DCS, m.Body)
-	gsm := AlphabetOf(dcs) == AlphabetGSM7
-	oa, err := encodeTPAddress(m.Source)
+	oa, err := tpAddress(m.Source)
 	if err != nil {
 		return nil, err
 	}
-	udh := m.UDH
-	capacity := func(udhLen int) int { // body units per part
-		if gsm {
-			return (maxUD*8 - udhLen*8) / 7
+	var ies []tpdu.IE
+	if len(m.UDH) > 0 {
+		if ies, _, err = tpdu.ParseHeader(m.UDH); err != nil {
+			return nil, fmt.Errorf("smsc: user data header: %w", err)
 		}
-		n := maxUD - udhLen
-		if AlphabetOf(dcs) == AlphabetUCS2 {
-			n &^= 1
-		}
-		return n
-	}
-	if len(body) <= capacity(len(udh)) {
-		return [][]byte{buildDeliver(m, oa, dcs, udh, body, gsm, scts)}, nil
-	}
-	// Concatenate: add IEI 0x00 to the existing header.
-	base := []byte{}
-	if len(udh) > 0 {
-		base = append(base, udh[1:]...)
-	}
-	hdrLen := 1 + len(base) + 5
-	per := capacity(hdrLen)
-	if per <= 0 {
-		return nil, fmt.Errorf("smsc: user data header too long to concatenate (%d octets)", len(udh))
-	}
-	var parts [][]byte
-	chunks := chunk(body, per, gsm, dcs)
-	if len(chunks) > 255 {
-		return nil, fmt.Errorf("smsc: message too long (%d parts)", len(chunks))
 	}
 	ref := byte(0)
 	if n := len(m.ID); n > 0 {
 		ref = m.ID[n-1] ^ byte(n)
 	}
-	later := withoutIEI(base, 0x70)
-	for i, c := range chunks {
-		ies := base
+	parts, err := tpdu.Split(tpdu.DCS(dcs), body, ies, uint16(ref), false)
+	if err != nil {
+		return nil, fmt.Errorf("smsc: %w", err)
+	}
+	out := make([][]byte, len(parts))
+	for i, ud := range parts {
 		if i > 0 {
-			// The command packet identifier (IEI 0x70) is only in the
-			// first segment of a concatenated packet (TS 31.115 §4.1).
-			ies = later
+			ud.Header = slices.DeleteFunc(ud.Header, func(ie tpdu.IE) bool { return ie.ID == tpdu.IEICommandPacket })
 		}
-		h := append([]byte{byte(len(ies) + 5)}, ies...)
-		h = append(h, 0x00, 0x03, ref, byte(len(chunks)), byte(i+1))
-		parts = append(parts, buildDeliver(m, oa, dcs, h, c, gsm, scts))
+		d := tpdu.Deliver{StatusReportIndication: m.RegisteredDelivery&0x03 != 0,
+			OA: oa, PID: m.PID, DCS: tpdu.DCS(dcs), SCTS: scts, UD: ud}
+		if out[i], err = d.AppendBinary(nil); err != nil {
+			return nil, fmt.Errorf("smsc: SMS-DELIVER: %w", err)
+		}
 	}
-	return parts, nil
+	return out, nil
 }
 
-// chunk splits body into pieces of at most per units, never splitting a GSM
-// escape sequence or a UTF-16 surrogate pair.
-func chunk(body []byte, per int, gsm bool, dcs uint8) [][]byte {
-	ucs2 := AlphabetOf(dcs) == AlphabetUCS2
-	var out [][]byte
-	for len(body) > 0 {
-		n := min(per, len(body))
-		if n < len(body) {
-			if gsm && body[n-1] == 0x1B && n > 1 {
-				n--
-			}
-			if ucs2 && n >= 2 && body[n-2]&0xFC == 0xD8 && n > 2 {
-				n -= 2
-			}
-		}
-		out = append(out, body[:n])
-		body = body[n:]
-	}
-	return out
-}
-
-func buildDeliver(m *Message, oa []byte, dcs uint8, udh, body []byte, gsm bool, scts time.Time) []byte {
-	fo := byte(0x04) // MTI=00 SMS-DELIVER, TP-MMS=1: no more messages
-	if len(udh) > 0 {
-		fo |= 0x40
-	}
-	if m.RegisteredDelivery&0x03 != 0 {
-		fo |= 0x20 // TP-SRI
-	}
-	tp := make([]byte, 0, 16+len(oa)+len(udh)+len(body))
-	tp = append(tp, fo)
-	tp = append(tp, oa...)
-	tp = append(tp, m.PID, dcs)
-	tp = appendSCTS(tp, scts)
-	if gsm {
-		fill := 0
-		udlSeptets := len(body)
-		if len(udh) > 0 {
-			bits := len(udh) * 8
-			fill = (7 - bits%7) % 7
-			udlSeptets += (bits + fill) / 7
-		}
-		tp = append(tp, byte(udlSeptets))
-		tp = append(tp, udh...)
-		tp = append(tp, tpdu.Pack7(body, fill)...)
-		return tp
-	}
-	tp = append(tp, byte(len(udh)+len(body)))
-	tp = append(tp, udh...)
-	return append(tp, body...)
-}
-
-// encodeTPAddress encodes a TP-OA (TS 23.040 §9.1.2.5) with
-// tpdu.AppendAddress: length in digits, type of address, semi-octets;
-// alphanumeric (TON 5) as packed GSM 7-bit. Digits with a leading '+' are
-// international ISDN (type of address 0x91) whatever a's TON and NPI.
-func encodeTPAddress(a Address) ([]byte, error) {
+// tpAddress is a's TP-OA (TS 23.040 §9.1.2.5): its TON and NPI, except
+// that digits with a leading '+' are international ISDN (type of address
+// 0x91) whatever they say; alphanumeric (TON 5) is packed GSM 7-bit. The
+// address is checked by encoding it once.
+func tpAddress(a Address) (tpdu.Address, error) {
 	oa := tpdu.Address{TON: tpdu.TypeOfNumber(a.TON & 7), NPI: tpdu.NumberingPlan(a.NPI & 0x0F), Number: a.Addr}
 	if a.TON != 5 && strings.HasPrefix(a.Addr, "+") {
 		oa = tpdu.InternationalAddress(a.Addr)
 	}
-	b, err := tpdu.AppendAddress(nil, oa)
-	if err != nil {
-		return nil, fmt.Errorf("smsc: originator %q: %w", a.Addr, err)
+	if _, err := tpdu.AppendAddress(nil, oa); err != nil {
+		return tpdu.Address{}, fmt.Errorf("smsc: originator %q: %w", a.Addr, err)
 	}
-	return b, nil
-}
-
-// appendSCTS appends a TP-Service-Centre-Time-Stamp (TS 23.040 §9.2.3.11).
-func appendSCTS(b []byte, t time.Time) []byte {
-	_, off := t.Zone()
-	q := off / 900
-	sign := byte(0)
-	if q < 0 {
-		sign, q = 0x08, -q
-	}
-	sw := func(v int) byte { return byte(v%10)<<4 | byte(v/10%10) }
-	tz := sw(q) | sign
-	return append(b, sw(t.Year()%100), sw(int(t.Month())), sw(t.Day()), sw(t.Hour()), sw(t.Minute()), sw(t.Second()), tz)
+	return oa, nil
 }

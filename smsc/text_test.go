@@ -363,3 +363,46 @@ func TestMessageClass(t *testing.T) {
 		}
 	}
 }
+
+// TestDeliverTPDULongSIMDownload: a command packet too long for one SMS
+// keeps IEI 70 in the first segment only (TS 31.115 §4.1), each segment
+// carries the concatenation element, and the data comes back whole.
+func TestDeliverTPDULongSIMDownload(t *testing.T) {
+	body := make([]byte, 300)
+	for i := range body {
+		body[i] = byte(i)
+	}
+	m := &Message{ID: "77", Source: Address{TON: 1, NPI: 1, Addr: "99955500"}, PID: 0x7F, DCS: 0xF6, UDH: []byte{0x02, 0x70, 0x00}, Body: body}
+	tps, err := DeliverTPDU(m, time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tps) != 3 {
+		t.Fatalf("%d segments, want 3", len(tps))
+	}
+	var data []byte
+	for i, b := range tps {
+		msg, err := tpdu.Parse(b, tpdu.MT)
+		if err != nil {
+			t.Fatalf("segment %d: %v", i+1, err)
+		}
+		d := msg.(*tpdu.Deliver)
+		has70, concat := false, false
+		for _, ie := range d.UD.Header {
+			has70 = has70 || ie.ID == tpdu.IEICommandPacket
+			concat = concat || ie.ID == 0x00
+		}
+		if has70 != (i == 0) || !concat || d.PID != 0x7F {
+			t.Errorf("segment %d: IEI 70 %v, concatenation %v, PID %02X", i+1, has70, concat, d.PID)
+		}
+		data = append(data, d.UD.Data...)
+	}
+	if !bytes.Equal(data, body) {
+		t.Error("the segments do not carry the packet")
+	}
+	bad := *m
+	bad.UDH = []byte{0x05, 0x00, 0x03}
+	if _, err := DeliverTPDU(&bad, time.Now()); err == nil {
+		t.Error("a malformed UDH was accepted")
+	}
+}

@@ -117,7 +117,10 @@ func smsParts(f *smsSendFlags) ([]client.Part, error) {
 		}
 	}
 	if f.text != "" {
-		parts := client.SplitText(f.text, ref)
+		parts, err := client.SplitText(f.text, ref)
+		if err != nil {
+			return nil, usagef("--text: %v", err)
+		}
 		if f.dcs != "" {
 			dcs, err := parseByte("dcs", f.dcs)
 			if err != nil {
@@ -156,7 +159,11 @@ func smsParts(f *smsSendFlags) ([]client.Part, error) {
 		}
 		return []client.Part{p}, nil
 	}
-	return client.SplitBinary(data, dcs, ref), nil
+	parts, err := client.SplitBinary(data, dcs, ref)
+	if err != nil {
+		return nil, usagef("--hex: %v", err)
+	}
+	return parts, nil
 }
 
 // smsAddress makes an SMPP address: TON international/ISDN for digits

@@ -274,7 +274,10 @@ func (t *Texts) Do(ctx context.Context, i int) Result {
 	if _, err := strconv.ParseUint(src, 10, 64); err == nil {
 		srcAddr = client.Address{TON: 1, NPI: 1, Addr: src}
 	}
-	parts := client.SplitText(text, byte(i))
+	parts, err := client.SplitText(text, byte(i))
+	if err != nil {
+		return Result{Err: err}
+	}
 	if len(parts) != 1 {
 		return Result{Err: fmt.Errorf("load: text of %d parts: keep load messages to one SMS", len(parts))}
 	}

@@ -60,8 +60,12 @@ func SendText(ctx context.Context, cl *client.Client, from, to, text string, val
 		// SMPP relative times count whole seconds: round up.
 		vp = relativeTime((validity + time.Second - 1) / time.Second * time.Second)
 	}
+	parts, err := client.SplitText(text, ref[0])
+	if err != nil {
+		return nil, err
+	}
 	var ids []string
-	for _, part := range client.SplitText(text, ref[0]) {
+	for _, part := range parts {
 		id, err := cl.Submit(ctx, &client.Message{
 			Source:             client.Address{TON: 1, NPI: 1, Addr: from},
 			Dest:               client.Address{TON: 1, NPI: 1, Addr: to},

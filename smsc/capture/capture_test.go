@@ -72,8 +72,12 @@ func doErr(method, u string, hdr http.Header, body any, want int, out any) error
 
 func submitText(t *testing.T, cl *client.Client, to, text string) []string {
 	t.Helper()
+	parts, err := client.SplitText(text, 42)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var ids []string
-	for _, p := range client.SplitText(text, 42) {
+	for _, p := range parts {
 		id, err := cl.Submit(ctxT(t), &client.Message{Source: client.Address{TON: 5, Addr: "SIMLAB"}, Dest: client.Address{TON: 1, NPI: 1, Addr: to},
 			ESMClass: p.ESMClass, DataCoding: p.DataCoding, ShortMessage: p.ShortMessage, RegisteredDelivery: 1})
 		if err != nil {

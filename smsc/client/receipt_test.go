@@ -106,7 +106,10 @@ func TestSplitText(t *testing.T) {
 		{"surrogate kept whole", string(bytes.Repeat([]byte("Ж"), 66)) + "😀😀😀😀", DCSUCS2, 2, 6 + 132},
 	}
 	for _, tc := range cases {
-		parts := SplitText(tc.text, 7)
+		parts, err := SplitText(tc.text, 7)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
 		if len(parts) != tc.parts || parts[0].DataCoding != tc.dcs || len(parts[0].ShortMessage) != tc.first {
 			t.Fatalf("%s: %d parts dcs %x first %d; want %d parts dcs %x first %d", tc.name, len(parts), parts[0].DataCoding, len(parts[0].ShortMessage), tc.parts, tc.dcs, tc.first)
 		}
@@ -133,8 +136,15 @@ func TestSplitText(t *testing.T) {
 			}
 		}
 	}
-	if got := SplitBinary(make([]byte, 300), 0xF6, 1); len(got) != 3 || len(got[2].ShortMessage) != 6+32 {
-		t.Fatalf("binary split: %d parts", len(got))
+	if got, err := SplitBinary(make([]byte, 300), 0xF6, 1); err != nil || len(got) != 3 || len(got[2].ShortMessage) != 6+32 {
+		t.Fatalf("binary split: %d parts, %v", len(got), err)
+	}
+	// 256 parts do not fit an 8-bit part count: an error, not a wrap.
+	if _, err := SplitBinary(make([]byte, 256*134), 0x04, 1); err == nil {
+		t.Fatal("256 parts accepted")
+	}
+	if _, err := SplitText(string(bytes.Repeat([]byte("x"), 256*153)), 1); err == nil {
+		t.Fatal("a text of 256 parts accepted")
 	}
 	if _, err := WithUDH([]byte{2, 0x70}, nil, 0xF6); err == nil {
 		t.Fatal("bad UDH length accepted")

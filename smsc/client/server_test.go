@@ -41,7 +41,10 @@ func TestSubmitAndReceipt(t *testing.T) {
 	srv := smsctest.NewServer(t)
 	cl := srv.Dial(t, client.Config{SystemID: "sut", Password: "x", Logger: quiet})
 	ctx := ctxT(t)
-	parts := client.SplitText("Your code is 482913", 1)
+	parts, err := client.SplitText("Your code is 482913", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
 	id, err := cl.Submit(ctx, &client.Message{
 		Source: client.Address{TON: 5, Addr: "SIMLAB"}, Dest: client.Address{TON: 1, NPI: 1, Addr: "999000001"},
 		DataCoding: parts[0].DataCoding, ShortMessage: parts[0].ShortMessage, RegisteredDelivery: 1,

@@ -28,48 +28,49 @@ type Part struct {
 // than one SMS (160 septets, 70 UCS2 characters) is split into parts of
 // 153 septets or 67 characters, each with a concatenation UDH (TS 23.040
 // §9.2.3.24.1, IEI 00, 8-bit reference ref); an escape sequence or a UTF-16
-// surrogate pair is never cut.
-func SplitText(text string, ref byte) []Part {
-	dcs, data := tpdu.EncodeText(text) // septets, or UTF-16BE octets
-	coding, single, per := DCSDefault, 160, 153
+// surrogate pair is never cut (tpdu.SplitText). More than 255 parts is an
+// error.
+func SplitText(text string, ref byte) ([]Part, error) {
+	dcs, uds, err := tpdu.SplitText(text, ref)
+	if err != nil {
+		return nil, fmt.Errorf("smpp client: %w", err)
+	}
+	coding := DCSDefault
 	if dcs != tpdu.DCSGSM7 {
-		coding, single, per = DCSUCS2, 140, 134
+		coding = DCSUCS2
 	}
-	if len(data) <= single {
-		return []Part{{DataCoding: coding, ShortMessage: data}}
-	}
-	var chunks [][]byte
-	for len(data) > 0 {
-		n := min(per, len(data))
-		if n < len(data) {
-			switch {
-			case coding == DCSDefault && data[n-1] == 0x1B:
-				n-- // keep the escape with its character
-			case coding == DCSUCS2 && data[n-2]&0xFC == 0xD8:
-				n -= 2 // keep a high surrogate with its low half
-			}
-		}
-		chunks = append(chunks, data[:n])
-		data = data[n:]
-	}
-	return concat(chunks, coding, ref)
+	return parts(uds, coding)
 }
 
 // SplitBinary splits 8-bit data into parts of at most 140 octets; longer
 // data gets 134-octet parts with a concatenation UDH (TS 23.040
 // §9.2.3.24.1). dcs is the data_coding to send (0x04, or 0xF6/0x16 for a
-// SIM data download).
-func SplitBinary(data []byte, dcs, ref byte) []Part {
-	if len(data) <= 140 {
-		return []Part{{DataCoding: dcs, ShortMessage: data}}
+// SIM data download). More than 255 parts is an error.
+func SplitBinary(data []byte, dcs, ref byte) ([]Part, error) {
+	uds, err := tpdu.Split(tpdu.DCS8Bit, data, nil, uint16(ref), false)
+	if err != nil {
+		return nil, fmt.Errorf("smpp client: %w", err)
 	}
-	var chunks [][]byte
-	for len(data) > 0 {
-		n := min(134, len(data))
-		chunks = append(chunks, data[:n])
-		data = data[n:]
+	return parts(uds, dcs)
+}
+
+// parts turns TPDU user data into short_message parts with data_coding
+// dcs: the UDH (with its length octet) first and UDHI set when there is
+// one.
+func parts(uds []tpdu.UserData, dcs byte) ([]Part, error) {
+	out := make([]Part, len(uds))
+	for i, ud := range uds {
+		out[i] = Part{DataCoding: dcs, ShortMessage: ud.Data}
+		if len(ud.Header) == 0 {
+			continue
+		}
+		sm, err := tpdu.AppendHeader(nil, ud.Header)
+		if err != nil {
+			return nil, fmt.Errorf("smpp client: %w", err)
+		}
+		out[i].ESMClass, out[i].ShortMessage = ESMUDHI, append(sm, ud.Data...)
 	}
-	return concat(chunks, dcs, ref)
+	return out, nil
 }
 
 // WithUDH prefixes a user data header (its length octet included) to ud and
@@ -83,14 +84,4 @@ func WithUDH(udh, ud []byte, dcs byte) (Part, error) {
 	}
 	sm := append(append([]byte(nil), udh...), ud...)
 	return Part{DataCoding: dcs, ESMClass: ESMUDHI, ShortMessage: sm}, nil
-}
-
-func concat(chunks [][]byte, dcs, ref byte) []Part {
-	parts := make([]Part, len(chunks))
-	for i, c := range chunks {
-		sm := make([]byte, 0, 6+len(c))
-		sm = append(sm, 0x05, 0x00, 0x03, ref, byte(len(chunks)), byte(i+1))
-		parts[i] = Part{DataCoding: dcs, ESMClass: ESMUDHI, ShortMessage: append(sm, c...)}
-	}
-	return parts
 }
