@@ -111,9 +111,13 @@ type Fleet struct {
 	plan planIndex
 	seq  atomic.Uint64
 
-	// resident are the phones whose card is built, most recent first.
-	resMu    sync.Mutex
-	resident list.List
+	// resident are the phones whose card is built and may be put away,
+	// most recent first; pinnedCards counts the pinned ones, which keep
+	// their card for good and are not in the list but count against
+	// MaxCards.
+	resMu       sync.Mutex
+	resident    list.List
+	pinnedCards int
 
 	mu     sync.Mutex
 	phones map[string]*entry
@@ -533,27 +537,44 @@ func (p *Phone) powerOn(ctx context.Context) error {
 }
 
 // touch marks p as the most recently used resident phone and puts away
-// the cards of the least recently used idle phones beyond MaxCards.
+// the cards of the least recently used idle phones beyond MaxCards. A
+// pinned phone keeps its card for good: it leaves the list (so eviction
+// never looks at it again) and counts in pinnedCards instead.
 func (f *Fleet) touch(p *Phone) {
 	f.resMu.Lock()
 	defer f.resMu.Unlock()
-	if p.elem == nil {
+	switch {
+	case p.pinnedNow():
+		f.unlist(p)
+	case p.elem == nil:
 		p.elem = f.resident.PushFront(p)
-	} else {
+	default:
 		f.resident.MoveToFront(p.elem)
 	}
 	if f.cfg.MaxCards < 0 {
 		return
 	}
-	// Look at a few of the oldest: phones in use or pinned are skipped.
+	// Look at a few of the oldest: phones in use are skipped.
 	e := f.resident.Back()
-	for tries := 0; e != nil && f.resident.Len() > f.cfg.MaxCards && tries < 64; tries++ {
+	for tries := 0; e != nil && f.resident.Len()+f.pinnedCards > f.cfg.MaxCards && tries < 64; tries++ {
 		prev := e.Prev()
 		if q := e.Value.(*Phone); q.putAway() {
-			f.resident.Remove(e)
-			q.elem = nil
+			f.unlist(q)
 		}
 		e = prev
+	}
+}
+
+// unlist takes p out of the resident list, counting it in pinnedCards
+// when it is pinned (once). f.resMu is held.
+func (f *Fleet) unlist(p *Phone) {
+	if p.elem != nil {
+		f.resident.Remove(p.elem)
+		p.elem = nil
+	}
+	if !p.pinCounted && p.pinnedNow() {
+		p.pinCounted = true
+		f.pinnedCards++
 	}
 }
 
@@ -564,6 +585,10 @@ func (f *Fleet) forget(p *Phone) {
 	if p.elem != nil {
 		f.resident.Remove(p.elem)
 		p.elem = nil
+	}
+	if p.pinCounted {
+		p.pinCounted = false
+		f.pinnedCards--
 	}
 }
 

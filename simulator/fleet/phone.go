@@ -120,6 +120,9 @@ type Phone struct {
 	idle     *sync.Cond     // on resMu: users reached 0
 	pinned   bool           // the card must not be put away
 	elem     *list.Element  // in Fleet.resident; guarded by Fleet.resMu
+	// pinCounted: p is pinned and counted in Fleet.pinnedCards; guarded
+	// by Fleet.resMu.
+	pinCounted bool
 
 	mu       sync.Mutex
 	settings Settings
@@ -301,12 +304,17 @@ func (p *Phone) release() {
 	p.resMu.Unlock()
 }
 
-// putAway drops the card and handset of an idle, unpinned phone.
+// putAway drops the card and handset of an idle, unpinned phone. It
+// reports whether p may leave the list of resident phones: its card is put
+// away, or it is pinned, and so resident for good.
 func (p *Phone) putAway() bool {
 	p.resMu.Lock()
 	defer p.resMu.Unlock()
-	if p.users > 0 || p.pinned || p.hs == nil {
-		return p.hs == nil
+	if p.pinned || p.hs == nil {
+		return true
+	}
+	if p.users > 0 {
+		return false
 	}
 	if p.applet != nil {
 		p.pinState = p.applet.State()

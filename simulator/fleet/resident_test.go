@@ -214,3 +214,48 @@ func TestEventLogBound(t *testing.T) {
 		t.Errorf("Info().Events = %d, want 4", got)
 	}
 }
+
+// TestManyPinnedPhones: pinned phones (Card()) keep their cards and count
+// against MaxCards, but do not stop the others from being put away (they
+// used to stay at the back of the list, where eviction gave up after 64).
+func TestManyPinnedPhones(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	f, err := New(Config{MaxCards: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pinned []*Phone
+	for i := range 70 {
+		p, err := f.Phone(ctx, FleetNumber(100+i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Card() == nil {
+			t.Fatal("no card")
+		}
+		pinned = append(pinned, p)
+	}
+	var others []*Phone
+	for i := range 5 {
+		p, err := f.Phone(ctx, FleetNumber(200+i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		others = append(others, p)
+	}
+	for _, p := range pinned {
+		if !p.resident() {
+			t.Fatal("a pinned phone was put away")
+		}
+	}
+	resident := 0
+	for _, p := range others {
+		if p.resident() {
+			resident++
+		}
+	}
+	if resident > 1 {
+		t.Errorf("%d of 5 unpinned phones keep their card beyond MaxCards 2 with 70 pinned, want at most the last one", resident)
+	}
+}
