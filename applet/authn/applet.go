@@ -139,10 +139,7 @@ func (a *Applet) Process(ctx context.Context, req *uicc.Request) (uicc.Step, err
 		return uicc.Step{SW: 0x6D00}, nil
 	}
 	a.state, a.outbox = idle, nil
-	a.dest = tpdu.InternationalAddress(req.Originator)
-	if !strings.HasPrefix(req.Originator, "+") {
-		a.dest = tpdu.Address{TON: tpdu.TONUnknown, NPI: tpdu.NPIISDN, Number: req.Originator}
-	}
+	a.dest = req.OA // its type (international, national, alphanumeric) kept
 	a.raw = append(a.raw[:0], req.Data...)
 	c, raw, err := ParseChallenge(a.raw)
 	if err == nil {

@@ -37,6 +37,15 @@ type chain struct {
 	counter uint64
 	mu      sync.Mutex
 	mo      [][]byte
+	oa      tpdu.Address // the challenges' originator; zero: +99955501
+}
+
+// from is the address the challenges come from.
+func (c *chain) from() tpdu.Address {
+	if c.oa == (tpdu.Address{}) {
+		return tpdu.InternationalAddress("99955501")
+	}
+	return c.oa
 }
 
 const testPIN = "24680"
@@ -117,7 +126,7 @@ func (c *chain) push(t *testing.T, ch authn.Challenge) (authn.Response, error) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := tpdu.NewSIMDataDownload(tpdu.InternationalAddress("99955501"), time.Now(), pkt)
+	d := tpdu.NewSIMDataDownload(c.from(), time.Now(), pkt)
 	sms, err := d.AppendBinary(nil)
 	if err != nil {
 		t.Fatal(err)
@@ -143,6 +152,9 @@ func (c *chain) push(t *testing.T, ch authn.Challenge) (authn.Response, error) {
 			t.Fatal(err)
 		}
 		sub := m.(*tpdu.Submit)
+		if sub.DA != c.from() {
+			t.Fatalf("response sent to %+v, want the originator %+v", sub.DA, c.from())
+		}
 		if sub.PID != 0x7F || byte(sub.DCS) != 0xF6 || !sub.UD.HasHeader {
 			t.Fatalf("response SMS PID %02X DCS %02X UDHI %v", sub.PID, byte(sub.DCS), sub.UD.HasHeader)
 		}
@@ -356,4 +368,23 @@ func BenchmarkVerify(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// TestReplyToOriginatorType: without a reply address the response goes
+// back to the originator as it came, its type kept: a national number and
+// an alphanumeric sender (which once ended the session in a SIM error).
+func TestReplyToOriginatorType(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newChain(t, person.Default(), authn.Config{})
+		for _, oa := range []tpdu.Address{
+			{TON: tpdu.TONNational, NPI: tpdu.NPIISDN, Number: "0301234567"},
+			{TON: tpdu.TONAlphanumeric, Number: "SIMLAB"},
+		} {
+			c.oa = oa
+			r, err := c.push(t, challenge(authn.LoA2, "hi"))
+			if err != nil || r.Outcome != authn.Approved {
+				t.Fatalf("from %+v: %v %v", oa, r.Outcome, err)
+			}
+		}
+	})
 }

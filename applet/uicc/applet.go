@@ -2,6 +2,7 @@ package uicc
 
 import (
 	"context"
+	"github.com/simlab-dev/simlab/smsc/tpdu"
 	"time"
 
 	"github.com/simlab-dev/simlab/applet/apdu"
@@ -54,8 +55,11 @@ type Request struct {
 	// TAR is the addressed TAR (KindOTA).
 	TAR [3]byte
 	// Originator is the TP-Originating-Address of the SMS that carried the
-	// OTA packet, as digits with a leading + when international (KindOTA).
+	// OTA packet, as digits with a leading + when international (KindOTA);
+	// OA is the same address as parsed, type of number and numbering plan
+	// included, to reply to.
 	Originator string
+	OA         tpdu.Address
 	Env        *Env
 }
 

@@ -185,7 +185,7 @@ func (c *Card) smsPP(ctx context.Context, obj tlv.BER) ([]byte, apdu.SW) {
 	if inst == nil || inst.applet == nil {
 		return c.por(ctx, req, ota.StatusTARUnknown, nil, apdu.SWWarning)
 	}
-	st, err := inst.applet.Process(ctx, &Request{Kind: KindOTA, Data: cmd.Data, TAR: cmd.TAR, Originator: originator, Env: c.env(ctx, inst, req)})
+	st, err := inst.applet.Process(ctx, &Request{Kind: KindOTA, Data: cmd.Data, TAR: cmd.TAR, Originator: originator, OA: t.OA, Env: c.env(ctx, inst, req)})
 	if err != nil {
 		return nil, apdu.SWTechnicalProblem
 	}
