@@ -200,18 +200,7 @@ func parseCTLV(b []byte, base int) (CTLV, []byte, error) {
 // appends them to dst. With enough capacity in dst it does not allocate. On
 // error it returns dst with the objects parsed so far; the error's offset is
 // relative to b.
-func ParseAllCTLV(dst []CTLV, b []byte) ([]CTLV, error) {
-	off := 0
-	for off < len(b) {
-		obj, rest, err := parseCTLV(b[off:], off)
-		if err != nil {
-			return dst, err
-		}
-		dst = append(dst, obj)
-		off = len(b) - len(rest)
-	}
-	return dst, nil
-}
+func ParseAllCTLV(dst []CTLV, b []byte) ([]CTLV, error) { return ParseAllCTLVAt(dst, b, 0) }
 
 // ParseAllCTLVAt is ParseAllCTLV for b found at offset base of a larger
 // message: error offsets are reported relative to that message.

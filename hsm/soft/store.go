@@ -39,7 +39,6 @@ type Store struct {
 	mu     sync.RWMutex
 	keys   map[string]*key
 	closed bool
-	rand   io.Reader
 	// save, when set, persists the key set after every change; it is called
 	// with mu held for writing, so changes are durable before they return.
 	save func(keys map[string]*key) error
@@ -61,15 +60,7 @@ type key struct {
 // NewMemory returns an empty in-memory Store whose keys vanish with it. It
 // draws key material from crypto/rand.
 func NewMemory() *Store {
-	return &Store{keys: make(map[string]*key), rand: rand.Reader}
-}
-
-// NewMemoryRand is NewMemory drawing generated keys from r instead of
-// crypto/rand: for reproducible tests only.
-func NewMemoryRand(r io.Reader) *Store {
-	s := NewMemory()
-	s.rand = r
-	return s
+	return &Store{keys: make(map[string]*key)}
 }
 
 var _ hsm.Keystore = (*Store)(nil)
@@ -350,7 +341,7 @@ func (s *Store) Generate(ctx context.Context, ref string, typ hsm.KeyType) error
 
 // GenerateKey creates a new random key ref of type typ with opts.
 func (s *Store) GenerateKey(_ context.Context, ref string, typ hsm.KeyType, opts hsm.KeyOptions) error {
-	material, err := generateMaterial(s.rand, typ)
+	material, err := generateMaterial(rand.Reader, typ)
 	if err != nil {
 		return fmt.Errorf("hsm/soft: generate %q: %w", ref, err)
 	}
