@@ -30,6 +30,21 @@ func swappedBCD(digits string, n int) []byte {
 // efICCID is the 10-byte EF_ICCID (TS 102 221 §13.2).
 func efICCID(iccid string) []byte { return swappedBCD(iccid, 10) }
 
+// DecodeICCID reads the ICCID from EF_ICCID's content (TS 102 221 §13.2):
+// swapped BCD digits up to the first filler nibble.
+func DecodeICCID(ef []byte) string {
+	var sb strings.Builder
+	for _, c := range ef {
+		for _, n := range []byte{c & 0x0F, c >> 4} {
+			if n > 9 {
+				return sb.String()
+			}
+			sb.WriteByte('0' + n)
+		}
+	}
+	return sb.String()
+}
+
 // efIMSI is the 9-byte EF_IMSI (TS 31.102 §4.2.2): length, then the digits
 // with the parity/type nibble first (odd 9, even 1).
 func efIMSI(imsi string) []byte {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/simlab-dev/simlab/applet/uicc"
 	"strings"
 )
 
@@ -197,13 +198,5 @@ func parseCRSMICCID(l string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	var sb strings.Builder
-	for _, x := range b {
-		for _, d := range []byte{x & 0x0f, x >> 4} {
-			if d <= 9 {
-				sb.WriteByte('0' + d)
-			}
-		}
-	}
-	return sb.String(), nil
+	return uicc.DecodeICCID(b), nil
 }

@@ -5,7 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
+	"github.com/simlab-dev/simlab/applet/uicc"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -365,27 +365,13 @@ func ReadICCID(ctx context.Context, card applet.Card) (string, error) {
 		if len(data) > 10 {
 			data = data[:10]
 		}
-		iccid := decodeICCID(data)
+		iccid := uicc.DecodeICCID(data)
 		if len(iccid) < 18 {
 			return "", fmt.Errorf("push: EF_ICCID holds %X, expected 18 to 20 BCD digits", data)
 		}
 		return iccid, nil
 	}
 	return "", errors.New("push: the card supports neither UICC (CLA 00) nor GSM (CLA A0) SELECT")
-}
-
-// decodeICCID reads swapped BCD digits up to the first filler nibble.
-func decodeICCID(b []byte) string {
-	var sb strings.Builder
-	for _, c := range b {
-		for _, n := range []byte{c & 0x0F, c >> 4} {
-			if n > 9 {
-				return sb.String()
-			}
-			sb.WriteByte('0' + n)
-		}
-	}
-	return sb.String()
 }
 
 // transmitT0 sends capdu and completes a T=0 exchange: 61xx/9Fxx → GET
