@@ -18,9 +18,10 @@ import (
 // any bind of the account (SMPP v3.4 §2.3). simlab's prefers the
 // submitting bind (docs/smsc.md, "Routing"), so here the receipts come on
 // the bind that submitted, after one refused submit_sm (no receipt) has put
-// the Pusher's round-robin one bind ahead; receipts_test.go feeds receipts
-// on another bind than the submit's. Each failure must end its challenge
-// as not_delivered at once, not as a timeout after the wait.
+// the Pusher's round-robin one bind ahead (receipts_test.go tests the
+// dispatcher, which matches by message id whatever the bind). Each failure
+// must end its challenge as not_delivered at once, not as a timeout after
+// the wait.
 func TestFailureReceiptOnAnotherBind(t *testing.T) {
 	t.Parallel()
 	s := simtest.NewServer(t)
