@@ -1,7 +1,6 @@
 package smsc
 
 import (
-	"hash/maphash"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -28,9 +27,12 @@ import (
 // DefaultReplyWindow is Server.ReplyWindow's default.
 const DefaultReplyWindow = 10 * time.Minute
 
-// MaxReplyRoutes bounds the reply table: (address, phone) pairs beyond it
-// push the oldest out.
-const MaxReplyRoutes = 1 << 18
+// MaxReplyRoutes bounds the reply table: once it holds this many
+// (address, phone) pairs, the older half is dropped. The newer half covers
+// the challenges in flight at 10,000 a second answered within 3 s; an
+// answer whose pair was dropped goes to a receiving bind of the account
+// that asked (rule 2), as it would once its session ended.
+const MaxReplyRoutes = 1 << 16
 
 // bindRef is what routing tables keep of a bind: its account, and the
 // session while it lives. An entry that outlives its session then holds a
@@ -50,48 +52,54 @@ func (r *bindRef) receiver() *session {
 	return s
 }
 
-// replyKey is a pair (ESME address, phone number) as two independent
-// 64-bit hashes: no string is kept, and two pairs collide with probability
-// about 2^-128.
-type replyKey struct{ h1, h2 uint64 }
+// replyKey is an (ESME address, phone number) pair, without a leading '+'.
+// Its strings are views of the submitted message's buffer (newMT), which
+// the table keeps alive while the entry lives: at most MaxReplyRoutes
+// messages, which a MemStore keeps anyway.
+type replyKey struct{ addr, phone string }
 
 type replyEntry struct {
 	ref   *bindRef
 	until int64 // unix nanoseconds
 }
 
-const replyShards = 64
+const replyShards = 16 // a power of two: shard takes the top 4 bits of a hash
 
 // replyTable maps (address, phone) to the bind that last submitted an MT
 // from address to phone, so the phone's answer goes back to it.
 type replyTable struct {
-	seed1, seed2 maphash.Seed
-	shards       [replyShards]replyShard
+	shards [replyShards]replyShard
 }
 
+// replyShard keeps two generations: new pairs go to cur; when cur is full
+// it becomes old and the previous old is dropped whole. Evicting a
+// generation at once, rather than a pair at a time, leaves the maps
+// without deleted slots to probe past on the submit path.
 type replyShard struct {
-	mu sync.Mutex
-	m  map[replyKey]replyEntry
-	// ring holds the keys in insertion order; once the shard is full the
-	// oldest is evicted for each new key.
-	ring []replyKey
-	next int
+	mu       sync.Mutex
+	cur, old map[replyKey]replyEntry
 }
+
+// replyGeneration is how many pairs a shard's generation holds.
+const replyGeneration = MaxReplyRoutes / replyShards / 2
 
 func newReplyTable() *replyTable {
-	t := &replyTable{seed1: maphash.MakeSeed(), seed2: maphash.MakeSeed()}
+	t := &replyTable{}
 	for i := range t.shards {
-		t.shards[i].m = make(map[replyKey]replyEntry)
+		t.shards[i].cur = make(map[replyKey]replyEntry)
 	}
 	return t
 }
 
-func (t *replyTable) key(addr, phone string) replyKey {
-	addr, phone = strings.TrimPrefix(addr, "+"), strings.TrimPrefix(phone, "+")
-	return replyKey{
-		h1: maphash.String(t.seed1, addr)*0x9E3779B97F4A7C15 ^ maphash.String(t.seed1, phone),
-		h2: maphash.String(t.seed2, addr)*0xC2B2AE3D27D4EB4F ^ maphash.String(t.seed2, phone),
+// shard picks a pair's shard from the phone number's last digits, which
+// spread evenly (the map hashes the whole key itself).
+func (t *replyTable) shard(addr, phone string) (*replyShard, replyKey) {
+	k := replyKey{strings.TrimPrefix(addr, "+"), strings.TrimPrefix(phone, "+")}
+	var v uint32
+	for i := max(len(k.phone)-4, 0); i < len(k.phone); i++ {
+		v = v<<8 | uint32(k.phone[i])
 	}
+	return &t.shards[(v*0x9E3779B1)>>28], k // Fibonacci hashing: the top 4 bits
 }
 
 // record notes that ref submitted an MT from addr to phone; its replies
@@ -100,24 +108,20 @@ func (t *replyTable) record(addr, phone string, ref *bindRef, until time.Time) {
 	if addr == "" || phone == "" {
 		return
 	}
-	k := t.key(addr, phone)
-	sh := &t.shards[k.h1%replyShards]
+	sh, k := t.shard(addr, phone)
 	e := replyEntry{ref: ref, until: until.UnixNano()}
 	sh.mu.Lock()
-	if _, ok := sh.m[k]; ok {
-		sh.m[k] = e
-		sh.mu.Unlock()
-		return
+	sh.cur[k] = e
+	if len(sh.cur) >= replyGeneration {
+		// The generation dropped is cleared and reused: no allocation.
+		next := sh.old
+		if next == nil {
+			next = make(map[replyKey]replyEntry, replyGeneration)
+		} else {
+			clear(next)
+		}
+		sh.old, sh.cur = sh.cur, next
 	}
-	const max = MaxReplyRoutes / replyShards
-	if len(sh.ring) < max {
-		sh.ring = append(sh.ring, k)
-	} else {
-		delete(sh.m, sh.ring[sh.next])
-		sh.ring[sh.next] = k
-		sh.next = (sh.next + 1) % max
-	}
-	sh.m[k] = e
 	sh.mu.Unlock()
 }
 
@@ -127,10 +131,12 @@ func (t *replyTable) lookup(addr, phone string, now time.Time) *bindRef {
 	if addr == "" || phone == "" {
 		return nil
 	}
-	k := t.key(addr, phone)
-	sh := &t.shards[k.h1%replyShards]
+	sh, k := t.shard(addr, phone)
 	sh.mu.Lock()
-	e, ok := sh.m[k]
+	e, ok := sh.cur[k]
+	if !ok {
+		e, ok = sh.old[k]
+	}
 	sh.mu.Unlock()
 	if !ok || now.UnixNano() > e.until {
 		return nil
