@@ -3,6 +3,7 @@ package push_test
 import (
 	"context"
 	"net"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -112,6 +113,38 @@ func (g *gate) Answer(ctx context.Context, p person.Prompt, _ *person.Step) pers
 		return person.Answer{Action: person.Confirm}
 	case <-ctx.Done():
 		return person.Answer{Action: person.Ignore}
+	}
+}
+
+// TestPushAccountLacks: a bind the account refuses fails at once, saying
+// what the account lacks.
+func TestPushAccountLacks(t *testing.T) {
+	t.Parallel()
+	s := simtest.NewServer(t, simtest.WithAccounts(
+		smsc.Account{SystemID: "tx", Password: "pw", BindTypes: smsc.BindTransmitter},
+		smsc.Account{SystemID: "one", Password: "pw", MaxBinds: 1},
+	))
+	ctx := context.Background()
+	for _, c := range []struct {
+		systemID, password string
+		binds              int
+		want               string
+	}{
+		{"tx", "pw", 1, "needs bind_types transceiver"},
+		{"one", "pw", 2, "max_binds"},
+		{"nobody", "pw", 1, `no account "nobody"`},
+		{"one", "wrong", 1, `wrong password for account "one"`},
+	} {
+		p, err := push.New(ctx, push.Config{Binds: c.binds,
+			SMPP: client.Config{Addr: s.SMPPAddr, SystemID: c.systemID, Password: c.password, NoReconnect: true}})
+		if err == nil {
+			p.Close(ctx)
+			t.Errorf("%s/%s: bound, want an error", c.systemID, c.password)
+			continue
+		}
+		if !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s/%s: %v, want it to say %q", c.systemID, c.password, err, c.want)
+		}
 	}
 }
 
