@@ -15,7 +15,7 @@ import (
 // sender can derive keys from; "magic" and "fleet" stay for older clients.
 func TestNumbersDescribeThePlan(t *testing.T) {
 	t.Parallel()
-	const file = "push/testdata/fleet/fleet.yaml"
+	const file = "../fixtures/fleets/lab.yaml"
 	plan, err := fleet.LoadPlan(file)
 	if err != nil {
 		t.Fatal(err)

@@ -89,7 +89,7 @@ The bind password may also come from $SIMLAB_SMPP_PASSWORD, the HTTP API's
 token (--otp, --fleet URL) from $` + apiTokenEnv + `.`,
 		Example: `  simlab push --to +99900000001 --loa 3 --client-name "Example Bank" --binding-message "Login 4F2A"
   simlab push --to +99900060001 --loa 3,2 --json
-  simlab push --to +447946000042 --loa 3 --fleet http://127.0.0.1:8775
+  simlab push --to +447700900042 --loa 3 --fleet http://127.0.0.1:8775
   simlab push --to +99901000042 --loa 2 --url --timeout 30s
   simlab push --to +99901000042 --otp --api http://127.0.0.1:8775`,
 		Args: exactArgs(0),

@@ -260,23 +260,23 @@ func TestServeAccountsPushLoad(t *testing.T) {
 // and without it fail at once, saying what to give.
 func TestServeFleetPushLoad(t *testing.T) {
 	t.Parallel()
-	file := filepath.Join("..", "..", "simulator", "push", "testdata", "fleet", "fleet.yaml")
+	file := filepath.Join("..", "..", "fixtures", "fleets", "lab.yaml")
 	srv := startServe(t, "--fleet", file)
 	api := "http://" + srv.http
 	for _, ref := range []string{file, api} {
-		code, out, errb := runCLI(t, "push", "--smpp", srv.smpp, "--fleet", ref, "--to", "+447946000042", "--loa", "3", "--json")
+		code, out, errb := runCLI(t, "push", "--smpp", srv.smpp, "--fleet", ref, "--to", "+447700900042", "--loa", "3", "--json")
 		if code != exitOK || !strings.Contains(out, `"outcome": "approved"`) || !strings.Contains(out, `"signature_valid": true`) {
 			t.Errorf("push --fleet %s: exit %d\n%s%s", ref, code, out, errb)
 		}
 	}
-	code, out, errb := runCLI(t, "load", "--smpp", srv.smpp, "--fleet", api, "--to", "+447946000100-+447946000149",
+	code, out, errb := runCLI(t, "load", "--smpp", srv.smpp, "--fleet", api, "--to", "+447700900100-+447700900149",
 		"--loa", "3", "--rate", "50", "--duration", "1s", "--timeout", "5s")
 	if code != exitOK || !strings.Contains(out, "completed 50 + failed 0 + timed out 0") {
 		t.Errorf("load --fleet: exit %d\n%s%s", code, out, errb)
 	}
 	for _, cmd := range [][]string{
-		{"push", "--smpp", srv.smpp, "--to", "+447946000042", "--loa", "3"},
-		{"load", "--smpp", srv.smpp, "--to", "+447946000100-+447946000149", "--loa", "3", "--duration", "1s"},
+		{"push", "--smpp", srv.smpp, "--to", "+447700900042", "--loa", "3"},
+		{"load", "--smpp", srv.smpp, "--to", "+447700900100-+447700900149", "--loa", "3", "--duration", "1s"},
 	} {
 		code, _, errb := runCLI(t, cmd...)
 		if code != exitFailure || !strings.Contains(errb, "not in the fleet's plan") || !strings.Contains(errb, "--fleet") {

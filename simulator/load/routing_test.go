@@ -110,13 +110,13 @@ func TestLoadWithAccounts(t *testing.T) {
 // up, before anything is sent.
 func TestLoadCustomFleet(t *testing.T) {
 	t.Parallel()
-	s := simtest.NewServer(t, func(c *simulator.Config) { c.Fleet = "../push/testdata/fleet/fleet.yaml" })
+	s := simtest.NewServer(t, func(c *simulator.Config) { c.Fleet = "../../fixtures/fleets/lab.yaml" })
 	ctx := context.Background()
 	d, err := push.OpenFleet(ctx, s.URL, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	nums, err := load.ParseRange("+447946000100-+447946000119")
+	nums, err := load.ParseRange("+447700900100-+447700900119")
 	if err != nil {
 		t.Fatal(err)
 	}

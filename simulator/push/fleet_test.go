@@ -25,7 +25,7 @@ func withFleet(path string) simtest.Option {
 // cannot find the numbers.
 func TestPushCustomFleet(t *testing.T) {
 	t.Parallel()
-	const file = "testdata/fleet/fleet.yaml"
+	const file = "../../fixtures/fleets/lab.yaml"
 	s := simtest.NewServer(t, withFleet(file))
 	ctx := context.Background()
 	smpp := client.Config{Addr: s.SMPPAddr, SystemID: "fleet", Password: "x", NoReconnect: true}
@@ -38,7 +38,7 @@ func TestPushCustomFleet(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for n, want := range map[string]string{"+447946000042": "approved", "+447946100001": "cancelled"} {
+		for n, want := range map[string]string{"+447700900042": "approved", "+447700900901": "cancelled"} {
 			res, err := p.Push(ctx, push.Request{MSISDN: n, LoA: authn.LoA3, Timeout: 5 * time.Second})
 			if err != nil || res.Outcome != want || (want == "approved" && !res.SignatureValid) {
 				t.Errorf("fleet from %s, %s: %+v %v, want %s", ref, n, res, err, want)
@@ -51,7 +51,7 @@ func TestPushCustomFleet(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer p.Close(ctx)
-	if _, err := p.Push(ctx, push.Request{MSISDN: "+447946000042", LoA: authn.LoA2}); !errors.Is(err, fleet.ErrNotInPlan) {
+	if _, err := p.Push(ctx, push.Request{MSISDN: "+447700900042", LoA: authn.LoA2}); !errors.Is(err, fleet.ErrNotInPlan) {
 		t.Errorf("without the fleet: %v, want ErrNotInPlan", err)
 	}
 	if _, err := push.OpenFleet(ctx, s.URL+"/nothing", ""); err == nil {
