@@ -30,8 +30,7 @@ const DefaultReplyWindow = 10 * time.Minute
 // MaxReplyRoutes bounds the reply table: once it holds this many
 // (address, phone) pairs, the older half is dropped. The newer half covers
 // the challenges in flight at 10,000 a second answered within 3 s; an
-// answer whose pair was dropped goes to a receiving bind of the account
-// that asked (rule 2), as it would once its session ended.
+// answer whose pair was dropped is routed by address (rules 3 to 6).
 const MaxReplyRoutes = 1 << 16
 
 // bindRef is what routing tables keep of a bind: its account, and the
