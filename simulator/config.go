@@ -399,7 +399,7 @@ func mapLines(a, b *yaml.Node, lines map[int]int) {
 }
 
 var (
-	fieldRe  = regexp.MustCompile(`field (\S+) not found in type \S+`)
+	fieldRe  = regexp.MustCompile(`field (.*?) not found in type \S+`)
 	typeRe   = regexp.MustCompile("cannot unmarshal !!(\\w+) `([^`]*)` into (\\S+)")
 	kindRe   = regexp.MustCompile(`cannot unmarshal !!(\w+) into (\S+)`)
 	friendly = []struct{ re, say string }{
