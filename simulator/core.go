@@ -98,7 +98,7 @@ func startCore(s *Server, cfg Config) (Subsystem, error) {
 	}
 	c.SMSC.Router = c.routes
 	s.Metrics().MustRegister(c.SMSC.Collector())
-	s.Mux().Handle("/api/v1/", c.Capture.Handler())
+	c.Capture.Mount(s.Mux())
 	s.OnHTTPShutdown(c.Capture.Close) // long polls and streams end with the HTTP server
 	mountAttach(s.Mux(), c)           // attach_http.go
 	var lns []net.Listener

@@ -107,6 +107,24 @@ func (a *API) Publish(ev smsc.Event) {
 
 func (a *API) routes() *http.ServeMux {
 	mux := http.NewServeMux()
+	a.register(mux)
+	mux.HandleFunc("GET /api/v1/openapi.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(OpenAPI)
+	})
+	return mux
+}
+
+// Mount registers the API's endpoints on mux, each under its own method
+// and path pattern (so that mux answers 405 and 404 for the rest), but not
+// the OpenAPI document: a server that mounts several APIs serves one
+// document of its own.
+func (a *API) Mount(mux *http.ServeMux) {
+	a.init()
+	a.register(mux)
+}
+
+func (a *API) register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/messages", a.list)
 	mux.HandleFunc("DELETE /api/v1/messages", a.delete)
 	mux.HandleFunc("GET /api/v1/messages/latest", a.latest)
@@ -117,11 +135,6 @@ func (a *API) routes() *http.ServeMux {
 	mux.HandleFunc("GET /api/v1/faults", a.faultsList)
 	mux.HandleFunc("POST /api/v1/faults", a.faultsAdd)
 	mux.HandleFunc("DELETE /api/v1/faults", a.faultsClear)
-	mux.HandleFunc("GET /api/v1/openapi.json", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Write(OpenAPI)
-	})
-	return mux
 }
 
 // ServeHTTP implements http.Handler.
