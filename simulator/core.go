@@ -100,7 +100,7 @@ func startCore(s *Server, cfg Config) (Subsystem, error) {
 	s.Metrics().MustRegister(c.SMSC.Collector())
 	c.Capture.Mount(s.Mux())
 	s.OnHTTPShutdown(c.Capture.Close) // long polls and streams end with the HTTP server
-	mountAttach(s.Mux(), c)           // attach_http.go
+	mountAttach(s.Mux(), c)           // control_attach.go
 	var lns []net.Listener
 	for _, ln := range []net.Listener{s.SMPPListener(), s.SMPPTLSListener()} {
 		if ln != nil {

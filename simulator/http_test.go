@@ -286,6 +286,18 @@ func TestHTTPTimeouts(t *testing.T) {
 	awaitClosed(t, slow, bufio.NewReader(slow), 10*time.Second)
 }
 
+// TestLongPollOutlivesReadTimeout: the read timeout bounds reading a
+// request, not a long poll answering it later (net/http clears the read
+// deadline once a request without a body is read; this keeps it so).
+func TestLongPollOutlivesReadTimeout(t *testing.T) {
+	t.Parallel()
+	s := startTest(t, Config{SMPPAddr: "off", HTTPLimits: HTTPLimits{ReadTimeout: 100 * time.Millisecond}})
+	code, _, body := call(t, nil, "GET", "http://"+s.Addrs().HTTP+"/api/v1/messages/wait?to=99900000001&timeout=1s", nil, "")
+	if code != http.StatusRequestTimeout || !strings.Contains(body, "no message matched within 1s") {
+		t.Fatalf("a 1 s wait with a 100 ms read timeout: %d %s, want the wait's own 408", code, body)
+	}
+}
+
 // TestHTTPConnectionCaps: beyond the cap per source address a connection
 // is answered 503 (JSON, Retry-After) and closed; once one closes, the
 // next is served.
