@@ -76,7 +76,11 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	for _, st := range finalStates {
-		counter(descFinal, ct.final[st].Load(), st.String())
+		v := ct.final[st].Load()
+		if st == Delivered {
+			v = ct.delivered.Load()
+		}
+		counter(descFinal, v, st.String())
 	}
 	counter(descDeliverSent, ct.deliverSent.Load())
 	counter(descReceiptsAcked, ct.receiptsAcked.Load())

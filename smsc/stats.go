@@ -34,7 +34,8 @@ type counters struct {
 	// command_status; the last slot holds every status beyond the table.
 	rejectedBy [statusSlots]atomic.Int64
 	// final counts messages by the final state they reached (by State
-	// value).
+	// value), but DELIVERED, which is delivered: one atomic add per
+	// delivery, as before the metrics.
 	final [16]atomic.Int64
 }
 
@@ -48,9 +49,9 @@ func (c *counters) reject(st pdu.Status) {
 func (c *counters) finished(st State) {
 	if st == Delivered {
 		c.delivered.Add(1)
-	} else {
-		c.failed.Add(1)
+		return
 	}
+	c.failed.Add(1)
 	c.final[st&15].Add(1)
 }
 
