@@ -83,7 +83,8 @@ func TestMetricsAfterTraffic(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	s := startTest(t, Config{Accounts: []smsc.Account{
-		{SystemID: "sut", Password: "secret", Throughput: 2},
+		{SystemID: "sut", Password: "secret", Throughput: 1},
+		{SystemID: "plain", Password: "secret"},
 		{SystemID: "pusher", Password: "secret", DefaultMO: true},
 	}})
 	base := "http://" + s.Addrs().HTTP
@@ -92,17 +93,22 @@ func TestMetricsAfterTraffic(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cl.Close(ctx)
-	// Throughput 2: the bucket holds two tokens, the third submit within
-	// the same second is throttled.
+	// Throughput 1: the bucket holds one token, a second submit within
+	// the second is throttled.
 	if _, err := cl.Submit(ctx, &client.Message{Dest: client.Address{Addr: "4912345"}, ShortMessage: []byte("hello")}); err != nil {
 		t.Fatal(err)
 	}
 	var se *client.StatusError
-	if _, err := cl.Submit(ctx, &client.Message{Dest: client.Address{Addr: ""}, ShortMessage: []byte("nowhere")}); !errors.As(err, &se) || se.Status != uint32(pdu.StatusInvDstAdr) {
-		t.Fatalf("empty destination: %v, want ESME_RINVDSTADR", err)
-	}
 	if _, err := cl.Submit(ctx, &client.Message{Dest: client.Address{Addr: "4912345"}, ShortMessage: []byte("too fast")}); !errors.As(err, &se) || se.Status != uint32(pdu.StatusThrottled) {
-		t.Fatalf("third submit: %v, want ESME_RTHROTTLED", err)
+		t.Fatalf("second submit: %v, want ESME_RTHROTTLED", err)
+	}
+	plain, err := client.Dial(ctx, client.Config{Addr: s.Addrs().SMPP, SystemID: "plain", Password: "secret", NoReconnect: true, Mode: client.Transmitter})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer plain.Close(ctx)
+	if _, err := plain.Submit(ctx, &client.Message{Dest: client.Address{Addr: ""}, ShortMessage: []byte("nowhere")}); !errors.As(err, &se) || se.Status != uint32(pdu.StatusInvDstAdr) {
+		t.Fatalf("empty destination: %v, want ESME_RINVDSTADR", err)
 	}
 
 	p, err := push.New(ctx, push.Config{SMPP: client.Config{Addr: s.Addrs().SMPP, SystemID: "pusher", Password: "secret", NoReconnect: true}})
@@ -128,6 +134,7 @@ func TestMetricsAfterTraffic(t *testing.T) {
 		want   float64
 	}{
 		{"simlab_smpp_binds", []string{"account", "sut", "bind_type", "transceiver"}, 1},
+		{"simlab_smpp_binds", []string{"account", "plain", "bind_type", "transmitter"}, 1},
 		{"simlab_smpp_submits_total", []string{"command_status", "ESME_ROK"}, 2}, // sut's first, the challenge
 		{"simlab_smpp_submits_total", []string{"command_status", "ESME_RINVDSTADR"}, 1},
 		{"simlab_smpp_submits_total", []string{"command_status", "ESME_RTHROTTLED"}, 1},
