@@ -231,15 +231,28 @@ type SessionState struct {
 
 func (a *authenticator) getSession(w http.ResponseWriter, r *http.Request) {
 	st := SessionState{TokenRequired: len(a.token) > 0, Authenticated: len(a.token) == 0}
-	if c, err := r.Cookie(sessionCookie); err == nil && st.TokenRequired {
-		a.mu.Lock()
-		exp, ok := a.sessions[c.Value]
-		a.mu.Unlock()
-		if ok && a.now().Before(exp) {
-			st.Authenticated, st.Expires = true, &exp
+	if st.TokenRequired {
+		// A public endpoint, but no oracle for guessing tokens: a wrong
+		// one counts like anywhere else.
+		src := remoteIP(r)
+		if wait, locked := a.lockedOut(src); locked {
+			a.tooMany(w, wait)
+			return
 		}
-	} else if st.TokenRequired && a.check(r) == credOK {
-		st.Authenticated = true
+		switch a.check(r) {
+		case credOK:
+			st.Authenticated = true
+		case credWrong:
+			a.failed(src)
+		}
+		if c, err := r.Cookie(sessionCookie); err == nil {
+			a.mu.Lock()
+			exp, ok := a.sessions[c.Value]
+			a.mu.Unlock()
+			if ok && a.now().Before(exp) {
+				st.Expires = &exp
+			}
+		}
 	}
 	writeJSON(w, http.StatusOK, st)
 }
