@@ -41,7 +41,7 @@ smpp_accounts with passwords of 6 to 8 characters for SMPP. SIGINT or SIGTERM
 shuts down gracefully and exits 0.
 
 When every listener is up, serve prints one line on stderr, or with --json
-one JSON line on stdout: {"smpp":…,"smpp_tls":…,"http":…,"url":…,"data":…}.
+one JSON line on stdout: {"smpp":HOST:PORT,"smpp_tls":…,"http":URL,"data":…}.
 
 serve runs the Go collector with GOGC=200 unless GOGC is set in the
 environment (GOGC=100 is Go's default: less memory, more CPU).`,
@@ -73,12 +73,13 @@ environment (GOGC=100 is Go's default: less memory, more CPU).`,
 	return c
 }
 
-// readyLine is what serve prints once every listener is up.
+// readyLine is what serve prints with --json once every listener is up:
+// SMPP addresses as host:port, HTTP as the API's base URL (as `simlab smsc
+// serve` printed it).
 type readyLine struct {
 	SMPP    string `json:"smpp,omitempty"`
 	SMPPTLS string `json:"smpp_tls,omitempty"`
-	HTTP    string `json:"http,omitempty"`
-	URL     string `json:"url,omitempty"` // http://HTTP, the API's base URL
+	HTTP    string `json:"http,omitempty"` // http://host:port
 	Data    string `json:"data,omitempty"`
 }
 
@@ -145,9 +146,9 @@ func runServe(cmd *cobra.Command, a *app, sf *serveFlags, flagCfg *simulator.Con
 	}
 	cfg.Logger = logger
 	cfg.Ready = func(addrs simulator.Addrs) {
-		rl := readyLine{SMPP: addrs.SMPP, SMPPTLS: addrs.SMPPTLS, HTTP: addrs.HTTP, Data: cfg.DataDir}
-		if rl.HTTP != "" {
-			rl.URL = "http://" + rl.HTTP
+		rl := readyLine{SMPP: addrs.SMPP, SMPPTLS: addrs.SMPPTLS, Data: cfg.DataDir}
+		if addrs.HTTP != "" {
+			rl.HTTP = "http://" + addrs.HTTP
 		}
 		if sf.asJSON {
 			// One line, so scripts can read it with a line reader.
@@ -159,7 +160,7 @@ func runServe(cmd *cobra.Command, a *app, sf *serveFlags, flagCfg *simulator.Con
 		if rl.SMPPTLS != "" {
 			line += " smpp_tls=" + rl.SMPPTLS
 		}
-		fmt.Fprintf(a.stderr, "%s http=%s\n", line, orOff(rl.HTTP))
+		fmt.Fprintf(a.stderr, "%s http=%s\n", line, orOff(addrs.HTTP))
 	}
 	stop, err := startCPUProfile(sf.cpuProfile)
 	if err != nil {

@@ -84,7 +84,7 @@ func TestServeSurvivesFDExhaustion(t *testing.T) {
 		t.Fatalf("submit after the flood: %v", err)
 	}
 	cl.Close(ctx)
-	resp, err := http.Get(ready.URL + "/healthz")
+	resp, err := http.Get(ready.HTTP + "/healthz")
 	if err != nil {
 		t.Fatal(err)
 	}

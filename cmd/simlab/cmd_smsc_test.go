@@ -73,7 +73,7 @@ func TestSMSCServeAndSMSSend(t *testing.T) {
 	if len(res.IDs) != 1 || len(res.Receipts) != 1 || res.Receipts[0].ID != res.IDs[0] || res.Receipts[0].Stat != "DELIVRD" {
 		t.Fatalf("result %+v", res)
 	}
-	resp, err := http.Get(ready.URL + "/api/v1/otp?to=999000301")
+	resp, err := http.Get(ready.HTTP + "/api/v1/otp?to=999000301")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,10 +233,10 @@ func TestSMSCServeAlias(t *testing.T) {
 		t.Fatalf("no ready line: %v (%s)", err, stderr.String())
 	}
 	var ready readyLine
-	if err := json.Unmarshal([]byte(line), &ready); err != nil || ready.SMPP == "" || ready.URL == "" {
+	if err := json.Unmarshal([]byte(line), &ready); err != nil || ready.SMPP == "" || ready.HTTP == "" {
 		t.Fatalf("ready line %q: %v", line, err)
 	}
-	resp, err := http.Get(ready.URL + "/healthz")
+	resp, err := http.Get(ready.HTTP + "/healthz")
 	if err != nil {
 		t.Fatal(err)
 	}
