@@ -118,6 +118,26 @@ func TestAuthRule(t *testing.T) {
 	}
 }
 
+// TestEventStreamsThroughTheStack: both event streams flush through the
+// middleware, with ?token= as an EventSource gives it.
+func TestEventStreamsThroughTheStack(t *testing.T) {
+	t.Parallel()
+	s := startTest(t, Config{SMPPAddr: "off", APIToken: testToken})
+	for _, path := range []string{"/api/v1/messages/stream", "/api/v1/events"} {
+		req, _ := http.NewRequest("GET", "http://"+s.Addrs().HTTP+path+"?token="+testToken, nil)
+		req.Header.Set("Accept", "text/event-stream")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		line, err := bufio.NewReader(resp.Body).ReadString('\n')
+		resp.Body.Close()
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" || !strings.HasPrefix(line, ": simlab") || err != nil {
+			t.Errorf("%s: %d %q %q %v", path, resp.StatusCode, resp.Header.Get("Content-Type"), line, err)
+		}
+	}
+}
+
 // TestSessionCookie: a page logs in once with the token and then sends
 // only its HttpOnly cookie; logging out ends the session.
 func TestSessionCookie(t *testing.T) {
