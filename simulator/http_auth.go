@@ -78,21 +78,31 @@ func (a *authenticator) middleware(next http.Handler, public func(*http.Request)
 			next.ServeHTTP(w, r)
 			return
 		}
-		src := remoteIP(r)
-		if wait, locked := a.lockedOut(src); locked {
-			a.tooMany(w, wait)
-			return
-		}
-		switch a.check(r) {
-		case credOK:
+		res, ok := a.verify(w, r)
+		switch {
+		case !ok:
+		case res == credOK:
 			next.ServeHTTP(w, r)
-		case credWrong:
-			a.failed(src)
-			a.unauthorized(w)
 		default:
 			a.unauthorized(w)
 		}
 	})
+}
+
+// verify checks r's credentials under the lockout: while r's source is
+// locked out it answers 429 itself and returns false; a wrong token is
+// counted.
+func (a *authenticator) verify(w http.ResponseWriter, r *http.Request) (credResult, bool) {
+	src := remoteIP(r)
+	if wait, locked := a.lockedOut(src); locked {
+		a.tooMany(w, wait)
+		return credNone, false
+	}
+	res := a.check(r)
+	if res == credWrong {
+		a.failed(src)
+	}
+	return res, true
 }
 
 type credResult int
@@ -234,17 +244,11 @@ func (a *authenticator) getSession(w http.ResponseWriter, r *http.Request) {
 	if st.TokenRequired {
 		// A public endpoint, but no oracle for guessing tokens: a wrong
 		// one counts like anywhere else.
-		src := remoteIP(r)
-		if wait, locked := a.lockedOut(src); locked {
-			a.tooMany(w, wait)
+		res, ok := a.verify(w, r)
+		if !ok {
 			return
 		}
-		switch a.check(r) {
-		case credOK:
-			st.Authenticated = true
-		case credWrong:
-			a.failed(src)
-		}
+		st.Authenticated = res == credOK
 		if c, err := r.Cookie(sessionCookie); err == nil {
 			a.mu.Lock()
 			exp, ok := a.sessions[c.Value]
