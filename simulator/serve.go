@@ -184,7 +184,11 @@ func Start(cfg Config) (*Server, error) {
 		}()
 	}
 	a := s.Addrs()
-	cfg.Logger.Info("simlab serving", "smpp", a.SMPP, "smpp_tls", a.SMPPTLS, "http", a.HTTP)
+	attrs := []any{"smpp", a.SMPP, "http", a.HTTP}
+	if a.SMPPTLS != "" {
+		attrs = append(attrs, "smpp_tls", a.SMPPTLS)
+	}
+	cfg.Logger.Info("simlab serving", attrs...)
 	if cfg.Ready != nil {
 		cfg.Ready(a)
 	}
