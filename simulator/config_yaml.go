@@ -128,14 +128,17 @@ var (
 	fieldRe  = regexp.MustCompile(`field (.*?) not found in type \S+`)
 	typeRe   = regexp.MustCompile("cannot unmarshal !!(\\w+) `([^`]*)` into (\\S+)")
 	kindRe   = regexp.MustCompile(`cannot unmarshal !!(\w+) into (\S+)`)
-	friendly = []struct{ re, say string }{
-		{`^time\.Duration$`, "a duration such as 30s"},
-		{`^u?int\d*$`, "a whole number"},
-		{`^float\d*$`, "a number"},
-		{`^bool$`, "true or false"},
-		{`^\[\]`, "a list"},
-		{`^map\[`, "a mapping"},
-		{`^string$`, "a string"},
+	friendly = []struct {
+		re  *regexp.Regexp
+		say string
+	}{
+		{regexp.MustCompile(`^time\.Duration$`), "a duration such as 30s"},
+		{regexp.MustCompile(`^u?int\d*$`), "a whole number"},
+		{regexp.MustCompile(`^float\d*$`), "a number"},
+		{regexp.MustCompile(`^bool$`), "true or false"},
+		{regexp.MustCompile(`^\[\]`), "a list"},
+		{regexp.MustCompile(`^map\[`), "a mapping"},
+		{regexp.MustCompile(`^string$`), "a string"},
 	}
 )
 
@@ -166,7 +169,7 @@ func yamlMessage(err error) string {
 
 func kindOf(goType string) string {
 	for _, f := range friendly {
-		if regexp.MustCompile(f.re).MatchString(goType) {
+		if f.re.MatchString(goType) {
 			return f.say
 		}
 	}
