@@ -17,7 +17,8 @@ import (
 //  1. jsonErrors: every error answer is JSON {"error": "…"}, including the
 //     mux's own 404 and 405 and anything written with http.Error;
 //  2. cross-origin protection (net/http's): a browser on another origin
-//     cannot make state-changing requests with the session cookie;
+//     cannot make state-changing requests with the session cookie (public
+//     patterns of HandlePublic are exempt);
 //  3. the auth rule (http_auth.go);
 //  4. the mux, where subsystems mount their handlers.
 //
@@ -25,9 +26,8 @@ import (
 // a listener with connection caps (config.go HTTPLimits).
 func (s *Server) newHTTPServer() *http.Server {
 	lim := s.cfg.HTTPLimits
-	cop := http.NewCrossOriginProtection()
 	hs := &http.Server{
-		Handler:           jsonErrors(cop.Handler(s.auth.middleware(s.mux, s.isPublic))),
+		Handler:           jsonErrors(s.cop.Handler(s.auth.middleware(s.mux, s.isPublic))),
 		ReadHeaderTimeout: lim.ReadHeaderTimeout,
 		ReadTimeout:       lim.ReadTimeout,
 		IdleTimeout:       lim.IdleTimeout,
@@ -56,9 +56,9 @@ func (s *Server) mountServerRoutes() {
 	s.HandlePublic("GET /healthz", http.HandlerFunc(s.handleHealthz))
 	s.mux.Handle("GET /metrics", s.metricsHandler())
 	s.HandlePublic("GET /api/v1/openapi.json", http.HandlerFunc(serveOpenAPI))
-	s.HandlePublic("GET /api/v1/session", http.HandlerFunc(s.auth.getSession))
-	s.HandlePublic("POST /api/v1/session", http.HandlerFunc(s.auth.login))
-	s.HandlePublic("DELETE /api/v1/session", http.HandlerFunc(s.auth.logout))
+	s.handlePublic("GET /api/v1/session", http.HandlerFunc(s.auth.getSession))
+	s.handlePublic("POST /api/v1/session", http.HandlerFunc(s.auth.login))
+	s.handlePublic("DELETE /api/v1/session", http.HandlerFunc(s.auth.logout))
 }
 
 // isPublic reports whether the pattern that serves r is public.

@@ -177,9 +177,18 @@ func TestSessionCookie(t *testing.T) {
 	if st = (SessionState{}); json.Unmarshal([]byte(body), &st) != nil || !st.Authenticated || st.Expires == nil {
 		t.Errorf("session state after login: %s", body)
 	}
-	// A cross-site page cannot use the cookie to change anything.
-	if code, _, _ := call(t, c, "DELETE", base+"/api/v1/phones/99901000001", http.Header{"Sec-Fetch-Site": {"cross-site"}}, ""); code != 403 {
-		t.Errorf("cross-site DELETE with the cookie: %d, want 403", code)
+	// A cross-site page cannot use the cookie to change anything, nor
+	// log a browser in; a public pattern of a subsystem takes its forms.
+	cross := http.Header{"Sec-Fetch-Site": {"cross-site"}}
+	if code, _, body := call(t, c, "DELETE", base+"/api/v1/phones/99901000001", cross, ""); code != 403 || !strings.HasPrefix(body, `{"error":`) {
+		t.Errorf("cross-site DELETE with the cookie: %d %s, want 403 JSON", code, body)
+	}
+	if code, _, _ := call(t, c, "POST", base+"/api/v1/session", cross, `{"token":"`+testToken+`"}`); code != 403 {
+		t.Errorf("cross-site login: %d, want 403", code)
+	}
+	s.HandlePublic("POST /form", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("taken")) }))
+	if code, _, body := call(t, c, "POST", base+"/form", cross, "a=b"); code != 200 {
+		t.Errorf("cross-site POST to a public pattern: %d %s, want 200", code, body)
 	}
 	if code, _, _ := call(t, c, "DELETE", base+"/api/v1/session", nil, ""); code != 204 {
 		t.Fatalf("logout: %d", code)

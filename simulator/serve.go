@@ -45,6 +45,7 @@ type Server struct {
 	metrics   *prometheus.Registry
 	httpStats *httpStats
 	auth      *authenticator
+	cop       *http.CrossOriginProtection
 
 	mu     sync.Mutex
 	subs   []Subsystem
@@ -61,8 +62,18 @@ func (s *Server) Mux() *http.ServeMux { return s.mux }
 
 // HandlePublic registers h for pattern on the mux, reachable without
 // credentials even when an API token is configured (a login page, its
-// assets, a discovery document).
+// assets, an OpenID Connect endpoint). Such a pattern is exempt from the
+// cross-origin check too: it takes no credentials a foreign page could
+// abuse, and a form from another site may post to it (an OIDC authorize
+// request).
 func (s *Server) HandlePublic(pattern string, h http.Handler) {
+	s.handlePublic(pattern, h)
+	s.cop.AddInsecureBypassPattern(pattern)
+}
+
+// handlePublic registers a public pattern that keeps the cross-origin
+// check (the session login).
+func (s *Server) handlePublic(pattern string, h http.Handler) {
 	s.mu.Lock()
 	s.public[pattern] = true
 	s.mu.Unlock()
@@ -133,7 +144,7 @@ func Start(cfg Config) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux(), public: map[string]bool{}}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), public: map[string]bool{}, cop: http.NewCrossOriginProtection()}
 	s.metrics = newRegistry()
 	s.httpStats = newHTTPStats(s.metrics)
 	s.auth = newAuthenticator(cfg.APIToken, s.httpStats)
