@@ -74,9 +74,7 @@ func (c *Core) getPhone(w http.ResponseWriter, r *http.Request) {
 
 func (c *Core) putPhone(w http.ResponseWriter, r *http.Request) {
 	var u PhoneUpdate
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&u); err != nil {
+	if err := decodeBody(w, r, 1<<20, &u); err != nil {
 		apiError(w, fmt.Errorf("body: %w", err))
 		return
 	}

@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
-	"encoding/json"
 	"net"
 	"net/http"
 	"net/netip"
@@ -276,9 +275,7 @@ func (a *authenticator) login(w http.ResponseWriter, r *http.Request) {
 	var body struct {
 		Token string `json:"token"`
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&body); err != nil {
+	if err := decodeBody(w, r, 4096, &body); err != nil {
 		writeError(w, http.StatusBadRequest, `body: want {"token": "…"}: %v`, err)
 		return
 	}

@@ -393,3 +393,50 @@ func grepLines(s, sub string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// TestOneJSONBody: a body with two JSON documents is refused, not read as
+// its first (issue #15); an unknown field too.
+func TestOneJSONBody(t *testing.T) {
+	t.Parallel()
+	s := startTest(t, Config{SMPPAddr: "off", APIToken: testToken})
+	base := "http://" + s.Addrs().HTTP
+	auth := http.Header{"Authorization": {"Bearer " + testToken}}
+	for _, tc := range []struct{ method, path, body, want string }{
+		{"PUT", "/api/v1/phones/99901000007", `{"absent":true}{"absent":false}`, "more than one JSON value"},
+		{"PUT", "/api/v1/phones/99901000007", `{"absent":true} 5`, "more than one JSON value"},
+		{"PUT", "/api/v1/phones/99901000007", `{"colour":"red"}`, `unknown field`},
+		{"POST", "/api/v1/attached", `{"reader":"r","msisdn":"1"}{}`, "more than one JSON value"},
+		{"POST", "/api/v1/session", `{"token":"x"}{"token":"y"}`, "more than one JSON value"},
+		{"POST", "/api/v1/faults", `{"dest":"1","submit_status":8}{}`, "more than one JSON value"},
+	} {
+		code, _, body := call(t, nil, tc.method, base+tc.path, auth, tc.body)
+		if code != 400 || !strings.Contains(body, tc.want) {
+			t.Errorf("%s %s %s: %d %s, want 400 with %q", tc.method, tc.path, tc.body, code, body, tc.want)
+		}
+	}
+	code, _, body := call(t, nil, "PUT", base+"/api/v1/phones/99901000007", auth, "{\"absent\":true}\n")
+	if code != 200 || !strings.Contains(body, `"absent":true`) {
+		t.Errorf("one document with a trailing newline: %d %s", code, body)
+	}
+}
+
+// FuzzDecodeBody: any body gives a PhoneUpdate or an error, never a panic.
+func FuzzDecodeBody(f *testing.F) {
+	f.Add([]byte(`{"behaviour":{"steps":[{"answer":"wrong-pin"}],"then":{"answer":"approve","delay":"1.5s"},"open_urls":true},"pin":"24680"}`))
+	f.Add([]byte(`{"absent":true}{"absent":false}`))
+	f.Add([]byte(`{"token":"x"}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r, _ := http.NewRequest("PUT", "/", strings.NewReader(string(b)))
+		var u PhoneUpdate
+		if err := decodeBody(httptestRecorder{}, r, 1<<20, &u); err == nil && u.Behaviour != nil {
+			_ = u.Behaviour.Validate()
+		}
+	})
+}
+
+// httptestRecorder is the minimal ResponseWriter MaxBytesReader needs.
+type httptestRecorder struct{}
+
+func (httptestRecorder) Header() http.Header         { return http.Header{} }
+func (httptestRecorder) Write(b []byte) (int, error) { return len(b), nil }
+func (httptestRecorder) WriteHeader(int)             {}
