@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"strings"
@@ -34,6 +35,9 @@ func (s *Server) newHTTPServer() *http.Server {
 		ReadTimeout:       lim.ReadTimeout,
 		IdleTimeout:       lim.IdleTimeout,
 		MaxHeaderBytes:    64 << 10,
+		// net/http's own complaints (bad requests, panics) go to the
+		// server's log, not to the standard logger.
+		ErrorLog: slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelWarn),
 	}
 	s.mu.Lock()
 	for _, f := range s.onShutdown {
