@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"net"
@@ -44,8 +45,11 @@ const (
 
 type authenticator struct {
 	token []byte // empty: no auth
-	stats *httpStats
-	now   func() time.Time // injected in tests
+	// tokenSum is the token's SHA-256: comparing digests of equal length
+	// reveals nothing of the token's length through timing.
+	tokenSum [sha256.Size]byte
+	stats    *httpStats
+	now      func() time.Time // injected in tests
 
 	mu       sync.Mutex
 	sessions map[string]time.Time // session id → expiry
@@ -62,7 +66,7 @@ type authFailures struct {
 }
 
 func newAuthenticator(token string, st *httpStats) *authenticator {
-	return &authenticator{token: []byte(token), stats: st, now: time.Now,
+	return &authenticator{token: []byte(token), tokenSum: sha256.Sum256([]byte(token)), stats: st, now: time.Now,
 		sessions: map[string]time.Time{}, failures: map[netip.Addr]*authFailures{}}
 }
 
@@ -130,7 +134,8 @@ func (a *authenticator) check(r *http.Request) credResult {
 }
 
 func (a *authenticator) compare(tok string) credResult {
-	if subtle.ConstantTimeCompare([]byte(tok), a.token) == 1 {
+	sum := sha256.Sum256([]byte(tok))
+	if subtle.ConstantTimeCompare(sum[:], a.tokenSum[:]) == 1 {
 		return credOK
 	}
 	return credWrong
