@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/simlab-dev/simlab/smsc"
 	"github.com/simlab-dev/simlab/smsc/client"
 	"github.com/simlab-dev/simlab/smsc/smppload"
@@ -19,8 +21,43 @@ import (
 //
 //	go test -run '^$' -bench SubmitSM -benchtime 400000x ./smsc/
 func BenchmarkSubmitSM(b *testing.B) {
+	benchSubmitSM(b, 0)
+}
+
+// BenchmarkSubmitSMScraped is BenchmarkSubmitSM while a Prometheus
+// registry holding the server's collector is gathered every 100 ms (a
+// scrape interval a hundred times shorter than usual).
+//
+//	go test -run '^$' -bench SubmitSMScraped -benchtime 400000x ./smsc/
+func BenchmarkSubmitSMScraped(b *testing.B) {
+	benchSubmitSM(b, 100*time.Millisecond)
+}
+
+func benchSubmitSM(b *testing.B, scrapeEvery time.Duration) {
 	srv := &smsc.Server{Store: smsc.NewMemStore(200_000)}
 	addr := startServerB(b, srv)
+	if scrapeEvery > 0 {
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(srv.Collector())
+		stop := make(chan struct{})
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			t := time.NewTicker(scrapeEvery)
+			defer t.Stop()
+			for {
+				select {
+				case <-stop:
+					return
+				case <-t.C:
+					if _, err := reg.Gather(); err != nil {
+						b.Error(err)
+					}
+				}
+			}
+		}()
+		b.Cleanup(func() { close(stop); <-done })
+	}
 	b.ResetTimer()
 	cpu0 := cpuTime()
 	res, err := smppload.Run(context.Background(), smppload.Config{Addr: addr, SystemID: "bench", Password: "x",
