@@ -3,10 +3,13 @@ package atmodem
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/simlab-dev/simlab/applet/apdu"
 )
 
 // usatState is the USAT (SIM toolkit) side of the modem, TS 27.007 §12.
@@ -249,23 +252,27 @@ func cmdCUSATE(s *session, ctx context.Context, c Command) ([]string, error) {
 	}, nil
 }
 
-// envelope sends ENVELOPE (TS 102 221 §10.1.1, INS C2) and fetches its
-// response data with GET RESPONSE when the card answers 61xx or 9Fxx.
+// envelope sends ENVELOPE (TS 102 221 §10.1.1, INS C2) and completes it
+// with apdu.Exchange (GET RESPONSE in class 80 when the card answers 61xx).
 // It returns the data and the final response (data + SW).
 func (s *session) envelope(ctx context.Context, env []byte) ([]byte, []byte, error) {
-	r, err := s.transmit(ctx, append([]byte{0x80, 0xC2, 0x00, 0x00, byte(len(env))}, env...))
+	r, err := apdu.Exchange(ctx, sessionCard{s}, append([]byte{0x80, 0xC2, 0x00, 0x00, byte(len(env))}, env...))
 	if err != nil {
-		return nil, nil, err
-	}
-	data := r[:len(r)-2]
-	if sw1 := r[len(r)-2]; sw1 == 0x61 || sw1 == 0x9F {
-		r, err = s.transmit(ctx, []byte{0x00, 0xC0, 0x00, 0x00, r[len(r)-1]})
-		if err != nil {
-			return nil, nil, err
+		var cme CMEError
+		if errors.As(err, &cme) {
+			return nil, nil, cme
 		}
-		data = r[:len(r)-2]
+		s.m.logf("card: %v", err)
+		return nil, nil, CMEUnknown
 	}
-	return data, r, nil
+	return r.Data, r.Append(nil), nil
+}
+
+// sessionCard is the modem's card as the session reaches it (transmit).
+type sessionCard struct{ s *session }
+
+func (c sessionCard) Transmit(ctx context.Context, capdu []byte) ([]byte, error) {
+	return c.s.transmit(ctx, capdu)
 }
 
 // afterToolkit fetches the pending proactive command when the card
