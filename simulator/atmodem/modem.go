@@ -181,8 +181,11 @@ func (m *Modem) Serve(ctx context.Context, rw io.ReadWriter) error {
 			return fmt.Errorf("atmodem: read: %w", err)
 		case b := <-in:
 			s.input(ctx, b)
-		case tp := <-incoming:
-			s.incoming(ctx, tp)
+		case in := <-incoming:
+			fcs := s.incoming(ctx, in.TPDU)
+			if in.Report != nil {
+				in.Report(fcs)
+			}
 		}
 		s.flushURCs()
 	}

@@ -293,8 +293,12 @@ func (s *session) afterToolkit(ctx context.Context, r []byte) {
 // dataDownload passes an SMS-DELIVER to the card in ENVELOPE(SMS-PP
 // download), TS 31.111 §7.1.1.2: tag D1, device identities network → UICC,
 // the SMS TPDU. A proactive command the card raises in answer reaches the
-// TE as +CUSATP when the TE profile is active.
-func (s *session) dataDownload(ctx context.Context, tp []byte) {
+// TE as +CUSATP when the TE profile is active. It returns what the ME
+// answers the network: 0 (RP-ACK) when the card took it (90xx, 91xx),
+// FCSToolkitBusy for 9300, FCSDataDownloadError for anything else (a
+// warning 62xx/63xx with its PoR, an error, no answer), as TS 31.111
+// §7.1.1.2 asks and the fleet's handsets do.
+func (s *session) dataDownload(ctx context.Context, tp []byte) byte {
 	body := []byte{0x82, 0x02, 0x83, 0x81}
 	body = append(body, 0x8B)
 	body = appendBERLength(body, len(tp))
@@ -303,14 +307,24 @@ func (s *session) dataDownload(ctx context.Context, tp []byte) {
 	env = append(env, body...)
 	if len(env) > 255 {
 		s.m.logf("SMS-PP download: envelope too long (%d bytes)", len(env))
-		return
+		return FCSDataDownloadError
 	}
 	_, r, err := s.envelope(ctx, env)
 	if err != nil {
 		s.m.logf("SMS-PP download: %v", err)
-		return
+		return FCSDataDownloadError
+	}
+	sw := uint16(r[len(r)-2])<<8 | uint16(r[len(r)-1])
+	switch {
+	case sw == 0x9300:
+		s.m.logf("SMS-PP download refused: SIM toolkit busy (9300): RP-ERROR, TP-FCS D4")
+		return FCSToolkitBusy
+	case sw>>8 != 0x90 && sw>>8 != 0x91:
+		s.m.logf("SMS-PP download refused by the card (%04X): RP-ERROR, TP-FCS D5", sw)
+		return FCSDataDownloadError
 	}
 	s.afterToolkit(ctx, r)
+	return 0
 }
 
 // appendBERLength appends a BER-TLV length (TS 102 223 §8.1: one byte up to

@@ -647,16 +647,17 @@ func cmdCMGD(s *session, ctx context.Context, c Command) ([]string, error) {
 // incoming routes a TPDU from the backend as +CNMI says (TS 27.005 §3.4.1):
 // SMS-DELIVER by <mt>, SMS-STATUS-REPORT by <ds>. Class 2 messages with
 // PID 0x7F go to the card when there is one (SMS-PP data download,
-// TS 31.111 §7.1.1).
-func (s *session) incoming(ctx context.Context, tp []byte) {
+// TS 31.111 §7.1.1). It returns what the mobile station answers the
+// network: 0 (RP-ACK) or the TP-FCS of an RP-ERROR.
+func (s *session) incoming(ctx context.Context, tp []byte) byte {
 	if len(tp) == 0 {
-		return
+		return FCSTPDUNotSupported
 	}
 	var t tpdu.TPDU
 	t.Direction = tpdu.MT
 	if err := t.UnmarshalBinary(tp); err != nil {
 		s.m.logf("incoming TPDU dropped: %v", err)
-		return
+		return FCSTPDUNotSupported
 	}
 	n := s.m.set.cnmi
 	switch t.SmsType() {
@@ -678,8 +679,7 @@ func (s *session) incoming(ctx context.Context, tp []byte) {
 	case tpdu.SmsDeliver:
 		class, _ := t.DCS.Class()
 		if class == tpdu.MClass2 && t.PID == 0x7f && s.m.cfg.Card != nil {
-			s.dataDownload(ctx, tp)
-			return
+			return s.dataDownload(ctx, tp)
 		}
 		direct := (n[1] == 2 && class != tpdu.MClass2) || (n[1] == 3 && class == tpdu.MClass3)
 		if direct {
@@ -689,16 +689,20 @@ func (s *session) incoming(ctx context.Context, tp []byte) {
 				num, _ := numberTOA(t.OA.Number())
 				s.urc(fmt.Sprintf(`+CMT: "%s",,"%s"`+"\r\n%s", num, textTime(t.SCTS.Time), s.teText(&t)))
 			}
-			return
+			return 0
 		}
 		mem := s.m.set.mem[2]
 		idx := s.m.store[mem].put(&stored{stat: statRecUnread, sca: s.m.cfg.SMSC, tpdu: tp, dir: tpdu.MT})
 		if idx == 0 {
-			s.m.logf("memory %s full: message from %s dropped", mem, t.OA.Number())
-			return
+			s.m.logf("memory %s full: message from %s refused", mem, t.OA.Number())
+			if mem == "SM" {
+				return FCSSIMStorageFull
+			}
+			return FCSMemoryExceeded
 		}
 		if n[1] != 0 {
 			s.urc(fmt.Sprintf(`+CMTI: "%s",%d`, mem, idx))
 		}
 	}
+	return 0
 }
