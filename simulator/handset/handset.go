@@ -158,8 +158,8 @@ func (e *DeliveryError) Is(target error) bool {
 type Handset struct {
 	cfg     Config
 	card    apdu.Transmitter // cfg.Card, traced when cfg.Trace is set
-	session chan struct{} // a one-slot semaphore held during an SMS-PP download and its proactive session
-	cardMu  sync.Mutex    // serialises APDUs
+	session chan struct{}    // a one-slot semaphore held during an SMS-PP download and its proactive session
+	cardMu  sync.Mutex       // serialises APDUs
 	errMu   sync.Mutex
 	lastErr error // the last background session's failure
 }
