@@ -141,3 +141,29 @@ func TestGammuInbox(t *testing.T) {
 		t.Errorf("networkinfo:\n%s", out)
 	}
 }
+
+// TestGammuSendUnicode: gammu's -unicode sends UCS2 (DCS 08) through the
+// emulated modem; the terminal and the network see the same text.
+func TestGammuSendUnicode(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	backend := atmodem.NewMemoryBackend()
+	link := emulate(t, backend)
+	if _, err := gammu(t, ctx, link, "sendsms", "TEXT", "+4412345678", "-unicode", "-text", "Привет, simlab"); err != nil {
+		t.Fatal(err)
+	}
+	subs, err := backend.AwaitSubmitted(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p tpdu.TPDU
+	p.Direction = tpdu.MO
+	if err := p.UnmarshalBinary(subs[0].TPDU); err != nil {
+		t.Fatalf("TPDU %X: %v", subs[0].TPDU, err)
+	}
+	text, err := sms.Decode([]*tpdu.TPDU{&p})
+	if err != nil || string(text) != "Привет, simlab" || p.DCS&0x0C != 0x08 || p.DA.Number() != "+4412345678" {
+		t.Errorf("gammu sent %q (DCS %02X) to %s (%v)", text, byte(p.DCS), p.DA.Number(), err)
+	}
+}
