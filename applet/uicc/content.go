@@ -45,6 +45,21 @@ func DecodeICCID(ef []byte) string {
 	return sb.String()
 }
 
+// DecodeIMSI reads the IMSI from EF_IMSI's content (TS 31.102 §4.2.2,
+// TS 51.011 §10.3.2): a length byte, then swapped BCD digits whose first
+// nibble is the parity/type nibble. It returns "" when the length byte is
+// 0, FF or beyond the content.
+func DecodeIMSI(ef []byte) string {
+	if len(ef) < 2 || ef[0] == 0 || int(ef[0]) > len(ef)-1 {
+		return ""
+	}
+	digits := DecodeICCID(ef[1 : 1+int(ef[0])])
+	if len(digits) < 1 {
+		return ""
+	}
+	return digits[1:]
+}
+
 // efIMSI is the 9-byte EF_IMSI (TS 31.102 §4.2.2): length, then the digits
 // with the parity/type nibble first (odd 9, even 1).
 func efIMSI(imsi string) []byte {

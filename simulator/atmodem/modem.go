@@ -114,6 +114,8 @@ type Modem struct {
 	urcs []string
 
 	usat usatState
+	// iccid is the card's ICCID once read (cardICCID).
+	iccid string
 }
 
 // New returns a modem with cfg (defaults filled in).
@@ -392,6 +394,10 @@ const (
 	CMEIncorrectParameters   CMEError = 50
 	CMEUnknown               CMEError = 100
 	CMESIMBusy               CMEError = 14
+	CMESIMPINRequired        CMEError = 11
+	CMESIMPUKRequired        CMEError = 12
+	CMESIMFailure            CMEError = 13
+	CMEIncorrectPassword     CMEError = 16
 )
 
 // Error formats the error in verbose form (+CMEE=2).
@@ -407,6 +413,14 @@ func (e CMEError) text() string {
 		return "SIM not inserted"
 	case CMESIMBusy:
 		return "SIM busy"
+	case CMESIMPINRequired:
+		return "SIM PIN required"
+	case CMESIMPUKRequired:
+		return "SIM PUK required"
+	case CMESIMFailure:
+		return "SIM failure"
+	case CMEIncorrectPassword:
+		return "incorrect password"
 	case CMEInvalidIndex:
 		return "invalid index"
 	case CMENotFound:
