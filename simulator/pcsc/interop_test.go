@@ -4,12 +4,15 @@ package pcsc_test
 
 import (
 	"encoding/hex"
+	"os"
 	"os/exec"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/simlab-dev/simlab/applet/tlv"
 	"github.com/simlab-dev/simlab/internal/needs"
 )
 
@@ -86,14 +89,16 @@ func TestScriptorCase1AndChannels(t *testing.T) {
 	}
 }
 
-var openscResponse = regexp.MustCompile(`(?m)^Received \(SW1=0x([0-9A-F]{2}), SW2=0x([0-9A-F]{2})\)(?::\s*\n((?:[0-9A-F]{2} [^\n]*\n)*))?`)
+var openscResponse = regexp.MustCompile(`^Received \(SW1=0x([0-9A-F]{2}), SW2=0x([0-9A-F]{2})\)`)
 
-// opensc sends APDUs with OpenSC's opensc-tool on reader 0 and returns the
-// status words and data of the answers, in order.
+// opensc sends APDUs with OpenSC's opensc-tool (-c default: no card driver
+// of its own, so it sends exactly these, completing 61xx and 6Cxx as a
+// T=0 terminal) on reader 0 and returns the status word and data of each
+// answer, in order.
 func opensc(t *testing.T, apdus ...string) (sws []string, data [][]byte) {
 	t.Helper()
 	tool := needs.Command(t, "opensc-tool", "opensc")
-	ctx := testContext(t, 30*time.Second)
+	ctx := testContext(t, 60*time.Second)
 	args := []string{"-r", "0", "-c", "default"}
 	for _, a := range apdus {
 		args = append(args, "-s", a)
@@ -102,24 +107,15 @@ func opensc(t *testing.T, apdus ...string) (sws []string, data [][]byte) {
 	if err != nil {
 		t.Fatalf("opensc-tool: %v\n%s", err, out)
 	}
-	for _, m := range openscResponse.FindAllStringSubmatch(string(out), -1) {
-		sws = append(sws, m[1]+m[2])
-		var d []byte
-		for _, l := range strings.Split(strings.TrimSpace(m[3]), "\n") {
-			// "62 30 82 02 … .0......" : hex first, then an ASCII column.
-			fields := strings.Fields(l)
-			for _, f := range fields {
-				if len(f) != 2 {
-					break
-				}
-				b, err := hex.DecodeString(f)
-				if err != nil {
-					break
-				}
-				d = append(d, b...)
-			}
+	for _, line := range strings.Split(string(out), "\n") {
+		if m := openscResponse.FindStringSubmatch(line); m != nil {
+			sws = append(sws, m[1]+m[2])
+			data = append(data, nil)
+			continue
 		}
-		data = append(data, d)
+		if len(sws) > 0 && !strings.HasPrefix(line, "Sending:") {
+			data[len(data)-1] = append(data[len(data)-1], dumpLine(line)...)
+		}
 	}
 	if len(sws) != len(apdus) {
 		t.Fatalf("opensc-tool answered %d of %d APDUs:\n%s", len(sws), len(apdus), out)
@@ -127,11 +123,177 @@ func opensc(t *testing.T, apdus ...string) (sws []string, data [][]byte) {
 	return sws, data
 }
 
-func TestOpenSCTry(t *testing.T) {
+// dumpLine reads the bytes of one line of opensc-tool's hex dump: up to
+// 16 "XX " groups, then (after padding) one printable character per byte.
+// The largest n whose groups match and leave room for n characters is the
+// byte count, so printable text that looks like hex is not taken for data.
+func dumpLine(line string) []byte {
+	for n := min(16, len(line)/3); n > 0; n-- {
+		head, rest := line[:3*n], line[3*n:]
+		if len(rest) < n || !hexGroups.MatchString(head) {
+			continue
+		}
+		b, err := hex.DecodeString(strings.ReplaceAll(head, " ", ""))
+		if err == nil {
+			return b
+		}
+	}
+	return nil
+}
+
+var hexGroups = regexp.MustCompile(`^(?:[0-9A-F]{2} )+$`)
+
+// mandatoryFile is a line of applet/uicc/testdata/mandatory-files.txt.
+type mandatoryFile struct {
+	spec, name, path string
+	linear           bool
+	size             int
+	atLeast          bool
+}
+
+func readMandatoryFiles(t *testing.T) []mandatoryFile {
+	t.Helper()
+	b, err := os.ReadFile("../../applet/uicc/testdata/mandatory-files.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []mandatoryFile
+	for _, line := range strings.Split(string(b), "\n") {
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		f := strings.Split(line, "\t")
+		if len(f) != 6 {
+			t.Fatalf("mandatory-files.txt: %q", line)
+		}
+		size, atLeast := strings.CutSuffix(f[5], "+")
+		n, err := strconv.Atoi(size)
+		if err != nil {
+			t.Fatalf("mandatory-files.txt: %q", line)
+		}
+		out = append(out, mandatoryFile{spec: f[0], name: f[1], path: f[2], linear: f[4] == "linear", size: n, atLeast: atLeast})
+	}
+	return out
+}
+
+// spaced writes b as hex pairs separated by spaces, as opensc-tool takes
+// an APDU.
+func spaced(b []byte) string {
+	h := strings.ToUpper(hex.EncodeToString(b))
+	var sb strings.Builder
+	for i := 0; i < len(h); i += 2 {
+		if i > 0 {
+			sb.WriteByte(' ')
+		}
+		sb.WriteString(h[i : i+2])
+	}
+	return sb.String()
+}
+
+// TestMandatoryFilesOpenSC: OpenSC's opensc-tool, through pcscd and vpcd,
+// selects every EF that TS 102 221 §13, TS 31.102 §4.2 and TS 51.011 §10.3
+// make mandatory (issue 16 item 7; pySim-read stopped at EF_ACC, and pySim
+// cannot be installed here) and reads it whole: its FCP (tag 80) gives
+// the size the specification asks for, READ BINARY returns that many
+// bytes, READ RECORD every record at the record length.
+func TestMandatoryFilesOpenSC(t *testing.T) {
 	virtualCards.Lock()
 	defer virtualCards.Unlock()
-	plugCard(t, 0, newUICC(t), false)
-	tool := needs.Command(t, "opensc-tool", "opensc")
-	out, err := exec.Command(tool, "-r", "0", "-c", "default", "-s", "00 A4 08 04 04 7F FF 6F 78", "-s", "00 20 00 01 08 31 32 33 34 FF FF FF FF", "-s", "00 B0 00 00 02", "-s", "80 F2 00 00").CombinedOutput()
-	t.Logf("%v\n%s", err, out)
+	card := newUICC(t)
+	plugCard(t, 0, card, false)
+	files := readMandatoryFiles(t)
+	pin := append([]byte(card.Profile().PIN1.Value), 0xFF, 0xFF, 0xFF, 0xFF)
+	apdus := []string{"00 20 00 01 08 " + spaced(pin), "00 A4 04 0C 07 A0 00 00 00 87 10 02"}
+	for _, f := range files {
+		path, _ := hex.DecodeString(f.path)
+		apdus = append(apdus, spaced(append([]byte{0x00, 0xA4, 0x08, 0x04, byte(len(path))}, append(path, 0x00)...)))
+	}
+	sws, data := opensc(t, apdus...)
+	if sws[0] != "9000" || sws[1] != "9000" {
+		t.Fatalf("VERIFY PIN1 %s, SELECT USIM %s", sws[0], sws[1])
+	}
+	var reads []string
+	var want []mandatoryFile
+	sizes := map[string]int{}
+	for i, f := range files {
+		sw, fcp := sws[2+i], data[2+i]
+		if sw != "9000" {
+			t.Errorf("%s %s (%s): SELECT answered %s", f.spec, f.name, f.path, sw)
+			continue
+		}
+		obj, _, err := tlv.ParseBER(fcp)
+		if err != nil || obj.Tag != tlv.TagFCP {
+			t.Errorf("%s %s: FCP %X: %v", f.spec, f.name, fcp, err)
+			continue
+		}
+		objs, _ := tlv.ParseAllBER(nil, obj.Value)
+		var desc, size []byte
+		for _, o := range objs {
+			switch o.Tag {
+			case 0x82:
+				desc = o.Value
+			case 0x80:
+				size = o.Value
+			}
+		}
+		if len(size) != 2 || len(desc) < 2 {
+			t.Errorf("%s %s: FCP %X without size or descriptor", f.spec, f.name, fcp)
+			continue
+		}
+		n := int(size[0])<<8 | int(size[1])
+		path, _ := hex.DecodeString(f.path)
+		sel := spaced(append([]byte{0x00, 0xA4, 0x08, 0x0C, byte(len(path))}, path...))
+		if f.linear {
+			if len(desc) != 5 {
+				t.Errorf("%s %s: descriptor %X is not linear fixed", f.spec, f.name, desc)
+				continue
+			}
+			rl, recs := int(desc[2])<<8|int(desc[3]), int(desc[4])
+			if rl < f.size || !f.atLeast && rl != f.size || rl*recs != n {
+				t.Errorf("%s %s: %d records of %d bytes in %d, want records of %d", f.spec, f.name, recs, rl, n, f.size)
+			}
+			reads = append(reads, sel)
+			want = append(want, mandatoryFile{name: f.name + " select"})
+			for r := 1; r <= recs; r++ {
+				reads = append(reads, spaced([]byte{0x00, 0xB2, byte(r), 0x04, byte(rl)}))
+				want = append(want, mandatoryFile{name: f.name, size: rl})
+			}
+			continue
+		}
+		if n < f.size || !f.atLeast && n != f.size {
+			t.Errorf("%s %s: %d bytes, want %d (at least: %v)", f.spec, f.name, n, f.size, f.atLeast)
+		}
+		sizes[f.name] = n
+		reads = append(reads, sel, spaced([]byte{0x00, 0xB0, 0x00, 0x00, byte(n)}))
+		want = append(want, mandatoryFile{name: f.name + " select"}, mandatoryFile{name: f.name, size: n})
+	}
+	if len(reads) < 2*len(files) {
+		t.Fatalf("%d reads for %d files", len(reads), len(files))
+	}
+	sws, data = opensc(t, append(apdus[:2:2], reads...)...)
+	for i, w := range want {
+		sw, d := sws[2+i], data[2+i]
+		switch {
+		case sw != "9000":
+			t.Errorf("%s: %s answered %s", w.name, reads[i], sw)
+		case !strings.HasSuffix(w.name, " select") && len(d) != w.size:
+			t.Errorf("%s: %s gave %d bytes, want %d", w.name, reads[i], len(d), w.size)
+		}
+	}
+}
+
+// TestDumpLine: opensc-tool's dump lines, including printable data that
+// looks like hex.
+func TestDumpLine(t *testing.T) {
+	for line, want := range map[string]string{
+		"00 02 ..": "0002",
+		"62 1B 82 02 41 21 83 02 6F 78 8A 01 05 8C 03 03 b...A!..ox......": "621B82024121830 26F788A01058C0303",
+		"9A 90 80 02 00 02 81 02 00 22 88 01 30          .........\"..0":   "9A9080020002810200228801 30",
+		"41 42 20 43 AB C": "41422043",
+		"Sending: 00":      "",
+	} {
+		if got := strings.ToUpper(hex.EncodeToString(dumpLine(line))); got != strings.ReplaceAll(want, " ", "") {
+			t.Errorf("dumpLine(%q) = %s, want %s", line, got, want)
+		}
+	}
 }
