@@ -65,16 +65,16 @@ func TestInfoFromUICC(t *testing.T) {
 	// +CRSM as the driver's ICCID fallback and ModemManager use it.
 	for _, c := range []struct{ cmd, want string }{
 		{"+CRSM=176,12258,0,0,10", `+CRSM: 144,0,"` + iccidHex(prof.ICCID) + `"`},
-		{"+CRSM=176,28589,0,0,4", `+CRSM: 144,0,"00000002"`},                                                    // EF_AD, DF_GSM
-		{"+CRSM=176,28589,0,0,4,,3F007FFF", `+CRSM: 106,130`},                                                   // 7FFF without a current ADF: 6A82
-		{"+CRSM=176,28486,0,0,17", `+CRSM: 144,0,"0173696D6C6162FFFFFFFFFFFFFFFFFFFF"`},                         // EF_SPN "simlab"
+		{"+CRSM=176,28589,0,0,4", `+CRSM: 144,0,"00000002"`},                                                  // EF_AD, DF_GSM
+		{"+CRSM=176,28589,0,0,4,,3F007FFF", `+CRSM: 106,130`},                                                 // 7FFF without a current ADF: 6A82
+		{"+CRSM=176,28486,0,0,17", `+CRSM: 144,0,"0173696D6C6162FFFFFFFFFFFFFFFFFFFF"`},                       // EF_SPN "simlab"
 		{"+CRSM=178,28480,1,4,28", `+CRSM: 144,0,"FFFFFFFFFFFFFFFFFFFFFFFFFFFF0791991900000010FFFFFFFFFFFF"`}, // EF_MSISDN in DF_TELECOM
-		{"+CRSM=192,28423", `+CRSM: 144,0,"621A8202412183026F07`},                                                       // GET RESPONSE: the FCP of EF_IMSI
-		{"+CRSM=176,28423,0,0,9,,7F20", `+CRSM: 144,0,"089999990000000010"`},                                    // <pathid>
-		{"+CRSM=176,12258,0,0,10,,3F00", `+CRSM: 144,0,"` + iccidHex(prof.ICCID) + `"`},                         // pathid with the MF
-		{"+CRSM=214,12258,0,0,1,\"00\"", `+CRSM: 105,130`},                                                      // EF_ICCID is never updatable: 6982
-		{"+CRSM=176,24576,0,0,1", `+CRSM: 106,130`},                                                             // 6000: no such file
-		{"+CRSM=242", `+CRSM: 144,0,"62`},                                                                       // STATUS: FCP of the current DF
+		{"+CRSM=192,28423", `+CRSM: 144,0,"621A8202412183026F07`},                                             // GET RESPONSE: the FCP of EF_IMSI
+		{"+CRSM=176,28423,0,0,9,,7F20", `+CRSM: 144,0,"089999990000000010"`},                                  // <pathid>
+		{"+CRSM=176,12258,0,0,10,,3F00", `+CRSM: 144,0,"` + iccidHex(prof.ICCID) + `"`},                       // pathid with the MF
+		{"+CRSM=214,12258,0,0,1,\"00\"", `+CRSM: 105,130`},                                                    // EF_ICCID is never updatable: 6982
+		{"+CRSM=176,24576,0,0,1", `+CRSM: 106,130`},                                                           // 6000: no such file
+		{"+CRSM=242", `+CRSM: 144,0,"62`},                                                                     // STATUS: FCP of the current DF
 	} {
 		lines, err := m.Command(ctx, c.cmd)
 		if err != nil {
