@@ -46,6 +46,11 @@ func TestInfoFromUICC(t *testing.T) {
 	if info.ICCID != prof.ICCID || info.SIM != "SIM PIN" || info.IMSI != "" {
 		t.Errorf("before the PIN: ICCID %q, SIM %q, IMSI %q; want %s, SIM PIN, none", info.ICCID, info.SIM, info.IMSI, prof.ICCID)
 	}
+	// Item 5 through AT+CSIM: VERIFY PIN1 in T=0 case 1 form (P3 = 00) is
+	// the retry counter query.
+	if r, err := m.Card().Transmit(ctx, []byte{0x00, 0x20, 0x00, 0x01, 0x00}); err != nil || len(r) != 2 || r[0] != 0x63 || r[1] != 0xC3 {
+		t.Errorf("AT+CSIM VERIFY status: %X, %v; want 63C3", r, err)
+	}
 	if _, err := m.Command(ctx, "+CPIN=4321"); err == nil || !strings.Contains(err.Error(), "incorrect password") {
 		t.Errorf("wrong PIN: %v", err)
 	}
@@ -54,6 +59,9 @@ func TestInfoFromUICC(t *testing.T) {
 	}
 	if _, err := m.Command(ctx, "+CPIN="+prof.PIN1.Value); err == nil {
 		t.Error("+CPIN with nothing pending succeeded")
+	}
+	if r, err := m.Card().Transmit(ctx, []byte{0x00, 0x20, 0x00, 0x01, 0x00}); err != nil || len(r) != 2 || r[0] != 0x90 {
+		t.Errorf("AT+CSIM VERIFY status after +CPIN: %X, %v; want 9000", r, err)
 	}
 	if info, err = m.Info(ctx); err != nil {
 		t.Fatal(err)
