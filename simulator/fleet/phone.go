@@ -525,7 +525,7 @@ func (p *Phone) Resident() bool {
 const ErrCodeSIMDownload = 0xD5
 
 // sendSMS is the handset's network: an SMS-SUBMIT becomes an MO message.
-func (p *Phone) sendSMS(ctx context.Context, submit []byte) error {
+func (p *Phone) sendSMS(ctx context.Context, submit *tpdu.Submit) error {
 	p.observeAnswer(ctx)
 	mo, err := MOFromSubmit(p.msisdn, submit)
 	if err != nil {
@@ -537,18 +537,11 @@ func (p *Phone) sendSMS(ctx context.Context, submit []byte) error {
 	return p.fleet.cfg.MO(ctx, mo)
 }
 
-// MOFromSubmit turns the SMS-SUBMIT TPDU a handset sends (SEND SHORT
-// MESSAGE, TS 23.040 §9.2.2.2) into the SMSC's mobile-originated message
-// from msisdn (SMPP deliver_sm to the ESME).
-func MOFromSubmit(msisdn string, submit []byte) (*smsc.Message, error) {
-	m, err := tpdu.Parse(submit, tpdu.MO)
-	if err != nil {
-		return nil, err
-	}
-	s, ok := m.(*tpdu.Submit)
-	if !ok {
-		return nil, fmt.Errorf("fleet: SEND SHORT MESSAGE carried a %s", m.Type())
-	}
+// MOFromSubmit turns the SMS-SUBMIT a handset sends (SEND SHORT MESSAGE,
+// TS 23.040 §9.2.2.2), as the handset parsed it, into the SMSC's
+// mobile-originated message from msisdn (SMPP deliver_sm to the ESME).
+func MOFromSubmit(msisdn string, s *tpdu.Submit) (*smsc.Message, error) {
+	var err error
 	mo := &smsc.Message{
 		Source: smsc.Address{TON: 1, NPI: 1, Addr: msisdn},
 		Dest:   smsc.Address{TON: uint8(s.DA.TON), NPI: uint8(s.DA.NPI), Addr: s.DA.Number},

@@ -88,9 +88,11 @@ type Config struct {
 	// 31.111 §7.1.1.2) before the delivery fails as toolkit busy (D4).
 	// Default DefaultBusyWait; negative fails at once.
 	BusyWait time.Duration
-	// SendSMS sends an SMS-SUBMIT TPDU (from SEND SHORT MESSAGE) into the
-	// network; nil makes SEND SHORT MESSAGE fail with "network unable".
-	SendSMS func(ctx context.Context, submit []byte) error
+	// SendSMS sends the SMS-SUBMIT of a SEND SHORT MESSAGE into the
+	// network, as the handset parsed it (its user data aliases the
+	// proactive command); nil makes SEND SHORT MESSAGE fail with "network
+	// unable".
+	SendSMS func(ctx context.Context, submit *tpdu.Submit) error
 	// OpenURL fetches a link the person chose to open; nil never opens.
 	OpenURL func(ctx context.Context, url string) error
 	// Inbox receives text messages.

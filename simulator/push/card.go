@@ -128,23 +128,15 @@ func ChallengeCard(ctx context.Context, cfg CardConfig, r Request) (Result, erro
 	h := handset.New(handset.Config{
 		Card: cfg.Card, Person: cfg.Person, PIN: cfg.PIN, PromptTimeout: cfg.PromptTimeout,
 		Trace: cfg.Trace, Event: cfg.Event,
-		SendSMS: func(ctx context.Context, submit []byte) error {
-			m, err := tpdu.Parse(submit, tpdu.MO)
-			if err != nil {
-				return err
-			}
-			s, ok := m.(*tpdu.Submit)
-			if !ok {
-				return fmt.Errorf("push: SEND SHORT MESSAGE carried a %s", m.Type())
-			}
+		SendSMS: func(ctx context.Context, s *tpdu.Submit) error {
 			if s.PID != tpdu.PIDSIMDataDownload || !s.UD.HasHeader {
 				return nil // not a response packet: a real network would carry it elsewhere
 			}
-			ud, err := tpdu.AppendHeader(nil, s.UD.Header)
+			u, err := ota.UDHOf(s.UD.Header)
 			if err != nil {
 				return err
 			}
-			if pkt := asm.reassemble(s.DA.Number, append(ud, s.UD.Data...)); pkt != nil {
+			if pkt := asm.join(s.DA.Number, u, s.UD.Data); pkt != nil {
 				select {
 				case answers <- pkt:
 				default:
@@ -315,14 +307,15 @@ func downloadTPDUs(s *Sealed, source string) ([][]byte, error) {
 	now := time.Now()
 	var out [][]byte
 	for i, ud := range s.Parts {
-		if len(ud) < 1 || len(ud) < 1+int(ud[0]) {
-			return nil, fmt.Errorf("push: part %d: user data header length %d beyond %d bytes", i+1, ud[0], len(ud))
+		_, n, err := tpdu.ParseHeader(ud)
+		if err != nil {
+			return nil, fmt.Errorf("push: part %d: %w", i+1, err)
 		}
 		m := &smsc.Message{
 			Source:   smsc.Address{TON: 1, NPI: 1, Addr: source},
 			Dest:     smsc.Address{TON: 1, NPI: 1, Addr: s.MSISDN},
 			ESMClass: 0x40, PID: tpdu.PIDSIMDataDownload, DCS: 0xF6,
-			UDH: ud[:1+int(ud[0])], Body: ud[1+int(ud[0]):], SIMDownload: true,
+			UDH: ud[:n], Body: ud[n:], SIMDownload: true,
 		}
 		t, err := smsc.DeliverTPDU(m, now)
 		if err != nil {
