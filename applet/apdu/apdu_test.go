@@ -311,7 +311,4 @@ func TestNodeString(t *testing.T) {
 	if got := DescribeCommand(c).String(); got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
-	if !(&Command{INS: INSVerifyPIN, Data: []byte{1}}).CarriesPIN() || (&Command{INS: INSVerifyPIN}).CarriesPIN() || (&Command{INS: INSSelect, Data: []byte{1}}).CarriesPIN() {
-		t.Error("CarriesPIN")
-	}
 }

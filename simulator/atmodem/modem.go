@@ -330,7 +330,7 @@ func (s *session) execLine(ctx context.Context, line string) {
 	}
 	line = line[i:]
 	s.m.lastLine = line
-	s.m.logf("cmd: %s", redactLine(line))
+	s.m.logf("cmd: %s", MaskLine(line))
 	cmds, err := ParseLine(line)
 	if err != nil {
 		s.result(err)
@@ -362,22 +362,6 @@ func indexAT(line string) int {
 		}
 	}
 	return -1
-}
-
-// redactLine hides the arguments of commands that may carry secrets: PINs
-// in +CPIN/+CLCK/+CPWD, VERIFY APDUs in +CSIM, and a PIN typed for GET
-// INPUT inside a +CUSATT terminal response.
-func redactLine(line string) string {
-	u := []byte(line)
-	for i := range u {
-		u[i] = upper(u[i])
-	}
-	for _, p := range []string{"+CPIN=", "+CLCK=", "+CPWD=", "+CSIM=", "+CUSATT="} {
-		if i := strings.Index(string(u), p); i >= 0 {
-			return line[:i+len(p)] + "…"
-		}
-	}
-	return line
 }
 
 // CMEError is a mobile equipment error, TS 27.007 §9.2 (<err> of

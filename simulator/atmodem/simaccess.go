@@ -303,7 +303,7 @@ func pinBlock(pin string) ([]byte, bool) {
 // PUK from the card (always READY without one); +CPIN=<pin> verifies PIN1,
 // +CPIN=<puk>,<newpin> unblocks it. A wrong code is +CME ERROR: 16, a
 // blocked PIN 12; with nothing pending the command is not allowed (3).
-// The codes never reach the log (redactLine).
+// The codes never reach the log (MaskLine).
 func cmdCPIN(s *session, ctx context.Context, c Command) ([]string, error) {
 	switch c.Op {
 	case OpRead:

@@ -1,13 +1,19 @@
 package modem_test
 
 import (
+	"bytes"
+	"context"
 	"errors"
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/simlab-dev/simlab/applet/uicc"
 	"github.com/simlab-dev/simlab/fixtures/cards"
 	"github.com/simlab-dev/simlab/hsm/soft"
+	"github.com/simlab-dev/simlab/simulator/atmodem"
+	"github.com/simlab-dev/simlab/simulator/modem"
 )
 
 func defaultUICC(t *testing.T) *uicc.Card {
@@ -115,4 +121,70 @@ func iccidHex(iccid string) string {
 		b.WriteByte(d(i))
 	}
 	return b.String()
+}
+
+// syncBuffer is a bytes.Buffer for a trace written from the modem's
+// goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestWireTraceMasksPINs: the driver's wire trace (simlab modem -v) and
+// the emulated modem's log (modem emulate -v) hold neither the PIN given
+// with +CPIN nor a VERIFY PIN block sent through +CSIM, yet still show the
+// commands (issue 16: they were recorded as is).
+func TestWireTraceMasksPINs(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	card := defaultUICC(t)
+	var emuLog syncBuffer
+	em, err := atmodem.New(atmodem.Config{Backend: atmodem.NewMemoryBackend(), Card: card, MSISDN: "+999001234567",
+		Log: func(format string, args ...any) { fmt.Fprintf(&emuLog, format+"\n", args...) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := atmodem.OpenPTY("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- em.Serve(sctx, p.Master()) }()
+	t.Cleanup(func() { cancel(); <-done; p.Close() })
+	var wire syncBuffer
+	m, err := modem.Open(ctx, p.Path, modem.Options{Trace: &wire})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	pin := card.Profile().PIN1.Value // "1234": ASCII 31 32 33 34 in a PIN block
+	if _, err := m.Command(ctx, "+CPIN="+pin); err != nil {
+		t.Fatal(err)
+	}
+	block := append([]byte{0x00, 0x20, 0x00, 0x01, 0x08}, []byte(pin)...)
+	block = append(block, 0xFF, 0xFF, 0xFF, 0xFF)
+	if r, err := m.Card().Transmit(ctx, block); err != nil || len(r) != 2 || r[0] != 0x90 {
+		t.Fatalf("VERIFY through +CSIM: %X, %v", r, err)
+	}
+	for name, log := range map[string]string{"driver wire trace": wire.String(), "emulator log": emuLog.String()} {
+		if strings.Contains(log, "+CPIN="+pin) || strings.Contains(log, "31323334") {
+			t.Errorf("%s holds the PIN:\n%s", name, log)
+		}
+		if !strings.Contains(log, "+CPIN=…") || !strings.Contains(log, `+CSIM=26,"00200001085858585858585858"`) {
+			t.Errorf("%s lacks the masked commands:\n%s", name, log)
+		}
+	}
 }
