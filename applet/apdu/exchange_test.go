@@ -35,9 +35,11 @@ func (s *script) Transmit(_ context.Context, c []byte) ([]byte, error) {
 }
 
 // TestExchange: each T=0 rule of Exchange, against the exchanges the
-// specifications give. The first case is the vpcd capture of VECTORS.md
-// §10 (pcscd 1.9.9 + vsmartcard-vpcd 3.3, SELECT MF then GET RESPONSE);
-// the rest follow ISO/IEC 7816-4 §5.3.4 and TS 102 221 §7.3.1.1.4.
+// specifications give. The first case follows the vpcd capture of
+// testdata/vectors.txt (pcscd 1.9.9 + vsmartcard-vpcd 3.3: SELECT MF
+// answered 6120, then GET RESPONSE Le 20; the capture elides the FCP, a
+// 32-byte one stands in); the rest follow ISO/IEC 7816-4 §5.3.4 and TS 102
+// 221 §7.3.1.1.4.
 func TestExchange(t *testing.T) {
 	t.Parallel()
 	cases := []struct {

@@ -11,13 +11,12 @@ import (
 
 func TestParseUDH(t *testing.T) {
 	t.Parallel()
-	// VECTORS.md §8 (PY tests/unittests/test_sms.py): 027100 and
-	// 0571007001ffabcd.
-	u, rest, err := ParseUDH(unhex(t, "027100"))
+	// pySim's tests/unittests/test_sms.py (testdata/vectors.txt [PYSMS]).
+	u, rest, err := ParseUDH(vec.Bytes("PYSMS.udh.71"))
 	if err != nil || !u.ResponsePacket || u.CommandPacket || len(rest) != 0 {
 		t.Errorf("027100: %+v %x %v", u, rest, err)
 	}
-	u, rest, err = ParseUDH(unhex(t, "0571007001ffabcd"))
+	u, rest, err = ParseUDH(vec.Bytes("PYSMS.udh.71-70"))
 	if err != nil || !u.ResponsePacket || !u.CommandPacket || !bytes.Equal(rest, unhex(t, "abcd")) {
 		t.Errorf("0571007001ffabcd: %+v %x %v", u, rest, err)
 	}
@@ -140,11 +139,11 @@ func TestReassemblerLimits(t *testing.T) {
 	}
 }
 
-// VECTORS.md §4 (ON tests/envelope): the user data of the SMS-PP TPDU is
-// UDH 027000 followed by the packet.
+// onomondo-uicc tests/envelope (testdata/vectors.txt [ON]): the user data
+// of the SMS-PP TPDU is UDH 027000 followed by the packet.
 func TestReassembleSingleVector(t *testing.T) {
 	t.Parallel()
-	ud := unhex(t, "02700000381516393232b00011d5cbcbd7ad00edcae5fb251618e04ed8502924dbad65b15be802a9d9e28267110d433c06103268db6a2a9d618fe8ab74")
+	ud := append([]byte{0x02, 0x70, 0x00}, vec.Bytes("ON/envelope-AES")...)
 	r, _ := NewReassembler(limits())
 	p, err := r.Add(time.Time{}, "2143", ud)
 	if err != nil || !bytes.Equal(p, ud[3:]) {

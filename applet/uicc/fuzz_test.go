@@ -9,7 +9,7 @@ import (
 	"github.com/simlab-dev/simlab/hsm/soft"
 )
 
-// fuzzSeeds are APDU sequences from the tests and VECTORS.md.
+// fuzzSeeds are APDU sequences from the tests and testdata/vectors.txt.
 var fuzzSeeds = [][]string{
 	{"00A40004023F00", "00C0000032", "00A4000C022FE2", "00B000000A"},
 	{"00A4040C07A0000000871002", "00A4000C026F07", "0020000108" + "31323334FFFFFFFF", "00B0000009"},
