@@ -359,7 +359,7 @@ func TestSMSPPDataDownload(t *testing.T) {
 	card := &fakeCard{}
 	tm := newTerm(t, card)
 	tm.chat("ATE0")
-	// TPDU of TS 31.124 27.22.5.1 SMS-PP data download 1.6.2 (VECTORS.md
+	// TPDU of TS 31.124 27.22.5.1 SMS-PP data download 1.6.2 (applet/cat/testdata/vectors.txt
 	// §7): DELIVER, OA "1234", PID 7F, DCS F6, UD "Short Message".
 	tp, _ := hex.DecodeString("04049121437ff6891010000000000d53686f7274204d657373616765")
 	tm.backend.Deliver(context.Background(), tp)

@@ -109,7 +109,7 @@ func TestMaskSecrets(t *testing.T) {
 	t.Parallel()
 	for _, c := range []struct{ in, want string }{
 		// TERMINAL RESPONSE to GET INPUT with hidden input (qualifier 04),
-		// "24680" typed (the shape of VECTORS.md §6's GET INPUT 1.4.1 answer).
+		// "24680" typed (the shape of ofono's GET INPUT 1.4.1 answer, applet/cat/testdata/vectors.txt).
 		{"8014000014810301230482028281830100" + "8d06043234363830", "8014000014810301230482028281830100" + "8d06045858585858"},
 		// GET INPUT without hidden input: kept.
 		{"8014000014810301230082028281830100" + "8d06043132333435", "8014000014810301230082028281830100" + "8d06043132333435"},

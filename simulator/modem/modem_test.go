@@ -27,7 +27,7 @@ type testCard struct {
 }
 
 // displayText is DISPLAY TEXT "Toolkit Test 1" from TS 31.124 27.22.4.1.1
-// (VECTORS.md §7, OF stk-test-data.h display_text_111).
+// (applet/cat/testdata/vectors.txt, OF stk-test-data.h display_text_111).
 var displayText, _ = hex.DecodeString("D01A8103012180820281028D0F04546F6F6C6B697420546573742031")
 
 func (c *testCard) Transmit(ctx context.Context, capdu []byte) ([]byte, error) {
@@ -218,7 +218,7 @@ func TestSendOTA(t *testing.T) {
 	ctx := testContext(t)
 	b := startEmulator(t)
 	m := openModem(t, ctx, b)
-	// The 3DES command packet of VECTORS.md §2 (pySim test_ota.py).
+	// The 3DES command packet of applet/ota/testdata/vectors.txt (pySim test_ota.py).
 	pkt, _ := hex.DecodeString("00201506193535b00011ae733256918d050b87c94fbfe12e4dc402f262c41cf67f2f")
 	mrs, err := m.SendOTA(ctx, "+999001234567", pkt, modem.SendOptions{StatusReport: true})
 	if err != nil || len(mrs) != 1 {
@@ -350,7 +350,7 @@ func TestCardAndToolkit(t *testing.T) {
 	if ev.Err != nil || !bytes.Equal(ev.Command, displayText) {
 		t.Fatalf("proactive command %X, %v", ev.Command, ev.Err)
 	}
-	// TERMINAL RESPONSE OK for DISPLAY TEXT (VECTORS.md §7).
+	// TERMINAL RESPONSE OK for DISPLAY TEXT (applet/cat/testdata/vectors.txt).
 	trOK, _ := hex.DecodeString("810301218082028281830100")
 	if err := tk.TerminalResponse(ctx, trOK); err != nil {
 		t.Fatal(err)

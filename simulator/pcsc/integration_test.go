@@ -162,7 +162,7 @@ func TestTransmitThroughPCSCD(t *testing.T) {
 	if x.SW != apdu.SWOK || !bytes.Equal(x.Data, vpcdtest.MFFCP) {
 		t.Fatalf("SELECT MF + GET RESPONSE = %X %s, want %X", x.Data, x.SW, vpcdtest.MFFCP)
 	}
-	// TERMINAL PROFILE (VECTORS.md §9, pySim's "reasonable default").
+	// TERMINAL PROFILE (applet/cat/testdata/vectors.txt, pySim's "reasonable default").
 	tp := []byte{0x80, 0x10, 0x00, 0x00, 0x04, 0x7F, 0xE1, 0xE1, 0x0E}
 	if r, err = c.Transmit(ctx, tp); err != nil || !bytes.Equal(r, []byte{0x90, 0x00}) {
 		t.Fatalf("TERMINAL PROFILE = %X, %v", r, err)
@@ -373,7 +373,7 @@ func TestEmulatedUICCThroughPCSCD(t *testing.T) {
 	if err != nil || !bytes.Equal(r2, x.Append(nil)) {
 		t.Fatalf("SELECT MF with Le = %X, %v; want %X", r2, err, x.Append(nil))
 	}
-	// TERMINAL PROFILE: SRLabs' AutoTerminalProfile (VECTORS.md §9).
+	// TERMINAL PROFILE: SRLabs' AutoTerminalProfile (applet/cat/testdata/vectors.txt).
 	tp := []byte{0x80, 0x10, 0x00, 0x00, 0x11, 0xFF, 0x9F, 0xFF, 0xFF, 0xFF, 0x0F, 0x1F, 0xFF, 0x7F, 0x03, 0x00, 0x00, 0x20, 0x08, 0x20, 0x00, 0x00}
 	r, err = c.Transmit(ctx, tp)
 	if err != nil || len(r) != 2 || (r[0] != 0x90 && r[0] != 0x91) {
