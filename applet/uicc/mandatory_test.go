@@ -3,13 +3,13 @@ package uicc
 import (
 	"bytes"
 	"context"
-	"os"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/simlab-dev/simlab/applet/apdu"
 	"github.com/simlab-dev/simlab/applet/tlv"
+	"github.com/simlab-dev/simlab/internal/testvectors"
 )
 
 // mandatoryFile is one EF a specification makes mandatory, with the
@@ -30,19 +30,12 @@ type mandatoryFile struct {
 // stopped at EF_ACC before they existed (issue 16).
 func mandatoryFiles(t *testing.T) []mandatoryFile {
 	t.Helper()
-	b, err := os.ReadFile("testdata/mandatory-files.txt")
+	rows, err := testvectors.Table("testdata/mandatory-files.txt", 6)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out []mandatoryFile
-	for _, line := range strings.Split(string(b), "\n") {
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		f := strings.Split(line, "\t")
-		if len(f) != 6 {
-			t.Fatalf("mandatory-files.txt: %q has %d columns", line, len(f))
-		}
+	for _, f := range rows {
 		m := mandatoryFile{spec: f[0], name: f[1], path: f[2], linear: f[4] == "linear"}
 		if f[3] != "-" {
 			v, err := strconv.ParseUint(f[3], 16, 8)

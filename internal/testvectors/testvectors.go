@@ -3,7 +3,8 @@
 // the hex possibly split by spaces; blank lines; and comments starting
 // with '#' that give each group of vectors its source (repository, commit,
 // file) and what was verified. Tests look vectors up by name, so the
-// values live once, beside their source.
+// values live once, beside their source. Table reads the tab-separated
+// tables taken from specifications the same way (comments, blank lines).
 package testvectors
 
 import (
@@ -75,4 +76,25 @@ func (s Set) Hex(name string) string {
 func (s Set) Bytes(name string) []byte {
 	b, _ := hex.DecodeString(s.Hex(name))
 	return b
+}
+
+// Table reads a tab-separated table with cols columns per row, skipping
+// blank lines and comments ('#').
+func Table(path string, cols int) ([][]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var rows [][]string
+	for n, line := range strings.Split(string(b), "\n") {
+		if strings.TrimSpace(line) == "" || line[0] == '#' {
+			continue
+		}
+		f := strings.Split(line, "\t")
+		if len(f) != cols {
+			return nil, fmt.Errorf("testvectors: %s:%d: %d columns, want %d", path, n+1, len(f), cols)
+		}
+		rows = append(rows, f)
+	}
+	return rows, nil
 }

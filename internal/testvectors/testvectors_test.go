@@ -39,3 +39,13 @@ func TestLoad(t *testing.T) {
 	}()
 	s.Hex("nope")
 }
+
+func TestTable(t *testing.T) {
+	rows, err := Table(write(t, "# spec\n\na\tb\tc\n\nd\te\tf\n"), 3)
+	if err != nil || len(rows) != 2 || rows[1][2] != "f" {
+		t.Errorf("Table = %v, %v", rows, err)
+	}
+	if _, err := Table(write(t, "a\tb\n"), 3); err == nil {
+		t.Error("short row accepted")
+	}
+}

@@ -3,7 +3,6 @@ package atmodem_test
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -98,17 +97,7 @@ func TestSMPPDownloadOutcomes(t *testing.T) {
 	t.Cleanup(func() { b.Close() })
 	link := emulateWith(t, atmodem.Config{Backend: b, MSISDN: "+" + msisdn, Card: card, Log: log.logf})
 
-	m, err := modem.Open(ctx, link, modem.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	events := make(chan modem.Event, 8)
-	ready := make(chan struct{})
-	lctx, stop := context.WithCancel(ctx)
-	defer stop()
-	go m.Listen(lctx, modem.ListenOptions{Ready: func() { close(ready) }}, func(e modem.Event) { events <- e })
-	<-ready
+	_, events := listenDriver(t, ctx, link)
 
 	sut := srv.Dial(t, client.Config{SystemID: "sut"})
 	keys, err := push.CardByICCID(ctx, ks, card.Profile().ICCID, false)
@@ -175,27 +164,23 @@ func TestSMPPDownloadOutcomes(t *testing.T) {
 	}
 }
 
-// emulateWith serves an emulated modem made from cfg on a pty linked in a
-// temporary directory and returns the link.
-func emulateWith(t *testing.T, cfg atmodem.Config) string {
+// listenDriver opens simlab's modem driver on link and listens for what
+// the modem reports until the test ends.
+func listenDriver(t *testing.T, ctx context.Context, link string) (*modem.Modem, <-chan modem.Event) {
 	t.Helper()
-	m, err := atmodem.New(cfg)
+	m, err := modem.Open(ctx, link, modem.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	link := filepath.Join(t.TempDir(), "ttyEMU0")
-	ctx, cancel := context.WithCancel(context.Background())
+	events := make(chan modem.Event, 8)
 	ready := make(chan struct{})
-	done := make(chan error, 1)
-	go func() { done <- atmodem.Emulate(ctx, m, link, func(*atmodem.PTY) { close(ready) }) }()
-	select {
-	case <-ready:
-	case err := <-done:
-		t.Fatalf("emulate: %v", err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		<-done
-	})
-	return link
+	lctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		m.Listen(lctx, modem.ListenOptions{Ready: func() { close(ready) }}, func(e modem.Event) { events <- e })
+	}()
+	t.Cleanup(func() { stop(); <-done; m.Close() })
+	<-ready
+	return m, events
 }

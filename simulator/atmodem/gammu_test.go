@@ -20,7 +20,13 @@ import (
 // temporary directory and returns the link.
 func emulate(t *testing.T, backend atmodem.Backend) string {
 	t.Helper()
-	m, err := atmodem.New(atmodem.Config{Backend: backend, MSISDN: "+999001234567", IMEI: "359881030000008"})
+	return emulateWith(t, atmodem.Config{Backend: backend, MSISDN: "+999001234567", IMEI: "359881030000008"})
+}
+
+// emulateWith serves an emulated modem made from cfg (see emulate).
+func emulateWith(t *testing.T, cfg atmodem.Config) string {
+	t.Helper()
+	m, err := atmodem.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,17 +100,8 @@ func TestGammuSendSMS(t *testing.T) {
 	if _, err := gammu(t, ctx, link, "sendsms", "TEXT", "+4412345678", "-text", "Hello from gammu"); err != nil {
 		t.Fatal(err)
 	}
-	subs, err := backend.AwaitSubmitted(ctx, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var p tpdu.TPDU
-	p.Direction = tpdu.MO
-	if err := p.UnmarshalBinary(subs[0].TPDU); err != nil {
-		t.Fatalf("TPDU %X: %v", subs[0].TPDU, err)
-	}
-	text, err := sms.Decode([]*tpdu.TPDU{&p})
-	if err != nil || string(text) != "Hello from gammu" || p.DA.Number() != "+4412345678" {
+	p, text, err := firstSubmitted(t, ctx, backend)
+	if err != nil || text != "Hello from gammu" || p.DA.Number() != "+4412345678" {
 		t.Errorf("gammu sent %q to %s (%v)", text, p.DA.Number(), err)
 	}
 }
@@ -153,17 +150,24 @@ func TestGammuSendUnicode(t *testing.T) {
 	if _, err := gammu(t, ctx, link, "sendsms", "TEXT", "+4412345678", "-unicode", "-text", "Привет, simlab"); err != nil {
 		t.Fatal(err)
 	}
+	p, text, err := firstSubmitted(t, ctx, backend)
+	if err != nil || text != "Привет, simlab" || p.DCS&0x0C != 0x08 || p.DA.Number() != "+4412345678" {
+		t.Errorf("gammu sent %q (DCS %02X) to %s (%v)", text, byte(p.DCS), p.DA.Number(), err)
+	}
+}
+
+// firstSubmitted waits for the first SMS-SUBMIT the modem hands backend and
+// returns it with its text.
+func firstSubmitted(t *testing.T, ctx context.Context, backend *atmodem.MemoryBackend) (*tpdu.TPDU, string, error) {
+	t.Helper()
 	subs, err := backend.AwaitSubmitted(ctx, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var p tpdu.TPDU
-	p.Direction = tpdu.MO
+	p := &tpdu.TPDU{Direction: tpdu.MO}
 	if err := p.UnmarshalBinary(subs[0].TPDU); err != nil {
 		t.Fatalf("TPDU %X: %v", subs[0].TPDU, err)
 	}
-	text, err := sms.Decode([]*tpdu.TPDU{&p})
-	if err != nil || string(text) != "Привет, simlab" || p.DCS&0x0C != 0x08 || p.DA.Number() != "+4412345678" {
-		t.Errorf("gammu sent %q (DCS %02X) to %s (%v)", text, byte(p.DCS), p.DA.Number(), err)
-	}
+	text, err := sms.Decode([]*tpdu.TPDU{p})
+	return p, string(text), err
 }

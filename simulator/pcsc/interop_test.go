@@ -4,7 +4,6 @@ package pcsc_test
 
 import (
 	"encoding/hex"
-	"os"
 	"os/exec"
 	"regexp"
 	"strconv"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/simlab-dev/simlab/applet/tlv"
 	"github.com/simlab-dev/simlab/internal/needs"
+	"github.com/simlab-dev/simlab/internal/testvectors"
 )
 
 // scriptorRun plays lines to pcsc-tools' scriptor on reader 0 and returns
@@ -153,23 +153,16 @@ type mandatoryFile struct {
 
 func readMandatoryFiles(t *testing.T) []mandatoryFile {
 	t.Helper()
-	b, err := os.ReadFile("../../applet/uicc/testdata/mandatory-files.txt")
+	rows, err := testvectors.Table("../../applet/uicc/testdata/mandatory-files.txt", 6)
 	if err != nil {
 		t.Fatal(err)
 	}
 	var out []mandatoryFile
-	for _, line := range strings.Split(string(b), "\n") {
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		f := strings.Split(line, "\t")
-		if len(f) != 6 {
-			t.Fatalf("mandatory-files.txt: %q", line)
-		}
+	for _, f := range rows {
 		size, atLeast := strings.CutSuffix(f[5], "+")
 		n, err := strconv.Atoi(size)
 		if err != nil {
-			t.Fatalf("mandatory-files.txt: %q", line)
+			t.Fatalf("mandatory-files.txt: %q", f)
 		}
 		out = append(out, mandatoryFile{spec: f[0], name: f[1], path: f[2], linear: f[4] == "linear", size: n, atLeast: atLeast})
 	}
