@@ -20,21 +20,20 @@ import (
 	"github.com/simlab-dev/simlab/smsc/smsctest"
 )
 
-// logLines collects a modem's log and lets a test wait for a line.
+// logLines collects a modem's log. The modem logs a refusal before it
+// answers the SMSC, so once the SMSC has recorded an outcome its line is
+// there.
 type logLines struct {
-	mu      sync.Mutex
-	lines   []string
-	changed chan struct{}
+	mu    sync.Mutex
+	lines []string
 }
 
-func newLogLines() *logLines { return &logLines{changed: make(chan struct{})} }
+func newLogLines() *logLines { return &logLines{} }
 
 func (l *logLines) logf(format string, args ...any) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.lines = append(l.lines, strings.TrimSpace(fmt.Sprintf(format, args...)))
-	close(l.changed)
-	l.changed = make(chan struct{})
 }
 
 // count returns how many lines contain s.
@@ -48,22 +47,6 @@ func (l *logLines) count(s string) int {
 		}
 	}
 	return n
-}
-
-func (l *logLines) await(ctx context.Context, s string, n int) bool {
-	for {
-		l.mu.Lock()
-		ch := l.changed
-		l.mu.Unlock()
-		if l.count(s) >= n {
-			return true
-		}
-		select {
-		case <-ch:
-		case <-ctx.Done():
-			return false
-		}
-	}
 }
 
 // TestSMPPDownloadOutcomes: an emulated modem holding the default fleet's
