@@ -105,8 +105,13 @@ func TestTextModeUnicode(t *testing.T) {
 	if got := s.send("DEADBEEF\x1a"); !strings.Contains(got, "+CMGS: 3") {
 		t.Fatalf("8-bit CMGS: %q", got)
 	}
-	// Refused: a body that is not hex for UCS2, a <da> that is not UCS2 hex.
+	// docs/lab-modems.md's session: IRA, UCS2 data as hex octets.
 	s.send("AT+CSMP=17,167,0,8\r")
+	s.send(`AT+CMGS="+4412345678"` + "\r")
+	if got := s.send("041F04400438043204350442\x1a"); !strings.Contains(got, "+CMGS: 4\r\n\r\nOK") {
+		t.Fatalf("documented CMGS: %q", got)
+	}
+	// Refused: a body that is not hex for UCS2, a <da> that is not UCS2 hex.
 	s.send(`AT+CMGS="+4412345678"` + "\r")
 	if got := s.send("Привет\x1a"); got != "\r\n+CMS ERROR: 305\r\n" {
 		t.Errorf("UCS2 body as text: %q", got)
@@ -118,14 +123,14 @@ func TestTextModeUnicode(t *testing.T) {
 	}
 
 	subs := backend.Submitted()
-	if len(subs) != 3 {
-		t.Fatalf("%d submitted, want 3", len(subs))
+	if len(subs) != 4 {
+		t.Fatalf("%d submitted, want 4", len(subs))
 	}
 	want := []struct {
 		dcs  tpdu.DCS
 		ud   string
 		text string
-	}{{0x08, "041F04400438043204350442", "Привет"}, {0x00, "", "Hi"}, {0x04, "DEADBEEF", ""}}
+	}{{0x08, "041F04400438043204350442", "Привет"}, {0x00, "", "Hi"}, {0x04, "DEADBEEF", ""}, {0x08, "041F04400438043204350442", "Привет"}}
 	for i, w := range want {
 		var p tpdu.TPDU
 		p.Direction = tpdu.MO
