@@ -128,6 +128,8 @@ func startCore(s *Server, cfg Config) (Subsystem, error) {
 		return nil, err
 	}
 	mountAttach(s.Mux(), c) // attach_http.go
+	// Test namespaces for parallel tests (namespaces.go).
+	mountNamespaces(s.Mux(), newNamespaces(fl, len(cfg.Accounts) > 0))
 	if ln := s.SMPPListener(); ln != nil {
 		if !IsLoopback(ln.Addr().String()) && len(cfg.Accounts) == 0 {
 			return nil, fmt.Errorf("serve: SMPP on %s is not loopback: configure accounts (smpp_accounts in --config)", ln.Addr())
