@@ -1,0 +1,373 @@
+package apiclient
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/simlab-dev/simlab/simulator/person"
+)
+
+// Behaviour and Step are the person's script (docs/api.md, "The phone"):
+// the same types the server validates, so a script can be checked with
+// Behaviour.Validate before it is sent.
+type (
+	Behaviour = person.Behaviour
+	Step      = person.Step
+)
+
+// Phone is an emulated subscriber as GET /api/v1/phones/{msisdn} shows it
+// (schema Phone).
+type Phone struct {
+	MSISDN string `json:"msisdn"`
+	ICCID  string `json:"iccid"`
+	IMSI   string `json:"imsi"`
+	// Magic is the outcome the number selects (docs/numbers.md), or the
+	// fleet range's name; empty for ordinary fleet numbers.
+	Magic     string    `json:"magic,omitempty"`
+	Settings  Settings  `json:"settings"`
+	PIN       PINState  `json:"pin"`
+	Behaviour Behaviour `json:"behaviour"`
+	// NextStep is the index of the step the next prompt takes.
+	NextStep int `json:"next_step"`
+	// Scripted is true once a script was set over the API.
+	Scripted bool `json:"scripted"`
+	// PublicKey is the card's signing key (upk), compressed P-256, hex.
+	PublicKey string `json:"public_key"`
+	// Inbox and Events count the text SMS and log entries it holds.
+	Inbox  int `json:"inbox"`
+	Events int `json:"events"`
+}
+
+// Settings are a phone's network and card conditions (schema Settings).
+type Settings struct {
+	Absent        bool `json:"absent"`
+	NoNFC         bool `json:"no_nfc"`
+	NoPINSupport  bool `json:"no_pin_support"`
+	DeliveryError bool `json:"delivery_error,omitempty"`
+	SIMError      bool `json:"sim_error,omitempty"`
+}
+
+// PINState is the applet PIN's state (schema PINState).
+type PINState struct {
+	Supported bool `json:"supported"`
+	TriesLeft int  `json:"tries_left"`
+	Blocked   bool `json:"blocked"`
+}
+
+// PhoneUpdate is the body of PUT /api/v1/phones/{msisdn}: what is given
+// changes, the rest stays (schema PhoneUpdate).
+type PhoneUpdate struct {
+	// Behaviour scripts the person; it marks the phone scripted.
+	Behaviour *Behaviour `json:"behaviour,omitempty"`
+	// PIN is the applet PIN the card holds and the person types (5
+	// digits); the card is rebuilt, its tries start again at 3.
+	PIN          string `json:"pin,omitempty"`
+	NoPINSupport *bool  `json:"no_pin_support,omitempty"`
+	NoNFC        *bool  `json:"no_nfc,omitempty"`
+	Absent       *bool  `json:"absent,omitempty"`
+}
+
+// Event is one entry of a phone's log (schema Event): Kind is prompt,
+// answer, sms_in, sms_out, url, session_end, error, delivery, behaviour,
+// settings or session (with the session's APDUs).
+type Event struct {
+	Seq    uint64    `json:"seq"`
+	Time   time.Time `json:"time"`
+	MSISDN string    `json:"msisdn"`
+	Kind   string    `json:"kind"`
+	Detail string    `json:"detail"`
+	APDUs  []APDU    `json:"apdus,omitempty"`
+}
+
+// APDU is one command/response pair of an SMS-PP download session, hex
+// (schema APDU).
+type APDU struct {
+	C       string `json:"c"`
+	R       string `json:"r"`
+	Command string `json:"command,omitempty"`
+	Status  string `json:"status,omitempty"`
+}
+
+// InboxMessage is a text SMS a phone received (schema InboxMessage).
+type InboxMessage struct {
+	From string `json:"from"`
+	Text string `json:"text"`
+	// URL is the link found in the text; Opened says whether the person
+	// opened it.
+	URL      string    `json:"url,omitempty"`
+	Opened   bool      `json:"opened"`
+	Received time.Time `json:"received"`
+}
+
+// PhoneList is the body of GET /api/v1/phones (schema PhoneList).
+type PhoneList struct {
+	Phones []Phone `json:"phones"`
+	Count  int     `json:"count"`
+}
+
+// EventList is the body of GET /api/v1/phones/{msisdn}/events (schema
+// EventList).
+type EventList struct {
+	Events []Event `json:"events"`
+}
+
+// Inbox is the body of GET /api/v1/phones/{msisdn}/inbox (schema Inbox).
+type Inbox struct {
+	Messages []InboxMessage `json:"messages"`
+}
+
+// Numbers is the body of GET /api/v1/numbers: the magic outcome ranges and
+// the default fleet's range (schema Numbers).
+type Numbers struct {
+	Magic []NumberRange `json:"magic"`
+	Fleet FleetRange    `json:"fleet"`
+}
+
+// NumberRange is one magic outcome and its numbers (schema NumberInfo).
+type NumberRange struct {
+	Code        int    `json:"code"`
+	Name        string `json:"name"`
+	Description string `json:"description"`
+	// Answer is what the person does with every prompt.
+	Answer        Step `json:"answer"`
+	NoNFC         bool `json:"no_nfc,omitempty"`
+	NoPINSupport  bool `json:"no_pin_support,omitempty"`
+	PINBlocked    bool `json:"pin_blocked,omitempty"`
+	Absent        bool `json:"absent,omitempty"`
+	DeliveryError bool `json:"delivery_error,omitempty"`
+	SIMError      bool `json:"sim_error,omitempty"`
+	// Range is the first and last number, with a leading +.
+	Range [2]string `json:"range"`
+}
+
+// FleetRange is the ordinary subscribers' range.
+type FleetRange struct {
+	Range [2]string `json:"range"`
+	Size  int       `json:"size"`
+}
+
+// Health is the body of GET /healthz (schema Health).
+type Health struct {
+	// Status is "ok" once every subsystem is ready, else "starting".
+	Status     string          `json:"status"`
+	Subsystems map[string]bool `json:"subsystems"`
+}
+
+// Percentiles are latency figures in milliseconds.
+type Percentiles struct {
+	P50   float64 `json:"p50"`
+	P90   float64 `json:"p90"`
+	P99   float64 `json:"p99"`
+	P999  float64 `json:"p999"`
+	Max   float64 `json:"max"`
+	Mean  float64 `json:"mean"`
+	Count int64   `json:"count"`
+}
+
+// SessionMetrics is the body of GET /api/v1/metrics/sessions: per
+// outcome (and "all"), the time from an SMS-PP download reaching a phone to
+// its answer leaving it.
+type SessionMetrics struct {
+	Outcomes map[string]Percentiles `json:"outcomes"`
+}
+
+// ReaderAttachment is a PC/SC reader whose card is a phone of the server
+// (schema ReaderAttachment).
+type ReaderAttachment struct {
+	MSISDN string `json:"msisdn"`
+	Reader string `json:"reader"`
+	// Present says whether a card is in the reader and powered on.
+	Present bool `json:"present"`
+	// Error says why following the reader stopped.
+	Error string `json:"error,omitempty"`
+}
+
+// AttachRequest is the body of POST /api/v1/attached (schema
+// AttachRequest).
+type AttachRequest struct {
+	MSISDN string `json:"msisdn"`
+	Reader string `json:"reader"`
+	// PIN is the applet PIN the person knows (default 12345).
+	PIN string `json:"pin,omitempty"`
+	// Answer is what the person does with every prompt: approve (default),
+	// cancel, ignore, wrong-pin.
+	Answer string `json:"answer,omitempty"`
+}
+
+// AttachmentList is the body of GET /api/v1/attached (schema
+// AttachmentList).
+type AttachmentList struct {
+	Attached []ReaderAttachment `json:"attached"`
+}
+
+// Detached is the body of DELETE /api/v1/attached/{msisdn}.
+type Detached struct {
+	MSISDN   string `json:"msisdn"`
+	Detached bool   `json:"detached"`
+}
+
+// Phones lists the phones the server has built so far (GET
+// /api/v1/phones); numbers nobody used yet are not listed.
+func (c *Client) Phones(ctx context.Context) ([]Phone, error) {
+	var out PhoneList
+	if err := c.do(ctx, http.MethodGet, "/api/v1/phones", nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return out.Phones, nil
+}
+
+// Phone returns one phone, built from the plan on first use (GET
+// /api/v1/phones/{msisdn}). A number outside the plan is a 404 *Error.
+func (c *Client) Phone(ctx context.Context, msisdn string) (*Phone, error) {
+	var out Phone
+	if err := c.do(ctx, http.MethodGet, phonePath(msisdn), nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// UpdatePhone changes a phone (PUT /api/v1/phones/{msisdn}; PATCH is the
+// same) and returns it as changed.
+func (c *Client) UpdatePhone(ctx context.Context, msisdn string, u PhoneUpdate) (*Phone, error) {
+	var out Phone
+	if err := c.do(ctx, http.MethodPut, phonePath(msisdn), nil, u, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ResetPhone forgets everything set on a phone — script, PIN, settings,
+// card state, inbox, log — (DELETE /api/v1/phones/{msisdn}) and returns it
+// as the plan defines it.
+func (c *Client) ResetPhone(ctx context.Context, msisdn string) (*Phone, error) {
+	var out Phone
+	if err := c.do(ctx, http.MethodDelete, phonePath(msisdn), nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// PhoneEvents returns a phone's event log, oldest first (GET
+// /api/v1/phones/{msisdn}/events).
+func (c *Client) PhoneEvents(ctx context.Context, msisdn string) ([]Event, error) {
+	var out EventList
+	if err := c.do(ctx, http.MethodGet, phonePath(msisdn)+"/events", nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return out.Events, nil
+}
+
+// PhoneInbox returns the text SMS a phone received, oldest first (GET
+// /api/v1/phones/{msisdn}/inbox).
+func (c *Client) PhoneInbox(ctx context.Context, msisdn string) ([]InboxMessage, error) {
+	var out Inbox
+	if err := c.do(ctx, http.MethodGet, phonePath(msisdn)+"/inbox", nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return out.Messages, nil
+}
+
+// Numbers returns the magic outcome ranges and the fleet's range (GET
+// /api/v1/numbers).
+func (c *Client) Numbers(ctx context.Context) (*Numbers, error) {
+	var out Numbers
+	if err := c.do(ctx, http.MethodGet, "/api/v1/numbers", nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// StreamPhoneEvents follows the phones' events as they happen (GET
+// /api/v1/events, Server-Sent Events); msisdn "" follows every phone. Close
+// the stream, or cancel ctx, to end it.
+func (c *Client) StreamPhoneEvents(ctx context.Context, msisdn string) (*Stream[Event], error) {
+	var q url.Values
+	if msisdn != "" {
+		q = url.Values{"msisdn": {msisdn}}
+	}
+	return openStream(ctx, c, "/api/v1/events", q, func(_ string, data []byte) (Event, error) {
+		var e Event
+		err := c.decode(bytes.NewReader(data), &e)
+		return e, err
+	})
+}
+
+// Health returns the server's readiness (GET /healthz, which needs no
+// token). While a subsystem is starting the server answers 503: Health
+// then returns the body and an *Error.
+func (c *Client) Health(ctx context.Context) (*Health, error) {
+	resp, err := c.send(ctx, http.MethodGet, "/healthz", nil, nil, "application/json")
+	if err != nil {
+		var e *Error
+		if errors.As(err, &e) && e.StatusCode == http.StatusServiceUnavailable {
+			return &Health{Status: "starting"}, err
+		}
+		return nil, err
+	}
+	defer resp.Body.Close()
+	var out Health
+	if err := c.decode(resp.Body, &out); err != nil {
+		return nil, fmt.Errorf("apiclient: GET /healthz: decoding the answer: %w", err)
+	}
+	return &out, nil
+}
+
+// Metrics returns the Prometheus exposition (GET /metrics), as text.
+func (c *Client) Metrics(ctx context.Context) ([]byte, error) {
+	return c.raw(ctx, http.MethodGet, "/metrics", "text/plain")
+}
+
+// SessionMetrics returns the phones' view of challenge latency by outcome
+// (GET /api/v1/metrics/sessions).
+func (c *Client) SessionMetrics(ctx context.Context) (*SessionMetrics, error) {
+	var out SessionMetrics
+	if err := c.do(ctx, http.MethodGet, "/api/v1/metrics/sessions", nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// ResetSessionMetrics empties the session metrics (DELETE
+// /api/v1/metrics/sessions).
+func (c *Client) ResetSessionMetrics(ctx context.Context) error {
+	return c.do(ctx, http.MethodDelete, "/api/v1/metrics/sessions", nil, nil, nil)
+}
+
+// Attachments lists the PC/SC readers attached as phones (GET
+// /api/v1/attached).
+func (c *Client) Attachments(ctx context.Context) ([]ReaderAttachment, error) {
+	var out AttachmentList
+	if err := c.do(ctx, http.MethodGet, "/api/v1/attached", nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return out.Attached, nil
+}
+
+// Attach makes the card in a reader of the serving machine the phone
+// behind a number (POST /api/v1/attached). An unknown reader is a 404
+// *Error, a number already attached 409, a server without PC/SC 503.
+func (c *Client) Attach(ctx context.Context, r AttachRequest) (*ReaderAttachment, error) {
+	var out ReaderAttachment
+	if err := c.do(ctx, http.MethodPost, "/api/v1/attached", nil, r, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}
+
+// Detach stops using the card attached to msisdn (DELETE
+// /api/v1/attached/{msisdn}); a number with no reader is a 404 *Error.
+func (c *Client) Detach(ctx context.Context, msisdn string) error {
+	var out Detached
+	return c.do(ctx, http.MethodDelete, "/api/v1/attached/"+url.PathEscape(msisdn), nil, nil, &out)
+}
+
+// OpenAPI returns the OpenAPI 3 document of the server's API (GET
+// /api/v1/openapi.json).
+func (c *Client) OpenAPI(ctx context.Context) ([]byte, error) {
+	return c.raw(ctx, http.MethodGet, "/api/v1/openapi.json", "application/json")
+}
