@@ -286,7 +286,9 @@ func (n *namespaces) release(name string, nums []string) {
 
 // remove deletes a namespace: its numbers go back to the pool, their
 // phones are reset (their scripts and logs were the namespace's), its
-// reply address is free again. Captured messages stay.
+// reply address is free again. Captured messages stay. The phones are reset
+// before their numbers are free, so a namespace leasing one next never
+// sees this one's state.
 func (n *namespaces) remove(name string) (int, error) {
 	n.mu.Lock()
 	ns := n.byName[name]
@@ -295,15 +297,20 @@ func (n *namespaces) remove(name string) (int, error) {
 		return 0, fmt.Errorf("%w: %q", errNoNamespace, name)
 	}
 	delete(n.byName, name)
-	delete(n.sources, ns.Source)
-	for _, num := range ns.Numbers {
-		delete(n.leased, num)
-	}
+	nums := append([]string(nil), ns.Numbers...)
 	n.mu.Unlock()
-	for _, num := range ns.Numbers {
+	for _, num := range nums {
 		_ = n.fleet.Reset(num)
 	}
-	return len(ns.Numbers), nil
+	n.mu.Lock()
+	for _, num := range nums {
+		if n.leased[num] == name {
+			delete(n.leased, num)
+		}
+	}
+	delete(n.sources, ns.Source)
+	n.mu.Unlock()
+	return len(nums), nil
 }
 
 // mountNamespaces adds the namespace API: POST/GET /api/v1/namespaces,

@@ -97,6 +97,8 @@ type Error struct {
 	StatusCode int
 	// Message is what the server said went wrong.
 	Message string
+
+	body []byte // the answer, for the calls that read an error's body
 }
 
 // Error implements error.
@@ -165,7 +167,7 @@ func (c *Client) send(ctx context.Context, method, path string, q url.Values, bo
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBytes))
-	return nil, &Error{Method: method, Path: path, StatusCode: resp.StatusCode, Message: errorMessage(raw)}
+	return nil, &Error{Method: method, Path: path, StatusCode: resp.StatusCode, Message: errorMessage(raw), body: raw}
 }
 
 // errorMessage is the "error" of a JSON error body, else its text.

@@ -3,8 +3,8 @@ package apiclient
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"time"
@@ -299,20 +299,19 @@ func (c *Client) StreamPhoneEvents(ctx context.Context, msisdn string) (*Stream[
 
 // Health returns the server's readiness (GET /healthz, which needs no
 // token). While a subsystem is starting the server answers 503: Health
-// then returns the body and an *Error.
+// then returns what it said (Status "starting") and an *Error.
 func (c *Client) Health(ctx context.Context) (*Health, error) {
-	resp, err := c.send(ctx, http.MethodGet, "/healthz", nil, nil, "application/json")
-	if err != nil {
-		var e *Error
-		if errors.As(err, &e) && e.StatusCode == http.StatusServiceUnavailable {
-			return &Health{Status: "starting"}, err
-		}
-		return nil, err
-	}
-	defer resp.Body.Close()
 	var out Health
-	if err := c.decode(resp.Body, &out); err != nil {
-		return nil, fmt.Errorf("apiclient: GET /healthz: decoding the answer: %w", err)
+	err := c.do(ctx, http.MethodGet, "/healthz", nil, nil, &out)
+	var e *Error
+	if errors.As(err, &e) && e.StatusCode == http.StatusServiceUnavailable {
+		if json.Unmarshal(e.body, &out) != nil || out.Status == "" {
+			out.Status = "starting"
+		}
+		return &out, err
+	}
+	if err != nil {
+		return nil, err
 	}
 	return &out, nil
 }

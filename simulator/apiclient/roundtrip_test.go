@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
@@ -424,5 +425,25 @@ func TestToken(t *testing.T) {
 	}
 	if h, err := (&apiclient.Client{BaseURL: c.BaseURL}).Health(t.Context()); err != nil || h.Status != "ok" {
 		t.Fatalf("healthz needs no token: %+v %v", h, err)
+	}
+}
+
+// TestHealthWhileStarting: a 503 from /healthz still gives its body (a
+// real server answers so only while it starts, too briefly to catch).
+func TestHealthWhileStarting(t *testing.T) {
+	t.Parallel()
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusServiceUnavailable)
+		w.Write([]byte(`{"status":"starting","subsystems":{"smsc+fleet":false}}`))
+	}))
+	defer srv.Close()
+	c, err := apiclient.New(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := c.Health(t.Context())
+	if apiclient.StatusCode(err) != http.StatusServiceUnavailable || h == nil || h.Status != "starting" || h.Subsystems["smsc+fleet"] || len(h.Subsystems) != 1 {
+		t.Fatalf("%+v %v", h, err)
 	}
 }
