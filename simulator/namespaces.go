@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/simlab-dev/simlab/simulator/apiclient"
 	"github.com/simlab-dev/simlab/simulator/fleet"
 )
 
@@ -37,38 +38,18 @@ const (
 	maxLabel = 200
 )
 
-// Namespace is a test namespace (GET /api/v1/namespaces/{name}).
-type Namespace struct {
-	// Name is the namespace and the system_id its SMPP clients bind with
-	// (at most 15 characters).
-	Name string `json:"name"`
-	// Label is what the creator called it (a test's name).
-	Label string `json:"label,omitempty"`
-	// Source is the reply address reserved for it: its challenges come
-	// from it and phones answer to it.
-	Source string `json:"source"`
-	// Numbers are the phone numbers leased to it.
-	Numbers []string  `json:"numbers"`
-	Created time.Time `json:"created"`
-}
-
-// NamespaceRequest is the body of POST /api/v1/namespaces.
-type NamespaceRequest struct {
-	Label string `json:"label,omitempty"`
-}
-
-// LeaseRequest is the body of POST /api/v1/namespaces/{name}/numbers:
-// Count numbers (default 1) of a magic outcome ("approve", "cancel", …
-// docs/numbers.md), or of the ordinary fleet when Outcome is empty.
-type LeaseRequest struct {
-	Outcome string `json:"outcome,omitempty"`
-	Count   int    `json:"count,omitempty"`
-}
-
-// Lease is the answer to a LeaseRequest.
-type Lease struct {
-	Numbers []string `json:"numbers"`
-}
+// The namespace API's wire types are the Go client's, so the two cannot
+// drift: Namespace is a test namespace (GET /api/v1/namespaces/{name}),
+// NamespaceRequest the body of POST /api/v1/namespaces, LeaseRequest the
+// body of POST /api/v1/namespaces/{name}/numbers (Count numbers of a magic
+// outcome, or of the ordinary fleet when Outcome is empty) and Lease its
+// answer.
+type (
+	Namespace        = apiclient.Namespace
+	NamespaceRequest = apiclient.NamespaceRequest
+	LeaseRequest     = apiclient.LeaseRequest
+	Lease            = apiclient.Lease
+)
 
 // Errors of the namespace registry: errNoNamespace is a name nobody
 // holds (404); errNamespaceConflict is a request the server's state
@@ -350,7 +331,7 @@ func mountNamespaces(mux *http.ServeMux, n *namespaces) {
 		writeJSON(w, http.StatusCreated, ns)
 	})
 	mux.HandleFunc("GET /api/v1/namespaces", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]any{"namespaces": n.list()})
+		writeJSON(w, http.StatusOK, apiclient.NamespaceList{Namespaces: n.list()})
 	})
 	mux.HandleFunc("GET /api/v1/namespaces/{name}", func(w http.ResponseWriter, r *http.Request) {
 		ns, err := n.get(r.PathValue("name"))
@@ -366,7 +347,7 @@ func mountNamespaces(mux *http.ServeMux, n *namespaces) {
 			fail(w, err)
 			return
 		}
-		writeJSON(w, http.StatusOK, map[string]any{"name": r.PathValue("name"), "released": released})
+		writeJSON(w, http.StatusOK, apiclient.Released{Name: r.PathValue("name"), Released: released})
 	})
 	mux.HandleFunc("POST /api/v1/namespaces/{name}/numbers", func(w http.ResponseWriter, r *http.Request) {
 		var req LeaseRequest

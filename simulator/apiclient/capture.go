@@ -218,32 +218,20 @@ func (c *Client) Messages(ctx context.Context, r ListRequest) (*MessageList, err
 	if r.Cursor != "" {
 		q.Set("cursor", r.Cursor)
 	}
-	var out MessageList
-	if err := c.do(ctx, http.MethodGet, "/api/v1/messages", q, nil, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return call[MessageList](ctx, c, http.MethodGet, "/api/v1/messages", q, nil)
 }
 
 // Message returns one message, decoded: UDH elements, the parts of a
 // concatenated message, the OTA header (GET /api/v1/messages/{id}). An
 // unknown id is a 404 *Error.
 func (c *Client) Message(ctx context.Context, id string) (*Message, error) {
-	var out Message
-	if err := c.do(ctx, http.MethodGet, "/api/v1/messages/"+url.PathEscape(id), nil, nil, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return call[Message](ctx, c, http.MethodGet, "/api/v1/messages/"+url.PathEscape(id), nil, nil)
 }
 
 // LatestMessage returns the newest message that matches, decoded (GET
 // /api/v1/messages/latest); none is a 404 *Error.
 func (c *Client) LatestMessage(ctx context.Context, f Filter) (*Message, error) {
-	var out Message
-	if err := c.do(ctx, http.MethodGet, "/api/v1/messages/latest", f.values(), nil, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return call[Message](ctx, c, http.MethodGet, "/api/v1/messages/latest", f.values(), nil)
 }
 
 // WaitMessage long-polls for the next message that matches (GET
@@ -254,19 +242,15 @@ func (c *Client) LatestMessage(ctx context.Context, f Filter) (*Message, error) 
 func (c *Client) WaitMessage(ctx context.Context, f Filter) (*Message, error) {
 	q := f.values()
 	q.Set("timeout", waitTimeout(ctx).String())
-	var out Message
-	if err := c.do(ctx, http.MethodGet, "/api/v1/messages/wait", q, nil, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return call[Message](ctx, c, http.MethodGet, "/api/v1/messages/wait", q, nil)
 }
 
 // DeleteMessages deletes what the filter matches — in the Client's
 // namespace, or everything without one — and returns how many (DELETE
 // /api/v1/messages).
 func (c *Client) DeleteMessages(ctx context.Context, f Filter) (int, error) {
-	var out deleted
-	if err := c.do(ctx, http.MethodDelete, "/api/v1/messages", f.values(), nil, &out); err != nil {
+	out, err := call[deleted](ctx, c, http.MethodDelete, "/api/v1/messages", f.values(), nil)
+	if err != nil {
 		return 0, err
 	}
 	return out.Deleted, nil
@@ -275,11 +259,7 @@ func (c *Client) DeleteMessages(ctx context.Context, f Filter) (int, error) {
 // OTP returns the one-time password in the newest matching message (GET
 // /api/v1/otp); none is a 404 *Error.
 func (c *Client) OTP(ctx context.Context, r OTPRequest) (*OTP, error) {
-	var out OTP
-	if err := c.do(ctx, http.MethodGet, "/api/v1/otp", r.values(), nil, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return call[OTP](ctx, c, http.MethodGet, "/api/v1/otp", r.values(), nil)
 }
 
 // WaitOTP long-polls for a message with a one-time password (GET
@@ -288,11 +268,7 @@ func (c *Client) OTP(ctx context.Context, r OTPRequest) (*OTP, error) {
 func (c *Client) WaitOTP(ctx context.Context, r OTPRequest) (*OTP, error) {
 	q := r.values()
 	q.Set("wait", waitTimeout(ctx).String())
-	var out OTP
-	if err := c.do(ctx, http.MethodGet, "/api/v1/otp", q, nil, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return call[OTP](ctx, c, http.MethodGet, "/api/v1/otp", q, nil)
 }
 
 // waitTimeout is the server-side timeout of a long poll made under ctx:
@@ -372,8 +348,8 @@ type FaultList struct {
 
 // Faults lists the fault rules (GET /api/v1/faults).
 func (c *Client) Faults(ctx context.Context) ([]Fault, error) {
-	var out FaultList
-	if err := c.do(ctx, http.MethodGet, "/api/v1/faults", nil, nil, &out); err != nil {
+	out, err := call[FaultList](ctx, c, http.MethodGet, "/api/v1/faults", nil, nil)
+	if err != nil {
 		return nil, err
 	}
 	return out.Faults, nil
@@ -382,11 +358,7 @@ func (c *Client) Faults(ctx context.Context) ([]Fault, error) {
 // AddFault installs a rule, replacing the one of the same scope (POST
 // /api/v1/faults).
 func (c *Client) AddFault(ctx context.Context, f Fault) (*Fault, error) {
-	var out Fault
-	if err := c.do(ctx, http.MethodPost, "/api/v1/faults", nil, f, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return call[Fault](ctx, c, http.MethodPost, "/api/v1/faults", nil, f)
 }
 
 // RemoveFault removes the rule of one scope: dest or account, exactly one
@@ -403,16 +375,17 @@ func (c *Client) RemoveFault(ctx context.Context, dest, account string) error {
 	if len(q) != 1 {
 		return errors.New("apiclient: RemoveFault: give exactly one of dest and account")
 	}
-	return c.do(ctx, http.MethodDelete, "/api/v1/faults", q, nil, &removed{})
+	_, err := call[removed](ctx, c, http.MethodDelete, "/api/v1/faults", q, nil)
+	return err
 }
 
 // ResetFaults removes every rule and reseeds the generator that draws
 // probabilities and jitter, so a run can be replayed (DELETE
 // /api/v1/faults?seed=…). It returns how many rules were removed.
 func (c *Client) ResetFaults(ctx context.Context, seed uint64) (int, error) {
-	var out removed
 	q := url.Values{"seed": {strconv.FormatUint(seed, 10)}}
-	if err := c.do(ctx, http.MethodDelete, "/api/v1/faults", q, nil, &out); err != nil {
+	out, err := call[removed](ctx, c, http.MethodDelete, "/api/v1/faults", q, nil)
+	if err != nil {
 		return 0, err
 	}
 	return out.Removed, nil

@@ -203,6 +203,15 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, body
 	return nil
 }
 
+// call makes one request and returns its 2xx JSON answer decoded as a T.
+func call[T any](ctx context.Context, c *Client, method, path string, q url.Values, body any) (*T, error) {
+	out := new(T)
+	if err := c.do(ctx, method, path, q, body, out); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // decode reads one JSON value of at most MaxResponseBytes from r.
 func (c *Client) decode(r io.Reader, out any) error {
 	lr := &io.LimitedReader{R: r, N: MaxResponseBytes + 1}

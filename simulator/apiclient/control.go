@@ -214,8 +214,8 @@ type Detached struct {
 // Phones lists the phones the server has built so far (GET
 // /api/v1/phones); numbers nobody used yet are not listed.
 func (c *Client) Phones(ctx context.Context) ([]Phone, error) {
-	var out PhoneList
-	if err := c.do(ctx, http.MethodGet, "/api/v1/phones", nil, nil, &out); err != nil {
+	out, err := call[PhoneList](ctx, c, http.MethodGet, "/api/v1/phones", nil, nil)
+	if err != nil {
 		return nil, err
 	}
 	return out.Phones, nil
@@ -224,39 +224,27 @@ func (c *Client) Phones(ctx context.Context) ([]Phone, error) {
 // Phone returns one phone, built from the plan on first use (GET
 // /api/v1/phones/{msisdn}). A number outside the plan is a 404 *Error.
 func (c *Client) Phone(ctx context.Context, msisdn string) (*Phone, error) {
-	var out Phone
-	if err := c.do(ctx, http.MethodGet, phonePath(msisdn), nil, nil, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return call[Phone](ctx, c, http.MethodGet, phonePath(msisdn), nil, nil)
 }
 
 // UpdatePhone changes a phone (PUT /api/v1/phones/{msisdn}; PATCH is the
 // same) and returns it as changed.
 func (c *Client) UpdatePhone(ctx context.Context, msisdn string, u PhoneUpdate) (*Phone, error) {
-	var out Phone
-	if err := c.do(ctx, http.MethodPut, phonePath(msisdn), nil, u, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return call[Phone](ctx, c, http.MethodPut, phonePath(msisdn), nil, u)
 }
 
 // ResetPhone forgets everything set on a phone — script, PIN, settings,
 // card state, inbox, log — (DELETE /api/v1/phones/{msisdn}) and returns it
 // as the plan defines it.
 func (c *Client) ResetPhone(ctx context.Context, msisdn string) (*Phone, error) {
-	var out Phone
-	if err := c.do(ctx, http.MethodDelete, phonePath(msisdn), nil, nil, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return call[Phone](ctx, c, http.MethodDelete, phonePath(msisdn), nil, nil)
 }
 
 // PhoneEvents returns a phone's event log, oldest first (GET
 // /api/v1/phones/{msisdn}/events).
 func (c *Client) PhoneEvents(ctx context.Context, msisdn string) ([]Event, error) {
-	var out EventList
-	if err := c.do(ctx, http.MethodGet, phonePath(msisdn)+"/events", nil, nil, &out); err != nil {
+	out, err := call[EventList](ctx, c, http.MethodGet, phonePath(msisdn)+"/events", nil, nil)
+	if err != nil {
 		return nil, err
 	}
 	return out.Events, nil
@@ -265,8 +253,8 @@ func (c *Client) PhoneEvents(ctx context.Context, msisdn string) ([]Event, error
 // PhoneInbox returns the text SMS a phone received, oldest first (GET
 // /api/v1/phones/{msisdn}/inbox).
 func (c *Client) PhoneInbox(ctx context.Context, msisdn string) ([]InboxMessage, error) {
-	var out Inbox
-	if err := c.do(ctx, http.MethodGet, phonePath(msisdn)+"/inbox", nil, nil, &out); err != nil {
+	out, err := call[Inbox](ctx, c, http.MethodGet, phonePath(msisdn)+"/inbox", nil, nil)
+	if err != nil {
 		return nil, err
 	}
 	return out.Messages, nil
@@ -275,11 +263,7 @@ func (c *Client) PhoneInbox(ctx context.Context, msisdn string) ([]InboxMessage,
 // Numbers returns the magic outcome ranges and the fleet's range (GET
 // /api/v1/numbers).
 func (c *Client) Numbers(ctx context.Context) (*Numbers, error) {
-	var out Numbers
-	if err := c.do(ctx, http.MethodGet, "/api/v1/numbers", nil, nil, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return call[Numbers](ctx, c, http.MethodGet, "/api/v1/numbers", nil, nil)
 }
 
 // StreamPhoneEvents follows the phones' events as they happen (GET
@@ -324,11 +308,7 @@ func (c *Client) Metrics(ctx context.Context) ([]byte, error) {
 // SessionMetrics returns the phones' view of challenge latency by outcome
 // (GET /api/v1/metrics/sessions).
 func (c *Client) SessionMetrics(ctx context.Context) (*SessionMetrics, error) {
-	var out SessionMetrics
-	if err := c.do(ctx, http.MethodGet, "/api/v1/metrics/sessions", nil, nil, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return call[SessionMetrics](ctx, c, http.MethodGet, "/api/v1/metrics/sessions", nil, nil)
 }
 
 // ResetSessionMetrics empties the session metrics (DELETE
@@ -340,8 +320,8 @@ func (c *Client) ResetSessionMetrics(ctx context.Context) error {
 // Attachments lists the PC/SC readers attached as phones (GET
 // /api/v1/attached).
 func (c *Client) Attachments(ctx context.Context) ([]ReaderAttachment, error) {
-	var out AttachmentList
-	if err := c.do(ctx, http.MethodGet, "/api/v1/attached", nil, nil, &out); err != nil {
+	out, err := call[AttachmentList](ctx, c, http.MethodGet, "/api/v1/attached", nil, nil)
+	if err != nil {
 		return nil, err
 	}
 	return out.Attached, nil
@@ -351,18 +331,14 @@ func (c *Client) Attachments(ctx context.Context) ([]ReaderAttachment, error) {
 // behind a number (POST /api/v1/attached). An unknown reader is a 404
 // *Error, a number already attached 409, a server without PC/SC 503.
 func (c *Client) Attach(ctx context.Context, r AttachRequest) (*ReaderAttachment, error) {
-	var out ReaderAttachment
-	if err := c.do(ctx, http.MethodPost, "/api/v1/attached", nil, r, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return call[ReaderAttachment](ctx, c, http.MethodPost, "/api/v1/attached", nil, r)
 }
 
 // Detach stops using the card attached to msisdn (DELETE
 // /api/v1/attached/{msisdn}); a number with no reader is a 404 *Error.
 func (c *Client) Detach(ctx context.Context, msisdn string) error {
-	var out Detached
-	return c.do(ctx, http.MethodDelete, "/api/v1/attached/"+url.PathEscape(msisdn), nil, nil, &out)
+	_, err := call[Detached](ctx, c, http.MethodDelete, "/api/v1/attached/"+url.PathEscape(msisdn), nil, nil)
+	return err
 }
 
 // OpenAPI returns the OpenAPI 3 document of the server's API (GET

@@ -7,7 +7,8 @@ import (
 	"time"
 )
 
-// Namespace is a test namespace the server handed out (schema Namespace):
+// Namespace is a test namespace the server handed out (schema Namespace;
+// the server encodes this very type):
 // a name that is at once the SMPP system_id to bind with and the capture
 // namespace of what those binds send and receive, a reply address of its
 // own, and the phone numbers leased to it (docs/api.md, "Test
@@ -61,18 +62,14 @@ func nsPath(name string) string { return "/api/v1/namespaces/" + url.PathEscape(
 // /api/v1/namespaces). A server whose SMSC has configured accounts refuses
 // with a 409 *Error: its binds' namespaces are their accounts'.
 func (c *Client) CreateNamespace(ctx context.Context, r NamespaceRequest) (*Namespace, error) {
-	var out Namespace
-	if err := c.do(ctx, http.MethodPost, "/api/v1/namespaces", nil, r, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return call[Namespace](ctx, c, http.MethodPost, "/api/v1/namespaces", nil, r)
 }
 
 // Namespaces lists the namespaces alive, oldest first (GET
 // /api/v1/namespaces).
 func (c *Client) Namespaces(ctx context.Context) ([]Namespace, error) {
-	var out NamespaceList
-	if err := c.do(ctx, http.MethodGet, "/api/v1/namespaces", nil, nil, &out); err != nil {
+	out, err := call[NamespaceList](ctx, c, http.MethodGet, "/api/v1/namespaces", nil, nil)
+	if err != nil {
 		return nil, err
 	}
 	return out.Namespaces, nil
@@ -80,11 +77,7 @@ func (c *Client) Namespaces(ctx context.Context) ([]Namespace, error) {
 
 // GetNamespace returns one namespace (GET /api/v1/namespaces/{name}).
 func (c *Client) GetNamespace(ctx context.Context, name string) (*Namespace, error) {
-	var out Namespace
-	if err := c.do(ctx, http.MethodGet, nsPath(name), nil, nil, &out); err != nil {
-		return nil, err
-	}
-	return &out, nil
+	return call[Namespace](ctx, c, http.MethodGet, nsPath(name), nil, nil)
 }
 
 // LeaseNumbers leases phone numbers to a namespace (POST
@@ -92,8 +85,8 @@ func (c *Client) GetNamespace(ctx context.Context, name string) (*Namespace, err
 // namespace is deleted, and their phones start as the plan defines them.
 // An unknown outcome is a 400 *Error, an exhausted range 409.
 func (c *Client) LeaseNumbers(ctx context.Context, name string, r LeaseRequest) ([]string, error) {
-	var out Lease
-	if err := c.do(ctx, http.MethodPost, nsPath(name)+"/numbers", nil, r, &out); err != nil {
+	out, err := call[Lease](ctx, c, http.MethodPost, nsPath(name)+"/numbers", nil, r)
+	if err != nil {
 		return nil, err
 	}
 	return out.Numbers, nil
@@ -104,8 +97,8 @@ func (c *Client) LeaseNumbers(ctx context.Context, name string, r LeaseRequest) 
 // address is free again; its captured messages stay. It returns how many
 // numbers were released.
 func (c *Client) DeleteNamespace(ctx context.Context, name string) (int, error) {
-	var out Released
-	if err := c.do(ctx, http.MethodDelete, nsPath(name), nil, nil, &out); err != nil {
+	out, err := call[Released](ctx, c, http.MethodDelete, nsPath(name), nil, nil)
+	if err != nil {
 		return 0, err
 	}
 	return out.Released, nil

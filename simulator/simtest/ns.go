@@ -80,6 +80,18 @@ func (n *NS) ctx() (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.Background(), DefaultWait)
 }
 
+// must makes one API call that does not wait and fails the test on error.
+func must[T any](n *NS, call func(context.Context) (T, error)) T {
+	n.t.Helper()
+	ctx, cancel := n.ctx()
+	defer cancel()
+	v, err := call(ctx)
+	if err != nil {
+		n.t.Fatalf("simtest: %v", err)
+	}
+	return v
+}
+
 // waitCtx bounds a wait by DefaultWait when ctx has no deadline.
 func waitCtx(ctx context.Context) (context.Context, context.CancelFunc) {
 	if _, ok := ctx.Deadline(); ok {
@@ -125,13 +137,9 @@ func (n *NS) Number(outcome string) string {
 // Numbers leases count numbers of an outcome, as Number does.
 func (n *NS) Numbers(outcome string, count int) []string {
 	n.t.Helper()
-	ctx, cancel := n.ctx()
-	defer cancel()
-	nums, err := n.API.LeaseNumbers(ctx, n.Name, apiclient.LeaseRequest{Outcome: outcome, Count: count})
-	if err != nil {
-		n.t.Fatalf("simtest: leasing %d %q number(s): %v", count, outcome, err)
-	}
-	return nums
+	return must(n, func(ctx context.Context) ([]string, error) {
+		return n.API.LeaseNumbers(ctx, n.Name, apiclient.LeaseRequest{Outcome: outcome, Count: count})
+	})
 }
 
 // Script sets the answers a phone's person gives, as `simlab phone set
@@ -146,49 +154,25 @@ func (n *NS) Script(msisdn string, answers ...string) *apiclient.Phone {
 // Update changes a phone (PUT /api/v1/phones/{msisdn}).
 func (n *NS) Update(msisdn string, u apiclient.PhoneUpdate) *apiclient.Phone {
 	n.t.Helper()
-	ctx, cancel := n.ctx()
-	defer cancel()
-	p, err := n.API.UpdatePhone(ctx, msisdn, u)
-	if err != nil {
-		n.t.Fatalf("simtest: %v", err)
-	}
-	return p
+	return must(n, func(ctx context.Context) (*apiclient.Phone, error) { return n.API.UpdatePhone(ctx, msisdn, u) })
 }
 
 // Phone returns a phone as the control API shows it.
 func (n *NS) Phone(msisdn string) *apiclient.Phone {
 	n.t.Helper()
-	ctx, cancel := n.ctx()
-	defer cancel()
-	p, err := n.API.Phone(ctx, msisdn)
-	if err != nil {
-		n.t.Fatalf("simtest: %v", err)
-	}
-	return p
+	return must(n, func(ctx context.Context) (*apiclient.Phone, error) { return n.API.Phone(ctx, msisdn) })
 }
 
 // Events returns a phone's event log, oldest first.
 func (n *NS) Events(msisdn string) []apiclient.Event {
 	n.t.Helper()
-	ctx, cancel := n.ctx()
-	defer cancel()
-	evs, err := n.API.PhoneEvents(ctx, msisdn)
-	if err != nil {
-		n.t.Fatalf("simtest: %v", err)
-	}
-	return evs
+	return must(n, func(ctx context.Context) ([]apiclient.Event, error) { return n.API.PhoneEvents(ctx, msisdn) })
 }
 
 // Inbox returns the text SMS a phone received, oldest first.
 func (n *NS) Inbox(msisdn string) []apiclient.InboxMessage {
 	n.t.Helper()
-	ctx, cancel := n.ctx()
-	defer cancel()
-	in, err := n.API.PhoneInbox(ctx, msisdn)
-	if err != nil {
-		n.t.Fatalf("simtest: %v", err)
-	}
-	return in
+	return must(n, func(ctx context.Context) ([]apiclient.InboxMessage, error) { return n.API.PhoneInbox(ctx, msisdn) })
 }
 
 // WaitEvent returns the first event of the phone, in its log or still to
