@@ -25,10 +25,10 @@ const DefaultWait = 30 * time.Second
 // other's traffic.
 //
 // The path of a namespaced test: its SMPP clients bind with system_id
-// Name (SMPP gives them, with Source as the bind's address_range: MO to
-// Source comes to that bind); what they submit is captured in namespace
-// Name; the phones' answers to Source are delivered to them and captured in
-// Name too; WaitOTP, WaitMessage and Messages read namespace Name only.
+// Name and address_range Source (NS.SMPP gives both), so what they submit
+// is captured in namespace Name, and the phones' answers to Source are
+// delivered to those binds and captured in Name too; WaitOTP, WaitMessage
+// and Messages read namespace Name only.
 //
 // Its methods fail the test on error; call them from the test's goroutine.
 type NS struct {

@@ -3,12 +3,14 @@ package simtest_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/simlab-dev/simlab/applet/authn"
+	"github.com/simlab-dev/simlab/simulator"
 	"github.com/simlab-dev/simlab/simulator/apiclient"
 	"github.com/simlab-dev/simlab/simulator/push"
 	"github.com/simlab-dev/simlab/simulator/simtest"
@@ -170,5 +172,23 @@ func TestParallelNamespacesSeeOnlyTheirOwn(t *testing.T) {
 	// The namespaces ended with their tests.
 	if left, err := s.API().Namespaces(context.Background()); err != nil || len(left) != 0 {
 		t.Errorf("namespaces left after their tests: %+v %v", left, err)
+	}
+}
+
+// TestNSWithToken: a server that wants an API token gets it from the
+// in-process Server and from Connect's Remote.
+func TestNSWithToken(t *testing.T) {
+	t.Parallel()
+	s := simtest.NewServer(t, func(c *simulator.Config) { c.APIToken = "s3cret-token" })
+	remote := simtest.Connect(t, simtest.Remote{URL: s.URL, SMPPAddr: s.SMPPAddr, Token: "s3cret-token"})
+	for _, srv := range []*simtest.Server{s, remote} {
+		ns := srv.NS(t)
+		n := ns.Number("cancel")
+		if p := ns.Phone(n); p.Magic != "cancel" {
+			t.Errorf("leased %s: %+v", n, p)
+		}
+	}
+	if _, err := (&apiclient.Client{BaseURL: s.URL}).Namespaces(t.Context()); apiclient.StatusCode(err) != http.StatusUnauthorized {
+		t.Errorf("namespaces without the token: %v", err)
 	}
 }

@@ -85,7 +85,7 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 		}
 	})
 	a := srv.Addrs()
-	return &Server{SMPPAddr: a.SMPP, URL: "http://" + a.HTTP, srv: srv}
+	return &Server{SMPPAddr: a.SMPP, URL: "http://" + a.HTTP, Token: cfg.APIToken, srv: srv}
 }
 
 // Remote says where an external simlab answers.
