@@ -25,13 +25,6 @@ type PhoneUpdate struct {
 	Absent       *bool  `json:"absent,omitempty"`
 }
 
-// NumberInfo is one row of GET /api/v1/numbers.
-type NumberInfo struct {
-	fleet.Magic
-	// Range is the first and last number with this outcome.
-	Range [2]string `json:"range"`
-}
-
 func mountControl(mux *http.ServeMux, c *Core) {
 	mux.HandleFunc("GET /api/v1/phones", c.listPhones)
 	mux.HandleFunc("GET /api/v1/phones/{msisdn}", c.getPhone)
@@ -134,17 +127,27 @@ func (c *Core) phoneInbox(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"messages": p.Inbox()})
 }
 
+// numbers describes the plan the fleet runs (embedded or --fleet FILE):
+// "ranges" is the whole fleet.Directory, what `simlab push --fleet URL`
+// derives card keys from; "magic" (the named ranges) and "fleet" (the
+// first unnamed range) are its older summary.
 func (c *Core) numbers(w http.ResponseWriter, r *http.Request) {
-	out := make([]NumberInfo, 0, len(fleet.MagicOutcomes))
-	for _, m := range fleet.MagicOutcomes {
-		lo, _ := fleet.MagicNumberFor(m.Name, 0)
-		hi, _ := fleet.MagicNumberFor(m.Name, fleet.MagicPerCode-1)
-		out = append(out, NumberInfo{Magic: m, Range: [2]string{"+" + lo, "+" + hi}})
+	d := c.Fleet.Directory()
+	magic := make([]fleet.RangeInfo, 0, len(d.Ranges))
+	var plain map[string]any
+	for _, rg := range d.Ranges {
+		switch {
+		case rg.Name != "":
+			magic = append(magic, rg)
+		case plain == nil:
+			plain = map[string]any{"range": rg.Range, "size": rg.Size}
+		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"magic": out,
-		"fleet": map[string]any{"range": [2]string{"+" + fleet.FleetNumber(0), "+" + fleet.FleetNumber(fleet.FleetSize-1)}, "size": fleet.FleetSize},
-	})
+	body := map[string]any{"ranges": d.Ranges, "magic": magic}
+	if plain != nil {
+		body["fleet"] = plain
+	}
+	writeJSON(w, http.StatusOK, body)
 }
 
 // eventStream is Server-Sent Events of every phone's events; ?msisdn=

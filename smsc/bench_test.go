@@ -2,11 +2,15 @@ package smsc_test
 
 import (
 	"context"
+	"strconv"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/simlab-dev/simlab/smsc"
+	"github.com/simlab-dev/simlab/smsc/client"
 	"github.com/simlab-dev/simlab/smsc/smppload"
 )
 
@@ -81,4 +85,77 @@ func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkReplies measures the path of a push server's challenges and
+// answers: 4 transceiver binds × window 50 submit b.N messages from one
+// address to distinct phones; the sink answers each at once with an MO from
+// the phone back to that address (Server.SubmitMO, as the fleet's phones
+// do), and the run ends when every answer has come back as deliver_sm.
+//
+//	go test -run '^$' -bench Replies -benchtime 100000x ./smsc/
+func BenchmarkReplies(b *testing.B) {
+	var srv *smsc.Server
+	answer := smsc.SinkFunc(func(ctx context.Context, m *smsc.Message) error {
+		_, err := srv.SubmitMO(ctx, &smsc.Message{Source: m.Dest, Dest: m.Source, Body: []byte("ok")})
+		return err
+	})
+	routes := &smsc.Routes{}
+	routes.AddPrefix("", answer)
+	srv = &smsc.Server{Store: smsc.NewMemStore(400_000), Router: routes}
+	addr := startServerB(b, srv)
+	var got atomic.Int64
+	all := make(chan struct{})
+	n := int64(b.N)
+	const binds = 4
+	var cls []*client.Client
+	for range binds {
+		c, err := client.Dial(context.Background(), client.Config{Addr: addr, SystemID: "bench", Password: "x", Window: 50,
+			NoReconnect: true, KeepReceipts: -1, OnDeliver: func(d *client.Deliver) uint32 {
+				if got.Add(1) == n {
+					close(all)
+				}
+				return client.StatusOK
+			}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { c.Close(context.Background()) })
+		cls = append(cls, c)
+	}
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	for k, c := range cls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := k; i < b.N; i += binds {
+				m := &client.Message{Source: client.Address{TON: 1, NPI: 1, Addr: "99955500"},
+					Dest:         client.Address{TON: 1, NPI: 1, Addr: strconv.Itoa(99902000000 + i)},
+					ShortMessage: []byte("challenge")}
+				if err := c.SubmitAsync(context.Background(), m, func(_ string, err error) {
+					if err != nil {
+						failed.Add(1)
+					}
+				}); err != nil {
+					failed.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	select {
+	case <-all:
+	case <-time.After(time.Minute):
+		b.Fatalf("%d of %d answers after a minute (%d submits failed)", got.Load(), b.N, failed.Load())
+	}
+	cpu := cpuTime() - cpu0
+	b.StopTimer()
+	if failed.Load() != 0 {
+		b.Fatalf("%d submits failed", failed.Load())
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "answers/s")
+	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/answer")
 }
