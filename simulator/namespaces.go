@@ -7,8 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -41,9 +43,10 @@ const (
 // The namespace API's wire types are the Go client's, so the two cannot
 // drift: Namespace is a test namespace (GET /api/v1/namespaces/{name}),
 // NamespaceRequest the body of POST /api/v1/namespaces, LeaseRequest the
-// body of POST /api/v1/namespaces/{name}/numbers (Count numbers of a magic
-// outcome, or of the ordinary fleet when Outcome is empty) and Lease its
-// answer.
+// body of POST /api/v1/namespaces/{name}/numbers (Count numbers of the
+// plan's range named Outcome — a magic outcome in the embedded plan — or of
+// its first unnamed range, the ordinary fleet, when Outcome is empty) and
+// Lease its answer.
 type (
 	Namespace        = apiclient.Namespace
 	NamespaceRequest = apiclient.NamespaceRequest
@@ -77,7 +80,7 @@ type namespaces struct {
 
 func newNamespaces(f *fleet.Fleet, accounts bool) *namespaces {
 	return &namespaces{
-		fleet: f, accounts: accounts, now: time.Now, numbering: numbering,
+		fleet: f, accounts: accounts, now: time.Now, numbering: planNumbering(f),
 		byName: map[string]*Namespace{}, leased: map[string]string{}, sources: map[string]bool{}, cursor: map[string]int{},
 	}
 }
@@ -168,18 +171,30 @@ func (n *namespaces) list() []Namespace {
 	return out
 }
 
-// numbering returns how many numbers an outcome has and the i-th of them.
-func numbering(outcome string) (int, func(int) string, error) {
-	if outcome == "" {
-		return fleet.FleetSize, fleet.FleetNumber, nil
+// planNumbering returns, for the plan f runs, how many numbers the range
+// of an outcome has and the i-th of them: the range named so (the magic
+// outcomes of the embedded plan, any range of a fleet file), or the first
+// unnamed range (the ordinary fleet) for "".
+func planNumbering(f *fleet.Fleet) func(string) (int, func(int) string, error) {
+	dir := sync.OnceValue(f.Directory) // the plan does not change while the server runs
+	return func(outcome string) (int, func(int) string, error) {
+		for _, rg := range dir().Ranges {
+			if rg.Name != outcome {
+				continue
+			}
+			first := strings.TrimPrefix(rg.Range[0], "+")
+			lo, err := strconv.ParseUint(first, 10, 64)
+			if err != nil {
+				return 0, nil, fmt.Errorf("namespaces: range %q starts at %q: %w", outcome, rg.Range[0], err)
+			}
+			size := int(min(rg.Size, math.MaxInt32))
+			return size, func(i int) string { return fmt.Sprintf("%0*d", len(first), lo+uint64(i)) }, nil
+		}
+		if outcome == "" {
+			return 0, nil, errors.New("namespaces: every range of the plan is named: give an outcome (GET /api/v1/numbers lists them)")
+		}
+		return 0, nil, fmt.Errorf("namespaces: outcome %q: the plan has no range of that name (GET /api/v1/numbers lists them)", outcome)
 	}
-	if _, err := fleet.MagicNumberFor(outcome, 0); err != nil {
-		return 0, nil, err
-	}
-	return fleet.MagicPerCode, func(i int) string {
-		s, _ := fleet.MagicNumberFor(outcome, i)
-		return s
-	}, nil
 }
 
 // lease gives count numbers of outcome to the namespace, taking each
@@ -195,7 +210,7 @@ func (n *namespaces) lease(ctx context.Context, name string, r LeaseRequest) ([]
 	}
 	size, numberAt, err := n.numbering(r.Outcome)
 	if err != nil {
-		return nil, fmt.Errorf("namespaces: outcome: %w", err)
+		return nil, err
 	}
 	n.mu.Lock()
 	ns := n.byName[name]

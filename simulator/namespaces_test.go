@@ -122,3 +122,24 @@ func TestNamespacesConcurrently(t *testing.T) {
 		t.Fatalf("%d namespaces", len(n.list()))
 	}
 }
+
+// TestNamespaceLeasesFollowThePlan: with a fleet file, leases come from
+// its ranges by name; the embedded plan's outcomes are not there.
+func TestNamespaceLeasesFollowThePlan(t *testing.T) {
+	t.Parallel()
+	s := startTest(t, Config{SMPPAddr: "off", Fleet: "../fixtures/fleets/lab.yaml"})
+	n := newNamespaces(s.Core().Fleet, false)
+	ns, err := n.create("lab")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := n.lease(context.Background(), ns.Name, LeaseRequest{Outcome: "lab-cancel", Count: 2})
+	if err != nil || len(got) != 2 || got[0] != "447700900999" || got[1] != "447700900998" {
+		t.Fatalf("lease %v %v", got, err)
+	}
+	for _, outcome := range []string{"approve", ""} {
+		if _, err := n.lease(context.Background(), ns.Name, LeaseRequest{Outcome: outcome}); err == nil || !strings.Contains(err.Error(), "GET /api/v1/numbers") {
+			t.Errorf("outcome %q in a plan without it: %v", outcome, err)
+		}
+	}
+}

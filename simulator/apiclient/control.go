@@ -121,19 +121,37 @@ type Inbox struct {
 	Messages []InboxMessage `json:"messages"`
 }
 
-// Numbers is the body of GET /api/v1/numbers: the magic outcome ranges and
-// the default fleet's range (schema Numbers).
+// Numbers is the body of GET /api/v1/numbers: the numbering plan the
+// server runs — the embedded one or its fleet file — range by range, with
+// the named ranges (the magic outcomes in the embedded plan) and the first
+// unnamed one again as an older summary (schema Numbers).
 type Numbers struct {
-	Magic []NumberRange `json:"magic"`
-	Fleet FleetRange    `json:"fleet"`
+	Ranges []RangeInfo `json:"ranges"`
+	Magic  []RangeInfo `json:"magic"`
+	// Fleet is nil when every range is named.
+	Fleet *FleetRange `json:"fleet,omitempty"`
 }
 
-// NumberRange is one magic outcome and its numbers (schema NumberInfo).
-type NumberRange struct {
-	Code        int    `json:"code"`
-	Name        string `json:"name"`
-	Description string `json:"description"`
-	// Answer is what the person does with every prompt.
+// RangeInfo is one range of the plan (schema RangeInfo): what a sender
+// needs to derive its cards' keys, and how its phones behave.
+type RangeInfo struct {
+	// Name and Description are the range's; Code is the outcome code of
+	// a range named after a magic outcome (docs/numbers.md).
+	Name        string `json:"name,omitempty"`
+	Description string `json:"description,omitempty"`
+	Code        *int   `json:"code,omitempty"`
+	// Range is the first and last number, with a leading +; Size how many
+	// numbers there are.
+	Range [2]string `json:"range"`
+	Size  uint64    `json:"size"`
+	// CardIndex is the subscriber index of the first number's card; ICCID
+	// and IMSI are that card's (the k-th number's card has ICCID + k, its
+	// Luhn digit recomputed, and IMSI + k).
+	CardIndex uint64 `json:"card_index"`
+	ICCID     string `json:"iccid"`
+	IMSI      string `json:"imsi"`
+	// Answer is what the range's phones answer until scripted; the rest
+	// are the range's card and network conditions.
 	Answer        Step `json:"answer"`
 	NoNFC         bool `json:"no_nfc,omitempty"`
 	NoPINSupport  bool `json:"no_pin_support,omitempty"`
@@ -141,14 +159,12 @@ type NumberRange struct {
 	Absent        bool `json:"absent,omitempty"`
 	DeliveryError bool `json:"delivery_error,omitempty"`
 	SIMError      bool `json:"sim_error,omitempty"`
-	// Range is the first and last number, with a leading +.
-	Range [2]string `json:"range"`
 }
 
-// FleetRange is the ordinary subscribers' range.
+// FleetRange is the first unnamed range in short.
 type FleetRange struct {
 	Range [2]string `json:"range"`
-	Size  int       `json:"size"`
+	Size  uint64    `json:"size"`
 }
 
 // Health is the body of GET /healthz (schema Health).
@@ -260,7 +276,7 @@ func (c *Client) PhoneInbox(ctx context.Context, msisdn string) ([]InboxMessage,
 	return out.Messages, nil
 }
 
-// Numbers returns the magic outcome ranges and the fleet's range (GET
+// Numbers returns the numbering plan the server runs (GET
 // /api/v1/numbers).
 func (c *Client) Numbers(ctx context.Context) (*Numbers, error) {
 	return call[Numbers](ctx, c, http.MethodGet, "/api/v1/numbers", nil, nil)

@@ -32,8 +32,10 @@ type NamespaceRequest struct {
 
 // LeaseRequest is the body of POST /api/v1/namespaces/{name}/numbers.
 type LeaseRequest struct {
-	// Outcome is a magic outcome ("approve", "cancel", … docs/numbers.md);
-	// empty leases ordinary fleet numbers.
+	// Outcome names a range of the server's plan: a magic outcome
+	// ("approve", "cancel", … docs/numbers.md) in the embedded plan, any
+	// range of a fleet file (GET /api/v1/numbers lists them); empty leases
+	// from the first unnamed range, the ordinary fleet.
 	Outcome string `json:"outcome,omitempty"`
 	// Count is how many (default 1, at most 100).
 	Count int `json:"count,omitempty"`

@@ -91,7 +91,8 @@ func TestRoundTripControl(t *testing.T) {
 		t.Fatalf("health %+v %v", h, err)
 	}
 	nums, err := c.Numbers(ctx)
-	if err != nil || len(nums.Magic) < 10 || nums.Fleet.Size != fleet.FleetSize || nums.Magic[1].Name != "cancel" || nums.Magic[1].Range[0] != "+"+number(t, "cancel", 0) {
+	if err != nil || len(nums.Magic) < 10 || len(nums.Ranges) != len(nums.Magic)+1 || nums.Fleet == nil || nums.Fleet.Size != fleet.FleetSize ||
+		nums.Magic[1].Name != "cancel" || *nums.Magic[1].Code != 1 || nums.Magic[1].Range[0] != "+"+number(t, "cancel", 0) || nums.Magic[1].ICCID == "" {
 		t.Fatalf("numbers %+v %v", nums, err)
 	}
 
@@ -142,11 +143,25 @@ func TestRoundTripControl(t *testing.T) {
 	if err != nil || res.Outcome != "approved" {
 		t.Fatalf("push %+v %v", res, err)
 	}
-	if _, err := p.SendText(ctx, n, "Hello from the round trip", time.Minute); err != nil {
+	// The phone holds the SMS once the SMSC has it delivered.
+	ms, err := c.StreamMessages(ctx, apiclient.Filter{To: n})
+	if err != nil {
 		t.Fatal(err)
 	}
-	// The SMS's receipt came back before SendText returned: the phone
-	// holds it.
+	defer ms.Close()
+	ids, err := p.SendText(ctx, n, "Hello from the round trip", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		ev, err := ms.Next()
+		if err != nil {
+			t.Fatalf("capture stream: %v", err)
+		}
+		if ev.Kind == "state" && ev.Message.ID == ids[0] && ev.Message.State == "DELIVERED" {
+			break
+		}
+	}
 	in, err := c.PhoneInbox(ctx, n)
 	if err != nil || len(in) != 1 || in[0].Text != "Hello from the round trip" || in[0].From == "" || in[0].Received.IsZero() {
 		t.Fatalf("inbox %+v %v", in, err)

@@ -115,7 +115,7 @@ func TestWireTypesMatchServer(t *testing.T) {
 		{apiclient.PhoneUpdate{}, simulator.PhoneUpdate{}},
 		{apiclient.Event{}, fleet.Event{}},
 		{apiclient.InboxMessage{}, handset.Message{}},
-		{apiclient.NumberRange{}, simulator.NumberInfo{}},
+		{apiclient.RangeInfo{}, fleet.RangeInfo{}},
 		{apiclient.Health{}, simulator.Health{}},
 		{apiclient.Percentiles{}, load.Percentiles{}},
 		{apiclient.ReaderAttachment{}, simulator.ReaderAttachment{}},
