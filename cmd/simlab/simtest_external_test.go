@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bufio"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -19,52 +17,6 @@ import (
 	"github.com/simlab-dev/simlab/simulator/simtest"
 )
 
-// startServeProcess runs `simlab serve` as a real process on free loopback
-// ports, as a CI job does, and returns its HTTP base URL and SMPP address
-// once it says it is ready. SIGTERM stops it when the test ends.
-func startServeProcess(t *testing.T) (apiURL, smppAddr string) {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], "serve", "--smpp", "127.0.0.1:0", "--http", "127.0.0.1:0")
-	cmd.Env = append(os.Environ(), "SIMLAB_TEST_MAIN=1")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		if err := cmd.Wait(); err != nil {
-			t.Errorf("serve after SIGTERM: %v", err)
-		}
-	})
-	sc := bufio.NewScanner(stderr)
-	for sc.Scan() {
-		rest, ok := strings.CutPrefix(sc.Text(), "simlab: ready ")
-		if !ok {
-			continue
-		}
-		for _, f := range strings.Fields(rest) {
-			switch k, v, _ := strings.Cut(f, "="); k {
-			case "smpp":
-				smppAddr = v
-			case "http":
-				apiURL = "http://" + v
-			}
-		}
-		break
-	}
-	if apiURL == "" || smppAddr == "" {
-		t.Fatalf("serve never said it was ready (%v)", sc.Err())
-	}
-	go func() { // keep draining its log
-		for sc.Scan() {
-		}
-	}()
-	return apiURL, smppAddr
-}
-
 // TestSimtestAgainstServe: simtest's namespaced helpers drive a `simlab
 // serve` process the way a CI job's tests drive its shared service: ten
 // parallel tests, each scripting its own phones (one through `simlab phone
@@ -72,8 +24,9 @@ func startServeProcess(t *testing.T) (apiURL, smppAddr string) {
 // own messages.
 func TestSimtestAgainstServe(t *testing.T) {
 	t.Parallel()
-	apiURL, smppAddr := startServeProcess(t)
-	s := simtest.Connect(t, simtest.Remote{URL: apiURL, SMPPAddr: smppAddr})
+	sp := startServe(t)
+	apiURL := "http://" + sp.http
+	s := simtest.Connect(t, simtest.Remote{URL: apiURL, SMPPAddr: sp.smpp})
 	var (
 		mu    sync.Mutex
 		owner = map[string]string{} // message id → namespace
@@ -144,10 +97,10 @@ func TestDocsNamespaceShell(t *testing.T) {
 	if !strings.Contains(script, "API=http://127.0.0.1:8775\n") {
 		t.Fatalf("the script no longer starts from the default address:\n%s", script)
 	}
-	apiURL, smppAddr := startServeProcess(t)
-	script = strings.Replace(script, "API=http://127.0.0.1:8775\n", "API="+apiURL+"\n", 1)
+	sp := startServe(t)
+	script = strings.Replace(script, "API=http://127.0.0.1:8775\n", "API=http://"+sp.http+"\n", 1)
 	bin := t.TempDir()
-	shim := "#!/bin/sh\nSIMLAB_TEST_MAIN=1 exec " + os.Args[0] + " \"$@\" --smpp " + smppAddr + "\n"
+	shim := "#!/bin/sh\nSIMLAB_TEST_MAIN=1 exec " + os.Args[0] + " \"$@\" --smpp " + sp.smpp + "\n"
 	if err := os.WriteFile(filepath.Join(bin, "simlab"), []byte(shim), 0o755); err != nil {
 		t.Fatal(err)
 	}
