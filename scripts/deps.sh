@@ -13,6 +13,9 @@ build_pkgs=(libpcsclite-dev libusb-1.0-0-dev pkg-config)
 test_pkgs=(pcscd vsmartcard-vpcd pcsc-tools opensc softhsm2 socat kannel gammu tshark)
 brew_build=(pcsc-lite libusb pkg-config)
 brew_test=(softhsm opensc gammu wireshark socat)
+# curl and jq run the shell script of docs/api.md (TestDocsNamespaceShell).
+test_pkgs+=(curl jq)
+brew_test+=(jq)
 
 case "$kind" in
 build) pkgs=("${build_pkgs[@]}"); brews=("${brew_build[@]}") ;;
