@@ -7,6 +7,7 @@ require (
 	github.com/creack/pty v1.1.24
 	github.com/ebfe/scard v0.0.0-20241214075232-7af069cabc25
 	github.com/fiorix/go-smpp v0.0.0-20210403173735-2894b96e70ba
+	github.com/go-jose/go-jose/v4 v4.1.9
 	github.com/google/gousb v1.1.3
 	github.com/miekg/pkcs11 v1.1.2
 	github.com/spf13/cobra v1.10.2

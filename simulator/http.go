@@ -24,7 +24,7 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 	}
 	want := []byte(s.cfg.APIToken)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/healthz" {
+		if r.URL.Path == "/healthz" || s.isPublic(r.URL.Path) {
 			next.ServeHTTP(w, r)
 			return
 		}

@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/simlab-dev/simlab/simulator/mobileconnect"
 	"github.com/simlab-dev/simlab/smsc"
 )
 
@@ -54,6 +55,9 @@ type Config struct {
 	InteractiveOut io.Writer `yaml:"-" json:"-"`
 	// Lab adds real bearers and cards in readers (docs/lab.md).
 	Lab LabConfig `yaml:",inline" json:"lab"`
+	// MobileConnect configures the Mobile Connect gateway at /mc
+	// (docs/mobile-connect.md).
+	MobileConnect mobileconnect.Config `yaml:"mobile_connect" json:"mobile_connect"`
 
 	// Logger receives operational logs; nil discards them.
 	Logger *slog.Logger `yaml:"-" json:"-"`
@@ -130,6 +134,10 @@ type Server struct {
 
 	mu   sync.Mutex
 	subs []Subsystem
+	// public are path prefixes served without the API token (the Mobile
+	// Connect endpoints, which relying parties call with their own
+	// credentials).
+	public []string
 }
 
 // Mux is the HTTP mux subsystems mount their handlers on (/api/v1/…).

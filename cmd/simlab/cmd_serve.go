@@ -60,6 +60,7 @@ environment (GOGC=100 is Go's default: less memory, more CPU).`,
 			if fl.Changed("fleet") {
 				cfg.Fleet = flagCfg.Fleet
 			}
+			mergeMCFlags(fl, &cfg.MobileConnect, flagCfg.MobileConnect)
 			cfg.Interactive = append(cfg.Interactive, interactive...)
 			cfg.InteractiveIn, cfg.InteractiveOut = a.stdin, a.stderr
 			cfg.Lab.Bearers = append(cfg.Lab.Bearers, bearers...)
@@ -117,6 +118,7 @@ environment (GOGC=100 is Go's default: less memory, more CPU).`,
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run, until shutdown, to FILE (go tool pprof -top FILE)")
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
+	addMCFlags(f, &flagCfg.MobileConnect)
 	return c
 }
 
