@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
@@ -376,3 +377,8 @@ func randomToken(r io.Reader, n int) (string, error) {
 // tokenKey is what the gateway stores for a code or token: its SHA-256,
 // so a dump of the gateway's memory holds no usable token.
 func tokenKey(tok string) [32]byte { return sha256.Sum256([]byte(tok)) }
+
+// cryptoRand reads crypto/rand (for the RP side, which has no Deps).
+type cryptoRand struct{}
+
+func (cryptoRand) Read(b []byte) (int, error) { return rand.Read(b) }
