@@ -38,3 +38,28 @@ func TestMCLogin(t *testing.T) {
 		t.Fatalf("without --to: exit %d", code)
 	}
 }
+
+// TestMCSI: `simlab mc si` in both modes with the demo client.
+func TestMCSI(t *testing.T) {
+	t.Parallel()
+	s := simtest.NewServer(t)
+	for i, mode := range []string{"async", "polling"} {
+		code, out, stderr := runCLI(t, "mc", "si", "--issuer", s.Issuer(), "--to", simtest.Number(t, "approve", 95+i), "--mode", mode,
+			"--acr", "3", "--correlation-id", "c-"+mode)
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %s", mode, code, stderr)
+		}
+		var res struct {
+			Claims map[string]any `json:"claims"`
+		}
+		if err := json.Unmarshal([]byte(out), &res); err != nil || res.Claims["acr"] != "3" {
+			t.Fatalf("%s: %v %s", mode, err, out)
+		}
+		if (res.Claims["recipient"] != nil) != (mode == "async") {
+			t.Fatalf("%s: recipient %v", mode, res.Claims["recipient"])
+		}
+	}
+	if code, _, _ := runCLI(t, "mc", "si", "--to", "1", "--mode", "carrier-pigeon"); code != exitUsage {
+		t.Fatal("a bad mode is not a usage error")
+	}
+}

@@ -235,7 +235,7 @@ func (g *Gateway) AwaitLogin(ctx context.Context, clientID, state, nonce string)
 	l := g.st.logins[loginKey{clientID, state, nonce}]
 	g.st.mu.Unlock()
 	if l == nil {
-		return errors.New("mobileconnect: no such login")
+		return errNoLogin
 	}
 	select {
 	case <-l.done:
@@ -244,3 +244,8 @@ func (g *Gateway) AwaitLogin(ctx context.Context, clientID, state, nonce string)
 		return ctx.Err()
 	}
 }
+
+var (
+	errNoLogin   = errors.New("mobileconnect: no such login")
+	errNoRequest = errors.New("mobileconnect: no such auth_req_id")
+)

@@ -36,6 +36,13 @@ func (c *fakeClock) Add(d time.Duration) {
 // through its own bind to a simlab server's SMSC and fleet.
 func gatewayWithClock(t *testing.T, cfg mobileconnect.Config) (*rp, *fakeClock, *mobileconnect.Gateway) {
 	t.Helper()
+	return gatewayWithClockDeps(t, cfg, nil)
+}
+
+// gatewayWithClockDeps is gatewayWithClock with an injected timer for SI
+// notification backoff.
+func gatewayWithClockDeps(t *testing.T, cfg mobileconnect.Config, after func(time.Duration) <-chan time.Time) (*rp, *fakeClock, *mobileconnect.Gateway) {
+	t.Helper()
 	s := simtest.NewServer(t)
 	ctx := context.Background()
 	p, err := push.New(ctx, push.Config{SMPP: client.Config{Addr: s.SMPPAddr, SystemID: "clock-test", AddressRange: "99955514"}, Source: "99955514"})
@@ -49,7 +56,7 @@ func gatewayWithClock(t *testing.T, cfg mobileconnect.Config) (*rp, *fakeClock, 
 	})
 	hs := httptest.NewUnstartedServer(nil)
 	iss := "http://" + hs.Listener.Addr().String() + "/mc"
-	gw, err := mobileconnect.New(ctx, cfg, iss, mobileconnect.Deps{Challenger: p, Directory: dir, Now: clk.Now})
+	gw, err := mobileconnect.New(ctx, cfg, iss, mobileconnect.Deps{Challenger: p, Directory: dir, Now: clk.Now, After: after})
 	if err != nil {
 		t.Fatal(err)
 	}

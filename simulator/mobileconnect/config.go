@@ -86,6 +86,11 @@ type Client struct {
 	// IDTokenAlg is the id_token algorithm for this client (ES256 or
 	// RS256; default the gateway's).
 	IDTokenAlg string `yaml:"id_token_signed_response_alg" json:"id_token_signed_response_alg,omitempty"`
+	// CIBAMode is the client's CIBA token delivery mode (poll, ping or
+	// push; default poll); CIBANotificationURI its client notification
+	// endpoint for ping and push (CIBA Core §4).
+	CIBAMode            string `yaml:"backchannel_token_delivery_mode" json:"backchannel_token_delivery_mode,omitempty"`
+	CIBANotificationURI string `yaml:"backchannel_client_notification_endpoint" json:"backchannel_client_notification_endpoint,omitempty"`
 	// OTP makes this client's logins use an SMS one-time code.
 	OTP bool `yaml:"otp" json:"otp,omitempty"`
 	// Disabled refuses the client's requests (access_denied).
@@ -101,10 +106,10 @@ const (
 
 // DemoClient returns the built-in test-only client: any loopback
 // redirect_uri and notification_uri, client_names demo, service, login,
-// pay, test and bevestig.
+// pay, test and bevestig, request objects signed with DemoRequestKey.
 func DemoClient() Client {
 	return Client{ID: DemoClientID, Secret: DemoClientSecret, LoopbackRedirects: true,
-		ClientNames: []string{"demo", "service", "login", "pay", "test", "bevestig"}}
+		ClientNames: []string{"demo", "service", "login", "pay", "test", "bevestig"}, JWKS: demoJWKS()}
 }
 
 // Default lifetimes and limits.
@@ -212,6 +217,20 @@ func (cl Client) Validate() error {
 	default:
 		return fmt.Errorf("mobileconnect: client %q: id_token_signed_response_alg %q: want ES256 or RS256", cl.ID, cl.IDTokenAlg)
 	}
+	switch cl.CIBAMode {
+	case "", "poll":
+	case "ping", "push":
+		if cl.CIBANotificationURI == "" {
+			return fmt.Errorf("mobileconnect: client %q: CIBA %s mode needs backchannel_client_notification_endpoint", cl.ID, cl.CIBAMode)
+		}
+	default:
+		return fmt.Errorf("mobileconnect: client %q: backchannel_token_delivery_mode %q: want poll, ping or push", cl.ID, cl.CIBAMode)
+	}
+	if cl.CIBANotificationURI != "" {
+		if p, err := url.Parse(cl.CIBANotificationURI); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+			return fmt.Errorf("mobileconnect: client %q: backchannel_client_notification_endpoint must be an http(s) URI", cl.ID)
+		}
+	}
 	if cl.JWKS != "" {
 		if _, err := parseJWKS(cl.JWKS); err != nil {
 			return fmt.Errorf("mobileconnect: client %q: %w", cl.ID, err)
@@ -223,6 +242,14 @@ func (cl Client) Validate() error {
 // redirectAllowed reports whether uri is one of the client's redirect URIs.
 func (cl *Client) redirectAllowed(uri string) bool {
 	if slices.Contains(cl.RedirectURIs, uri) {
+		return true
+	}
+	return cl.LoopbackRedirects && isLoopbackURI(uri)
+}
+
+// notificationAllowed reports whether uri may receive SI notifications.
+func (cl *Client) notificationAllowed(uri string) bool {
+	if slices.Contains(cl.NotificationURIs, uri) {
 		return true
 	}
 	return cl.LoopbackRedirects && isLoopbackURI(uri)

@@ -1,6 +1,7 @@
 package mobileconnect
 
 import (
+	"encoding/json"
 	"net/url"
 	"strings"
 	"testing"
@@ -70,6 +71,34 @@ func FuzzDecodeClientJWT(f *testing.F) {
 		}
 		if err == nil && strings.HasPrefix(raw, "eyJhbGciOiJub25lIn0") {
 			t.Fatal("alg none accepted")
+		}
+	})
+}
+
+// FuzzParseSIRequest: the si-authorize parameters with a request object's
+// claims (as JSON), and the CIBA parameters: an *Error or a request that
+// obeys the rules.
+func FuzzParseSIRequest(f *testing.F) {
+	f.Add("client_id=c&scope=openid+mc_authn&response_type=mc_si_polling",
+		`{"response_type":"mc_si_polling","client_id":"c","scope":"openid mc_authn","version":"mc_si_r2_v1.0","nonce":"n","login_hint":"MSISDN:99900000001","acr_values":"3 2","client_notification_token":"t","iss":"c","aud":"https://gw/mc"}`)
+	f.Add("client_id=c&response_type=mc_si_async_code",
+		`{"response_type":"mc_si_async_code","client_id":"c","scope":"openid mc_authz","version":"mc_si_r2_v1.0","nonce":"n","login_hint":"PCR:x","acr_values":"2","client_notification_token":"t","notification_uri":"http://127.0.0.1/n","iss":"c","aud":["x","https://gw/mc"],"client_name":"pay","context":"c","binding_message":"b","correlation_id":"k"}`)
+	f.Add("scope=openid&login_hint=MSISDN:99900000001&acr_values=3&binding_message=x", `{}`)
+	f.Fuzz(func(t *testing.T, outer, claimsJSON string) {
+		v, err := url.ParseQuery(outer)
+		if err != nil {
+			return
+		}
+		var claims map[string]any
+		if json.Unmarshal([]byte(claimsJSON), &claims) == nil {
+			r, e := ParseSIRequest(v, claims, []string{"https://gw/mc"})
+			if e == nil && (r.Nonce == "" || len(r.ACR) == 0 || r.Version != siVersion || len(r.BindingMessage)+len(r.Context) > maxTexts) {
+				t.Fatalf("accepted %+v", r)
+			}
+		}
+		a, e := ParseCIBA(v)
+		if e == nil && (len(a.ACR) == 0 || (a.LoginHint == "" && a.LoginHintToken == "")) {
+			t.Fatalf("CIBA accepted %+v", a)
 		}
 	})
 }

@@ -216,6 +216,8 @@ func (g *Gateway) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST "+p+"/token", g.handleToken)
 	mux.HandleFunc("GET "+p+"/userinfo", g.handleUserinfo)
 	mux.HandleFunc("POST "+p+"/userinfo", g.handleUserinfo)
+	mux.HandleFunc("POST "+p+"/si-authorize", g.handleSIAuthorize)
+	mux.HandleFunc("POST "+p+"/bc-authorize", g.handleBackchannel)
 	mux.HandleFunc("GET /api/v1/mc/clients", g.handleListClients)
 	mux.HandleFunc("POST /api/v1/mc/clients", g.handleAddClient)
 	mux.HandleFunc("DELETE /api/v1/mc/clients/{id}", g.handleDeleteClient)

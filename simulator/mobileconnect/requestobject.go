@@ -3,6 +3,7 @@ package mobileconnect
 import (
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"time"
 
@@ -49,7 +50,15 @@ func DecodeClientJWT(raw string, secret string, keys *jose.JSONWebKeySet) (map[s
 		}
 		cands := keys.Keys
 		if h.KeyID != "" {
-			cands = keys.Key(h.KeyID)
+			// The key the header names, or else the keys registered
+			// without a kid.
+			if cands = keys.Key(h.KeyID); len(cands) == 0 {
+				for _, k := range keys.Keys {
+					if k.KeyID == "" {
+						cands = append(cands, k)
+					}
+				}
+			}
 		}
 		ok := false
 		for _, k := range cands {
@@ -102,6 +111,21 @@ func numClaim(c map[string]any, k string) (int64, bool) {
 func strClaim(c map[string]any, k string) string {
 	s, _ := c[k].(string)
 	return s
+}
+
+// audienceHas reports whether the aud claim (string or array) names want.
+func audienceHas(c map[string]any, want ...string) bool {
+	switch v := c["aud"].(type) {
+	case string:
+		return slices.Contains(want, strings.TrimRight(v, "/"))
+	case []any:
+		for _, x := range v {
+			if s, ok := x.(string); ok && slices.Contains(want, strings.TrimRight(s, "/")) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // loginHintFromToken reads a login_hint_token (OpenID MODRNA

@@ -39,6 +39,10 @@ type RP struct {
 	// Wait, when set, replaces polling: it returns once the login of
 	// (client_id, state, nonce) has ended (Gateway.AwaitLogin in tests).
 	Wait func(ctx context.Context, clientID, state, nonce string) error
+	// WaitBackchannel, when set, replaces polling for SI and CIBA: it
+	// returns once the request has been answered
+	// (Gateway.AwaitBackchannel in tests).
+	WaitBackchannel func(ctx context.Context, authReqID string) error
 }
 
 // LoginRequest is what to log in.

@@ -89,12 +89,13 @@ type state struct {
 	pending int
 	codes   map[[32]byte]*codeGrant
 	tokens  map[[32]byte]*tokenInfo
+	bc      map[string]*backchannel // SI and CIBA requests by auth_req_id
 	puts    int
 }
 
 func newState() *state {
 	return &state{logins: map[loginKey]*login{}, byID: map[string]*login{}, links: map[string]chan struct{}{}, codes: map[[32]byte]*codeGrant{},
-		tokens: map[[32]byte]*tokenInfo{}}
+		tokens: map[[32]byte]*tokenInfo{}, bc: map[string]*backchannel{}}
 }
 
 // sweepLocked drops expired entries every 512 insertions, so memory stays
@@ -122,6 +123,15 @@ func (s *state) sweepLocked(now time.Time, loginTTL time.Duration) {
 	for k, t := range s.tokens {
 		if now.After(t.exp) {
 			delete(s.tokens, k)
+		}
+	}
+	for k, b := range s.bc {
+		if now.After(b.exp.Add(time.Minute)) {
+			select {
+			case <-b.done:
+				delete(s.bc, k)
+			default:
+			}
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package mobileconnect
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
@@ -65,6 +66,8 @@ func (g *Gateway) handleToken(w http.ResponseWriter, r *http.Request) {
 		resp, e = g.redeemCode(r, cl, tr)
 	case grantRefresh:
 		resp, e = g.refresh(r, cl, tr)
+	case GrantSI, GrantCIBA:
+		resp, e = g.pollBackchannel(r.Context(), cl, tr)
 	default:
 		e = newError(ErrUnsupportedGrantType, "grant_type is not supported")
 	}
@@ -149,7 +152,7 @@ func (g *Gateway) redeemCode(r *http.Request, cl *registered, tr tokenRequest) (
 	}
 	c.used = true
 	g.st.mu.Unlock()
-	resp, keys, e := g.issueTokens(r, cl, c.sess, true, true)
+	resp, keys, e := g.issueTokens(r.Context(), cl, c.sess, true, true, nil)
 	if e != nil {
 		return nil, e
 	}
@@ -172,18 +175,21 @@ func (g *Gateway) refresh(r *http.Request, cl *registered, tr tokenRequest) (*To
 	}
 	delete(g.st.tokens, k)
 	g.st.mu.Unlock()
-	resp, _, e := g.issueTokens(r, cl, t.sess, false, true)
+	resp, _, e := g.issueTokens(r.Context(), cl, t.sess, false, true, nil)
 	return resp, e
 }
 
 // issueTokens makes an access token, an id_token and (withRefresh) a
 // refresh token for a session, and returns their keys in the state.
-func (g *Gateway) issueTokens(r *http.Request, cl *registered, sess *session, withNonce, withRefresh bool) (*TokenResponse, [][32]byte, *Error) {
+func (g *Gateway) issueTokens(ctx context.Context, cl *registered, sess *session, withNonce, withRefresh bool, extra map[string]any) (*TokenResponse, [][32]byte, *Error) {
 	at, err := randomToken(g.deps.Rand, 32)
 	if err != nil {
 		return nil, nil, newError(ErrServerError, "no randomness")
 	}
-	claims, err := g.idTokenClaims(r.Context(), sess, at, withNonce)
+	claims, err := g.idTokenClaims(ctx, sess, at, withNonce)
+	for k, v := range extra {
+		claims[k] = v
+	}
 	if err != nil {
 		g.log.Error("mc: id_token claims", "err", err)
 		return nil, nil, newError(ErrServerError, "the id_token could not be built")
