@@ -111,6 +111,7 @@ func (g *Gateway) authenticate(ctx context.Context, cl *registered, ar *AuthRequ
 		return nil, e
 	}
 	sess.authTime = g.deps.Now()
+	sess.faults, sess.tokenDelay = g.faults.take(cl.ID)
 	return sess, nil
 }
 

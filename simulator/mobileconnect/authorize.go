@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // handleAuthorize is /authorize (GET and POST; OpenID Connect Core
@@ -84,6 +86,13 @@ func (g *Gateway) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	}
 	if ar.LoginHint == "" && ar.LoginHintToken == "" {
 		g.numberPage(w, &ar, q)
+		return
+	}
+	if e := g.quota.take(cl.ID, g.deps.Now()); e != nil {
+		if e.RetryAfter > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
+		}
+		g.errorPage(w, e.Status, e)
 		return
 	}
 	msisdn, e := g.resolveHint(r.Context(), cl, &ar)

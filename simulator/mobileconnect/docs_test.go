@@ -72,3 +72,38 @@ func fences(md, lang string) []string {
 	}
 	return out
 }
+
+// TestDocsControlExamples runs the control API examples of
+// docs/mobile-connect.md (clients, faults) against a live server.
+func TestDocsControlExamples(t *testing.T) {
+	t.Parallel()
+	for _, tool := range []string{"bash", "curl"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s is not installed", tool)
+		}
+	}
+	doc, err := os.ReadFile("../../docs/mobile-connect.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := server(t, nil)
+	for _, title := range []string{"### Clients at run time", "## Faults for RP tests"} {
+		sec := string(doc)
+		sec = sec[strings.Index(sec, title)+len(title):]
+		if i := strings.Index(sec, "\n#"); i >= 0 {
+			sec = sec[:i]
+		}
+		blocks := fences(sec, "sh")
+		if len(blocks) != 1 {
+			t.Fatalf("%s: %d sh blocks", title, len(blocks))
+		}
+		script := "set -euo pipefail\n" + strings.ReplaceAll(blocks[0], "http://127.0.0.1:8775", s.URL)
+		out, err := exec.Command("bash", "-c", script).CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", title, err, out)
+		}
+		if strings.Contains(string(out), "s3cret") {
+			t.Fatal("a client secret was shown")
+		}
+	}
+}

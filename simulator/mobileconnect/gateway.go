@@ -111,6 +111,8 @@ type Gateway struct {
 	wg      sync.WaitGroup
 	clients *clients
 	st      *state
+	faults  *faults
+	quota   *quota
 	otpNums map[string]bool
 }
 
@@ -164,6 +166,8 @@ func New(ctx context.Context, cfg Config, issuer string, d Deps) (*Gateway, erro
 	}
 	g.clients = newClients(cfg)
 	g.st = newState()
+	g.faults = &faults{}
+	g.quota = newQuota(cfg.Quota, cfg.QuotaWindow)
 	g.otpNums = map[string]bool{}
 	for _, n := range cfg.OTPNumbers {
 		g.otpNums[strings.TrimPrefix(n, "+")] = true
@@ -222,6 +226,9 @@ func (g *Gateway) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/v1/mc/clients", g.handleAddClient)
 	mux.HandleFunc("DELETE /api/v1/mc/clients/{id}", g.handleDeleteClient)
 	mux.HandleFunc("POST /api/v1/mc/keys/rotate", g.handleRotate)
+	mux.HandleFunc("GET /api/v1/mc/faults", g.handleGetFaults)
+	mux.HandleFunc("POST /api/v1/mc/faults", g.handleAddFault)
+	mux.HandleFunc("DELETE /api/v1/mc/faults", g.handleDeleteFaults)
 }
 
 // Handler returns the gateway alone on a mux (for tests and embedding).

@@ -81,11 +81,16 @@ func (g *Gateway) idTokenClaims(ctx context.Context, sess *session, accessToken 
 	if sess.recipient != "" {
 		c["recipient"] = sess.recipient
 	}
+	applyFaults(c, sess, now)
 	return c, nil
 }
 
-// sign signs claims with the client's algorithm (the current key).
-func (g *Gateway) sign(cl *registered, claims map[string]any) (string, error) {
+// sign signs a session's claims with the client's algorithm (the current
+// key), or as an injected fault says.
+func (g *Gateway) sign(cl *registered, sess *session, claims map[string]any) (string, error) {
+	if out, faulty, err := g.signFaulty(sess, claims); faulty {
+		return out, err
+	}
 	sk := g.keys.signer(g.algFor(&cl.Client))
 	if sk == nil {
 		return "", fmt.Errorf("mobileconnect: no signing key")

@@ -201,6 +201,10 @@ func (g *Gateway) handleSIAuthorize(w http.ResponseWriter, r *http.Request) {
 		newError(ErrUnauthorizedClient, "The client is not allowed to make MC service requests").writeJSON(w)
 		return
 	}
+	if e := g.quota.take(cl.ID, g.deps.Now()); e != nil {
+		e.writeJSON(w)
+		return
+	}
 	if v.Get("request") == "" {
 		mandatory("request").writeJSON(w)
 		return
@@ -259,6 +263,10 @@ func (g *Gateway) handleBackchannel(w http.ResponseWriter, r *http.Request) {
 	v := r.PostForm
 	cl, e := g.authenticateClient(r, tokenRequest{ClientID: v.Get("client_id"), ClientSecret: v.Get("client_secret")})
 	if e != nil {
+		e.writeJSON(w)
+		return
+	}
+	if e := g.quota.take(cl.ID, g.deps.Now()); e != nil {
 		e.writeJSON(w)
 		return
 	}
@@ -527,6 +535,7 @@ func (g *Gateway) pollBackchannel(ctx context.Context, cl *registered, tr tokenR
 	if bc.ciba {
 		extra = map[string]any{"urn:openid:params:jwt:claim:auth_req_id": bc.id}
 	}
+	g.slowToken(ctx, sess)
 	resp, _, e := g.issueTokens(ctx, cl, sess, true, true, extra)
 	return resp, e
 }

@@ -23,6 +23,10 @@ type session struct {
 	answer    *push.Answer // the card's signed answer (SIM logins)
 	// recipient is the SI notification_uri (async mode).
 	recipient string
+	// faults injected into this session's tokens, and how long slow_token
+	// holds the token endpoint (faults.go).
+	faults     []string
+	tokenDelay time.Duration
 }
 
 func (s *session) hasScope(v string) bool {

@@ -60,6 +60,10 @@ func (g *Gateway) handleToken(w http.ResponseWriter, r *http.Request) {
 		e.writeJSON(w)
 		return
 	}
+	if e := g.quota.take(cl.ID, g.deps.Now()); e != nil {
+		e.writeJSON(w)
+		return
+	}
 	var resp *TokenResponse
 	switch tr.GrantType {
 	case grantCode:
@@ -152,6 +156,7 @@ func (g *Gateway) redeemCode(r *http.Request, cl *registered, tr tokenRequest) (
 	}
 	c.used = true
 	g.st.mu.Unlock()
+	g.slowToken(r.Context(), c.sess)
 	resp, keys, e := g.issueTokens(r.Context(), cl, c.sess, true, true, nil)
 	if e != nil {
 		return nil, e
@@ -175,6 +180,7 @@ func (g *Gateway) refresh(r *http.Request, cl *registered, tr tokenRequest) (*To
 	}
 	delete(g.st.tokens, k)
 	g.st.mu.Unlock()
+	g.slowToken(r.Context(), t.sess)
 	resp, _, e := g.issueTokens(r.Context(), cl, t.sess, false, true, nil)
 	return resp, e
 }
@@ -194,7 +200,7 @@ func (g *Gateway) issueTokens(ctx context.Context, cl *registered, sess *session
 		g.log.Error("mc: id_token claims", "err", err)
 		return nil, nil, newError(ErrServerError, "the id_token could not be built")
 	}
-	idt, err := g.sign(cl, claims)
+	idt, err := g.sign(cl, sess, claims)
 	if err != nil {
 		g.log.Error("mc: id_token signing", "err", err)
 		return nil, nil, newError(ErrServerError, "the id_token could not be signed")
