@@ -37,7 +37,7 @@ func addFault(t *testing.T, base string, rule mobileconnect.FaultRule) {
 func TestFaults(t *testing.T) {
 	t.Parallel()
 	cases := []struct {
-		fault string
+		fault  string
 		goOIDC bool // go-oidc itself refuses it
 	}{
 		{mobileconnect.FaultUnknownKey, true},
