@@ -5,6 +5,8 @@ import (
 	"os/exec"
 	"strings"
 	"testing"
+
+	"github.com/simlab-dev/simlab/internal/needs"
 )
 
 // TestDocsWalkthrough runs the curl walkthrough of docs/mobile-connect.md
@@ -13,9 +15,7 @@ import (
 func TestDocsWalkthrough(t *testing.T) {
 	t.Parallel()
 	for _, tool := range []string{"bash", "curl", "jq"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not installed (scripts/deps.sh test installs it)", tool)
-		}
+		needs.Command(t, tool, tool)
 	}
 	doc, err := os.ReadFile("../../docs/mobile-connect.md")
 	if err != nil {
@@ -78,9 +78,7 @@ func fences(md, lang string) []string {
 func TestDocsControlExamples(t *testing.T) {
 	t.Parallel()
 	for _, tool := range []string{"bash", "curl"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s is not installed", tool)
-		}
+		needs.Command(t, tool, tool)
 	}
 	doc, err := os.ReadFile("../../docs/mobile-connect.md")
 	if err != nil {
