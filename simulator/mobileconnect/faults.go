@@ -128,6 +128,9 @@ func applyFaults(c map[string]any, sess *session, now time.Time) {
 // signFaulty signs claims the way the session's faults say, or returns
 // false when no signing fault applies.
 func (g *Gateway) signFaulty(sess *session, claims map[string]any) (string, bool, error) {
+	if !slices.Contains(sess.faults, FaultAlgNone) && !slices.Contains(sess.faults, FaultUnknownKey) {
+		return "", false, nil
+	}
 	payload, err := json.Marshal(claims)
 	if err != nil {
 		return "", true, err
