@@ -56,6 +56,24 @@ func (f *mcRPFlags) rp() *mobileconnect.RP {
 	return &mobileconnect.RP{Issuer: f.issuer, ClientID: f.clientID, ClientSecret: secret, RedirectURI: f.redirect}
 }
 
+// run runs one login with the flags' RP and prints its checked claims; a
+// refusal by the gateway is an error naming its error code.
+func (f *mcRPFlags) run(ctx context.Context, a *app, poll time.Duration, login func(context.Context, *mobileconnect.RP) (*mobileconnect.LoginResult, error)) error {
+	ctx, cancel := context.WithTimeout(ctx, f.timeout)
+	defer cancel()
+	r := f.rp()
+	r.Poll = poll
+	res, err := login(ctx, r)
+	var e *mobileconnect.Error
+	if errors.As(err, &e) {
+		return fmt.Errorf("login refused: %s: %s", e.Code, e.Description)
+	}
+	if err != nil {
+		return err
+	}
+	return writeJSON(a.stdout, map[string]any{"alg": res.Alg, "kid": res.KeyID, "claims": res.Claims})
+}
+
 func newMCLoginCmd(a *app) *cobra.Command {
 	var (
 		rpf  mcRPFlags
@@ -76,19 +94,9 @@ A refused login exits 1 with the gateway's error and error_description.`,
 			if req.MSISDN == "" {
 				return usagef("--to is required")
 			}
-			ctx, cancel := context.WithTimeout(cmd.Context(), rpf.timeout)
-			defer cancel()
-			r := rpf.rp()
-			r.Poll = poll
-			res, err := r.Login(ctx, req)
-			var e *mobileconnect.Error
-			if errors.As(err, &e) {
-				return fmt.Errorf("login refused: %s: %s", e.Code, e.Description)
-			}
-			if err != nil {
-				return err
-			}
-			return writeJSON(a.stdout, map[string]any{"alg": res.Alg, "kid": res.KeyID, "claims": res.Claims})
+			return rpf.run(cmd.Context(), a, poll, func(ctx context.Context, r *mobileconnect.RP) (*mobileconnect.LoginResult, error) {
+				return r.Login(ctx, req)
+			})
 		},
 	}
 	rpf.add(c)
@@ -138,19 +146,9 @@ for the demo client, else HS256 with the client secret), posts it to
 			case rpf.clientID == mobileconnect.DemoClientID:
 				req.Key = mobileconnect.DemoRequestKey()
 			}
-			ctx, cancel := context.WithTimeout(cmd.Context(), rpf.timeout)
-			defer cancel()
-			r := rpf.rp()
-			r.Poll = poll
-			res, err := r.SI(ctx, req)
-			var e *mobileconnect.Error
-			if errors.As(err, &e) {
-				return fmt.Errorf("login refused: %s: %s", e.Code, e.Description)
-			}
-			if err != nil {
-				return err
-			}
-			return writeJSON(a.stdout, map[string]any{"alg": res.Alg, "kid": res.KeyID, "claims": res.Claims})
+			return rpf.run(cmd.Context(), a, poll, func(ctx context.Context, r *mobileconnect.RP) (*mobileconnect.LoginResult, error) {
+				return r.SI(ctx, req)
+			})
 		},
 	}
 	rpf.add(c)

@@ -250,17 +250,11 @@ func (g *Gateway) handleSIAuthorize(w http.ResponseWriter, r *http.Request) {
 // scope with openid, optional acr_values (default "2"), binding_message,
 // client_notification_token for ping and push.
 func (g *Gateway) handleBackchannel(w http.ResponseWriter, r *http.Request) {
-	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if ct != "application/x-www-form-urlencoded" {
-		newError(ErrInvalidRequest, "the backchannel endpoint takes application/x-www-form-urlencoded").writeJSON(w)
+	v, e := postForm(w, r, "the backchannel endpoint")
+	if e != nil {
+		e.writeJSON(w)
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxRequestBytes)
-	if err := r.ParseForm(); err != nil {
-		newError(ErrInvalidRequest, "the form could not be read").writeJSON(w)
-		return
-	}
-	v := r.PostForm
 	cl, e := g.authenticateClient(r, tokenRequest{ClientID: v.Get("client_id"), ClientSecret: v.Get("client_secret")})
 	if e != nil {
 		e.writeJSON(w)

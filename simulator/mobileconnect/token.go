@@ -40,17 +40,12 @@ type TokenResponse struct {
 // client_secret_post, grants authorization_code (single use, PKCE S256),
 // refresh_token, and the SI and CIBA polling grants.
 func (g *Gateway) handleToken(w http.ResponseWriter, r *http.Request) {
-	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if ct != "application/x-www-form-urlencoded" {
-		newError(ErrInvalidRequest, "the token endpoint takes application/x-www-form-urlencoded").writeJSON(w)
+	form, e := postForm(w, r, "the token endpoint")
+	if e != nil {
+		e.writeJSON(w)
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, maxRequestBytes)
-	if err := r.ParseForm(); err != nil {
-		newError(ErrInvalidRequest, "the form could not be read").writeJSON(w)
-		return
-	}
-	tr, e := parseTokenForm(r.PostForm)
+	tr, e := parseTokenForm(form)
 	if e != nil {
 		e.writeJSON(w)
 		return
@@ -264,4 +259,18 @@ func (g *Gateway) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, out)
+}
+
+// postForm reads a POST body that must be a form (RFC 6749 §3.2), at most
+// maxRequestBytes long.
+func postForm(w http.ResponseWriter, r *http.Request, endpoint string) (url.Values, *Error) {
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if ct != "application/x-www-form-urlencoded" {
+		return nil, newError(ErrInvalidRequest, endpoint+" takes application/x-www-form-urlencoded")
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxRequestBytes)
+	if err := r.ParseForm(); err != nil {
+		return nil, newError(ErrInvalidRequest, "the form could not be read")
+	}
+	return r.PostForm, nil
 }
