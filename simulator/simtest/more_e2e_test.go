@@ -418,7 +418,8 @@ func TestControlAPIMatchesOpenAPI(t *testing.T) {
 				body = bytes.NewReader(op.RequestBody.Content["application/json"].Example)
 			}
 			ctx, cancel := context.WithCancel(context.Background())
-			req, err := http.NewRequestWithContext(ctx, strings.ToUpper(method), s.URL+strings.ReplaceAll(path, "{msisdn}", n), body)
+			// {id}: the client the Mobile Connect example registers.
+			req, err := http.NewRequestWithContext(ctx, strings.ToUpper(method), s.URL+strings.NewReplacer("{msisdn}", n, "{id}", "openapi-example").Replace(path), body)
 			if err != nil {
 				t.Fatal(err)
 			}
