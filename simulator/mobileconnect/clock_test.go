@@ -116,3 +116,17 @@ func TestKeyRotation(t *testing.T) {
 		}
 	}
 }
+
+// TestMaxPending: past max_pending logins under way, /authorize answers
+// temporarily_unavailable instead of queueing without bound.
+func TestMaxPending(t *testing.T) {
+	t.Parallel()
+	r, _, _ := gatewayWithClock(t, mobileconnect.Config{MaxPending: 1, ChallengeTimeout: 30 * time.Second})
+	q := r.params("99900020401", "2") // ignore: stays pending
+	if st, _, _ := r.get(q); st != 200 {
+		t.Fatal(st)
+	}
+	q2 := r.params("99901000402", "2")
+	q2.Set("state", "second")
+	wantError(t, r.authorize(q2), "temporarily_unavailable", "second")
+}
