@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/simlab-dev/simlab/simulator/mobileconnect"
 	"github.com/simlab-dev/simlab/smsc"
 )
 
@@ -82,6 +83,9 @@ type Config struct {
 	InteractiveOut io.Writer `yaml:"-" json:"-"`
 	// Lab adds real bearers and cards in readers (docs/lab.md).
 	Lab LabConfig `yaml:",inline" json:"lab"`
+	// MobileConnect configures the Mobile Connect gateway at /mc
+	// (docs/mobile-connect.md).
+	MobileConnect mobileconnect.Config `yaml:"mobile_connect" json:"mobile_connect"`
 	// HTTPLimits are the HTTP listener's timeouts and connection caps.
 	HTTPLimits HTTPLimits `yaml:"http_limits" json:"http_limits,omitzero"`
 	// SMPPLimits cap the SMPP listeners' connections.

@@ -70,6 +70,7 @@ environment (GOGC=100 is Go's default: less memory, more CPU).`,
 	f.StringVar(&sf.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	f.StringVar(&sf.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run, until shutdown, to FILE (go tool pprof -top FILE)")
 	f.StringVar(&sf.logFormat, "log-format", "text", "log format: text or json")
+	addMCFlags(f, &flagCfg.MobileConnect)
 	return c
 }
 
@@ -117,6 +118,7 @@ func runServe(cmd *cobra.Command, a *app, sf *serveFlags, flagCfg *simulator.Con
 	if fl.Changed("fleet") {
 		cfg.Fleet = flagCfg.Fleet
 	}
+	mergeMCFlags(fl, &cfg.MobileConnect, flagCfg.MobileConnect)
 	cfg.Interactive = append(cfg.Interactive, sf.interactive...)
 	cfg.InteractiveIn, cfg.InteractiveOut = a.stdin, a.stderr
 	cfg.Lab.Bearers = append(cfg.Lab.Bearers, sf.bearers...)

@@ -173,9 +173,13 @@ func (c *Client) send(ctx context.Context, method, path string, q url.Values, bo
 // errorMessage is the "error" of a JSON error body, else its text.
 func errorMessage(raw []byte) string {
 	var e struct {
-		Error string `json:"error"`
+		Error       string `json:"error"`
+		Description string `json:"error_description"` // the gateway's OAuth-style errors
 	}
 	if json.Unmarshal(raw, &e) == nil && e.Error != "" {
+		if e.Description != "" {
+			return e.Error + ": " + e.Description
+		}
 		return e.Error
 	}
 	msg := strings.TrimSpace(string(raw))

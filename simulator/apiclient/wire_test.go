@@ -22,6 +22,7 @@ import (
 	"github.com/simlab-dev/simlab/simulator/fleet"
 	"github.com/simlab-dev/simlab/simulator/handset"
 	"github.com/simlab-dev/simlab/simulator/load"
+	"github.com/simlab-dev/simlab/simulator/mobileconnect"
 	"github.com/simlab-dev/simlab/smsc/capture"
 )
 
@@ -126,6 +127,9 @@ func TestWireTypesMatchServer(t *testing.T) {
 		{apiclient.Fault{}, capture.FaultRequest{}},
 		{apiclient.FaultList{}, capture.FaultList{}},
 		{apiclient.SessionState{}, simulator.SessionState{}},
+		{apiclient.MCClient{}, mobileconnect.Client{}},
+		{apiclient.MCClientInfo{}, mobileconnect.ClientInfo{}},
+		{apiclient.MCFaultRule{}, mobileconnect.FaultRule{}},
 	} {
 		ct, st := reflect.TypeOf(c.client), reflect.TypeOf(c.server)
 		if got, want := shape(ct), shape(st); got != want {
@@ -182,6 +186,13 @@ var operations = []operation{
 	{"GET", "/api/v1/session", "Session", nil, "200", apiclient.SessionState{}, ""},
 	{"POST", "/api/v1/session", "Login", apiclient.LoginRequest{}, "200", apiclient.SessionState{}, ""},
 	{"DELETE", "/api/v1/session", "Logout", nil, "204", nil, ""},
+	{"GET", "/api/v1/mc/clients", "MCClients", nil, "200", apiclient.MCClientList{}, ""},
+	{"POST", "/api/v1/mc/clients", "AddMCClient", apiclient.MCClient{}, "201", apiclient.MCClientInfo{}, ""},
+	{"DELETE", "/api/v1/mc/clients/{id}", "DeleteMCClient", nil, "204", nil, ""},
+	{"POST", "/api/v1/mc/keys/rotate", "RotateMCKey", nil, "200", apiclient.MCRotated{}, ""},
+	{"GET", "/api/v1/mc/faults", "MCFaults", nil, "200", apiclient.MCFaultList{}, ""},
+	{"POST", "/api/v1/mc/faults", "AddMCFault", apiclient.MCFaultRule{}, "201", apiclient.MCFaultRule{}, ""},
+	{"DELETE", "/api/v1/mc/faults", "ResetMCFaults", nil, "204", nil, ""},
 }
 
 // schemaDoc resolves $refs in an OpenAPI document.

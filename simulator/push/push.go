@@ -137,6 +137,8 @@ type Result struct {
 	Detail string `json:"detail,omitempty"`
 	// SubmitLatencyMS is submit_sm → submit_sm_resp.
 	SubmitLatencyMS float64 `json:"submit_latency_ms,omitempty"`
+	// Answer is the card's signed answer when one was opened (answer.go).
+	Answer *Answer `json:"-"`
 }
 
 // Errors.
@@ -520,6 +522,7 @@ func fillResult(res Result, s *Sealed, a answer) Result {
 		return res
 	}
 	res.Outcome = a.resp.Outcome.String()
+	res.Answer = &Answer{Challenge: s.Raw, Response: a.resp, Public: s.Card.Public}
 	if s.Card.Public != nil {
 		res.SignatureValid = authn.Verify(s.Card.Public, s.Raw, &a.resp) == nil
 	}

@@ -432,6 +432,8 @@ func TestControlAPIMatchesOpenAPI(t *testing.T) {
 				url = strings.ReplaceAll(url, "{name}", ns.Name)
 			}
 			ctx, cancel := context.WithCancel(context.Background())
+			// {id}: the client the Mobile Connect example registers.
+			url = strings.ReplaceAll(url, "{id}", "openapi-example")
 			req, err := http.NewRequestWithContext(ctx, strings.ToUpper(method), url, body)
 			if err != nil {
 				t.Fatal(err)
