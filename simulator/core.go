@@ -13,6 +13,7 @@ import (
 
 	"github.com/simlab-dev/simlab/internal/workers"
 	"github.com/simlab-dev/simlab/simulator/fleet"
+	"github.com/simlab-dev/simlab/simulator/fleet/phonestore"
 	"github.com/simlab-dev/simlab/simulator/load"
 	"github.com/simlab-dev/simlab/simulator/person"
 	"github.com/simlab-dev/simlab/smsc"
@@ -33,6 +34,7 @@ type Core struct {
 	// /api/v1/metrics/sessions, and in /metrics).
 	Sessions *load.SessionLatency
 	store    smsc.Store
+	phones   *phonestore.Store // with --data: the phones' records, attachments
 	routes   *router
 	closer   func() error
 	lab      io.Closer
@@ -62,6 +64,12 @@ func startCore(s *Server, cfg Config) (Subsystem, error) {
 			return nil, fmt.Errorf("serve: message store: %w", err)
 		}
 		c.store, c.closer = st, st.Close
+		// The phones' records and run-time attachments (docs/fleet.md,
+		// "What is kept").
+		if c.phones, err = phonestore.Open(filepath.Join(cfg.DataDir, "phones"), phonestore.Options{}); err != nil {
+			st.Close()
+			return nil, fmt.Errorf("serve: phone store: %w", err)
+		}
 	} else {
 		c.store = smsc.NewMemStore(0)
 	}
@@ -86,7 +94,12 @@ func startCore(s *Server, cfg Config) (Subsystem, error) {
 		}
 	}
 	c.workers = workers.New(0)
+	var kept fleet.Store // nil: in memory
+	if c.phones != nil {
+		kept = c.phones
+	}
 	fl, err := fleet.New(fleet.Config{
+		Store:     kept,
 		Plan:      plan,
 		Go:        c.workers.Go,
 		OnSession: func(_, outcome string, d time.Duration) { c.Sessions.Observe(outcome, d) },
@@ -97,6 +110,9 @@ func startCore(s *Server, cfg Config) (Subsystem, error) {
 		PromptTimeout: cfg.PromptTimeout,
 	})
 	if err != nil {
+		if c.phones != nil {
+			c.phones.Close()
+		}
 		return nil, err
 	}
 	c.Fleet = fl
@@ -155,6 +171,10 @@ func startCore(s *Server, cfg Config) (Subsystem, error) {
 		}
 		c.lab = lab
 	}
+	if err := c.restoreAttachments(cfg.Logger); err != nil { // attach_keep.go
+		_ = c.Shutdown(context.Background())
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -189,5 +209,11 @@ func (c *Core) Shutdown(ctx context.Context) error {
 		err = errors.Join(err, c.closer())
 	}
 	c.workers.Close()
+	if c.phones != nil {
+		if c.Fleet != nil {
+			err = errors.Join(err, c.Fleet.Flush())
+		}
+		err = errors.Join(err, c.phones.Close())
+	}
 	return err
 }

@@ -487,3 +487,8 @@ func (s *Store) finish(batch []*op, err error) {
 		}
 	}
 }
+
+// Attachment returns the registration kept for msisdn, nil when none.
+func (s *Store) Attachment(msisdn string) ([]byte, error) {
+	return s.get(true, msisdn)
+}
