@@ -108,3 +108,45 @@ func FuzzDecodeAttachment(f *testing.F) {
 		}
 	})
 }
+
+// TestDamagedRecordAPI: with --data, a phone whose kept record cannot be
+// read answers 409 with the way out, other phones work, and DELETE forgets
+// the record.
+func TestDamagedRecordAPI(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	ps, err := phonestore.Open(filepath.Join(dir, "phones"), phonestore.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	ps.Put("99901000040", []byte(`{"v":1,"spec":{"pin":"246`), true, func(err error) { done <- err })
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	ps.Close()
+	s := startTest(t, Config{DataDir: dir})
+	base := "http://" + s.Addrs().HTTP + "/api/v1/phones/"
+	do := func(method, n string) (int, string) {
+		req, _ := http.NewRequest(method, base+n, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, body := do(http.MethodGet, "99901000040"); code != http.StatusConflict || !strings.Contains(body, "reset it to forget the record") || strings.Contains(body, "246") {
+		t.Errorf("damaged record: %d %s", code, body)
+	}
+	if code, body := do(http.MethodGet, "99901000041"); code != http.StatusOK {
+		t.Errorf("another phone: %d %s", code, body)
+	}
+	if code, body := do(http.MethodDelete, "99901000040"); code != http.StatusOK {
+		t.Errorf("DELETE: %d %s", code, body)
+	}
+	if code, body := do(http.MethodGet, "99901000040"); code != http.StatusOK {
+		t.Errorf("after DELETE: %d %s", code, body)
+	}
+}

@@ -533,7 +533,7 @@ func (p *Phone) powerOn(ctx context.Context) error {
 	// The card it had (put away, or kept in the Store): replay counters,
 	// changed PINs.
 	if err := card.Import(p.cardState); err != nil {
-		return fmt.Errorf("fleet: %s: %w: %w", p.msisdn, ErrRecord, err)
+		return recordErr(p.msisdn, fmt.Errorf("%w: card: %w", ErrRecord, err))
 	}
 	timeout := p.rng.promptTimeout
 	if timeout <= 0 {

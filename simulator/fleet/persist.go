@@ -41,10 +41,15 @@ func (f *Fleet) buildStored(ctx context.Context, msisdn string, r *rangeSpec, id
 	var rec *record
 	if raw != nil {
 		if rec, err = decodeRecord(raw); err != nil {
-			return nil, fmt.Errorf("fleet: %s: %w (reset the phone to forget it)", msisdn, err)
+			return nil, recordErr(msisdn, err)
 		}
 	}
 	return f.build(ctx, msisdn, r, idx, rec, raw)
+}
+
+// recordErr says which phone's record err is about, and the way out.
+func recordErr(msisdn string, err error) error {
+	return fmt.Errorf("%w (phone %s: reset it to forget the record)", err, msisdn)
 }
 
 // build makes a phone of range r, card index idx, as rec says (nil: as
@@ -92,7 +97,7 @@ func (f *Fleet) build(ctx context.Context, msisdn string, r *rangeSpec, idx uint
 	p.person = person.New(behaviour, h.Sum64())
 	if rec != nil && rec.Position != nil {
 		if err := p.person.Restore(*rec.Position); err != nil {
-			return nil, fmt.Errorf("fleet: %s: %w: %w", msisdn, ErrRecord, err)
+			return nil, recordErr(msisdn, fmt.Errorf("%w: %w", ErrRecord, err))
 		}
 	}
 	if _, err := p.acquire(ctx); err != nil {
