@@ -351,6 +351,7 @@ func TestDamagedRecord(t *testing.T) {
 		fleet.FleetNumber(42): `{"v":1,"pin_tries":9}`,
 		fleet.FleetNumber(43): `{"v":1,"card":{"counters":{"7":1}}}`,
 		fleet.FleetNumber(44): `{"v":1,"card":{"pin1":{"value":"MTJhNP////8=","enabled":true,"retries":1}}}`,
+		fleet.FleetNumber(46): `{"v":1,"behaviour":{"then":{"answer":"approve"},"open_urls":true},"position":{"next":3}}`,
 	}
 	for n, rec := range cases {
 		store.Put(n, []byte(rec), false, nil)
@@ -367,5 +368,12 @@ func TestDamagedRecord(t *testing.T) {
 	}
 	if _, err := f.Phone(ctx, fleet.FleetNumber(45)); err != nil {
 		t.Errorf("another phone: %v", err)
+	}
+	// A position beyond the plan's behaviour (the fleet file changed since)
+	// starts the behaviour again.
+	store.Put(fleet.FleetNumber(47), []byte(`{"v":1,"position":{"next":3}}`), false, nil)
+	p, err := f.Phone(ctx, fleet.FleetNumber(47))
+	if err != nil || p.Info().NextStep != 0 {
+		t.Errorf("position beyond the plan's behaviour: %v", err)
 	}
 }

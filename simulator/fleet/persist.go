@@ -96,7 +96,10 @@ func (f *Fleet) build(ctx context.Context, msisdn string, r *rangeSpec, idx uint
 	h.Write([]byte(msisdn))
 	p.person = person.New(behaviour, h.Sum64())
 	if rec != nil && rec.Position != nil {
-		if err := p.person.Restore(*rec.Position); err != nil {
+		// A position that does not fit a script kept with it is damage;
+		// one that does not fit the plan's behaviour means the fleet file
+		// changed since: the behaviour starts again.
+		if err := p.person.Restore(*rec.Position); err != nil && p.scripted {
 			return nil, recordErr(msisdn, fmt.Errorf("%w: %w", ErrRecord, err))
 		}
 	}
