@@ -26,6 +26,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 
 	"github.com/simlab-dev/simlab/simulator/fleet"
 )
@@ -142,7 +143,7 @@ func Open(dir string, opts Options) (s *Store, err error) {
 		MaxSize:      opts.MaxBytes,
 	})
 	if err != nil {
-		if errors.Is(err, bolt.ErrInvalid) || errors.Is(err, bolt.ErrChecksum) || errors.Is(err, bolt.ErrVersionMismatch) {
+		if errors.Is(err, berrors.ErrInvalid) || errors.Is(err, berrors.ErrChecksum) || errors.Is(err, berrors.ErrVersionMismatch) {
 			return nil, damaged(path, err)
 		}
 		return nil, fmt.Errorf("phonestore: open %s: %w", path, err)
@@ -294,7 +295,7 @@ func (s *Store) get(attach bool, key string) (val []byte, err error) {
 		}
 		return nil
 	})
-	if errors.Is(err, bolt.ErrDatabaseNotOpen) {
+	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
 		return nil, ErrClosed
 	}
 	return val, err
@@ -333,7 +334,7 @@ func (s *Store) keys(b []byte, fn func(k string, v []byte)) (err error) {
 			return nil
 		})
 	})
-	if errors.Is(err, bolt.ErrDatabaseNotOpen) {
+	if errors.Is(err, berrors.ErrDatabaseNotOpen) {
 		return ErrClosed
 	}
 	return err
