@@ -725,20 +725,10 @@ func (f *Fleet) Reset(msisdn string) error {
 // number. A phone whose record cannot be used is left out (Phone says
 // why).
 func (f *Fleet) List() []*Phone {
-	f.mu.Lock()
-	es := make(map[string]*entry, len(f.phones))
-	for n, e := range f.phones {
-		es[n] = e
-	}
-	f.mu.Unlock()
-	ps := make([]*Phone, 0, len(es))
-	seen := make(map[string]bool, len(es))
-	for n, e := range es {
-		<-e.ready
-		if p := e.p.Value(); p != nil {
-			ps = append(ps, p)
-			seen[n] = true
-		}
+	ps := f.inMemory()
+	seen := make(map[string]bool, len(ps))
+	for _, p := range ps {
+		seen[p.msisdn] = true
 	}
 	listed, _ := f.store.Listed() // a store that cannot list: the phones in memory
 	for _, n := range listed {
@@ -754,25 +744,25 @@ func (f *Fleet) List() []*Phone {
 }
 
 // Len returns how many phones are in memory.
-func (f *Fleet) Len() int {
+func (f *Fleet) Len() int { return len(f.inMemory()) }
+
+// inMemory returns the phones in memory (built, and not yet collected once
+// freed), after the builds under way.
+func (f *Fleet) inMemory() []*Phone {
 	f.mu.Lock()
 	es := make([]*entry, 0, len(f.phones))
 	for _, e := range f.phones {
 		es = append(es, e)
 	}
 	f.mu.Unlock()
-	n := 0
+	ps := make([]*Phone, 0, len(es))
 	for _, e := range es {
-		select {
-		case <-e.ready:
-			if e.p.Value() != nil {
-				n++
-			}
-		default:
-			n++ // being built
+		<-e.ready
+		if p := e.p.Value(); p != nil {
+			ps = append(ps, p)
 		}
 	}
-	return n
+	return ps
 }
 
 // Route implements smsc.Router: numbers of the plan go to their phone.

@@ -256,19 +256,10 @@ func (p *Phone) retire(on bool) {
 // Store has them: a card used directly (Phone.Card) may have changed
 // without an answer leaving it. `simlab serve` calls it on shutdown.
 func (f *Fleet) Flush() error {
-	f.mu.Lock()
-	es := make([]*entry, 0, len(f.phones))
-	for _, e := range f.phones {
-		es = append(es, e)
-	}
-	f.mu.Unlock()
 	var errs []error
-	for _, e := range es {
-		<-e.ready
-		if p := e.p.Value(); p != nil {
-			if err := p.save(true); err != nil {
-				errs = append(errs, err)
-			}
+	for _, p := range f.inMemory() {
+		if err := p.save(true); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	if len(errs) > 0 {
