@@ -278,3 +278,20 @@ func TestServeDataSurvivesKill(t *testing.T) {
 		}
 	})
 }
+
+// TestServeDataDamaged: a damaged phone store stops serve at start with
+// exit status 1 and the way out, not a crash.
+func TestServeDataDamaged(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	if err := os.MkdirAll(dir+"/phones", 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dir+"/phones/phones.db", bytes.Repeat([]byte("not a database "), 600), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, _, errb := runCLI(t, "serve", "--smpp", "127.0.0.1:0", "--http", "127.0.0.1:0", "--data", dir)
+	if code != exitFailure || !strings.Contains(errb, "phonestore: the database file is damaged") || !strings.Contains(errb, "move it aside") {
+		t.Errorf("serve over a damaged phone store: exit %d, stderr %q", code, errb)
+	}
+}
