@@ -132,6 +132,11 @@ type Fleet struct {
 	mu     sync.Mutex
 	phones map[string]*entry
 
+	// unsaved holds the phones whose last record the Store failed to take
+	// (persist.go).
+	unsavedMu sync.Mutex
+	unsaved   map[*Phone]struct{}
+
 	subsMu sync.Mutex
 	subs   map[chan Event]struct{}
 	nsubs  atomic.Int32
@@ -202,7 +207,7 @@ func New(cfg Config) (*Fleet, error) {
 	if len(cfg.AllowedHosts) == 0 {
 		cfg.AllowedHosts = []string{"127.0.0.1", "::1", "localhost"}
 	}
-	f := &Fleet{cfg: cfg, ks: cfg.Keystore, tmpl: cfg.Profile, store: cfg.Store, pinned: map[*Phone]struct{}{},
+	f := &Fleet{cfg: cfg, ks: cfg.Keystore, tmpl: cfg.Profile, store: cfg.Store, pinned: map[*Phone]struct{}{}, unsaved: map[*Phone]struct{}{},
 		phones: map[string]*entry{}, subs: map[chan Event]struct{}{}}
 	if f.store == nil {
 		f.store = NewMemoryStore()

@@ -313,11 +313,12 @@ func (failingStore) Put(_ string, _ []byte, _ bool, done func(error)) {
 }
 
 // TestAnswerHeldWhenNotSaved: when the record cannot be made durable the
-// phone sends no answer, and the API says the change was not saved.
+// phone sends no answer, the API says the change was not saved, and the
+// phone is not freed (its record would lack what the card holds).
 func TestAnswerHeldWhenNotSaved(t *testing.T) {
 	t.Parallel()
 	box := &answers{}
-	f, err := fleet.New(fleet.Config{MO: box.mo, Store: failingStore{fleet.NewMemoryStore()}})
+	f, err := fleet.New(fleet.Config{MO: box.mo, Store: failingStore{fleet.NewMemoryStore()}, MaxCards: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -332,6 +333,14 @@ func TestAnswerHeldWhenNotSaved(t *testing.T) {
 	}
 	if err := p.SetBehaviour(person.Default()); err == nil || !strings.Contains(err.Error(), "disk full") {
 		t.Errorf("SetBehaviour on a failing store: %v", err)
+	}
+	p = nil
+	if _, err := f.Phone(context.Background(), fleet.FleetNumber(32)); err != nil { // frees n
+		t.Fatal(err)
+	}
+	runtime.GC()
+	if _, ok := f.Lookup(n); !ok {
+		t.Error("a phone whose record was not saved was freed and collected")
 	}
 }
 

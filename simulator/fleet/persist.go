@@ -207,6 +207,7 @@ func (p *Phone) save(wait bool) error {
 		done := func(err error) {
 			ps.err = err
 			close(ps.done)
+			p.fleet.holdUnsaved(p, err != nil)
 		}
 		if b == nil {
 			st.Delete(p.msisdn, done)
@@ -224,6 +225,20 @@ func (p *Phone) save(wait bool) error {
 		return fmt.Errorf("fleet: %s: state not saved: %w", p.msisdn, ps.err)
 	}
 	return nil
+}
+
+// holdUnsaved keeps a phone whose record the Store failed to take in
+// memory (on), so that freeing it cannot lose what the record lacks, until
+// a later save succeeds (off). It runs on the Store's goroutine: it takes
+// no lock of the phone.
+func (f *Fleet) holdUnsaved(p *Phone, on bool) {
+	f.unsavedMu.Lock()
+	if on {
+		f.unsaved[p] = struct{}{}
+	} else if len(f.unsaved) > 0 {
+		delete(f.unsaved, p)
+	}
+	f.unsavedMu.Unlock()
 }
 
 // saveAnswered saves the record at a point where the card's answer is
