@@ -106,7 +106,7 @@ environment (GOGC=100 is Go's default: less memory, more CPU).`,
 	f.StringVar(&configFile, "config", "", "YAML configuration file")
 	f.StringVar(&flagCfg.SMPPAddr, "smpp", simulator.DefaultSMPPAddr, `SMPP listen address ("off" to disable)`)
 	f.StringVar(&flagCfg.HTTPAddr, "http", simulator.DefaultHTTPAddr, `HTTP listen address for the API, /healthz and /metrics ("off" to disable)`)
-	f.StringVar(&flagCfg.DataDir, "data", "", "directory for durable state (default: in memory)")
+	f.StringVar(&flagCfg.DataDir, "data", "", "directory for durable state: SMSC messages; phones' settings, scripts, PIN tries and OTA counters; readers attached over the API (docs/fleet.md \"What is kept\"; default: in memory)")
 	f.StringVar(&tokenFile, "api-token-file", "", "file holding the API bearer token (required beyond loopback)")
 	f.DurationVar(&flagCfg.PromptTimeout, "prompt-timeout", 0, "handsets' toolkit timeout for prompts without their own (default 60s)")
 	f.StringVar(&flagCfg.Fleet, "fleet", "", "fleet file: number ranges, card profiles, defaults (docs/fleet.md); default: the embedded plan")
