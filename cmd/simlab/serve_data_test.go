@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/hex"
@@ -11,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"strings"
 	"syscall"
 	"testing"
@@ -22,54 +20,8 @@ import (
 	"github.com/simlab-dev/simlab/smsc/client"
 )
 
-// serveProc is `simlab serve` running as a real process: this test binary
-// re-executed as the command (TestMain, SIMLAB_TEST_MAIN).
-type serveProc struct {
-	cmd        *exec.Cmd
-	smpp, http string
-}
-
-// startServe starts `simlab serve` on spare loopback ports with extra args
-// and waits for its ready line.
-func startServe(t *testing.T, extra ...string) *serveProc {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], append([]string{"serve", "--smpp", "127.0.0.1:0", "--http", "127.0.0.1:0"}, extra...)...)
-	cmd.Env = append(os.Environ(), "SIMLAB_TEST_MAIN=1")
-	stderr, err := cmd.StderrPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	p := &serveProc{cmd: cmd}
-	sc := bufio.NewScanner(stderr)
-	var log strings.Builder
-	for p.http == "" && sc.Scan() {
-		line := sc.Text()
-		log.WriteString(line + "\n")
-		if rest, ok := strings.CutPrefix(line, "simlab: ready "); ok {
-			for _, f := range strings.Fields(rest) {
-				k, v, _ := strings.Cut(f, "=")
-				switch k {
-				case "smpp":
-					p.smpp = v
-				case "http":
-					p.http = v
-				}
-			}
-		}
-	}
-	if p.http == "" || p.smpp == "" {
-		t.Fatalf("serve %v never said it was ready:\n%s", extra, log.String())
-	}
-	go io.Copy(io.Discard, stderr) //nolint:errcheck // drain until the process ends
-	return p
-}
-
 // kill ends the process with SIGKILL, as a crash or the OOM killer would.
-func (p *serveProc) kill(t *testing.T) {
+func (p *serveProcess) kill(t *testing.T) {
 	t.Helper()
 	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
@@ -78,7 +30,7 @@ func (p *serveProc) kill(t *testing.T) {
 }
 
 // api calls the HTTP API and decodes the JSON answer into out.
-func (p *serveProc) api(t *testing.T, method, path string, body any, out any) {
+func (p *serveProcess) api(t *testing.T, method, path string, body any, out any) {
 	t.Helper()
 	var rd io.Reader
 	if body != nil {
@@ -108,7 +60,7 @@ func (p *serveProc) api(t *testing.T, method, path string, body any, out any) {
 	}
 }
 
-func (p *serveProc) phone(t *testing.T, n string) fleet.Info {
+func (p *serveProcess) phone(t *testing.T, n string) fleet.Info {
 	t.Helper()
 	var in fleet.Info
 	p.api(t, http.MethodGet, "/api/v1/phones/"+n, nil, &in)
@@ -116,7 +68,7 @@ func (p *serveProc) phone(t *testing.T, n string) fleet.Info {
 }
 
 // push runs `simlab push` against p and returns the outcome.
-func (p *serveProc) push(t *testing.T, n, loa string) string {
+func (p *serveProcess) push(t *testing.T, n, loa string) string {
 	t.Helper()
 	nextCounterTick()
 	m := pushJSON(t, append([]string{"--smpp", p.smpp, "--to", "+" + n, "--loa", loa, "--timeout", "20s"}, binding()...)...)
@@ -125,7 +77,7 @@ func (p *serveProc) push(t *testing.T, n, loa string) string {
 
 // challengeTo returns the last challenge the SMSC took for phone n, as the
 // capture API shows it.
-func (p *serveProc) challengeTo(t *testing.T, n string) capture.MessageView {
+func (p *serveProcess) challengeTo(t *testing.T, n string) capture.MessageView {
 	t.Helper()
 	var page struct {
 		Messages []capture.MessageView `json:"messages"`
@@ -139,7 +91,7 @@ func (p *serveProc) challengeTo(t *testing.T, n string) capture.MessageView {
 
 // resubmit sends a captured challenge again over SMPP, as someone who
 // recorded it would, and returns its delivery receipt.
-func (p *serveProc) resubmit(t *testing.T, m capture.MessageView) *client.Receipt {
+func (p *serveProcess) resubmit(t *testing.T, m capture.MessageView) *client.Receipt {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -171,7 +123,7 @@ func (p *serveProc) resubmit(t *testing.T, m capture.MessageView) *client.Receip
 
 // answersFrom waits (long-poll on the capture API) for an MO from phone n
 // stored since t0; it reports whether one came within d.
-func (p *serveProc) answersFrom(t *testing.T, n string, since time.Time, d time.Duration) bool {
+func (p *serveProcess) answersFrom(t *testing.T, n string, since time.Time, d time.Duration) bool {
 	t.Helper()
 	q := url.Values{"from": {n}, "since": {since.UTC().Format(time.RFC3339Nano)}, "timeout": {d.String()}}
 	resp, err := http.Get("http://" + p.http + "/api/v1/messages/wait?" + q.Encode())
@@ -202,7 +154,7 @@ func TestServeDataSurvivesKill(t *testing.T) {
 	}}
 	// before sets the three phones up and kills serve; it returns the
 	// captured challenge.
-	before := func(t *testing.T, p *serveProc) capture.MessageView {
+	before := func(t *testing.T, p *serveProcess) capture.MessageView {
 		p.api(t, http.MethodPut, "/api/v1/phones/"+blocked, map[string]any{"behaviour": map[string]any{"then": map[string]string{"answer": "wrong-pin"}}}, nil)
 		for i, want := range []string{"wrong_pin", "wrong_pin", "pin_blocked"} {
 			if got := p.push(t, blocked, "3"); got != want {
