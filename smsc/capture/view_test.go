@@ -93,11 +93,12 @@ func TestSubscribed(t *testing.T) {
 	if a.Subscribed() {
 		t.Fatal("subscribed with nobody waiting")
 	}
-	s := a.hub.subscribe(smsc.Filter{}, 1)
+	a.init()
+	s := a.Hub.Subscribe(TopicMessage, nil, 1)
 	if !a.Subscribed() {
 		t.Error("not subscribed while a subscription is open")
 	}
-	a.hub.unsubscribe(s)
+	a.Hub.Unsubscribe(s)
 	if a.Subscribed() {
 		t.Error("still subscribed after the last one left")
 	}

@@ -1,0 +1,100 @@
+package capture_test
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/simlab-dev/simlab/smsc"
+	"github.com/simlab-dev/simlab/smsc/capture"
+	"github.com/simlab-dev/simlab/smsc/smppload"
+)
+
+// BenchmarkSubmitSMStreams is BenchmarkSubmitSM (smsc) with live-update
+// streams attached to the capture API, as web pages keep them open: none,
+// 5 and 20 reading every event, and 500 that never read (a stuck or
+// suspended tab). Each run reports submit_sm/s and CPU per message; the
+// pages' cost is the ratio to streams=0 in the same run.
+//
+//	go test -run '^$' -bench SubmitSMStreams -benchtime 400000x -count 3 ./smsc/capture/
+func BenchmarkSubmitSMStreams(b *testing.B) {
+	for _, c := range []struct {
+		name    string
+		streams int
+		read    bool
+	}{{"streams=0", 0, true}, {"streams=5", 5, true}, {"streams=20", 20, true}, {"unread=500", 500, false}} {
+		b.Run(c.name, func(b *testing.B) { benchStreams(b, c.streams, c.read) })
+	}
+}
+
+func benchStreams(b *testing.B, streams int, read bool) {
+	store := smsc.NewMemStore(max(200_000, b.N))
+	api := capture.New(store)
+	srv := &smsc.Server{Store: store, OnEvent: api.Publish, WantEvents: api.Subscribed}
+	smppLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	go srv.Serve(smppLn)
+	httpLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	hs := &http.Server{Handler: api}
+	go hs.Serve(httpLn)
+	ctx, cancel := context.WithCancel(context.Background())
+	b.Cleanup(func() {
+		cancel()
+		api.Close()
+		sctx, scancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer scancel()
+		hs.Shutdown(sctx)
+		srv.Shutdown(sctx)
+	})
+	tr := &http.Transport{MaxConnsPerHost: 0, MaxIdleConnsPerHost: streams + 1}
+	cl := &http.Client{Transport: tr}
+	for range streams {
+		req, _ := http.NewRequestWithContext(ctx, "GET", "http://"+httpLn.Addr().String()+"/api/v1/messages/stream", nil)
+		resp, err := cl.Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		rd := bufio.NewReader(resp.Body)
+		if l, _ := rd.ReadString('\n'); !strings.HasPrefix(l, ":") {
+			b.Fatalf("stream answered %q", l)
+		}
+		if read {
+			go func() { io.Copy(io.Discard, rd); resp.Body.Close() }()
+		} else {
+			b.Cleanup(func() { resp.Body.Close() })
+		}
+	}
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	res, err := smppload.Run(context.Background(), smppload.Config{Addr: smppLn.Addr().String(), SystemID: "bench", Password: "x",
+		Binds: 4, Window: 50, Messages: b.N})
+	cpu := cpuTime() - cpu0
+	b.StopTimer()
+	if err != nil {
+		b.Fatal(err)
+	}
+	if res.Errors != 0 || res.Submitted != int64(b.N) {
+		b.Fatalf("%v", res)
+	}
+	b.ReportMetric(res.PerSecond, "submit/s")
+	b.ReportMetric(float64(res.P99.Microseconds())/1000, "p99-ms")
+	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/msg")
+}
+
+// cpuTime is the process's user+system CPU time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
