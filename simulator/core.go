@@ -32,6 +32,9 @@ type Core struct {
 	// Sessions is the phones' view of challenge latency (GET
 	// /api/v1/metrics/sessions, and in /metrics).
 	Sessions *load.SessionLatency
+	// Live is the event hub, the people answering "human" phones and the
+	// recent challenges (live.go).
+	Live     *Live
 	store    smsc.Store
 	routes   *router
 	closer   func() error
@@ -66,6 +69,11 @@ func startCore(s *Server, cfg Config) (Subsystem, error) {
 		c.store = smsc.NewMemStore(0)
 	}
 	c.Capture = capture.New(c.store)
+	var fc fleet.Config
+	c.Live = newLive(&fc)
+	c.Live.Human.Timeout = cfg.PromptTimeout
+	c.Capture.Hub = c.Live.Hub
+	s.OnHTTPShutdown(c.Capture.Close) // end streams and long polls
 	faults := smsc.NewFaults(cfg.Seed)
 	c.Capture.Faults = faults
 	c.SMSC = &smsc.Server{
@@ -86,16 +94,13 @@ func startCore(s *Server, cfg Config) (Subsystem, error) {
 		}
 	}
 	c.workers = workers.New(0)
-	fl, err := fleet.New(fleet.Config{
-		Plan:      plan,
-		Go:        c.workers.Go,
-		OnSession: func(_, outcome string, d time.Duration) { c.Sessions.Observe(outcome, d) },
-		MO: func(ctx context.Context, m *smsc.Message) error {
-			_, err := c.SMSC.SubmitMO(ctx, m)
-			return err
-		},
-		PromptTimeout: cfg.PromptTimeout,
-	})
+	fc.Plan, fc.Go, fc.PromptTimeout = plan, c.workers.Go, cfg.PromptTimeout
+	fc.OnSession = func(_, outcome string, d time.Duration) { c.Sessions.Observe(outcome, d) }
+	fc.MO = func(ctx context.Context, m *smsc.Message) error {
+		_, err := c.SMSC.SubmitMO(ctx, m)
+		return err
+	}
+	fl, err := fleet.New(fc)
 	if err != nil {
 		return nil, err
 	}
@@ -124,6 +129,7 @@ func startCore(s *Server, cfg Config) (Subsystem, error) {
 	capHandler := c.Capture.Handler()
 	s.Mux().Handle("/api/v1/", capHandler)
 	mountControl(s.Mux(), c)
+	mountLive(s.Mux(), c) // control_live.go
 	if err := serveOpenAPI(s.Mux()); err != nil {
 		return nil, err
 	}

@@ -130,7 +130,14 @@ type Server struct {
 
 	mu   sync.Mutex
 	subs []Subsystem
+	// onShutdown run when the HTTP server starts shutting down: they end
+	// streams and long polls, which would hold Shutdown up.
+	onShutdown []func()
 }
+
+// OnHTTPShutdown registers f to run when the HTTP server begins to shut
+// down (http.Server.RegisterOnShutdown); call it while starting.
+func (s *Server) OnHTTPShutdown(f func()) { s.onShutdown = append(s.onShutdown, f) }
 
 // Mux is the HTTP mux subsystems mount their handlers on (/api/v1/…).
 func (s *Server) Mux() *http.ServeMux { return s.mux }
@@ -214,6 +221,9 @@ func Start(cfg Config) (*Server, error) {
 	s.mux.HandleFunc("GET /healthz", s.handleHealthz)
 	if s.httpLn != nil {
 		s.httpSrv = &http.Server{Handler: s.authenticate(s.mux), ReadHeaderTimeout: 10 * time.Second}
+		for _, f := range s.onShutdown {
+			s.httpSrv.RegisterOnShutdown(f)
+		}
 		go func() {
 			if err := s.httpSrv.Serve(s.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				cfg.Logger.Error("http server stopped", "err", err)

@@ -79,6 +79,16 @@ type Config struct {
 	// ended without one). It is the phones' view of a load the user's own
 	// service sends.
 	OnSession func(msisdn, outcome string, d time.Duration)
+	// Human answers the prompts of phones whose behaviour says "human"
+	// (the web page's virtual handsets); nil leaves them unanswered.
+	Human *person.Human
+	// OnEvent, when set and WantEvents (if set) says so, is told of every
+	// event a phone records (live.go). It must not block.
+	OnEvent    func(EventRef)
+	WantEvents func() bool
+	// OnChallenge, when set, is told of every SMS-PP download session
+	// that ended or was answered, with its LoA and outcome (live.go).
+	OnChallenge func(Challenge)
 	// Plan is the numbering plan: which numbers exist, their card
 	// profiles and defaults (docs/fleet.md); nil is DefaultPlan().
 	// Profile, when set, replaces the embedded card profile in it.
@@ -472,6 +482,9 @@ func (f *Fleet) build(ctx context.Context, msisdn string, r *rangeSpec, idx uint
 	h := fnv.New64a()
 	h.Write([]byte(msisdn))
 	p.person = person.New(r.behaviour, h.Sum64())
+	if hu := f.cfg.Human; hu != nil {
+		p.person.SetHuman(func(ctx context.Context, pr person.Prompt) person.Answer { return hu.Ask(ctx, msisdn, pr) })
+	}
 	if _, err := p.acquire(ctx); err != nil {
 		return nil, err
 	}

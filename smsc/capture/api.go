@@ -97,6 +97,13 @@ func (a *API) Close() {
 
 var defaultOTP = regexp.MustCompile(DefaultOTPPattern)
 
+// Done is closed by Close: long-lived handlers of others sharing the hub
+// (simlab serve's event stream) end with it.
+func (a *API) Done() <-chan struct{} {
+	a.init()
+	return a.closed
+}
+
 // New returns an API over store.
 func New(store smsc.Store) *API { return &API{Store: store} }
 
