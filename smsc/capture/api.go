@@ -142,6 +142,7 @@ func (a *API) routes() *http.ServeMux {
 	mux.HandleFunc("GET /api/v1/messages/wait", a.wait)
 	mux.HandleFunc("GET /api/v1/messages/stream", a.stream)
 	mux.HandleFunc("GET /api/v1/messages/{id}", a.get)
+	mux.HandleFunc("DELETE /api/v1/messages/{id}", a.deleteOne)
 	mux.HandleFunc("GET /api/v1/otp", a.otp)
 	mux.HandleFunc("GET /api/v1/faults", a.faultsList)
 	mux.HandleFunc("POST /api/v1/faults", a.faultsAdd)
@@ -360,6 +361,23 @@ func (a *API) delete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a.Hub.Publish(&HubEvent{Topic: TopicMessage, Name: EventDeleted, Value: map[string]int{"deleted": n}})
+	writeJSON(w, http.StatusOK, map[string]int{"deleted": n})
+}
+
+// deleteOne serves DELETE /api/v1/messages/{id}: one message, whatever
+// its namespace.
+func (a *API) deleteOne(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	n, err := a.Store.Delete(r.Context(), smsc.Filter{ID: id, AllNamespaces: true})
+	if err != nil {
+		writeErr(w, http.StatusInternalServerError, "%v", err)
+		return
+	}
+	if n == 0 {
+		writeErr(w, http.StatusNotFound, "no message %q", id)
+		return
+	}
+	a.Hub.Publish(&HubEvent{Topic: TopicMessage, Name: EventDeleted, Value: map[string]any{"deleted": n, "id": id}})
 	writeJSON(w, http.StatusOK, map[string]int{"deleted": n})
 }
 

@@ -41,6 +41,9 @@ type MessageView struct {
 	UDH         []UDHElement  `json:"udh,omitempty"`
 	Parts       []PartView    `json:"parts,omitempty"`
 	OTA         *OTAHeader    `json:"ota,omitempty"`
+	// TPDU is the SMS-DELIVER TPDU of each part as the SMSC hands an MT
+	// message to a phone (3GPP TS 23.040 §9.2.2.1), hex.
+	TPDU []string `json:"tpdu_hex,omitempty"`
 	Raw         *smsc.Message `json:"-"`
 }
 
@@ -105,9 +108,16 @@ func view(m *smsc.Message) *MessageView {
 	return v
 }
 
-// detail adds the decoded UDH elements and OTA header to v.
+// detail adds the decoded UDH elements, OTA header and TPDUs to v.
 func detail(v *MessageView) {
 	m := v.Raw
+	if m.Direction == smsc.MT {
+		if tp, err := smsc.DeliverTPDU(m, m.SubmitTime); err == nil {
+			for _, b := range tp {
+				v.TPDU = append(v.TPDU, hex.EncodeToString(b))
+			}
+		}
+	}
 	v.UDH = parseUDH(m.UDH)
 	var iei70, iei71 bool
 	for _, e := range v.UDH {
