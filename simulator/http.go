@@ -1,10 +1,8 @@
 package simulator
 
 import (
-	"crypto/subtle"
 	"encoding/json"
 	"net/http"
-	"strings"
 )
 
 func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
@@ -16,20 +14,20 @@ func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, code, h)
 }
 
-// authenticate requires "Authorization: Bearer TOKEN" on everything but
-// /healthz when an API token is configured.
+// authenticate requires "Authorization: Bearer TOKEN" (or the web page's
+// session cookie, session.go) on everything but /healthz and the page
+// when an API token is configured.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	if s.cfg.APIToken == "" {
 		return next
 	}
-	want := []byte(s.cfg.APIToken)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/healthz" {
+		// The page's assets and session endpoints, /healthz (session.go).
+		if publicPath(r) {
 			next.ServeHTTP(w, r)
 			return
 		}
-		got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || subtle.ConstantTimeCompare([]byte(got), want) != 1 {
+		if !bearerOK(r, s.cfg.APIToken) && !sessionOK(r, s.cfg.APIToken) {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="simlab"`)
 			writeJSON(w, http.StatusUnauthorized, map[string]string{"error": "missing or wrong API token"})
 			return
