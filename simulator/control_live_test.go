@@ -206,3 +206,53 @@ func TestPhoneSendsSMS(t *testing.T) {
 		t.Errorf("a number outside the plan: %d", code)
 	}
 }
+
+// TestComposeReachesPhone: POST /api/v1/messages submits like an ESME; the
+// phone's inbox gets the text (a long one reassembled), with its link.
+func TestComposeReachesPhone(t *testing.T) {
+	t.Parallel()
+	s := startTest(t, Config{})
+	const n = "99901000043"
+	if code := call(t, s, "PUT", "/api/v1/phones/"+n, PhoneUpdate{Behaviour: &person.Behaviour{Then: person.Step{Answer: person.AnswerApprove}, OpenURLs: false}}, nil); code != 200 {
+		t.Fatalf("PUT: %d", code)
+	}
+	events := openEvents(t, s, "topics=phone&msisdn="+n)
+	var resp struct{ IDs []string }
+	long := strings.Repeat("A long message. ", 12)
+	if code := call(t, s, "POST", "/api/v1/messages", map[string]string{"from": "BANK", "to": "+99901000044", "text": long}, &resp); code != 202 || len(resp.IDs) != 2 {
+		t.Fatalf("compose a long text: %d %+v", code, resp)
+	}
+	var m struct {
+		FullText string `json:"full_text"`
+	}
+	call(t, s, "GET", "/api/v1/messages/"+resp.IDs[1], nil, &m)
+	if m.FullText != long {
+		t.Fatalf("reassembled %q", m.FullText)
+	}
+	text := "Your link: http://127.0.0.1:9/x"
+	if code := call(t, s, "POST", "/api/v1/messages", map[string]string{"from": "BANK", "to": "+" + n, "text": text}, &resp); code != 202 || len(resp.IDs) != 1 {
+		t.Fatalf("compose: %d %+v", code, resp)
+	}
+	for {
+		var e fleet.Event
+		json.Unmarshal(events.next(t, "sms_in"), &e)
+		if strings.HasPrefix(e.Detail, "text from") {
+			break
+		}
+	}
+	var inbox struct{ Messages []struct{ From, Text, URL string } }
+	call(t, s, "GET", "/api/v1/phones/"+n+"/inbox", nil, &inbox)
+	if len(inbox.Messages) != 1 || inbox.Messages[0].Text != text || inbox.Messages[0].URL != "http://127.0.0.1:9/x" {
+		t.Fatalf("inbox %+v", inbox)
+	}
+	// Tapping the link makes the phone fetch it: nothing listens on port 9.
+	if code := call(t, s, "POST", "/api/v1/phones/"+n+"/open", OpenRequest{URL: "http://127.0.0.1:9/x"}, nil); code != 400 {
+		t.Fatalf("open a dead link: %d", code)
+	}
+	if code := call(t, s, "POST", "/api/v1/phones/"+n+"/open", OpenRequest{URL: "http://127.0.0.1:9/not-received"}, nil); code != 400 {
+		t.Fatalf("open a link not received: %d", code)
+	}
+	if code := call(t, s, "POST", "/api/v1/messages", map[string]string{"to": "abc", "text": "x"}, nil); code != 400 {
+		t.Fatalf("bad to: %d", code)
+	}
+}

@@ -86,6 +86,7 @@ func startCore(s *Server, cfg Config) (Subsystem, error) {
 		Logger:     cfg.Logger,
 		RetryMin:   cfg.RetryMin,
 	}
+	c.Capture.Submit = c.SMSC.Submit // the page's compose
 	var plan *fleet.Plan
 	if cfg.Fleet != "" {
 		var err error

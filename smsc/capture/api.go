@@ -56,6 +56,9 @@ type API struct {
 	Store smsc.Store
 	// Faults, if set, is managed at /api/v1/faults (the server's).
 	Faults *smsc.Faults
+	// Submit, if set, takes the messages composed with POST
+	// /api/v1/messages (smsc.Server.Submit); without it that answers 501.
+	Submit func(ctx context.Context, m *smsc.Message) (string, error)
 	// OTPPattern overrides DefaultOTPPattern. The first capture group,
 	// or the whole match without groups, is the code.
 	OTPPattern *regexp.Regexp
@@ -138,6 +141,7 @@ func (a *API) routes() *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /api/v1/messages", a.list)
 	mux.HandleFunc("DELETE /api/v1/messages", a.delete)
+	mux.HandleFunc("POST /api/v1/messages", a.compose)
 	mux.HandleFunc("GET /api/v1/messages/latest", a.latest)
 	mux.HandleFunc("GET /api/v1/messages/wait", a.wait)
 	mux.HandleFunc("GET /api/v1/messages/stream", a.stream)
