@@ -240,7 +240,9 @@ func TestComposeReachesPhone(t *testing.T) {
 			break
 		}
 	}
-	var inbox struct{ Messages []struct{ From, Text, URL string } }
+	var inbox struct {
+		Messages []struct{ From, Text, URL string }
+	}
 	call(t, s, "GET", "/api/v1/phones/"+n+"/inbox", nil, &inbox)
 	if len(inbox.Messages) != 1 || inbox.Messages[0].Text != text || inbox.Messages[0].URL != "http://127.0.0.1:9/x" {
 		t.Fatalf("inbox %+v", inbox)
