@@ -138,7 +138,6 @@ window.addEventListener('unhandledrejection', (e) => {
 });
 
 async function boot() {
-  live.start(document.getElementById('live'));
   try {
     const st = await api('GET', '/api/v1/session');
     if (st.token_required && !st.authenticated) await login();
@@ -146,6 +145,7 @@ async function boot() {
   } catch (e) {
     toast('The server does not answer: ' + e.message, true);
   }
+  live.start(document.getElementById('live'));
   route();
 }
 boot();
