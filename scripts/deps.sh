@@ -10,7 +10,10 @@ set -euo pipefail
 
 kind=${1:-build}
 build_pkgs=(libpcsclite-dev libusb-1.0-0-dev pkg-config)
-test_pkgs=(pcscd vsmartcard-vpcd pcsc-tools softhsm2 socat kannel gammu tshark)
+test_pkgs=(pcscd vsmartcard-vpcd pcsc-tools softhsm2 socat kannel gammu tshark chromium)
+# Node and npm for the browser tests: Debian's, unless the machine has its own.
+command -v node >/dev/null 2>&1 || test_pkgs+=(nodejs)
+command -v npm >/dev/null 2>&1 || test_pkgs+=(npm)
 brew_build=(pcsc-lite libusb pkg-config)
 brew_test=(softhsm gammu wireshark socat)
 
@@ -65,3 +68,22 @@ else
 fi
 
 go mod download
+
+# npm packages of the tests (the web page's browser tests, …): each
+# consumer pins its own in a git-tracked package-lock.json beside its
+# tests; npm ci installs exactly those, into that directory's node_modules.
+if [ "$kind" = test ]; then
+	if ! command -v npm >/dev/null 2>&1; then
+		echo "deps: npm is missing; the browser tests will be skipped (apt-get install npm)" >&2
+	else
+		root=$(git rev-parse --show-toplevel 2>/dev/null || pwd)
+		while IFS= read -r lock; do
+			dir=$(dirname "$root/$lock")
+			if [ ! -d "$dir/node_modules" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
+				echo "deps: npm ci in ${dir#"$root"/}" >&2
+				(cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+				touch "$dir/node_modules"
+			fi
+		done < <(git -C "$root" ls-files '*package-lock.json' 2>/dev/null)
+	fi
+fi
