@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/simlab-dev/simlab/simulator/web"
 )
 
 // The web page's session (a minimal version of the shared mechanism: the
@@ -59,17 +61,11 @@ func sessionOK(r *http.Request, token string) bool {
 	return err == nil && u.Host == r.Host
 }
 
-// publicPath is what needs no token: health, the page's assets (the page
-// asks for the token itself) and the session endpoints.
+// publicPath is what needs no token: health, the session endpoints and
+// the page itself (it asks for the token).
 func publicPath(r *http.Request) bool {
 	p := r.URL.Path
-	if p == "/healthz" || p == "/api/v1/session" {
-		return true
-	}
-	if strings.HasPrefix(p, "/api/") || p == "/metrics" {
-		return false
-	}
-	return r.Method == http.MethodGet || r.Method == http.MethodHead
+	return p == "/healthz" || p == "/api/v1/session" || web.Public(r)
 }
 
 func init() {

@@ -3,6 +3,7 @@ package person
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -98,4 +99,30 @@ func TestPersonHumanStep(t *testing.T) {
 	if err := (Behaviour{Then: Step{Answer: AnswerHuman}}).Validate(); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// FuzzHumanReply: whatever a client posts, a reply is refused or fits the
+// prompt it answers (lengths and digits of a GET INPUT, the items of a
+// SELECT ITEM), and never panics.
+func FuzzHumanReply(f *testing.F) {
+	f.Add(uint8(Input), "ok", "12345", 0)
+	f.Add(uint8(Input), "ok", "12a45", 0)
+	f.Add(uint8(Display), "cancel", "", 0)
+	f.Add(uint8(SelectItem), "ok", "", 3)
+	f.Add(uint8(Inkey), "ok", "y", 0)
+	f.Add(uint8(URL), "open", "", 0)
+	f.Add(uint8(Input), "OK", "１２３４５", 0)
+	f.Fuzz(func(t *testing.T, kind uint8, action, input string, item int) {
+		st := PromptState{answerKind: PromptKind(kind%5 + 1), DigitsOnly: true, MinLen: 5, MaxLen: 5, Items: []string{"a", "b"}}
+		a, err := st.answer(Reply{Action: action, Input: input, Item: item})
+		if err != nil {
+			return
+		}
+		switch {
+		case a.Action == Enter && st.answerKind == Input && (len(a.Input) != 5 || strings.Trim(a.Input, "0123456789") != ""):
+			t.Fatalf("input %q accepted", a.Input)
+		case a.Action == Choose && (a.Item < 1 || a.Item > 2):
+			t.Fatalf("item %d accepted", a.Item)
+		}
+	})
 }

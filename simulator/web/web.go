@@ -44,6 +44,25 @@ func securityHeaders(h http.Header) {
 	h.Set("Cache-Control", "no-cache")
 }
 
+// pages matches the paths Mount serves, for Public.
+var pages = func() *http.ServeMux {
+	m := http.NewServeMux()
+	nop := func(http.ResponseWriter, *http.Request) {}
+	for _, p := range Routes {
+		m.HandleFunc("GET "+p, nop)
+	}
+	m.HandleFunc("GET /assets/", nop)
+	return m
+}()
+
+// Public reports whether r asks for the page itself (its routes or an
+// asset): those need no API token, since the page asks for the token
+// itself. Everything the page then does goes through the API, which does.
+func Public(r *http.Request) bool {
+	_, pattern := pages.Handler(r)
+	return pattern != ""
+}
+
 // Mount adds the page to mux: index.html at Routes, the assets under
 // /assets/.
 func Mount(mux *http.ServeMux) error {

@@ -49,6 +49,19 @@ func TestMount(t *testing.T) {
 	}
 }
 
+func TestPublic(t *testing.T) {
+	t.Parallel()
+	for path, want := range map[string]bool{"/": true, "/phones/99901000042": true, "/assets/js/app.js": true,
+		"/api/v1/phones": false, "/metrics": false, "/debug/pprof/": false, "/phones/1/events": false} {
+		if got := Public(httptest.NewRequest("GET", path, nil)); got != want {
+			t.Errorf("GET %s public: %v, want %v", path, got, want)
+		}
+	}
+	if Public(httptest.NewRequest("POST", "/phones", nil)) {
+		t.Error("POST /phones is public")
+	}
+}
+
 // TestAssetsSelfContained: the page loads nothing from elsewhere (no URL
 // with a host in its markup, styles or scripts, which the CSP would
 // block anyway), and every module a script imports is embedded.

@@ -568,7 +568,7 @@ func (a *API) stream(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, http.StatusBadRequest, "%v", err)
 		return
 	}
-	sub := a.Hub.Subscribe(TopicMessage, MessageFilter(f), 1024)
+	sub := a.Hub.Subscribe(TopicMessage, MessageFilter(f), 256)
 	defer a.Hub.Unsubscribe(sub)
 	a.Hub.WriteStream(w, r, sub, StreamOptions{Heartbeat: a.Heartbeat, Done: a.closed, Hello: "simlab capture stream"})
 }

@@ -3,9 +3,12 @@ package capture_test
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -97,4 +100,41 @@ func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkPage100k is what the web page asks of the capture API with
+// 100,000 messages in the store: the newest page of 50, an older page
+// (cursor), one message decoded, and a text search that matches nothing,
+// so it reads every message.
+//
+//	go test -run '^$' -bench Page100k ./smsc/capture/
+func BenchmarkPage100k(b *testing.B) {
+	const n = 100_000
+	store := smsc.NewMemStore(n)
+	start := time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)
+	for i := range n {
+		dcs, body := smsc.EncodeText(fmt.Sprintf("Your Example Bank code is %06d", i))
+		store.Append(context.Background(), &smsc.Message{ID: strconv.Itoa(i + 1), Namespace: "bench", Direction: smsc.MT,
+			Source: smsc.Address{TON: 5, Addr: "BANK"}, Dest: smsc.Address{TON: 1, NPI: 1, Addr: fmt.Sprintf("999010%05d", i%50_000)},
+			DCS: dcs, Body: body, State: smsc.Delivered, SubmitTime: start.Add(time.Duration(i) * time.Millisecond)})
+	}
+	h := capture.New(store)
+	for _, c := range []struct{ name, path string }{
+		{"newest-50", "/api/v1/messages?limit=50"},
+		{"older-50", "/api/v1/messages?limit=50&cursor=50000"},
+		{"one-decoded", "/api/v1/messages/77777"},
+		{"search-number", "/api/v1/messages?limit=50&number=99901012345"},
+		{"search-text-none", "/api/v1/messages?limit=50&text=no+such+words"},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			req := httptest.NewRequest("GET", c.path, nil)
+			for b.Loop() {
+				w := httptest.NewRecorder()
+				h.ServeHTTP(w, req)
+				if w.Code != 200 {
+					b.Fatalf("%s: %d %s", c.path, w.Code, w.Body)
+				}
+			}
+		})
+	}
 }
