@@ -56,15 +56,25 @@ func decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
 	return nil
 }
 
-func (c *Core) phoneSend(w http.ResponseWriter, r *http.Request) {
-	var req SendRequest
-	if err := decodeBody(w, r, &req); err != nil {
+// phoneWith reads the JSON body into v and finds the phone of the path;
+// it has answered with the error when it returns nil.
+func (c *Core) phoneWith(w http.ResponseWriter, r *http.Request, v any) *fleet.Phone {
+	if err := decodeBody(w, r, v); err != nil {
 		apiError(w, err)
-		return
+		return nil
 	}
 	p, err := c.Fleet.Phone(r.Context(), r.PathValue("msisdn"))
 	if err != nil {
 		apiError(w, err)
+		return nil
+	}
+	return p
+}
+
+func (c *Core) phoneSend(w http.ResponseWriter, r *http.Request) {
+	var req SendRequest
+	p := c.phoneWith(w, r, &req)
+	if p == nil {
 		return
 	}
 	ids, err := p.SendText(r.Context(), req.To, req.Text)
@@ -81,13 +91,8 @@ func (c *Core) phoneSend(w http.ResponseWriter, r *http.Request) {
 
 func (c *Core) phoneOpen(w http.ResponseWriter, r *http.Request) {
 	var req OpenRequest
-	if err := decodeBody(w, r, &req); err != nil {
-		apiError(w, err)
-		return
-	}
-	p, err := c.Fleet.Phone(r.Context(), r.PathValue("msisdn"))
-	if err != nil {
-		apiError(w, err)
+	p := c.phoneWith(w, r, &req)
+	if p == nil {
 		return
 	}
 	if err := p.OpenLink(r.Context(), req.URL); err != nil {

@@ -117,7 +117,7 @@ await scenario('a message search finds what it should', async (page) => {
   await page.getByText('No message matches.').waitFor();
 });
 
-await scenario('a LoA3 challenge answered on the phone\'s page: PIN and OK approve at acr 3, Cancel cancels', async (page) => {
+await scenario('a LoA3 challenge answered on the phone\'s page: PIN and OK approve at acr 3, Cancel cancels; OK approves LoA2', async (page) => {
   const n = '99901000104';
   await page.goto(base + '/phones/' + n);
   await page.getByRole('button', { name: 'Answer prompts here' }).click();
@@ -137,8 +137,14 @@ await scenario('a LoA3 challenge answered on the phone\'s page: PIN and OK appro
   await page.getByRole('button', { name: 'Cancel', exact: true }).click();
   const r2 = await cancelled;
   if (r2.outcome !== 'cancelled') throw new Error(`Cancel gave ${r2.outcome}`);
+  // LoA2: DISPLAY TEXT with OK.
+  const confirmed = ctl('push', { msisdn: n, loa: 2 });
+  await page.locator('.screen .title', { hasText: 'SIM Toolkit' }).waitFor();
+  await page.getByRole('button', { name: 'OK', exact: true }).click();
+  const r3 = await confirmed;
+  if (r3.outcome !== 'approved' || r3.acr !== '2') throw new Error(`OK on LoA2 gave ${r3.outcome} acr ${r3.acr}`);
   // The challenges show on the page, with their LoA.
-  await page.locator('section[aria-labelledby=chal-h] tbody tr').nth(1).waitFor();
+  await page.locator('section[aria-labelledby=chal-h] tbody tr').nth(2).waitFor();
   await page.getByRole('heading', { name: 'Event log' }).waitFor();
   await shot(page, 'phone.png');
 });
