@@ -182,17 +182,23 @@ func TestPhoneSendsSMS(t *testing.T) {
 	if code := call(t, s, "POST", "/api/v1/phones/+99901000042/sms", SendRequest{To: "12345", Text: long}, &resp); code != 202 || len(resp.IDs) != 2 {
 		t.Fatalf("send: %d %+v", code, resp)
 	}
-	var parts [][]byte
+	parts := map[byte]string{} // by sequence number in the concatenation header
 	for range 2 {
 		select {
 		case d := <-got:
-			if d.Source.Addr != "99901000042" || d.Dest.Addr != "12345" || d.Receipt != nil {
+			sm := d.ShortMessage
+			if d.Source.Addr != "99901000042" || d.Dest.Addr != "12345" || d.Receipt != nil || d.ESMClass&0x40 == 0 || len(sm) < 6 {
 				t.Fatalf("deliver %+v", d)
 			}
-			parts = append(parts, d.ShortMessage)
+			// UDH 05 00 03 ref total seq, then GSM 7-bit one septet per
+			// octet: these letters are ASCII.
+			parts[sm[5]] = string(sm[1+sm[0]:])
 		case <-ctx.Done():
 			t.Fatal("no MO")
 		}
+	}
+	if parts[1]+parts[2] != long {
+		t.Fatalf("parts %q", parts)
 	}
 	for _, c := range []struct {
 		body SendRequest
