@@ -47,8 +47,13 @@ export function renderList(main) {
       h('thead', {}, h('tr', {}, ['Number', 'Magic', 'Answers', 'PIN', 'Tries', 'On', 'Inbox', 'Events'].map((c) => h('th', { scope: 'col' }, c)))),
       tbody)));
   load();
+  // Phones appear as they are first used; the list (every phone's Info)
+  // is reloaded when one is scripted or switched, not on every session,
+  // which under load would ask for it all the time.
   const reload = debounce(load, 1000);
-  const offs = [live.on('behaviour', reload), live.on('settings', reload), live.on('reload', reload), live.on('session', reload)];
+  const offs = [live.on('behaviour', reload), live.on('settings', reload), live.on('reload', reload)];
+  const more = h('button', { type: 'button', onclick: load }, 'Refresh');
+  count.after(more);
   return () => offs.forEach((f) => f());
 }
 
