@@ -9,7 +9,6 @@
 // (Playwright's waitFor), never a fixed sleep.
 
 import { chromium } from 'playwright-core';
-import fs from 'node:fs';
 import path from 'node:path';
 
 const env = (k) => {
@@ -233,5 +232,4 @@ if (consoleErrors.length) {
 } else {
   console.log('ok - no script errors in the console');
 }
-if (shots) fs.writeFileSync(path.join(shots, '.generated'), 'by go test ./simulator/web/ -run TestBrowser -args -screenshots DIR\n');
 process.exit(failures);
