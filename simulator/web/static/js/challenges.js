@@ -2,7 +2,7 @@
 // one's flow step by step (SMS in, ENVELOPE, prompts, answer, SEND SHORT
 // MESSAGE, the messages and their receipts).
 
-import { h, clear, plus, time, outcomeBadge, debounce } from './dom.js';
+import { h, clear, plus, addr, time, outcomeBadge, debounce } from './dom.js';
 import { get, query } from './api.js';
 import * as live from './live.js';
 import { traceView } from './phones.js';
@@ -82,7 +82,7 @@ async function showFlow(el, c) {
   const items = [];
   for (const m of related) {
     items.push({ t: m.submit_time, label: m.direction === 'MT' ? 'Challenge SMS from the service' : 'Answer SMS to the service',
-      detail: [`${plus(m.from)} → ${plus(m.to)}, `, m.sim_download ? 'SIM data download' : m.text === null || m.text === undefined ? `binary, ${(m.body_hex || '').length / 2} bytes` : m.text, ' · ', outcomeBadge(m.state),
+      detail: [`${addr(m.source)} → ${addr(m.dest)}, `, m.sim_download ? 'SIM data download' : m.text === null || m.text === undefined ? `binary, ${(m.body_hex || '').length / 2} bytes` : m.text, ' · ', outcomeBadge(m.state),
         m.registered_delivery & 3 ? ` (receipt ${m.state === 'ENROUTE' ? 'pending' : m.state})` : '',
         ' · ', h('a', { href: '/messages/' + m.id, 'data-nav': '' }, 'message ' + m.id)] });
   }

@@ -34,6 +34,13 @@ export function plus(msisdn) {
   return /^\d+$/.test(msisdn) ? '+' + msisdn : msisdn;
 }
 
+// addr writes an SMPP address: + before an international number only
+// (TON 1); a short code or a name as it is.
+export function addr(a) {
+  if (!a) return '';
+  return a.ton === 1 && /^\d+$/.test(a.addr) ? '+' + a.addr : a.addr;
+}
+
 export function time(t) {
   if (!t) return '';
   const d = new Date(t);

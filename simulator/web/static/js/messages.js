@@ -1,7 +1,7 @@
 // Messages: every SMS the SMSC saw, live, searched on the server (the
 // capture API pages through any number of messages), one message decoded.
 
-import { h, clear, plus, time, dateTime, toast, copyButton, findOTP, findLinks, linkify, outcomeBadge, debounce } from './dom.js';
+import { h, clear, plus, addr, time, dateTime, toast, copyButton, findOTP, findLinks, linkify, outcomeBadge, debounce } from './dom.js';
 import { get, post, del, query } from './api.js';
 import * as live from './live.js';
 
@@ -96,8 +96,8 @@ function row(m, fresh) {
   return h('tr', { 'data-id': m.id, class: (m.id === st.selected ? 'selected ' : '') + (fresh ? 'fresh' : '') },
     h('td', { class: 'mono' }, link(time(m.submit_time))),
     h('td', {}, m.direction),
-    h('td', {}, plus(m.from)),
-    h('td', {}, plus(m.to)),
+    h('td', {}, addr(m.source)),
+    h('td', {}, addr(m.dest)),
     h('td', { class: 'text' }, link(messageText(m))),
     h('td', {}, outcomeBadge(m.state)));
 }
@@ -137,7 +137,7 @@ function detail(m) {
     .map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
   const out = [
     h('div', { class: 'row' },
-      h('h2', { id: 'message-title' }, `${m.direction} ${plus(m.from)} → ${plus(m.to)}`),
+      h('h2', { id: 'message-title' }, `${m.direction} ${addr(m.source)} → ${addr(m.dest)}`),
       h('span', { class: 'spacer' }),
       h('button', { type: 'button', class: 'danger', onclick: () => remove(m.id) }, 'Delete')),
     h('div', { class: 'bubble', 'aria-label': 'Text' }, isText ? linkify(text) : text),
@@ -161,8 +161,8 @@ function detail(m) {
   out.push(h('h3', {}, 'Coding'));
   out.push(kv([
     ['Alphabet', m.alphabet], ['DCS', hex2(m.dcs)], ['PID', hex2(m.pid)], ['ESM class', hex2(m.esm_class)],
-    ['Source', `${plus(m.source.addr)} (TON ${m.source.ton}, NPI ${m.source.npi})`],
-    ['Destination', `${plus(m.dest.addr)} (TON ${m.dest.ton}, NPI ${m.dest.npi})`],
+    ['Source', `${addr(m.source)} (TON ${m.source.ton}, NPI ${m.source.npi})`],
+    ['Destination', `${addr(m.dest)} (TON ${m.dest.ton}, NPI ${m.dest.npi})`],
     ['Concatenated', m.concat ? `part ${m.concat.seq} of ${m.concat.total}, reference ${m.concat.ref}${m.concat.wide ? ' (16-bit)' : ''}` : ''],
   ]));
   if (m.parts && m.parts.length) {
