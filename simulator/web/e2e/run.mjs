@@ -57,9 +57,9 @@ function watch(page, name) {
   return page;
 }
 
-async function shot(page, file) {
+async function shot(page, file, fullPage) {
   if (!shots) return;
-  await page.screenshot({ path: path.join(shots, file) });
+  await page.screenshot({ path: path.join(shots, file), fullPage: !!fullPage });
 }
 
 let failures = 0;
@@ -144,8 +144,8 @@ await scenario('a LoA3 challenge answered on the phone\'s page: PIN and OK appro
   if (r3.outcome !== 'approved' || r3.acr !== '2') throw new Error(`OK on LoA2 gave ${r3.outcome} acr ${r3.acr}`);
   // The challenges show on the page, with their LoA.
   await page.locator('section[aria-labelledby=chal-h] tbody tr').nth(2).waitFor();
-  await page.getByRole('heading', { name: 'Event log' }).waitFor();
-  await shot(page, 'phone.png');
+  await page.locator('section[aria-labelledby=log-h] td', { hasText: 'SMS-PP download session ended' }).first().waitFor();
+  await shot(page, 'phone.png', true);
 });
 
 await scenario('a behaviour changed in the editor takes effect on the next push', async (page) => {

@@ -2,7 +2,7 @@
 // one's flow step by step (SMS in, ENVELOPE, prompts, answer, SEND SHORT
 // MESSAGE, the messages and their receipts).
 
-import { h, clear, plus, addr, time, outcomeBadge, debounce } from './dom.js';
+import { h, clear, plus, addr, time, outcomeBadge, coalesce } from './dom.js';
 import { get, query } from './api.js';
 import * as live from './live.js';
 import { traceView } from './phones.js';
@@ -51,7 +51,7 @@ export function render(main) {
     const c = list.find((x) => x.msisdn === sel.msisdn && x.first_seq === sel.seq);
     if (c) showFlow(flow, c);
   });
-  const soon = debounce(load, 300);
+  const soon = coalesce(load, 300);
   const offs = [live.on('challenge', soon), live.on('reload', soon)];
   return () => offs.forEach((f) => f());
 }

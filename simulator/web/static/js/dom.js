@@ -122,7 +122,13 @@ export function outcomeBadge(o) {
   return badge(o, good.has(o) ? 'ok' : bad.has(o) ? 'bad' : 'warn');
 }
 
-export function debounce(fn, ms) {
+// coalesce runs fn at most once per ms: the first call schedules it, the
+// calls until it runs join that run. Unlike a debounce, a steady stream of
+// live events cannot postpone it for ever.
+export function coalesce(fn, ms) {
   let t = 0;
-  return (...a) => { clearTimeout(t); t = setTimeout(() => fn(...a), ms); };
+  return () => {
+    if (t) return;
+    t = setTimeout(() => { t = 0; fn(); }, ms);
+  };
 }

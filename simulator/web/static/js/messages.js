@@ -1,7 +1,7 @@
 // Messages: every SMS the SMSC saw, live, searched on the server (the
 // capture API pages through any number of messages), one message decoded.
 
-import { h, clear, plus, addr, time, dateTime, toast, copyButton, findOTP, findLinks, linkify, outcomeBadge, debounce } from './dom.js';
+import { h, clear, plus, addr, time, dateTime, toast, copyButton, findOTP, findLinks, linkify, outcomeBadge, coalesce } from './dom.js';
 import { get, post, del, query } from './api.js';
 import * as live from './live.js';
 
@@ -51,7 +51,7 @@ export function render(main, { id }) {
       st.detail));
   load();
   select(st.selected);
-  const refresh = debounce(() => { if (!st.cursor) load(); }, 250);
+  const refresh = coalesce(() => { if (st && !st.cursor) load(); }, 250);
   const offs = [live.on('message', refresh), live.on('state', refresh), live.on('deleted', refresh), live.on('reload', refresh)];
   return () => { offs.forEach((f) => f()); st = null; };
 }

@@ -1,7 +1,7 @@
 // Phones: the fleet in use, and each phone at /phones/{msisdn} with its
 // virtual handset, state, behaviour editor, inbox and event log.
 
-import { h, clear, plus, time, toast, badge, outcomeBadge, debounce, linkify } from './dom.js';
+import { h, clear, plus, time, toast, badge, outcomeBadge, coalesce, linkify } from './dom.js';
 import { get, put, post, del } from './api.js';
 import * as live from './live.js';
 import { Handset, summary } from './handset.js';
@@ -50,7 +50,7 @@ export function renderList(main) {
   // Phones appear as they are first used; the list (every phone's Info)
   // is reloaded when one is scripted or switched, not on every session,
   // which under load would ask for it all the time.
-  const reload = debounce(load, 1000);
+  const reload = coalesce(load, 1000);
   const offs = [live.on('behaviour', reload), live.on('settings', reload), live.on('reload', reload)];
   const more = h('button', { type: 'button', onclick: load }, 'Refresh');
   count.after(more);
@@ -93,7 +93,7 @@ export function renderPhone(main, raw) {
   const loadChal = async () => renderChallenges(chal, (await get('/api/v1/challenges?limit=20&msisdn=' + msisdn)).challenges);
   refresh().then(() => { hs.loadPrompts(); loadLog(); loadChal(); });
 
-  const soon = debounce(() => { refresh(); loadLog(); }, 300);
+  const soon = coalesce(() => { refresh(); loadLog(); }, 300);
   const offs = [
     live.on('phone', (e) => { if (e && e.msisdn === msisdn) soon(); }),
     live.on('human', (p) => { if (p.msisdn === msisdn) hs.show(p); }),
