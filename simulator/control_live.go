@@ -158,8 +158,10 @@ func (c *Core) challenges(w http.ResponseWriter, r *http.Request) {
 // named by their kind: the default), message (the capture stream's
 // message, state and deleted), human (prompts waiting for a person:
 // human, human_done), challenge (challenge); ?msisdn= keeps one phone's.
-// An overflow event tells a client too slow to keep up that it lost
-// events (it should reload what it shows).
+// ?buffer= is how many events may wait for the client (default
+// capture.DefaultStreamBuffer a batch, ten batches a second); an overflow
+// event tells a client that fell behind that it lost events (it should
+// reload what it shows).
 func (c *Core) eventStream(w http.ResponseWriter, r *http.Request) {
 	n, err := msisdnParam(r)
 	if err != nil {
@@ -187,7 +189,12 @@ func (c *Core) eventStream(w http.ResponseWriter, r *http.Request) {
 			return e.Topic == capture.TopicMessage || e.MSISDN == n
 		}
 	}
-	sub := c.Live.Hub.Subscribe(topics, match, 256)
+	buf, err := capture.StreamBuffer(r)
+	if err != nil {
+		apiError(w, err)
+		return
+	}
+	sub := c.Live.Hub.Subscribe(topics, match, buf)
 	defer c.Live.Hub.Unsubscribe(sub)
 	c.Live.Hub.WriteStream(w, r, sub, capture.StreamOptions{Hello: "simlab events", Done: c.Capture.Done()})
 }

@@ -561,14 +561,20 @@ func (a *API) otp(w http.ResponseWriter, r *http.Request) {
 // event "message" for each new message, "state" for each state change,
 // "deleted" after a deletion, "overflow" when the client was too slow and
 // lost events. A comment line keeps idle connections open. Events come in
-// batches at most ten times a second (Hub.WriteStream).
+// batches at most ten times a second (Hub.WriteStream), at most ?buffer=
+// (default DefaultStreamBuffer) a batch.
 func (a *API) stream(w http.ResponseWriter, r *http.Request) {
 	f, err := filterOf(r)
 	if err != nil {
 		writeErr(w, http.StatusBadRequest, "%v", err)
 		return
 	}
-	sub := a.Hub.Subscribe(TopicMessage, MessageFilter(f), 256)
+	buf, err := StreamBuffer(r)
+	if err != nil {
+		writeErr(w, http.StatusBadRequest, "%v", err)
+		return
+	}
+	sub := a.Hub.Subscribe(TopicMessage, MessageFilter(f), buf)
 	defer a.Hub.Unsubscribe(sub)
 	a.Hub.WriteStream(w, r, sub, StreamOptions{Heartbeat: a.Heartbeat, Done: a.closed, Hello: "simlab capture stream"})
 }

@@ -259,6 +259,29 @@ func (h *Hub) Publish(e *HubEvent) {
 	}
 }
 
+// Stream buffers: a stream reader gets at most this many events per batch
+// (ten batches a second) before it is parked and told it lost some. A page
+// shows far fewer; a client that wants more asks with ?buffer=.
+const (
+	DefaultStreamBuffer = 64
+	MaxStreamBuffer     = 4096
+)
+
+// StreamBuffer reads the ?buffer= parameter of a stream request: the events
+// its reader may have waiting (default DefaultStreamBuffer, at most
+// MaxStreamBuffer).
+func StreamBuffer(r *http.Request) (int, error) {
+	s := r.URL.Query().Get("buffer")
+	if s == "" {
+		return DefaultStreamBuffer, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > MaxStreamBuffer {
+		return 0, fmt.Errorf("buffer: want 1..%d events, got %q", MaxStreamBuffer, s)
+	}
+	return n, nil
+}
+
 // StreamOptions shape WriteStream.
 type StreamOptions struct {
 	// Heartbeat is the keep-alive comment interval (default 15 s).
