@@ -263,7 +263,7 @@ func (h *Hub) Publish(e *HubEvent) {
 // (ten batches a second) before it is parked and told it lost some. A page
 // shows far fewer; a client that wants more asks with ?buffer=.
 const (
-	DefaultStreamBuffer = 64
+	DefaultStreamBuffer = 32
 	MaxStreamBuffer     = 4096
 )
 
