@@ -96,15 +96,8 @@ type humanPrompt struct {
 // Ask shows pr on phone msisdn and waits for a Reply, until ctx's deadline
 // (or Timeout without one). It implements the "human" step of a Behaviour.
 func (h *Human) Ask(ctx context.Context, msisdn string, pr Prompt) Answer {
-	if _, ok := ctx.Deadline(); !ok {
-		d := h.Timeout
-		if d <= 0 {
-			d = DefaultInteractiveTimeout
-		}
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, d)
-		defer cancel()
-	}
+	ctx, cancel := promptDeadline(ctx, h.Timeout)
+	defer cancel()
 	deadline, _ := ctx.Deadline()
 	shown := time.Now()
 	h.mu.Lock()
