@@ -264,3 +264,24 @@ func TestComposeReachesPhone(t *testing.T) {
 		t.Fatalf("bad to: %d", code)
 	}
 }
+
+// TestShutdownEndsStreams: an open event stream does not hold up
+// shutdown; it ends with the server.
+func TestShutdownEndsStreams(t *testing.T) {
+	t.Parallel()
+	s, err := Start(Config{SMPPAddr: "off", HTTPAddr: "127.0.0.1:0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := openEvents(t, s, "topics=phone,message")
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if err := s.Shutdown(ctx); err != nil {
+		t.Fatalf("shutdown with a stream open: %v", err)
+	}
+	for {
+		if _, err := events.rd.ReadString('\n'); err != nil {
+			return // the stream ended
+		}
+	}
+}
