@@ -70,7 +70,8 @@ type PromptState struct {
 type Reply struct {
 	// Action is ok (confirm, or enter Input, or choose Item, as the
 	// prompt needs), cancel, back, busy (the phone cannot show it),
-	// ignore (let it time out now), or for a link: open or skip.
+	// ignore (no answer: the phone reports no response once the prompt's
+	// timeout passes), or for a link: open or skip.
 	Action string `json:"action"`
 	// Input is the text or PIN typed into a GET INPUT or GET INKEY.
 	Input string `json:"input,omitempty"`
