@@ -128,6 +128,26 @@ type controlRequest struct {
 	LoA    int    `json:"loa"`
 	To     string `json:"to"`
 	Text   string `json:"text"`
+	N      int    `json:"n"`
+}
+
+// burst submits n texts "TEXT i" (i from 1) asynchronously and waits for
+// every answer.
+func burst(ctx context.Context, cl *client.Client, to, text string, n int) error {
+	errs := make(chan error, n)
+	for i := 1; i <= n; i++ {
+		m := &client.Message{Source: client.Address{TON: 5, Addr: "Burst"}, Dest: client.Address{TON: 1, NPI: 1, Addr: to},
+			ShortMessage: []byte(fmt.Sprintf("%s %d", text, i))}
+		if err := cl.SubmitAsync(ctx, m, func(_ string, err error) { errs <- err }); err != nil {
+			return err
+		}
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (c *control) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -162,6 +182,14 @@ func (c *control) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			id, err = cl.Submit(ctx, &client.Message{Source: client.Address{TON: 5, Addr: "ExampleBank"},
 				Dest: client.Address{TON: 1, NPI: 1, Addr: req.To}, ShortMessage: []byte(req.Text)})
 			res = map[string]string{"id": id}
+		}
+	case "/burst":
+		// N texts as fast as the bind takes them: more than a page's
+		// stream buffer, so the page must catch up from the API.
+		var cl *client.Client
+		if cl, err = c.client(req.Server, s); err == nil {
+			err = burst(ctx, cl, req.To, req.Text, req.N)
+			res = map[string]int{"sent": req.N}
 		}
 	default:
 		http.NotFound(w, r)

@@ -96,6 +96,18 @@ await scenario('a pushed SMS appears without reload', async (page) => {
   await shot(page, 'messages.png');
 });
 
+await scenario('a burst of 3,000 SMS: the page catches up and stays responsive', async (page) => {
+  await page.goto(base + '/messages');
+  await page.locator('#live.on').waitFor();
+  const tag = unique('burst');
+  await ctl('burst', { to: '99901000109', text: tag, n: 3000 });
+  await page.locator('#message-list tbody tr', { hasText: `${tag} 3000` }).waitFor();
+  // Still answering: a search right after.
+  await page.getByLabel('Text').fill(`${tag} 1234`);
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.waitForFunction(() => document.querySelectorAll('#message-list tbody tr[data-id]').length === 1);
+});
+
 await scenario('a message search finds what it should', async (page) => {
   const word = unique('needle');
   await ctl('sms', { to: '99901000102', text: `the ${word} in the haystack` });

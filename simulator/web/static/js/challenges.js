@@ -52,7 +52,7 @@ export function render(main) {
     if (c) showFlow(flow, c);
   });
   const soon = coalesce(load, 300);
-  const offs = [live.on('challenge', soon), live.on('reload', soon)];
+  const offs = [live.on('challenge', soon), live.on('reload', soon), live.on('lost', soon)];
   return () => offs.forEach((f) => f());
 }
 

@@ -1,8 +1,9 @@
 // One event stream per page (GET /api/v1/events): every view listens to
 // it through on(). The stream is closed while the tab is hidden, so that
 // background tabs do not hold a connection (browsers allow six per server
-// over HTTP/1.1) nor cost the server anything; on return, and after an
-// overflow, views are told to reload what they show.
+// over HTTP/1.1) nor cost the server anything. Views hear "reload" when
+// the stream (re)connects and "lost" when it overflowed (the server was
+// busier than a page can show): both mean "read what you show again".
 
 const topics = 'message,phone,human,challenge';
 const listeners = new Map(); // event name → Set of callbacks
@@ -43,7 +44,7 @@ function open() {
     source.addEventListener(n, (ev) => {
       let data = null;
       try { data = JSON.parse(ev.data); } catch { data = null; }
-      if (n === 'overflow') { emit('reload', null); return; }
+      if (n === 'overflow') { emit('lost', null); return; }
       if (phoneKinds.includes(n)) emit('phone', data);
       emit(n, data);
     });

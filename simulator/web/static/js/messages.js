@@ -52,7 +52,7 @@ export function render(main, { id }) {
   load();
   select(st.selected);
   const refresh = coalesce(() => { if (st && !st.cursor) load(); }, 250);
-  const offs = [live.on('message', refresh), live.on('state', refresh), live.on('deleted', refresh), live.on('reload', refresh)];
+  const offs = [live.on('message', refresh), live.on('state', refresh), live.on('deleted', refresh), live.on('reload', refresh), live.on('lost', refresh)];
   return () => { offs.forEach((f) => f()); st = null; };
 }
 

@@ -48,8 +48,9 @@ export function renderList(main) {
       tbody)));
   load();
   // Phones appear as they are first used; the list (every phone's Info)
-  // is reloaded when one is scripted or switched, not on every session,
-  // which under load would ask for it all the time.
+  // is reloaded when one is scripted or switched, or the stream
+  // reconnects, not on every session nor on "lost", which under load would
+  // ask for it all the time.
   const reload = coalesce(load, 1000);
   const offs = [live.on('behaviour', reload), live.on('settings', reload), live.on('reload', reload)];
   const more = h('button', { type: 'button', onclick: load }, 'Refresh');
@@ -100,6 +101,7 @@ export function renderPhone(main, raw) {
     live.on('human_done', (p) => { if (p.msisdn === msisdn) hs.done(p); }),
     live.on('challenge', (c) => { if (c.msisdn === msisdn) loadChal(); }),
     live.on('reload', () => { soon(); hs.loadPrompts(); loadChal(); }),
+    live.on('lost', () => { soon(); hs.loadPrompts(); loadChal(); }),
   ];
   return () => { offs.forEach((f) => f()); hs.stop(); };
 }
