@@ -1,7 +1,6 @@
 package simulator
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -45,22 +44,14 @@ func mountLive(mux *http.ServeMux, c *Core) {
 	mux.HandleFunc("GET /api/v1/challenges", c.challenges)
 }
 
-// decodeBody reads a JSON body of at most 64 KiB into v, refusing unknown
-// fields.
-func decodeBody(w http.ResponseWriter, r *http.Request, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return fmt.Errorf("body: %w", err)
-	}
-	return nil
-}
+// maxLiveBody bounds the bodies of the live page's POSTs.
+const maxLiveBody = 64 << 10
 
 // phoneWith reads the JSON body into v and finds the phone of the path;
 // it has answered with the error when it returns nil.
 func (c *Core) phoneWith(w http.ResponseWriter, r *http.Request, v any) *fleet.Phone {
-	if err := decodeBody(w, r, v); err != nil {
-		apiError(w, err)
+	if err := decodeBody(w, r, maxLiveBody, v); err != nil {
+		apiError(w, fmt.Errorf("body: %w", err))
 		return nil
 	}
 	p, err := c.Fleet.Phone(r.Context(), r.PathValue("msisdn"))
@@ -122,14 +113,14 @@ func (c *Core) prompts(w http.ResponseWriter, r *http.Request) {
 
 func (c *Core) replyPrompt(w http.ResponseWriter, r *http.Request) {
 	var rep person.Reply
-	if err := decodeBody(w, r, &rep); err != nil {
-		apiError(w, err)
+	if err := decodeBody(w, r, maxLiveBody, &rep); err != nil {
+		apiError(w, fmt.Errorf("body: %w", err))
 		return
 	}
 	st, err := c.Live.Human.Reply(r.PathValue("id"), rep)
 	switch {
 	case errors.Is(err, person.ErrNoPrompt):
-		writeJSON(w, http.StatusNotFound, map[string]string{"error": err.Error()})
+		writeError(w, http.StatusNotFound, "%v", err)
 	case err != nil:
 		apiError(w, err)
 	default:

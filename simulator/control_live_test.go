@@ -18,8 +18,8 @@ import (
 	"github.com/simlab-dev/simlab/smsc/client"
 )
 
-// call sends a JSON request to the test server and decodes the answer.
-func call(t *testing.T, s *Server, method, path string, body, out any) int {
+// callJSON sends a JSON request to the test server and decodes the answer.
+func callJSON(t *testing.T, s *Server, method, path string, body, out any) int {
 	t.Helper()
 	var rd io.Reader
 	if body != nil {
@@ -93,7 +93,7 @@ func TestHumanAnswersOnTheAPI(t *testing.T) {
 	t.Parallel()
 	s := startTest(t, Config{PromptTimeout: 20 * time.Second})
 	const n = "99901000777"
-	if code := call(t, s, "PUT", "/api/v1/phones/"+n, PhoneUpdate{Behaviour: &person.Behaviour{Then: person.Step{Answer: person.AnswerHuman}}}, nil); code != 200 {
+	if code := callJSON(t, s, "PUT", "/api/v1/phones/"+n, PhoneUpdate{Behaviour: &person.Behaviour{Then: person.Step{Answer: person.AnswerHuman}}}, nil); code != 200 {
 		t.Fatalf("PUT human: %d", code)
 	}
 	events := openEvents(t, s, "topics=human,challenge&msisdn="+n)
@@ -127,14 +127,14 @@ func TestHumanAnswersOnTheAPI(t *testing.T) {
 			t.Fatalf("prompt %+v", pr)
 		}
 		var pending struct{ Prompts []person.PromptState }
-		call(t, s, "GET", "/api/v1/prompts?msisdn=%2B"+n, nil, &pending)
+		callJSON(t, s, "GET", "/api/v1/prompts?msisdn=%2B"+n, nil, &pending)
 		if len(pending.Prompts) != 1 || pending.Prompts[0].ID != pr.ID {
 			t.Fatalf("pending %+v", pending)
 		}
-		if code := call(t, s, "POST", "/api/v1/prompts/"+pr.ID, person.Reply{Action: "ok", Input: "12"}, nil); code != 400 {
+		if code := callJSON(t, s, "POST", "/api/v1/prompts/"+pr.ID, person.Reply{Action: "ok", Input: "12"}, nil); code != 400 {
 			t.Fatalf("a 2-digit PIN: %d", code)
 		}
-		if code := call(t, s, "POST", "/api/v1/prompts/"+pr.ID, c.reply, nil); code != 200 {
+		if code := callJSON(t, s, "POST", "/api/v1/prompts/"+pr.ID, c.reply, nil); code != 200 {
 			t.Fatalf("reply: %d", code)
 		}
 		r := <-res
@@ -154,11 +154,11 @@ func TestHumanAnswersOnTheAPI(t *testing.T) {
 		}
 	}
 	var list struct{ Challenges []fleet.Challenge }
-	call(t, s, "GET", "/api/v1/challenges?msisdn="+n, nil, &list)
+	callJSON(t, s, "GET", "/api/v1/challenges?msisdn="+n, nil, &list)
 	if len(list.Challenges) != 2 || list.Challenges[0].Outcome != "cancelled" {
 		t.Fatalf("challenges %+v", list.Challenges)
 	}
-	if code := call(t, s, "POST", "/api/v1/prompts/999", person.Reply{Action: "ok"}, nil); code != 404 {
+	if code := callJSON(t, s, "POST", "/api/v1/prompts/999", person.Reply{Action: "ok"}, nil); code != 404 {
 		t.Fatalf("reply to no prompt: %d", code)
 	}
 }
@@ -179,7 +179,7 @@ func TestPhoneSendsSMS(t *testing.T) {
 	defer cl.Close(context.Background())
 	var resp SendResponse
 	long := strings.Repeat("STOP all messages please. ", 8) // 208 characters: two SMS
-	if code := call(t, s, "POST", "/api/v1/phones/+99901000042/sms", SendRequest{To: "12345", Text: long}, &resp); code != 202 || len(resp.IDs) != 2 {
+	if code := callJSON(t, s, "POST", "/api/v1/phones/+99901000042/sms", SendRequest{To: "12345", Text: long}, &resp); code != 202 || len(resp.IDs) != 2 {
 		t.Fatalf("send: %d %+v", code, resp)
 	}
 	parts := map[byte]string{} // by sequence number in the concatenation header
@@ -204,11 +204,11 @@ func TestPhoneSendsSMS(t *testing.T) {
 		body SendRequest
 		code int
 	}{{SendRequest{To: "12a", Text: "x"}, 400}, {SendRequest{To: "12345"}, 400}, {SendRequest{To: "1", Text: strings.Repeat("x", 2000)}, 400}} {
-		if code := call(t, s, "POST", "/api/v1/phones/99901000042/sms", c.body, nil); code != c.code {
+		if code := callJSON(t, s, "POST", "/api/v1/phones/99901000042/sms", c.body, nil); code != c.code {
 			t.Errorf("%+v: %d, want %d", c.body, code, c.code)
 		}
 	}
-	if code := call(t, s, "POST", "/api/v1/phones/12345/sms", SendRequest{To: "1", Text: "x"}, nil); code != 404 {
+	if code := callJSON(t, s, "POST", "/api/v1/phones/12345/sms", SendRequest{To: "1", Text: "x"}, nil); code != 404 {
 		t.Errorf("a number outside the plan: %d", code)
 	}
 }
@@ -219,24 +219,24 @@ func TestComposeReachesPhone(t *testing.T) {
 	t.Parallel()
 	s := startTest(t, Config{})
 	const n = "99901000043"
-	if code := call(t, s, "PUT", "/api/v1/phones/"+n, PhoneUpdate{Behaviour: &person.Behaviour{Then: person.Step{Answer: person.AnswerApprove}, OpenURLs: false}}, nil); code != 200 {
+	if code := callJSON(t, s, "PUT", "/api/v1/phones/"+n, PhoneUpdate{Behaviour: &person.Behaviour{Then: person.Step{Answer: person.AnswerApprove}, OpenURLs: false}}, nil); code != 200 {
 		t.Fatalf("PUT: %d", code)
 	}
 	events := openEvents(t, s, "topics=phone&msisdn="+n)
 	var resp struct{ IDs []string }
 	long := strings.Repeat("A long message. ", 12)
-	if code := call(t, s, "POST", "/api/v1/messages", map[string]string{"from": "BANK", "to": "+99901000044", "text": long}, &resp); code != 202 || len(resp.IDs) != 2 {
+	if code := callJSON(t, s, "POST", "/api/v1/messages", map[string]string{"from": "BANK", "to": "+99901000044", "text": long}, &resp); code != 202 || len(resp.IDs) != 2 {
 		t.Fatalf("compose a long text: %d %+v", code, resp)
 	}
 	var m struct {
 		FullText string `json:"full_text"`
 	}
-	call(t, s, "GET", "/api/v1/messages/"+resp.IDs[1], nil, &m)
+	callJSON(t, s, "GET", "/api/v1/messages/"+resp.IDs[1], nil, &m)
 	if m.FullText != long {
 		t.Fatalf("reassembled %q", m.FullText)
 	}
 	text := "Your link: http://127.0.0.1:9/x"
-	if code := call(t, s, "POST", "/api/v1/messages", map[string]string{"from": "BANK", "to": "+" + n, "text": text}, &resp); code != 202 || len(resp.IDs) != 1 {
+	if code := callJSON(t, s, "POST", "/api/v1/messages", map[string]string{"from": "BANK", "to": "+" + n, "text": text}, &resp); code != 202 || len(resp.IDs) != 1 {
 		t.Fatalf("compose: %d %+v", code, resp)
 	}
 	for {
@@ -249,18 +249,18 @@ func TestComposeReachesPhone(t *testing.T) {
 	var inbox struct {
 		Messages []struct{ From, Text, URL string }
 	}
-	call(t, s, "GET", "/api/v1/phones/"+n+"/inbox", nil, &inbox)
+	callJSON(t, s, "GET", "/api/v1/phones/"+n+"/inbox", nil, &inbox)
 	if len(inbox.Messages) != 1 || inbox.Messages[0].Text != text || inbox.Messages[0].URL != "http://127.0.0.1:9/x" {
 		t.Fatalf("inbox %+v", inbox)
 	}
 	// Tapping the link makes the phone fetch it: nothing listens on port 9.
-	if code := call(t, s, "POST", "/api/v1/phones/"+n+"/open", OpenRequest{URL: "http://127.0.0.1:9/x"}, nil); code != 400 {
+	if code := callJSON(t, s, "POST", "/api/v1/phones/"+n+"/open", OpenRequest{URL: "http://127.0.0.1:9/x"}, nil); code != 400 {
 		t.Fatalf("open a dead link: %d", code)
 	}
-	if code := call(t, s, "POST", "/api/v1/phones/"+n+"/open", OpenRequest{URL: "http://127.0.0.1:9/not-received"}, nil); code != 400 {
+	if code := callJSON(t, s, "POST", "/api/v1/phones/"+n+"/open", OpenRequest{URL: "http://127.0.0.1:9/not-received"}, nil); code != 400 {
 		t.Fatalf("open a link not received: %d", code)
 	}
-	if code := call(t, s, "POST", "/api/v1/messages", map[string]string{"to": "abc", "text": "x"}, nil); code != 400 {
+	if code := callJSON(t, s, "POST", "/api/v1/messages", map[string]string{"to": "abc", "text": "x"}, nil); code != 400 {
 		t.Fatalf("bad to: %d", code)
 	}
 }

@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"sync"
+	"time"
 
 	"github.com/simlab-dev/simlab/simulator/fleet"
 	"github.com/simlab-dev/simlab/simulator/person"
@@ -19,17 +20,23 @@ type Live struct {
 	Challenges *ChallengeLog
 }
 
-// newLive makes the hub and wires the fleet's and the prompts' hooks into
-// it; cfg is the fleet's configuration, completed here.
-func newLive(fc *fleet.Config) *Live {
+// newLive makes the hub and the people answering "human" phones, who wait
+// promptTimeout when a prompt gives no deadline.
+func newLive(promptTimeout time.Duration) *Live {
 	l := &Live{Hub: &capture.Hub{}, Challenges: &ChallengeLog{Max: DefaultChallenges}}
-	l.Human = &person.Human{OnChange: func(st person.PromptState) {
+	l.Human = &person.Human{Timeout: promptTimeout, OnChange: func(st person.PromptState) {
 		name := "human"
 		if !st.Open {
 			name = "human_done"
 		}
 		l.Hub.Publish(&capture.HubEvent{Topic: capture.TopicHuman, Name: name, MSISDN: st.MSISDN, Value: st})
 	}}
+	return l
+}
+
+// wireFleet completes the fleet's configuration fc with the hooks that
+// feed the hub: phone events, human prompts, challenges.
+func (l *Live) wireFleet(fc *fleet.Config) {
 	fc.Human = l.Human
 	fc.OnEvent = func(r fleet.EventRef) {
 		l.Hub.Publish(&capture.HubEvent{Topic: capture.TopicPhone, Name: r.Kind, MSISDN: r.MSISDN, Value: r})
@@ -41,7 +48,6 @@ func newLive(fc *fleet.Config) *Live {
 			l.Hub.Publish(&capture.HubEvent{Topic: capture.TopicChallenge, Name: "challenge", MSISDN: c.MSISDN, Value: c})
 		}
 	}
-	return l
 }
 
 // DefaultChallenges is how many recent challenges GET /api/v1/challenges

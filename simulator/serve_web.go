@@ -12,7 +12,7 @@ func init() { subsystemStarters = append(subsystemStarters, startWeb) }
 type webPage struct{}
 
 func startWeb(s *Server, _ Config) (Subsystem, error) {
-	if err := web.Mount(s.Mux()); err != nil {
+	if err := web.Mount(s.HandlePublic); err != nil { // the page asks for the token itself
 		return nil, err
 	}
 	return webPage{}, nil

@@ -166,7 +166,8 @@ type Server struct {
 	Store Store
 	// Router picks the sink for MT messages; nil routes nothing. An MT
 	// message no route claims goes to the bind owning the destination
-	// (an account's MORanges), else to Unrouted.
+	// (a live bind's address_range, an account's MORanges), else to
+	// Unrouted.
 	Router Router
 	// Unrouted takes messages with no route; nil means Accept (captured
 	// and reported delivered).
@@ -193,6 +194,10 @@ type Server struct {
 	// RetryMin and RetryMax bound the exponential backoff between
 	// delivery attempts to an absent or busy subscriber.
 	RetryMin, RetryMax time.Duration
+	// ReplyWindow is how long past an MT's validity an MO from its
+	// destination to its source still goes to the session that submitted
+	// it (docs/smsc.md, "Routing"); 0 means DefaultReplyWindow.
+	ReplyWindow time.Duration
 	// QueueLimit bounds the messages waiting for one destination; beyond
 	// it submits get ESME_RMSGQFUL. 0 means DefaultQueueLimit.
 	QueueLimit int
@@ -528,6 +533,9 @@ type tokenBucket struct {
 	rate   float64
 	tokens float64
 	last   time.Time
+	// throttled counts the submits refused (ESME_RTHROTTLED), for
+	// /metrics.
+	throttled atomic.Int64
 }
 
 // allow takes one token if available.
@@ -544,6 +552,7 @@ func (b *tokenBucket) allow(now time.Time) bool {
 	}
 	b.last = now
 	if b.tokens < 1 {
+		b.throttled.Add(1)
 		return false
 	}
 	b.tokens--
@@ -552,19 +561,21 @@ func (b *tokenBucket) allow(now time.Time) bool {
 
 // SubmitMO takes a mobile-originated message from a phone or a bearer
 // (DESIGN.md flow: SEND SHORT MESSAGE → SMSC → deliver_sm) and queues it for
-// the bind that owns its destination (an account's MORanges, a bind's
-// address_range, a DefaultMO account, else any receiver bind without a
-// range), waiting while none is bound. It assigns ID, SubmitTime,
-// Direction, State and Namespace (the owner's) and returns the id once the
-// message is stored.
+// a bind by the routing rules of docs/smsc.md ("Routing"): the session that
+// last submitted an MT from its destination to its source, else a receiving
+// bind of that session's account, a live bind's address_range, an
+// account's MORanges, a DefaultMO account, else any receiver bind without a
+// range; it waits while none is bound. It assigns ID, SubmitTime,
+// Direction, State, Account and Namespace (the owner's) and returns the id
+// once the message is stored.
 func (s *Server) SubmitMO(ctx context.Context, m *Message) (string, error) {
 	if err := s.init(); err != nil {
 		return "", err
 	}
 	s.admit(m, MO)
-	ob := s.engine.owner(m.Dest.Addr, true)
-	if m.Account == "" && ob != s.engine.catchAll {
-		m.Account = ob.key
+	ob, acc := s.engine.moTarget(m)
+	if m.Account == "" && acc != nil {
+		m.Account = acc.SystemID
 	}
 	if m.Namespace == "" && m.Account != "" {
 		if acc := s.accountFor(m.Account); acc != nil && acc.Namespace != "" {

@@ -44,44 +44,27 @@ func securityHeaders(h http.Header) {
 	h.Set("Cache-Control", "no-cache")
 }
 
-// pages matches the paths Mount serves, for Public.
-var pages = func() *http.ServeMux {
-	m := http.NewServeMux()
-	nop := func(http.ResponseWriter, *http.Request) {}
-	for _, p := range Routes {
-		m.HandleFunc("GET "+p, nop)
-	}
-	m.HandleFunc("GET /assets/", nop)
-	return m
-}()
-
-// Public reports whether r asks for the page itself (its routes or an
-// asset): those need no API token, since the page asks for the token
-// itself. Everything the page then does goes through the API, which does.
-func Public(r *http.Request) bool {
-	_, pattern := pages.Handler(r)
-	return pattern != ""
-}
-
-// Mount adds the page to mux: index.html at Routes, the assets under
-// /assets/.
-func Mount(mux *http.ServeMux) error {
+// Mount adds the page with handle, which registers a pattern on a mux:
+// index.html at Routes, the assets under /assets/. simlab serve passes its
+// HandlePublic, so the page itself needs no API token (it asks for the
+// token, then everything it does goes through the API, which does).
+func Mount(handle func(pattern string, h http.Handler)) error {
 	index, err := fs.ReadFile(Assets, "index.html")
 	if err != nil {
 		return err
 	}
-	page := func(w http.ResponseWriter, r *http.Request) {
+	page := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		securityHeaders(w.Header())
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Write(index)
-	}
+	})
 	for _, p := range Routes {
-		mux.HandleFunc("GET "+p, page)
+		handle("GET "+p, page)
 	}
 	files := http.StripPrefix("/assets/", http.FileServerFS(Assets))
-	mux.HandleFunc("GET /assets/", func(w http.ResponseWriter, r *http.Request) {
+	handle("GET /assets/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		securityHeaders(w.Header())
 		files.ServeHTTP(w, r)
-	})
+	}))
 	return nil
 }

@@ -107,7 +107,7 @@ export function render(main) {
     const rateOf = (re) => sum(counters.filter((s) => re.test(s.name)).map((s) => ({ value: r.get(key(s)) || 0 })));
     clear(cards,
       card('submit_sm per second', fmt(rateOf(/(submit|accepted)/i))),
-      card('delivered per second', fmt(rateOf(/deliver/i))),
+      card('delivered per second', fmt(delivered(counters, r))),
       card('challenges per second', fmt(rateOf(/session_seconds_count$/))),
       card('phones in use', fmt(sum(pick(/^simlab_phones_materialised$/)))),
       card('binds open', fmt(sum(samples.filter((s) => /bind/i.test(s.name) && !isCounter(s))))));
@@ -115,7 +115,8 @@ export function render(main) {
       h('td', { class: 'mono' }, s.name + (Object.keys(s.labels).length ? `{${labelText(s.labels)}}` : '')),
       h('td', {}, fmt(r.get(key(s)) || 0) + '/s'), h('td', { class: 'muted' }, 'total ' + fmt(s.value)))))) : h('p', { class: 'muted' }, 'No counter.'));
     const b = samples.filter((s) => /bind/i.test(s.name) && (s.labels.account || s.labels.system_id));
-    clear(binds, h('h2', { id: 'ov-binds' }, 'Binds by account'), b.length ? bars(b.map((s) => [`${s.labels.account || s.labels.system_id}${s.labels.mode ? ' ' + s.labels.mode : ''}`, s.value]))
+    const kind = (l) => l.bind_type || l.mode || '';
+    clear(binds, h('h2', { id: 'ov-binds' }, 'Binds by account'), b.length ? bars(b.map((s) => [`${s.labels.account || s.labels.system_id}${kind(s.labels) ? ' ' + kind(s.labels) : ''}`, s.value]))
       : h('p', { class: 'muted' }, 'No bind series in /metrics.'));
     const qs = samples.filter((s) => /queue|pending|outbox/i.test(s.name) && !isCounter(s));
     clear(queues, h('h2', { id: 'ov-queues' }, 'Queue depths'), qs.length ? bars(qs.map((s) => [s.name + (Object.keys(s.labels).length ? ` ${labelText(s.labels)}` : ''), s.value]))
@@ -127,6 +128,15 @@ export function render(main) {
   poll();
   const t = setInterval(poll, 2000);
   return () => clearInterval(t);
+}
+
+// delivered is the rate of messages reaching DELIVERED
+// (simlab_smpp_messages_final_total{state="DELIVERED"}), or of any counter
+// named for deliveries when /metrics has no such series.
+function delivered(counters, r) {
+  const fin = counters.filter((s) => /messages_final/.test(s.name) && s.labels.state === 'DELIVERED');
+  const list = fin.length ? fin : counters.filter((s) => /deliver/i.test(s.name));
+  return list.reduce((a, s) => a + (r.get(key(s)) || 0), 0);
 }
 
 function bars(rows) {
