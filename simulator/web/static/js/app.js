@@ -101,7 +101,7 @@ function login() {
     const input = h('input', { id: 'token', type: 'password', autocomplete: 'current-password', required: true });
     const form = h('form', { class: 'panel stack login', 'aria-labelledby': 'login-title' },
       h('h1', { id: 'login-title' }, 'simlab needs its API token'),
-      h('p', { class: 'muted' }, 'This server was started with an API token. Type it once; this browser then keeps a session cookie (it holds no copy of the token).'),
+      h('p', { class: 'muted' }, 'This server was started with an API token. Type it once; this browser then keeps a session cookie for 12 hours (it holds no copy of the token).'),
       h('label', { for: 'token' }, 'API token', input),
       err,
       h('div', { class: 'row' }, h('button', { type: 'submit', class: 'primary' }, 'Log in')));
@@ -110,7 +110,8 @@ function login() {
       try {
         await api('POST', '/api/v1/session', { token: input.value });
       } catch (ex) {
-        err.textContent = ex instanceof APIError && ex.status === 401 ? 'That is not the API token.' : String(ex.message || ex);
+        err.textContent = ex instanceof APIError && ex.status === 401 ? 'That is not the API token.'
+          : ex instanceof APIError && ex.status === 429 ? 'Too many wrong tokens: wait a while, then try again.' : String(ex.message || ex);
         input.select();
         return;
       }

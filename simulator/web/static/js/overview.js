@@ -111,7 +111,8 @@ export function render(main) {
       card('challenges per second', fmt(rateOf(/session_seconds_count$/))),
       card('phones in use', fmt(sum(pick(/^simlab_phones_materialised$/)))),
       card('binds open', fmt(sum(samples.filter((s) => /bind/i.test(s.name) && !isCounter(s))))));
-    clear(rates, h('h2', { id: 'ov-rates' }, 'Rates'), counters.length ? h('table', {}, h('tbody', {}, counters.map((s) => h('tr', {},
+    const own = counters.filter((s) => s.name.startsWith('simlab_')); // the runtime's own are under Every series
+    clear(rates, h('h2', { id: 'ov-rates' }, 'Rates'), own.length ? h('table', {}, h('tbody', {}, own.map((s) => h('tr', {},
       h('td', { class: 'mono' }, s.name + (Object.keys(s.labels).length ? `{${labelText(s.labels)}}` : '')),
       h('td', {}, fmt(r.get(key(s)) || 0) + '/s'), h('td', { class: 'muted' }, 'total ' + fmt(s.value)))))) : h('p', { class: 'muted' }, 'No counter.'));
     const b = samples.filter((s) => /bind/i.test(s.name) && (s.labels.account || s.labels.system_id));
