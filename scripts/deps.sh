@@ -10,12 +10,15 @@ set -euo pipefail
 
 kind=${1:-build}
 build_pkgs=(libpcsclite-dev libusb-1.0-0-dev pkg-config)
-test_pkgs=(pcscd vsmartcard-vpcd pcsc-tools softhsm2 socat kannel gammu tshark chromium)
+test_pkgs=(pcscd vsmartcard-vpcd pcsc-tools opensc softhsm2 socat kannel gammu tshark chromium)
 # Node and npm for the browser tests: Debian's, unless the machine has its own.
 command -v node >/dev/null 2>&1 || test_pkgs+=(nodejs)
 command -v npm >/dev/null 2>&1 || test_pkgs+=(npm)
 brew_build=(pcsc-lite libusb pkg-config)
-brew_test=(softhsm gammu wireshark socat)
+brew_test=(softhsm opensc gammu wireshark socat)
+# curl and jq run the shell script of docs/api.md (TestDocsNamespaceShell).
+test_pkgs+=(curl jq)
+brew_test+=(jq)
 
 case "$kind" in
 build) pkgs=("${build_pkgs[@]}"); brews=("${brew_build[@]}") ;;

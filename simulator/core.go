@@ -99,6 +99,8 @@ func startCore(s *Server, cfg Config) (Subsystem, error) {
 		c.routes = newRouter(c.Fleet) // attached cards and bearers in front of and behind the fleet (routes.go)
 		mountControl(s.Mux(), c)
 		mountLive(s.Mux(), c) // control_live.go
+		// Test namespaces for parallel tests (namespaces.go).
+		mountNamespaces(s.Mux(), newNamespaces(c.Fleet, len(cfg.Accounts) > 0))
 		s.Metrics().MustRegister(&fleetCollector{fleet: c.Fleet, sessions: c.Sessions})
 	} else {
 		c.routes = newRouter(nil) // no fleet: attached cards and bearers only, the rest captured

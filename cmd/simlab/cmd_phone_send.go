@@ -2,12 +2,11 @@ package main
 
 import (
 	"fmt"
-	"net/http"
 	"strings"
 
 	"github.com/spf13/cobra"
 
-	"github.com/simlab-dev/simlab/simulator"
+	"github.com/simlab-dev/simlab/simulator/apiclient"
 )
 
 func newPhoneSendCmd(a *app) *cobra.Command {
@@ -38,15 +37,18 @@ with the capture API (GET /api/v1/messages?from=MSISDN).`,
 			if text == "" {
 				return usagef("--text: the text is required")
 			}
-			var out simulator.SendResponse
-			raw, err := af.phone(cmd.Context(), http.MethodPost, args[0], "/sms", simulator.SendRequest{To: to, Text: text}, &out)
+			var ids []string
+			err := af.onPhone(args[0], func(c *apiclient.Client, n string) (err error) {
+				ids, err = c.SendSMS(cmd.Context(), n, to, text)
+				return err
+			})
 			if err != nil {
 				return err
 			}
 			if af.jsonOut {
-				return writeRawJSON(a.stdout, raw)
+				return writeJSON(a.stdout, apiclient.IDs{IDs: ids})
 			}
-			for _, id := range out.IDs {
+			for _, id := range ids {
 				fmt.Fprintln(a.stdout, id)
 			}
 			return nil

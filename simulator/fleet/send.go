@@ -54,11 +54,8 @@ func (p *Phone) SendText(ctx context.Context, to, text string) ([]string, error)
 	}
 	ids := make([]string, 0, len(parts))
 	for i, ud := range parts {
-		b, err := (&tpdu.Submit{MR: byte(i), DA: da, DCS: dcs, UD: ud}).AppendBinary(nil)
-		if err != nil {
-			return ids, fmt.Errorf("%w: %w", ErrSend, err)
-		}
-		mo, err := MOFromSubmit(p.msisdn, b)
+		ud.HasHeader = len(ud.Header) > 0 // TP-UDHI, as a parsed SMS-SUBMIT has it
+		mo, err := MOFromSubmit(p.msisdn, &tpdu.Submit{MR: byte(i), DA: da, DCS: dcs, UD: ud})
 		if err != nil {
 			return ids, fmt.Errorf("%w: %w", ErrSend, err)
 		}
