@@ -559,14 +559,8 @@ func (p *Phone) powerOn(ctx context.Context) error {
 		Card: sessionCard{card, p}, Person: p, PIN: p.pin, PromptTimeout: timeout,
 		IMEI:    imei(p.msisdn),
 		SendSMS: p.sendSMS, OpenURL: f.cfg.OpenURL,
-		Inbox: func(msg handset.Message) {
-			p.mu.Lock()
-			p.inbox = append(p.inbox, msg)
-			if len(p.inbox) > f.cfg.MaxEvents {
-				p.inbox = p.inbox[1:]
-			}
-			p.mu.Unlock()
-		},
+		Inbox:      p.addInbox,
+		Reassembly: p.reassembly(),
 		Trace: p.traceAPDU,
 		Event: func(e handset.Event) { p.record(e.Kind, e.Detail, nil) },
 		Go:    p.goSession(f.cfg.Go),
