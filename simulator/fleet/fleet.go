@@ -561,9 +561,9 @@ func (p *Phone) powerOn(ctx context.Context) error {
 		SendSMS: p.sendSMS, OpenURL: f.cfg.OpenURL,
 		Inbox:      p.addInbox,
 		Reassembly: p.reassembly(),
-		Trace: p.traceAPDU,
-		Event: func(e handset.Event) { p.record(e.Kind, e.Detail, nil) },
-		Go:    p.goSession(f.cfg.Go),
+		Trace:      p.traceAPDU,
+		Event:      func(e handset.Event) { p.record(e.Kind, e.Detail, nil) },
+		Go:         p.goSession(f.cfg.Go),
 	})
 	if _, err := hs.PowerOn(ctx); err != nil {
 		return fmt.Errorf("fleet: %s: power on: %w", p.msisdn, err)

@@ -61,8 +61,8 @@ func newInboxHandset(t *testing.T, l tpdu.ReassemblyLimits) *inboxHandset {
 	h.reasm = r
 	h.Handset = New(Config{Card: newCard(t, &scriptApplet{}), Person: countingPerson{h, person.New(person.Default(), 1)},
 		Reassembly: r, Now: func() time.Time { return h.now },
-		Inbox:      func(m Message) { h.inbox = append(h.inbox, m) },
-		OpenURL:    func(ctx context.Context, u string) error { h.opened = append(h.opened, u); return nil }})
+		Inbox:   func(m Message) { h.inbox = append(h.inbox, m) },
+		OpenURL: func(ctx context.Context, u string) error { h.opened = append(h.opened, u); return nil }})
 	return h
 }
 
