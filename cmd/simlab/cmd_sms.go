@@ -64,9 +64,9 @@ with a concatenation UDH. --hex sends binary user data (data_coding 4 unless
 SIM Toolkit command packet with --pid 0x7F --dcs 0xF6.
 
 The password may also come from the SIMLAB_SMPP_PASSWORD environment variable.`,
-		Example: `  simlab sms send --to 999000001 --text "Your code is 123456" --dlr
+		Example: `  simlab sms send --to 99901000201 --text "Your code is 123456" --dlr
   simlab sms send --smpp smsc.example:2775 --system-id me --password pw --to 4915112345678 --text "Hi" --json
-  simlab sms send --to 999000001 --pid 0x7F --dcs 0xF6 --udh 027000 --hex 0012...`,
+  simlab sms send --to 99901000201 --pid 0x7F --dcs 0xF6 --udh 027000 --hex 00150d12000000b0001100000000010000a40004023f00`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runSMSSend(cmd.Context(), a, &f)
