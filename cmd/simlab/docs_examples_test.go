@@ -4,7 +4,9 @@ package main
 // file finds every fenced block of the pages and checks it.
 //
 //   - A block with "$ " prompts is a shell transcript: its commands run, in
-//     order and in one bash, from the repository's root, against a real
+//     order and in one bash, in a directory of their own holding the
+//     repository's fixtures, docs and applet (and the files a `$ cat FILE`
+//     shows, written as shown), against a real
 //     `simlab serve` (a process of its own, on ports the OS chooses; one per
 //     page, started when the page's first transcript runs). `simlab` is this
 //     test binary (TestMain), its default SMSC and API addresses
@@ -37,9 +39,13 @@ package main
 //	<!-- docs-test: example PKG FUNC -->  go block: FUNC in PKG's tests
 //	<!-- docs-test: config|fleet|profile -->  yaml block: the loader
 //	<!-- docs-test: output -->         not commands: output or a synopsis
+//	<!-- docs-test: setup CMDS -->     shell commands run first, unshown
+//	                                   (what the page did before: a push)
 //	<!-- docs-test: serve-config YAML -->  this block runs against a server
 //	                                   of its own, started with --config
-//	                                   holding YAML (flow style, one line)
+//	                                   holding YAML (flow style, one line;
+//	                                   an api_token in it is also given to
+//	                                   the commands as $SIMLAB_API_TOKEN)
 //
 // A block of lines showing optional flags ("[--…]") is a synopsis, not
 // run. The pages docs/mobile-connect.md and docs/web.md belong to other
@@ -179,7 +185,7 @@ type command struct {
 }
 
 // transcript splits a block with "$ " prompts into commands; continuation
-// lines (a trailing backslash) belong to their command.
+// lines (after a trailing backslash or pipe) belong to their command.
 func transcript(b docBlock) []command {
 	var cmds []command
 	lines := strings.Split(b.body, "\n")
@@ -192,7 +198,7 @@ func transcript(b docBlock) []command {
 			continue
 		}
 		c := command{line: b.line + 1 + i, text: strings.TrimPrefix(l, "$ ")}
-		for strings.HasSuffix(c.text, `\`) && i+1 < len(lines) {
+		for (strings.HasSuffix(c.text, `\`) || strings.HasSuffix(c.text, "|")) && i+1 < len(lines) {
 			i++
 			c.text += "\n" + lines[i]
 		}
@@ -240,7 +246,31 @@ func synopsis(body string) bool {
 }
 
 // serveLine matches `simlab serve ARGS &`, the page's own server.
-var serveLine = regexp.MustCompile(`^(?:bin/)?simlab serve(.*?)\s*&\s*(?:#.*)?$`)
+var serveLine = regexp.MustCompile(`^(?:bin/)?simlab serve(.*?)\s*&?\s*(?:#.*)?$`)
+
+// serveArgs drops the listen addresses of a documented serve line (the
+// test's server listens on ports the OS chooses) and returns them, to be
+// rewritten in the block's commands.
+func serveArgs(w []string) (args []string, smpp, http string) {
+	for i := 0; i < len(w); i++ {
+		switch {
+		case (w[i] == "--smpp" || w[i] == "--http") && i+1 < len(w):
+			if w[i] == "--smpp" {
+				smpp = w[i+1]
+			} else {
+				http = strings.TrimPrefix(w[i+1], "http://")
+			}
+			i++
+		case w[i] == "--json": // the ready line startServe reads is the text one
+		default:
+			args = append(args, w[i])
+		}
+	}
+	if len(args) == 0 {
+		args = []string{"--log-level", "warn"} // a server of the block's own all the same
+	}
+	return args, smpp, http
+}
 
 // docsEnv returns the environment and PATH directory that make `simlab`
 // this test binary talking to srv.
@@ -265,11 +295,16 @@ func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''
 // runScript runs shell text in bash from the repository's root and
 // returns its combined output.
 func runScript(t *testing.T, env []string, text string) (string, error) {
+	return runScriptIn(t, repoRoot, env, text)
+}
+
+// runScriptIn runs shell text in bash in dir.
+func runScriptIn(t *testing.T, dir string, env []string, text string) (string, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "bash", "-c", text+"\nwait\n")
-	cmd.Dir = repoRoot
+	cmd.Dir = dir
 	cmd.Env = env
 	// A command left in the background (a long poll, a stream) is killed
 	// with its shell: the whole process group goes.
@@ -282,13 +317,37 @@ func runScript(t *testing.T, env []string, text string) (string, error) {
 	return out.String(), err
 }
 
+// workDir returns the directory a transcript runs in: a fresh one with
+// the repository's fixtures, docs and applet (the paths the pages use),
+// and the files a `$ cat FILE` of the transcript shows, written as shown.
+func workDir(t *testing.T, cmds []command) (string, error) {
+	dir := t.TempDir()
+	for _, d := range []string{"fixtures", "docs", "applet"} {
+		abs, err := filepath.Abs(filepath.Join(repoRoot, d))
+		if err != nil {
+			return "", err
+		}
+		if err := os.Symlink(abs, filepath.Join(dir, d)); err != nil {
+			return "", err
+		}
+	}
+	for _, c := range cmds {
+		if f := strings.Fields(c.text); len(f) == 2 && f[0] == "cat" && !strings.ContainsAny(f[1], "/<>|$") {
+			if err := os.WriteFile(filepath.Join(dir, f[1]), []byte(strings.Join(c.want, "\n")+"\n"), 0o644); err != nil {
+				return "", err
+			}
+		}
+	}
+	return dir, nil
+}
+
 // rewrite points a command's documented addresses at srv.
 func rewrite(s string, srv *serveProcess) string {
 	s = strings.ReplaceAll(s, "bin/simlab ", "simlab ")
 	// A stream (curl -N) shows what it got in the first seconds.
 	s = regexp.MustCompile(`curl (-sN|-N) `).ReplaceAllString(s, "curl $1 --max-time 3 ")
-	s = strings.ReplaceAll(s, "127.0.0.1:8775", srv.http)
-	return strings.ReplaceAll(s, "127.0.0.1:2775", srv.smpp)
+	s = regexp.MustCompile(`127\.0\.0\.1:8775\b`).ReplaceAllLiteralString(s, srv.http)
+	return regexp.MustCompile(`127\.0\.0\.1:2775\b`).ReplaceAllLiteralString(s, srv.smpp)
 }
 
 var digitToken = regexp.MustCompile(`[0-9A-Za-z_.:+-]*[0-9][0-9A-Za-z_.:+-]*`)
@@ -417,26 +476,46 @@ func checkPage(t *testing.T, page string) {
 				t.Fatal(err)
 			}
 			s := startServe(t, "--config", cfg)
-			runTranscript(t, b, func(...string) *serveProcess { return s }, false)
+			env := []string{}
+			if m := regexp.MustCompile(`api_token:\s*"?([^",}\s]+)`).FindStringSubmatch(arg); m != nil {
+				env = append(env, "SIMLAB_API_TOKEN="+m[1]) // the commands have the token, as the page says
+			}
+			runTranscriptEnv(t, b, func(...string) *serveProcess { return s }, false, env, "")
+		case kind == "setup":
+			// What the page did before (a push, a script), run first,
+			// its output not compared.
+			runTranscriptEnv(t, b, server, false, nil, arg)
 		case strings.Contains("\n"+b.body, "\n$ "):
 			runTranscript(t, b, server, kind == "exact")
 		case synopsis(b.body):
-		case hasCommand(b.body):
+		case hasCommand(b.body) || b.lang == "sh" || b.lang == "bash":
 			runCommandList(t, b, server)
-		case b.lang == "sh" || b.lang == "bash":
-			t.Errorf("%v: a shell block that runs nothing: mark it (docs-test: output or skip REASON)", b)
 		}
 	}
 }
 
 func runTranscript(t *testing.T, b docBlock, server func(...string) *serveProcess, exact bool) {
+	runTranscriptEnv(t, b, server, exact, nil, "")
+}
+
+// runTranscriptEnv runs a transcript with env added to its commands'
+// environment.
+func runTranscriptEnv(t *testing.T, b docBlock, server func(...string) *serveProcess, exact bool, env []string, setup string) {
 	cmds := transcript(b)
 	var script []string
 	var want [][]string
 	var s *serveProcess
+	var addrs []string // documented → actual
 	for _, c := range cmds {
 		if m := serveLine.FindStringSubmatch(c.text); m != nil {
-			s = server(words(m[1])...)
+			args, smpp, http := serveArgs(words(m[1]))
+			s = server(args...)
+			if smpp != "" {
+				addrs = append(addrs, smpp, s.smpp)
+			}
+			if http != "" {
+				addrs = append(addrs, http, s.http)
+			}
 			continue
 		}
 		script = append(script, c.text)
@@ -452,8 +531,15 @@ func runTranscript(t *testing.T, b docBlock, server func(...string) *serveProces
 		t.Errorf("%v: runs %q: mark the block (docs-test: skip REASON) or teach the test", b, c)
 		return
 	}
-	text := rewrite(strings.Join(script, "\n"), s)
-	out, err := runScript(t, docsEnv(t, s), text)
+	if setup != "" {
+		script = append([]string{"{ " + setup + "; } >/dev/null 2>&1"}, script...)
+	}
+	text := strings.NewReplacer(addrs...).Replace(rewrite(strings.Join(script, "\n"), s))
+	dir, err := workDir(t, cmds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := runScriptIn(t, dir, append(docsEnv(t, s), env...), text)
 	if miss, ok := matchOutput(want, out, exact); !ok {
 		t.Errorf("%v: the output lacks %q\nran:\n%s\ngot (%v):\n%s", b, miss, text, err, out)
 	}
@@ -554,18 +640,16 @@ func checkGo(t *testing.T, b docBlock, kind, arg string) {
 	}
 }
 
-// goLine is a line of Go without its indentation and trailing comment.
+// goLine is a line of Go without its indentation and trailing comment (a
+// "//" outside a string literal).
 func goLine(l string) string {
-	if i := strings.Index(l, " //"); i >= 0 && !strings.Contains(l[:i], "\"") {
-		l = l[:i]
-	} else if i := strings.Index(l, "\t//"); i >= 0 && !strings.Contains(l[:i], "\"") {
-		l = l[:i]
+	for i := 0; i+1 < len(l); i++ {
+		if l[i] == '/' && l[i+1] == '/' && strings.Count(l[:i], "\"")%2 == 0 && strings.Count(l[:i], "`")%2 == 0 {
+			l = l[:i]
+			break
+		}
 	}
-	l = strings.TrimSpace(l)
-	if strings.HasPrefix(l, "//") {
-		return ""
-	}
-	return l
+	return strings.TrimSpace(l)
 }
 
 // funcSource returns the source of function (or type) fn in the Go files
