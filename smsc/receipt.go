@@ -118,6 +118,8 @@ type outItem struct {
 	tries int
 	// sentAt is the last send time (session omu).
 	sentAt time.Time
+	// version is the interface version of the session it is sent on.
+	version uint8
 }
 
 // receiptOut is a receipt ready to send.
@@ -144,7 +146,7 @@ func (it *outItem) appendBody(b []byte) []byte {
 		b = r.Append(b)
 		b[lenAt] = byte(len(b) - lenAt - 1)
 		b = pdu.AppendTLVCString(b, pdu.TagReceiptedMessageID, r.msgID)
-		b = pdu.AppendTLVUint8(b, pdu.TagMessageState, uint8(r.State))
+		b = pdu.AppendTLVUint8(b, pdu.TagMessageState, r.State.MessageState(it.version))
 		if r.Err != 0 {
 			b = pdu.AppendTLV(b, pdu.TagNetworkErrorCode, pdu.NetworkErrorCode(3, r.Err))
 		}

@@ -70,6 +70,10 @@ type session struct {
 	rangePfx string
 	hasRange bool
 	window   int32
+	// version is the interface version in use: Version50 for a bind that
+	// asked for 5.0 or later, else Version34 (reader goroutine writes it
+	// before the session can receive).
+	version uint8
 	inflight atomic.Int32 // deliver_sm outstanding
 
 	omu        sync.Mutex
@@ -529,10 +533,15 @@ func (s *session) handleBind(h pdu.Header, body []byte) {
 	s.omu.Unlock()
 	s.state.Store(uint32(ns))
 	ver := b.InterfaceVersion
+	s.version = Version34
+	if ver >= Version50 {
+		s.version = Version50
+	}
 	s.write(h.ID.Response(), pdu.StatusOK, h.Seq, func(out []byte) []byte {
 		out = pdu.AppendCString(out, s.srv.systemID())
-		if ver >= 0x34 {
-			out = pdu.AppendTLVUint8(out, pdu.TagSCInterfaceVersion, 0x34)
+		if ver >= Version34 {
+			// The version both sides speak (SMPP 5.0 §4.1.1.2).
+			out = pdu.AppendTLVUint8(out, pdu.TagSCInterfaceVersion, s.version)
 		}
 		return out
 	})
@@ -713,6 +722,7 @@ func (s *session) sendDeliver(it *outItem) bool {
 	}
 	seq := s.allocSeq()
 	it.sentAt = s.now()
+	it.version = s.version
 	s.pending[seq] = it
 	s.omu.Unlock()
 	if !s.write(pdu.CmdDeliverSM, pdu.StatusOK, seq, it.appendBody) {
