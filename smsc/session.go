@@ -60,6 +60,10 @@ type session struct {
 	wclosing  bool
 	writerEnd chan struct{}
 	connMu    sync.Mutex // serialises flushes
+
+	// order is what keeps receipts behind responses (order.go), under wmu.
+	order outputOrder
+
 	// readerBusy is set while the reader handles buffered input.
 	readerBusy atomic.Bool
 
@@ -70,11 +74,12 @@ type session struct {
 	rangePfx string
 	hasRange bool
 	window   int32
+	inflight atomic.Int32 // deliver_sm outstanding
+
 	// version is the interface version in use: Version50 for a bind that
 	// asked for 5.0 or later, else Version34 (reader goroutine writes it
 	// before the session can receive).
 	version uint8
-	inflight atomic.Int32 // deliver_sm outstanding
 
 	omu        sync.Mutex
 	nextSeq    uint32
@@ -220,6 +225,7 @@ func (s *session) finish(reason string) {
 	s.wdrain.Broadcast()
 	s.wmu.Unlock()
 	<-s.writerEnd
+	s.endHeld()
 	s.conn.Close()
 	s.srv.engine.detach(s)
 	if s.acct != nil {
@@ -287,7 +293,11 @@ func (s *session) flush() bool {
 	s.wdrain.Broadcast()
 	s.wmu.Unlock()
 	_, err := s.conn.Write(buf)
+	var due []heldReceipt
 	s.wmu.Lock()
+	if err == nil {
+		due = s.order.wrote(len(buf), s.now())
+	}
 	if cap(buf) <= 4*maxPendingWrite {
 		s.wspare = buf[:0]
 	} else {
@@ -300,6 +310,7 @@ func (s *session) flush() bool {
 		s.wdata.Broadcast()
 	}
 	s.wmu.Unlock()
+	s.release(due)
 	if err != nil {
 		s.close("write: " + err.Error())
 		return false
@@ -334,6 +345,7 @@ func (s *session) write(id pdu.CommandID, status pdu.Status, seq uint32, enc fun
 		s.wbuf = enc(s.wbuf)
 	}
 	pdu.SetLength(s.wbuf, start)
+	s.order.queued += uint64(len(s.wbuf) - start)
 	// While the reader works through a batch it flushes at the end;
 	// otherwise the writer goroutine does (readerDone closes the gap).
 	if start == 0 && !s.readerBusy.Load() {
