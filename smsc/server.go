@@ -222,6 +222,9 @@ type Server struct {
 	// WantEvents, if set, is asked before each event is built: returning
 	// false (nobody listening) saves the snapshot's allocation.
 	WantEvents func() bool
+	// Tracer, when set, is handed every PDU of every session, e.g. a
+	// simulator/trace.Recorder writing a pcap file (docs/lab.md).
+	Tracer pdu.Tracer
 	// Clock drives every timer; nil means the real clock.
 	Clock Clock
 	// Logger receives connection-level logs; nil discards them.

@@ -63,6 +63,8 @@ type session struct {
 
 	// order is what keeps receipts behind responses (order.go), under wmu.
 	order outputOrder
+	// tr is the session's trace, nil without Server.Tracer (tap.go).
+	tr pdu.ConnTrace
 
 	// readerBusy is set while the reader handles buffered input.
 	readerBusy atomic.Bool
@@ -130,6 +132,7 @@ func (s *session) now() time.Time { return s.srv.Clock.Now() }
 
 // run is the session's reader; it returns when the connection ends.
 func (s *session) run() {
+	s.openTrace()
 	s.lastRecv.Store(s.now().UnixNano())
 	go s.writeLoop()
 	s.omu.Lock()
@@ -166,6 +169,9 @@ func (s *session) readLoop() string {
 		}
 		if err != nil {
 			return readErr(err)
+		}
+		if s.tr != nil {
+			s.tr.PDU(true, pkt)
 		}
 		stop := s.handle(pkt)
 		if inPlace {
@@ -227,6 +233,9 @@ func (s *session) finish(reason string) {
 	<-s.writerEnd
 	s.endHeld()
 	s.conn.Close()
+	if s.tr != nil {
+		s.tr.Close()
+	}
 	s.srv.engine.detach(s)
 	if s.acct != nil {
 		s.acct.binds.Add(-1)
@@ -292,6 +301,9 @@ func (s *session) flush() bool {
 	s.wspare = nil
 	s.wdrain.Broadcast()
 	s.wmu.Unlock()
+	if s.tr != nil {
+		s.traceOut(buf)
+	}
 	_, err := s.conn.Write(buf)
 	var due []heldReceipt
 	s.wmu.Lock()
