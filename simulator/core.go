@@ -15,6 +15,7 @@ import (
 	"github.com/simlab-dev/simlab/simulator/fleet"
 	"github.com/simlab-dev/simlab/simulator/load"
 	"github.com/simlab-dev/simlab/simulator/person"
+	"github.com/simlab-dev/simlab/simulator/trace"
 	"github.com/simlab-dev/simlab/smsc"
 	"github.com/simlab-dev/simlab/smsc/capture"
 	"github.com/simlab-dev/simlab/smsc/store"
@@ -37,6 +38,7 @@ type Core struct {
 	closer   func() error
 	lab      io.Closer
 	workers  *workers.Pool // the phones' proactive sessions
+	trace    *trace.Recorder
 	serving  atomic.Bool
 	done     chan struct{} // closed when Serve has returned; serveErr is its error
 	serveErr error
@@ -85,6 +87,13 @@ func startCore(s *Server, cfg Config) (Subsystem, error) {
 			return nil, fmt.Errorf("serve: --fleet: %w", err)
 		}
 	}
+	rec, err := startTrace(cfg.Trace, cfg.Logger) // trace.go
+	if err != nil {
+		return nil, err
+	}
+	if c.trace = rec; rec != nil {
+		c.SMSC.Tracer = rec
+	}
 	c.workers = workers.New(0)
 	fl, err := fleet.New(fleet.Config{
 		Plan:      plan,
@@ -95,8 +104,10 @@ func startCore(s *Server, cfg Config) (Subsystem, error) {
 			return err
 		},
 		PromptTimeout: cfg.PromptTimeout,
+		Trace:         apduTrace(rec),
 	})
 	if err != nil {
+		rec.Close()
 		return nil, err
 	}
 	c.Fleet = fl
@@ -189,5 +200,5 @@ func (c *Core) Shutdown(ctx context.Context) error {
 		err = errors.Join(err, c.closer())
 	}
 	c.workers.Close()
-	return err
+	return errors.Join(err, c.trace.Close())
 }

@@ -54,6 +54,9 @@ type Config struct {
 	InteractiveOut io.Writer `yaml:"-" json:"-"`
 	// Lab adds real bearers and cards in readers (docs/lab.md).
 	Lab LabConfig `yaml:",inline" json:"lab"`
+	// Trace records every SMPP session and every phone's APDUs for
+	// Wireshark (docs/lab.md, "Traces"): a pcap file and/or live GSMTAP.
+	Trace TraceConfig `yaml:"trace" json:"trace"`
 
 	// Logger receives operational logs; nil discards them.
 	Logger *slog.Logger `yaml:"-" json:"-"`

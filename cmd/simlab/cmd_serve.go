@@ -60,6 +60,12 @@ environment (GOGC=100 is Go's default: less memory, more CPU).`,
 			if fl.Changed("fleet") {
 				cfg.Fleet = flagCfg.Fleet
 			}
+			if fl.Changed("pcap") {
+				cfg.Trace.PCAP = flagCfg.Trace.PCAP
+			}
+			if fl.Changed("gsmtap") {
+				cfg.Trace.GSMTAP = flagCfg.Trace.GSMTAP
+			}
 			cfg.Interactive = append(cfg.Interactive, interactive...)
 			cfg.InteractiveIn, cfg.InteractiveOut = a.stdin, a.stderr
 			cfg.Lab.Bearers = append(cfg.Lab.Bearers, bearers...)
@@ -114,6 +120,8 @@ environment (GOGC=100 is Go's default: less memory, more CPU).`,
 	f.StringArrayVar(&bearers, "bearer", nil, "route numbers outside the plan to a real network: smpp://user:pass@host:port, smpps://…, modem:/dev/ttyUSB2 (repeatable)")
 	f.StringVar(&flagCfg.Lab.MODest, "bearer-mo-dest", "", "destination for messages bearers receive that name none")
 	f.StringArrayVar(&attach, "attach", nil, `attach the card in a PC/SC reader as a phone: "READER=MSISDN" (repeatable)`)
+	f.StringVar(&flagCfg.Trace.PCAP, "pcap", "", "write every SMPP PDU and every phone's APDU to this pcap file (docs/lab.md)")
+	f.StringVar(&flagCfg.Trace.GSMTAP, "gsmtap", "", "send them live: APDUs as GSMTAP to this UDP address (e.g. 127.0.0.1:4729), SMPP as VXLAN to its port 4789")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run, until shutdown, to FILE (go tool pprof -top FILE)")
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
