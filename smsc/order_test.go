@@ -48,7 +48,8 @@ func (e *esme) pdus() <-chan received {
 // the submit_sm_resp has been written to the transmitter's socket, even
 // when the sink finishes at once — inline (capture), through the queue, or
 // failing at once with an intermediate notification asked for — and for
-// submit_sm, data_sm and submit_multi. The transmitter is a net.Pipe the
+// submit_sm, data_sm and submit_multi; then it comes ReceiptDelay after
+// the response (default 50 ms, negative none). The transmitter is a net.Pipe the
 // test does not read: the server's write of the response blocks until it
 // does, and in a synctest bubble "the receiver got nothing while it was
 // blocked" is a fact, not a timing.
@@ -59,19 +60,22 @@ func TestReceiptAfterResponse(t *testing.T) {
 		rd     uint8
 		cmd    pdu.CommandID
 		dests  int
-		expect int // receipts (and notifications) per destination
+		expect int           // receipts (and notifications) per destination
+		delay  time.Duration // Server.ReceiptDelay
 	}{
-		{"inline sink", smsc.Accept, 1, pdu.CmdSubmitSM, 1, 1},
-		{"queued sink", smsc.SinkFunc(func(context.Context, *smsc.Message) error { return nil }), 1, pdu.CmdSubmitSM, 1, 1},
-		{"intermediate notification", &failOnce{}, 0x10, pdu.CmdSubmitSM, 1, 1},
-		{"data_sm", smsc.Accept, 1, pdu.CmdDataSM, 1, 1},
-		{"submit_multi", smsc.SinkFunc(func(context.Context, *smsc.Message) error { return nil }), 1, pdu.CmdSubmitMulti, 2, 1},
+		{"inline sink", smsc.Accept, 1, pdu.CmdSubmitSM, 1, 1, 0},
+		{"queued sink", smsc.SinkFunc(func(context.Context, *smsc.Message) error { return nil }), 1, pdu.CmdSubmitSM, 1, 1, 0},
+		{"intermediate notification", &failOnce{}, 0x10, pdu.CmdSubmitSM, 1, 1, 0},
+		{"data_sm", smsc.Accept, 1, pdu.CmdDataSM, 1, 1, 0},
+		{"submit_multi", smsc.SinkFunc(func(context.Context, *smsc.Message) error { return nil }), 1, pdu.CmdSubmitMulti, 2, 1, 0},
+		{"no ReceiptDelay", smsc.Accept, 1, pdu.CmdSubmitSM, 1, 1, -1},
+		{"ReceiptDelay 1s", smsc.Accept, 1, pdu.CmdSubmitSM, 1, 1, time.Second},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
 				routes := &smsc.Routes{}
 				routes.AddPrefix("", c.sink)
-				srv := &smsc.Server{Router: routes}
+				srv := &smsc.Server{Router: routes, ReceiptDelay: c.delay}
 				defer shutdown(t, srv)
 				rx := bound(t, srv, pdu.CmdBindReceiver, "app", "")
 				tx := bound(t, srv, pdu.CmdBindTransmitter, "app", "")
@@ -110,8 +114,12 @@ func TestReceiptAfterResponse(t *testing.T) {
 				}
 				// And ReceiptDelay after it, for ESMEs that read the two
 				// binds on two threads.
-				if d := time.Since(written); d != smsc.DefaultReceiptDelay {
-					t.Errorf("receipt %v after the response, want %v", d, smsc.DefaultReceiptDelay)
+				want := max(c.delay, 0)
+				if c.delay == 0 {
+					want = smsc.DefaultReceiptDelay
+				}
+				if d := time.Since(written); d != want {
+					t.Errorf("receipt %v after the response, want %v", d, want)
 				}
 			})
 		})
