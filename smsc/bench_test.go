@@ -2,6 +2,8 @@ package smsc_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -9,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/simlab-dev/simlab/simulator/trace"
 	"github.com/simlab-dev/simlab/smsc"
 	"github.com/simlab-dev/simlab/smsc/client"
 	"github.com/simlab-dev/simlab/smsc/smppload"
@@ -19,7 +22,11 @@ import (
 //
 //	go test -run '^$' -bench SubmitSM -benchtime 400000x ./smsc/
 func BenchmarkSubmitSM(b *testing.B) {
-	srv := &smsc.Server{Store: smsc.NewMemStore(200_000)}
+	benchSubmit(b, &smsc.Server{Store: smsc.NewMemStore(200_000)})
+}
+
+// benchSubmit runs BenchmarkSubmitSM's load against srv.
+func benchSubmit(b *testing.B, srv *smsc.Server) {
 	addr := startServerB(b, srv)
 	b.ResetTimer()
 	cpu0 := cpuTime()
@@ -40,6 +47,42 @@ func BenchmarkSubmitSM(b *testing.B) {
 	// figure that does not depend on what else runs on the machine.
 	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/msg")
 	b.Logf("%v", res)
+}
+
+// BenchmarkSubmitSMTrace is BenchmarkSubmitSM without a Tracer and with
+// the one `simlab serve --pcap` uses (simulator/trace.Create: a buffered
+// pcap file), side by side: the cost of recording every PDU.
+//
+//	go test -run '^$' -bench SubmitSMTrace -benchtime 200000x -count 3 ./smsc/
+func BenchmarkSubmitSMTrace(b *testing.B) {
+	for _, traced := range []bool{false, true} {
+		name := "off"
+		if traced {
+			name = "pcap"
+		}
+		b.Run(name, func(b *testing.B) {
+			srv := &smsc.Server{Store: smsc.NewMemStore(200_000)}
+			var size func() int64
+			if traced {
+				path := filepath.Join(b.TempDir(), "bench.pcap")
+				rec, err := trace.Create(path, "", func(err error) { b.Error(err) })
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.Cleanup(func() { rec.Close() })
+				srv.Tracer = rec
+				size = func() int64 {
+					rec.Flush()
+					fi, _ := os.Stat(path)
+					return fi.Size()
+				}
+			}
+			benchSubmit(b, srv)
+			if size != nil {
+				b.ReportMetric(float64(size())/float64(b.N), "pcap-B/msg")
+			}
+		})
+	}
 }
 
 // BenchmarkReceipts submits b.N messages asking for receipts and waits for
