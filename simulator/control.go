@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/simlab-dev/simlab/simulator/fleet"
@@ -36,7 +34,6 @@ func mountControl(mux *http.ServeMux, c *Core) {
 	mux.HandleFunc("GET /api/v1/phones/{msisdn}/inbox", c.phoneInbox)
 	mux.HandleFunc("GET /api/v1/numbers", c.numbers)
 	mux.HandleFunc("GET /api/v1/events", c.eventStream)
-	mux.HandleFunc("GET /metrics", c.metrics)
 	mux.HandleFunc("GET /api/v1/metrics/sessions", c.sessionMetrics)
 	mux.HandleFunc("DELETE /api/v1/metrics/sessions", c.resetSessionMetrics)
 }
@@ -47,7 +44,7 @@ func apiError(w http.ResponseWriter, err error) {
 	if errors.Is(err, fleet.ErrNotInPlan) {
 		code = http.StatusNotFound
 	}
-	writeJSON(w, code, map[string]string{"error": err.Error()})
+	writeJSON(w, code, errorBody{Error: err.Error()})
 }
 
 func (c *Core) listPhones(w http.ResponseWriter, r *http.Request) {
@@ -70,9 +67,7 @@ func (c *Core) getPhone(w http.ResponseWriter, r *http.Request) {
 
 func (c *Core) putPhone(w http.ResponseWriter, r *http.Request) {
 	var u PhoneUpdate
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&u); err != nil {
+	if err := decodeBody(w, r, 1<<20, &u); err != nil {
 		apiError(w, fmt.Errorf("body: %w", err))
 		return
 	}
@@ -155,7 +150,7 @@ func (c *Core) numbers(w http.ResponseWriter, r *http.Request) {
 func (c *Core) eventStream(w http.ResponseWriter, r *http.Request) {
 	fl, ok := w.(http.Flusher)
 	if !ok {
-		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
+		writeError(w, http.StatusInternalServerError, "streaming unsupported")
 		return
 	}
 	want := ""
@@ -195,38 +190,6 @@ func (c *Core) eventStream(w http.ResponseWriter, r *http.Request) {
 			fl.Flush()
 		}
 	}
-}
-
-// metrics writes Prometheus text exposition format 0.0.4.
-func (c *Core) metrics(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
-	var b strings.Builder
-	gauge := func(name, help string, v float64) {
-		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s gauge\n%s %g\n", name, help, name, name, v)
-	}
-	gauge("simlab_phones_materialised", "Emulated phones built so far.", float64(c.Fleet.Len()))
-	counts := map[string]int{}
-	// Settings and PINState, not Info: a scrape must not derive the keys
-	// of every phone whose card was put away (Info's public key).
-	for _, p := range c.Fleet.List() {
-		if p.PINState().Blocked {
-			counts["blocked"]++
-		}
-		if p.Settings().Absent {
-			counts["absent"]++
-		}
-	}
-	keys := make([]string, 0, len(counts))
-	for k := range counts {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	fmt.Fprintf(&b, "# HELP simlab_phones Phones by condition.\n# TYPE simlab_phones gauge\n")
-	for _, k := range keys {
-		fmt.Fprintf(&b, "simlab_phones{condition=%q} %d\n", k, counts[k])
-	}
-	_ = c.Sessions.WritePrometheus(&b, "simlab_phone_session_seconds")
-	fmt.Fprint(w, b.String())
 }
 
 // sessionMetrics is the phones' view of challenge latency by outcome, in

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/simlab-dev/simlab/simulator/trace"
 	"github.com/simlab-dev/simlab/smsc"
 	"github.com/simlab-dev/simlab/smsc/client"
@@ -22,12 +24,44 @@ import (
 //
 //	go test -run '^$' -bench SubmitSM -benchtime 400000x ./smsc/
 func BenchmarkSubmitSM(b *testing.B) {
-	benchSubmit(b, &smsc.Server{Store: smsc.NewMemStore(200_000)})
+	benchSubmitSM(b, &smsc.Server{Store: smsc.NewMemStore(200_000)}, 0)
 }
 
-// benchSubmit runs BenchmarkSubmitSM's load against srv.
-func benchSubmit(b *testing.B, srv *smsc.Server) {
+// BenchmarkSubmitSMScraped is BenchmarkSubmitSM while a Prometheus
+// registry holding the server's collector is gathered every 100 ms (a
+// scrape interval a hundred times shorter than usual).
+//
+//	go test -run '^$' -bench SubmitSMScraped -benchtime 400000x ./smsc/
+func BenchmarkSubmitSMScraped(b *testing.B) {
+	benchSubmitSM(b, &smsc.Server{Store: smsc.NewMemStore(200_000)}, 100*time.Millisecond)
+}
+
+// benchSubmitSM runs BenchmarkSubmitSM's load against srv, gathering its
+// collector every scrapeEvery when positive.
+func benchSubmitSM(b *testing.B, srv *smsc.Server, scrapeEvery time.Duration) {
 	addr := startServerB(b, srv)
+	if scrapeEvery > 0 {
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(srv.Collector())
+		stop := make(chan struct{})
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			t := time.NewTicker(scrapeEvery)
+			defer t.Stop()
+			for {
+				select {
+				case <-stop:
+					return
+				case <-t.C:
+					if _, err := reg.Gather(); err != nil {
+						b.Error(err)
+					}
+				}
+			}
+		}()
+		b.Cleanup(func() { close(stop); <-done })
+	}
 	b.ResetTimer()
 	cpu0 := cpuTime()
 	res, err := smppload.Run(context.Background(), smppload.Config{Addr: addr, SystemID: "bench", Password: "x",
@@ -77,7 +111,7 @@ func BenchmarkSubmitSMTrace(b *testing.B) {
 					return fi.Size()
 				}
 			}
-			benchSubmit(b, srv)
+			benchSubmitSM(b, srv, 0)
 			if size != nil {
 				b.ReportMetric(float64(size())/float64(b.N), "pcap-B/msg")
 			}

@@ -329,6 +329,7 @@ func (e *engine) attempt(sh *engShard, q *destQueue, it *qItem, now time.Time) {
 		e.finalize(m, Expired, de.Code, it.attempts)
 		return
 	}
+	e.s.counters.retries.Add(1)
 	sh.mu.Lock()
 	it.busy, it.notBefore, it.lastCode = false, next, de.Code
 	q.holdUntil = next
@@ -372,11 +373,7 @@ func (e *engine) remove(sh *engShard, q *destQueue, it *qItem) {
 // finalize records a final state and sends the receipt asked for.
 func (e *engine) finalize(m *Message, st State, code uint16, attempts int) {
 	now := e.s.Clock.Now()
-	if st == Delivered {
-		e.s.counters.delivered.Add(1)
-	} else {
-		e.s.counters.failed.Add(1)
-	}
+	e.s.counters.finished(st)
 	// The receipt owed is recorded with the final state, durably, so that
 	// a restart sends it if it had not been acknowledged.
 	due := m.Direction == MT && e.perSegment(m) && wantReceipt(m.RegisteredDelivery, st)

@@ -168,6 +168,7 @@ func (o *outbox) retry(it *outItem, reason string, temporary bool) {
 		o.drop(it, reason)
 		return
 	}
+	o.srv.counters.retries.Add(1)
 	d := o.srv.engine.backoff(it.tries)
 	o.srv.Clock.AfterFunc(d, func() {
 		if o.srv.engine.stopped.Load() {

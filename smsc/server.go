@@ -544,6 +544,9 @@ type tokenBucket struct {
 	rate   float64
 	tokens float64
 	last   time.Time
+	// throttled counts the submits refused (ESME_RTHROTTLED), for
+	// /metrics.
+	throttled atomic.Int64
 }
 
 // allow takes one token if available.
@@ -560,6 +563,7 @@ func (b *tokenBucket) allow(now time.Time) bool {
 	}
 	b.last = now
 	if b.tokens < 1 {
+		b.throttled.Add(1)
 		return false
 	}
 	b.tokens--

@@ -401,7 +401,7 @@ func (s *session) respond(id pdu.CommandID, status pdu.Status, seq uint32) {
 // data_sm_resp; an error response carries an empty message_id).
 func (s *session) respondID(id pdu.CommandID, status pdu.Status, seq uint32, msgID string) {
 	if status != pdu.StatusOK {
-		s.srv.counters.rejected.Add(1)
+		s.srv.counters.reject(status)
 	}
 	s.write(id, status, seq, func(b []byte) []byte { return pdu.AppendCString(b, msgID) })
 }

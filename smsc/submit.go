@@ -321,7 +321,7 @@ func (s *session) stored(err error, resp pdu.CommandID, seq uint32, m *Message, 
 	if inline {
 		// Counted here, not at delivery: a submit the store then refused
 		// was answered with an error and is not in the statistics.
-		srv.counters.delivered.Add(1)
+		srv.counters.finished(Delivered)
 		srv.engine.receiptFor(m, Delivered, 0, now)
 		return
 	}

@@ -2,7 +2,6 @@ package simulator
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -157,8 +156,8 @@ func mountAttach(mux *http.ServeMux, c *Core) {
 	})
 	mux.HandleFunc("POST /api/v1/attached", func(w http.ResponseWriter, r *http.Request) {
 		var req AttachRequest
-		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16)).Decode(&req); err != nil {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "attach: body: " + err.Error()})
+		if err := decodeBody(w, r, 1<<16, &req); err != nil {
+			writeError(w, http.StatusBadRequest, "attach: body: %v", err)
 			return
 		}
 		opts, err := req.options()
