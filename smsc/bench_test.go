@@ -83,11 +83,16 @@ func benchSubmitSM(b *testing.B, srv *smsc.Server, scrapeEvery time.Duration) {
 	b.Logf("%v", res)
 }
 
-// BenchmarkSubmitSMTrace is BenchmarkSubmitSM without a Tracer and with
-// the one `simlab serve --pcap` uses (simulator/trace.Create: a buffered
-// pcap file), side by side: the cost of recording every PDU.
+// BenchmarkSubmitSMTrace is BenchmarkSubmitSM without a Tracer (off) and
+// with the one `simlab serve --pcap` uses (pcap: simulator/trace.Create, a
+// buffered pcap file): the cost of recording every PDU. Run the two in
+// separate processes, alternating: in one process the second is favoured
+// by the heap the first grew (docs/benchmarks.md (n)).
 //
-//	go test -run '^$' -bench SubmitSMTrace -benchtime 200000x -count 3 ./smsc/
+//	go test -c -o smsc.test ./smsc/
+//	for i in 1 2 3 4 5 6; do for v in off pcap; do
+//	  ./smsc.test -test.run '^$' -test.bench "SubmitSMTrace/$v\$" -test.benchtime 400000x
+//	done; done
 func BenchmarkSubmitSMTrace(b *testing.B) {
 	for _, traced := range []bool{false, true} {
 		name := "off"
