@@ -170,16 +170,7 @@ func TestTraceConnTshark(t *testing.T) {
 // Wireshark would capture on the loopback, tshark decodes them as SMPP.
 func TestLiveSMPP(t *testing.T) {
 	t.Parallel()
-	gsmtap, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer gsmtap.Close()
-	vx, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer vx.Close()
+	gsmtap, vx := listenUDP(t), listenUDP(t)
 	rec, err := New(Options{Live: gsmtap.LocalAddr().String(), LiveSMPP: vx.LocalAddr().String(), Now: fakeClock()})
 	if err != nil {
 		t.Fatal(err)
@@ -266,4 +257,16 @@ func TestCreate(t *testing.T) {
 	if _, err := Create(filepath.Join(t.TempDir(), "no", "such", "dir.pcap"), "", nil); err == nil {
 		t.Fatal("Create in a missing directory succeeded")
 	}
+}
+
+// listenUDP is a UDP socket on a free loopback port standing in for
+// Wireshark, closed when the test ends.
+func listenUDP(t *testing.T) net.PacketConn {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	return pc
 }
