@@ -83,6 +83,9 @@ type Config struct {
 	InteractiveOut io.Writer `yaml:"-" json:"-"`
 	// Lab adds real bearers and cards in readers (docs/lab.md).
 	Lab LabConfig `yaml:",inline" json:"lab"`
+	// Trace records every SMPP session and every phone's APDUs for
+	// Wireshark (docs/lab.md, "Traces"): a pcap file and/or live GSMTAP.
+	Trace TraceConfig `yaml:"trace" json:"trace,omitzero"`
 	// MobileConnect configures the Mobile Connect gateway at /mc
 	// (docs/mobile-connect.md).
 	MobileConnect mobileconnect.Config `yaml:"mobile_connect" json:"mobile_connect"`

@@ -19,6 +19,7 @@ import (
 	"github.com/simlab-dev/simlab/simulator/fleet/phonestore"
 	"github.com/simlab-dev/simlab/simulator/load"
 	"github.com/simlab-dev/simlab/simulator/person"
+	"github.com/simlab-dev/simlab/simulator/trace"
 	"github.com/simlab-dev/simlab/smsc"
 	"github.com/simlab-dev/simlab/smsc/capture"
 	"github.com/simlab-dev/simlab/smsc/store"
@@ -45,6 +46,7 @@ type Core struct {
 	closer   func() error
 	lab      io.Closer
 	workers  *workers.Pool // the phones' proactive sessions
+	trace    *trace.Recorder
 	serving  atomic.Bool
 	done     chan struct{} // closed when Serve has returned; serveErr is its error
 	serveErr error
@@ -92,10 +94,20 @@ func startCore(s *Server, cfg Config) (Subsystem, error) {
 	}
 	c.Capture.Submit = c.SMSC.Submit // the page's compose
 	c.workers = workers.New(0)
+	rec, err := startTrace(cfg.Trace, cfg.Logger) // trace.go
+	if err != nil {
+		c.workers.Close()
+		c.closeStore()
+		return nil, err
+	}
+	if c.trace = rec; rec != nil {
+		c.SMSC.Tracer = rec
+	}
 	if !cfg.NoFleet {
 		if err := c.startFleet(cfg); err != nil {
 			c.workers.Close()
 			c.closeStore()
+			rec.Close()
 			return nil, err
 		}
 		c.routes = newRouter(c.Fleet) // attached cards and bearers in front of and behind the fleet (routes.go)
@@ -219,6 +231,7 @@ func (c *Core) startFleet(cfg Config) error {
 			return err
 		},
 		PromptTimeout: cfg.PromptTimeout,
+		Trace:         apduTrace(c.trace),
 	}
 	c.Live.wireFleet(&fc) // live.go: events, human prompts, challenges
 	fl, err := fleet.New(fc)
@@ -291,5 +304,5 @@ func (c *Core) Shutdown(ctx context.Context) error {
 		}
 		err = errors.Join(err, c.phones.Close())
 	}
-	return err
+	return errors.Join(err, c.trace.Close())
 }

@@ -48,6 +48,7 @@ func newLoadCmd(a *app) *cobra.Command {
 		prompt      time.Duration
 		fleetRef    string
 		gate        load.Gate
+		tracing     traceFlags
 	)
 	c := &cobra.Command{
 		Use:   "load",
@@ -134,6 +135,14 @@ Example, against "simlab serve":
 				if plan, err = push.OpenFleet(ctx, fleetRef, os.Getenv(apiTokenEnv)); err != nil {
 					return err
 				}
+			}
+			rec, closeTrace, err := tracing.open(a.stderr)
+			if err != nil {
+				return err
+			}
+			defer closeTrace()
+			if rec != nil {
+				smpp.Tracer = rec
 			}
 			tgt, err := load.NewTarget(ctx, load.TargetConfig{
 				SMPP: smpp, Binds: binds, Kind: kind, Numbers: nums, PromptTimeout: prompt,
@@ -227,6 +236,7 @@ Example, against "simlab serve":
 	f.StringVar(&fleetRef, "fleet", "", "the plan the server runs, for the cards' keys: a fleet FILE or the server's HTTP base URL (default: the embedded plan)")
 	f.Float64Var(&gate.MinCompleted, "min-completed", 1, "share of the challenges sent (0-1) that must complete, or the exit status is 1")
 	f.DurationVar(&gate.MaxP99, "max-p99", 0, "fail (exit status 1) when the end-to-end p99 latency is above this (default: no bound)")
+	tracing.register(c)
 	return c
 }
 
