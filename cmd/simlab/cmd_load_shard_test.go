@@ -1,0 +1,189 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	hdr "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/simlab-dev/simlab/simulator/load"
+)
+
+// loadProcess runs `simlab load` as a process of its own (this test binary
+// re-executed as the simlab command) and returns its exit code and output.
+func loadProcess(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], append([]string{"load"}, args...)...)
+	cmd.Env = append(os.Environ(), "SIMLAB_TEST_MAIN=1")
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return code, out.String(), errb.String()
+}
+
+func readReport(t *testing.T, path string) *load.Report {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r load.Report
+	if err := json.Unmarshal(b, &r); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return &r
+}
+
+// hdrTotals reads interval logs with hdrhistogram-go's own log reader and
+// merges them, per tag: what the merged report's percentiles must equal.
+func hdrTotals(t *testing.T, paths ...string) map[string]*hdr.Histogram {
+	t.Helper()
+	out := map[string]*hdr.Histogram{}
+	for _, p := range paths {
+		f, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := hdr.NewHistogramLogReader(f)
+		for {
+			h, err := r.NextIntervalHistogram()
+			if err != nil {
+				t.Fatalf("%s: %v", p, err)
+			}
+			if h == nil {
+				break
+			}
+			if out[h.Tag()] == nil {
+				out[h.Tag()] = hdr.New(h.LowestTrackableValue(), h.HighestTrackableValue(), int(h.SignificantFigures()))
+			}
+			out[h.Tag()].Merge(h)
+		}
+		f.Close()
+	}
+	return out
+}
+
+func msOf(v int64) float64 { return float64(v) / float64(time.Millisecond) }
+
+// TestLoadShardsAsProcesses: one process, then two shards started at one
+// --start-at, then three shards lined up by --barrier, each a real process,
+// run the same schedule against one `simlab serve`. The shards together send
+// what the one process sent, every challenge completes, and `load merge`
+// reports exactly the percentiles of the shards' histograms merged here
+// with hdrhistogram-go's own log reader.
+func TestLoadShardsAsProcesses(t *testing.T) {
+	t.Parallel()
+	srv := startServe(t)
+	const rate, dur = 300, "2s"
+	common := []string{"--smpp", srv.smpp, "--loa", "3", "--rate", fmt.Sprint(rate), "--duration", dur,
+		"--binds", "2", "--timeout", "20s", "--progress", "never", "--json"}
+	base := t.TempDir()
+
+	code, out, errb := loadProcess(t, append(common, "--to", "99901020000-99901020599", "--out", filepath.Join(base, "one"))...)
+	if code != 0 {
+		t.Fatalf("one process: exit %d: %s", code, errb)
+	}
+	var one load.Report
+	if err := json.Unmarshal([]byte(out), &one); err != nil {
+		t.Fatal(err)
+	}
+	if one.Sent != 600 || one.Completed != one.Sent {
+		t.Fatalf("one process: sent %d completed %d", one.Sent, one.Completed)
+	}
+
+	for _, n := range []int{2, 3} {
+		run := filepath.Join(base, fmt.Sprintf("run%d", n))
+		to := fmt.Sprintf("99901%d21000-99901%d21599", n, n)
+		var sync1 []string
+		if n == 2 {
+			sync1 = []string{"--start-at", time.Now().Add(3 * time.Second).UTC().Format(time.RFC3339Nano)}
+		} else {
+			sync1 = []string{"--barrier", filepath.Join(run, "barrier"), "--barrier-lead", "1s"}
+		}
+		var wg sync.WaitGroup
+		for i := 0; i < n; i++ {
+			wg.Go(func() {
+				args := append(append([]string{}, common...), "--to", to, "--shard", fmt.Sprintf("%d/%d", i, n),
+					"--out", filepath.Join(run, fmt.Sprintf("shard-%d", i)))
+				if code, _, errb := loadProcess(t, append(args, sync1...)...); code != 0 {
+					t.Errorf("shard %d/%d: exit %d: %s", i, n, code, errb)
+				}
+			})
+		}
+		wg.Wait()
+		if t.Failed() {
+			t.FailNow()
+		}
+		var sent, completed int64
+		var logs []string
+		for i := 0; i < n; i++ {
+			dir := filepath.Join(run, fmt.Sprintf("shard-%d", i))
+			r := readReport(t, filepath.Join(dir, "report.json"))
+			if r.Schedule.Shard != i || r.Schedule.Shards != n || r.TargetRate != float64(rate)/float64(n) {
+				t.Errorf("shard %d/%d: schedule %+v target %v", i, n, r.Schedule, r.TargetRate)
+			}
+			sent += r.Sent
+			completed += r.Completed
+			logs = append(logs, filepath.Join(dir, load.HistogramLogName))
+		}
+		if math.Abs(float64(sent-one.Sent)) > 0.01*float64(one.Sent) || completed != sent {
+			t.Errorf("%d shards sent %d (completed %d), one process %d", n, sent, completed, one.Sent)
+		}
+
+		merged := filepath.Join(run, "merged")
+		var mout, merr bytes.Buffer
+		if code := runArgs([]string{"load", "merge", "--json", "--out", merged, run}, &mout, &merr); code != 0 {
+			t.Fatalf("%d shards: merge exit %d: %s", n, code, merr.String())
+		}
+		var m load.Report
+		if err := json.Unmarshal(mout.Bytes(), &m); err != nil {
+			t.Fatal(err)
+		}
+		if m.Sent != sent || m.Completed != completed || m.Outcomes["approved"] != completed || m.Verified != completed ||
+			!m.Schedule.Merged || m.Schedule.Shards != n || m.TargetRate != rate {
+			t.Errorf("%d shards: merged sent %d completed %d outcomes %v verified %d schedule %+v", n, m.Sent, m.Completed, m.Outcomes, m.Verified, m.Schedule)
+		}
+		tot := hdrTotals(t, logs...)
+		for tag, p := range map[string]*load.Percentiles{"e2e": &m.Latency, "submit": m.SubmitLatency} {
+			h := tot[tag]
+			if h == nil || p == nil {
+				t.Fatalf("%d shards: no %s histogram (%v) or percentiles", n, tag, h)
+			}
+			want := load.Percentiles{P50: msOf(h.ValueAtQuantile(50)), P90: msOf(h.ValueAtQuantile(90)), P99: msOf(h.ValueAtQuantile(99)),
+				P999: msOf(h.ValueAtQuantile(99.9)), Max: msOf(h.Max()), Mean: h.Mean() / float64(time.Millisecond), Count: h.TotalCount()}
+			if *p != want {
+				t.Errorf("%d shards: merged %s %+v, the shards' histograms merged give %+v", n, tag, *p, want)
+			}
+		}
+		if again := readReport(t, filepath.Join(merged, "report.json")); again.Latency != m.Latency {
+			t.Errorf("report.json %+v differs from the printed %+v", again.Latency, m.Latency)
+		}
+		html, _ := os.ReadFile(filepath.Join(merged, "report.html"))
+		if strings.Count(string(html), "<svg") != 3 {
+			t.Errorf("%d shards: merged report.html has %d plots, want 3", n, strings.Count(string(html), "<svg"))
+		}
+		t.Logf("%d shards: sent %d, p50 %.3f ms p99 %.3f ms; one process p50 %.3f ms p99 %.3f ms",
+			n, m.Sent, m.Latency.P50, m.Latency.P99, one.Latency.P50, one.Latency.P99)
+	}
+}
+
+// runArgs runs the CLI in-process.
+func runArgs(args []string, stdout, stderr *bytes.Buffer) int {
+	return run(context.Background(), args, strings.NewReader(""), stdout, stderr)
+}
