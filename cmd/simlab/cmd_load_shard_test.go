@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -186,4 +187,54 @@ func TestLoadShardsAsProcesses(t *testing.T) {
 // runArgs runs the CLI in-process.
 func runArgs(args []string, stdout, stderr *bytes.Buffer) int {
 	return run(context.Background(), args, strings.NewReader(""), stdout, stderr)
+}
+
+// TestLoadThroughFrontToFleetProcesses: two `simlab serve` fleet processes,
+// each serving half of a range by its fleet file, behind a front `simlab
+// serve --no-fleet` whose routes hand each half to its process; `simlab
+// load` through the front completes every challenge to both halves,
+// verified, and the front's capture API holds each challenge delivered.
+func TestLoadThroughFrontToFleetProcesses(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	f0 := startServe(t, "--fleet", write("fleet-0.yaml", "ranges:\n  - {from: \"99901030000\", to: \"99901030199\", card_index: 30000}\n"))
+	f1 := startServe(t, "--fleet", write("fleet-1.yaml", "ranges:\n  - {from: \"99901030200\", to: \"99901030399\", card_index: 30200}\n"))
+	front := startServe(t, "--no-fleet", "--config", write("front.yaml", fmt.Sprintf(`routes:
+  - numbers: ["99901030000-99901030199"]
+    to: smpp://front:secret1@%s
+  - numbers: ["99901030200-99901030399"]
+    to: smpp://front:secret1@%s
+`, f0.smpp, f1.smpp)))
+	code, out, errb := loadProcess(t, "--smpp", front.smpp, "--to", "99901030000-99901030399", "--loa", "3",
+		"--rate", "200", "--duration", "2s", "--binds", "2", "--timeout", "20s", "--progress", "never", "--json")
+	if code != 0 {
+		t.Fatalf("load through the front: exit %d: %s\n%s", code, errb, out)
+	}
+	var rep load.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Sent != 400 || rep.Outcomes["approved"] != 400 || rep.Verified != 400 {
+		t.Errorf("sent %d outcomes %v verified %d errors %v", rep.Sent, rep.Outcomes, rep.Verified, rep.Errors)
+	}
+	for _, n := range []string{"99901030000", "99901030399"} {
+		resp, err := http.Get("http://" + front.http + "/api/v1/messages/latest?direction=MT&to=" + n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m struct{ State string }
+		json.NewDecoder(resp.Body).Decode(&m)
+		resp.Body.Close()
+		if m.State != "DELIVERED" {
+			t.Errorf("front's capture API: challenge to %s is %q, want DELIVERED", n, m.State)
+		}
+	}
+	t.Logf("through the front: p50 %.3f ms p99 %.3f ms", rep.Latency.P50, rep.Latency.P99)
 }
