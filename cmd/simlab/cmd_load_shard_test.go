@@ -238,3 +238,58 @@ func TestLoadThroughFrontToFleetProcesses(t *testing.T) {
 	}
 	t.Logf("through the front: p50 %.3f ms p99 %.3f ms", rep.Latency.P50, rep.Latency.P99)
 }
+
+// TestLoadDistributedDocExample runs docs/load-distributed.md's "On one
+// machine" block as written, against `simlab serve` (the block's
+// /tmp/run-1 becomes a directory of the test's): the shards in parallel,
+// then the merge, which must account for every arrival of the schedule.
+func TestLoadDistributedDocExample(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile(filepath.Join("..", "..", "docs", "load-distributed.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(b), "\n### On one machine\n")
+	if !ok {
+		t.Fatal(`docs/load-distributed.md has no "### On one machine"`)
+	}
+	_, rest, ok = strings.Cut(rest, "```sh\n")
+	if !ok {
+		t.Fatal(`"On one machine" has no sh block`)
+	}
+	block, _, _ := strings.Cut(rest, "```")
+	srv := startServe(t)
+	dir := t.TempDir()
+	var wg sync.WaitGroup
+	ran := 0
+	for _, line := range strings.Split(strings.TrimSpace(block), "\n") {
+		line = strings.ReplaceAll(strings.TrimSpace(line), "/tmp/run-1", dir)
+		w := words(strings.TrimSuffix(line, " &"))
+		switch {
+		case line == "wait":
+			wg.Wait()
+		case len(w) > 2 && w[0] == "simlab" && w[1] == "load" && w[2] == "merge":
+			var out, errb bytes.Buffer
+			if code := runArgs(w[1:], &out, &errb); code != 0 {
+				t.Fatalf("%s: exit %d: %s", line, code, errb.String())
+			}
+			if !strings.Contains(out.String(), "challenges sent 900 = completed 900 + failed 0 + timed out 0") ||
+				!strings.Contains(out.String(), "(3 shards merged)") {
+				t.Errorf("%s:\n%s", line, out.String())
+			}
+		case len(w) > 1 && w[0] == "simlab" && w[1] == "load" && strings.HasSuffix(line, "&"):
+			args := append([]string{"--smpp", srv.smpp}, w[2:]...)
+			wg.Go(func() {
+				if code, _, errb := loadProcess(t, args...); code != 0 {
+					t.Errorf("%s: exit %d: %s", line, code, errb)
+				}
+			})
+		default:
+			t.Fatalf("the block runs %q, which this test does not know how to run: teach it", line)
+		}
+		ran++
+	}
+	if ran != 5 {
+		t.Errorf("ran %d lines, the block has 3 shards, wait and merge", ran)
+	}
+}
