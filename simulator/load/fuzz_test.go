@@ -128,3 +128,26 @@ func FuzzReadHistogramLog(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseShard: any input fails with ErrShard or gives a shard whose
+// index is below its count, which prints back as it parses.
+func FuzzParseShard(f *testing.F) {
+	for _, s := range []string{"0/1", "2/3", " 1 / 2 ", "3/3", "-1/2", "0/0", "a/b", "1/2/3", "9999/10000", "0/10001"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		sh, err := ParseShard(s)
+		if err != nil {
+			if !errors.Is(err, ErrShard) {
+				t.Fatalf("%q: error %v does not wrap ErrShard", s, err)
+			}
+			return
+		}
+		if sh.Index < 0 || sh.Index >= sh.Count || sh.Count > MaxShards {
+			t.Fatalf("%q: %+v", s, sh)
+		}
+		if again, err := ParseShard(sh.String()); err != nil || again != sh {
+			t.Fatalf("%q: %v prints as %q, which parses as %v, %v", s, sh, sh.String(), again, err)
+		}
+	})
+}
