@@ -261,15 +261,7 @@ Example, against "simlab serve":
 					return err
 				}
 			}
-			if asJSON {
-				err = writeJSON(a.stdout, rep)
-			} else {
-				err = rep.WriteText(a.stdout)
-			}
-			if err != nil {
-				return err
-			}
-			return rep.Check(gate)
+			return printReport(a, rep, asJSON, gate)
 		},
 	}
 	f := c.Flags()
@@ -352,6 +344,22 @@ func msToDuration(v float64) time.Duration { return time.Duration(v * float64(ti
 
 func isKindErr(err error) bool {
 	return errors.Is(err, load.ErrKind) || errors.Is(err, load.ErrConfig) || errors.Is(err, load.ErrNumbers)
+}
+
+// printReport prints the summary (or, with asJSON, the JSON report) to
+// stdout and returns the gate's verdict: the exit status of load and
+// load merge.
+func printReport(a *app, rep *load.Report, asJSON bool, gate load.Gate) error {
+	var err error
+	if asJSON {
+		err = writeJSON(a.stdout, rep)
+	} else {
+		err = rep.WriteText(a.stdout)
+	}
+	if err != nil {
+		return err
+	}
+	return rep.Check(gate)
 }
 
 // loadTitle is the title of a report's HTML page.

@@ -94,15 +94,7 @@ timed out beyond --min-completed, or the p99 is above --max-p99.`,
 					return err
 				}
 			}
-			if asJSON {
-				err = writeJSON(a.stdout, rep)
-			} else {
-				err = rep.WriteText(a.stdout)
-			}
-			if err != nil {
-				return err
-			}
-			return rep.Check(gate)
+			return printReport(a, rep, asJSON, gate)
 		},
 	}
 	f := c.Flags()
