@@ -8,11 +8,13 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/simlab-dev/simlab/applet/authn"
+	"github.com/simlab-dev/simlab/simulator/fleet"
 	"github.com/simlab-dev/simlab/simulator/push"
 	"github.com/simlab-dev/simlab/smsc"
 	"github.com/simlab-dev/simlab/smsc/client"
@@ -226,5 +228,44 @@ func TestRouteBindsLater(t *testing.T) {
 	page, err := fleet.Core().store.List(ctx, smsc.Query{Filter: smsc.Filter{AllNamespaces: true, To: "99901000003"}})
 	if err != nil || len(page.Messages) != 1 {
 		t.Fatalf("the fleet holds %d messages (%v)", len(page.Messages), err)
+	}
+}
+
+// TestDocsSplitFleetFiles: the fleet files of docs/fleet.md's "Splitting a
+// fleet across servers" load, and every number of theirs keeps the card
+// the embedded plan gives it.
+func TestDocsSplitFleetFiles(t *testing.T) {
+	t.Parallel()
+	b, err := os.ReadFile("../docs/fleet.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, sec, ok := strings.Cut(string(b), "\n## Splitting a fleet across servers\n")
+	if !ok {
+		t.Fatal("docs/fleet.md has no splitting section")
+	}
+	sec, _, _ = strings.Cut(sec, "\n## ")
+	blocks := regexp.MustCompile("(?s)```yaml\n(.*?)```").FindAllStringSubmatch(sec, -1)
+	if len(blocks) != 2 {
+		t.Fatalf("%d fleet files in the section, want 2", len(blocks))
+	}
+	for i, m := range blocks {
+		plan, err := fleet.ParsePlan([]byte(m[1]))
+		if err != nil {
+			t.Fatalf("file %d: %v", i, err)
+		}
+		dir, err := plan.Directory()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, rg := range dir.Ranges {
+			for _, n := range rg.Range {
+				got, _, err1 := dir.Identity(n)
+				want, _, err2 := fleet.DefaultDirectory().Identity(n)
+				if err1 != nil || err2 != nil || got != want {
+					t.Errorf("file %d: %s has card %s, the embedded plan's is %s (%v %v)", i, n, got, want, err1, err2)
+				}
+			}
+		}
 	}
 }
