@@ -53,37 +53,44 @@ timed out beyond --min-completed, or the p99 is above --max-p99.`,
 			}
 			ctx := cmd.Context()
 			deadline := time.Now().Add(wait)
-			var parts []*load.ShardReport
+			var dirs []string
 			for {
-				dirs, err := load.FindShards(args)
-				if err != nil {
+				// While waiting, only the reports are read: the
+				// histogram logs once, when every shard is there.
+				var err error
+				if dirs, err = load.FindShards(args); err != nil {
 					return err
 				}
-				parts = parts[:0]
+				var heads []*load.ShardReport
 				for _, d := range dirs {
-					p, err := load.ReadShard(d)
+					r, err := load.ReadReport(d)
 					if err != nil {
 						return err
 					}
-					parts = append(parts, p)
+					heads = append(heads, &load.ShardReport{Dir: d, Report: r})
 				}
-				missing, n := load.Missing(parts)
-				if len(parts) > 0 && len(missing) == 0 || !time.Now().Before(deadline) {
+				missing, n := load.Missing(heads)
+				if len(heads) > 0 && len(missing) == 0 || !time.Now().Before(deadline) {
 					break
-				}
-				if n == 0 {
-					n = 1
 				}
 				t := time.NewTimer(time.Second)
 				select {
 				case <-ctx.Done():
 					t.Stop()
-					return fmt.Errorf("load merge: stopped waiting with %d of %d shards", len(parts), n)
+					return fmt.Errorf("load merge: stopped waiting with %d of %d shards", len(heads), max(n, 1))
 				case <-t.C:
 				}
 			}
-			if len(parts) == 0 {
+			if len(dirs) == 0 {
 				return fmt.Errorf("load merge: no shard report (%s) in %v", load.ReportName, args)
+			}
+			var parts []*load.ShardReport
+			for _, d := range dirs {
+				p, err := load.ReadShard(d)
+				if err != nil {
+					return err
+				}
+				parts = append(parts, p)
 			}
 			rep, hist, err := load.Merge(parts)
 			if err != nil {

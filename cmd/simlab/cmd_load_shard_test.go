@@ -18,6 +18,7 @@ import (
 	hdr "github.com/HdrHistogram/hdrhistogram-go"
 
 	"github.com/simlab-dev/simlab/simulator/load"
+	"github.com/simlab-dev/simlab/simulator/simtest"
 )
 
 // loadProcess runs `simlab load` as a process of its own (this test binary
@@ -291,5 +292,58 @@ func TestLoadDistributedDocExample(t *testing.T) {
 	}
 	if ran != 5 {
 		t.Errorf("ran %d lines, the block has 3 shards, wait and merge", ran)
+	}
+}
+
+// TestLoadMergeWaitAndErrors: merge --wait, started before the shards,
+// merges once both have finished; without --wait a missing shard is an
+// error naming it; shard flags without what they need are usage errors.
+func TestLoadMergeWaitAndErrors(t *testing.T) {
+	t.Parallel()
+	srv := simtest.NewServer(t)
+	dir := t.TempDir()
+	type result struct {
+		code     int
+		out, err string
+	}
+	merged := make(chan result, 1)
+	go func() {
+		var out, errb bytes.Buffer
+		code := runArgs([]string{"load", "merge", "--wait", "60s", "--json", dir}, &out, &errb)
+		merged <- result{code, out.String(), errb.String()}
+	}()
+	start := time.Now().Add(time.Second).UTC().Format(time.RFC3339Nano)
+	for i := 0; i < 2; i++ {
+		code, _, errb := runCLI(t, "load", "--smpp", srv.SMPPAddr, "--to", "99901050000-99901050099", "--loa", "2",
+			"--rate", "100", "--duration", "1s", "--shard", fmt.Sprintf("%d/2", i), "--start-at", start,
+			"--out", filepath.Join(dir, fmt.Sprintf("s%d", i)))
+		if code != 0 {
+			t.Fatalf("shard %d: exit %d: %s", i, code, errb)
+		}
+		if i == 0 {
+			// Merge without waiting: shard 1 is missing.
+			code, _, errb := runCLI(t, "load", "merge", dir)
+			if code != exitFailure || !strings.Contains(errb, "shards 1 of 2 missing") {
+				t.Errorf("merge with a shard missing: exit %d: %s", code, errb)
+			}
+		}
+	}
+	r := <-merged
+	var m load.Report
+	if r.code != 0 || json.Unmarshal([]byte(r.out), &m) != nil || m.Sent != 100 || m.Completed != 100 || m.Schedule.Shards != 2 {
+		t.Errorf("merge --wait: exit %d sent %d completed %d: %s", r.code, m.Sent, m.Completed, r.err)
+	}
+	for _, args := range [][]string{
+		{"load", "merge"},
+		{"load", "--to", "99901050000-99901050099", "--shard", "0/2", "--start-at", start},  // no --out
+		{"load", "--to", "99901050000-99901050099", "--shard", "0/2", "--out", t.TempDir()}, // no start
+		{"load", "--to", "99901050000-99901050099", "--shard", "2/2", "--out", t.TempDir(), "--start-at", start},
+		{"load", "--to", "99901050000", "--shard", "0/2", "--out", t.TempDir(), "--start-at", start}, // one number, two shards
+		{"load", "--to", "99901050000-99901050099", "--start-at", "tomorrow"},
+		{"load", "--to", "99901050000-99901050099", "--start-at", start, "--barrier", t.TempDir()},
+	} {
+		if code, _, errb := runCLI(t, args...); code != exitUsage {
+			t.Errorf("%v: exit %d (%s), want %d", args, code, errb, exitUsage)
+		}
 	}
 }

@@ -33,8 +33,9 @@ type ShardReport struct {
 	Hist   *Histograms
 }
 
-// ReadShard reads the report and the histogram log in dir.
-func ReadShard(dir string) (*ShardReport, error) {
+// ReadReport reads the report.json in dir, which must say which part of
+// which schedule it is.
+func ReadReport(dir string) (*Report, error) {
 	b, err := readLimited(filepath.Join(dir, ReportName), maxReportBytes)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMerge, err)
@@ -47,6 +48,16 @@ func ReadShard(dir string) (*ShardReport, error) {
 	if sc.Shards < 1 || sc.Start.IsZero() || sc.Shard < 0 || sc.Shard >= sc.Shards || !(sc.Rate > 0) {
 		return nil, fmt.Errorf("%w: %s: no schedule (written by a simlab older than load merge?)", ErrMerge, filepath.Join(dir, ReportName))
 	}
+	return &rep, nil
+}
+
+// ReadShard reads the report and the histogram log in dir.
+func ReadShard(dir string) (*ShardReport, error) {
+	rep, err := ReadReport(dir)
+	if err != nil {
+		return nil, err
+	}
+	sc := rep.Schedule
 	f, err := os.Open(filepath.Join(dir, HistogramLogName))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMerge, err)
@@ -59,7 +70,7 @@ func ReadShard(dir string) (*ShardReport, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %v", ErrMerge, f.Name(), err)
 	}
-	return &ShardReport{Dir: dir, Report: &rep, Hist: h}, nil
+	return &ShardReport{Dir: dir, Report: rep, Hist: h}, nil
 }
 
 // FindShards returns the run directories under dirs: each dir that holds a
