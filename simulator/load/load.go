@@ -210,9 +210,12 @@ func newRecorder(start time.Time, log io.Writer, comment string) *recorder {
 func newHist() *hdr.Histogram { return hdr.New(histMin, histMax, sigFigs) }
 
 // second returns the series entry for second s, flushing the per-second
-// histogram when time has moved on. Callers hold mu; s never decreases
-// because every caller reads the clock under mu.
+// histograms when time has moved on. Callers hold mu. They read the clock
+// before taking it, so an event stamped just before a second's end can
+// come after the next second began: it counts in the current second, so
+// that each second is flushed once and the histogram log holds it whole.
 func (r *recorder) second(s int) *Second {
+	s = max(s, r.curSec)
 	for len(r.series) <= s {
 		r.series = append(r.series, Second{T: len(r.series)})
 	}

@@ -127,6 +127,14 @@ func TestShardsMergeToTheWholeRun(t *testing.T) {
 		if whole.Report.Sent != int64(arrivals(300, 3*time.Second, time.Second)) || !whole.Report.Accounted() {
 			t.Fatalf("whole run sent %d", whole.Report.Sent)
 		}
+		// A whole run is shard 0 of 1: merged alone, it is itself.
+		self, _, err := Merge([]*ShardReport{whole})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if self.Latency != whole.Report.Latency || !reflect.DeepEqual(self.Series, whole.Report.Series) || self.Rate != whole.Report.Rate {
+			t.Errorf("the whole run merged alone: %+v, itself %+v", self.Latency, whole.Report.Latency)
+		}
 		for _, n := range []int{2, 3} {
 			var parts []*ShardReport
 			var seen []arrival
