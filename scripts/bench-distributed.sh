@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The figures of docs/load-distributed.md and docs/benchmarks.md (m): the
+# The figures of docs/load-distributed.md and docs/benchmarks.md (p): the
 # same LoA3 load from one `simlab load` process and from 2 and 3 shards
 # (`--shard I/N`, started together by --start-at), against one `simlab
 # serve`; then through a front SMSC routing two halves of the numbers to two

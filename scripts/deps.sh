@@ -10,9 +10,13 @@ set -euo pipefail
 
 kind=${1:-build}
 build_pkgs=(libpcsclite-dev libusb-1.0-0-dev pkg-config)
-test_pkgs=(pcscd vsmartcard-vpcd pcsc-tools softhsm2 socat kannel gammu tshark)
+test_pkgs=(pcscd vsmartcard-vpcd pcsc-tools opensc softhsm2 socat kannel gammu tshark)
+test_pkgs+=(nodejs) # npm packages of the browser and relying-party tests
 brew_build=(pcsc-lite libusb pkg-config)
-brew_test=(softhsm gammu wireshark socat)
+brew_test=(softhsm opensc gammu wireshark socat)
+# curl and jq run the shell script of docs/api.md (TestDocsNamespaceShell).
+test_pkgs+=(curl jq)
+brew_test+=(jq)
 
 case "$kind" in
 build) pkgs=("${build_pkgs[@]}"); brews=("${brew_build[@]}") ;;
@@ -65,3 +69,18 @@ else
 fi
 
 go mod download
+
+# npm packages of the tests that use them: each consumer keeps its own
+# package.json and package-lock.json beside its tests; npm ci installs
+# exactly the locked versions, skipped while node_modules is up to date.
+if [ "$kind" = test ] && command -v npm >/dev/null 2>&1 && command -v git >/dev/null 2>&1; then
+	root=$(cd "$(dirname "$0")/.." && pwd)
+	git -C "$root" ls-files -- '*package-lock.json' 2>/dev/null | while IFS= read -r lock; do
+		dir=$root/$(dirname "$lock")
+		if [ -f "$dir/node_modules/.package-lock.json" ] && [ "$dir/node_modules/.package-lock.json" -nt "$lock" ]; then
+			continue
+		fi
+		echo "deps: npm ci in $dir" >&2
+		(cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+	done
+fi

@@ -12,6 +12,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/simlab-dev/simlab/simulator/mobileconnect"
 	"github.com/simlab-dev/simlab/smsc"
 )
 
@@ -82,6 +83,9 @@ type Config struct {
 	InteractiveOut io.Writer `yaml:"-" json:"-"`
 	// Lab adds real bearers and cards in readers (docs/lab.md).
 	Lab LabConfig `yaml:",inline" json:"lab"`
+	// MobileConnect configures the Mobile Connect gateway at /mc
+	// (docs/mobile-connect.md).
+	MobileConnect mobileconnect.Config `yaml:"mobile_connect" json:"mobile_connect"`
 	// Routes hand number ranges to SMSCs of their own, such as simlab
 	// fleet processes behind this one (docs/smsc.md, "Routes").
 	Routes []Route `yaml:"routes" json:"routes,omitempty"`

@@ -1,13 +1,11 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -16,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/simlab-dev/simlab/simulator"
+	"github.com/simlab-dev/simlab/simulator/apiclient"
 	"github.com/simlab-dev/simlab/simulator/fleet"
 	"github.com/simlab-dev/simlab/simulator/person"
 )
@@ -62,105 +61,54 @@ func (f *apiFlags) add(c *cobra.Command) {
 	c.Flags().DurationVar(&f.deadline, "http-timeout", 30*time.Second, "give up on the API after this long")
 }
 
-// apiClient calls simlab's HTTP API.
-type apiClient struct {
-	base  string
-	token string
-	hc    *http.Client
-}
-
-func (f *apiFlags) client() (*apiClient, error) {
-	u, err := url.Parse(f.api)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+// client returns the API client the flags describe (package
+// simulator/apiclient): base URL, token from $SIMLAB_API_TOKEN, timeout.
+func (f *apiFlags) client() (*apiclient.Client, error) {
+	c, err := apiclient.New(f.api)
+	if err != nil {
 		return nil, usagef("--api %q: want an http:// or https:// URL", f.api)
 	}
-	return &apiClient{base: strings.TrimRight(f.api, "/"), token: os.Getenv(apiTokenEnv), hc: &http.Client{Timeout: f.deadline}}, nil
+	c.Token = os.Getenv(apiTokenEnv)
+	c.HTTPClient = &http.Client{Timeout: f.deadline}
+	return c, nil
 }
 
-// apiError is a non-2xx answer from the API.
-type apiError struct {
-	Status  int
-	Message string
+// apiFailure says what the API answered, as the CLI prints it: "API
+// answered 404 Not Found: …", with a hint when a token is missing.
+func apiFailure(err error) error {
+	var e *apiclient.Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	msg := e.Message
+	if e.StatusCode == http.StatusUnauthorized && os.Getenv(apiTokenEnv) == "" {
+		msg += " (set $" + apiTokenEnv + ")"
+	}
+	return fmt.Errorf("API answered %d %s: %s", e.StatusCode, http.StatusText(e.StatusCode), msg)
 }
 
-func (e *apiError) Error() string {
-	return fmt.Sprintf("API answered %d %s: %s", e.Status, http.StatusText(e.Status), e.Message)
-}
-
-// do sends body (JSON, when not nil) and decodes a 2xx answer into out; it
-// returns the raw answer too, for --json.
-func (c *apiClient) do(ctx context.Context, method, path string, body, out any) ([]byte, error) {
-	var rd io.Reader
-	if body != nil {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return nil, err
-		}
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequestWithContext(ctx, method, c.base+path, rd)
-	if err != nil {
-		return nil, err
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	req.Header.Set("Accept", "application/json")
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", method, path, err)
-	}
-	if resp.StatusCode/100 != 2 {
-		var e struct {
-			Error string `json:"error"`
-		}
-		msg := strings.TrimSpace(string(raw))
-		if json.Unmarshal(raw, &e) == nil && e.Error != "" {
-			msg = e.Error
-		}
-		if resp.StatusCode == http.StatusUnauthorized && c.token == "" {
-			msg += " (set $" + apiTokenEnv + ")"
-		}
-		return raw, &apiError{Status: resp.StatusCode, Message: msg}
-	}
-	if out != nil {
-		if err := json.Unmarshal(raw, out); err != nil {
-			return raw, fmt.Errorf("%s %s: decoding the answer: %w", method, path, err)
-		}
-	}
-	return raw, nil
-}
-
-// phonePath is the API path of one phone; the number is checked first so a
-// typo is a usage error, not a 404.
-func phonePath(msisdn string) (string, error) {
+// normalized checks a number before any request, so a typo is a usage
+// error, not a 404.
+func normalized(msisdn string) (string, error) {
 	n, err := fleet.Normalize(msisdn)
 	if err != nil {
 		return "", usagef("%v", err)
 	}
-	return "/api/v1/phones/" + n, nil
+	return n, nil
 }
 
-// phone sends method to one phone's resource (sub is "", "/events", …)
-// with apiClient.do.
-func (f *apiFlags) phone(ctx context.Context, method, msisdn, sub string, body, out any) ([]byte, error) {
-	path, err := phonePath(msisdn)
+// onPhone checks the number and the flags, then calls the API with the
+// client; an API failure is worded by apiFailure.
+func (f *apiFlags) onPhone(msisdn string, call func(c *apiclient.Client, n string) error) error {
+	n, err := normalized(msisdn)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	cl, err := f.client()
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return cl.do(ctx, method, path+sub, body, out)
+	return apiFailure(call(cl, n))
 }
 
 // phoneSetOptions are the flags of `phone set`.
@@ -176,8 +124,8 @@ type phoneSetOptions struct {
 }
 
 // update builds the PUT body from the flags that were given.
-func (o *phoneSetOptions) update(fl interface{ Changed(string) bool }) (simulator.PhoneUpdate, error) {
-	var u simulator.PhoneUpdate
+func (o *phoneSetOptions) update(fl interface{ Changed(string) bool }) (apiclient.PhoneUpdate, error) {
+	var u apiclient.PhoneUpdate
 	if o.pin != "" {
 		if len(o.pin) != 5 || strings.Trim(o.pin, "0123456789") != "" {
 			return u, usagef("--pin: the applet PIN is 5 digits")
@@ -252,7 +200,7 @@ number's magic outcome, until simlab phone reset.`,
   simlab phone set +99901000042 --absent`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if _, err := phonePath(args[0]); err != nil {
+			if _, err := normalized(args[0]); err != nil {
 				return err
 			}
 			u, err := o.update(cmd.Flags())
@@ -262,12 +210,13 @@ number's magic outcome, until simlab phone reset.`,
 			if u.Behaviour == nil && u.PIN == "" && u.NoPINSupport == nil && u.NoNFC == nil && u.Absent == nil {
 				return usagef("nothing to set: give --answer, --pin, --no-pin-support, --no-nfc or --absent")
 			}
-			var in fleet.Info
-			raw, err := af.phone(cmd.Context(), http.MethodPut, args[0], "", u, &in)
-			if err != nil {
-				return err
-			}
-			return printPhone(a.stdout, af.jsonOut, raw, in)
+			return af.onPhone(args[0], func(c *apiclient.Client, n string) error {
+				p, err := c.UpdatePhone(cmd.Context(), n, u)
+				if err != nil {
+					return err
+				}
+				return printPhone(a.stdout, af.jsonOut, p)
+			})
 		},
 	}
 	af.add(c)
@@ -284,7 +233,7 @@ number's magic outcome, until simlab phone reset.`,
 }
 
 func newPhoneGetCmd(a *app) *cobra.Command {
-	return phoneOneCmd(a, http.MethodGet, "get MSISDN",
+	return phoneOneCmd(a, (*apiclient.Client).Phone, "get MSISDN",
 		"Show a phone: SIM identities, settings, PIN tries left, script",
 		`get shows one phone (GET /api/v1/phones/{msisdn}), building it from the
 numbering plan if nobody used it yet.`)
@@ -303,27 +252,24 @@ numbers nobody has used yet exist in the plan but are not listed.`,
 			if err != nil {
 				return err
 			}
-			var out struct {
-				Phones []fleet.Info `json:"phones"`
-				Count  int          `json:"count"`
-			}
-			raw, err := cl.do(cmd.Context(), http.MethodGet, "/api/v1/phones", nil, &out)
+			phones, err := cl.Phones(cmd.Context())
 			if err != nil {
-				return err
+				return apiFailure(err)
 			}
 			if af.jsonOut {
-				return writeRawJSON(a.stdout, raw)
+				return writeJSON(a.stdout, apiclient.PhoneList{Phones: phones, Count: len(phones)})
 			}
 			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "MSISDN\tMAGIC\tANSWER\tPIN\tTRIES\tNFC\tON\tINBOX\tEVENTS")
-			for _, in := range out.Phones {
+			for i := range phones {
+				in := &phones[i]
 				fmt.Fprintf(tw, "+%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%d\n", in.MSISDN, orDash(in.Magic), answerSummary(in),
 					pinSummary(in), triesLeft(in), yesNo(!in.Settings.NoNFC), yesNo(!in.Settings.Absent), in.Inbox, in.Events)
 			}
 			if err := tw.Flush(); err != nil {
 				return err
 			}
-			fmt.Fprintf(a.stdout, "%d phone(s)\n", out.Count)
+			fmt.Fprintf(a.stdout, "%d phone(s)\n", len(phones))
 			return nil
 		},
 	}
@@ -332,16 +278,16 @@ numbers nobody has used yet exist in the plan but are not listed.`,
 }
 
 func newPhoneResetCmd(a *app) *cobra.Command {
-	return phoneOneCmd(a, http.MethodDelete, "reset MSISDN",
+	return phoneOneCmd(a, (*apiclient.Client).ResetPhone, "reset MSISDN",
 		"Forget everything set on a phone: it starts again as the plan defines it",
 		`reset (DELETE /api/v1/phones/{msisdn}) drops the phone's script, PIN,
 settings, card state (PIN tries, counters), inbox and events; the phone is
 rebuilt from the numbering plan and shown.`)
 }
 
-// phoneOneCmd is a command that sends method to one phone's resource and
-// shows the phone the API returns (get, reset).
-func phoneOneCmd(a *app, method, use, short, long string) *cobra.Command {
+// phoneOneCmd is a command that makes one call about one phone and shows
+// the phone the API returns (get, reset).
+func phoneOneCmd(a *app, call func(*apiclient.Client, context.Context, string) (*apiclient.Phone, error), use, short, long string) *cobra.Command {
 	var af apiFlags
 	c := &cobra.Command{
 		Use:   use,
@@ -349,12 +295,13 @@ func phoneOneCmd(a *app, method, use, short, long string) *cobra.Command {
 		Long:  long,
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var in fleet.Info
-			raw, err := af.phone(cmd.Context(), method, args[0], "", nil, &in)
-			if err != nil {
-				return err
-			}
-			return printPhone(a.stdout, af.jsonOut, raw, in)
+			return af.onPhone(args[0], func(c *apiclient.Client, n string) error {
+				p, err := call(c, cmd.Context(), n)
+				if err != nil {
+					return err
+				}
+				return printPhone(a.stdout, af.jsonOut, p)
+			})
 		},
 	}
 	af.add(c)
@@ -374,18 +321,19 @@ oldest first; --apdus adds the command/response APDUs of each SMS-PP
 download session.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var out struct {
-				Events []fleet.Event `json:"events"`
-			}
-			raw, err := af.phone(cmd.Context(), http.MethodGet, args[0], "/events", nil, &out)
+			var events []apiclient.Event
+			err := af.onPhone(args[0], func(c *apiclient.Client, n string) (err error) {
+				events, err = c.PhoneEvents(cmd.Context(), n)
+				return err
+			})
 			if err != nil {
 				return err
 			}
 			if af.jsonOut {
-				return writeRawJSON(a.stdout, raw)
+				return writeJSON(a.stdout, apiclient.EventList{Events: events})
 			}
 			tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
-			for _, e := range out.Events {
+			for _, e := range events {
 				fmt.Fprintf(tw, "%s\t%s\t%s\n", e.Time.UTC().Format("15:04:05.000"), e.Kind, e.Detail)
 				if apdus {
 					for _, x := range e.APDUs {
@@ -409,21 +357,18 @@ func newPhoneInboxCmd(a *app) *cobra.Command {
 		Long:  `inbox shows the phone's text messages (GET /api/v1/phones/{msisdn}/inbox), oldest first.`,
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var out struct {
-				Messages []struct {
-					From, Text, URL string
-					Opened          bool
-					Received        time.Time
-				} `json:"messages"`
-			}
-			raw, err := af.phone(cmd.Context(), http.MethodGet, args[0], "/inbox", nil, &out)
+			var inbox []apiclient.InboxMessage
+			err := af.onPhone(args[0], func(c *apiclient.Client, n string) (err error) {
+				inbox, err = c.PhoneInbox(cmd.Context(), n)
+				return err
+			})
 			if err != nil {
 				return err
 			}
 			if af.jsonOut {
-				return writeRawJSON(a.stdout, raw)
+				return writeJSON(a.stdout, apiclient.Inbox{Messages: inbox})
 			}
-			for _, m := range out.Messages {
+			for _, m := range inbox {
 				link := ""
 				if m.URL != "" {
 					link = "  [link not opened]"
@@ -433,7 +378,7 @@ func newPhoneInboxCmd(a *app) *cobra.Command {
 				}
 				fmt.Fprintf(a.stdout, "%s  from %s: %s%s\n", m.Received.UTC().Format("15:04:05.000"), m.From, m.Text, link)
 			}
-			fmt.Fprintf(a.stdout, "%d message(s)\n", len(out.Messages))
+			fmt.Fprintf(a.stdout, "%d message(s)\n", len(inbox))
 			return nil
 		},
 	}
@@ -441,21 +386,10 @@ func newPhoneInboxCmd(a *app) *cobra.Command {
 	return c
 }
 
-// writeRawJSON re-indents the API's JSON answer.
-func writeRawJSON(w io.Writer, raw []byte) error {
-	var buf bytes.Buffer
-	if err := json.Indent(&buf, bytes.TrimSpace(raw), "", "  "); err != nil {
-		return err
-	}
-	buf.WriteByte('\n')
-	_, err := w.Write(buf.Bytes())
-	return err
-}
-
-// printPhone shows one phone as "key  value" lines, or the API's JSON.
-func printPhone(w io.Writer, asJSON bool, raw []byte, in fleet.Info) error {
+// printPhone shows one phone as "key  value" lines, or as the API's JSON.
+func printPhone(w io.Writer, asJSON bool, in *apiclient.Phone) error {
 	if asJSON {
-		return writeRawJSON(w, raw)
+		return writeJSON(w, in)
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	row := func(k, v string) { fmt.Fprintf(tw, "%s\t%s\n", k, v) }
@@ -486,7 +420,7 @@ func printPhone(w io.Writer, asJSON bool, raw []byte, in fleet.Info) error {
 
 // answerSummary writes a behaviour as the --answer flag would: steps, then
 // the repeating answer, with delays.
-func answerSummary(in fleet.Info) string {
+func answerSummary(in *apiclient.Phone) string {
 	b := in.Behaviour
 	var parts []string
 	for i, s := range b.Steps {
@@ -513,7 +447,7 @@ func stepSummary(s person.Step) string {
 	return out
 }
 
-func pinSummary(in fleet.Info) string {
+func pinSummary(in *apiclient.Phone) string {
 	switch {
 	case in.Settings.NoNFC:
 		return "-"
@@ -525,7 +459,7 @@ func pinSummary(in fleet.Info) string {
 	return "ok"
 }
 
-func triesLeft(in fleet.Info) string {
+func triesLeft(in *apiclient.Phone) string {
 	if in.Settings.NoNFC || !in.PIN.Supported {
 		return "-"
 	}

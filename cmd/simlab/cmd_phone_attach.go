@@ -2,11 +2,10 @@ package main
 
 import (
 	"fmt"
-	"net/http"
 
 	"github.com/spf13/cobra"
 
-	"github.com/simlab-dev/simlab/simulator"
+	"github.com/simlab-dev/simlab/simulator/apiclient"
 	"github.com/simlab-dev/simlab/simulator/fleet"
 	"github.com/simlab-dev/simlab/simulator/person"
 )
@@ -46,21 +45,17 @@ the fleet's plan and over bearers until ` + "`simlab phone detach N`" + `.
 				return err
 			}
 			if list {
-				var out struct {
-					Attached []simulator.ReaderAttachment `json:"attached"`
-				}
-				raw, err := cl.do(cmd.Context(), http.MethodGet, "/api/v1/attached", nil, &out)
+				attached, err := cl.Attachments(cmd.Context())
 				if err != nil {
-					return err
+					return apiFailure(err)
 				}
 				if af.jsonOut {
-					_, err := a.stdout.Write(raw)
-					return err
+					return writeJSON(a.stdout, apiclient.AttachmentList{Attached: attached})
 				}
-				if len(out.Attached) == 0 {
+				if len(attached) == 0 {
 					fmt.Fprintln(a.stdout, "no readers attached")
 				}
-				for _, r := range out.Attached {
+				for _, r := range attached {
 					fmt.Fprintln(a.stdout, describeAttachment(r))
 				}
 				return nil
@@ -77,17 +72,14 @@ the fleet's plan and over bearers until ` + "`simlab phone detach N`" + `.
 			default:
 				return usagef("--answer %q: want approve, cancel, ignore or wrong-pin", answer)
 			}
-			var ra simulator.ReaderAttachment
-			raw, err := cl.do(cmd.Context(), http.MethodPost, "/api/v1/attached",
-				simulator.AttachRequest{MSISDN: n, Reader: reader, PIN: pin, Answer: answer}, &ra)
+			ra, err := cl.Attach(cmd.Context(), apiclient.AttachRequest{MSISDN: n, Reader: reader, PIN: pin, Answer: answer})
 			if err != nil {
-				return err
+				return apiFailure(err)
 			}
 			if af.jsonOut {
-				_, err := a.stdout.Write(raw)
-				return err
+				return writeJSON(a.stdout, ra)
 			}
-			fmt.Fprintln(a.stdout, describeAttachment(ra))
+			fmt.Fprintln(a.stdout, describeAttachment(*ra))
 			return nil
 		},
 	}
@@ -111,21 +103,19 @@ func newPhoneDetachCmd(a *app) *cobra.Command {
 to MSISDN; the number goes back to the fleet's plan or a bearer.`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			n, err := fleet.Normalize(args[0])
+			n, err := normalized(args[0])
 			if err != nil {
-				return usagef("%v", err)
+				return err
 			}
 			cl, err := af.client()
 			if err != nil {
 				return err
 			}
-			raw, err := cl.do(cmd.Context(), http.MethodDelete, "/api/v1/attached/"+n, nil, nil)
-			if err != nil {
-				return err
+			if err := cl.Detach(cmd.Context(), n); err != nil {
+				return apiFailure(err)
 			}
 			if af.jsonOut {
-				_, err := a.stdout.Write(raw)
-				return err
+				return writeJSON(a.stdout, apiclient.Detached{MSISDN: n, Detached: true})
 			}
 			fmt.Fprintf(a.stdout, "+%s detached\n", n)
 			return nil
@@ -135,7 +125,7 @@ to MSISDN; the number goes back to the fleet's plan or a bearer.`,
 	return c
 }
 
-func describeAttachment(r simulator.ReaderAttachment) string {
+func describeAttachment(r apiclient.ReaderAttachment) string {
 	state := "no card (absent)"
 	if r.Present {
 		state = "card present"

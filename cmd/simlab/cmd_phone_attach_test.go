@@ -1,9 +1,11 @@
 package main
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
+	"github.com/simlab-dev/simlab/simulator/apiclient"
 	"github.com/simlab-dev/simlab/simulator/simtest"
 )
 
@@ -21,8 +23,9 @@ func TestPhoneAttachCLI(t *testing.T) {
 		t.Fatalf("attach --list: exit %d, %q %q", code, out, errb)
 	}
 	code, out, _ = runPhoneAttach(t, "attach", "--api", s.URL, "--list", "--json")
-	if code != exitOK || !strings.Contains(out, `"attached":[]`) {
-		t.Fatalf("attach --list --json: exit %d, %q", code, out)
+	var l apiclient.AttachmentList
+	if err := json.Unmarshal([]byte(out), &l); code != exitOK || err != nil || l.Attached == nil || len(l.Attached) != 0 {
+		t.Fatalf("attach --list --json: exit %d, %q (%v)", code, out, err)
 	}
 	// No such reader: whatever this machine has (no pcscd, pcscd without
 	// the reader, a build without PC/SC), the API says why and we exit 1.

@@ -2,23 +2,25 @@ package main
 
 import (
 	"encoding/json"
+	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/simlab-dev/simlab/simulator"
-	"github.com/simlab-dev/simlab/simulator/fleet"
+	"github.com/simlab-dev/simlab/simulator/apiclient"
 	"github.com/simlab-dev/simlab/simulator/simtest"
 )
 
 // phoneJSON runs a phone subcommand with --json and decodes the phone.
-func phoneJSON(t *testing.T, args ...string) fleet.Info {
+func phoneJSON(t *testing.T, args ...string) apiclient.Phone {
 	t.Helper()
 	code, out, errb := runCLI(t, append(args, "--json")...)
 	if code != exitOK {
 		t.Fatalf("%v: exit %d: %s", args, code, errb)
 	}
-	var in fleet.Info
+	var in apiclient.Phone
 	if err := json.Unmarshal([]byte(out), &in); err != nil {
 		t.Fatalf("%v: not JSON: %v\n%s", args, err, out)
 	}
@@ -136,5 +138,44 @@ func TestPhoneToken(t *testing.T) {
 	}
 	if strings.Contains(errb+out, "s3cret") {
 		t.Errorf("the token leaked into the output: %s%s", out, errb)
+	}
+}
+
+// TestPhoneJSONIsTheAPIs: --json prints what the API answered, field for
+// field, though the CLI decodes it into the client's types and back.
+func TestPhoneJSONIsTheAPIs(t *testing.T) {
+	t.Parallel()
+	s := simtest.NewServer(t)
+	n := simtest.Number(t, "approve", 7004)
+	if code, _, errb := runCLI(t, "phone", "set", "--api", s.URL, n, "--answer", "wrong-pin,approve", "--delay", "10ms"); code != exitOK {
+		t.Fatalf("set: exit %d: %s", code, errb)
+	}
+	for _, c := range []struct {
+		args []string
+		path string
+	}{
+		{[]string{"get", n}, "/api/v1/phones/" + n},
+		{[]string{"events", n}, "/api/v1/phones/" + n + "/events"},
+		{[]string{"inbox", n}, "/api/v1/phones/" + n + "/inbox"},
+		{[]string{"list"}, "/api/v1/phones"},
+		{[]string{"attach", "--list"}, "/api/v1/attached"},
+	} {
+		code, out, errb := runCLI(t, append(append([]string{"phone"}, c.args...), "--api", s.URL, "--json")...)
+		if code != exitOK {
+			t.Fatalf("%v: exit %d: %s", c.args, code, errb)
+		}
+		resp, err := http.Get(s.URL + c.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var fromCLI, fromAPI any
+		err = json.NewDecoder(resp.Body).Decode(&fromAPI)
+		resp.Body.Close()
+		if err != nil || json.Unmarshal([]byte(out), &fromCLI) != nil {
+			t.Fatalf("%v: not JSON: %v\n%s", c.args, err, out)
+		}
+		if !reflect.DeepEqual(fromCLI, fromAPI) {
+			t.Errorf("%v --json:\n%s\nthe API:\n%v", c.args, out, fromAPI)
+		}
 	}
 }

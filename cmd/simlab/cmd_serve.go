@@ -57,7 +57,7 @@ environment (GOGC=100 is Go's default: less memory, more CPU).`,
 	f.StringVar(&sf.configFile, "config", "", "YAML configuration file (docs/cli.md)")
 	f.StringVar(&flagCfg.SMPPAddr, "smpp", simulator.DefaultSMPPAddr, `SMPP listen address ("off" to disable)`)
 	f.StringVar(&flagCfg.HTTPAddr, "http", simulator.DefaultHTTPAddr, `HTTP listen address for the API, /healthz and /metrics ("off" to disable)`)
-	f.StringVar(&flagCfg.DataDir, "data", "", "directory for durable state (default: in memory)")
+	f.StringVar(&flagCfg.DataDir, "data", "", "directory for durable state: SMSC messages; phones' settings, scripts, PIN tries and OTA counters; readers attached over the API (docs/fleet.md \"What is kept\"; default: in memory)")
 	f.BoolVar(&flagCfg.NoFleet, "no-fleet", false, "run the SMSC without emulated phones: messages no bearer takes are captured and reported delivered")
 	f.StringVar(&sf.tokenFile, "api-token-file", "", "file holding the API bearer token, mode 600 (required beyond loopback, 16 characters at least)")
 	f.DurationVar(&flagCfg.PromptTimeout, "prompt-timeout", 0, "handsets' toolkit timeout for prompts without their own (default 60s)")
@@ -70,6 +70,7 @@ environment (GOGC=100 is Go's default: less memory, more CPU).`,
 	f.StringVar(&sf.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	f.StringVar(&sf.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run, until shutdown, to FILE (go tool pprof -top FILE)")
 	f.StringVar(&sf.logFormat, "log-format", "text", "log format: text or json")
+	addMCFlags(f, &flagCfg.MobileConnect)
 	return c
 }
 
@@ -117,6 +118,7 @@ func runServe(cmd *cobra.Command, a *app, sf *serveFlags, flagCfg *simulator.Con
 	if fl.Changed("fleet") {
 		cfg.Fleet = flagCfg.Fleet
 	}
+	mergeMCFlags(fl, &cfg.MobileConnect, flagCfg.MobileConnect)
 	cfg.Interactive = append(cfg.Interactive, sf.interactive...)
 	cfg.InteractiveIn, cfg.InteractiveOut = a.stdin, a.stderr
 	cfg.Lab.Bearers = append(cfg.Lab.Bearers, sf.bearers...)

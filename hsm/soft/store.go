@@ -322,6 +322,18 @@ func (g signer) Sign(r io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte
 	return g.s.Sign(r, digest, opts)
 }
 
+// Decrypt decrypts msg with an RSA key (RFC 8017: PKCS #1 v1.5 when opts
+// is nil, OAEP with *rsa.OAEPOptions), so the signer of an RSA key is also
+// a crypto.Decrypter (the Mobile Connect gateway's ENCR_MSISDN key). An EC
+// key cannot decrypt: hsm.ErrKeyType.
+func (g signer) Decrypt(r io.Reader, msg []byte, opts crypto.DecrypterOpts) ([]byte, error) {
+	d, ok := g.s.(crypto.Decrypter)
+	if !ok {
+		return nil, fmt.Errorf("hsm/soft: only RSA keys decrypt: %w", hsm.ErrKeyType)
+	}
+	return d.Decrypt(r, msg, opts)
+}
+
 // Signer returns a crypto.Signer for the EC P-256 or RSA-2048 key ref.
 func (s *Store) Signer(_ context.Context, ref string) (crypto.Signer, error) {
 	k, err := s.lookup(ref)

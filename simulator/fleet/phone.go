@@ -11,10 +11,10 @@ import (
 	"slices"
 	"sync"
 	"time"
+	"weak"
 
 	"github.com/simlab-dev/simlab/applet/apdu"
 	"github.com/simlab-dev/simlab/applet/authn"
-	"github.com/simlab-dev/simlab/applet/tlv"
 	"github.com/simlab-dev/simlab/applet/uicc"
 	"github.com/simlab-dev/simlab/fixtures/keys"
 	"github.com/simlab-dev/simlab/simulator/handset"
@@ -86,7 +86,7 @@ type APDU struct {
 // decodeAPDU names a command/response pair for the event log, with PIN
 // material masked.
 func decodeAPDU(c, r []byte) APDU {
-	a := APDU{C: hex.EncodeToString(maskSecrets(c)), R: hex.EncodeToString(r)}
+	a := APDU{C: hex.EncodeToString(apdu.MaskSecrets(c)), R: hex.EncodeToString(r)}
 	if len(c) >= 2 {
 		a.Command = apdu.InsName(c[0], c[1])
 	}
@@ -104,28 +104,37 @@ type Phone struct {
 	index  uint64     // card index in the range's profile
 	pin    string
 	fleet  *Fleet
+	self   weak.Pointer[Phone]
 
 	person *person.Person
 
 	// The card, its applet and the handset are built while the phone is
-	// resident (Config.MaxCards); resMu guards them. pinState is the
-	// applet's PIN state when it was put away.
-	resMu    sync.Mutex
-	card     *uicc.Card
-	applet   *authn.Applet // nil without NFC SIM
-	hs       *handset.Handset
-	pinState authn.PINState
-	counters map[int]uint64 // OTA replay counters of a card put away, by KVN
-	users    int            // deliveries and sessions under way
-	idle     *sync.Cond     // on resMu: users reached 0
-	pinned   bool           // the card must not be put away
-	elem     *list.Element  // in Fleet.resident; guarded by Fleet.resMu
-	// pinCounted: p is pinned and counted in Fleet.pinnedCards; guarded
-	// by Fleet.resMu.
-	pinCounted bool
+	// resident (Config.MaxCards); resMu guards them. pinState and
+	// cardState are the applet's PIN state and the card's own state
+	// (counters, changed PINs) when it was put away or built from a
+	// record.
+	resMu     sync.Mutex
+	card      *uicc.Card
+	applet    *authn.Applet // nil without NFC SIM
+	hs        *handset.Handset
+	pinState  authn.PINState
+	cardState uicc.State
+	users     int           // deliveries and sessions under way
+	idle      *sync.Cond    // on resMu: users reached 0
+	pinned    bool          // the card must not be put away
+	elem      *list.Element // in Fleet.resident; guarded by Fleet.resMu
+
+	// saveMu orders the phone's records in the Store (persist.go):
+	// lastRec is the last one given to it (nil: none), pending its
+	// outcome; a retired phone (replaced by Set, or reset) saves no more.
+	saveMu  sync.Mutex
+	lastRec []byte
+	pending *pendingSave
+	retired bool
 
 	mu       sync.Mutex
 	settings Settings
+	spec     Spec // what the API set (Fleet.Set, SetAbsent)
 	scripted bool
 	inbox    []handset.Message
 	events   []event
@@ -201,6 +210,7 @@ func (p *Phone) goSession(run func(func())) func(func()) {
 		p.mu.Unlock()
 		run(func() {
 			f()
+			p.saveAnswered(false)
 			if s != nil {
 				p.endSession(s, nil)
 				p.release() // DeliverSMS left the phone acquired for it
@@ -319,7 +329,7 @@ func (p *Phone) putAway() bool {
 	if p.applet != nil {
 		p.pinState = p.applet.State()
 	}
-	p.counters = p.card.Counters() // the rebuilt card must still refuse replays
+	p.cardState = p.card.Export() // the rebuilt card must still refuse replays
 	p.card, p.hs, p.applet = nil, nil, nil
 	return true
 }
@@ -462,6 +472,11 @@ func (p *Phone) DeliverSMS(ctx context.Context, m *smsc.Message, tpdus [][]byte)
 	background := s.background
 	p.mu.Unlock()
 	if !background { // else the proactive session ends it (goSession)
+		// The deliver report carries the card's answer (a PoR): the
+		// counter the card accepted is durable first.
+		if serr := p.saveAnswered(true); serr != nil && err == nil {
+			err = serr
+		}
 		p.endSession(s, err)
 		p.release()
 	}
@@ -524,8 +539,12 @@ func (p *Phone) Resident() bool {
 // §9.2.3.22).
 const ErrCodeSIMDownload = 0xD5
 
-// sendSMS is the handset's network: an SMS-SUBMIT becomes an MO message.
-func (p *Phone) sendSMS(ctx context.Context, submit []byte) error {
+// sendSMS is the handset's network: an SMS-SUBMIT becomes an MO message,
+// once what the card accepted for it (OTA counter, PIN try) is durable.
+func (p *Phone) sendSMS(ctx context.Context, submit *tpdu.Submit) error {
+	if err := p.saveAnswered(true); err != nil {
+		return err
+	}
 	p.observeAnswer(ctx)
 	mo, err := MOFromSubmit(p.msisdn, submit)
 	if err != nil {
@@ -537,18 +556,11 @@ func (p *Phone) sendSMS(ctx context.Context, submit []byte) error {
 	return p.fleet.cfg.MO(ctx, mo)
 }
 
-// MOFromSubmit turns the SMS-SUBMIT TPDU a handset sends (SEND SHORT
-// MESSAGE, TS 23.040 §9.2.2.2) into the SMSC's mobile-originated message
-// from msisdn (SMPP deliver_sm to the ESME).
-func MOFromSubmit(msisdn string, submit []byte) (*smsc.Message, error) {
-	m, err := tpdu.Parse(submit, tpdu.MO)
-	if err != nil {
-		return nil, err
-	}
-	s, ok := m.(*tpdu.Submit)
-	if !ok {
-		return nil, fmt.Errorf("fleet: SEND SHORT MESSAGE carried a %s", m.Type())
-	}
+// MOFromSubmit turns the SMS-SUBMIT a handset sends (SEND SHORT MESSAGE,
+// TS 23.040 §9.2.2.2), as the handset parsed it, into the SMSC's
+// mobile-originated message from msisdn (SMPP deliver_sm to the ESME).
+func MOFromSubmit(msisdn string, s *tpdu.Submit) (*smsc.Message, error) {
+	var err error
 	mo := &smsc.Message{
 		Source: smsc.Address{TON: 1, NPI: 1, Addr: msisdn},
 		Dest:   smsc.Address{TON: uint8(s.DA.TON), NPI: uint8(s.DA.NPI), Addr: s.DA.Number},
@@ -647,7 +659,8 @@ func (p *Phone) publicKey() string {
 	return hex.EncodeToString(upk)
 }
 
-// SetBehaviour scripts the person; it then wins over keywords.
+// SetBehaviour scripts the person; it then wins over keywords. The script
+// is in the fleet's Store (durable with a durable one) when it returns.
 func (p *Phone) SetBehaviour(b person.Behaviour) error {
 	if err := b.Validate(); err != nil {
 		return err
@@ -657,15 +670,18 @@ func (p *Phone) SetBehaviour(b person.Behaviour) error {
 	p.scripted = true
 	p.mu.Unlock()
 	p.record("behaviour", "script set over the API", nil)
-	return nil
+	return p.save(true)
 }
 
-// SetAbsent switches the phone off (true) or on.
-func (p *Phone) SetAbsent(absent bool) {
+// SetAbsent switches the phone off (true) or on; the setting is in the
+// fleet's Store when it returns.
+func (p *Phone) SetAbsent(absent bool) error {
 	p.mu.Lock()
 	p.settings.Absent = absent
+	p.spec.Absent = &absent
 	p.mu.Unlock()
 	p.record("settings", fmt.Sprintf("absent=%v", absent), nil)
+	return p.save(true)
 }
 
 // Inbox returns the text messages received, oldest first.
@@ -711,44 +727,4 @@ func (p *Phone) observeAnswer(ctx context.Context) {
 	}
 	p.resMu.Unlock()
 	f(p.msisdn, outcome, d)
-}
-
-// maskSecrets returns capdu with PIN material replaced by 'X' (0x58): the
-// data of VERIFY, CHANGE, DISABLE, ENABLE and UNBLOCK PIN (TS 102 221
-// §11.1.9-13), and the text a user typed into a GET INPUT with hidden input
-// (TS 102 223 §6.8: command details type 23, qualifier bit 3) in a TERMINAL
-// RESPONSE. Other APDUs are returned as they are.
-func maskSecrets(c []byte) []byte {
-	if len(c) < 5 {
-		return c
-	}
-	switch c[1] {
-	case 0x20, 0x24, 0x26, 0x28, 0x2C: // PIN commands: the whole data field
-		out := append([]byte(nil), c...)
-		for i := 5; i < len(out) && i < 5+int(c[4]); i++ {
-			out[i] = 'X'
-		}
-		return out
-	case 0x14: // TERMINAL RESPONSE
-		body := c[5:]
-		if len(body) < 5 || body[0]&0x7F != 0x01 || body[1] != 3 || body[3] != 0x23 || body[4]&0x04 == 0 {
-			return c
-		}
-		out := append([]byte(nil), c...)
-		rest := out[5:]
-		for len(rest) > 0 {
-			obj, next, err := tlv.ParseCTLV(rest)
-			if err != nil {
-				break
-			}
-			if obj.Tag == 0x0D && len(obj.Value) > 1 { // text string: DCS, then the text
-				for i := 1; i < len(obj.Value); i++ {
-					obj.Value[i] = 'X'
-				}
-			}
-			rest = next
-		}
-		return out
-	}
-	return c
 }

@@ -137,6 +137,8 @@ type Result struct {
 	Detail string `json:"detail,omitempty"`
 	// SubmitLatencyMS is submit_sm → submit_sm_resp.
 	SubmitLatencyMS float64 `json:"submit_latency_ms,omitempty"`
+	// Answer is the card's signed answer when one was opened (answer.go).
+	Answer *Answer `json:"-"`
 }
 
 // Errors.
@@ -520,6 +522,7 @@ func fillResult(res Result, s *Sealed, a answer) Result {
 		return res
 	}
 	res.Outcome = a.resp.Outcome.String()
+	res.Answer = &Answer{Challenge: s.Raw, Response: a.resp, Public: s.Card.Public}
 	if s.Card.Public != nil {
 		res.SignatureValid = authn.Verify(s.Card.Public, s.Raw, &a.resp) == nil
 	}
@@ -623,32 +626,19 @@ func (p *Pusher) onDeliver(d *client.Deliver) uint32 {
 // reassemble returns the response packet (from its UDH 02 71 00) once all
 // parts of an answer are in, or nil while parts are missing.
 func (p *Pusher) reassemble(from string, ud []byte) []byte {
-	if len(ud) < 1 || len(ud) < 1+int(ud[0]) {
+	u, data, err := ota.ParseUDH(ud) // smsc/tpdu's UDH parser
+	if err != nil {
 		return nil
 	}
-	hdr, data := ud[1:1+int(ud[0])], ud[1+int(ud[0]):]
-	var ref uint16
-	var total, seq byte
-	concat := false
-	for i := 0; i+1 < len(hdr); {
-		id, l := hdr[i], int(hdr[i+1])
-		if i+2+l > len(hdr) {
-			return nil
-		}
-		v := hdr[i+2 : i+2+l]
-		switch {
-		case id == 0x00 && l == 3:
-			ref, total, seq, concat = uint16(v[0]), v[1], v[2], true
-		case id == 0x08 && l == 4:
-			ref, total, seq, concat = uint16(v[0])<<8|uint16(v[1]), v[2], v[3], true
-		}
-		i += 2 + l
-	}
-	if !concat || total <= 1 {
+	return p.join(from, u, data)
+}
+
+// join adds one part of an answer, its header u already read, and returns
+// the response packet once all parts are in.
+func (p *Pusher) join(from string, u ota.UDH, data []byte) []byte {
+	ref, total, seq := u.Ref, u.Total, u.Seq
+	if !u.Concatenated || total <= 1 {
 		return append([]byte{0x02, 0x71, 0x00}, data...)
-	}
-	if seq == 0 || seq > total {
-		return nil
 	}
 	k := partKey{from, ref}
 	p.mu.Lock()

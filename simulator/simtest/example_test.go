@@ -9,9 +9,6 @@ package simtest_test
 
 import (
 	"context"
-	"encoding/json"
-	"net/http"
-	"net/url"
 	"testing"
 	"time"
 
@@ -22,11 +19,12 @@ import (
 )
 
 // loginService is the system under test: it asks the subscriber to
-// confirm a login and says whether it may proceed, and at which acr.
+// confirm a login and says whether it may proceed, and at which acr. It
+// binds to the SMSC with the SMPP settings it is given, as yours would.
 type loginService struct{ p *push.Pusher }
 
-func newLoginService(ctx context.Context, smppAddr string) (*loginService, error) {
-	p, err := push.New(ctx, push.Config{SMPP: client.Config{Addr: smppAddr, SystemID: "bank", Password: "secret"}})
+func newLoginService(ctx context.Context, smpp client.Config, source string) (*loginService, error) {
+	p, err := push.New(ctx, push.Config{SMPP: smpp, Source: source})
 	if err != nil {
 		return nil, err
 	}
@@ -44,20 +42,29 @@ func (s *loginService) Login(ctx context.Context, msisdn string, loa authn.LoA) 
 
 func TestExampleServiceCI(t *testing.T) {
 	t.Parallel()
-	// 1. simlab in the test: SMSC and phones on loopback ports, stopped by
-	//    t.Cleanup. Short prompt timeouts keep "nobody answers" quick.
-	s := simtest.NewServer(t, simtest.WithPromptTimeout(5*time.Second))
+	// 1. simlab for the test: in this process (SMSC and phones on loopback
+	//    ports, stopped by t.Cleanup), or the CI job's shared `simlab
+	//    serve` when $SIMLAB_API and $SIMLAB_SMPP name it. Short prompt
+	//    timeouts keep "nobody answers" quick (in-process only).
+	s := simtest.FromEnv(t, simtest.WithPromptTimeout(5*time.Second))
 
-	// 2. The service binds to s.SMPPAddr as it would to an operator's SMSC.
-	ctx := context.Background()
-	svc, err := newLoginService(ctx, s.SMPPAddr)
+	// 2. The test's own namespace: an SMPP system_id, a reply address and
+	//    phone numbers nobody else gets, so parallel tests — here or in
+	//    other packages on the same server — never see each other's
+	//    traffic.
+	ns := s.NS(t)
+
+	// 3. The service binds as the namespace (ns.SMPP(): system_id ns.Name,
+	//    address_range ns.Source) and sends from ns.Source.
+	ctx := t.Context()
+	svc, err := newLoginService(ctx, ns.SMPP(), ns.Source)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { svc.p.Close(ctx) })
+	t.Cleanup(func() { svc.p.Close(context.Background()) })
 
-	// 3. Magic numbers choose the answer by themselves (docs/numbers.md);
-	//    give each parallel test its own index.
+	// 4. Magic numbers choose the answer by themselves (docs/numbers.md);
+	//    ns.Number leases one of an outcome to this test alone.
 	for _, c := range []struct {
 		outcome string
 		loa     authn.LoA
@@ -67,45 +74,35 @@ func TestExampleServiceCI(t *testing.T) {
 		{"cancel", authn.LoA2, ""},
 		{"no-pin-support", authn.LoA3Fallback2, "2"},
 	} {
-		acr, err := svc.Login(ctx, simtest.Number(t, c.outcome, 0), c.loa)
+		acr, err := svc.Login(ctx, ns.Number(c.outcome), c.loa)
 		if err != nil || acr != c.acr {
 			t.Errorf("%s: acr %q, %v; want %q", c.outcome, acr, err, c.acr)
 		}
 	}
 
-	// 4. Or script any phone: a wrong PIN first, then the right one.
-	n := simtest.Number(t, "approve", 1)
-	s.Script(t, n, "wrong-pin", "approve")
+	// 5. Or script an ordinary phone: a wrong PIN first, then the right one
+	//    (each answer once, the last for every prompt after).
+	n := ns.Number("")
+	ns.Script(n, "wrong-pin", "approve")
 	if acr, _ := svc.Login(ctx, n, authn.LoA3); acr != "" {
 		t.Errorf("a wrong PIN logged in at acr %q", acr)
 	}
-	// The answer can reach the service a moment before the phone's SIM
-	// Toolkit session has closed; a challenge arriving in that moment is
-	// refused as "toolkit busy" and retried by the SMSC seconds later.
-	// Back-to-back challenges to one phone wait for it to be idle.
-	s.Phone(t, n).Wait()
+	// Back-to-back challenges to one phone wait for its session to close.
+	ns.WaitSessions(ctx, n, 1)
 	if acr, _ := svc.Login(ctx, n, authn.LoA3); acr != "3" {
 		t.Errorf("the right PIN gave acr %q", acr)
 	}
-	if st := s.Phone(t, n).Info().PIN; st.TriesLeft != 3 {
-		t.Errorf("tries left %d after a good PIN, want 3 again", st.TriesLeft)
+	if pin := ns.Phone(n).PIN; pin.TriesLeft != 3 {
+		t.Errorf("tries left %d after a good PIN, want 3 again", pin.TriesLeft)
 	}
 
-	// 5. SMS codes: read what the phone got from the capture API.
-	ids, err := svc.p.SendText(ctx, n, "Your Example Bank code is 604219", time.Minute)
-	if err != nil {
+	// 6. SMS codes: the code the phone got, read from the capture API. A
+	//    code sent before the wait is found too; each wait returns the
+	//    next message to the number.
+	if _, err := svc.p.SendText(ctx, n, "Your Example Bank code is 604219", time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	resp, err := http.Get(s.URL + "/api/v1/otp?to=" + url.QueryEscape(n))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	var otp struct {
-		OTP       string `json:"otp"`
-		MessageID string `json:"message_id"`
-	}
-	if err := json.NewDecoder(resp.Body).Decode(&otp); err != nil || otp.OTP != "604219" || otp.MessageID != ids[0] {
-		t.Errorf("OTP %+v, %v", otp, err)
+	if code := ns.WaitOTP(ctx, n); code != "604219" {
+		t.Errorf("OTP %q, want 604219", code)
 	}
 }

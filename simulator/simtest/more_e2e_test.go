@@ -417,8 +417,24 @@ func TestControlAPIMatchesOpenAPI(t *testing.T) {
 			if op.RequestBody != nil {
 				body = bytes.NewReader(op.RequestBody.Content["application/json"].Example)
 			}
+			url := s.URL + strings.ReplaceAll(path, "{msisdn}", n)
+			if strings.Contains(path, "{name}") { // a namespace of its own
+				resp, err := http.Post(s.URL+"/api/v1/namespaces", "application/json", strings.NewReader(`{"label":"openapi"}`))
+				if err != nil {
+					t.Fatal(err)
+				}
+				var ns struct{ Name string }
+				err = json.NewDecoder(resp.Body).Decode(&ns)
+				resp.Body.Close()
+				if err != nil || ns.Name == "" {
+					t.Fatalf("a namespace for %s: %v", path, err)
+				}
+				url = strings.ReplaceAll(url, "{name}", ns.Name)
+			}
 			ctx, cancel := context.WithCancel(context.Background())
-			req, err := http.NewRequestWithContext(ctx, strings.ToUpper(method), s.URL+strings.ReplaceAll(path, "{msisdn}", n), body)
+			// {id}: the client the Mobile Connect example registers.
+			url = strings.ReplaceAll(url, "{id}", "openapi-example")
+			req, err := http.NewRequestWithContext(ctx, strings.ToUpper(method), url, body)
 			if err != nil {
 				t.Fatal(err)
 			}

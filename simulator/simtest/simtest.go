@@ -1,29 +1,52 @@
 // Package simtest runs simlab inside a Go test, the way net/http/httptest
 // runs an HTTP server: the SMSC and the emulated fleet on loopback ports,
-// closed when the test ends. A service's CI binds its SMPP client to
-// Server.SMPPAddr and scripts phones with the helpers here.
+// closed when the test ends (NewServer) — or points a test at a simlab
+// already running elsewhere, such as a `simlab serve` CI service (Connect,
+// FromEnv). A service's CI binds its SMPP client to Server.SMPPAddr and
+// scripts phones and reads messages with the helpers here.
+//
+// Parallel tests on one server each take a namespace (Server.NS): an SMPP
+// system_id, a reply address and phone numbers of their own, and API calls
+// scoped to what those binds sent and received. The namespaced helpers are
+// built on the HTTP API client (simulator/apiclient) alone, so they work
+// the same against an in-process and an external server.
 package simtest
 
 import (
 	"context"
 	"net/http"
+	"os"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/simlab-dev/simlab/simulator"
+	"github.com/simlab-dev/simlab/simulator/apiclient"
 	"github.com/simlab-dev/simlab/simulator/fleet"
 	"github.com/simlab-dev/simlab/simulator/person"
 	"github.com/simlab-dev/simlab/smsc"
 )
 
-// Server is a running simlab for one test.
+// Server is a running simlab for one test: started in-process
+// (NewServer) or external (Connect).
 type Server struct {
 	// SMPPAddr and URL are where to connect: host:port for SMPP, and the
 	// HTTP base URL of the APIs (capture and control, /api/v1/…).
 	SMPPAddr string
 	URL      string
-	srv      *simulator.Server
+	// Token is the API bearer token an external server needs ("" for
+	// none).
+	Token string
+	srv   *simulator.Server // nil for an external server
 }
+
+// Environment variables FromEnv reads: the HTTP base URL and SMPP address
+// of an external simlab, and its API token.
+const (
+	EnvAPI   = "SIMLAB_API"
+	EnvSMPP  = "SIMLAB_SMPP"
+	EnvToken = "SIMLAB_API_TOKEN"
+)
 
 // Option changes the server's configuration before it starts.
 type Option func(*simulator.Config)
@@ -62,21 +85,97 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 		}
 	})
 	a := srv.Addrs()
-	return &Server{SMPPAddr: a.SMPP, URL: "http://" + a.HTTP, srv: srv}
+	return &Server{SMPPAddr: a.SMPP, URL: "http://" + a.HTTP, Token: cfg.APIToken, srv: srv}
 }
 
-// Fleet returns the emulated fleet, to script phones directly.
-func (s *Server) Fleet() *fleet.Fleet { return s.srv.Core().Fleet }
+// Remote says where an external simlab answers.
+type Remote struct {
+	// URL is the HTTP base URL ("http://127.0.0.1:8775"), SMPPAddr the
+	// SMSC's host:port, Token the API token if the server needs one.
+	URL, SMPPAddr, Token string
+}
 
-// SMSC returns the SMSC.
-func (s *Server) SMSC() *smsc.Server { return s.srv.Core().SMSC }
+// Connect returns the Server for a simlab already running elsewhere — a
+// `simlab serve` started by the CI job — after checking that its /healthz
+// says ready. The namespaced helpers (NS) and API work as with NewServer;
+// the in-process accessors (Fleet, SMSC, Phone, Script) fail the test.
+func Connect(t testing.TB, r Remote) *Server {
+	t.Helper()
+	if _, err := apiclient.New(r.URL); err != nil {
+		t.Fatalf("simtest: %v", err)
+	}
+	s := &Server{SMPPAddr: r.SMPPAddr, URL: strings.TrimRight(r.URL, "/"), Token: r.Token}
+	api := s.API()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if h, err := api.Health(ctx); err != nil {
+		t.Fatalf("simtest: simlab at %s is not ready: %v", r.URL, err)
+	} else if h.Status != "ok" {
+		t.Fatalf("simtest: simlab at %s is %s", r.URL, h.Status)
+	}
+	return s
+}
+
+// FromEnv connects to the simlab that $SIMLAB_API (HTTP base URL) and
+// $SIMLAB_SMPP (host:port) name, with the token in $SIMLAB_API_TOKEN, when
+// $SIMLAB_API is set; otherwise it starts one in-process with opts, as
+// NewServer does. Options cannot change an external server: they are
+// ignored for it (the test log says so). Tests written this way run alone
+// with `go test` and against a shared CI server with the variables set.
+func FromEnv(t testing.TB, opts ...Option) *Server {
+	t.Helper()
+	u := os.Getenv(EnvAPI)
+	if u == "" {
+		return NewServer(t, opts...)
+	}
+	if len(opts) > 0 {
+		t.Logf("simtest: %d option(s) ignored: the server at %s is external", len(opts), u)
+	}
+	return Connect(t, Remote{URL: u, SMPPAddr: os.Getenv(EnvSMPP), Token: os.Getenv(EnvToken)})
+}
+
+// External reports whether the server runs outside this process.
+func (s *Server) External() bool { return s.srv == nil }
+
+// API returns a client of the server's HTTP API, not scoped to a namespace
+// (it sees every namespace's messages).
+func (s *Server) API() *apiclient.Client {
+	return &apiclient.Client{BaseURL: s.URL, Token: s.Token}
+}
+
+// inProcess fails the test when the server is external.
+func (s *Server) inProcess(t testing.TB, what string) {
+	t.Helper()
+	if s.srv == nil {
+		t.Fatalf("simtest: %s needs an in-process server (NewServer); with an external one, use NS", what)
+	}
+}
+
+// Fleet returns the emulated fleet, to script phones directly; nil for an
+// external server.
+func (s *Server) Fleet() *fleet.Fleet {
+	if s.srv == nil {
+		return nil
+	}
+	return s.srv.Core().Fleet
+}
+
+// SMSC returns the SMSC; nil for an external server.
+func (s *Server) SMSC() *smsc.Server {
+	if s.srv == nil {
+		return nil
+	}
+	return s.srv.Core().SMSC
+}
 
 // Client returns an HTTP client for the APIs.
 func (s *Server) Client() *http.Client { return http.DefaultClient }
 
-// Phone returns a phone, building it if needed; it fails the test on error.
+// Phone returns a phone, building it if needed; it fails the test on error
+// and for an external server.
 func (s *Server) Phone(t testing.TB, msisdn string) *fleet.Phone {
 	t.Helper()
+	s.inProcess(t, "Phone")
 	p, err := s.Fleet().Phone(context.Background(), msisdn)
 	if err != nil {
 		t.Fatalf("simtest: %v", err)
@@ -84,13 +183,13 @@ func (s *Server) Phone(t testing.TB, msisdn string) *fleet.Phone {
 	return p
 }
 
-// Script sets the answers a phone gives, in order, then approve.
+// Script sets the answers a phone's person gives, as `simlab phone set
+// --answer a,b,c` does: each answer once, in order, and the last one for
+// every prompt after; no answers means approve. The person opens links.
 func (s *Server) Script(t testing.TB, msisdn string, answers ...string) *fleet.Phone {
 	t.Helper()
-	b := person.Behaviour{Then: person.Step{Answer: person.AnswerApprove}, OpenURLs: true}
-	for _, a := range answers {
-		b.Steps = append(b.Steps, person.Step{Answer: a})
-	}
+	s.inProcess(t, "Script")
+	b := script(answers)
 	p := s.Phone(t, msisdn)
 	if err := p.SetBehaviour(b); err != nil {
 		t.Fatalf("simtest: %v", err)
@@ -108,4 +207,18 @@ func Number(t testing.TB, outcome string, index int) string {
 		t.Fatalf("simtest: %v", err)
 	}
 	return n
+}
+
+// script is the behaviour of a list of answers: each once, the last
+// repeated (person.AnswerApprove without answers), links opened.
+func script(answers []string) person.Behaviour {
+	b := person.Behaviour{Then: person.Step{Answer: person.AnswerApprove}, OpenURLs: true}
+	for i, a := range answers {
+		if i == len(answers)-1 {
+			b.Then = person.Step{Answer: a}
+		} else {
+			b.Steps = append(b.Steps, person.Step{Answer: a})
+		}
+	}
+	return b
 }

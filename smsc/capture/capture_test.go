@@ -184,7 +184,7 @@ func TestDetailConcatAndLatest(t *testing.T) {
 }
 
 // TestOTAHeader submits a SIM data download (PID 7F, DCS F6, UDH 027000)
-// carrying the no-security command packet of VECTORS.md §1 (pySim
+// carrying the no-security command packet of applet/ota/testdata/vectors.txt (pySim
 // test_ota.py shape: TAR B00011, APDU 00A40004023F00).
 func TestOTAHeader(t *testing.T) {
 	t.Parallel()

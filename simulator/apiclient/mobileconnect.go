@@ -1,0 +1,108 @@
+package apiclient
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+)
+
+// MCClient is a relying party of the Mobile Connect gateway, as registered
+// at run time (POST /api/v1/mc/clients; docs/mobile-connect.md).
+type MCClient struct {
+	ID                  string   `json:"client_id"`
+	Secret              string   `json:"client_secret,omitempty"`
+	RedirectURIs        []string `json:"redirect_uris,omitempty"`
+	LoopbackRedirects   bool     `json:"loopback_redirects,omitempty"`
+	ClientNames         []string `json:"client_names,omitempty"`
+	NotificationURIs    []string `json:"notification_uris,omitempty"`
+	JWKS                string   `json:"jwks,omitempty"`
+	IDTokenAlg          string   `json:"id_token_signed_response_alg,omitempty"`
+	CIBAMode            string   `json:"backchannel_token_delivery_mode,omitempty"`
+	CIBANotificationURI string   `json:"backchannel_client_notification_endpoint,omitempty"`
+	OTP                 bool     `json:"otp,omitempty"`
+	Disabled            bool     `json:"disabled,omitempty"`
+}
+
+// MCClientInfo is a registered client as the gateway lists it: never its
+// secret, only whether it has one.
+type MCClientInfo struct {
+	MCClient
+	HasSecret bool `json:"has_secret"`
+}
+
+// MCClientList is the body of GET /api/v1/mc/clients.
+type MCClientList struct {
+	Clients []MCClientInfo `json:"clients"`
+}
+
+// MCRotated names the gateway's new signing key (POST /api/v1/mc/keys/rotate).
+type MCRotated struct {
+	Alg string `json:"alg"`
+	Kid string `json:"kid"`
+}
+
+// MCFaultRule injects faults into a client's logins, or the next login
+// only (POST /api/v1/mc/faults).
+type MCFaultRule struct {
+	ClientID   string   `json:"client_id,omitempty"`
+	Faults     []string `json:"faults"`
+	Next       bool     `json:"next,omitempty"`
+	TokenDelay string   `json:"token_delay,omitempty"`
+}
+
+// MCFaultList is the body of GET /api/v1/mc/faults: the rules installed
+// and every fault name the gateway knows.
+type MCFaultList struct {
+	Rules  []MCFaultRule `json:"rules"`
+	Faults []string      `json:"faults"`
+}
+
+// MCClients lists the gateway's clients (GET /api/v1/mc/clients).
+func (c *Client) MCClients(ctx context.Context) ([]MCClientInfo, error) {
+	out, err := call[MCClientList](ctx, c, http.MethodGet, "/api/v1/mc/clients", nil, nil)
+	if err != nil {
+		return nil, err
+	}
+	return out.Clients, nil
+}
+
+// AddMCClient registers a relying party (POST /api/v1/mc/clients).
+func (c *Client) AddMCClient(ctx context.Context, cl MCClient) (*MCClientInfo, error) {
+	return call[MCClientInfo](ctx, c, http.MethodPost, "/api/v1/mc/clients", nil, cl)
+}
+
+// DeleteMCClient removes a relying party (DELETE /api/v1/mc/clients/{id}).
+func (c *Client) DeleteMCClient(ctx context.Context, id string) error {
+	return c.do(ctx, http.MethodDelete, "/api/v1/mc/clients/"+url.PathEscape(id), nil, nil, nil)
+}
+
+// RotateMCKey makes a new id_token signing key current; the old one stays
+// published until its tokens expire (POST /api/v1/mc/keys/rotate; alg
+// ES256 or RS256, empty for the gateway's default).
+func (c *Client) RotateMCKey(ctx context.Context, alg string) (*MCRotated, error) {
+	var q url.Values
+	if alg != "" {
+		q = url.Values{"alg": {alg}}
+	}
+	return call[MCRotated](ctx, c, http.MethodPost, "/api/v1/mc/keys/rotate", q, nil)
+}
+
+// MCFaults returns the fault rules installed (GET /api/v1/mc/faults).
+func (c *Client) MCFaults(ctx context.Context) (*MCFaultList, error) {
+	return call[MCFaultList](ctx, c, http.MethodGet, "/api/v1/mc/faults", nil, nil)
+}
+
+// AddMCFault installs a fault rule (POST /api/v1/mc/faults).
+func (c *Client) AddMCFault(ctx context.Context, r MCFaultRule) (*MCFaultRule, error) {
+	return call[MCFaultRule](ctx, c, http.MethodPost, "/api/v1/mc/faults", nil, r)
+}
+
+// ResetMCFaults removes the fault rules of one client, or every rule when
+// clientID is empty (DELETE /api/v1/mc/faults[?client_id=…]).
+func (c *Client) ResetMCFaults(ctx context.Context, clientID string) error {
+	var q url.Values
+	if clientID != "" {
+		q = url.Values{"client_id": {clientID}}
+	}
+	return c.do(ctx, http.MethodDelete, "/api/v1/mc/faults", q, nil, nil)
+}

@@ -1,0 +1,260 @@
+package mobileconnect
+
+import (
+	"context"
+	"errors"
+	"mime"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// handleAuthorize is /authorize (GET and POST; OpenID Connect Core
+// §3.1.2.1). A POST is answered 303 to the same request as a GET, so that
+// every later look at a login is the idempotent GET the headless GSMA SDKs
+// repeat until it redirects: 200 with a waiting page while the phone is
+// asked, then 302 to redirect_uri with code and state, or error,
+// error_description and state.
+func (g *Gateway) handleAuthorize(w http.ResponseWriter, r *http.Request) {
+	if r.Method == http.MethodPost {
+		ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		if ct != "application/x-www-form-urlencoded" {
+			g.errorPage(w, http.StatusBadRequest, newError(ErrInvalidRequest, "POST /authorize takes a form (application/x-www-form-urlencoded)"))
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, maxRequestBytes)
+		if err := r.ParseForm(); err != nil {
+			g.errorPage(w, http.StatusBadRequest, newError(ErrInvalidRequest, "the form could not be read"))
+			return
+		}
+		form := r.PostForm
+		if n := strings.TrimSpace(form.Get("login_hint_msisdn")); n != "" {
+			// The number typed on the number page.
+			form.Del("login_hint_msisdn")
+			form.Set("login_hint", HintMSISDN+":"+strings.TrimPrefix(strings.ReplaceAll(n, " ", ""), "+"))
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		http.Redirect(w, r, g.path+"/authorize?"+form.Encode(), http.StatusSeeOther)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	q := r.URL.Query()
+	ar, perr := ParseAuthorize(q)
+	// Nowhere safe to redirect to: the error goes on a page.
+	if ar.ClientID == "" || ar.RedirectURI == "" {
+		g.errorPage(w, http.StatusBadRequest, perr)
+		return
+	}
+	cl := g.clients.get(ar.ClientID)
+	if cl == nil {
+		g.errorPage(w, http.StatusBadRequest, newError(ErrInvalidRequest, "client_id is not registered"))
+		return
+	}
+	if !cl.redirectAllowed(ar.RedirectURI) {
+		g.errorPage(w, http.StatusBadRequest, newError(ErrInvalidRequest, "redirect_uri is not registered for this client"))
+		return
+	}
+	fail := func(e *Error) { http.Redirect(w, r, e.redirectURL(ar.RedirectURI, ar.State), http.StatusFound) }
+	if cl.Disabled {
+		fail(newError(ErrAccessDenied, "The client is not allowed to make MC service requests"))
+		return
+	}
+	if perr != nil {
+		fail(perr)
+		return
+	}
+	if ar.ClientName != "" && !slices.Contains(cl.ClientNames, ar.ClientName) {
+		fail(newError(ErrInvalidRequest, "client_name is not one this client may use"))
+		return
+	}
+	if slices.Contains(ar.Prompt, "none") {
+		// Every Mobile Connect login asks the phone: there is no session
+		// to reuse without interaction (OpenID Connect Core §3.1.2.6).
+		fail(newError(ErrLoginRequired, "prompt=none: every login needs the subscriber's phone"))
+		return
+	}
+	key := loginKey{ar.ClientID, ar.State, ar.Nonce}
+	g.st.mu.Lock()
+	l := g.st.logins[key]
+	g.st.mu.Unlock()
+	if l != nil {
+		g.showLogin(w, r, l)
+		return
+	}
+	if ar.LoginHint == "" && ar.LoginHintToken == "" {
+		g.numberPage(w, &ar, q)
+		return
+	}
+	if e := g.quota.take(cl.ID, g.deps.Now()); e != nil {
+		if e.RetryAfter > 0 {
+			w.Header().Set("Retry-After", strconv.Itoa(int((e.RetryAfter+time.Second-1)/time.Second)))
+		}
+		g.errorPage(w, e.Status, e)
+		return
+	}
+	msisdn, e := g.resolveHint(r.Context(), cl, &ar)
+	if e != nil {
+		fail(e)
+		return
+	}
+	l, e = g.startLogin(cl, &ar, msisdn)
+	if e != nil {
+		fail(e)
+		return
+	}
+	g.showLogin(w, r, l)
+}
+
+// startLogin records a login and runs its authentication in the
+// background; a concurrent request for the same key gets the same login.
+func (g *Gateway) startLogin(cl *registered, ar *AuthRequest, msisdn string) (*login, *Error) {
+	id, err := randomToken(g.deps.Rand, 16)
+	if err != nil {
+		return nil, newError(ErrServerError, "no randomness")
+	}
+	key := loginKey{ar.ClientID, ar.State, ar.Nonce}
+	now := g.deps.Now()
+	l := &login{id: id, key: key, req: *ar, created: now, done: make(chan struct{})}
+	g.st.mu.Lock()
+	if old := g.st.logins[key]; old != nil {
+		g.st.mu.Unlock()
+		return old, nil
+	}
+	if g.st.pending >= g.cfg.MaxPending {
+		g.st.mu.Unlock()
+		return nil, newError(ErrTemporarilyUnavailable, "too many logins under way")
+	}
+	g.st.sweepLocked(now, g.cfg.CodeTTL+g.cfg.ChallengeTimeout)
+	g.st.logins[key] = l
+	g.st.byID[id] = l
+	g.st.pending++
+	g.st.mu.Unlock()
+	g.log.Debug("mc: login started", "client_id", cl.ID, "msisdn", msisdn, "acr_values", strings.Join(ar.ACR, " "))
+	g.goCtx(func(ctx context.Context) {
+		sess, e := g.authenticate(ctx, cl, &l.req, msisdn, l)
+		loc := ""
+		if e == nil {
+			code, err := g.issueCode(sess, &l.req)
+			if err != nil {
+				e = newError(ErrServerError, "no code could be issued")
+			} else {
+				q := url.Values{"code": {code}, "state": {l.req.State}}
+				loc = withQuery(l.req.RedirectURI, q)
+			}
+		}
+		if e != nil {
+			g.log.Debug("mc: login failed", "client_id", cl.ID, "msisdn", msisdn, "error", e.Code)
+			loc = e.redirectURL(l.req.RedirectURI, l.req.State)
+		}
+		g.st.mu.Lock()
+		l.location = loc
+		g.st.pending--
+		g.st.mu.Unlock()
+		close(l.done)
+	})
+	return l, nil
+}
+
+// showLogin answers a look at a login: the redirect once it is done, the
+// code entry page while it waits for a one-time code, else the waiting
+// page (which reloads itself, as the headless SDKs poll).
+func (g *Gateway) showLogin(w http.ResponseWriter, r *http.Request, l *login) {
+	select {
+	case <-l.done:
+		g.st.mu.Lock()
+		loc := l.location
+		g.st.mu.Unlock()
+		http.Redirect(w, r, loc, http.StatusFound)
+		return
+	default:
+	}
+	g.st.mu.Lock()
+	otp, tries := l.otpWanted, l.otpTries
+	g.st.mu.Unlock()
+	self := g.path + "/authorize?" + r.URL.RawQuery
+	if otp {
+		g.render(w, http.StatusOK, "otp", pageData{Title: "Enter your code", Action: g.path + "/otp", LoginID: l.id,
+			Back: self, Wrong: tries > 0, ClientName: l.req.ClientName})
+		return
+	}
+	g.render(w, http.StatusOK, "wait", pageData{Title: "Check your phone", Refresh: self, ClientName: l.req.ClientName,
+		BindingMessage: l.req.BindingMessage})
+}
+
+// numberPage asks the person for their number when the request has no
+// login_hint; the form posts the request back with one.
+func (g *Gateway) numberPage(w http.ResponseWriter, ar *AuthRequest, q url.Values) {
+	var hidden []field
+	keys := make([]string, 0, len(q))
+	for k := range q {
+		if k != "login_hint" {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		hidden = append(hidden, field{k, q.Get(k)})
+	}
+	g.render(w, http.StatusOK, "number", pageData{Title: "Log in with your phone", Action: g.path + "/authorize",
+		Hidden: hidden, ClientName: ar.ClientName})
+}
+
+// handleOTP takes the one-time code typed on the page, then sends the
+// browser back to the login (303).
+func (g *Gateway) handleOTP(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxRequestBytes)
+	if err := r.ParseForm(); err != nil {
+		g.errorPage(w, http.StatusBadRequest, newError(ErrInvalidRequest, "the form could not be read"))
+		return
+	}
+	id, code, back := r.PostForm.Get("login"), strings.TrimSpace(r.PostForm.Get("code")), r.PostForm.Get("back")
+	if !strings.HasPrefix(back, g.path+"/authorize?") {
+		g.errorPage(w, http.StatusBadRequest, newError(ErrInvalidRequest, "the form is incomplete"))
+		return
+	}
+	g.checkOTP(id, code)
+	http.Redirect(w, r, back, http.StatusSeeOther)
+}
+
+// handleLink is the SMS+URL link the person opens on the phone.
+func (g *Gateway) handleLink(w http.ResponseWriter, r *http.Request) {
+	g.st.mu.Lock()
+	ch := g.st.links[r.PathValue("token")]
+	g.st.mu.Unlock()
+	if ch == nil {
+		g.render(w, http.StatusNotFound, "message", pageData{Title: "Link expired", Message: "This login link is no longer valid."})
+		return
+	}
+	select {
+	case ch <- struct{}{}:
+	default:
+	}
+	g.render(w, http.StatusOK, "message", pageData{Title: "Logged in", Message: "You are logged in. You can close this page."})
+}
+
+// AwaitLogin waits until the redirect login of (clientID, state, nonce)
+// has finished, so a test can fetch /authorize once more and get its
+// redirect instead of polling. It fails at once when no such login was
+// started, and with ctx.
+func (g *Gateway) AwaitLogin(ctx context.Context, clientID, state, nonce string) error {
+	g.st.mu.Lock()
+	l := g.st.logins[loginKey{clientID, state, nonce}]
+	g.st.mu.Unlock()
+	if l == nil {
+		return errNoLogin
+	}
+	select {
+	case <-l.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+var (
+	errNoLogin   = errors.New("mobileconnect: no such login")
+	errNoRequest = errors.New("mobileconnect: no such auth_req_id")
+)

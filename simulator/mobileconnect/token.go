@@ -1,0 +1,276 @@
+package mobileconnect
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// issueCode records a session's authorization code and returns it.
+func (g *Gateway) issueCode(sess *session, ar *AuthRequest) (string, error) {
+	code, err := randomToken(g.deps.Rand, 32)
+	if err != nil {
+		return "", err
+	}
+	now := g.deps.Now()
+	g.st.mu.Lock()
+	g.st.sweepLocked(now, g.cfg.CodeTTL+g.cfg.ChallengeTimeout)
+	g.st.codes[tokenKey(code)] = &codeGrant{sess: sess, redirectURI: ar.RedirectURI, codeChallenge: ar.CodeChallenge, exp: now.Add(g.cfg.CodeTTL)}
+	g.st.mu.Unlock()
+	return code, nil
+}
+
+// TokenResponse is the token endpoint's answer (RFC 6749 §5.1, OpenID
+// Connect Core §3.1.3.3).
+type TokenResponse struct {
+	AccessToken  string `json:"access_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int    `json:"expires_in"`
+	IDToken      string `json:"id_token,omitempty"`
+	RefreshToken string `json:"refresh_token,omitempty"`
+	Scope        string `json:"scope,omitempty"`
+}
+
+// handleToken is /token: form-encoded only, client_secret_basic or
+// client_secret_post, grants authorization_code (single use, PKCE S256),
+// refresh_token, and the SI and CIBA polling grants.
+func (g *Gateway) handleToken(w http.ResponseWriter, r *http.Request) {
+	form, e := postForm(w, r, "the token endpoint")
+	if e != nil {
+		e.writeJSON(w)
+		return
+	}
+	tr, e := parseTokenForm(form)
+	if e != nil {
+		e.writeJSON(w)
+		return
+	}
+	cl, e := g.authenticateClient(r, tr)
+	if e != nil {
+		e.writeJSON(w)
+		return
+	}
+	if e := g.quota.take(cl.ID, g.deps.Now()); e != nil {
+		e.writeJSON(w)
+		return
+	}
+	var resp *TokenResponse
+	switch tr.GrantType {
+	case grantCode:
+		resp, e = g.redeemCode(r, cl, tr)
+	case grantRefresh:
+		resp, e = g.refresh(r, cl, tr)
+	case GrantSI, GrantCIBA:
+		resp, e = g.pollBackchannel(r.Context(), cl, tr)
+	default:
+		e = newError(ErrUnsupportedGrantType, "grant_type is not supported")
+	}
+	if e != nil {
+		e.writeJSON(w)
+		return
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// authenticateClient checks client_secret_basic (RFC 6749 §2.3.1: the id
+// and secret form-urlencoded, then Basic) or client_secret_post; not both.
+func (g *Gateway) authenticateClient(r *http.Request, tr tokenRequest) (*registered, *Error) {
+	id, secret, basic := r.BasicAuth()
+	if basic {
+		if tr.ClientSecret != "" {
+			return nil, newError(ErrInvalidRequest, "use one client authentication method, not two")
+		}
+		var err1, err2 error
+		id, err1 = url.QueryUnescape(id)
+		secret, err2 = url.QueryUnescape(secret)
+		if err1 != nil || err2 != nil {
+			return nil, newError(ErrInvalidClient, "client authentication failed")
+		}
+		if tr.ClientID != "" && tr.ClientID != id {
+			return nil, newError(ErrInvalidRequest, "client_id differs from the authenticated client")
+		}
+	} else {
+		id, secret = tr.ClientID, tr.ClientSecret
+	}
+	if id == "" || secret == "" {
+		return nil, newError(ErrInvalidClient, "client authentication is required (client_secret_basic or client_secret_post)")
+	}
+	cl := g.clients.get(id)
+	if cl == nil || cl.Secret == "" || !hmacEqual(secret, cl.Secret) {
+		return nil, newError(ErrInvalidClient, "client authentication failed")
+	}
+	if cl.Disabled {
+		return nil, newError(ErrUnauthorizedClient, "The client is not allowed to make MC service requests")
+	}
+	return cl, nil
+}
+
+// redeemCode exchanges an authorization code (RFC 6749 §4.1.3). A code
+// is used once: presented again, it is refused and every token issued for
+// it is revoked (§4.1.2).
+func (g *Gateway) redeemCode(r *http.Request, cl *registered, tr tokenRequest) (*TokenResponse, *Error) {
+	k := tokenKey(tr.Code)
+	now := g.deps.Now()
+	g.st.mu.Lock()
+	c := g.st.codes[k]
+	if c == nil || now.After(c.exp) {
+		g.st.mu.Unlock()
+		return nil, newError(ErrInvalidGrant, "the code is unknown or expired")
+	}
+	if c.sess.clientID != cl.ID {
+		g.st.mu.Unlock()
+		return nil, newError(ErrInvalidGrant, "the code was issued to another client")
+	}
+	if c.used {
+		for _, t := range c.issued {
+			delete(g.st.tokens, t)
+		}
+		delete(g.st.codes, k)
+		g.st.mu.Unlock()
+		g.log.Warn("mc: authorization code replayed; its tokens are revoked", "client_id", cl.ID)
+		return nil, newError(ErrInvalidGrant, "the code was already used; the tokens issued for it are revoked")
+	}
+	if tr.RedirectURI != c.redirectURI {
+		g.st.mu.Unlock()
+		return nil, newError(ErrInvalidGrant, "redirect_uri differs from the authorization request's")
+	}
+	if c.codeChallenge != "" {
+		sum := sha256.Sum256([]byte(tr.CodeVerifier))
+		want := base64.RawURLEncoding.EncodeToString(sum[:])
+		if tr.CodeVerifier == "" || subtle.ConstantTimeCompare([]byte(want), []byte(c.codeChallenge)) != 1 {
+			g.st.mu.Unlock()
+			return nil, newError(ErrInvalidGrant, "code_verifier does not match the code_challenge")
+		}
+	}
+	c.used = true
+	g.st.mu.Unlock()
+	g.slowToken(r.Context(), c.sess)
+	resp, keys, e := g.issueTokens(r.Context(), cl, c.sess, true, true, nil)
+	if e != nil {
+		return nil, e
+	}
+	g.st.mu.Lock()
+	c.issued = append(c.issued, keys...)
+	g.st.mu.Unlock()
+	return resp, nil
+}
+
+// refresh exchanges a refresh token (RFC 6749 §6) for new tokens; the
+// refresh token rotates.
+func (g *Gateway) refresh(r *http.Request, cl *registered, tr tokenRequest) (*TokenResponse, *Error) {
+	k := tokenKey(tr.RefreshToken)
+	now := g.deps.Now()
+	g.st.mu.Lock()
+	t := g.st.tokens[k]
+	if t == nil || !t.refresh || now.After(t.exp) || t.sess.clientID != cl.ID {
+		g.st.mu.Unlock()
+		return nil, newError(ErrInvalidGrant, "the refresh token is unknown, expired or not this client's")
+	}
+	delete(g.st.tokens, k)
+	g.st.mu.Unlock()
+	g.slowToken(r.Context(), t.sess)
+	resp, _, e := g.issueTokens(r.Context(), cl, t.sess, false, true, nil)
+	return resp, e
+}
+
+// issueTokens makes an access token, an id_token and (withRefresh) a
+// refresh token for a session, and returns their keys in the state.
+func (g *Gateway) issueTokens(ctx context.Context, cl *registered, sess *session, withNonce, withRefresh bool, extra map[string]any) (*TokenResponse, [][32]byte, *Error) {
+	at, err := randomToken(g.deps.Rand, 32)
+	if err != nil {
+		return nil, nil, newError(ErrServerError, "no randomness")
+	}
+	claims, err := g.idTokenClaims(ctx, sess, at, withNonce)
+	for k, v := range extra {
+		claims[k] = v
+	}
+	if err != nil {
+		g.log.Error("mc: id_token claims", "err", err)
+		return nil, nil, newError(ErrServerError, "the id_token could not be built")
+	}
+	idt, err := g.sign(cl, sess, claims)
+	if err != nil {
+		g.log.Error("mc: id_token signing", "err", err)
+		return nil, nil, newError(ErrServerError, "the id_token could not be signed")
+	}
+	resp := &TokenResponse{AccessToken: at, TokenType: "Bearer", ExpiresIn: int(g.cfg.TokenTTL.Seconds()), IDToken: idt,
+		Scope: strings.Join(sess.scope, " ")}
+	now := g.deps.Now()
+	keys := [][32]byte{tokenKey(at)}
+	g.st.mu.Lock()
+	g.st.sweepLocked(now, g.cfg.CodeTTL+g.cfg.ChallengeTimeout)
+	g.st.tokens[keys[0]] = &tokenInfo{sess: sess, exp: now.Add(g.cfg.TokenTTL)}
+	g.st.mu.Unlock()
+	if withRefresh {
+		rt, err := randomToken(g.deps.Rand, 32)
+		if err != nil {
+			return nil, nil, newError(ErrServerError, "no randomness")
+		}
+		resp.RefreshToken = rt
+		k := tokenKey(rt)
+		keys = append(keys, k)
+		g.st.mu.Lock()
+		g.st.tokens[k] = &tokenInfo{sess: sess, exp: now.Add(g.cfg.RefreshTTL), refresh: true}
+		g.st.mu.Unlock()
+	}
+	return resp, keys, nil
+}
+
+// handleUserinfo is /userinfo (OpenID Connect Core §5.3): the Bearer
+// access token in the Authorization header (or access_token in a POST
+// form, RFC 6750 §2.2).
+func (g *Gateway) handleUserinfo(w http.ResponseWriter, r *http.Request) {
+	tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+	if !ok && r.Method == http.MethodPost {
+		r.Body = http.MaxBytesReader(w, r.Body, maxRequestBytes)
+		if err := r.ParseForm(); err == nil {
+			tok = r.PostForm.Get("access_token")
+		}
+	}
+	tok = strings.TrimSpace(tok)
+	if tok == "" {
+		newError(ErrInvalidToken, "a Bearer access token is required").writeJSON(w)
+		return
+	}
+	now := g.deps.Now()
+	g.st.mu.Lock()
+	t := g.st.tokens[tokenKey(tok)]
+	g.st.mu.Unlock()
+	if t == nil || t.refresh || now.After(t.exp) {
+		newError(ErrInvalidToken, "the access token is unknown, expired or revoked").writeJSON(w)
+		return
+	}
+	sub, err := g.subject(r.Context(), t.sess)
+	if err != nil {
+		newError(ErrServerError, "the subject could not be computed").writeJSON(w)
+		return
+	}
+	out := map[string]any{"sub": sub}
+	if t.sess.hasScope("phone") {
+		out["phone_number"] = "+" + t.sess.msisdn
+		out["phone_number_verified"] = true
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, out)
+}
+
+// postForm reads a POST body that must be a form (RFC 6749 §3.2), at most
+// maxRequestBytes long.
+func postForm(w http.ResponseWriter, r *http.Request, endpoint string) (url.Values, *Error) {
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if ct != "application/x-www-form-urlencoded" {
+		return nil, newError(ErrInvalidRequest, endpoint+" takes application/x-www-form-urlencoded")
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxRequestBytes)
+	if err := r.ParseForm(); err != nil {
+		return nil, newError(ErrInvalidRequest, "the form could not be read")
+	}
+	return r.PostForm, nil
+}
