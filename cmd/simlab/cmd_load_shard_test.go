@@ -274,15 +274,15 @@ func TestLoadDistributedDocExample(t *testing.T) {
 			if code := runArgs(w[1:], &out, &errb); code != 0 {
 				t.Fatalf("%s: exit %d: %s", line, code, errb.String())
 			}
-			if !strings.Contains(out.String(), "challenges sent 900 = completed 900 + failed 0 + timed out 0") ||
+			if !strings.Contains(out.String(), "challenges sent 300 = completed 300 + failed 0 + timed out 0") ||
 				!strings.Contains(out.String(), "(3 shards merged)") {
 				t.Errorf("%s:\n%s", line, out.String())
 			}
 		case len(w) > 1 && w[0] == "simlab" && w[1] == "load" && strings.HasSuffix(line, "&"):
 			args := append([]string{"--smpp", srv.smpp}, w[2:]...)
 			wg.Go(func() {
-				if code, _, errb := loadProcess(t, args...); code != 0 {
-					t.Errorf("%s: exit %d: %s", line, code, errb)
+				if code, out, errb := loadProcess(t, args...); code != 0 {
+					t.Errorf("%s: exit %d: %s\n%s", line, code, errb, out)
 				}
 			})
 		default:
