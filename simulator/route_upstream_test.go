@@ -269,3 +269,33 @@ func TestDocsSplitFleetFiles(t *testing.T) {
 		}
 	}
 }
+
+// FuzzRoutes: routes read from YAML either fail or validate, never panic,
+// and an error never shows a route's password.
+func FuzzRoutes(f *testing.F) {
+	f.Add([]byte("routes:\n  - numbers: [\"99901000000-99901499999\", \"4479*\", \"+99900000001\"]\n    to: smpp://front:s3cretpw@fleet-0:2775\n    binds: 2\n    window: 100\n"))
+	f.Add([]byte("routes:\n  - numbers: [\"9-1\"]\n    to: smpps://a:s3cretpw@h:99999\n"))
+	f.Add([]byte("routes:\n  - numbers: []\n    to: \"smpp://a:s3cretpw@[::1]:2775?system_type=x\"\n    binds: -1\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		cfg, _, err := ParseConfig(b)
+		if err != nil {
+			return
+		}
+		err = validateRoutes(cfg.Routes)
+		if err == nil {
+			for _, r := range cfg.Routes {
+				if _, _, err := r.routeNumbers(); err != nil {
+					t.Fatalf("valid route %+v: numbers %v", r.Numbers, err)
+				}
+			}
+			return
+		}
+		for _, r := range cfg.Routes {
+			if u, perr := url.Parse(r.To); perr == nil && u.User != nil {
+				if pw, ok := u.User.Password(); ok && pw != "" && strings.Contains(err.Error(), ":"+pw+"@") {
+					t.Fatalf("error shows the password %q: %v", pw, err)
+				}
+			}
+		}
+	})
+}
