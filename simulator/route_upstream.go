@@ -127,7 +127,7 @@ func (c *Core) StartRoutes(ctx context.Context, routes []Route, opts BearerOptio
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	started := &routeSet{core: c}
+	started := &routeSet{}
 	for i, r := range routes {
 		cfg, _ := ParseUpstream(r.To) // checked by validateRoutes
 		o := opts
@@ -150,9 +150,9 @@ func (c *Core) StartRoutes(ctx context.Context, routes []Route, opts BearerOptio
 	return started, nil
 }
 
+// routeSet is what StartRoutes started: closing it closes every route.
 type routeSet struct {
-	core *Core
-	ups  []*Upstream
+	ups []*Upstream
 }
 
 func (s *routeSet) Close() error {
