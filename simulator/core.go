@@ -45,6 +45,7 @@ type Core struct {
 	routes   *router
 	closer   func() error
 	lab      io.Closer
+	upRoutes io.Closer     // Config.Routes
 	workers  *workers.Pool // the phones' proactive sessions
 	trace    *trace.Recorder
 	serving  atomic.Bool
@@ -166,6 +167,14 @@ func startCore(s *Server, cfg Config) (Subsystem, error) {
 		_ = c.Shutdown(context.Background())
 		return nil, err
 	}
+	if len(cfg.Routes) > 0 {
+		rs, err := c.StartRoutes(context.Background(), cfg.Routes, BearerOptions{ReceiptTimeout: cfg.Lab.ReceiptTimeout, Logger: cfg.Logger})
+		if err != nil {
+			_ = c.Shutdown(context.Background())
+			return nil, err
+		}
+		c.upRoutes = rs
+	}
 	return c, nil
 }
 
@@ -279,8 +288,11 @@ func (c *Core) Ready() bool {
 // Shutdown implements Subsystem.
 func (c *Core) Shutdown(ctx context.Context) error {
 	var err error
+	if c.upRoutes != nil {
+		err = c.upRoutes.Close()
+	}
 	if c.lab != nil {
-		err = c.lab.Close()
+		err = errors.Join(err, c.lab.Close())
 	}
 	c.DetachAll()
 	if serr := c.SMSC.Shutdown(ctx); serr != nil && !errors.Is(serr, smsc.ErrServerClosed) {
