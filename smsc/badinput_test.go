@@ -112,15 +112,18 @@ func TestBadInput(t *testing.T) {
 	a.call(pdu.CmdReplaceSM, &pdu.ReplaceSM{MessageID: []byte(id), ShortMessage: []byte("new")}, pdu.StatusReplaceFail)
 
 	// Garbage: "GET / HTTP/1.1" read as command_length 0x47455420 is
-	// absurd; the session is closed with a logged reason.
+	// absurd; the session gets generic_nack ESME_RINVCMDLEN and is closed
+	// with a logged reason (TestBadCommandLengthNack checks the nack).
 	g := dialESME(t, addr)
 	g.raw([]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"))
+	g.expect(pdu.CmdGenericNack, pdu.StatusInvCmdLen, 0x2e310d0a)
 	if !g.closed(5 * time.Second) {
 		t.Error("garbage did not close the session")
 	}
 	// command_length below the header size.
 	s := dialESME(t, addr)
 	s.raw([]byte{0, 0, 0, 8, 0, 0, 0, 0x15, 0, 0, 0, 0, 0, 0, 0, 1})
+	s.expect(pdu.CmdGenericNack, pdu.StatusInvCmdLen, 1)
 	if !s.closed(5 * time.Second) {
 		t.Error("command_length 8 did not close the session")
 	}

@@ -85,6 +85,10 @@ type session struct {
 	closeOnce sync.Once
 	outboxes  []*outbox
 
+	// linger asks finish for a polite close: input the peer already sent
+	// is drained so the last response is not lost to a TCP reset.
+	linger bool
+
 	// lastSrc is the previous submit's source address, shared by the
 	// messages that repeat it (reader goroutine only).
 	lastSrc string
@@ -140,6 +144,7 @@ func (s *session) readLoop() string {
 		n := int(binary.BigEndian.Uint32(hb))
 		if n < pdu.HeaderLen || n > maxLen {
 			s.log.Warn("smpp: closing session: absurd command_length", "command_length", n, "max", maxLen)
+			s.nackLength()
 			return fmt.Sprintf("absurd command_length %d", n)
 		}
 		s.readerBusy.Store(true)
@@ -181,6 +186,21 @@ func (s *session) readLoop() string {
 	}
 }
 
+// nackLength answers a command_length out of range with generic_nack
+// ESME_RINVCMDLEN (SMPP 3.4 §4.3) before the session closes: the sequence
+// number is the header's when the whole header is already buffered, else
+// 0. The rest of the input cannot be framed, so finish closes politely
+// (lingerClose) for the nack to reach the peer.
+func (s *session) nackLength() {
+	var seq uint32
+	if s.br.Buffered() >= pdu.HeaderLen {
+		hb, _ := s.br.Peek(pdu.HeaderLen)
+		seq = binary.BigEndian.Uint32(hb[12:])
+	}
+	s.nack(pdu.StatusInvCmdLen, seq)
+	s.linger = true
+}
+
 func readErr(err error) string {
 	if errors.Is(err, io.EOF) {
 		return "peer closed"
@@ -212,6 +232,9 @@ func (s *session) finish(reason string) {
 	s.wdrain.Broadcast()
 	s.wmu.Unlock()
 	<-s.writerEnd
+	if s.linger {
+		lingerClose(s.conn)
+	}
 	s.conn.Close()
 	for _, ob := range s.outboxes {
 		ob.detach(s)
@@ -228,6 +251,30 @@ func (s *session) finish(reason string) {
 		ob.pump()
 	}
 	s.log.Info("smpp: session ended", "system_id", s.systemID, "reason", reason)
+}
+
+// Bounds of lingerClose: a peer gets this long, and this much input is
+// read and dropped, before the connection closes anyway.
+const (
+	lingerTime  = time.Second
+	lingerBytes = 64 << 10
+)
+
+// lingerClose half-closes c after the last response was written and drops
+// what the peer still sends (bounded in time and bytes), as net/http does
+// before closing a connection with unread input: closing a socket with
+// unread data makes the kernel send a reset, which can destroy the
+// response in flight.
+func lingerClose(c net.Conn) {
+	cw, ok := c.(interface{ CloseWrite() error })
+	if !ok {
+		return
+	}
+	if cw.CloseWrite() != nil {
+		return
+	}
+	c.SetReadDeadline(time.Now().Add(lingerTime))
+	io.CopyN(io.Discard, c, lingerBytes)
 }
 
 // close ends the session at once (errors, timeouts, shutdown deadline).
@@ -408,9 +455,16 @@ func (s *session) handle(pkt []byte) (stop bool) {
 	switch h.ID {
 	case pdu.CmdBindTransmitter, pdu.CmdBindReceiver, pdu.CmdBindTransceiver:
 		s.handleBind(h, body)
-	case pdu.CmdEnquireLink:
-		s.respond(pdu.CmdEnquireLinkResp, pdu.StatusOK, h.Seq)
-	case pdu.CmdUnbind:
+	case pdu.CmdEnquireLink, pdu.CmdUnbind:
+		if len(body) != 0 {
+			// Both have no body (SMPP 3.4 §4.11.1, §4.2.1).
+			s.nack(pdu.StatusInvCmdLen, h.Seq)
+			return false
+		}
+		if h.ID == pdu.CmdEnquireLink {
+			s.respond(pdu.CmdEnquireLinkResp, pdu.StatusOK, h.Seq)
+			return false
+		}
 		if st == stateOpen {
 			s.respond(pdu.CmdUnbindResp, pdu.StatusInvBndSts, h.Seq)
 			return false

@@ -89,6 +89,39 @@ func validNPI(n uint8) bool {
 	return false
 }
 
+// maxAlphanumeric is the longest alphanumeric address GSM carries: 11
+// characters (3GPP TS 23.040 §9.1.2.5).
+const maxAlphanumeric = 11
+
+// validAddr checks an address's characters against its type: numbers of
+// the international, national and subscriber types (SMPP 3.4 §5.2.5), and
+// any number in the E.164 plan (NPI 1), are digits (an international one
+// may start with '+'); an alphanumeric one (TON 5) has at most 11
+// characters. Other types and plans (short codes, TON 0 NPI 0) are not
+// checked beyond the field's length.
+func validAddr(a pdu.Addr) bool {
+	switch {
+	case len(a.Addr) == 0:
+		return true // an empty source is the SMSC's default; an empty destination is refused before
+	case a.TON == 5:
+		return len(a.Addr) <= maxAlphanumeric
+	case a.TON == 1 || a.TON == 2 || a.TON == 4 || a.NPI == 1:
+		d := a.Addr
+		if a.TON == 1 && len(d) > 0 && d[0] == '+' {
+			d = d[1:]
+		}
+		if len(d) == 0 {
+			return false
+		}
+		for _, c := range d {
+			if c < '0' || c > '9' {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // validDCS reports whether the server accepts a data_coding: the SMPP 3.4
 // §5.2.19 values and the TS 23.038 coding groups, not the reserved ones.
 func validDCS(d uint8) bool {
@@ -113,11 +146,17 @@ func (s *session) newMT(now time.Time, f *mtFields) (*Message, pdu.Status) {
 	if !validNPI(f.dst.NPI) {
 		return nil, pdu.StatusInvDstNPI
 	}
+	if !validAddr(f.dst) {
+		return nil, pdu.StatusInvDstAdr
+	}
 	if f.src.TON > 6 {
 		return nil, pdu.StatusInvSrcTON
 	}
 	if !validNPI(f.src.NPI) {
 		return nil, pdu.StatusInvSrcNPI
+	}
+	if !validAddr(f.src) {
+		return nil, pdu.StatusInvSrcAdr
 	}
 	switch f.esm & 0x3C { // message type: default, ESME delivery ack, manual ack
 	case 0x00, 0x08, 0x10:
