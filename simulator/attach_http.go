@@ -2,7 +2,6 @@ package simulator
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -10,6 +9,7 @@ import (
 	"sort"
 	"sync"
 
+	"github.com/simlab-dev/simlab/internal/jsonbody"
 	"github.com/simlab-dev/simlab/simulator/fleet"
 	"github.com/simlab-dev/simlab/simulator/pcsc"
 	"github.com/simlab-dev/simlab/simulator/person"
@@ -157,7 +157,7 @@ func mountAttach(mux *http.ServeMux, c *Core) {
 	})
 	mux.HandleFunc("POST /api/v1/attached", func(w http.ResponseWriter, r *http.Request) {
 		var req AttachRequest
-		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16)).Decode(&req); err != nil {
+		if err := jsonbody.Decode(w, r, 1<<16, &req); err != nil {
 			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "attach: body: " + err.Error()})
 			return
 		}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/simlab-dev/simlab/internal/jsonbody"
 	"github.com/simlab-dev/simlab/simulator/fleet"
 	"github.com/simlab-dev/simlab/simulator/person"
 )
@@ -77,9 +78,7 @@ func (c *Core) getPhone(w http.ResponseWriter, r *http.Request) {
 
 func (c *Core) putPhone(w http.ResponseWriter, r *http.Request) {
 	var u PhoneUpdate
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&u); err != nil {
+	if err := jsonbody.Decode(w, r, 1<<20, &u); err != nil {
 		apiError(w, fmt.Errorf("body: %w", err))
 		return
 	}

@@ -1,7 +1,6 @@
 package capture
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -9,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/simlab-dev/simlab/internal/jsonbody"
 	"github.com/simlab-dev/simlab/smsc"
 	"github.com/simlab-dev/simlab/smsc/pdu"
 )
@@ -136,9 +136,7 @@ func (a *API) faultsAdd(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req FaultRequest
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
+	if err := jsonbody.Decode(w, r, 1<<16, &req); err != nil {
 		writeErr(w, http.StatusBadRequest, "fault: %v", err)
 		return
 	}
