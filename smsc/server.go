@@ -282,8 +282,8 @@ func (s *Server) doInit() error {
 	s.open = len(s.Accounts) == 0
 	s.accounts = make(map[string]*account)
 	for _, a := range s.Accounts {
-		if a.SystemID == "" {
-			return errors.New("smsc: account without system_id")
+		if err := a.Validate(); err != nil {
+			return err
 		}
 		if _, dup := s.accounts[a.SystemID]; dup {
 			return fmt.Errorf("smsc: duplicate account %q", a.SystemID)
