@@ -197,8 +197,23 @@ type Server struct {
 	// it submits get ESME_RMSGQFUL. 0 means DefaultQueueLimit.
 	QueueLimit int
 	// MaxCommandLen bounds command_length; a longer (or shorter than 16)
-	// one closes the session with a logged reason.
+	// one is answered with generic_nack ESME_RINVCMDLEN and closes the
+	// session with a logged reason.
 	MaxCommandLen int
+	// Connection limits (docs/reliability.md): MaxConns per listener,
+	// MaxConnsPerAddr per source address, MaxUnbound connections not yet
+	// bound (server-wide). A connection beyond one is closed at once,
+	// logged once per burst. 0 means the default (DefaultMaxConns, ...),
+	// negative means no limit. MaxUnboundLen bounds command_length before
+	// bind (0: DefaultMaxUnboundLen), so a peer that has not authenticated
+	// cannot make the server buffer a large PDU.
+	MaxConns        int
+	MaxConnsPerAddr int
+	MaxUnbound      int
+	MaxUnboundLen   int
+	// BindThrottle makes failed binds cost time per source address and
+	// system_id; the zero value gives the defaults.
+	BindThrottle BindThrottle
 	// Faults injects errors; nil means none. Safe to change at run time
 	// through its methods.
 	Faults *Faults
@@ -229,6 +244,8 @@ type Server struct {
 	connWG    sync.WaitGroup
 	sessSeq   atomic.Uint64
 	counters  counters
+	guard     guard
+	quit      chan struct{} // closed by Shutdown: ends accept back-off waits
 }
 
 // EventType says what happened to a message.
@@ -310,6 +327,7 @@ func (s *Server) doInit() error {
 	s.engine = newEngine(s)
 	s.listeners = make(map[net.Listener]struct{})
 	s.sessions = make(map[*session]struct{})
+	s.quit = make(chan struct{})
 	return s.engine.recover(context.Background())
 }
 
@@ -337,7 +355,10 @@ func (s *Server) Serve(l net.Listener) error {
 		delete(s.listeners, l)
 		s.mu.Unlock()
 	}()
-	var backoff time.Duration
+	var (
+		backoff time.Duration
+		active  atomic.Int64 // connections of this listener being served
+	)
 	for {
 		c, err := l.Accept()
 		if err != nil {
@@ -347,16 +368,23 @@ func (s *Server) Serve(l net.Listener) error {
 			if closing {
 				return ErrServerClosed
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-				time.Sleep(backoff) // accept back-off on EMFILE-like errors, as net/http does
-				continue
+			if errors.Is(err, net.ErrClosed) {
+				return err
 			}
-			return err
+			// Any other error (too many open files, a connection
+			// aborted before it was accepted, ...) passes: back off and
+			// keep serving, as net/http's Server.Serve does. Returning
+			// would stop SMPP for good, even after a flood ends.
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			s.acceptFailed(err, backoff)
+			select {
+			case <-time.After(backoff):
+			case <-s.quit:
+			}
+			continue
 		}
 		backoff = 0
-		if !s.ServeConn(c) {
+		if !s.serveConn(c, &active) {
 			return ErrServerClosed
 		}
 	}
@@ -364,15 +392,29 @@ func (s *Server) Serve(l net.Listener) error {
 
 // ServeConn serves one already-accepted connection on its own goroutine
 // (used by Serve; tests hand it one end of net.Pipe). It returns false,
-// closing c, if the server is shutting down.
-func (s *Server) ServeConn(c net.Conn) bool {
+// closing c, if the server is shutting down. A connection over
+// MaxConnsPerAddr or MaxUnbound is closed at once (and true returned).
+func (s *Server) ServeConn(c net.Conn) bool { return s.serveConn(c, nil) }
+
+// serveConn is ServeConn counting the connection in its listener's
+// active count, if any, for MaxConns.
+func (s *Server) serveConn(c net.Conn, active *atomic.Int64) bool {
 	if err := s.init(); err != nil {
 		c.Close()
 		return false
 	}
+	var n int64
+	if active != nil {
+		n = active.Load()
+	}
+	if why := s.admit(c, int(n)); why != "" {
+		s.refuseConn(c, why)
+		return true
+	}
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
+		s.release(c, true)
 		c.Close()
 		return false
 	}
@@ -381,9 +423,16 @@ func (s *Server) ServeConn(c net.Conn) bool {
 	s.counters.sessions.Add(1)
 	s.connWG.Add(1)
 	s.mu.Unlock()
+	if active != nil {
+		active.Add(1)
+	}
 	go func() {
 		defer s.connWG.Done()
 		ss.run()
+		s.release(c, !ss.everBound)
+		if active != nil {
+			active.Add(-1)
+		}
 		s.counters.sessions.Add(-1)
 		s.mu.Lock()
 		delete(s.sessions, ss)
@@ -400,6 +449,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		return err
 	}
 	s.mu.Lock()
+	if !s.closing {
+		close(s.quit)
+	}
 	s.closing = true
 	for l := range s.listeners {
 		l.Close()
@@ -447,27 +499,30 @@ func isLoopback(a net.Addr) bool {
 }
 
 // authenticate checks a bind's credentials and returns the account state
-// (created on the fly in open mode) or the command_status to answer.
-func (s *Server) authenticate(systemID, password string, bt BindType) (*account, pdu.Status) {
+// (created on the fly in open mode) or the command_status to answer. An
+// unknown system_id and a wrong password get the same status,
+// ESME_RBINDFAIL, so that ids cannot be enumerated; badCreds then names
+// which it was, for the log and the failed-bind throttle.
+func (s *Server) authenticate(systemID, password string, bt BindType) (acc *account, st pdu.Status, badCreds string) {
 	if s.open {
-		return s.accountFor(systemID), 0
+		return s.accountFor(systemID), 0, ""
 	}
 	acc, ok := s.accounts[systemID]
 	if !ok {
 		// Compare anyway so timing does not reveal which ids exist.
 		subtle.ConstantTimeCompare([]byte(password), []byte(password))
-		return nil, pdu.StatusInvSysID
+		return nil, pdu.StatusBindFail, "unknown system_id"
 	}
 	if subtle.ConstantTimeCompare([]byte(password), []byte(acc.Password)) != 1 {
-		return nil, pdu.StatusInvPaswd
+		return nil, pdu.StatusBindFail, "wrong password"
 	}
 	if acc.BindTypes != 0 && acc.BindTypes&bt == 0 {
-		return nil, pdu.StatusBindFail
+		return nil, pdu.StatusBindFail, ""
 	}
 	if acc.MaxBinds > 0 && int(acc.binds.Load()) >= acc.MaxBinds {
-		return nil, pdu.StatusBindFail
+		return nil, pdu.StatusBindFail, ""
 	}
-	return acc, 0
+	return acc, 0, ""
 }
 
 // accountFor returns the account state of a system_id: nil for an unknown
