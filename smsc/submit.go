@@ -37,6 +37,10 @@ type mtFields struct {
 	rd, replace, dcs uint8
 	sm               []byte
 	tlvs             pdu.TLVs
+	// shared, when set, is a copy of the user data (short_message or
+	// message_payload) owned by the caller and shared by the messages of
+	// one submit_multi, instead of a copy per destination.
+	shared []byte
 }
 
 func (s *session) submitSM(h pdu.Header, body []byte) {
@@ -201,11 +205,16 @@ func (s *session) newMT(now time.Time, f *mtFields) (*Message, pdu.Status) {
 	// One allocation holds the user data (UDH and body), the id and the
 	// addresses: the strings are views of it, which is safe because the
 	// buffer is never written again. Fewer, pointer-free objects keep the
-	// garbage collector's share small at 150k submits a second.
-	buf := make([]byte, len(ud), len(ud)+20+len(f.dst.Addr)+len(f.src.Addr)+len(f.service))
-	copy(buf, ud)
+	// garbage collector's share small at 150k submits a second. The
+	// destinations of a submit_multi share one copy of the user data.
+	udLen := len(ud)
+	if f.shared != nil {
+		udLen = 0
+	}
+	buf := make([]byte, udLen, udLen+20+len(f.dst.Addr)+len(f.src.Addr)+len(f.service))
+	copy(buf, ud[:udLen])
 	buf = s.srv.appendID(buf)
-	id := unsafeString(buf[len(ud):])
+	id := unsafeString(buf[udLen:])
 	mark := len(buf)
 	buf = append(buf, f.dst.Addr...)
 	dst := unsafeString(buf[mark:])
@@ -222,7 +231,10 @@ func (s *session) newMT(now time.Time, f *mtFields) (*Message, pdu.Status) {
 		buf = append(buf, f.service...)
 		service = unsafeString(buf[mark:])
 	}
-	buf = buf[:len(ud):len(ud)]
+	buf = buf[:udLen:udLen]
+	if f.shared != nil {
+		buf = f.shared[:len(f.shared):len(f.shared)]
+	}
 	m := &Message{
 		ID:                 id,
 		Account:            s.systemID,
@@ -377,6 +389,16 @@ func (s *session) submitMulti(h pdu.Header, body []byte) {
 	var resp pdu.SubmitMultiResp
 	var msgs []*Message
 	var group string
+	// One copy of the user data for every destination (newMT checks that
+	// short_message and message_payload are not both set).
+	ud := p.ShortMessage
+	if mp, ok := p.TLVs.Get(pdu.TagMessagePayload); ok && len(ud) == 0 {
+		ud = mp
+	}
+	var shared []byte
+	if len(ud) > 0 {
+		shared = append([]byte(nil), ud...)
+	}
 	for i := range p.Dests {
 		d := &p.Dests[i]
 		if d.Flag == pdu.DestDLName {
@@ -385,7 +407,7 @@ func (s *session) submitMulti(h pdu.Header, body []byte) {
 		}
 		m, st := s.newMT(now, &mtFields{service: p.ServiceType, src: p.Source, dst: d.Addr, esm: p.ESMClass,
 			pid: p.ProtocolID, prio: p.PriorityFlag, sched: p.ScheduleDeliveryTime, valid: p.ValidityPeriod,
-			rd: p.RegisteredDelivery, dcs: p.DataCoding, sm: p.ShortMessage, tlvs: p.TLVs})
+			rd: p.RegisteredDelivery, dcs: p.DataCoding, sm: p.ShortMessage, tlvs: p.TLVs, shared: shared})
 		if st == pdu.StatusOK && s.srv.engine.queueFull(m.Dest.Addr) {
 			st = pdu.StatusMsgQFul
 		}
