@@ -57,7 +57,10 @@ func (s *Server) Core() *Core {
 func startCore(s *Server, cfg Config) (Subsystem, error) {
 	c := &Core{Sessions: &load.SessionLatency{}}
 	if cfg.DataDir != "" {
-		st, err := store.Open(filepath.Join(cfg.DataDir, "smsc"), store.Options{})
+		st, err := store.Open(filepath.Join(cfg.DataDir, "smsc"), store.Options{Repair: cfg.Repair, Logger: cfg.Logger})
+		if errors.Is(err, store.ErrDamaged) {
+			return nil, fmt.Errorf("serve: message store: %w; start with --repair to move it aside and keep what can still be read", err)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("serve: message store: %w", err)
 		}
@@ -162,9 +165,16 @@ func startCore(s *Server, cfg Config) (Subsystem, error) {
 func (c *Core) Name() string { return "smsc+fleet" }
 
 // Ready implements Subsystem.
-// While an SMPP listener is open, ready means the SMSC is serving it.
+// While an SMPP listener is open, ready means the SMSC is serving it; a
+// store that cannot write (a full disk) is not ready either.
 func (c *Core) Ready() bool {
-	return c.SMSC != nil && c.Fleet != nil && (c.done == nil || c.serving.Load())
+	return c.SMSC != nil && c.Fleet != nil && (c.done == nil || c.serving.Load()) && storeHealthy(c.store)
+}
+
+// storeHealthy reports whether st can take messages (smsc.HealthChecker).
+func storeHealthy(st smsc.Store) bool {
+	h, ok := st.(smsc.HealthChecker)
+	return !ok || h.Health() == nil
 }
 
 // Shutdown implements Subsystem.

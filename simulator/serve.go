@@ -32,6 +32,9 @@ type Config struct {
 	HTTPAddr string `yaml:"http" json:"http"`
 	// DataDir makes state durable; empty keeps everything in memory.
 	DataDir string `yaml:"data" json:"data,omitempty"`
+	// Repair moves a damaged message store in DataDir aside and starts
+	// with what can still be read from it (serve --repair).
+	Repair bool `yaml:"-" json:"-"`
 	// APIToken is required from API clients when HTTPAddr is not loopback.
 	APIToken string `yaml:"api_token" json:"-"`
 	// Accounts are the SMPP accounts; with none, any credentials bind on

@@ -51,6 +51,7 @@ environment (GOGC=100 is Go's default: less memory, more CPU).`,
 			if fl.Changed("data") {
 				cfg.DataDir = flagCfg.DataDir
 			}
+			cfg.Repair = flagCfg.Repair
 			if fl.Changed("prompt-timeout") {
 				cfg.PromptTimeout = flagCfg.PromptTimeout
 			}
@@ -107,6 +108,7 @@ environment (GOGC=100 is Go's default: less memory, more CPU).`,
 	f.StringVar(&flagCfg.SMPPAddr, "smpp", simulator.DefaultSMPPAddr, `SMPP listen address ("off" to disable)`)
 	f.StringVar(&flagCfg.HTTPAddr, "http", simulator.DefaultHTTPAddr, `HTTP listen address for the API, /healthz and /metrics ("off" to disable)`)
 	f.StringVar(&flagCfg.DataDir, "data", "", "directory for durable state (default: in memory)")
+	f.BoolVar(&flagCfg.Repair, "repair", false, "move a damaged message store in --data aside and start with what can still be read")
 	f.StringVar(&tokenFile, "api-token-file", "", "file holding the API bearer token (required beyond loopback)")
 	f.DurationVar(&flagCfg.PromptTimeout, "prompt-timeout", 0, "handsets' toolkit timeout for prompts without their own (default 60s)")
 	f.StringVar(&flagCfg.Fleet, "fleet", "", "fleet file: number ranges, card profiles, defaults (docs/fleet.md); default: the embedded plan")

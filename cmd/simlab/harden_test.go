@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -15,7 +16,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/simlab-dev/simlab/smsc"
 	"github.com/simlab-dev/simlab/smsc/pdu"
+	"github.com/simlab-dev/simlab/smsc/store"
 )
 
 // TestServeRefusesLongPassword: an SMPP account password over the 8 octets
@@ -158,5 +161,57 @@ func TestSMPPFloodRecovers(t *testing.T) {
 	cmd.Process.Signal(syscall.SIGTERM)
 	if err := cmd.Wait(); err != nil {
 		t.Errorf("serve after the flood, SIGTERM: %v", err)
+	}
+}
+
+// TestServeDamagedStore: a truncated store file made serve die with a Go
+// panic or SIGBUS and exit status 2 (the usage-error code). Now it exits 1
+// with a message saying what is wrong and what to do; --repair moves the
+// file aside and serves.
+func TestServeDamagedStore(t *testing.T) {
+	t.Parallel()
+	data := t.TempDir()
+	dir := filepath.Join(data, "smsc")
+	st, err := store.Open(dir, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var msgs []*smsc.Message
+	for i := range 3000 {
+		msgs = append(msgs, &smsc.Message{ID: fmt.Sprint(i), Body: []byte(strings.Repeat("x", 200)), State: smsc.Delivered, SubmitTime: time.Now()})
+	}
+	if err := st.Append(t.Context(), msgs...); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	path := filepath.Join(dir, store.FileName)
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(path, fi.Size()/2); err != nil {
+		t.Fatal(err)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, "serve", "--data", data, "--smpp", "127.0.0.1:0", "--http", "127.0.0.1:0")
+	cmd.Env = append(os.Environ(), "SIMLAB_TEST_MAIN=1")
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitFailure {
+		t.Fatalf("serve on a truncated store: %v, want exit status 1\n%s", err, out)
+	}
+	if !strings.Contains(string(out), "damaged") || !strings.Contains(string(out), "--repair") || strings.Contains(string(out), "goroutine ") {
+		t.Errorf("serve on a truncated store said:\n%s", out)
+	}
+	cmd, _, _, _ = startLimited(t, 1024, "--data", data, "--repair")
+	cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		t.Errorf("serve --repair: %v", err)
+	}
+	if aside, _ := filepath.Glob(path + ".damaged-*"); len(aside) != 1 {
+		t.Errorf("damaged file not moved aside: %v", aside)
 	}
 }
