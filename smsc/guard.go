@@ -117,7 +117,15 @@ type guard struct {
 
 	refusedConns, acceptErrors, bindFailures, lockedOut, lockouts atomic.Int64
 
-	connLog, acceptLog, bindLog burst
+	connLog, acceptLog, bindLog, storeLog burst
+}
+
+// storeFailed logs a failed store append once per burst (a full disk
+// fails every submit: a line each would fill it further).
+func (s *Server) storeFailed(err error) {
+	if n, ok := s.guard.storeLog.note(time.Now()); ok {
+		s.Logger.Warn("smsc: store append failed", "err", err, "failures_since_last_log", n)
+	}
 }
 
 // failures is the failed-bind record of one source address or system_id.

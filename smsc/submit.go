@@ -358,7 +358,7 @@ func (s *session) stored(err error, resp pdu.CommandID, seq uint32, m *Message, 
 		if errors.Is(err, ErrStoreFull) {
 			st = pdu.StatusMsgQFul
 		}
-		srv.Logger.Warn("smsc: store append failed", "err", err)
+		srv.storeFailed(err)
 		s.respondID(resp, st, seq, "")
 		return
 	}
@@ -436,6 +436,7 @@ func (s *session) submitMulti(h pdu.Header, body []byte) {
 	}
 	if len(msgs) > 0 {
 		if err := s.srv.Store.Append(context.Background(), msgs...); err != nil {
+			s.srv.storeFailed(err)
 			st := pdu.StatusSysErr
 			if errors.Is(err, ErrStoreFull) {
 				st = pdu.StatusMsgQFul
