@@ -12,6 +12,7 @@
 package capture
 
 import (
+	"bufio"
 	"context"
 	"crypto/subtle"
 	_ "embed"
@@ -20,6 +21,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -233,14 +235,22 @@ func (a *API) list(w http.ResponseWriter, r *http.Request) {
 		}
 		q.Limit = n
 	}
+	q.MaxBytes = ListMaxBytes
 	page, err := a.Store.List(r.Context(), q)
 	if err != nil {
 		writeErr(w, http.StatusBadRequest, "%v", err)
 		return
 	}
-	resp := ListResponse{Messages: make([]*MessageView, 0, len(page.Messages)), NextCursor: page.Next}
+	// The page is written one message at a time (a ListResponse), so the
+	// response costs one message's view at a time, not the page's.
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	bw := bufio.NewWriterSize(w, 32<<10)
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
+	bw.WriteString(`{"messages":[`)
 	groups := map[smsc.ConcatKey]*string{}
-	for _, m := range page.Messages {
+	for i, m := range page.Messages {
 		v := view(m)
 		if k, ok := smsc.KeyOf(m); ok {
 			full, seen := groups[k]
@@ -252,19 +262,48 @@ func (a *API) list(w http.ResponseWriter, r *http.Request) {
 			}
 			v.FullText = full
 		}
-		resp.Messages = append(resp.Messages, v)
+		if i > 0 {
+			bw.WriteByte(',')
+		}
+		if enc.Encode(v) != nil {
+			return
+		}
+		page.Messages[i] = nil // done with it
 	}
-	writeJSON(w, http.StatusOK, resp)
+	bw.WriteString(`]`)
+	if page.Next != "" {
+		next, _ := json.Marshal(page.Next)
+		bw.WriteString(`,"next_cursor":`)
+		bw.Write(next)
+	}
+	bw.WriteString("}\n")
+	bw.Flush()
 }
 
-// group finds the parts of m's concatenated message and reassembles them.
+// ListMaxBytes bounds one page of GET /api/v1/messages in stored bytes
+// (smsc.MessageSize): a page of large messages ends early, with a
+// next_cursor for the rest, so one request cannot make the server hold a
+// thousand 64 KiB messages and their views at once.
+const ListMaxBytes = 8 << 20
+
+// group finds the parts of m's concatenated message and reassembles them:
+// through the store's concatenation index when it has one, else by
+// listing the messages between the same numbers.
 func (a *API) group(ctx context.Context, m *smsc.Message) (string, []PartView, bool) {
 	k, ok := smsc.KeyOf(m)
 	if !ok {
 		return "", nil, false
 	}
+	if pf, ok := a.Store.(smsc.PartsFinder); ok {
+		parts, err := pf.Parts(ctx, k)
+		if err != nil {
+			return "", nil, false
+		}
+		slices.Reverse(parts) // newest first, as listed: a part sent again wins
+		return reassemble(parts)
+	}
 	f := smsc.Filter{Namespace: m.Namespace, From: m.Source.Addr, To: m.Dest.Addr}
-	page, err := a.Store.List(ctx, smsc.Query{Filter: f, Limit: 1000})
+	page, err := a.Store.List(ctx, smsc.Query{Filter: f, Limit: 1000, MaxBytes: ListMaxBytes})
 	if err != nil {
 		return "", nil, false
 	}
@@ -365,7 +404,7 @@ func (a *API) awaitMessage(ctx context.Context, f smsc.Filter, ok func(*smsc.Mes
 	sub := a.hub.subscribe(f, 256)
 	defer a.hub.unsubscribe(sub)
 	if !f.Since.IsZero() {
-		page, err := a.Store.List(ctx, smsc.Query{Filter: f, Limit: 1000})
+		page, err := a.Store.List(ctx, smsc.Query{Filter: f, Limit: 1000, MaxBytes: ListMaxBytes})
 		if err != nil {
 			return nil, err
 		}
