@@ -215,3 +215,86 @@ func TestServeDamagedStore(t *testing.T) {
 		t.Errorf("damaged file not moved aside: %v", aside)
 	}
 }
+
+// rssKB reads a process's resident set (VmRSS) and its peak (VmHWM), KiB.
+func rssKB(t *testing.T, pid int) (rss, peak int) {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		f := strings.Fields(l)
+		if len(f) >= 2 && f[0] == "VmRSS:" {
+			fmt.Sscan(f[1], &rss)
+		}
+		if len(f) >= 2 && f[0] == "VmHWM:" {
+			fmt.Sscan(f[1], &peak)
+		}
+	}
+	return rss, peak
+}
+
+// TestPayloadAttackRSS replays the campaign's payload attack on a real
+// `simlab serve`: 21 submit_multi of a 64 KiB message_payload to 254
+// destinations each (1.4 MB on the wire) took RSS to 341 MB, each
+// destination holding its own copy. Now the destinations share one copy
+// and the store is bounded in bytes; the test logs the figures
+// (docs/reliability.md) and bounds the peak.
+func TestPayloadAttackRSS(t *testing.T) {
+	t.Parallel()
+	cmd, smpp, httpAddr, _ := startLimited(t, 1024)
+	pid := cmd.Process.Pid
+	rss0, _ := rssKB(t, pid)
+	c, err := net.Dial("tcp", smpp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	br := bufio.NewReader(c)
+	seq := uint32(0)
+	call := func(id pdu.CommandID, body pdu.Body) pdu.Status {
+		seq++
+		c.SetDeadline(time.Now().Add(60 * time.Second))
+		if _, err := c.Write(pdu.Append(nil, id, 0, seq, body)); err != nil {
+			t.Fatal(err)
+		}
+		var hb [pdu.HeaderLen]byte
+		if _, err := io.ReadFull(br, hb[:]); err != nil {
+			t.Fatal(err)
+		}
+		h, _ := pdu.DecodeHeader(hb[:])
+		br.Discard(int(h.Length) - pdu.HeaderLen)
+		return h.Status
+	}
+	if st := call(pdu.CmdBindTransmitter, &pdu.Bind{SystemID: []byte("attack"), Password: []byte("x"), InterfaceVersion: 0x34}); st != pdu.StatusOK {
+		t.Fatal(st)
+	}
+	payload := pdu.TLVs{{Tag: pdu.TagMessagePayload, Value: make([]byte, 65535)}} // the most a TLV carries
+	var dests []pdu.MultiDest
+	for i := range 254 {
+		dests = append(dests, pdu.MultiDest{Flag: pdu.DestSMEAddress, Addr: pdu.Addr{TON: 1, NPI: 1, Addr: fmt.Appendf(nil, "49151%08d", i)}})
+	}
+	wire := 0
+	for range 21 {
+		body := &pdu.SubmitMulti{Source: pdu.Addr{TON: 5, Addr: []byte("Attack")}, Dests: dests, DataCoding: 4, TLVs: payload}
+		wire += len(pdu.Append(nil, pdu.CmdSubmitMulti, 0, 0, body))
+		if st := call(pdu.CmdSubmitMulti, body); st != pdu.StatusOK {
+			t.Fatalf("submit_multi: %v", st)
+		}
+	}
+	rss1, _ := rssKB(t, pid)
+	// One listing of a thousand of them (0.7 GB in the campaign).
+	resp, err := http.Get("http://" + httpAddr + "/api/v1/messages?limit=1000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, _ := io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	rss2, peak := rssKB(t, pid)
+	t.Logf("RSS %d MB at start; %d MB after %d submit_multi × 254 × 64 KiB (%.1f MB on the wire); %d MB after GET ?limit=1000 (%d MB answered); peak %d MB",
+		rss0>>10, rss1>>10, 21, float64(wire)/1e6, rss2>>10, n>>20, peak>>10)
+	if peak > 150<<10 {
+		t.Errorf("peak RSS %d MB under the payload attack, want under 150 MB", peak>>10)
+	}
+}
