@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"hash/maphash"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -35,10 +36,11 @@ func MessageSize(m *Message) int {
 		len(m.ServiceType) + len(m.Source.Addr) + len(m.Dest.Addr) + len(m.Multi)
 }
 
-// scanChunk is how many messages a query examines per read lock: between
-// chunks writers get their turn, so a query over the whole store (a text
-// search over 300,000 messages) never holds the submit path for longer
-// than one chunk.
+// scanChunk is how many messages a query takes per read lock: it copies
+// their pointers and examines them after releasing the lock (stored
+// messages are never written: copy on write), so a query over the whole
+// store (a text search over 300,000 messages) holds the submit path for
+// a copy of scanChunk pointers at a time, not for its matching.
 const scanChunk = 256
 
 // MemStore is the in-memory Store: the default, fast, gone on exit. It
@@ -290,12 +292,17 @@ func (s *MemStore) Append(_ context.Context, msgs ...*Message) error {
 	return nil
 }
 
-// modify applies fn to the message at log position i and accounts for
-// what it changed. Caller holds mu.
+// modify applies fn to a copy of the message at log position i, installs
+// the copy and accounts for what it changed. Caller holds mu. A stored
+// message is never written after Append (copy on write): queries read
+// messages without holding the lock, and the caller of Append may go on
+// reading the one it handed over.
 func (s *MemStore) modify(i int, fn func(m *Message)) *Message {
 	e := &s.log[i]
-	m := e.m
+	c := *e.m
+	m := &c
 	fn(m)
+	e.m = m
 	size, pending := MessageSize(m), m.NeedsWork()
 	s.bytes += int64(size - e.size)
 	switch {
@@ -348,47 +355,62 @@ func (s *MemStore) Get(_ context.Context, id string) (*Message, error) {
 }
 
 // scanDown visits the held messages with a sequence number below before,
-// newest first, in chunks of scanChunk under the read lock, until visit
-// returns false. visit runs under the read lock: it must not keep m.
+// newest first, until visit returns false. It copies scanChunk entries
+// at a time under the read lock and visits them after releasing it: m is
+// a snapshot, never written, which visit must not modify.
 func (s *MemStore) scanDown(before uint64, visit func(seq uint64, size int, m *Message) bool) {
+	var chunk [scanChunk]memEntry
 	for {
 		s.mu.RLock()
 		live := s.log[s.head:]
 		i := sort.Search(len(live), func(i int) bool { return live[i].seq >= before }) - 1
-		for n := 0; i >= 0 && n < scanChunk; i, n = i-1, n+1 {
-			e := &live[i]
-			if e.m != nil && !visit(e.seq, e.size, e.m) {
-				s.mu.RUnlock()
-				return
+		n := 0
+		for ; i >= 0 && n < scanChunk; i-- {
+			if live[i].m != nil {
+				chunk[n] = live[i]
+				n++
 			}
-			before = e.seq
+			before = live[i].seq
 		}
 		s.mu.RUnlock()
+		for _, e := range chunk[:n] {
+			if !visit(e.seq, e.size, e.m) {
+				return
+			}
+		}
 		if i < 0 {
 			return
 		}
+		runtime.Gosched() // a long query lets the submit path run between chunks
 	}
 }
 
 // scanUp is scanDown from the oldest message upwards.
 func (s *MemStore) scanUp(visit func(seq uint64, m *Message) bool) {
+	var chunk [scanChunk]memEntry
 	var from uint64
 	for {
 		s.mu.RLock()
 		live := s.log[s.head:]
 		i := sort.Search(len(live), func(i int) bool { return live[i].seq >= from })
-		for n := 0; i < len(live) && n < scanChunk; i, n = i+1, n+1 {
-			e := &live[i]
-			if e.m != nil && !visit(e.seq, e.m) {
-				s.mu.RUnlock()
-				return
+		n := 0
+		for ; i < len(live) && n < scanChunk; i++ {
+			if live[i].m != nil {
+				chunk[n] = live[i]
+				n++
 			}
-			from = e.seq + 1
+			from = live[i].seq + 1
 		}
 		s.mu.RUnlock()
+		for _, e := range chunk[:n] {
+			if !visit(e.seq, e.m) {
+				return
+			}
+		}
 		if i >= len(live) {
 			return
 		}
+		runtime.Gosched()
 	}
 }
 
@@ -464,7 +486,8 @@ func (s *MemStore) Delete(_ context.Context, f Filter) (int, error) {
 	defer s.mu.Unlock()
 	n := 0
 	for _, h := range hits {
-		if i := s.find(h.seq); i >= 0 && s.log[i].m == h.m {
+		// A message changed since it matched is checked again.
+		if i := s.find(h.seq); i >= 0 && s.log[i].m != nil && (s.log[i].m == h.m || f.Match(s.log[i].m)) {
 			s.remove(i)
 			n++
 		}

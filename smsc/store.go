@@ -122,11 +122,8 @@ func (f *Filter) Match(m *Message) bool {
 	if f.Direction != nil && m.Direction != *f.Direction {
 		return false
 	}
-	if f.Text != "" {
-		t, _ := m.Text()
-		if !containsFold(t, f.Text) {
-			return false
-		}
+	if f.Text != "" && !textContains(m, f.Text) {
+		return false
 	}
 	return true
 }

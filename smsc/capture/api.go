@@ -21,6 +21,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -69,6 +70,7 @@ type API struct {
 	Token string
 
 	hub       hub
+	scans     chan struct{} // store scans under way (scan)
 	once      sync.Once
 	mux       *http.ServeMux
 	closeOnce sync.Once
@@ -79,6 +81,7 @@ func (a *API) init() {
 	a.once.Do(func() {
 		a.mux = a.routes()
 		a.closed = make(chan struct{})
+		a.scans = make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2))
 	})
 }
 
@@ -220,6 +223,20 @@ func filterOf(r *http.Request) (smsc.Filter, error) {
 	return f, nil
 }
 
+// scan is Store.List for a request, at most half the cores at a time: a search
+// scans the whole store, and on a small machine a few clients searching in
+// a loop would otherwise take every core from the submit path. Requests
+// beyond the limit wait their turn (or their context).
+func (a *API) scan(ctx context.Context, q smsc.Query) (smsc.Page, error) {
+	select {
+	case a.scans <- struct{}{}:
+	case <-ctx.Done():
+		return smsc.Page{}, ctx.Err()
+	}
+	defer func() { <-a.scans }()
+	return a.Store.List(ctx, q)
+}
+
 func (a *API) list(w http.ResponseWriter, r *http.Request) {
 	f, err := filterOf(r)
 	if err != nil {
@@ -236,7 +253,7 @@ func (a *API) list(w http.ResponseWriter, r *http.Request) {
 		q.Limit = n
 	}
 	q.MaxBytes = ListMaxBytes
-	page, err := a.Store.List(r.Context(), q)
+	page, err := a.scan(r.Context(), q)
 	if err != nil {
 		writeErr(w, http.StatusBadRequest, "%v", err)
 		return
@@ -303,7 +320,7 @@ func (a *API) group(ctx context.Context, m *smsc.Message) (string, []PartView, b
 		return reassemble(parts)
 	}
 	f := smsc.Filter{Namespace: m.Namespace, From: m.Source.Addr, To: m.Dest.Addr}
-	page, err := a.Store.List(ctx, smsc.Query{Filter: f, Limit: 1000, MaxBytes: ListMaxBytes})
+	page, err := a.scan(ctx, smsc.Query{Filter: f, Limit: 1000, MaxBytes: ListMaxBytes})
 	if err != nil {
 		return "", nil, false
 	}
@@ -349,7 +366,7 @@ func (a *API) latest(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, http.StatusBadRequest, "%v", err)
 		return
 	}
-	page, err := a.Store.List(r.Context(), smsc.Query{Filter: f, Limit: 1})
+	page, err := a.scan(r.Context(), smsc.Query{Filter: f, Limit: 1})
 	if err != nil {
 		writeErr(w, http.StatusInternalServerError, "%v", err)
 		return
@@ -404,7 +421,7 @@ func (a *API) awaitMessage(ctx context.Context, f smsc.Filter, ok func(*smsc.Mes
 	sub := a.hub.subscribe(f, 256)
 	defer a.hub.unsubscribe(sub)
 	if !f.Since.IsZero() {
-		page, err := a.Store.List(ctx, smsc.Query{Filter: f, Limit: 1000, MaxBytes: ListMaxBytes})
+		page, err := a.scan(ctx, smsc.Query{Filter: f, Limit: 1000, MaxBytes: ListMaxBytes})
 		if err != nil {
 			return nil, err
 		}
@@ -531,7 +548,7 @@ func (a *API) otp(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, found)
 		return
 	}
-	page, err := a.Store.List(r.Context(), smsc.Query{Filter: f, Limit: 100})
+	page, err := a.scan(r.Context(), smsc.Query{Filter: f, Limit: 100})
 	if err != nil {
 		writeErr(w, http.StatusInternalServerError, "%v", err)
 		return

@@ -250,3 +250,20 @@ func TestDurableByteBudget(t *testing.T) {
 		t.Errorf("a page of 4 messages' bytes: %d, next %q, %v", len(p.Messages), p.Next, err)
 	}
 }
+
+// TestDeleteMany: a deletion over more entries than one scan chunk
+// removes each of them (matching works on copies of the index entries).
+func TestDeleteMany(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	fill(t, dir, 1000)
+	s := open(t, dir, Options{})
+	n, err := s.Delete(context.Background(), smsc.Filter{AllNamespaces: true})
+	if err != nil || n != 1000 || s.Len() != 0 {
+		t.Fatalf("deleted %d (%v), %d left", n, err, s.Len())
+	}
+	s.Close()
+	if s := open(t, dir, Options{}); s.Len() != 0 {
+		t.Errorf("%d back after reopen", s.Len())
+	}
+}

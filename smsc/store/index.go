@@ -1,15 +1,17 @@
 package store
 
 import (
+	"runtime"
 	"sort"
 	"time"
 
 	"github.com/simlab-dev/simlab/smsc"
 )
 
-// scanChunk is how many entries a query examines per read lock, so that
-// a query over the whole index never holds the committer (and with it
-// every submit) for longer than one chunk.
+// scanChunk is how many entries a query copies per read lock; it examines
+// them after releasing the lock (an entry's message is replaced on update,
+// never written), so a query over the whole index holds the committer (and
+// with it every submit) for a copy of scanChunk entries at a time.
 const scanChunk = 256
 
 // entry is one stored message in the in-memory index.
@@ -193,46 +195,61 @@ func (s *Store) expired(p *plan) ([]*entry, uint64) {
 }
 
 // scanDown visits the live entries below sequence number before, newest
-// first, scanChunk at a time under the read lock, until visit returns
-// false. visit must not keep the entry's message.
+// first, until visit returns false. It copies scanChunk entries at a time
+// under the read lock and visits the copies after releasing it; their
+// messages are snapshots, never written, which visit must not modify.
 func (s *Store) scanDown(before uint64, visit func(e *entry) bool) {
+	var chunk [scanChunk]entry
 	for {
 		s.mu.RLock()
 		live := s.log[s.head:]
 		i := s.search(before) - 1
-		for n := 0; i >= 0 && n < scanChunk; i, n = i-1, n+1 {
-			e := live[i]
-			if !e.deleted && !visit(e) {
-				s.mu.RUnlock()
-				return
+		n := 0
+		for ; i >= 0 && n < scanChunk; i-- {
+			if !live[i].deleted {
+				chunk[n] = *live[i]
+				n++
 			}
-			before = e.seq
+			before = live[i].seq
 		}
 		s.mu.RUnlock()
+		for j := range chunk[:n] {
+			if !visit(&chunk[j]) {
+				return
+			}
+		}
 		if i < 0 {
 			return
 		}
+		runtime.Gosched() // a long query lets the submit path run between chunks
 	}
 }
 
 // scanUp is scanDown from the oldest entry upwards.
 func (s *Store) scanUp(visit func(e *entry) bool) {
+	var chunk [scanChunk]entry
 	var from uint64
 	for {
 		s.mu.RLock()
 		live := s.log[s.head:]
 		i := s.search(from)
-		for n := 0; i < len(live) && n < scanChunk; i, n = i+1, n+1 {
-			e := live[i]
-			if !e.deleted && !visit(e) {
-				s.mu.RUnlock()
-				return
+		n := 0
+		for ; i < len(live) && n < scanChunk; i++ {
+			if !live[i].deleted {
+				chunk[n] = *live[i]
+				n++
 			}
-			from = e.seq + 1
+			from = live[i].seq + 1
 		}
 		s.mu.RUnlock()
+		for j := range chunk[:n] {
+			if !visit(&chunk[j]) {
+				return
+			}
+		}
 		if i >= len(live) {
 			return
 		}
+		runtime.Gosched()
 	}
 }

@@ -596,6 +596,10 @@ func (s *Store) matching(f *smsc.Filter, staged map[string]*entry) []*entry {
 			cur = st
 		}
 		if f.Match(cur.m) {
+			if cur == e {
+				c := *e // e is scanUp's copy, reused for the next chunk
+				cur = &c
+			}
 			out = append(out, cur)
 		}
 		return true
