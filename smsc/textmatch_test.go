@@ -29,10 +29,10 @@ func TestTextContains(t *testing.T) {
 	}{
 		{0, []byte("Your code is 123456"), "CODE IS 1234", true},
 		{0, []byte("Your code is 123456"), "code is 12345 ", false},
-		{0, []byte("Pay 5\x1be now"), "e now", false},      // ESC e is '€': decoded
-		{0, []byte("Pay 5\x1be now"), "5e", false},         // the euro sign is not an 'e'
-		{0, []byte{0x00, 'x'}, "@x", true},                // '@' is septet 0: decoded
-		{0, []byte("a\x02b"), "a$b", true},                // '$' is septet 2: decoded
+		{0, []byte("Pay 5\x1be now"), "e now", false}, // ESC e is '€': decoded
+		{0, []byte("Pay 5\x1be now"), "5e", false},    // the euro sign is not an 'e'
+		{0, []byte{0x00, 'x'}, "@x", true},            // '@' is septet 0: decoded
+		{0, []byte("a\x02b"), "a$b", true},            // '$' is septet 2: decoded
 		{1, []byte("IA5 Text"), "ia5 t", true},
 		{8, ucs2("Код: 4711 OK"), "4711 ok", true},
 		{8, ucs2("Код: 4711 OK"), "код", true}, // not ASCII: decoded

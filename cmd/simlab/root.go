@@ -126,10 +126,18 @@ func readYAMLConfig(path string, v any) error {
 	if err != nil {
 		return usagef("--config: %v", err)
 	}
+	if err := decodeYAMLConfig(b, v); err != nil {
+		return usagef("--config %s: %v", path, err)
+	}
+	return nil
+}
+
+// decodeYAMLConfig is readYAMLConfig on the file's contents.
+func decodeYAMLConfig(b []byte, v any) error {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
-		return usagef("--config %s: %v", path, err)
+		return err
 	}
 	return nil
 }

@@ -16,7 +16,7 @@ import (
 )
 
 // fill writes n delivered messages to a new store in dir and closes it.
-func fill(t *testing.T, dir string, n int) {
+func fill(t testing.TB, dir string, n int) {
 	t.Helper()
 	s, err := Open(dir, Options{})
 	if err != nil {
