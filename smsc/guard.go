@@ -20,6 +20,9 @@ const (
 	// server-wide: each holds a goroutine pair and buffers until it binds
 	// or BindTimeout closes it.
 	DefaultMaxUnbound = 256
+	// DefaultMaxUnboundPerAddr bounds them per source address, so that
+	// one address cannot take every unbound slot from the others.
+	DefaultMaxUnboundPerAddr = 32
 	// DefaultMaxUnboundLen is the largest PDU a connection may send
 	// before it binds: a bind is at most 98 octets (SMPP 3.4 §4.1.1), so
 	// nothing bigger is buffered for a peer that has not authenticated.
@@ -110,7 +113,7 @@ func (s *Server) Refusals() Refusals {
 // bind tables.
 type guard struct {
 	mu       sync.Mutex
-	perAddr  map[netip.Addr]int
+	perAddr  map[netip.Addr]*addrCount
 	unbound  int
 	bySource map[string]*failures
 	byID     map[string]*failures
@@ -127,6 +130,10 @@ func (s *Server) storeFailed(err error) {
 		s.Logger.Warn("smsc: store append failed", "err", err, "failures_since_last_log", n)
 	}
 }
+
+// addrCount is what one source address holds: connections, and of them
+// the ones not bound yet.
+type addrCount struct{ conns, unbound int }
 
 // failures is the failed-bind record of one source address or system_id.
 type failures struct {
@@ -167,20 +174,29 @@ func (s *Server) admit(c net.Conn, n int) string {
 		return "max_unbound"
 	}
 	if a, ok := remoteAddr(c); ok {
-		if max := s.limit(s.MaxConnsPerAddr, DefaultMaxConnsPerAddr); max > 0 && g.perAddr[a] >= max {
+		ac := g.perAddr[a]
+		if ac == nil {
+			ac = &addrCount{}
+		}
+		if max := s.limit(s.MaxConnsPerAddr, DefaultMaxConnsPerAddr); max > 0 && ac.conns >= max {
 			return "max_conns_per_addr"
 		}
-		if g.perAddr == nil {
-			g.perAddr = make(map[netip.Addr]int)
+		if max := s.limit(s.MaxUnboundPerAddr, DefaultMaxUnboundPerAddr); max > 0 && ac.unbound >= max {
+			return "max_unbound_per_addr"
 		}
-		g.perAddr[a]++
+		if g.perAddr == nil {
+			g.perAddr = make(map[netip.Addr]*addrCount)
+		}
+		g.perAddr[a] = ac
+		ac.conns++
+		ac.unbound++
 	}
 	g.unbound++
 	return ""
 }
 
-// release undoes admit when the connection ends; bound says whether it
-// had left the unbound count already (bound).
+// release undoes admit when the connection ends; wasUnbound says whether
+// it still counted as unbound.
 func (s *Server) release(c net.Conn, wasUnbound bool) {
 	g := &s.guard
 	g.mu.Lock()
@@ -189,18 +205,29 @@ func (s *Server) release(c net.Conn, wasUnbound bool) {
 		g.unbound--
 	}
 	if a, ok := remoteAddr(c); ok {
-		if g.perAddr[a]--; g.perAddr[a] <= 0 {
-			delete(g.perAddr, a)
+		if ac := g.perAddr[a]; ac != nil {
+			ac.conns--
+			if wasUnbound {
+				ac.unbound--
+			}
+			if ac.conns <= 0 {
+				delete(g.perAddr, a)
+			}
 		}
 	}
 }
 
-// bound moves a connection out of the unbound count.
-func (s *Server) bound() {
+// bound moves a connection out of the unbound counts.
+func (s *Server) bound(c net.Conn) {
 	g := &s.guard
 	g.mu.Lock()
+	defer g.mu.Unlock()
 	g.unbound--
-	g.mu.Unlock()
+	if a, ok := remoteAddr(c); ok {
+		if ac := g.perAddr[a]; ac != nil {
+			ac.unbound--
+		}
+	}
 }
 
 // refuseConn closes a connection a limit refuses, logging once per burst.

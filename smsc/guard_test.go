@@ -190,6 +190,23 @@ func TestConnectionLimits(t *testing.T) {
 		t.Errorf("%d log lines for 4 refusals in a burst, want 1", n)
 	}
 
+	// Unbound per address: one address cannot take the others' slots.
+	per := &smsc.Server{MaxUnboundPerAddr: 1}
+	addr = startServer(t, per)
+	u := dialESME(t, addr)
+	u.call(pdu.CmdEnquireLink, nil, pdu.StatusOK)
+	if v := dialESME(t, addr); !v.closed(5 * time.Second) {
+		t.Fatal("a second unbound connection from one address was served")
+	}
+	if other, err := (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}}).Dial("tcp", addr); err == nil {
+		o := newESME(t, other)
+		o.bind(pdu.CmdBindTransceiver, "other", "x", pdu.StatusOK)
+		other.Close()
+	}
+	u.bind(pdu.CmdBindTransceiver, "u", "x", pdu.StatusOK)
+	w := dialESME(t, addr) // u bound: the address has its unbound slot back
+	w.call(pdu.CmdEnquireLink, nil, pdu.StatusOK)
+
 	// Per listener.
 	one := &smsc.Server{MaxConns: 1}
 	addr = startServer(t, one)

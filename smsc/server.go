@@ -202,15 +202,17 @@ type Server struct {
 	MaxCommandLen int
 	// Connection limits (docs/reliability.md): MaxConns per listener,
 	// MaxConnsPerAddr per source address, MaxUnbound connections not yet
-	// bound (server-wide). A connection beyond one is closed at once,
+	// bound (server-wide), MaxUnboundPerAddr of them per source address.
+	// A connection beyond one is closed at once,
 	// logged once per burst. 0 means the default (DefaultMaxConns, ...),
 	// negative means no limit. MaxUnboundLen bounds command_length before
 	// bind (0: DefaultMaxUnboundLen), so a peer that has not authenticated
 	// cannot make the server buffer a large PDU.
-	MaxConns        int
-	MaxConnsPerAddr int
-	MaxUnbound      int
-	MaxUnboundLen   int
+	MaxConns          int
+	MaxConnsPerAddr   int
+	MaxUnbound        int
+	MaxUnboundPerAddr int
+	MaxUnboundLen     int
 	// BindThrottle makes failed binds cost time per source address and
 	// system_id; the zero value gives the defaults.
 	BindThrottle BindThrottle
@@ -429,7 +431,9 @@ func (s *Server) serveConn(c net.Conn, active *atomic.Int64) bool {
 	go func() {
 		defer s.connWG.Done()
 		ss.run()
-		s.release(c, !ss.everBound)
+		if !ss.released {
+			s.release(c, !ss.everBound)
+		}
 		if active != nil {
 			active.Add(-1)
 		}

@@ -99,6 +99,9 @@ type session struct {
 	// unbound count); badBinds counts its failed binds (reader only).
 	everBound bool
 	badBinds  int
+	// released: the connection no longer counts against the server's
+	// limits (set by finish before a lingering close).
+	released bool
 	// stopReason, when set, ends the reader with this reason.
 	stopReason string
 	// done is closed by close: waits of the reader end.
@@ -283,6 +286,9 @@ func (s *session) finish(reason string) {
 	s.wmu.Unlock()
 	<-s.writerEnd
 	if s.linger {
+		// The slot is free while the peer's input drains.
+		s.srv.release(s.conn, !s.everBound)
+		s.released = true
 		lingerClose(s.conn)
 	}
 	s.conn.Close()
@@ -626,7 +632,7 @@ func (s *session) handleBind(h pdu.Header, body []byte) bool {
 		}
 	}
 	s.everBound, s.grow = true, true
-	s.srv.bound()
+	s.srv.bound(s.conn)
 	s.acct, s.systemID = acc, sysID
 	acc.binds.Add(1)
 	s.srv.counters.bound.Add(1)

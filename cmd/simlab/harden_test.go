@@ -298,3 +298,129 @@ func TestPayloadAttackRSS(t *testing.T) {
 		t.Errorf("peak RSS %d MB under the payload attack, want under 150 MB", peak>>10)
 	}
 }
+
+// TestUnboundFloodRSS replays the campaign's slow flood on a real `simlab
+// serve`: 3,000 connections that never bind, each sending 60 KB of a PDU
+// announcing 70,000 octets (the campaign: 440 MB of RSS, every connection
+// held until the bind timeout). Now a PDU that large before
+// bind is refused with a generic_nack and the connection closed, and no
+// more than MaxUnbound connections wait unbound; the test logs how many
+// were still held and the RSS (docs/reliability.md).
+func TestUnboundFloodRSS(t *testing.T) {
+	t.Parallel()
+	const n = 3000
+	cmd, smpp, _, _ := startLimited(t, 8192)
+	pid := cmd.Process.Pid
+	rss0, _ := rssKB(t, pid)
+	partial := make([]byte, 60<<10)
+	copy(partial, []byte{0, 1, 0x11, 0x70, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 1})
+	var conns []net.Conn
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for range n {
+		c, err := net.DialTimeout("tcp", smpp, 5*time.Second)
+		if err != nil {
+			t.Fatalf("dial %d: %v", len(conns), err)
+		}
+		conns = append(conns, c)
+		c.Write(partial)
+	}
+	// A connection is held if, a second after the last was opened, the
+	// server has neither answered nor closed it.
+	held := 0
+	deadline := time.Now().Add(time.Second)
+	for _, c := range conns {
+		c.SetReadDeadline(deadline)
+		var b [1]byte
+		if _, err := c.Read(b[:]); err != nil {
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				held++
+			}
+		}
+		deadline = time.Now().Add(time.Millisecond)
+	}
+	rss1, peak := rssKB(t, pid)
+	t.Logf("%d unbound connections with a partial 70 KB PDU: %d held after 1 s; RSS %d MB → %d MB (peak %d MB)", n, held, rss0>>10, rss1>>10, peak>>10)
+	if held > 256 {
+		t.Errorf("%d unbound connections held, want at most MaxUnbound (256)", held)
+	}
+	if peak > 150<<10 {
+		t.Errorf("peak RSS %d MB", peak>>10)
+	}
+	// A client on another address binds while the flood's connections
+	// are still open (the flood's own address has used its share).
+	c, err := (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 2)}, Timeout: 5 * time.Second}).Dial("tcp", smpp)
+	if err != nil {
+		t.Skipf("no 127.0.0.2 to dial from: %v", err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	c.Write(pdu.Append(nil, pdu.CmdBindTransceiver, 0, 1, &pdu.Bind{SystemID: []byte("other"), Password: []byte("x"), InterfaceVersion: 0x34}))
+	var hb [pdu.HeaderLen]byte
+	if _, err := io.ReadFull(c, hb[:]); err != nil {
+		t.Fatalf("bind from another address during the flood: %v", err)
+	}
+	if h, _ := pdu.DecodeHeader(hb[:]); h.Status != pdu.StatusOK {
+		t.Errorf("bind from another address during the flood: %v", h.Status)
+	}
+}
+
+// TestBindGuessRate measures how many wrong passwords a real `simlab
+// serve` with an account answers in 10 s to one client that pipelines
+// 20,000 binds per connection and reconnects whenever it is closed (the
+// campaign: 20,000 in 0.07 s, then the right password bound on the same
+// connection). The figure is logged (docs/reliability.md); TestBindBruteForce
+// in smsc checks the schedule exactly in fake time.
+func TestBindGuessRate(t *testing.T) {
+	t.Parallel()
+	cfg := filepath.Join(t.TempDir(), "simlab.yaml")
+	if err := os.WriteFile(cfg, []byte("smpp_accounts:\n  - system_id: sut\n    password: s3cret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, smpp, _, _ := startLimited(t, 1024, "--config", cfg)
+	var burst []byte
+	for i := range 20_000 {
+		burst = append(burst, pdu.Append(nil, pdu.CmdBindTransmitter, 0, uint32(i+1), &pdu.Bind{SystemID: []byte("sut"), Password: []byte(fmt.Sprintf("%06d", i))})...)
+	}
+	burst = append(burst, pdu.Append(nil, pdu.CmdBindTransmitter, 0, 20_001, &pdu.Bind{SystemID: []byte("sut"), Password: []byte("s3cret")})...)
+	const window = 10 * time.Second
+	start := time.Now()
+	end := start.Add(window)
+	answered, conns, ok := 0, 0, 0
+	var last time.Time
+	for time.Now().Before(end) && ok == 0 {
+		c, err := net.Dial("tcp", smpp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns++
+		go c.Write(burst)
+		c.SetReadDeadline(end)
+		br := bufio.NewReader(c)
+		for {
+			var hb [pdu.HeaderLen]byte
+			if _, err := io.ReadFull(br, hb[:]); err != nil {
+				break
+			}
+			h, _ := pdu.DecodeHeader(hb[:])
+			br.Discard(int(h.Length) - pdu.HeaderLen)
+			answered++
+			last = time.Now()
+			if h.Status == pdu.StatusOK {
+				ok++
+			}
+		}
+		c.Close()
+	}
+	t.Logf("%d binds answered over %d connections in %v, the last after %v (%.1f guesses/s); the right password bound: %v",
+		answered, conns, window, last.Sub(start).Round(time.Millisecond), float64(answered)/last.Sub(start).Seconds(), ok > 0)
+	if ok != 0 {
+		t.Errorf("the right password bound after %d wrong ones", answered-1)
+	}
+	if answered > 100 {
+		t.Errorf("%d guesses answered in %v", answered, window)
+	}
+}
