@@ -15,6 +15,7 @@ import (
 
 	"github.com/simlab-dev/simlab/smsc"
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // ErrDamaged is returned by Open for a database file that cannot be read
@@ -130,7 +131,7 @@ func openRW(path string, opts Options) (db *bolt.DB, err error) {
 func (s *Store) read(path string) (bad []uint64, err error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
 	if err != nil {
-		if errors.Is(err, bolt.ErrTimeout) {
+		if errors.Is(err, berrors.ErrTimeout) {
 			return nil, fmt.Errorf("store: open %s: %w (another process has it open)", path, err)
 		}
 		return nil, fmt.Errorf("%w: %s: %v", ErrDamaged, path, err)
