@@ -9,7 +9,7 @@ FUZZTIME  ?= 10s
 FUZZ_TARGETS = $(shell grep -rl --include='*_test.go' '^func Fuzz' . | while read f; do \
 	for n in $$(grep -o '^func Fuzz[A-Za-z0-9_]*' $$f | sed 's/^func //'); do echo "./$$(dirname $$f):$$n"; done; done)
 
-.PHONY: all build run serve test test-go lint vet fmt-check bench fuzz deps deps-test clean
+.PHONY: all build run serve test test-go lint vet fmt-check bench fuzz soak deps deps-test clean
 
 all: build
 
@@ -31,6 +31,12 @@ run: build
 test: deps-test lint
 	CGO_ENABLED=0 $(GO) build ./...
 	$(GO) test -race -timeout 20m ./...
+	$(MAKE) soak
+
+# soak: a minute of LoA3 challenges at 300/s with bounded memory growth
+# (docs/reliability.md); without -race, which would slow it several times.
+soak:
+	$(GO) test -count=1 -run '^TestSoak$$' -v ./simulator/
 
 test-go:
 	$(GO) test -race ./...

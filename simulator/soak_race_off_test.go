@@ -2,5 +2,4 @@
 
 package simulator_test
 
-// soakRate is TestSoak's rate.
-const soakRate = 300.0
+const soakRace = false

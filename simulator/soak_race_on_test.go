@@ -2,6 +2,7 @@
 
 package simulator_test
 
-// soakRate is TestSoak's rate: the race detector multiplies a challenge's
-// CPU several times over.
-const soakRate = 150.0
+// soakRace: TestSoak does not run under the race detector, which makes
+// every challenge several times dearer (and CI runs the whole suite in
+// parallel beside it): `make test` runs it on its own, without -race.
+const soakRace = true
