@@ -10,9 +10,9 @@ set -euo pipefail
 
 kind=${1:-build}
 build_pkgs=(libpcsclite-dev libusb-1.0-0-dev pkg-config)
-test_pkgs=(pcscd vsmartcard-vpcd pcsc-tools softhsm2 socat kannel gammu tshark)
+test_pkgs=(pcscd vsmartcard-vpcd pcsc-tools opensc softhsm2 socat kannel gammu tshark)
 brew_build=(pcsc-lite libusb pkg-config)
-brew_test=(softhsm gammu wireshark socat)
+brew_test=(softhsm opensc gammu wireshark socat)
 
 case "$kind" in
 build) pkgs=("${build_pkgs[@]}"); brews=("${brew_build[@]}") ;;

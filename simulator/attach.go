@@ -15,6 +15,7 @@ import (
 	"github.com/simlab-dev/simlab/simulator/pcsc"
 	"github.com/simlab-dev/simlab/simulator/person"
 	"github.com/simlab-dev/simlab/smsc"
+	"github.com/simlab-dev/simlab/smsc/tpdu"
 )
 
 // AttachOptions shape a phone made of a real card (Core.Attach).
@@ -172,7 +173,7 @@ func (a *Attached) DeliverSMS(ctx context.Context, m *smsc.Message, tpdus [][]by
 
 // sendSMS is the handset's network: an SMS-SUBMIT from the card becomes an
 // MO message of the SMSC (TS 23.040 §9.2.2.2 → SMPP deliver_sm).
-func (a *Attached) sendSMS(ctx context.Context, submit []byte) error {
+func (a *Attached) sendSMS(ctx context.Context, submit *tpdu.Submit) error {
 	mo, err := fleet.MOFromSubmit(a.msisdn, submit)
 	if err != nil {
 		return err

@@ -5,11 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"sort"
-	"strings"
 	"time"
 
-	"github.com/simlab-dev/simlab/internal/jsonbody"
 	"github.com/simlab-dev/simlab/simulator/fleet"
 	"github.com/simlab-dev/simlab/simulator/person"
 )
@@ -26,13 +23,6 @@ type PhoneUpdate struct {
 	Absent       *bool  `json:"absent,omitempty"`
 }
 
-// NumberInfo is one row of GET /api/v1/numbers.
-type NumberInfo struct {
-	fleet.Magic
-	// Range is the first and last number with this outcome.
-	Range [2]string `json:"range"`
-}
-
 func mountControl(mux *http.ServeMux, c *Core) {
 	mux.HandleFunc("GET /api/v1/phones", c.listPhones)
 	mux.HandleFunc("GET /api/v1/phones/{msisdn}", c.getPhone)
@@ -44,7 +34,6 @@ func mountControl(mux *http.ServeMux, c *Core) {
 	mux.HandleFunc("GET /api/v1/phones/{msisdn}/inbox", c.phoneInbox)
 	mux.HandleFunc("GET /api/v1/numbers", c.numbers)
 	mux.HandleFunc("GET /api/v1/events", c.eventStream)
-	mux.HandleFunc("GET /metrics", c.metrics)
 	mux.HandleFunc("GET /api/v1/metrics/sessions", c.sessionMetrics)
 	mux.HandleFunc("DELETE /api/v1/metrics/sessions", c.resetSessionMetrics)
 }
@@ -55,7 +44,7 @@ func apiError(w http.ResponseWriter, err error) {
 	if errors.Is(err, fleet.ErrNotInPlan) {
 		code = http.StatusNotFound
 	}
-	writeJSON(w, code, map[string]string{"error": err.Error()})
+	writeJSON(w, code, errorBody{Error: err.Error()})
 }
 
 func (c *Core) listPhones(w http.ResponseWriter, r *http.Request) {
@@ -78,7 +67,7 @@ func (c *Core) getPhone(w http.ResponseWriter, r *http.Request) {
 
 func (c *Core) putPhone(w http.ResponseWriter, r *http.Request) {
 	var u PhoneUpdate
-	if err := jsonbody.Decode(w, r, 1<<20, &u); err != nil {
+	if err := decodeBody(w, r, 1<<20, &u); err != nil {
 		apiError(w, fmt.Errorf("body: %w", err))
 		return
 	}
@@ -133,17 +122,27 @@ func (c *Core) phoneInbox(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"messages": p.Inbox()})
 }
 
+// numbers describes the plan the fleet runs (embedded or --fleet FILE):
+// "ranges" is the whole fleet.Directory, what `simlab push --fleet URL`
+// derives card keys from; "magic" (the named ranges) and "fleet" (the
+// first unnamed range) are its older summary.
 func (c *Core) numbers(w http.ResponseWriter, r *http.Request) {
-	out := make([]NumberInfo, 0, len(fleet.MagicOutcomes))
-	for _, m := range fleet.MagicOutcomes {
-		lo, _ := fleet.MagicNumberFor(m.Name, 0)
-		hi, _ := fleet.MagicNumberFor(m.Name, fleet.MagicPerCode-1)
-		out = append(out, NumberInfo{Magic: m, Range: [2]string{"+" + lo, "+" + hi}})
+	d := c.Fleet.Directory()
+	magic := make([]fleet.RangeInfo, 0, len(d.Ranges))
+	var plain map[string]any
+	for _, rg := range d.Ranges {
+		switch {
+		case rg.Name != "":
+			magic = append(magic, rg)
+		case plain == nil:
+			plain = map[string]any{"range": rg.Range, "size": rg.Size}
+		}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{
-		"magic": out,
-		"fleet": map[string]any{"range": [2]string{"+" + fleet.FleetNumber(0), "+" + fleet.FleetNumber(fleet.FleetSize-1)}, "size": fleet.FleetSize},
-	})
+	body := map[string]any{"ranges": d.Ranges, "magic": magic}
+	if plain != nil {
+		body["fleet"] = plain
+	}
+	writeJSON(w, http.StatusOK, body)
 }
 
 // eventStream is Server-Sent Events of every phone's events; ?msisdn=
@@ -151,7 +150,7 @@ func (c *Core) numbers(w http.ResponseWriter, r *http.Request) {
 func (c *Core) eventStream(w http.ResponseWriter, r *http.Request) {
 	fl, ok := w.(http.Flusher)
 	if !ok {
-		http.Error(w, "streaming unsupported", http.StatusInternalServerError)
+		writeError(w, http.StatusInternalServerError, "streaming unsupported")
 		return
 	}
 	want := ""
@@ -191,38 +190,6 @@ func (c *Core) eventStream(w http.ResponseWriter, r *http.Request) {
 			fl.Flush()
 		}
 	}
-}
-
-// metrics writes Prometheus text exposition format 0.0.4.
-func (c *Core) metrics(w http.ResponseWriter, r *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4")
-	var b strings.Builder
-	gauge := func(name, help string, v float64) {
-		fmt.Fprintf(&b, "# HELP %s %s\n# TYPE %s gauge\n%s %g\n", name, help, name, name, v)
-	}
-	gauge("simlab_phones_materialised", "Emulated phones built so far.", float64(c.Fleet.Len()))
-	counts := map[string]int{}
-	// Settings and PINState, not Info: a scrape must not derive the keys
-	// of every phone whose card was put away (Info's public key).
-	for _, p := range c.Fleet.List() {
-		if p.PINState().Blocked {
-			counts["blocked"]++
-		}
-		if p.Settings().Absent {
-			counts["absent"]++
-		}
-	}
-	keys := make([]string, 0, len(counts))
-	for k := range counts {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	fmt.Fprintf(&b, "# HELP simlab_phones Phones by condition.\n# TYPE simlab_phones gauge\n")
-	for _, k := range keys {
-		fmt.Fprintf(&b, "simlab_phones{condition=%q} %d\n", k, counts[k])
-	}
-	_ = c.Sessions.WritePrometheus(&b, "simlab_phone_session_seconds")
-	fmt.Fprint(w, b.String())
 }
 
 // sessionMetrics is the phones' view of challenge latency by outcome, in

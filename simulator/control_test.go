@@ -9,6 +9,9 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/simlab-dev/simlab/fixtures/keys"
 	"github.com/simlab-dev/simlab/hsm/soft"
 	"github.com/simlab-dev/simlab/simulator/fleet"
@@ -60,10 +63,11 @@ func TestMetricsScrapeLooksUpNoKeys(t *testing.T) {
 			t.Fatalf("%s kept its card: the test would not scrape put-away cards", n)
 		}
 	}
-	c := &Core{Fleet: fl, Sessions: &load.SessionLatency{}}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(&fleetCollector{fleet: fl, sessions: &load.SessionLatency{}})
 	before := ks.n.Load()
 	rec := httptest.NewRecorder()
-	c.metrics(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	promhttp.HandlerFor(reg, promhttp.HandlerOpts{}).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
 	if got := ks.n.Load() - before; got != 0 {
 		t.Errorf("a scrape of %d phones looked up %d signing keys, want none", len(numbers), got)
 	}

@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
+	"regexp"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -23,7 +26,7 @@ import (
 func init() { subsystemStarters = append(subsystemStarters, startCore) }
 
 // Core is the heart of `simlab serve`: the SMSC, the emulated fleet routed
-// behind it, and their HTTP APIs (capture under /api/v1/messages…, control
+// behind it (none with Config.NoFleet), and their HTTP APIs (capture under /api/v1/messages…, control
 // under /api/v1/phones…).
 type Core struct {
 	SMSC    *smsc.Server
@@ -56,39 +59,132 @@ func (s *Server) Core() *Core {
 
 func startCore(s *Server, cfg Config) (Subsystem, error) {
 	c := &Core{Sessions: &load.SessionLatency{}}
-	if cfg.DataDir != "" {
-		st, err := store.Open(filepath.Join(cfg.DataDir, "smsc"), store.Options{Repair: cfg.Repair, Logger: cfg.Logger})
-		if errors.Is(err, store.ErrDamaged) {
-			return nil, fmt.Errorf("serve: message store: %w; start with --repair to move it aside and keep what can still be read", err)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("serve: message store: %w", err)
-		}
-		c.store, c.closer = st, st.Close
-	} else {
-		c.store = smsc.NewMemStore(0)
+	if err := c.openStore(cfg); err != nil {
+		return nil, err
 	}
 	c.Capture = capture.New(c.store)
+	if cfg.OTPPattern != "" {
+		c.Capture.OTPPattern = regexp.MustCompile(cfg.OTPPattern) // checked by Validate
+	}
 	faults := smsc.NewFaults(cfg.Seed)
 	c.Capture.Faults = faults
 	c.SMSC = &smsc.Server{
-		Store:    c.store,
-		Accounts: cfg.Accounts,
-		Faults:   faults,
-		OnEvent:  c.Capture.Publish,
+		SystemID:          cfg.SystemID,
+		Store:             c.store,
+		Accounts:          cfg.Accounts,
+		ReceiptPerMessage: cfg.ReceiptPerMessage,
+		Faults:            faults,
+		OnEvent:           c.Capture.Publish,
 		// No event snapshots while nobody long-polls or streams.
 		WantEvents: c.Capture.Subscribed,
 		Logger:     cfg.Logger,
 		RetryMin:   cfg.RetryMin,
 	}
+	if cfg.IDFormat == "hex" {
+		c.SMSC.IDFormat = smsc.IDHex
+	}
+	c.workers = workers.New(0)
+	if !cfg.NoFleet {
+		if err := c.startFleet(cfg); err != nil {
+			c.workers.Close()
+			c.closeStore()
+			return nil, err
+		}
+		c.routes = newRouter(c.Fleet) // attached cards and bearers in front of and behind the fleet (routes.go)
+		mountControl(s.Mux(), c)
+		s.Metrics().MustRegister(&fleetCollector{fleet: c.Fleet, sessions: c.Sessions})
+	} else {
+		c.routes = newRouter(nil) // no fleet: attached cards and bearers only, the rest captured
+	}
+	c.SMSC.Router = c.routes
+	s.Metrics().MustRegister(c.SMSC.Collector())
+	c.Capture.Mount(s.Mux())
+	s.OnHTTPShutdown(c.Capture.Close) // long polls and streams end with the HTTP server
+	mountAttach(s.Mux(), c)           // control_attach.go
+	var lns []net.Listener
+	for _, ln := range []net.Listener{s.SMPPListener(), s.SMPPTLSListener()} {
+		if ln != nil {
+			lns = append(lns, ln)
+		}
+	}
+	if len(lns) > 0 {
+		c.serving.Store(true)
+		c.done = make(chan struct{})
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		for _, ln := range lns {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				err := c.SMSC.Serve(ln)
+				// serve closes its listeners before the subsystems shut down.
+				if errors.Is(err, smsc.ErrServerClosed) || errors.Is(err, net.ErrClosed) {
+					err = nil
+				} else if err != nil {
+					cfg.Logger.Error("smpp: serve stopped", "listener", ln.Addr().String(), "err", err)
+				}
+				c.serving.Store(false)
+				mu.Lock()
+				c.serveErr = errors.Join(c.serveErr, err)
+				mu.Unlock()
+			}()
+		}
+		go func() { wg.Wait(); close(c.done) }()
+	}
+	if len(cfg.Lab.Bearers) > 0 || len(cfg.Lab.Attach) > 0 {
+		lab, err := c.StartLab(context.Background(), cfg.Lab, cfg.Logger)
+		if err != nil {
+			_ = c.Shutdown(context.Background())
+			return nil, fmt.Errorf("serve: lab: %w", err)
+		}
+		c.lab = lab
+	}
+	return c, nil
+}
+
+// openStore opens the message store: durable under DataDir/smsc, or in
+// memory. A data directory written by the former `simlab smsc serve`
+// (smsc.db directly in it) is opened where it is.
+func (c *Core) openStore(cfg Config) error {
+	if cfg.DataDir == "" {
+		c.store = &smsc.MemStore{MaxMessages: cfg.Retention.MaxMessages, MaxBytes: cfg.Retention.MaxBytes}
+		return nil
+	}
+	dir := filepath.Join(cfg.DataDir, "smsc")
+	if _, err := os.Stat(filepath.Join(cfg.DataDir, store.FileName)); err == nil {
+		if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+			dir = cfg.DataDir
+			cfg.Logger.Warn("serve: using the message store of `simlab smsc serve` in the data directory itself", "dir", dir)
+		}
+	}
+	st, err := store.Open(dir, store.Options{MaxMessages: cfg.Retention.MaxMessages, MaxBytes: cfg.Retention.MaxBytes,
+		MaxAge: cfg.Retention.MaxAge, Repair: cfg.Repair, Logger: cfg.Logger})
+	if errors.Is(err, store.ErrDamaged) {
+		return fmt.Errorf("serve: message store: %w; start with --repair to move it aside and keep what can still be read", err)
+	}
+	if err != nil {
+		return fmt.Errorf("serve: message store: %w", err)
+	}
+	c.store, c.closer = st, st.Close
+	return nil
+}
+
+func (c *Core) closeStore() {
+	if c.closer != nil {
+		c.closer()
+	}
+}
+
+// startFleet builds the emulated fleet from the plan (a fleet file or the
+// embedded one) and hands its interactive numbers to a terminal person.
+func (c *Core) startFleet(cfg Config) error {
 	var plan *fleet.Plan
 	if cfg.Fleet != "" {
 		var err error
 		if plan, err = fleet.LoadPlan(cfg.Fleet); err != nil {
-			return nil, fmt.Errorf("serve: --fleet: %w", err)
+			return fmt.Errorf("serve: --fleet: %w", err)
 		}
 	}
-	c.workers = workers.New(0)
 	fl, err := fleet.New(fleet.Config{
 		Plan:      plan,
 		Go:        c.workers.Go,
@@ -100,7 +196,7 @@ func startCore(s *Server, cfg Config) (Subsystem, error) {
 		PromptTimeout: cfg.PromptTimeout,
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	c.Fleet = fl
 	if len(cfg.Interactive) > 0 {
@@ -115,60 +211,30 @@ func startCore(s *Server, cfg Config) (Subsystem, error) {
 		for _, n := range cfg.Interactive {
 			norm, err := fleet.Normalize(n)
 			if err != nil {
-				return nil, fmt.Errorf("serve: --interactive: %w", err)
+				return fmt.Errorf("serve: --interactive: %w", err)
 			}
 			if err := fl.SetInteractive(norm, human.Labelled("+"+norm)); err != nil {
-				return nil, err
+				return err
 			}
 		}
 	}
-	c.routes = newRouter(fl) // attached cards and bearers in front of and behind the fleet (routes.go)
-	c.SMSC.Router = c.routes
-	capHandler := c.Capture.Handler()
-	s.Mux().Handle("/api/v1/", capHandler)
-	mountControl(s.Mux(), c)
-	if err := serveOpenAPI(s.Mux()); err != nil {
-		return nil, err
-	}
-	mountAttach(s.Mux(), c) // attach_http.go
-	if ln := s.SMPPListener(); ln != nil {
-		if !IsLoopback(ln.Addr().String()) && len(cfg.Accounts) == 0 {
-			return nil, fmt.Errorf("serve: SMPP on %s is not loopback: configure accounts (smpp_accounts in --config)", ln.Addr())
-		}
-		c.serving.Store(true)
-		c.done = make(chan struct{})
-		go func() {
-			err := c.SMSC.Serve(ln)
-			// serve closes its listeners before the subsystems shut down.
-			if errors.Is(err, smsc.ErrServerClosed) || errors.Is(err, net.ErrClosed) {
-				err = nil
-			} else if err != nil {
-				cfg.Logger.Error("smpp: serve stopped", "err", err)
-			}
-			c.serving.Store(false)
-			c.serveErr = err
-			close(c.done)
-		}()
-	}
-	if len(cfg.Lab.Bearers) > 0 || len(cfg.Lab.Attach) > 0 {
-		lab, err := c.StartLab(context.Background(), cfg.Lab, cfg.Logger)
-		if err != nil {
-			_ = c.Shutdown(context.Background())
-			return nil, fmt.Errorf("serve: lab: %w", err)
-		}
-		c.lab = lab
-	}
-	return c, nil
+	return nil
 }
 
 // Name implements Subsystem.
-func (c *Core) Name() string { return "smsc+fleet" }
+// "smsc+fleet", or "smsc" without the fleet.
+func (c *Core) Name() string {
+	if c.Fleet == nil {
+		return "smsc"
+	}
+	return "smsc+fleet"
+}
 
 // Ready implements Subsystem.
 // While an SMPP listener is open, ready means the SMSC is serving it; a
 // store that cannot write (a full disk) is not ready either.
 func (c *Core) Ready() bool {
-	return c.SMSC != nil && c.Fleet != nil && (c.done == nil || c.serving.Load()) && storeHealthy(c.store)
+	return c.SMSC != nil && (c.done == nil || c.serving.Load()) && storeHealthy(c.store)
 }
 
 // storeHealthy reports whether st can take messages (smsc.HealthChecker).

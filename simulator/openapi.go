@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"sync"
 
 	"github.com/simlab-dev/simlab/smsc/capture"
 )
@@ -68,14 +69,18 @@ func mergeObj(dst, src map[string]any, key string) {
 	}
 }
 
-func serveOpenAPI(mux *http.ServeMux) error {
-	doc, err := MergedOpenAPI()
+// mergedOpenAPI is MergedOpenAPI computed once.
+var mergedOpenAPI = sync.OnceValues(MergedOpenAPI)
+
+// serveOpenAPI serves the API document at GET /api/v1/openapi.json, its
+// one path, public like /healthz (it holds no secret, and tools read it
+// before they have a token).
+func serveOpenAPI(w http.ResponseWriter, r *http.Request) {
+	doc, err := mergedOpenAPI()
 	if err != nil {
-		return err
+		writeError(w, http.StatusInternalServerError, "openapi: %v", err)
+		return
 	}
-	mux.HandleFunc("GET /api/v1/openapi.json", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Write(doc)
-	})
-	return nil
+	w.Header().Set("Content-Type", "application/json")
+	w.Write(doc)
 }

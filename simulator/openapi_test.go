@@ -50,7 +50,7 @@ func TestServedOpenAPIHasBothAPIs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pattern := regexp.MustCompile(`HandleFunc\("(GET|POST|PUT|PATCH|DELETE) (/[^"]*)"`)
+	pattern := regexp.MustCompile(`(?:HandleFunc|Handle|HandlePublic)\("(GET|POST|PUT|PATCH|DELETE) (/[^"]*)"`)
 	n := 0
 	for _, f := range files {
 		if strings.HasSuffix(f, "_test.go") {

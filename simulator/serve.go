@@ -1,118 +1,29 @@
 // Package simulator ties simlab together: the SMSC, the fleet of emulated
 // phones, the control and capture APIs, and the devices of a lab bench. Run
 // starts all of it as `simlab serve` does.
+//
+// The files say what each part does: config.go (the one Config and its
+// YAML), serve.go (listeners, subsystems, start and shutdown), http.go and
+// http_auth.go (the HTTP stack every subsystem shares: JSON errors, the
+// auth rule, sessions, limits), metrics.go (/metrics), core.go (the SMSC
+// and fleet subsystem), routes.go (where the SMSC sends a message),
+// control.go (the control API), attach*.go, bearer.go and lab.go (real
+// cards and networks), openapi.go (the API document).
 package simulator
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
-	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"sync"
-	"time"
 
-	"github.com/simlab-dev/simlab/smsc"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/simlab-dev/simlab/internal/connlimit"
 )
-
-// Default listen addresses (DESIGN.md, "Defaults a newcomer gets").
-const (
-	DefaultSMPPAddr = "127.0.0.1:2775"
-	DefaultHTTPAddr = "127.0.0.1:8775"
-)
-
-// Config is everything `simlab serve` needs. The zero value plus defaults
-// from WithDefaults is a working configuration.
-type Config struct {
-	// SMPPAddr and HTTPAddr are the listen addresses ("" = default;
-	// "off" disables the listener).
-	SMPPAddr string `yaml:"smpp" json:"smpp"`
-	HTTPAddr string `yaml:"http" json:"http"`
-	// DataDir makes state durable; empty keeps everything in memory.
-	DataDir string `yaml:"data" json:"data,omitempty"`
-	// Repair moves a damaged message store in DataDir aside and starts
-	// with what can still be read from it (serve --repair).
-	Repair bool `yaml:"-" json:"-"`
-	// APIToken is required from API clients when HTTPAddr is not loopback.
-	APIToken string `yaml:"api_token" json:"-"`
-	// Accounts are the SMPP accounts; with none, any credentials bind on
-	// a loopback listener (required beyond loopback).
-	Accounts []smsc.Account `yaml:"smpp_accounts" json:"smpp_accounts,omitempty"`
-	// PromptTimeout is the handsets' toolkit timeout when a prompt has no
-	// duration of its own (default 60 s).
-	PromptTimeout time.Duration `yaml:"prompt_timeout" json:"prompt_timeout,omitempty"`
-	// RetryMin is the SMSC's first retry delay for absent or busy phones
-	// (default 5 s; it doubles up to a minute).
-	RetryMin time.Duration `yaml:"retry_min" json:"retry_min,omitempty"`
-	// Seed seeds injected faults and behaviours, for reproducible runs.
-	Seed uint64 `yaml:"seed" json:"seed,omitempty"`
-	// Fleet is a fleet file (docs/fleet.md); empty uses the embedded plan.
-	Fleet string `yaml:"fleet" json:"fleet,omitempty"`
-	// Interactive are numbers whose prompts a human answers at the
-	// terminal (InteractiveIn/Out, default stdin and stderr).
-	Interactive    []string  `yaml:"interactive" json:"interactive,omitempty"`
-	InteractiveIn  io.Reader `yaml:"-" json:"-"`
-	InteractiveOut io.Writer `yaml:"-" json:"-"`
-	// Lab adds real bearers and cards in readers (docs/lab.md).
-	Lab LabConfig `yaml:",inline" json:"lab"`
-
-	// Logger receives operational logs; nil discards them.
-	Logger *slog.Logger `yaml:"-" json:"-"`
-	// Ready, when set, is called once every listener is up, with the
-	// addresses actually bound (useful with port 0).
-	Ready func(Addrs) `yaml:"-" json:"-"`
-	// ShutdownTimeout bounds graceful shutdown (default 5 s).
-	ShutdownTimeout time.Duration `yaml:"shutdown_timeout" json:"shutdown_timeout"`
-}
-
-// Addrs are the addresses a running server listens on.
-type Addrs struct {
-	SMPP string `json:"smpp,omitempty"`
-	HTTP string `json:"http,omitempty"`
-}
-
-// WithDefaults returns c with empty fields set to their defaults.
-func (c Config) WithDefaults() Config {
-	if c.SMPPAddr == "" {
-		c.SMPPAddr = DefaultSMPPAddr
-	}
-	if c.HTTPAddr == "" {
-		c.HTTPAddr = DefaultHTTPAddr
-	}
-	if c.ShutdownTimeout == 0 {
-		c.ShutdownTimeout = 5 * time.Second
-	}
-	if c.Logger == nil {
-		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
-	}
-	return c
-}
-
-// Validate reports configuration errors: listening beyond loopback needs
-// credentials.
-func (c Config) Validate() error {
-	if c.HTTPAddr != "off" && !IsLoopback(c.HTTPAddr) && c.APIToken == "" {
-		return fmt.Errorf("serve: HTTP address %s is not loopback: set an API token (--api-token-file or SIMLAB_API_TOKEN)", c.HTTPAddr)
-	}
-	return nil
-}
-
-// IsLoopback reports whether the listen address addr (host:port) only
-// accepts connections from this machine. An empty host means every
-// interface, so it is not loopback.
-func IsLoopback(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil || host == "" {
-		return false
-	}
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
 
 // Subsystem is one part of the running server (the SMSC, the fleet, the
 // HTTP API). Serve runs it until ctx is cancelled or Shutdown is called;
@@ -125,21 +36,63 @@ type Subsystem interface {
 
 // Server is a running simlab: its subsystems and its listeners.
 type Server struct {
-	cfg     Config
-	mux     *http.ServeMux
-	httpSrv *http.Server
-	httpLn  net.Listener
-	smppLn  net.Listener
+	cfg       Config
+	mux       *http.ServeMux
+	httpSrv   *http.Server
+	httpLn    net.Listener
+	smppLn    net.Listener
+	smppTLSLn net.Listener // already speaking TLS
+	metrics   *prometheus.Registry
+	httpStats *httpStats
+	auth      *authenticator
+	cop       *http.CrossOriginProtection
 
-	mu   sync.Mutex
-	subs []Subsystem
+	mu     sync.Mutex
+	subs   []Subsystem
+	public map[string]bool // mux patterns served without credentials
+	// onShutdown run when the HTTP server starts shutting down.
+	onShutdown []func()
 }
 
 // Mux is the HTTP mux subsystems mount their handlers on (/api/v1/…).
+// Everything on it is behind the server's one auth rule (http_auth.go):
+// a handler never checks credentials itself. HandlePublic mounts what must
+// be reachable without them.
 func (s *Server) Mux() *http.ServeMux { return s.mux }
+
+// HandlePublic registers h for pattern on the mux, reachable without
+// credentials even when an API token is configured (a login page, its
+// assets, an OpenID Connect endpoint). Such a pattern is exempt from the
+// cross-origin check too: it takes no credentials a foreign page could
+// abuse, and a form from another site may post to it (an OIDC authorize
+// request).
+func (s *Server) HandlePublic(pattern string, h http.Handler) {
+	s.handlePublic(pattern, h)
+	s.cop.AddInsecureBypassPattern(pattern)
+}
+
+// handlePublic registers a public pattern that keeps the cross-origin
+// check (the session login).
+func (s *Server) handlePublic(pattern string, h http.Handler) {
+	s.mu.Lock()
+	s.public[pattern] = true
+	s.mu.Unlock()
+	s.mux.Handle(pattern, h)
+}
+
+// Metrics is the Prometheus registry served at /metrics: subsystems
+// register their collectors on it.
+func (s *Server) Metrics() *prometheus.Registry { return s.metrics }
+
+// Config returns the configuration the server runs with (defaults filled).
+func (s *Server) Config() Config { return s.cfg }
 
 // SMPPListener is the SMPP listener, for the SMSC to serve on.
 func (s *Server) SMPPListener() net.Listener { return s.smppLn }
+
+// SMPPTLSListener is the SMPP-over-TLS listener (nil without smpp_tls); it
+// hands out TLS connections.
+func (s *Server) SMPPTLSListener() net.Listener { return s.smppTLSLn }
 
 // Add registers a subsystem for /healthz and shutdown.
 func (s *Server) Add(sub Subsystem) {
@@ -191,19 +144,38 @@ func Start(cfg Config) (*Server, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, mux: http.NewServeMux()}
+	s := &Server{cfg: cfg, mux: http.NewServeMux(), public: map[string]bool{}, cop: http.NewCrossOriginProtection()}
+	s.metrics = newRegistry()
+	s.httpStats = newHTTPStats(s.metrics)
+	s.auth = newAuthenticator(cfg.APIToken, s.httpStats)
+	var cert tls.Certificate
+	if cfg.SMPPTLS.Addr != "" {
+		var err error
+		if cert, err = tls.LoadX509KeyPair(cfg.SMPPTLS.Cert, cfg.SMPPTLS.Key); err != nil {
+			return nil, fmt.Errorf("serve: smpp_tls: %w", err)
+		}
+	}
 	var err error
 	if cfg.HTTPAddr != "off" {
-		if s.httpLn, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
-			return nil, fmt.Errorf("serve: HTTP listener: %w", err)
+		if s.httpLn, err = s.listen("http", cfg.HTTPAddr, cfg.HTTPLimits.ConnLimits, refuseHTTP); err != nil {
+			return nil, err
 		}
 	}
 	if cfg.SMPPAddr != "off" {
-		if s.smppLn, err = net.Listen("tcp", cfg.SMPPAddr); err != nil {
+		if s.smppLn, err = s.listen("smpp", cfg.SMPPAddr, cfg.SMPPLimits, nil); err != nil {
 			s.closeListeners()
-			return nil, fmt.Errorf("serve: SMPP listener: %w", err)
+			return nil, err
 		}
 	}
+	if cfg.SMPPTLS.Addr != "" {
+		ln, err := s.listen("smpp_tls", cfg.SMPPTLS.Addr, cfg.SMPPLimits, nil)
+		if err != nil {
+			s.closeListeners()
+			return nil, err
+		}
+		s.smppTLSLn = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
+	}
+	s.mountServerRoutes()
 	for _, start := range subsystemStarters {
 		sub, err := start(s, cfg)
 		if err != nil {
@@ -214,20 +186,38 @@ func Start(cfg Config) (*Server, error) {
 			s.Add(sub)
 		}
 	}
-	s.mux.HandleFunc("GET /healthz", s.handleHealthz)
 	if s.httpLn != nil {
-		s.httpSrv = &http.Server{Handler: s.authenticate(s.mux), ReadHeaderTimeout: 10 * time.Second}
+		s.httpSrv = s.newHTTPServer()
 		go func() {
 			if err := s.httpSrv.Serve(s.httpLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				cfg.Logger.Error("http server stopped", "err", err)
 			}
 		}()
 	}
-	cfg.Logger.Info("simlab serving", "smpp", s.Addrs().SMPP, "http", s.Addrs().HTTP)
+	a := s.Addrs()
+	attrs := []any{"smpp", a.SMPP, "http", a.HTTP}
+	if a.SMPPTLS != "" {
+		attrs = append(attrs, "smpp_tls", a.SMPPTLS)
+	}
+	cfg.Logger.Info("simlab serving", attrs...)
 	if cfg.Ready != nil {
-		cfg.Ready(s.Addrs())
+		cfg.Ready(a)
 	}
 	return s, nil
+}
+
+// listen opens a TCP listener with the connection caps of lim.
+func (s *Server) listen(name, addr string, lim ConnLimits, refuse func(net.Conn, string)) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("serve: %s listener: %w", name, err)
+	}
+	return &connlimit.Listener{
+		Listener: ln, Max: lim.MaxConns, PerSource: lim.MaxConnsPerSource,
+		Refuse:   refuse,
+		OnRefuse: func(reason string) { s.httpStats.refused.WithLabelValues(name, reason).Inc() },
+		Logger:   s.cfg.Logger,
+	}, nil
 }
 
 // subsystemStarters build the subsystems of `simlab serve` in order; each
@@ -243,15 +233,17 @@ func (s *Server) Addrs() Addrs {
 	if s.smppLn != nil {
 		a.SMPP = s.smppLn.Addr().String()
 	}
+	if s.smppTLSLn != nil {
+		a.SMPPTLS = s.smppTLSLn.Addr().String()
+	}
 	return a
 }
 
 func (s *Server) closeListeners() {
-	if s.httpLn != nil {
-		s.httpLn.Close()
-	}
-	if s.smppLn != nil {
-		s.smppLn.Close()
+	for _, l := range []net.Listener{s.httpLn, s.smppLn, s.smppTLSLn} {
+		if l != nil {
+			l.Close()
+		}
 	}
 }
 

@@ -3,10 +3,15 @@ package simulator
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"io"
 	"net"
 	"net/http"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/simlab-dev/simlab/smsc/client"
 )
 
 func startTest(t *testing.T, cfg Config) *Server {
@@ -95,7 +100,7 @@ func TestBeyondLoopbackNeedsToken(t *testing.T) {
 
 func TestTokenRequiredForAPI(t *testing.T) {
 	t.Parallel()
-	s := startTest(t, Config{APIToken: "s3cret", SMPPAddr: "off"})
+	s := startTest(t, Config{APIToken: "s3cret-0123456789", SMPPAddr: "off"})
 	s.Mux().HandleFunc("GET /api/v1/ping", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("pong")) })
 	base := "http://" + s.Addrs().HTTP
 	for _, tc := range []struct {
@@ -105,7 +110,7 @@ func TestTokenRequiredForAPI(t *testing.T) {
 		{"/healthz", "", 200},
 		{"/api/v1/ping", "", 401},
 		{"/api/v1/ping", "Bearer wrong", 401},
-		{"/api/v1/ping", "Bearer s3cret", 200},
+		{"/api/v1/ping", "Bearer s3cret-0123456789", 200},
 	} {
 		req, _ := http.NewRequest("GET", base+tc.path, nil)
 		if tc.auth != "" {
@@ -131,5 +136,30 @@ func TestIsLoopback(t *testing.T) {
 		if got := IsLoopback(addr); got != want {
 			t.Errorf("IsLoopback(%q) = %v, want %v", addr, got, want)
 		}
+	}
+}
+
+// TestSMPPConnectionCap: beyond the per-source cap an SMPP connection is
+// closed at once; the bound session goes on.
+func TestSMPPConnectionCap(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	s := startTest(t, Config{HTTPAddr: "off", NoFleet: true, SMPPLimits: ConnLimits{MaxConnsPerSource: 1}})
+	cl, err := client.Dial(ctx, client.Config{Addr: s.Addrs().SMPP, SystemID: "first", Password: "x", NoReconnect: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close(ctx)
+	c, err := net.Dial("tcp", s.Addrs().SMPP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	if n, err := c.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
+		t.Fatalf("second connection from one address: read %d, %v; want it closed", n, err)
+	}
+	if _, err := cl.Submit(ctx, &client.Message{Dest: client.Address{Addr: "4912345"}, ShortMessage: []byte("still here")}); err != nil {
+		t.Fatalf("the first session after the refusal: %v", err)
 	}
 }

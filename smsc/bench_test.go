@@ -2,11 +2,17 @@ package smsc_test
 
 import (
 	"context"
+	"strconv"
+	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/simlab-dev/simlab/smsc"
+	"github.com/simlab-dev/simlab/smsc/client"
 	"github.com/simlab-dev/simlab/smsc/smppload"
 )
 
@@ -15,8 +21,43 @@ import (
 //
 //	go test -run '^$' -bench SubmitSM -benchtime 400000x ./smsc/
 func BenchmarkSubmitSM(b *testing.B) {
+	benchSubmitSM(b, 0)
+}
+
+// BenchmarkSubmitSMScraped is BenchmarkSubmitSM while a Prometheus
+// registry holding the server's collector is gathered every 100 ms (a
+// scrape interval a hundred times shorter than usual).
+//
+//	go test -run '^$' -bench SubmitSMScraped -benchtime 400000x ./smsc/
+func BenchmarkSubmitSMScraped(b *testing.B) {
+	benchSubmitSM(b, 100*time.Millisecond)
+}
+
+func benchSubmitSM(b *testing.B, scrapeEvery time.Duration) {
 	srv := &smsc.Server{Store: smsc.NewMemStore(200_000)}
 	addr := startServerB(b, srv)
+	if scrapeEvery > 0 {
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(srv.Collector())
+		stop := make(chan struct{})
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			t := time.NewTicker(scrapeEvery)
+			defer t.Stop()
+			for {
+				select {
+				case <-stop:
+					return
+				case <-t.C:
+					if _, err := reg.Gather(); err != nil {
+						b.Error(err)
+					}
+				}
+			}
+		}()
+		b.Cleanup(func() { close(stop); <-done })
+	}
 	b.ResetTimer()
 	cpu0 := cpuTime()
 	res, err := smppload.Run(context.Background(), smppload.Config{Addr: addr, SystemID: "bench", Password: "x",
@@ -81,4 +122,77 @@ func cpuTime() time.Duration {
 	var ru syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkReplies measures the path of a push server's challenges and
+// answers: 4 transceiver binds × window 50 submit b.N messages from one
+// address to distinct phones; the sink answers each at once with an MO from
+// the phone back to that address (Server.SubmitMO, as the fleet's phones
+// do), and the run ends when every answer has come back as deliver_sm.
+//
+//	go test -run '^$' -bench Replies -benchtime 100000x ./smsc/
+func BenchmarkReplies(b *testing.B) {
+	var srv *smsc.Server
+	answer := smsc.SinkFunc(func(ctx context.Context, m *smsc.Message) error {
+		_, err := srv.SubmitMO(ctx, &smsc.Message{Source: m.Dest, Dest: m.Source, Body: []byte("ok")})
+		return err
+	})
+	routes := &smsc.Routes{}
+	routes.AddPrefix("", answer)
+	srv = &smsc.Server{Store: smsc.NewMemStore(400_000), Router: routes}
+	addr := startServerB(b, srv)
+	var got atomic.Int64
+	all := make(chan struct{})
+	n := int64(b.N)
+	const binds = 4
+	var cls []*client.Client
+	for range binds {
+		c, err := client.Dial(context.Background(), client.Config{Addr: addr, SystemID: "bench", Password: "x", Window: 50,
+			NoReconnect: true, KeepReceipts: -1, OnDeliver: func(d *client.Deliver) uint32 {
+				if got.Add(1) == n {
+					close(all)
+				}
+				return client.StatusOK
+			}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { c.Close(context.Background()) })
+		cls = append(cls, c)
+	}
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	for k, c := range cls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := k; i < b.N; i += binds {
+				m := &client.Message{Source: client.Address{TON: 1, NPI: 1, Addr: "99955500"},
+					Dest:         client.Address{TON: 1, NPI: 1, Addr: strconv.Itoa(99902000000 + i)},
+					ShortMessage: []byte("challenge")}
+				if err := c.SubmitAsync(context.Background(), m, func(_ string, err error) {
+					if err != nil {
+						failed.Add(1)
+					}
+				}); err != nil {
+					failed.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	select {
+	case <-all:
+	case <-time.After(time.Minute):
+		b.Fatalf("%d of %d answers after a minute (%d submits failed)", got.Load(), b.N, failed.Load())
+	}
+	cpu := cpuTime() - cpu0
+	b.StopTimer()
+	if failed.Load() != 0 {
+		b.Fatalf("%d submits failed", failed.Load())
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "answers/s")
+	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/answer")
 }

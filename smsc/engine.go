@@ -22,8 +22,11 @@ type engine struct {
 	// each time grew its stack by copying (internal/workers).
 	pool *workers.Pool
 
-	learnMu sync.RWMutex
-	learned []learnedRange
+	// replies routes answers to the bind that asked; claims are the
+	// address_ranges of live binds, newest last (routing.go).
+	replies *replyTable
+	claimMu sync.RWMutex
+	claims  []claim
 
 	groupMu sync.Mutex
 	groups  map[groupKey]*concatGroup
@@ -66,12 +69,6 @@ type qItem struct {
 	lastCode  uint16
 }
 
-type learnedRange struct {
-	r   Range
-	pfx string
-	acc *account
-}
-
 type groupKey struct {
 	account, src, dst string
 	ref               uint16
@@ -92,7 +89,7 @@ var itemSeq atomic.Uint64
 const maxConcatGroups = 100_000
 
 func newEngine(s *Server) *engine {
-	e := &engine{s: s, seed: maphash.MakeSeed(), groups: make(map[groupKey]*concatGroup)}
+	e := &engine{s: s, seed: maphash.MakeSeed(), groups: make(map[groupKey]*concatGroup), replies: newReplyTable()}
 	for i := range e.shards {
 		e.shards[i].queues = make(map[string]*destQueue)
 		e.shards[i].byID = make(map[string]*qItem)
@@ -137,72 +134,31 @@ func (e *engine) queueFull(dest string) bool {
 	return q != nil && len(q.items) >= limit
 }
 
-// route picks the sink of an MT message: the Router, else a bind owning
-// the destination, else Unrouted. A bind is returned as a nil sink and the
-// owning outbox.
+// route picks the sink of an MT message: the Router, else the bind owning
+// the destination by address (routing.go), else Unrouted. A bind is
+// returned as a nil sink and its outbox.
 func (e *engine) route(m *Message) (Sink, *outbox) {
 	if e.s.Router != nil {
 		if sk := e.s.Router.Route(m); sk != nil {
 			return sk, nil
 		}
 	}
-	if ob := e.owner(m.Dest.Addr, false); ob != nil {
+	if ob, _ := e.owner(m.Dest.Addr); ob != nil {
 		return nil, ob
 	}
 	return e.s.Unrouted, nil
 }
 
-// owner finds the outbox of the account that receives MO for addr:
-// configured MO ranges, then ranges learned from binds' address_range,
-// then a DefaultMO account; with fallback, the catch-all outbox.
-func (e *engine) owner(addr string, fallback bool) *outbox {
-	for _, acc := range e.s.Accounts {
-		a := e.s.accounts[acc.SystemID]
-		for _, r := range a.moRanges {
-			if r.Contains(addr) {
-				return a.out
-			}
-		}
-		for _, p := range a.moPrefixes {
-			if len(addr) >= len(p) && addr[:len(p)] == p {
-				return a.out
-			}
-		}
-	}
-	e.learnMu.RLock()
-	for _, l := range e.learned {
-		if (l.r.Lo != "" && l.r.Contains(addr)) || (l.r.Lo == "" && len(addr) >= len(l.pfx) && addr[:len(l.pfx)] == l.pfx) {
-			e.learnMu.RUnlock()
-			return l.acc.out
-		}
-	}
-	e.learnMu.RUnlock()
-	if !fallback {
-		return nil
-	}
-	for _, acc := range e.s.Accounts {
-		if acc.DefaultMO {
-			return e.s.accounts[acc.SystemID].out
-		}
-	}
-	return e.catchAll
-}
-
-// attach registers a receiving bind with its outboxes and starts sending.
+// attach registers a receiving bind: its own outbox (replies to its own
+// submits, receipts for them), its account's, the catch-all's when it
+// takes MO nobody claims; its address_range in open mode. Then it starts
+// sending.
 func (e *engine) attach(s *session) {
-	s.outboxes = append(s.outboxes[:0], s.acct.out)
+	s.box = newOutbox(s.srv, s.systemID)
+	s.box.own = s
+	s.outboxes = append(s.outboxes[:0], s.box, s.acct.out)
 	if s.hasRange && s.srv.open {
-		e.learnMu.Lock()
-		dup := false
-		for _, l := range e.learned {
-			if l.acc == s.acct && l.r == s.rangeLo && l.pfx == s.rangePfx {
-				dup = true
-			}
-		}
-		if !dup {
-			e.learned = append(e.learned, learnedRange{r: s.rangeLo, pfx: s.rangePfx, acc: s.acct})
-		}
-		e.learnMu.Unlock()
+		e.addClaim(s)
 	}
 	if (s.srv.open && !s.hasRange) || s.acct.DefaultMO {
 		s.outboxes = append(s.outboxes, e.catchAll)
@@ -212,6 +168,24 @@ func (e *engine) attach(s *session) {
 	}
 	for _, ob := range s.outboxes {
 		ob.pump()
+	}
+}
+
+// detach takes an ended bind out of routing: its replies and claims go
+// nowhere, its outboxes stop serving it, and what its own outbox held moves
+// on by the routing rules (rehome).
+func (e *engine) detach(s *session) {
+	if s.ref != nil {
+		s.ref.live.Store(nil)
+	}
+	if s.hasRange && s.srv.open && s.box != nil {
+		e.dropClaims(s.ref)
+	}
+	for _, ob := range s.outboxes {
+		ob.detach(s)
+	}
+	if s.box != nil {
+		s.box.close()
 	}
 }
 
@@ -355,6 +329,7 @@ func (e *engine) attempt(sh *engShard, q *destQueue, it *qItem, now time.Time) {
 		e.finalize(m, Expired, de.Code, it.attempts)
 		return
 	}
+	e.s.counters.retries.Add(1)
 	sh.mu.Lock()
 	it.busy, it.notBefore, it.lastCode = false, next, de.Code
 	q.holdUntil = next
@@ -398,11 +373,7 @@ func (e *engine) remove(sh *engShard, q *destQueue, it *qItem) {
 // finalize records a final state and sends the receipt asked for.
 func (e *engine) finalize(m *Message, st State, code uint16, attempts int) {
 	now := e.s.Clock.Now()
-	if st == Delivered {
-		e.s.counters.delivered.Add(1)
-	} else {
-		e.s.counters.failed.Add(1)
-	}
+	e.s.counters.finished(st)
 	// The receipt owed is recorded with the final state, durably, so that
 	// a restart sends it if it had not been acknowledged.
 	due := m.Direction == MT && e.perSegment(m) && wantReceipt(m.RegisteredDelivery, st)
@@ -499,7 +470,7 @@ func (e *engine) sendReceiptAt(m *Message, st State, code uint16, intermediate b
 	if !intermediate {
 		r.owedBy = m.ID
 	}
-	acc.out.push(&outItem{rcpt: r})
+	e.receiptBox(m, acc).push(&outItem{rcpt: r})
 }
 
 // errNotPending is returned by cancel and replace for a message no longer
@@ -578,9 +549,9 @@ func (e *engine) findReplaceable(m *Message) string {
 	return ""
 }
 
-// routeMO queues a stored MO message for the bind owning its destination.
+// routeMO queues a stored MO message by the routing rules (routing.go).
 func (e *engine) routeMO(m *Message) {
-	ob := e.owner(m.Dest.Addr, true)
+	ob, _ := e.moTarget(m)
 	ob.push(&outItem{m: m})
 }
 

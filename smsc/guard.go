@@ -87,11 +87,8 @@ func (b BindThrottle) withDefaults() BindThrottle {
 // Refusals count what the server turned away since it started.
 type Refusals struct {
 	// Connections closed at once because a limit was reached (MaxConns,
-	// MaxConnsPerAddr, MaxUnbound).
+	// MaxConnsPerAddr, MaxUnbound, MaxUnboundPerAddr).
 	Connections int64 `json:"connections"`
-	// AcceptErrors are Accept failures the server backed off from (too
-	// many open files, ...).
-	AcceptErrors int64 `json:"accept_errors"`
 	// BindFailures are binds refused for their credentials (unknown
 	// system_id, wrong password, lockout).
 	BindFailures int64 `json:"bind_failures"`
@@ -105,22 +102,23 @@ type Refusals struct {
 // Refusals returns a snapshot of the refusal counters.
 func (s *Server) Refusals() Refusals {
 	g := &s.guard
-	return Refusals{Connections: g.refusedConns.Load(), AcceptErrors: g.acceptErrors.Load(),
-		BindFailures: g.bindFailures.Load(), LockedOut: g.lockedOut.Load(), Lockouts: g.lockouts.Load()}
+	return Refusals{Connections: g.refusedConns.Load(), BindFailures: g.bindFailures.Load(),
+		LockedOut: g.lockedOut.Load(), Lockouts: g.lockouts.Load()}
 }
 
 // guard is the server's defence state: connection counts and the failed
 // bind tables.
 type guard struct {
 	mu       sync.Mutex
-	perAddr  map[netip.Addr]*addrCount
+	perAddr  map[netip.Addr]int // unbound connections by source address
 	unbound  int
+	waiting  int // connections in admitLater
 	bySource map[string]*failures
 	byID     map[string]*failures
 
-	refusedConns, acceptErrors, bindFailures, lockedOut, lockouts atomic.Int64
+	refusedConns, bindFailures, lockedOut, lockouts atomic.Int64
 
-	connLog, acceptLog, bindLog, storeLog burst
+	connLog, bindLog, storeLog burst
 }
 
 // storeFailed logs a failed store append once per burst (a full disk
@@ -130,10 +128,6 @@ func (s *Server) storeFailed(err error) {
 		s.Logger.Warn("smsc: store append failed", "err", err, "failures_since_last_log", n)
 	}
 }
-
-// addrCount is what one source address holds: connections, and of them
-// the ones not bound yet.
-type addrCount struct{ conns, unbound int }
 
 // failures is the failed-bind record of one source address or system_id.
 type failures struct {
@@ -159,93 +153,113 @@ func remoteAddr(c net.Conn) (netip.Addr, bool) {
 	return ap.Addr().Unmap(), true
 }
 
-// admit counts a new connection from c's address against the limits,
-// listener-wide count n included; it returns "" if the connection may be
-// served, else the limit that refuses it. A connection admitted is
-// released by release.
-func (s *Server) admit(c net.Conn, n int) string {
+// admit counts a new connection as unbound, against MaxUnbound and, for
+// its source address, MaxUnboundPerAddr; it returns "" if the connection
+// may be served, else the limit that refuses it. A connection admitted is
+// released by release, and leaves the unbound counts by bound.
+func (s *Server) admit(c net.Conn) string {
 	g := &s.guard
-	if max := s.limit(s.MaxConns, DefaultMaxConns); max > 0 && n >= max {
-		return "max_conns"
-	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	if max := s.limit(s.MaxUnbound, DefaultMaxUnbound); max > 0 && g.unbound >= max {
 		return "max_unbound"
 	}
 	if a, ok := remoteAddr(c); ok {
-		ac := g.perAddr[a]
-		if ac == nil {
-			ac = &addrCount{}
-		}
-		if max := s.limit(s.MaxConnsPerAddr, DefaultMaxConnsPerAddr); max > 0 && ac.conns >= max {
-			return "max_conns_per_addr"
-		}
-		if max := s.limit(s.MaxUnboundPerAddr, DefaultMaxUnboundPerAddr); max > 0 && ac.unbound >= max {
+		if max := s.limit(s.MaxUnboundPerAddr, DefaultMaxUnboundPerAddr); max > 0 && g.perAddr[a] >= max {
 			return "max_unbound_per_addr"
 		}
 		if g.perAddr == nil {
-			g.perAddr = make(map[netip.Addr]*addrCount)
+			g.perAddr = make(map[netip.Addr]int)
 		}
-		g.perAddr[a] = ac
-		ac.conns++
-		ac.unbound++
+		g.perAddr[a]++
 	}
 	g.unbound++
 	return ""
 }
 
+// Admission grace: a connection over an unbound limit waits up to
+// admitGrace for a slot, checked every admitPoll, before it is refused
+// (a client reconnecting as a flood from its own address ends finds the
+// flood's slots still held for the moment their sessions take to see the
+// close). At most maxAdmitWaiting wait at once; beyond, refusal is at once.
+const (
+	admitGrace      = 250 * time.Millisecond
+	admitPoll       = 10 * time.Millisecond
+	maxAdmitWaiting = 64
+)
+
+// admitLater waits on its own goroutine for c to be admitted and then
+// serves it, or refuses it after admitGrace. It returns false, doing
+// nothing, when too many connections wait already.
+func (s *Server) admitLater(c net.Conn) bool {
+	g := &s.guard
+	g.mu.Lock()
+	if g.waiting >= maxAdmitWaiting {
+		g.mu.Unlock()
+		return false
+	}
+	g.waiting++
+	g.mu.Unlock()
+	go func() {
+		defer func() {
+			g.mu.Lock()
+			g.waiting--
+			g.mu.Unlock()
+		}()
+		why := ""
+		for deadline := time.Now().Add(admitGrace); time.Now().Before(deadline); {
+			time.Sleep(admitPoll)
+			if why = s.admit(c); why == "" {
+				s.startSession(c)
+				return
+			}
+		}
+		s.refuseConn(c, why)
+	}()
+	return true
+}
+
+// unbind takes a connection out of the unbound counts. Caller holds g.mu.
+func (g *guard) unbind(c net.Conn) {
+	g.unbound--
+	if a, ok := remoteAddr(c); ok {
+		if g.perAddr[a]--; g.perAddr[a] <= 0 {
+			delete(g.perAddr, a)
+		}
+	}
+}
+
 // release undoes admit when the connection ends; wasUnbound says whether
 // it still counted as unbound.
 func (s *Server) release(c net.Conn, wasUnbound bool) {
-	g := &s.guard
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if wasUnbound {
-		g.unbound--
+	if !wasUnbound {
+		return
 	}
-	if a, ok := remoteAddr(c); ok {
-		if ac := g.perAddr[a]; ac != nil {
-			ac.conns--
-			if wasUnbound {
-				ac.unbound--
-			}
-			if ac.conns <= 0 {
-				delete(g.perAddr, a)
-			}
-		}
-	}
+	s.guard.mu.Lock()
+	s.guard.unbind(c)
+	s.guard.mu.Unlock()
 }
 
-// bound moves a connection out of the unbound counts.
+// bound takes a connection that has bound out of the unbound counts.
 func (s *Server) bound(c net.Conn) {
-	g := &s.guard
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	g.unbound--
-	if a, ok := remoteAddr(c); ok {
-		if ac := g.perAddr[a]; ac != nil {
-			ac.unbound--
-		}
-	}
+	s.guard.mu.Lock()
+	s.guard.unbind(c)
+	s.guard.mu.Unlock()
 }
 
-// refuseConn closes a connection a limit refuses, logging once per burst.
+// refuseConn closes a connection the unbound limits refuse.
 func (s *Server) refuseConn(c net.Conn, why string) {
-	g := &s.guard
-	g.refusedConns.Add(1)
-	if n, ok := g.connLog.note(time.Now()); ok {
-		s.Logger.Warn("smpp: connection refused: limit reached", "limit", why, "remote", c.RemoteAddr().String(), "refused_since_last_log", n)
-	}
+	s.connRefused(why)
 	c.Close()
 }
 
-// acceptFailed logs an Accept error once per burst.
-func (s *Server) acceptFailed(err error, backoff time.Duration) {
+// connRefused counts a connection refused by a limit (connlimit's, or the
+// unbound ones), logging once per burst.
+func (s *Server) connRefused(why string) {
 	g := &s.guard
-	g.acceptErrors.Add(1)
-	if n, ok := g.acceptLog.note(time.Now()); ok {
-		s.Logger.Error("smpp: accept failed, backing off", "err", err, "backoff", backoff, "failures_since_last_log", n)
+	g.refusedConns.Add(1)
+	if n, ok := g.connLog.note(time.Now()); ok {
+		s.Logger.Warn("smpp: connection refused: limit reached", "limit", why, "refused_since_last_log", n)
 	}
 }
 

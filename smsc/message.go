@@ -226,6 +226,10 @@ type Message struct {
 	// Multi is the submit_multi group: the id shared by all its
 	// destinations' messages; empty otherwise.
 	Multi string `json:"multi,omitempty"`
+
+	// origin is the bind that submitted an MT, while the server runs: its
+	// receipts prefer it (docs/smsc.md, "Routing"). Not stored.
+	origin *bindRef
 }
 
 // Clone returns a deep copy of m.

@@ -2,6 +2,7 @@ package smsc
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -11,27 +12,37 @@ const maxOutbox = 1_000_000
 // maxOutTries bounds attempts to hand one deliver_sm to an ESME.
 const maxOutTries = 10
 
-// outbox holds the deliver_sm (MO, receipts) for one account until one of
-// its receiver or transceiver binds has room in its window. Several binds of
-// the account share it, each taking at most its window.
+// outbox holds deliver_sm (MO, receipts) until a bind that may take them
+// has room in its window. An account's outbox is shared by its receiver
+// and transceiver binds, each taking at most its window; the catch-all's by
+// the binds that take MO nobody claims; a session's own outbox (own set)
+// holds what is routed to that bind alone, and once the session ends what
+// it held, or is pushed to it later, moves on (engine.rehome).
 type outbox struct {
-	srv  *Server
-	key  string
-	mu   sync.Mutex
-	q    []*outItem
-	head int
-	subs []*session
-	rr   int
+	srv    *Server
+	key    string
+	own    *session // the session whose own outbox this is; nil if shared
+	mu     sync.Mutex
+	q      []*outItem
+	head   int
+	subs   []*session
+	nsubs  atomic.Int32
+	rr     int
+	closed bool
 }
 
 func newOutbox(s *Server, key string) *outbox { return &outbox{srv: s, key: key} }
 
-// push queues an item and tries to send it.
+// push queues an item and tries to send it. The item must not be in
+// flight: its box is set here.
 func (o *outbox) push(it *outItem) {
-	if it.box == nil { // set once, before the item is shared
-		it.box = o
-	}
+	it.box = o
 	o.mu.Lock()
+	if o.closed {
+		o.mu.Unlock()
+		o.srv.engine.rehome(it, o)
+		return
+	}
 	if len(o.q)-o.head >= maxOutbox {
 		o.mu.Unlock()
 		o.drop(it, "outbox full")
@@ -45,6 +56,11 @@ func (o *outbox) push(it *outItem) {
 // requeue puts an item back at the front (its session went away).
 func (o *outbox) requeue(it *outItem) {
 	o.mu.Lock()
+	if o.closed {
+		o.mu.Unlock()
+		o.srv.engine.rehome(it, o)
+		return
+	}
 	if o.head > 0 {
 		o.head--
 		o.q[o.head] = it
@@ -57,6 +73,7 @@ func (o *outbox) requeue(it *outItem) {
 func (o *outbox) attach(s *session) {
 	o.mu.Lock()
 	o.subs = append(o.subs, s)
+	o.nsubs.Store(int32(len(o.subs)))
 	o.mu.Unlock()
 }
 
@@ -68,7 +85,24 @@ func (o *outbox) detach(s *session) {
 			break
 		}
 	}
+	o.nsubs.Store(int32(len(o.subs)))
 	o.mu.Unlock()
+}
+
+// receivers is how many binds the outbox serves now.
+func (o *outbox) receivers() int { return int(o.nsubs.Load()) }
+
+// close ends a session's own outbox: what it holds, and whatever is pushed
+// to it later, moves on by the routing rules.
+func (o *outbox) close() {
+	o.mu.Lock()
+	o.closed = true
+	items := append([]*outItem(nil), o.q[o.head:]...)
+	o.q, o.head = nil, 0
+	o.mu.Unlock()
+	for _, it := range items {
+		o.srv.engine.rehome(it, o)
+	}
 }
 
 // pump sends queued items while some bind has room in its window.
@@ -83,7 +117,7 @@ func (o *outbox) pump() {
 		var s *session
 		for i := range o.subs {
 			c := o.subs[(o.rr+i)%len(o.subs)]
-			if c.free() > 0 {
+			if c.reserve() {
 				s = c
 				o.rr = (o.rr + i + 1) % len(o.subs)
 				break
@@ -100,7 +134,6 @@ func (o *outbox) pump() {
 			o.q = append(o.q[:0], o.q[o.head:]...)
 			o.head = 0
 		}
-		s.inflight.Add(1)
 		o.mu.Unlock()
 		if it.m != nil && !it.m.ValidUntil.IsZero() && !o.srv.Clock.Now().Before(it.m.ValidUntil) {
 			s.inflight.Add(-1)
@@ -135,6 +168,7 @@ func (o *outbox) retry(it *outItem, reason string, temporary bool) {
 		o.drop(it, reason)
 		return
 	}
+	o.srv.counters.retries.Add(1)
 	d := o.srv.engine.backoff(it.tries)
 	o.srv.Clock.AfterFunc(d, func() {
 		if o.srv.engine.stopped.Load() {

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/simlab-dev/simlab/internal/connlimit"
 	"github.com/simlab-dev/simlab/smsc/pdu"
 )
 
@@ -166,7 +167,8 @@ type Server struct {
 	Store Store
 	// Router picks the sink for MT messages; nil routes nothing. An MT
 	// message no route claims goes to the bind owning the destination
-	// (an account's MORanges), else to Unrouted.
+	// (a live bind's address_range, an account's MORanges), else to
+	// Unrouted.
 	Router Router
 	// Unrouted takes messages with no route; nil means Accept (captured
 	// and reported delivered).
@@ -193,6 +195,10 @@ type Server struct {
 	// RetryMin and RetryMax bound the exponential backoff between
 	// delivery attempts to an absent or busy subscriber.
 	RetryMin, RetryMax time.Duration
+	// ReplyWindow is how long past an MT's validity an MO from its
+	// destination to its source still goes to the session that submitted
+	// it (docs/smsc.md, "Routing"); 0 means DefaultReplyWindow.
+	ReplyWindow time.Duration
 	// QueueLimit bounds the messages waiting for one destination; beyond
 	// it submits get ESME_RMSGQFUL. 0 means DefaultQueueLimit.
 	QueueLimit int
@@ -200,10 +206,11 @@ type Server struct {
 	// one is answered with generic_nack ESME_RINVCMDLEN and closes the
 	// session with a logged reason.
 	MaxCommandLen int
-	// Connection limits (docs/reliability.md): MaxConns per listener,
-	// MaxConnsPerAddr per source address, MaxUnbound connections not yet
-	// bound (server-wide), MaxUnboundPerAddr of them per source address.
-	// A connection beyond one is closed at once,
+	// Connection limits (docs/reliability.md): MaxConns per listener and
+	// MaxConnsPerAddr per source address (internal/connlimit, which also
+	// backs off on accept errors), MaxUnbound connections not yet bound
+	// (server-wide), MaxUnboundPerAddr of them per source address. A
+	// connection beyond one is closed at once,
 	// logged once per burst. 0 means the default (DefaultMaxConns, ...),
 	// negative means no limit. MaxUnboundLen bounds command_length before
 	// bind (0: DefaultMaxUnboundLen), so a peer that has not authenticated
@@ -247,7 +254,6 @@ type Server struct {
 	sessSeq   atomic.Uint64
 	counters  counters
 	guard     guard
-	quit      chan struct{} // closed by Shutdown: ends accept back-off waits
 }
 
 // EventType says what happened to a message.
@@ -329,7 +335,6 @@ func (s *Server) doInit() error {
 	s.engine = newEngine(s)
 	s.listeners = make(map[net.Listener]struct{})
 	s.sessions = make(map[*session]struct{})
-	s.quit = make(chan struct{})
 	return s.engine.recover(context.Background())
 }
 
@@ -345,24 +350,25 @@ func (s *Server) Serve(l net.Listener) error {
 	if s.TLSConfig != nil {
 		l = tls.NewListener(l, s.TLSConfig)
 	}
+	// The connection caps per listener and per source address, and the
+	// back-off on accept errors (EMFILE in a flood), are connlimit's, as
+	// for the HTTP listener.
+	cl := &connlimit.Listener{Listener: l, Max: s.limit(s.MaxConns, DefaultMaxConns),
+		PerSource: s.limit(s.MaxConnsPerAddr, DefaultMaxConnsPerAddr), OnRefuse: s.connRefused, Logger: s.Logger}
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
 		return ErrServerClosed
 	}
-	s.listeners[l] = struct{}{}
+	s.listeners[cl] = struct{}{}
 	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
-		delete(s.listeners, l)
+		delete(s.listeners, cl)
 		s.mu.Unlock()
 	}()
-	var (
-		backoff time.Duration
-		active  atomic.Int64 // connections of this listener being served
-	)
 	for {
-		c, err := l.Accept()
+		c, err := cl.Accept()
 		if err != nil {
 			s.mu.Lock()
 			closing := s.closing
@@ -370,23 +376,9 @@ func (s *Server) Serve(l net.Listener) error {
 			if closing {
 				return ErrServerClosed
 			}
-			if errors.Is(err, net.ErrClosed) {
-				return err
-			}
-			// Any other error (too many open files, a connection
-			// aborted before it was accepted, ...) passes: back off and
-			// keep serving, as net/http's Server.Serve does. Returning
-			// would stop SMPP for good, even after a flood ends.
-			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-			s.acceptFailed(err, backoff)
-			select {
-			case <-time.After(backoff):
-			case <-s.quit:
-			}
-			continue
+			return err // the listener was closed: connlimit passes every other error
 		}
-		backoff = 0
-		if !s.serveConn(c, &active) {
+		if !s.ServeConn(c) {
 			return ErrServerClosed
 		}
 	}
@@ -394,25 +386,26 @@ func (s *Server) Serve(l net.Listener) error {
 
 // ServeConn serves one already-accepted connection on its own goroutine
 // (used by Serve; tests hand it one end of net.Pipe). It returns false,
-// closing c, if the server is shutting down. A connection over
-// MaxConnsPerAddr or MaxUnbound is closed at once (and true returned).
-func (s *Server) ServeConn(c net.Conn) bool { return s.serveConn(c, nil) }
-
-// serveConn is ServeConn counting the connection in its listener's
-// active count, if any, for MaxConns.
-func (s *Server) serveConn(c net.Conn, active *atomic.Int64) bool {
+// closing c, if the server is shutting down. A connection over MaxUnbound
+// or MaxUnboundPerAddr waits a moment for a slot (admitLater), then is
+// closed; true is returned either way.
+func (s *Server) ServeConn(c net.Conn) bool {
 	if err := s.init(); err != nil {
 		c.Close()
 		return false
 	}
-	var n int64
-	if active != nil {
-		n = active.Load()
-	}
-	if why := s.admit(c, int(n)); why != "" {
-		s.refuseConn(c, why)
+	if why := s.admit(c); why != "" {
+		if !s.admitLater(c) {
+			s.refuseConn(c, why)
+		}
 		return true
 	}
+	return s.startSession(c)
+}
+
+// startSession serves an admitted connection; false (c closed) if the
+// server is shutting down.
+func (s *Server) startSession(c net.Conn) bool {
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
@@ -425,17 +418,11 @@ func (s *Server) serveConn(c net.Conn, active *atomic.Int64) bool {
 	s.counters.sessions.Add(1)
 	s.connWG.Add(1)
 	s.mu.Unlock()
-	if active != nil {
-		active.Add(1)
-	}
 	go func() {
 		defer s.connWG.Done()
 		ss.run()
 		if !ss.released {
 			s.release(c, !ss.everBound)
-		}
-		if active != nil {
-			active.Add(-1)
 		}
 		s.counters.sessions.Add(-1)
 		s.mu.Lock()
@@ -453,9 +440,6 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		return err
 	}
 	s.mu.Lock()
-	if !s.closing {
-		close(s.quit)
-	}
 	s.closing = true
 	for l := range s.listeners {
 		l.Close()
@@ -587,6 +571,9 @@ type tokenBucket struct {
 	rate   float64
 	tokens float64
 	last   time.Time
+	// throttled counts the submits refused (ESME_RTHROTTLED), for
+	// /metrics.
+	throttled atomic.Int64
 }
 
 // allow takes one token if available.
@@ -603,6 +590,7 @@ func (b *tokenBucket) allow(now time.Time) bool {
 	}
 	b.last = now
 	if b.tokens < 1 {
+		b.throttled.Add(1)
 		return false
 	}
 	b.tokens--
@@ -611,11 +599,13 @@ func (b *tokenBucket) allow(now time.Time) bool {
 
 // SubmitMO takes a mobile-originated message from a phone or a bearer
 // (DESIGN.md flow: SEND SHORT MESSAGE → SMSC → deliver_sm) and queues it for
-// the bind that owns its destination (an account's MORanges, a bind's
-// address_range, a DefaultMO account, else any receiver bind without a
-// range), waiting while none is bound. It assigns ID, SubmitTime,
-// Direction, State and Namespace (the owner's) and returns the id once the
-// message is stored.
+// a bind by the routing rules of docs/smsc.md ("Routing"): the session that
+// last submitted an MT from its destination to its source, else a receiving
+// bind of that session's account, a live bind's address_range, an
+// account's MORanges, a DefaultMO account, else any receiver bind without a
+// range; it waits while none is bound. It assigns ID, SubmitTime,
+// Direction, State, Account and Namespace (the owner's) and returns the id
+// once the message is stored.
 func (s *Server) SubmitMO(ctx context.Context, m *Message) (string, error) {
 	if err := s.init(); err != nil {
 		return "", err
@@ -633,9 +623,9 @@ func (s *Server) SubmitMO(ctx context.Context, m *Message) (string, error) {
 			m.Concat = &c
 		}
 	}
-	ob := s.engine.owner(m.Dest.Addr, true)
-	if m.Account == "" && ob != s.engine.catchAll {
-		m.Account = ob.key
+	ob, acc := s.engine.moTarget(m)
+	if m.Account == "" && acc != nil {
+		m.Account = acc.SystemID
 	}
 	if m.Namespace == "" && m.Account != "" {
 		if acc := s.accountFor(m.Account); acc != nil && acc.Namespace != "" {

@@ -90,7 +90,11 @@ type session struct {
 
 	lastRecv  atomic.Int64
 	closeOnce sync.Once
-	outboxes  []*outbox
+	// ref is what routing tables keep of this bind (routing.go); box is
+	// its own outbox, first of outboxes, set when it may receive.
+	ref      *bindRef
+	box      *outbox
+	outboxes []*outbox
 
 	// source is the peer's address without the port, the failed-bind
 	// throttle's key ("" for an in-memory pipe).
@@ -292,9 +296,7 @@ func (s *session) finish(reason string) {
 		lingerClose(s.conn)
 	}
 	s.conn.Close()
-	for _, ob := range s.outboxes {
-		ob.detach(s)
-	}
+	s.srv.engine.detach(s)
 	if s.acct != nil {
 		s.acct.binds.Add(-1)
 		s.srv.counters.bound.Add(-1)
@@ -323,6 +325,9 @@ const (
 // response in flight.
 func lingerClose(c net.Conn) {
 	cw, ok := c.(interface{ CloseWrite() error })
+	if u, wrapped := c.(interface{ Unwrap() net.Conn }); !ok && wrapped {
+		cw, ok = u.Unwrap().(interface{ CloseWrite() error }) // a connlimit connection
+	}
 	if !ok {
 		return
 	}
@@ -475,7 +480,7 @@ func (s *session) respond(id pdu.CommandID, status pdu.Status, seq uint32) {
 // data_sm_resp; an error response carries an empty message_id).
 func (s *session) respondID(id pdu.CommandID, status pdu.Status, seq uint32, msgID string) {
 	if status != pdu.StatusOK {
-		s.srv.counters.rejected.Add(1)
+		s.srv.counters.reject(status)
 	}
 	s.write(id, status, seq, func(b []byte) []byte { return pdu.AppendCString(b, msgID) })
 }
@@ -634,6 +639,8 @@ func (s *session) handleBind(h pdu.Header, body []byte) bool {
 	s.everBound, s.grow = true, true
 	s.srv.bound(s.conn)
 	s.acct, s.systemID = acc, sysID
+	s.ref = &bindRef{acct: acc}
+	s.ref.live.Store(s)
 	acc.binds.Add(1)
 	s.srv.counters.bound.Add(1)
 	s.window = int32(acc.Window)
@@ -823,7 +830,9 @@ func (s *session) handleResponse(h pdu.Header, body []byte) {
 	}
 	// The freed window slot may serve any outbox of this session: MO queued
 	// in the catch-all outbox must not wait behind receipts in the account's
-	// outbox for another MO to arrive. The others go first, for fairness.
+	// outbox for another MO to arrive. The session's own outbox (answers
+	// to its own submits) goes first, then the others before the one just
+	// served, for fairness.
 	for _, ob := range s.outboxes {
 		if ob != box {
 			ob.pump()
@@ -842,12 +851,22 @@ func temporaryStatus(st pdu.Status) bool {
 	return false
 }
 
-// free is how many more deliver_sm the session can take now.
-func (s *session) free() int32 {
+// reserve takes a slot of the session's deliver_sm window, if it can
+// receive and has one free. Several outboxes feed one session: the slot is
+// taken atomically, so together they never exceed the window.
+func (s *session) reserve() bool {
 	if !bindState(s.state.Load()).canReceive() {
-		return 0
+		return false
 	}
-	return s.window - s.inflight.Load()
+	for {
+		n := s.inflight.Load()
+		if n >= s.window {
+			return false
+		}
+		if s.inflight.CompareAndSwap(n, n+1) {
+			return true
+		}
+	}
 }
 
 // sendDeliver assigns a sequence number and writes the deliver_sm for it.

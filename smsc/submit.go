@@ -254,6 +254,7 @@ func (s *session) newMT(now time.Time, f *mtFields) (*Message, pdu.Status) {
 		Schedule:           sched,
 		ValidUntil:         valid,
 		State:              Enroute,
+		origin:             s.ref,
 	}
 	m.Namespace = s.acct.Namespace
 	if m.Namespace == "" {
@@ -328,6 +329,9 @@ func (s *session) accept(resp pdu.CommandID, seq uint32, m *Message, now time.Ti
 			}
 		}
 	}
+	// Answers from the destination to the source come back to this bind
+	// (docs/smsc.md, "Routing"); noted before an inline sink can answer.
+	srv.engine.noteReply(s, m)
 	sink, ob := srv.engine.route(m)
 	inline := false
 	if ob == nil && isInline(sink) && m.State == Enroute && (srv.Faults == nil || !srv.Faults.hasDelivery(m.Account, m.Dest.Addr)) {
@@ -368,7 +372,7 @@ func (s *session) stored(err error, resp pdu.CommandID, seq uint32, m *Message, 
 	if inline {
 		// Counted here, not at delivery: a submit the store then refused
 		// was answered with an error and is not in the statistics.
-		srv.counters.delivered.Add(1)
+		srv.counters.finished(Delivered)
 		srv.engine.receiptFor(m, Delivered, 0, now)
 		return
 	}
@@ -449,6 +453,7 @@ func (s *session) submitMulti(h pdu.Header, body []byte) {
 	s.write(pdu.CmdSubmitMultiResp, pdu.StatusOK, h.Seq, resp.AppendBody)
 	s.srv.counters.accepted.Add(int64(len(msgs)))
 	for _, m := range msgs {
+		s.srv.engine.noteReply(s, m)
 		s.srv.emit(EventStored, m)
 		sk, ob := s.srv.engine.route(m)
 		s.srv.engine.dispatch(m, sk, ob)

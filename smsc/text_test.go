@@ -67,7 +67,7 @@ func TestConcatAndDownload(t *testing.T) {
 	if _, ok := ConcatFromUDH([]byte{0x07, 0x00, 0x03}); ok {
 		t.Error("truncated UDH accepted")
 	}
-	// VECTORS.md §8 (pySim test_sms.py): UDH 0571007001ff holds IEI 71 and 70.
+	// applet/ota/testdata/vectors.txt (pySim test_sms.py): UDH 0571007001ff holds IEI 71 and 70.
 	udh := []byte{0x05, 0x71, 0x00, 0x70, 0x01, 0xFF}
 	for _, c := range []struct {
 		pid, dcs uint8
@@ -88,7 +88,7 @@ func TestConcatAndDownload(t *testing.T) {
 	}
 }
 
-// TestDeliverTPDUVector builds the SMS-DELIVER of VECTORS.md §1 (pySim
+// TestDeliverTPDUVector builds the SMS-DELIVER of applet/ota/testdata/vectors.txt (pySim
 // test_ota.py, 3DES-SJA5-CIPHERED-CC, with the spec-correct TP-UDL 0x25).
 // Our first octet also sets TP-MMS (0x04, "no more messages waiting",
 // TS 23.040 §9.2.3.2), which the vector leaves clear.

@@ -6,7 +6,13 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/simlab-dev/simlab/internal/testvectors"
 )
+
+// vec holds the public vectors of testdata/vectors.txt, each with its
+// source.
+var vec = testvectors.MustLoad("testdata/vectors.txt")
 
 func unhex(t testing.TB, s string) []byte {
 	t.Helper()
@@ -25,18 +31,18 @@ var commandVectors = []struct {
 	want Command
 	cse  Case
 }{
-	// VECTORS.md §10 (vpcd capture): SELECT MF, T=0 style case 3 without Le.
-	{"select-mf", "00A40004023F00", Command{CLA: 0x00, INS: 0xA4, P1: 0x00, P2: 0x04, Data: []byte{0x3F, 0x00}}, Case3},
-	// VECTORS.md §10: GET RESPONSE Le=20.
-	{"get-response", "00C0000020", Command{CLA: 0x00, INS: 0xC0, Ne: 0x20}, Case2},
-	// VECTORS.md §10: TERMINAL PROFILE of 12 bytes FF.
-	{"terminal-profile", "801000000CFFFFFFFFFFFFFFFFFFFFFFFF", Command{CLA: 0x80, INS: 0x10, Data: bytes.Repeat([]byte{0xFF}, 12)}, Case3},
-	// VECTORS.md §10: FETCH Le=1D.
-	{"fetch", "801200001D", Command{CLA: 0x80, INS: 0x12, Ne: 0x1D}, Case2},
-	// VECTORS.md §4 (ON tests/envelope): TERMINAL RESPONSE for SEND SHORT MESSAGE.
-	{"terminal-response", "801400000c810301130082028281830100", Command{CLA: 0x80, INS: 0x14, Data: unhexMust("810301130082028281830100")}, Case3},
-	// VECTORS.md §1 APDU inside the OTA packet: SELECT MF with P2=04.
-	{"ota-select", "00A40004023F00", Command{CLA: 0x00, INS: 0xA4, P2: 0x04, Data: []byte{0x3F, 0x00}}, Case3},
+	// The vpcd capture (testdata/vectors.txt): SELECT MF, T=0 style case 3 without Le.
+	{"select-mf", vec.Hex("VPCD/select-mf"), Command{CLA: 0x00, INS: 0xA4, P1: 0x00, P2: 0x04, Data: []byte{0x3F, 0x00}}, Case3},
+	// vpcd: GET RESPONSE Le=20.
+	{"get-response", vec.Hex("VPCD/get-response"), Command{CLA: 0x00, INS: 0xC0, Ne: 0x20}, Case2},
+	// vpcd: TERMINAL PROFILE of 12 bytes FF.
+	{"terminal-profile", vec.Hex("VPCD/terminal-profile"), Command{CLA: 0x80, INS: 0x10, Data: bytes.Repeat([]byte{0xFF}, 12)}, Case3},
+	// vpcd: FETCH Le=1D.
+	{"fetch", vec.Hex("VPCD/fetch"), Command{CLA: 0x80, INS: 0x12, Ne: 0x1D}, Case2},
+	// onomondo-uicc tests/envelope: TERMINAL RESPONSE for SEND SHORT MESSAGE.
+	{"terminal-response", vec.Hex("ON/terminal-response"), Command{CLA: 0x80, INS: 0x14, Data: unhexMust("810301130082028281830100")}, Case3},
+	// pySim test_ota.py: the APDU inside the OTA packet, SELECT MF with P2=04.
+	{"ota-select", vec.Hex("PY/ota-select"), Command{CLA: 0x00, INS: 0xA4, P2: 0x04, Data: []byte{0x3F, 0x00}}, Case3},
 	// Case 1: STATUS-like header only.
 	{"case1", "80F20000", Command{CLA: 0x80, INS: 0xF2}, Case1},
 	// Case 2S, Le 00 = 256 (ISO/IEC 7816-4 §5.1).
@@ -154,8 +160,8 @@ func TestParseErrors(t *testing.T) {
 
 func TestResponse(t *testing.T) {
 	t.Parallel()
-	// VECTORS.md §10: FETCH answer D01A… 9000 and SELECT answer 6120.
-	in := unhex(t, "D01A8103012180820281028D0F04546F6F6C6B6974205465737420319000")
+	// vpcd: FETCH answer D01A… 9000 and SELECT answer 6120.
+	in := unhex(t, vec.Hex("VPCD/fetch.r"))
 	r, err := ParseResponse(in)
 	if err != nil {
 		t.Fatal(err)
@@ -166,7 +172,7 @@ func TestResponse(t *testing.T) {
 	if !bytes.Equal(r.Append(nil), in) {
 		t.Fatal("Append differs")
 	}
-	r, _ = ParseResponse(unhex(t, "6120"))
+	r, _ = ParseResponse(unhex(t, vec.Hex("VPCD/select-mf.r")))
 	if r.SW != ResponseAvailable(0x20) || len(r.Data) != 0 {
 		t.Fatalf("6120: %+v", r)
 	}
@@ -310,8 +316,5 @@ func TestNodeString(t *testing.T) {
 `
 	if got := DescribeCommand(c).String(); got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
-	}
-	if !(&Command{INS: INSVerifyPIN, Data: []byte{1}}).CarriesPIN() || (&Command{INS: INSVerifyPIN}).CarriesPIN() || (&Command{INS: INSSelect, Data: []byte{1}}).CarriesPIN() {
-		t.Error("CarriesPIN")
 	}
 }

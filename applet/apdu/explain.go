@@ -426,11 +426,6 @@ func lcsName(b byte) string {
 	return "proprietary"
 }
 
-// CarriesPIN reports whether the command's data field holds PIN, PUK or ADM
-// values (VERIFY, CHANGE, DISABLE, ENABLE, UNBLOCK PIN/CHV), which traces
-// and logs must not show.
-func (c *Command) CarriesPIN() bool { return isPINIns(*c) && len(c.Data) > 0 }
-
 // String renders the tree as indented text, one node per line:
 // name, value, and meaning after a colon.
 func (n Node) String() string {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/simlab-dev/simlab/applet/cat"
+	"github.com/simlab-dev/simlab/applet/ota"
 	"github.com/simlab-dev/simlab/applet/uicc"
 	"github.com/simlab-dev/simlab/smsc/tpdu"
 )
@@ -329,38 +330,20 @@ func (a *Applet) finish(ctx context.Context, env *uicc.Env, o Outcome, loa LoA) 
 
 // responseSMS builds the SEND SHORT MESSAGE commands carrying a sealed
 // response packet (which starts with its UDH 02 71 00): SMS-SUBMITs with
-// PID 7F and DCS F6; when it needs several, each has an 8-bit concatenation
-// IE and only the first the response packet IE 71 (TS 31.115 §4.2).
+// PID 7F and DCS F6, cut by ota.Segments (TS 31.115 §4.2: when it needs
+// several, each has an 8-bit concatenation IE and only the first the
+// response packet IE 71).
 func responseSMS(da tpdu.Address, pkt []byte, ref byte) ([]cat.Command, error) {
-	if len(pkt) < 3 || pkt[0] != 2 || pkt[1] != 0x71 {
+	if len(pkt) < 3 || pkt[0] != 2 || pkt[1] != ota.IEIResponsePacket {
 		return nil, errors.New("authn: sealed response does not start with UDH 02 71 00")
 	}
-	body := pkt[3:]
-	por := tpdu.IE{ID: 0x71}
-	parts := [][]tpdu.IE{{por}}
-	chunks := [][]byte{body}
-	if len(pkt) > MaxSMS {
-		chunks = nil
-		for off, i := 0, 0; off < len(body); i++ {
-			room := MaxSMS - 1 - 5 // UDHL and the concatenation IE
-			if i == 0 {
-				room -= 2 // IE 71
-			}
-			end := min(off+room, len(body))
-			chunks = append(chunks, body[off:end])
-			off = end
-		}
-		parts = make([][]tpdu.IE, len(chunks))
-		for i := range chunks {
-			parts[i] = []tpdu.IE{tpdu.Concat8(ref, byte(len(chunks)), byte(i+1))}
-			if i == 0 {
-				parts[i] = append(parts[i], por)
-			}
-		}
+	segs, err := ota.Segments(ota.IEIResponsePacket, pkt[3:], ref)
+	if err != nil {
+		return nil, fmt.Errorf("authn: response SMS: %w", err)
 	}
-	cmds := make([]cat.Command, len(chunks))
-	for i, chunk := range chunks {
-		sub := &tpdu.Submit{DA: da, PID: tpdu.PIDSIMDataDownload, DCS: 0xF6, UD: tpdu.UserData{HasHeader: true, Header: parts[i], Data: chunk}}
+	cmds := make([]cat.Command, len(segs))
+	for i, ud := range segs {
+		sub := &tpdu.Submit{DA: da, PID: tpdu.PIDSIMDataDownload, DCS: 0xF6, UD: ud}
 		b, err := sub.AppendBinary(nil)
 		if err != nil {
 			return nil, fmt.Errorf("authn: response SMS: %w", err)
@@ -369,9 +352,6 @@ func responseSMS(da tpdu.Address, pkt []byte, ref byte) ([]cat.Command, error) {
 	}
 	return cmds, nil
 }
-
-// MaxSMS is the user data one SMS carries, in octets (TS 23.040 §9.2.3.16).
-const MaxSMS = 140
 
 // parseAddressField reads a TS 23.040 §9.1.2.5 address field: number of
 // digits, type of address, BCD digits.

@@ -36,7 +36,7 @@ type chain struct {
 	header  ota.CommandHeader
 	counter uint64
 	mu      sync.Mutex
-	mo      [][]byte
+	mo      []*tpdu.Submit
 	oa      tpdu.Address // the challenges' originator; zero: +99955501
 }
 
@@ -99,7 +99,7 @@ func newChainGo(t testing.TB, b person.Behaviour, cfg authn.Config, run func(fun
 	copy(tar[:], p.Applets[0].TARs[0].TAR)
 	c.header = ota.CommandHeader{SPI: ota.ParseSPI(0x16, 0x39), KIc: kic, KID: kid, TAR: tar}
 	c.hs = handset.New(handset.Config{Card: card, Person: person.New(b, 1), PIN: testPIN, PromptTimeout: 30 * time.Second, Go: run,
-		SendSMS: func(ctx context.Context, b []byte) error {
+		SendSMS: func(ctx context.Context, b *tpdu.Submit) error {
 			c.mu.Lock()
 			c.mo = append(c.mo, b)
 			c.mu.Unlock()
@@ -146,12 +146,7 @@ func (c *chain) push(t *testing.T, ch authn.Challenge) (authn.Response, error) {
 	// Reassemble: the first part carries IE 71, every part of a
 	// concatenated response a concatenation IE.
 	var body []byte
-	for i, b := range c.mo {
-		m, err := tpdu.Parse(b, tpdu.MO)
-		if err != nil {
-			t.Fatal(err)
-		}
-		sub := m.(*tpdu.Submit)
+	for i, sub := range c.mo {
 		if sub.DA != c.from() {
 			t.Fatalf("response sent to %+v, want the originator %+v", sub.DA, c.from())
 		}

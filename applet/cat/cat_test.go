@@ -146,7 +146,13 @@ func TestTextCodings(t *testing.T) {
 
 func TestTerminalProfile(t *testing.T) {
 	t.Parallel()
-	// VECTORS §9 pySim default OTA profile.
+	// pySim's default OTA profile (testdata/vectors.txt PY/terminal-profile-ota).
+	if !bytes.Equal(PySimOTAProfile(), vec.Bytes("PY/terminal-profile-ota")) {
+		t.Errorf("PySimOTAProfile %X", []byte(PySimOTAProfile()))
+	}
+	if !bytes.Equal(HandsetProfile(), vec.Bytes("ON/terminal-profile-apdu")[5:]) {
+		t.Errorf("HandsetProfile %X", []byte(HandsetProfile()))
+	}
 	p := PySimOTAProfile()
 	for _, f := range []Facility{FacProfileDownload, FacSMSPPDownload, FacDisplayText, FacPollInterval, FacRefresh, FacSendShortMessage, FacOpenChannel} {
 		if !p.Has(f) {

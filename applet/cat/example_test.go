@@ -30,7 +30,7 @@ func Example() {
 }
 
 func ExampleParseEnvelope() {
-	// VECTORS.md §7: ofono SMS-PP download 1.6.2.
+	// ofono SMS-PP download 1.6.2 (TS 31.124 §27.22.5; testdata/vectors.txt).
 	b, _ := hex.DecodeString("d12d8202838106099111223344556677f88b1c04049121437ff6891010000000000d53686f7274204d657373616765")
 	e, _ := cat.ParseEnvelope(b)
 	pp := e.(*cat.SMSPPDownload)

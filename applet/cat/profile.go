@@ -316,7 +316,7 @@ func mustHex(s string) []byte {
 }
 
 // HandsetProfile returns a realistic handset profile: the 30 bytes that
-// onomondo-uicc's gscriptor/terminal_profile.scriptor sends (VECTORS.md §9),
+// onomondo-uicc's gscriptor/terminal_profile.scriptor sends (testdata/vectors.txt),
 // announcing every proactive command the authenticator needs (DISPLAY
 // TEXT, GET INPUT, SEND SHORT MESSAGE, SMS-PP data download, UCS2).
 func HandsetProfile() TerminalProfile {
@@ -324,7 +324,7 @@ func HandsetProfile() TerminalProfile {
 }
 
 // PySimOTAProfile returns pySim's "reasonable default for playing with
-// OTA" (pySim/cat.py, VECTORS.md §9): 33 bytes, SMS-PP data download,
+// OTA" (pySim/cat.py; testdata/vectors.txt): 33 bytes, SMS-PP data download,
 // DISPLAY TEXT, POLL INTERVAL, POLLING OFF, REFRESH, SEND SHORT MESSAGE and
 // the BIP commands.
 func PySimOTAProfile() TerminalProfile {

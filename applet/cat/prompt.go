@@ -19,8 +19,8 @@ func ConfirmPrompt(number byte, text string, highPriority bool) *DisplayText {
 // PINPrompt returns the GET INPUT the authenticator applet raises for a
 // Level of Assurance 3 challenge: digits only, SMS default alphabet, input
 // hidden (qualifier 04), exactly digits characters long (response length
-// digits..digits). VECTORS.md §6 gives the derived encoding of
-// PINPrompt(1, "Enter PIN", 5).
+// digits..digits). testdata/vectors.txt has the encoding of
+// PINPrompt(1, "Enter PIN", 5) (derived/get-input-pin).
 func PINPrompt(number byte, text string, digits byte) *GetInput {
 	return &GetInput{
 		Header:    Header{Number: number},

@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"strings"
 	"testing"
+
+	"github.com/simlab-dev/simlab/internal/testvectors"
 )
 
 func mustHexT(t testing.TB, s string) []byte {
@@ -16,50 +18,51 @@ func mustHexT(t testing.TB, s string) []byte {
 	return b
 }
 
-// Proactive commands of /work/shared/VECTORS.md: §6 from ofono
-// unit/stk-test-data.h (TS 31.124 §27.22.4 expected sequences), §4 from
-// onomondo-uicc tests/envelope/envelope_test.ok.
+// vec holds the public vectors of testdata/vectors.txt, each with its
+// source.
+var vec = testvectors.MustLoad("testdata/vectors.txt")
+
+// Proactive commands: ofono unit/stk-test-data.h (TS 31.124 §27.22.4
+// expected sequences), onomondo-uicc tests/envelope/envelope_test.ok.
 var commandVectors = []struct {
 	name string
 	hex  string
 	typ  CommandType
 }{
-	{"OF DISPLAY TEXT 1.1.1", "D01A8103012180820281028D0F04546F6F6C6B697420546573742031", CmdDisplayText},
-	{"OF DISPLAY TEXT 1.3.1", "D01A8103012181820281028D0F04546F6F6C6B697420546573742032", CmdDisplayText},
-	{"OF GET INPUT 1.1.1", "D01B8103012300820281828D0C04456E74657220313233343591020505", CmdGetInput},
-	{"OF GET INPUT 1.4.1", "D0278103012304820281828D180450617373776F726420313C53454E443E3233343536373891020408", CmdGetInput},
-	{"OF SEND SHORT MESSAGE 1.1.1", "D037810301130082028183850753656E6420534D86099111223344556677F88B180100099110325476F840F40C54657374204D657373616765", CmdSendShortMessage},
-	{"VECTORS §6 derived GET INPUT PIN", "D0198103012304820281828D0A04456E7465722050494E91020505", CmdGetInput},
-	{"ON FETCH SEND SHORT MESSAGE", "d03d8103011300820281838b324100049121437ff629027100002412b000118bd0716adbf216d5dad4612ec54d64bceaf7d9228b8254d857f8d42394be9f66", CmdSendShortMessage},
+	{"OF DISPLAY TEXT 1.1.1", vec.Hex("OF/display-text-1.1.1"), CmdDisplayText},
+	{"OF DISPLAY TEXT 1.3.1", vec.Hex("OF/display-text-1.3.1"), CmdDisplayText},
+	{"OF GET INPUT 1.1.1", vec.Hex("OF/get-input-1.1.1"), CmdGetInput},
+	{"OF GET INPUT 1.4.1", vec.Hex("OF/get-input-1.4.1"), CmdGetInput},
+	{"OF SEND SHORT MESSAGE 1.1.1", vec.Hex("OF/send-sm-1.1.1"), CmdSendShortMessage},
+	{"derived GET INPUT PIN", vec.Hex("derived/get-input-pin"), CmdGetInput},
+	{"ON FETCH SEND SHORT MESSAGE", vec.Hex("ON/fetch-send-sm"), CmdSendShortMessage},
 }
 
-// TERMINAL RESPONSE bodies of VECTORS.md §6 (ofono stk-test-data.h) and §4
-// (onomondo envelope_test).
+// TERMINAL RESPONSE bodies: ofono stk-test-data.h, onomondo envelope_test.
 var responseVectors = []struct {
 	name   string
 	hex    string
 	result GeneralResult
 }{
-	{"OF DISPLAY TEXT OK", "810301218082028281830100", ResultOK},
-	{"OF resp_181 session terminated", "810301218082028281830110", ResultSessionTerminated},
-	{"OF resp_211 no response", "810301218082028281830112", ResultNoResponse},
-	{"OF resp_121 screen busy", "81030121808202828183022001", ResultTerminalUnable},
-	{"OF GET INPUT 1.1.1 OK 12345", "8103012300820282818301008D06043132333435", ResultOK},
-	{"OF GET INPUT 1.4.1 OK 2345678", "8103012304820282818301008D080432333435363738", ResultOK},
-	{"OF resp_161 backward move", "810301230082028281830111", ResultBackwardMove},
-	{"OF SEND SM OK", "810301130082028281830100", ResultOK},
+	{"OF DISPLAY TEXT OK", vec.Hex("OF/tr-display-text-ok"), ResultOK},
+	{"OF resp_181 session terminated", vec.Hex("OF/tr-resp-181-session-terminated"), ResultSessionTerminated},
+	{"OF resp_211 no response", vec.Hex("OF/tr-resp-211-no-response"), ResultNoResponse},
+	{"OF resp_121 screen busy", vec.Hex("OF/tr-resp-121-screen-busy"), ResultTerminalUnable},
+	{"OF GET INPUT 1.1.1 OK 12345", vec.Hex("OF/tr-get-input-1.1.1-12345"), ResultOK},
+	{"OF GET INPUT 1.4.1 OK 2345678", vec.Hex("OF/tr-get-input-1.4.1-2345678"), ResultOK},
+	{"OF resp_161 backward move", vec.Hex("OF/tr-resp-161-backward-move"), ResultBackwardMove},
+	{"OF SEND SM OK", vec.Hex("OF/tr-send-sm-ok"), ResultOK},
 }
 
-// ENVELOPE data of VECTORS.md §7 (ofono, TS 31.124 §27.22.5) and §4
-// (onomondo).
+// ENVELOPE data: ofono (TS 31.124 §27.22.5), onomondo, pySim (derived).
 var envelopeVectors = []struct {
 	name string
 	hex  string
 }{
-	{"OF SMS-PP 1.6.2", "d12d8202838106099111223344556677f88b1c04049121437ff6891010000000000d53686f7274204d657373616765"},
-	{"OF SMS-PP 1.8.2", "d13e8202838106099111223344556677f88b2d44049121437ff6891010000000001e0270000019000d00000000bfff00000000000100dcdcdcdcdcdcdcdcdcdc"},
-	{"ON SMS-PP download", "d15982028381860510426587f98b4c60039121437ff6624080119342803d02700000381516393232b00011d5cbcbd7ad00edcae5fb251618e04ed8502924dbad65b15be802a9d9e28267110d433c06103268db6a2a9d618fe8ab74"},
-	{"VECTORS §7 derived PY 3DES", "d13c820283818b36400881214365877ff6227052000000002502700000201506193535b00011ae733256918d050b87c94fbfe12e4dc402f262c41cf67f2f"},
+	{"OF SMS-PP 1.6.2", vec.Hex("OF/envelope-sms-pp-1.6.2")},
+	{"OF SMS-PP 1.8.2", vec.Hex("OF/envelope-sms-pp-1.8.2")},
+	{"ON SMS-PP download", vec.Hex("ON/envelope-sms-pp")},
+	{"derived PY 3DES", vec.Hex("derived/envelope-pysim-3des")},
 }
 
 func TestCommandVectors(t *testing.T) {
@@ -145,7 +148,7 @@ func TestResponseBuilt(t *testing.T) {
 	txt := Text("12345")
 	tr.Text = &txt
 	b, err := tr.MarshalBinary()
-	if err != nil || !bytes.Equal(b, mustHexT(t, "8103012300820282818301008D06043132333435")) {
+	if err != nil || !bytes.Equal(b, mustHexT(t, vec.Hex("OF/tr-get-input-1.1.1-12345"))) {
 		t.Fatalf("TR %X (%v)", b, err)
 	}
 	// Screen busy: 20 01.
@@ -154,10 +157,10 @@ func TestResponseBuilt(t *testing.T) {
 	if !bytes.Equal(b, mustHexT(t, "81030121808202828183022001")) {
 		t.Fatalf("screen busy TR %X", b)
 	}
-	// VECTORS §4, ON: TERMINAL RESPONSE APDU for SEND SHORT MESSAGE.
+	// onomondo: TERMINAL RESPONSE APDU for SEND SHORT MESSAGE.
 	sm, _ := ParseCommand(mustHexT(t, commandVectors[6].hex))
 	apdu, err := RespondTo(sm, ResultOK).APDU()
-	if err != nil || !bytes.Equal(apdu, mustHexT(t, "801400000c810301130082028281830100")) {
+	if err != nil || !bytes.Equal(apdu, mustHexT(t, vec.Hex("ON/tr-send-sm-apdu"))) {
 		t.Fatalf("TR APDU %X (%v)", apdu, err)
 	}
 	r, _ := ParseTerminalResponse(mustHexT(t, "81030121808202828183022001"))
@@ -190,15 +193,15 @@ func TestEnvelopeVectors(t *testing.T) {
 
 func TestEnvelopeAPDU(t *testing.T) {
 	t.Parallel()
-	// VECTORS §7 derived: the spec-correct PY TPDU wrapped in an ENVELOPE
-	// without address, built from scratch.
-	tp := mustHexT(t, "400881214365877ff6227052000000002502700000201506193535b00011ae733256918d050b87c94fbfe12e4dc402f262c41cf67f2f")
+	// Derived: the spec-correct pySim TPDU wrapped in an ENVELOPE without
+	// address, built from scratch.
+	tp := mustHexT(t, vec.Hex("derived/pysim-sms-deliver"))
 	apdu, err := EnvelopeAPDU(&SMSPPDownload{TPDU: tp})
-	want := mustHexT(t, "80c200003ed13c820283818b36400881214365877ff6227052000000002502700000201506193535b00011ae733256918d050b87c94fbfe12e4dc402f262c41cf67f2f")
+	want := mustHexT(t, vec.Hex("derived/envelope-apdu-pysim-3des"))
 	if err != nil || !bytes.Equal(apdu, want) {
 		t.Fatalf("got  %X\nwant %X (%v)", apdu, want, err)
 	}
-	// VECTORS §7: OF uses address tag 06 (CR clear); it is kept.
+	// ofono uses address tag 06 (CR clear); it is kept.
 	e, _ := ParseEnvelope(mustHexT(t, envelopeVectors[0].hex))
 	if a := e.(*SMSPPDownload).Address; a == nil || a.String() != "+112233445566778" {
 		t.Fatalf("address %v", a)
@@ -211,8 +214,8 @@ func TestPrompts(t *testing.T) {
 		c    Command
 		want string
 	}{
-		// VECTORS §6 derived PIN prompt.
-		{PINPrompt(1, "Enter PIN", 5), "D0198103012304820281828D0A04456E7465722050494E91020505"},
+		// The derived PIN prompt.
+		{PINPrompt(1, "Enter PIN", 5), vec.Hex("derived/get-input-pin")},
 		// OF DISPLAY TEXT 1.1.1 and 1.3.1 are exactly the confirmation prompt.
 		{ConfirmPrompt(1, "Toolkit Test 1", false), commandVectors[0].hex},
 		{ConfirmPrompt(1, "Toolkit Test 2", true), commandVectors[1].hex},

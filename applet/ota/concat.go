@@ -5,15 +5,18 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/simlab-dev/simlab/smsc/tpdu"
 )
 
 // Information Element Identifiers of the user data header used with
-// secured packets (TS 23.040 §9.2.3.24, TS 31.115 §4.2 and §4.4).
+// secured packets (TS 23.040 §9.2.3.24, TS 31.115 §4.2 and §4.4), as
+// smsc/tpdu names them.
 const (
-	IEIConcat8        = 0x00 // concatenated short messages, 8-bit reference
-	IEIConcat16       = 0x08 // concatenated short messages, 16-bit reference
-	IEICommandPacket  = 0x70 // (U)SIM toolkit security header: command packet identifier
-	IEIResponsePacket = 0x71 // (U)SIM toolkit security header: response packet identifier
+	IEIConcat8        = tpdu.IEIConcat8        // concatenated short messages, 8-bit reference
+	IEIConcat16       = tpdu.IEIConcat16       // concatenated short messages, 16-bit reference
+	IEICommandPacket  = tpdu.IEICommandPacket  // (U)SIM toolkit security header: command packet identifier
+	IEIResponsePacket = tpdu.IEIResponsePacket // (U)SIM toolkit security header: response packet identifier
 )
 
 // MaxUserData is the size of the TP-User-Data of one 8-bit SMS (TS 23.040
@@ -34,90 +37,110 @@ type UDH struct {
 }
 
 // ParseUDH decodes the user data header at the start of ud (UDHL first)
-// and returns it with the user data that follows it.
+// with smsc/tpdu's parser and returns what it says about a secured packet
+// (UDHOf), with the user data that follows it.
 func ParseUDH(ud []byte) (UDH, []byte, error) {
+	var buf [4]tpdu.IE
+	ies, end, err := tpdu.AppendHeaderIEs(buf[:0], ud)
+	if err != nil {
+		var de *tpdu.DecodeError
+		if errors.As(err, &de) {
+			return UDH{}, nil, decodeErr(de.Offset, "UDH", "%v: %s", de.Err, de.Msg)
+		}
+		return UDH{}, nil, decodeErr(0, "UDH", "%v", err)
+	}
+	u, err := UDHOf(ies)
+	if err != nil {
+		return UDH{}, nil, err
+	}
+	return u, ud[end:], nil
+}
+
+// UDHOf reads what the information elements of a user data header (as
+// smsc/tpdu parsed them) say about a secured packet. A concatenation IE of
+// the wrong length, a second one, or a segment number outside 1..total is
+// malformed. Offsets in errors count from the first IE.
+func UDHOf(ies []tpdu.IE) (UDH, error) {
 	var u UDH
-	if len(ud) < 1 {
-		return u, nil, decodeErr(0, "UDHL", "missing")
-	}
-	end := 1 + int(ud[0])
-	if end > len(ud) {
-		return u, nil, decodeErr(0, "UDHL", "value %d exceeds the %d bytes after it", ud[0], len(ud)-1)
-	}
-	for off := 1; off < end; {
-		if off+2 > end {
-			return u, nil, decodeErr(off, "UDH", "truncated information element")
-		}
-		iei, l := ud[off], int(ud[off+1])
-		v := off + 2
-		if v+l > end {
-			return u, nil, decodeErr(off+1, "UDH", "IEI %02x length %d runs past the header", iei, l)
-		}
-		switch iei {
+	off := 1
+	for _, ie := range ies {
+		switch ie.ID {
 		case IEIConcat8, IEIConcat16:
-			want := 3
-			if iei == IEIConcat16 {
-				want = 4
+			ref, total, seq, ok := ie.ConcatInfo()
+			switch {
+			case !ok:
+				return UDH{}, decodeErr(off+1, "UDH", "IEI %02x length %d, want %d", ie.ID, len(ie.Data), 3+int(ie.ID/IEIConcat16))
+			case u.Concatenated:
+				return UDH{}, decodeErr(off, "UDH", "second concatenation element")
+			case total == 0 || seq == 0 || seq > total:
+				return UDH{}, decodeErr(off+len(ie.Data), "UDH", "concatenation segment %d of %d", seq, total)
 			}
-			if l != want {
-				return u, nil, decodeErr(off+1, "UDH", "IEI %02x length %d, want %d", iei, l, want)
-			}
-			if u.Concatenated {
-				return u, nil, decodeErr(off, "UDH", "second concatenation element")
-			}
-			u.Concatenated = true
-			if iei == IEIConcat8 {
-				u.Ref = uint16(ud[v])
-			} else {
-				u.Ref16 = true
-				u.Ref = uint16(ud[v])<<8 | uint16(ud[v+1])
-				v++
-			}
-			u.Total, u.Seq = ud[v+1], ud[v+2]
-			if u.Total == 0 || u.Seq == 0 || u.Seq > u.Total {
-				return u, nil, decodeErr(v+1, "UDH", "concatenation segment %d of %d", u.Seq, u.Total)
-			}
+			u.Concatenated, u.Ref16, u.Ref, u.Total, u.Seq = true, ie.ID == IEIConcat16, ref, total, seq
 		case IEICommandPacket:
 			u.CommandPacket = true
 		case IEIResponsePacket:
 			u.ResponsePacket = true
 		}
-		off = v + l
+		off += 2 + len(ie.Data)
 	}
-	return u, ud[end:], nil
+	return u, nil
 }
 
-// SplitSMS returns the TP-User-Data (UDH included) of the short messages
-// that carry the command packet pkt (from CPL) as TS 31.115 §4.2 asks: one
-// message with UDH 02 70 00 when it fits in 140 bytes, otherwise
-// concatenated messages with an 8-bit reference ref, the first with UDH
-// 07 00 03 ref n 01 70 00, the others 05 00 03 ref n i.
-func SplitSMS(pkt []byte, ref uint8) ([][]byte, error) {
+// Segments cuts a secured packet into the user data of the short messages
+// that carry it (TS 31.115 §4.2 for command packets, iei IEICommandPacket;
+// §4.4 with IEIResponsePacket for response packets): one message with the
+// header IE iei (length 0) when it fits in MaxUserData bytes, otherwise
+// concatenated messages with an 8-bit reference ref (TS 23.040
+// §9.2.3.24.1), the first with the concatenation IE and IE iei
+// (UDH 07 00 03 ref n 01 iei 00), the others with the concatenation IE only
+// (05 00 03 ref n i). pkt is the packet from CPL (command) or RPL
+// (response), without its UDH; the segments' data alias it. This is the
+// one splitter simlab's senders, card applets and modem use.
+func Segments(iei byte, pkt []byte, ref uint8) ([]tpdu.UserData, error) {
 	if 3+len(pkt) <= MaxUserData {
-		ud := make([]byte, 0, 3+len(pkt))
-		ud = append(ud, 0x02, IEICommandPacket, 0x00)
-		return [][]byte{append(ud, pkt...)}, nil
+		return []tpdu.UserData{{HasHeader: true, Header: []tpdu.IE{{ID: iei, Data: []byte{}}}, Data: pkt}}, nil
 	}
 	const first, next = MaxUserData - 8, MaxUserData - 6
 	n := 1 + (len(pkt)-first+next-1)/next
 	if n > 255 {
 		return nil, fmt.Errorf("%w: %d bytes need %d short messages, more than 255", ErrTooLong, len(pkt), n)
 	}
-	out := make([][]byte, 0, n)
-	back := make([]byte, 0, len(pkt)+8+6*(n-1))
-	for i := 1; i <= n; i++ {
-		s := len(back)
+	out := make([]tpdu.UserData, n)
+	// ies holds the headers back to back: concatenation IE 1 and IE iei
+	// for the first segment, then one concatenation IE per segment.
+	ies := make([]tpdu.IE, n+1)
+	ies[1] = tpdu.IE{ID: iei, Data: []byte{}}
+	for i := range out {
 		take := next
-		if i == 1 {
-			take = first
-			back = append(back, 0x07, IEIConcat8, 0x03, ref, byte(n), 1, IEICommandPacket, 0x00)
-		} else {
-			back = append(back, 0x05, IEIConcat8, 0x03, ref, byte(n), byte(i))
+		h := ies[i+1 : i+2 : i+2]
+		if i == 0 {
+			take, h = first, ies[0:2:2]
 		}
+		h[0] = tpdu.Concat8(ref, byte(n), byte(i+1))
 		take = min(take, len(pkt))
-		back = append(back, pkt[:take]...)
+		out[i] = tpdu.UserData{HasHeader: true, Header: h, Data: pkt[:take:take]}
 		pkt = pkt[take:]
-		out = append(out, back[s:len(back):len(back)])
+	}
+	return out, nil
+}
+
+// SplitSMS returns the TP-User-Data (UDH included) of the short messages
+// that carry the command packet pkt (from CPL), as Segments cuts it: one
+// message with UDH 02 70 00 when it fits in 140 bytes, otherwise
+// concatenated messages with an 8-bit reference ref, the first with UDH
+// 07 00 03 ref n 01 70 00, the others 05 00 03 ref n i.
+func SplitSMS(pkt []byte, ref uint8) ([][]byte, error) {
+	segs, err := Segments(IEICommandPacket, pkt, ref)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]byte, len(segs))
+	for i, seg := range segs {
+		ud, err := tpdu.AppendHeader(make([]byte, 0, tpdu.HeaderLen(seg.Header)+len(seg.Data)), seg.Header)
+		if err != nil {
+			return nil, fmt.Errorf("ota: %w", err)
+		}
+		out[i] = append(ud, seg.Data...)
 	}
 	return out, nil
 }

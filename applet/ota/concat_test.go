@@ -5,17 +5,18 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/simlab-dev/simlab/smsc/tpdu"
 )
 
 func TestParseUDH(t *testing.T) {
 	t.Parallel()
-	// VECTORS.md §8 (PY tests/unittests/test_sms.py): 027100 and
-	// 0571007001ffabcd.
-	u, rest, err := ParseUDH(unhex(t, "027100"))
+	// pySim's tests/unittests/test_sms.py (testdata/vectors.txt [PYSMS]).
+	u, rest, err := ParseUDH(vec.Bytes("PYSMS.udh.71"))
 	if err != nil || !u.ResponsePacket || u.CommandPacket || len(rest) != 0 {
 		t.Errorf("027100: %+v %x %v", u, rest, err)
 	}
-	u, rest, err = ParseUDH(unhex(t, "0571007001ffabcd"))
+	u, rest, err = ParseUDH(vec.Bytes("PYSMS.udh.71-70"))
 	if err != nil || !u.ResponsePacket || !u.CommandPacket || !bytes.Equal(rest, unhex(t, "abcd")) {
 		t.Errorf("0571007001ffabcd: %+v %x %v", u, rest, err)
 	}
@@ -138,11 +139,11 @@ func TestReassemblerLimits(t *testing.T) {
 	}
 }
 
-// VECTORS.md §4 (ON tests/envelope): the user data of the SMS-PP TPDU is
-// UDH 027000 followed by the packet.
+// onomondo-uicc tests/envelope (testdata/vectors.txt [ON]): the user data
+// of the SMS-PP TPDU is UDH 027000 followed by the packet.
 func TestReassembleSingleVector(t *testing.T) {
 	t.Parallel()
-	ud := unhex(t, "02700000381516393232b00011d5cbcbd7ad00edcae5fb251618e04ed8502924dbad65b15be802a9d9e28267110d433c06103268db6a2a9d618fe8ab74")
+	ud := append([]byte{0x02, 0x70, 0x00}, vec.Bytes("ON/envelope-AES")...)
 	r, _ := NewReassembler(limits())
 	p, err := r.Add(time.Time{}, "2143", ud)
 	if err != nil || !bytes.Equal(p, ud[3:]) {
@@ -151,4 +152,62 @@ func TestReassembleSingleVector(t *testing.T) {
 	if _, err := ParseCommand(p); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestSegments: the one splitter, for command (IEI 70) and response (71)
+// packets alike: the header IE only in the first segment, after the
+// concatenation IE; every segment within 140 bytes once its header is
+// written; the data back together is the packet.
+func TestSegments(t *testing.T) {
+	t.Parallel()
+	for _, iei := range []byte{IEICommandPacket, IEIResponsePacket} {
+		for _, n := range []int{0, 137, 138, 266, 267, 600} {
+			pkt := make([]byte, n)
+			for i := range pkt {
+				pkt[i] = byte(i)
+			}
+			segs, err := Segments(iei, pkt, 9)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var back []byte
+			for i, s := range segs {
+				ud, err := tpdu.AppendHeader(nil, s.Header)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(ud)+len(s.Data) > MaxUserData || !s.HasHeader {
+					t.Errorf("iei %02X, %d bytes: segment %d is %d bytes", iei, n, i, len(ud)+len(s.Data))
+				}
+				want := "02" + hexByte(iei) + "00"
+				switch {
+				case len(segs) > 1 && i == 0:
+					want = "070003" + "09" + hexByte(byte(len(segs))) + "01" + hexByte(iei) + "00"
+				case len(segs) > 1:
+					want = "050003" + "09" + hexByte(byte(len(segs))) + hexByte(byte(i+1))
+				}
+				if got := hexOf(ud); got != want {
+					t.Errorf("iei %02X, %d bytes: segment %d UDH %s, want %s", iei, n, i, got, want)
+				}
+				back = append(back, s.Data...)
+			}
+			if !bytes.Equal(back, pkt) {
+				t.Errorf("iei %02X, %d bytes: %d bytes back", iei, n, len(back))
+			}
+		}
+	}
+	if _, err := Segments(IEICommandPacket, make([]byte, 132+134*255), 1); !errors.Is(err, ErrTooLong) {
+		t.Errorf("256 segments: %v", err)
+	}
+}
+
+func hexByte(b byte) string { return hexOf([]byte{b}) }
+
+func hexOf(b []byte) string {
+	const digits = "0123456789ABCDEF"
+	out := make([]byte, 0, 2*len(b))
+	for _, c := range b {
+		out = append(out, digits[c>>4], digits[c&15])
+	}
+	return string(out)
 }

@@ -18,7 +18,8 @@
 // SealResponse builds the PoR. Reassembler joins concatenated SMS carrying
 // one command packet (TS 31.115 §4.2).
 //
-// Layouts (TS 31.115 §4.2 and §4.4; VECTORS.md §0):
+// Layouts (TS 31.115 §4.2 and §4.4; the field coding pySim and
+// onomondo-uicc follow, testdata/vectors.txt):
 //
 //	command:  [UDH 02 70 00] CPL(2) CHL(1) SPI(2) KIc(1) KID(1) TAR(3) | CNTR(5) PCNTR(1) RC/CC(0,2,4,8) data pad
 //	response: [UDH 02 71 00] RPL(2) RHL(1) TAR(3) | CNTR(5) PCNTR(1) STS(1) RC/CC data pad

@@ -20,7 +20,7 @@ func must(err error) {
 // A server seals a command packet for the application with TAR B00011,
 // the card opens it (checking CC, counter and the TAR's minimum security
 // level), stores the new counter and answers with a PoR the server opens.
-// Keys from VECTORS.md §1 (pySim test_ota.py, AES keyset 2).
+// Keys from pySim test_ota.py, AES keyset 2 (testdata/vectors.txt [PY]).
 func Example() {
 	ctx := context.Background()
 	ks := soft.NewMemory()

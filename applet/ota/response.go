@@ -83,7 +83,7 @@ func ParseResponse(pkt []byte) (RawResponse, error) {
 // side, starting with the UDH 02 71 00. h is the header of the command
 // being answered: its TAR, its KIc/KID algorithms and its SPI2 (PoR RC/CC,
 // PoR ciphering) decide the protection, with the keys named by keys. The
-// CC covers the UDH (VECTORS.md §0).
+// CC covers the UDH (as pySim and onomondo-uicc compute it).
 func SealResponse(ctx context.Context, ks hsm.Keystore, keys Keys, h CommandHeader, cntr Counter, st Status, data []byte) ([]byte, error) {
 	return AppendResponse(ctx, nil, ks, keys, h, cntr, st, data)
 }

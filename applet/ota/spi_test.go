@@ -17,7 +17,7 @@ func TestSPIRoundTrip(t *testing.T) {
 			}
 		}
 	}
-	// VECTORS.md §4 (ON): SPI 1639 = CC, ciphered, counter must be higher;
+	// onomondo-uicc tests/envelope: SPI 1639 = CC, ciphered, counter must be higher;
 	// PoR required, CC, ciphered, via SMS-SUBMIT.
 	s := ParseSPI(0x16, 0x39)
 	want := SPI{Integrity: IntegrityCC, Ciphered: true, Counter: CounterHigher, PoR: PoRRequired, PoRIntegrity: IntegrityCC, PoRCiphered: true, PoRSubmit: true}
@@ -27,7 +27,8 @@ func TestSPIRoundTrip(t *testing.T) {
 	if got := s.String(); got != "cc,ciphered,counter=must-be-higher;por=required,por-cc,por-ciphered,por-via=submit" {
 		t.Errorf("String() = %q", got)
 	}
-	// SPI1 b5b4 = 11 is "exactly one higher" (VECTORS.md §0 on pySim's name).
+	// SPI1 b5b4 = 11 is "exactly one higher" (testdata/vectors.txt on
+	// pySim's name for it).
 	if ParseSPI(0x18, 0).Counter != CounterOneHigher || CounterOneHigher.String() != "must-be-one-higher" {
 		t.Error("counter mode 3")
 	}
@@ -41,7 +42,7 @@ func TestSPIRoundTrip(t *testing.T) {
 
 func TestKIcKID(t *testing.T) {
 	t.Parallel()
-	// TS 102 225 §5.1.2/§5.1.3 codings as listed in VECTORS.md §0.
+	// TS 102 225 §5.1.2/§5.1.3 codings.
 	kic := []struct {
 		b   byte
 		idx int

@@ -5,11 +5,13 @@ import (
 	"context"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/simlab-dev/simlab/hsm"
 	"github.com/simlab-dev/simlab/hsm/soft"
+	"github.com/simlab-dev/simlab/internal/testvectors"
 )
 
 func unhex(t testing.TB, s string) []byte {
@@ -68,14 +70,18 @@ func cntr(t testing.TB, s string) Counter {
 	return c
 }
 
-// Keys of VECTORS.md §1 (PY tests/unittests/test_ota.py).
-const (
-	py3DESKIc   = "300102030405060708090a0b0c0d0e0f"
-	py3DESKID   = "301102030405060708090a0b0c0d0e0f"
-	pyAESKIc    = "200102030405060708090a0b0c0d0e0f"
-	pyAESKID    = "201102030405060708090a0b0c0d0e0f"
-	pyLegacyKIc = "C21DD66ACAC13CB3BC8B331B24AFB57B"
-	pyLegacyKID = "12110C78E678C25408233076AA033615"
+// vec holds the public vectors of testdata/vectors.txt, each with its
+// source (pySim, onomondo-uicc, gsm0348).
+var vec = testvectors.MustLoad("testdata/vectors.txt")
+
+// Keys of pySim's test_ota.py (testdata/vectors.txt [PY]).
+var (
+	py3DESKIc   = vec.Hex("PY.3des.kic")
+	py3DESKID   = vec.Hex("PY.3des.kid")
+	pyAESKIc    = vec.Hex("PY.aes.kic")
+	pyAESKID    = vec.Hex("PY.aes.kid")
+	pyLegacyKIc = vec.Hex("PY.legacy.kic")
+	pyLegacyKID = vec.Hex("PY.legacy.kid")
 )
 
 type cmdVector struct {
@@ -96,42 +102,42 @@ type cmdVector struct {
 }
 
 var cmdVectors = []cmdVector{
-	// VECTORS.md §1, PY test_ota.py SmsOtaTestCase (verified).
-	{name: "PY/3DES-SJA5-CIPHERED-CC", kicAlg: AlgTDES2, kic: py3DESKIc, kidAlg: AlgTDES2, kid: py3DESKID, spi: "0619", kicb: 0x35, kidb: 0x35, tar: "b00011", cntr: "0000000000", data: "00a40004023f00",
-		packet: "00201506193535b00011ae733256918d050b87c94fbfe12e4dc402f262c41cf67f2f", pcntr: 3},
-	{name: "PY/3DES-SJA5-UNCIPHERED-CC", kicAlg: AlgTDES2, kic: py3DESKIc, kidAlg: AlgTDES2, kid: py3DESKID, spi: "0609", kicb: 0x35, kidb: 0x35, tar: "b00011", cntr: "0000000000", data: "00a40004023f00",
-		packet: "00201506093535b00011c49ac91ab8159ba5b83a54fb6385e0a5e31694f8b215fafc", pcntr: 3},
-	{name: "PY/3DES-SJA5-UNCIPHERED-NOCC", kicAlg: AlgTDES2, kic: py3DESKIc, kidAlg: AlgTDES2, kid: py3DESKID, spi: "0601", kicb: 0x35, kidb: 0x35, tar: "b00011", cntr: "0000000000", data: "00a40004023f00",
-		packet: "00201506013535b000113190be334900f52b025f3f7eddfe868e96ebf310023b7769", pcntr: 3},
-	{name: "PY/AES128-SJA5-CIPHERED-CC", kicAlg: AlgAES, kic: pyAESKIc, kidAlg: AlgAES, kid: pyAESKID, spi: "0619", kicb: 0x22, kidb: 0x22, tar: "b00011", cntr: "0000000000", data: "00a40004023f00",
-		packet: "00281506192222b00011e87cceebb2d93083011ce294f93fc4d8de80da1abae8c37ca3e72ec4432e5058", pcntr: 11},
-	// VECTORS.md §1 legacy Test_SMS_3DES (verified).
-	{name: "PY/legacy-ciphered-noCC", kicAlg: AlgTDES2, kic: pyLegacyKIc, kidAlg: AlgTDES2, kid: pyLegacyKID, spi: "0419", kicb: 0x35, kidb: 0x35, tar: "b00000", cntr: "0000000000", data: "00a40000023f00",
-		packet: "00180d04193535b00000e3ec80a849b554421276af3883927c20", pcntr: 3},
+	// pySim test_ota.py SmsOtaTestCase (testdata/vectors.txt [PY], verified).
+	{name: "PY/3DES-SJA5-CIPHERED-CC", kicAlg: AlgTDES2, kic: py3DESKIc, kidAlg: AlgTDES2, kid: py3DESKID, spi: "0619", kicb: 0x35, kidb: 0x35, tar: "b00011", cntr: "0000000000", data: vec.Hex("PY.apdu"),
+		packet: vec.Hex("PY/3DES-SJA5-CIPHERED-CC"), pcntr: 3},
+	{name: "PY/3DES-SJA5-UNCIPHERED-CC", kicAlg: AlgTDES2, kic: py3DESKIc, kidAlg: AlgTDES2, kid: py3DESKID, spi: "0609", kicb: 0x35, kidb: 0x35, tar: "b00011", cntr: "0000000000", data: vec.Hex("PY.apdu"),
+		packet: vec.Hex("PY/3DES-SJA5-UNCIPHERED-CC"), pcntr: 3},
+	{name: "PY/3DES-SJA5-UNCIPHERED-NOCC", kicAlg: AlgTDES2, kic: py3DESKIc, kidAlg: AlgTDES2, kid: py3DESKID, spi: "0601", kicb: 0x35, kidb: 0x35, tar: "b00011", cntr: "0000000000", data: vec.Hex("PY.apdu"),
+		packet: vec.Hex("PY/3DES-SJA5-UNCIPHERED-NOCC"), pcntr: 3},
+	{name: "PY/AES128-SJA5-CIPHERED-CC", kicAlg: AlgAES, kic: pyAESKIc, kidAlg: AlgAES, kid: pyAESKID, spi: "0619", kicb: 0x22, kidb: 0x22, tar: "b00011", cntr: "0000000000", data: vec.Hex("PY.apdu"),
+		packet: vec.Hex("PY/AES128-SJA5-CIPHERED-CC"), pcntr: 11},
+	// pySim test_ota.py legacy Test_SMS_3DES ([PY], verified).
+	{name: "PY/legacy-ciphered-noCC", kicAlg: AlgTDES2, kic: pyLegacyKIc, kidAlg: AlgTDES2, kid: pyLegacyKID, spi: "0419", kicb: 0x35, kidb: 0x35, tar: "b00000", cntr: "0000000000", data: vec.Hex("PY.legacy.apdu"),
+		packet: vec.Hex("PY/legacy-ciphered-noCC"), pcntr: 3},
 	// pySim leaves the CPL out of its unciphered output; the CC was
 	// computed with CPL 001d in front, which is what goes on air.
-	{name: "PY/legacy-signed-only(CPL restored)", kicAlg: AlgTDES2, kic: pyLegacyKIc, kidAlg: AlgTDES2, kid: pyLegacyKID, spi: "0219", kicb: 0x35, kidb: 0x35, tar: "b00000", cntr: "0000000000", data: "00a40000023f00",
-		packet: "001d" + "1502193535b00000000000000000072ea17bdb72060e00a40000023f00"},
-	{name: "PY/legacy-no-security(CPL restored)", kicAlg: AlgTDES2, kic: pyLegacyKIc, kidAlg: AlgTDES2, kid: pyLegacyKID, spi: "0019", kicb: 0x35, kidb: 0x35, tar: "b00000", cntr: "0000000000", data: "00a40000023f00",
-		packet: "0015" + "0d00193535b0000000000000000000a40000023f00"},
-	// VECTORS.md §4, ON tests/envelope (verified): AES, CC, ciphered,
+	{name: "PY/legacy-signed-only(CPL-restored)", kicAlg: AlgTDES2, kic: pyLegacyKIc, kidAlg: AlgTDES2, kid: pyLegacyKID, spi: "0219", kicb: 0x35, kidb: 0x35, tar: "b00000", cntr: "0000000000", data: vec.Hex("PY.legacy.apdu"),
+		packet: vec.Hex("PY/legacy-signed-only(CPL-restored)")},
+	{name: "PY/legacy-no-security(CPL-restored)", kicAlg: AlgTDES2, kic: pyLegacyKIc, kidAlg: AlgTDES2, kid: pyLegacyKID, spi: "0019", kicb: 0x35, kidb: 0x35, tar: "b00000", cntr: "0000000000", data: vec.Hex("PY.legacy.apdu"),
+		packet: vec.Hex("PY/legacy-no-security(CPL-restored)")},
+	// onomondo-uicc tests/envelope ([ON], verified): AES, CC, ciphered,
 	// counter must be higher.
-	{name: "ON/envelope-AES", kicAlg: AlgAES, kic: "00112233445566778899aabbccddeeff", kidAlg: AlgAES, kid: "0123456789abcdef0123456701234567", spi: "1639", kicb: 0x32, kidb: 0x32, tar: "b00011", cntr: "0000000001",
-		data:   "00a4000c023f00" + "00a4000c022fe2" + "00b000000a",
-		packet: "00381516393232b00011d5cbcbd7ad00edcae5fb251618e04ed8502924dbad65b15be802a9d9e28267110d433c06103268db6a2a9d618fe8ab74", pcntr: 15, padding: PadISO},
-	// VECTORS.md §5, G3 Dataset0348.xml test-request-001 (verified): DES-CBC, no CC.
-	{name: "G3/test-request-001", kicAlg: AlgDESCBC, kic: "0000000000000000", spi: "0C01", kicb: 0x01, kidb: 0x01, tar: "B00010", cntr: "0000000001",
-		data:   "A0A40000023F00A0A40000027F10A0A40000026f3CA0B2010405",
-		packet: "00280D0C010101B000101B94C9BA4BE5D6656959EA5C1B6E2AAA4746F485413747189E5EECC3C0484AAD"},
+	{name: "ON/envelope-AES", kicAlg: AlgAES, kic: vec.Hex("ON.kic"), kidAlg: AlgAES, kid: vec.Hex("ON.kid"), spi: "1639", kicb: 0x32, kidb: 0x32, tar: "b00011", cntr: "0000000001",
+		data:   vec.Hex("ON.apdus"),
+		packet: vec.Hex("ON/envelope-AES"), pcntr: 15, padding: PadISO},
+	// gsm0348 Dataset0348.xml test-request-001 ([G3], verified): DES-CBC, no CC.
+	{name: "G3/test-request-001", kicAlg: AlgDESCBC, kic: vec.Hex("G3.des.kic"), spi: "0C01", kicb: 0x01, kidb: 0x01, tar: "B00010", cntr: "0000000001",
+		data:   vec.Hex("G3.apdus"),
+		packet: vec.Hex("G3/test-request-001")},
 	// G3 Dataset0348.xml test-request-017: 3DES three-key ciphering, RC
 	// CRC32 with the algorithm known implicitly (KID 00).
-	{name: "G3/test-request-017-RC-CRC32", kicAlg: AlgTDES3, kic: "938ED71B96CC424B7255E700AF27D4AA128BAA5F27D25559", implicitID: AlgCRC32, spi: "0D01", kicb: 0x09, kidb: 0x00, tar: "B00010", cntr: "0000000001",
-		data:   "A0A40000023F00A0A40000027F10A0A40000026F3CA0B2010405",
-		packet: "0030110D010900B0001049EB43424D46A4F8A99EEACB486531044452448F305A40C0E4C87AA122AED0A9BFE2808F1B7AB739", pcntr: 4},
+	{name: "G3/test-request-017-RC-CRC32", kicAlg: AlgTDES3, kic: vec.Hex("G3.3des3.kic"), implicitID: AlgCRC32, spi: "0D01", kicb: 0x09, kidb: 0x00, tar: "B00010", cntr: "0000000001",
+		data:   vec.Hex("G3.apdus"),
+		packet: vec.Hex("G3/test-request-017-RC-CRC32"), pcntr: 4},
 	// G3 test-request-022: 3DES three-key ciphering and CC.
-	{name: "G3/test-request-022-3DES3-CC", kicAlg: AlgTDES3, kic: "938ED71B96CC424B7255E700AF27D4AA128BAA5F27D25559", kidAlg: AlgTDES3, kid: "000000000000000000000000000000000000000000000000", spi: "0E01", kicb: 0x09, kidb: 0x09, tar: "B00010", cntr: "0000000001",
-		data:   "A0A40000023F00A0A40000027F10A0A40000026F3CA0B2010405",
-		packet: "0030150E010909B0001073BFF6C68AF22376685280DD3EDF4C099D3869CFAFB67DBC50EB241842FEAA9CB701B7F3AB0CD2AD"},
+	{name: "G3/test-request-022-3DES3-CC", kicAlg: AlgTDES3, kic: vec.Hex("G3.3des3.kic"), kidAlg: AlgTDES3, kid: vec.Hex("G3.3des3.kid"), spi: "0E01", kicb: 0x09, kidb: 0x09, tar: "B00010", cntr: "0000000001",
+		data:   vec.Hex("G3.apdus"),
+		packet: vec.Hex("G3/test-request-022-3DES3-CC")},
 }
 
 func (v *cmdVector) setup(t testing.TB) (hsm.Keystore, Keys, CommandHeader) {
@@ -193,27 +199,27 @@ type porVector struct {
 }
 
 var porVectors = []porVector{
-	// VECTORS.md §2, PY test_ota.py (verified).
+	// pySim test_ota.py PoRs ([PY], verified).
 	{name: "PY/3DES-PoR-CC-clear", kicAlg: AlgTDES2, kic: py3DESKIc, kid: py3DESKID, spi: "0609", kicb: 0x35, kidb: 0x35, tar: "b00011", cntr: "0000000000", data: "016132",
-		packet: "027100001612b0001100000000000000b5bcd6353a421fae016132"},
+		packet: vec.Hex("PY/3DES-PoR-CC-clear")},
 	{name: "PY/3DES-PoR-ciphered-CC", kicAlg: AlgTDES2, kic: py3DESKIc, kid: py3DESKID, spi: "0619", kicb: 0x35, kidb: 0x35, tar: "b00011", cntr: "0000000000", data: "016132", pcntr: 6,
-		packet: "027100001c12b000118bb989492c632529326a2f4681feb37c825bc9021c9f6d0b"},
+		packet: vec.Hex("PY/3DES-PoR-ciphered-CC")},
 	{name: "PY/AES-PoR-ciphered-CC", kicAlg: AlgAES, kic: pyAESKIc, kid: pyAESKID, spi: "0619", kicb: 0x22, kidb: 0x22, tar: "b00011", cntr: "0000000000", data: "016132", pcntr: 14,
-		packet: "027100002412b00011ebc6b497e2cad7aedf36ace0e3a29b38853f0fe9ccde81913be5702b73abce1f"},
+		packet: vec.Hex("PY/AES-PoR-ciphered-CC")},
 	{name: "PY/PoR-no-CC", kicAlg: AlgTDES2, kic: py3DESKIc, kid: py3DESKID, spi: "0601", kicb: 0x35, kidb: 0x35, tar: "b00011", cntr: "0000000000", data: "016132",
-		packet: "027100000e0ab0001100000000000000016132"},
+		packet: vec.Hex("PY/PoR-no-CC")},
 	// PY test_ota.py test_resp_3des_signed (legacy keys).
 	{name: "PY/legacy-PoR-CC", kicAlg: AlgTDES2, kic: pyLegacyKIc, kid: pyLegacyKID, spi: "0609", kicb: 0x35, kidb: 0x35, tar: "b00011", cntr: "0000000000", data: "01612f",
-		packet: "027100001612b000110000000000000055f47118381175fb01612f"},
+		packet: vec.Hex("PY/legacy-PoR-CC")},
 	// PY test_ota.py (newer _decode_por tests): unsecured PoR with status 02 counter low.
 	{name: "PY/PoR-counter-low", kicAlg: AlgTDES2, kic: py3DESKIc, kid: py3DESKID, spi: "0201", kicb: 0x15, kidb: 0x15, tar: "b00000", cntr: "0000000007", status: StatusCounterLow,
-		packet: "027100000b0ab0000000000000070002"},
-	// VECTORS.md §4, ON tests/envelope (verified): the PoR in the ENVELOPE
+		packet: vec.Hex("PY/PoR-counter-low")},
+	// onomondo-uicc tests/envelope ([ON], verified): the PoR in the ENVELOPE
 	// response (status 0B) and the one sent by SEND SHORT MESSAGE.
-	{name: "ON/envelope-PoR-0B", kicAlg: AlgAES, kic: "00112233445566778899aabbccddeeff", kid: "0123456789abcdef0123456701234567", spi: "1639", kicb: 0x32, kidb: 0x32, tar: "b00011", cntr: "0000000001", status: StatusResponseInSubmit, pcntr: 1, padding: PadISO,
-		packet: "027100001412b0001100e878eeb2c2443ddbeef1ac668398fb"},
-	{name: "ON/send-sm-PoR", kicAlg: AlgAES, kic: "00112233445566778899aabbccddeeff", kid: "0123456789abcdef0123456701234567", spi: "1639", kicb: 0x32, kidb: 0x32, tar: "b00011", cntr: "0000000001", data: "03900000112233445566778899", pcntr: 4, padding: PadISO,
-		packet: "027100002412b000118bd0716adbf216d5dad4612ec54d64bceaf7d9228b8254d857f8d42394be9f66"},
+	{name: "ON/envelope-PoR-0B", kicAlg: AlgAES, kic: vec.Hex("ON.kic"), kid: vec.Hex("ON.kid"), spi: "1639", kicb: 0x32, kidb: 0x32, tar: "b00011", cntr: "0000000001", status: StatusResponseInSubmit, pcntr: 1, padding: PadISO,
+		packet: vec.Hex("ON/envelope-PoR-0B")},
+	{name: "ON/send-sm-PoR", kicAlg: AlgAES, kic: vec.Hex("ON.kic"), kid: vec.Hex("ON.kid"), spi: "1639", kicb: 0x32, kidb: 0x32, tar: "b00011", cntr: "0000000001", data: vec.Hex("ON/send-sm-PoR.data"), pcntr: 4, padding: PadISO,
+		packet: vec.Hex("ON/send-sm-PoR")},
 }
 
 func (v *porVector) setup(t testing.TB) (hsm.Keystore, Keys, CommandHeader) {
@@ -254,7 +260,7 @@ func TestResponseBadCC(t *testing.T) {
 	t.Parallel()
 	v := porVectors[4]
 	ks, keys, h := v.setup(t)
-	bad := unhex(t, "027100001612b000110000000000000055f47118381175fb02612f")
+	bad := unhex(t, vec.Hex("PY/legacy-PoR-CC-bad"))
 	r, err := OpenResponse(context.Background(), ks, keys, h, bad)
 	if !errors.Is(err, ErrIntegrity) {
 		t.Fatalf("OpenResponse error = %v, want ErrIntegrity", err)
@@ -264,16 +270,17 @@ func TestResponseBadCC(t *testing.T) {
 	}
 }
 
-// VECTORS.md §3, ON tests/ota/ota_test.c (verified): the CC primitive.
+// onomondo-uicc's tests/ota/ota_test.c (testdata/vectors.txt [ON],
+// verified): the CC primitive.
 func TestCCPrimitive(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	const key = "AABBCCDDEEFF11220000000000000000"
-	data1 := "0028151e193232b00011000000000106"
-	cases := []struct{ data2, tdes, aes string }{
-		{"0123456789abcdef0123456701234567", "c0995c616fa90e18", "baddda0ee401d63d"},
-		{"0123456789abcdef0123456701234567aa", "1b3a9c868f1283d3", "f090fe9b251d5520"},
-		{"0123456789abcdef01234567012345", "d6bfd6ec7ef02a0e", "de89e247cdaf128a"},
+	key := vec.Hex("ON.cc.key")
+	data1 := vec.Hex("ON.cc.data1")
+	var cases []struct{ data2, tdes, aes string }
+	for i := 1; i <= 3; i++ {
+		n := fmt.Sprint(i)
+		cases = append(cases, struct{ data2, tdes, aes string }{vec.Hex("ON.cc.data2." + n), vec.Hex("ON.cc.3des." + n), vec.Hex("ON.cc.aes." + n)})
 	}
 	for _, alg := range []Algorithm{AlgTDES2, AlgAES} {
 		ks, keys := testKeys(t, alg, "", alg, key)
@@ -323,9 +330,9 @@ func TestCRC(t *testing.T) {
 
 func TestClear(t *testing.T) {
 	t.Parallel()
-	// VECTORS.md §1 legacy signed-only packet (CPL restored) and §2 PoR
-	// with CC in clear.
-	raw, err := ParseCommand(unhex(t, "001d1502193535b00000000000000000072ea17bdb72060e00a40000023f00"))
+	// pySim's legacy signed-only packet (CPL-restored) and its PoR with
+	// the CC in clear (testdata/vectors.txt [PY]).
+	raw, err := ParseCommand(unhex(t, vec.Hex("PY/legacy-signed-only(CPL-restored)")))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -333,7 +340,7 @@ func TestClear(t *testing.T) {
 	if err != nil || !bytes.Equal(c.Checksum, unhex(t, "072ea17bdb72060e")) || !bytes.Equal(c.Data, unhex(t, "00a40000023f00")) {
 		t.Errorf("command Clear = %+v, %v", c, err)
 	}
-	rr, err := ParseResponse(unhex(t, "027100001612b0001100000000000000b5bcd6353a421fae016132"))
+	rr, err := ParseResponse(unhex(t, vec.Hex("PY/3DES-PoR-CC-clear")))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"testing"
+
+	"github.com/simlab-dev/simlab/internal/testvectors"
 )
 
 func unhex(t testing.TB, s string) []byte {
@@ -16,25 +18,29 @@ func unhex(t testing.TB, s string) []byte {
 	return b
 }
 
-// berVectors are whole BER-TLV objects from /work/shared/VECTORS.md, checked
-// both ways: parse gives tag and value, AppendBER of those gives the input.
+// vec holds the public vectors of testdata/vectors.txt, each with its
+// source.
+var vec = testvectors.MustLoad("testdata/vectors.txt")
+
+// berVectors are whole BER-TLV objects, checked both ways: parse gives tag
+// and value, AppendBER of those gives the input.
 var berVectors = []struct {
 	name  string
 	hex   string
 	tag   BERTag
 	value string
 }{
-	// VECTORS.md §6, OF unit/stk-test-data.h: DISPLAY TEXT 1.1.1 (TS 31.124 §27.22.4.1).
-	{"display-text-1.1.1", "D01A8103012180820281028D0F04546F6F6C6B697420546573742031", TagProactive,
+	// ofono unit/stk-test-data.h: DISPLAY TEXT 1.1.1 (TS 31.124 §27.22.4.1).
+	{"display-text-1.1.1", vec.Hex("OF/display-text-1.1.1"), TagProactive,
 		"8103012180820281028D0F04546F6F6C6B697420546573742031"},
-	// VECTORS.md §6: GET INPUT 1.1.1.
-	{"get-input-1.1.1", "D01B8103012300820281828D0C04456E74657220313233343591020505", TagProactive,
+	// ofono: GET INPUT 1.1.1.
+	{"get-input-1.1.1", vec.Hex("OF/get-input-1.1.1"), TagProactive,
 		"8103012300820281828D0C04456E74657220313233343591020505"},
-	// VECTORS.md §7, OF TS 31.124 §27.22.5 1.6.2: ENVELOPE SMS-PP download.
-	{"sms-pp-1.6.2", "d12d8202838106099111223344556677f88b1c04049121437ff6891010000000000d53686f7274204d657373616765", TagSMSPPDownload,
+	// ofono, TS 31.124 §27.22.5 1.6.2: ENVELOPE SMS-PP download.
+	{"sms-pp-1.6.2", vec.Hex("OF/envelope-sms-pp-1.6.2"), TagSMSPPDownload,
 		"8202838106099111223344556677f88b1c04049121437ff6891010000000000d53686f7274204d657373616765"},
-	// VECTORS.md §4, ON tests/envelope: the SMS-PP download in the ENVELOPE APDU (after 80C200005B).
-	{"sms-pp-onomondo", "d15982028381860510426587f98b4c60039121437ff6624080119342803d02700000381516393232b00011d5cbcbd7ad00edcae5fb251618e04ed8502924dbad65b15be802a9d9e28267110d433c06103268db6a2a9d618fe8ab74", TagSMSPPDownload,
+	// onomondo-uicc tests/envelope: the SMS-PP download in the ENVELOPE APDU (after 80C200005B).
+	{"sms-pp-onomondo", vec.Hex("ON/envelope-sms-pp"), TagSMSPPDownload,
 		"82028381860510426587f98b4c60039121437ff6624080119342803d02700000381516393232b00011d5cbcbd7ad00edcae5fb251618e04ed8502924dbad65b15be802a9d9e28267110d433c06103268db6a2a9d618fe8ab74"},
 	// ISO/IEC 7816-4 §5.2.2.1: two-byte tag (language preference).
 	{"two-byte-tag", "5F2D02656E", 0x5F2D, "656E"},

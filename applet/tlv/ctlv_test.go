@@ -17,8 +17,8 @@ func ctlvHex(t testing.TB, s string) []byte {
 	return b
 }
 
-// Objects from the CAT vectors of /work/shared/VECTORS.md §6 (ofono
-// unit/stk-test-data.h, TS 31.124) plus the formats of TS 101 220 §7.1.
+// Objects from ofono's CAT vectors (unit/stk-test-data.h, TS 31.124;
+// testdata/vectors.txt) plus the formats of TS 101 220 §7.1.
 var ctlvCases = []struct {
 	name  string
 	hex   string
@@ -60,8 +60,8 @@ func TestCTLVVectors(t *testing.T) {
 }
 
 func TestParseAllCTLV(t *testing.T) {
-	// OF GET INPUT 1.1.1 body (VECTORS §6) without its D0 header.
-	b := ctlvHex(t, "8103012300820281828D0C04456E74657220313233343591020505")
+	// ofono GET INPUT 1.1.1 without its D0 header.
+	b := ctlvHex(t, vec.Hex("OF/get-input-1.1.1")[4:])
 	var buf [8]CTLV
 	objs, err := ParseAllCTLV(buf[:0], b)
 	if err != nil || len(objs) != 4 {

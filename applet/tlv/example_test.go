@@ -7,7 +7,7 @@ import (
 )
 
 func ExampleParseBER() {
-	// DISPLAY TEXT, TS 31.124 §27.22.4.1.1 (VECTORS.md §6).
+	// DISPLAY TEXT, TS 31.124 §27.22.4.1.1 (ofono's stk-test-data.h).
 	b := []byte{0xD0, 0x1A, 0x81, 0x03, 0x01, 0x21, 0x80, 0x82, 0x02, 0x81, 0x02, 0x8D, 0x0F, 0x04,
 		'T', 'o', 'o', 'l', 'k', 'i', 't', ' ', 'T', 'e', 's', 't', ' ', '1'}
 	obj, _, err := tlv.ParseBER(b)

@@ -7,15 +7,20 @@ import (
 	"testing"
 
 	"github.com/simlab-dev/simlab/applet/apdu"
+	"github.com/simlab-dev/simlab/internal/testvectors"
 )
 
-// Proactive commands and terminal responses from VECTORS.md §6 (OF
-// unit/stk-test-data.h, TS 31.124 §27.22.4).
-const (
-	displayText111 = "D01A8103012180820281028D0F04546F6F6C6B697420546573742031"
-	getInput141    = "D0278103012304820281828D180450617373776F726420313C53454E443E3233343536373891020408"
-	trDisplayOK    = "810301218082028281830100"
-	trGetInput141  = "8103012304820282818301008D080432333435363738"
+// vec holds the public vectors of testdata/vectors.txt, each with its
+// source.
+var vec = testvectors.MustLoad("testdata/vectors.txt")
+
+// Proactive commands and terminal responses of ofono's
+// unit/stk-test-data.h (TS 31.124 §27.22.4).
+var (
+	displayText111 = vec.Hex("OF/display-text-1.1.1")
+	getInput141    = vec.Hex("OF/get-input-1.4.1")
+	trDisplayOK    = vec.Hex("OF/tr-display-text-ok")
+	trGetInput141  = vec.Hex("OF/tr-get-input-1.4.1")
 )
 
 // promptApplet is a small test applet: on any request it raises its
@@ -86,8 +91,9 @@ func newPromptCard(t testing.TB) (*Card, *promptApplet) {
 	return c, a
 }
 
-// TestProactiveSession drives a session through TERMINAL PROFILE (VECTORS.md
-// §10: 91xx when an applet has a pending command), FETCH, TERMINAL RESPONSE.
+// TestProactiveSession drives a session through TERMINAL PROFILE (91xx when
+// an applet has a pending command, as in the vpcd capture), FETCH,
+// TERMINAL RESPONSE.
 func TestProactiveSession(t *testing.T) {
 	t.Parallel()
 	c, a := newPromptCard(t)
@@ -126,7 +132,7 @@ func TestProactiveSession(t *testing.T) {
 	run(t, c, []step{
 		{"80F2000C00", "9000"},
 		{"80C2000006D60482020181", "9000"}, // event download nobody accepts
-		{"80C2000003FFFFFF", "6A80"},       // only padding (VECTORS.md §4 negative case)
+		{"80C2000003FFFFFF", "6A80"},       // only padding (onomondo-uicc's negative case)
 		{"80C2000002D0FF", "6A80"},         // not an envelope template / truncated
 		{"80C20100020000", "6A86"},
 		{"80C20000", "6700"},

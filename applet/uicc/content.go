@@ -45,6 +45,21 @@ func DecodeICCID(ef []byte) string {
 	return sb.String()
 }
 
+// DecodeIMSI reads the IMSI from EF_IMSI's content (TS 31.102 §4.2.2,
+// TS 51.011 §10.3.2): a length byte, then swapped BCD digits whose first
+// nibble is the parity/type nibble. It returns "" when the length byte is
+// 0, FF or beyond the content.
+func DecodeIMSI(ef []byte) string {
+	if len(ef) < 2 || ef[0] == 0 || int(ef[0]) > len(ef)-1 {
+		return ""
+	}
+	digits := DecodeICCID(ef[1 : 1+int(ef[0])])
+	if len(digits) < 1 {
+		return ""
+	}
+	return digits[1:]
+}
+
 // efIMSI is the 9-byte EF_IMSI (TS 31.102 §4.2.2): length, then the digits
 // with the parity/type nibble first (odd 9, even 1).
 func efIMSI(imsi string) []byte {
@@ -176,4 +191,120 @@ func dirRecord(aid []byte, label string, n int) []byte {
 		r = append(r, 0xFF)
 	}
 	return r
+}
+
+// plmnBCD codes MCC and MNC as TS 24.008 §10.5.1.3 does (3 bytes: MCC2
+// MCC1, MNC3 MCC3, MNC2 MNC1; MNC3 = F for a 2-digit MNC), taking them
+// from the IMSI with a 2-digit MNC as EF_AD says.
+func plmnBCD(imsi string) []byte {
+	d := func(i int) byte {
+		if i < len(imsi) {
+			return imsi[i] - '0'
+		}
+		return 0x0F
+	}
+	return []byte{d(1)<<4 | d(0), 0xF0 | d(2), d(4)<<4 | d(3)}
+}
+
+// filled returns n bytes of v.
+func filled(n int, v byte) []byte {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = v
+	}
+	return b
+}
+
+// efACC is EF_ACC (TS 31.102 §4.2.15, TS 51.011 §10.3.15): the access
+// control class, one of 0..9 allocated from the last digit of the IMSI
+// (TS 22.011 §4.2). Byte 2 b1..b8 are classes 0..7, byte 1 b1..b2 8..9.
+func efACC(imsi string) []byte {
+	class := int(imsi[len(imsi)-1] - '0')
+	v := uint16(1) << class
+	return []byte{byte(v >> 8), byte(v)}
+}
+
+// efLOCI is EF_LOCI (TS 31.102 §4.2.17, TS 51.011 §10.3.17) of a card that
+// has not registered yet: no TMSI, the home PLMN with the "deleted" LAC
+// FFFE (TS 24.008 §10.5.1.3), location update status 01 "not updated".
+func efLOCI(imsi string) []byte {
+	b := append(filled(4, 0xFF), plmnBCD(imsi)...)
+	return append(b, 0xFF, 0xFE, 0xFF, 0x01)
+}
+
+// efPSLOCI is EF_PSLOCI (TS 31.102 §4.2.23): no P-TMSI nor signature, the
+// routing area of the home PLMN with the deleted LAC and RAC FF, routing
+// area update status 01 "not updated".
+func efPSLOCI(imsi string) []byte {
+	b := append(filled(7, 0xFF), plmnBCD(imsi)...)
+	return append(b, 0xFF, 0xFE, 0xFF, 0x01)
+}
+
+// efKeys is EF_Keys or EF_KeysPS (TS 31.102 §4.2.3, §4.2.4): key set
+// identifier 07 "no key available", CK and IK unset.
+func efKeys() []byte { return append([]byte{0x07}, filled(32, 0xFF)...) }
+
+// efKc is EF_Kc (TS 51.011 §10.3.2): no Kc, CKSN 07 "no key available".
+func efKc() []byte { return append(filled(8, 0xFF), 0x07) }
+
+// efECC is one EF_ECC record of TS 31.102 §4.2.21 (emergency call code in
+// BCD, no alpha identifier, category 00), 4 bytes.
+func efECC(code string) []byte { return append(swappedBCD(code, 3), 0x00) }
+
+// efGSMSST is the SIM service table of DF_GSM (TS 51.011 §10.3.7): two
+// bits per service, allocated and activated. simlab's card has CHV1
+// disable (1), SMS (4), MSISDN (9), SMSP (12), SPN (17), data download via
+// SMS-PP (26) and proactive SIM (29).
+func efGSMSST() []byte {
+	b := make([]byte, 8)
+	for _, s := range []int{1, 4, 9, 12, 17, 26, 29} {
+		b[(s-1)/4] |= 0x03 << (2 * ((s - 1) % 4))
+	}
+	return b
+}
+
+// cbsLanguages are the TS 23.038 §5 language codes that EF_LP uses.
+var cbsLanguages = map[string]byte{
+	"de": 0x00, "en": 0x01, "it": 0x02, "fr": 0x03, "es": 0x04, "nl": 0x05, "sv": 0x06, "da": 0x07,
+	"pt": 0x08, "fi": 0x09, "no": 0x0A, "el": 0x0B, "tr": 0x0C, "hu": 0x0D, "pl": 0x0E,
+}
+
+// efLP is EF_LP of DF_GSM (TS 51.011 §10.3.1): one TS 23.038 language code
+// per byte (0F "language unspecified" for the others), padded with FF.
+func efLP(langs []string, n int) []byte {
+	b := filled(n, 0xFF)
+	for i, l := range langs {
+		if i >= n {
+			break
+		}
+		c, ok := cbsLanguages[strings.ToLower(l)]
+		if !ok {
+			c = 0x0F
+		}
+		b[i] = c
+	}
+	return b
+}
+
+// efNETPAR is EF_NETPAR (TS 31.102 §4.2.47) with nothing learnt yet: the
+// GSM, FDD and TDD cell information templates empty, the rest FF.
+func efNETPAR() []byte {
+	return append([]byte{0xA0, 0x00, 0xA1, 0x00, 0xA2, 0x00}, filled(10, 0xFF)...)
+}
+
+// arrRecords are the records of EF_ARR (TS 102 221 §9.2.4, expanded
+// format): the access rules the card's files follow, for clients that
+// read them; the FCPs themselves carry compact security attributes.
+// Record 1: read always, update ADM; 2: read and update PIN1; 3: read
+// PIN1, update ADM; 4: read always, update PIN1.
+func arrRecords() [][]byte {
+	always := []byte{0x90, 0x00}
+	pin := []byte{0xA4, 0x06, 0x83, 0x01, 0x01, 0x95, 0x01, 0x08}
+	adm := []byte{0xA4, 0x06, 0x83, 0x01, 0x0A, 0x95, 0x01, 0x08}
+	rule := func(read, update []byte) []byte {
+		r := append([]byte{0x80, 0x01, 0x01}, read...)
+		r = append(r, 0x80, 0x01, 0x02)
+		return append(r, update...)
+	}
+	return [][]byte{rule(always, adm), rule(pin, pin), rule(pin, adm), rule(always, pin)}
 }

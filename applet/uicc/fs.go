@@ -133,6 +133,26 @@ const (
 	fidSPN       = 0x6F46
 	fidSMS       = 0x6F3C
 	fidSMSS      = 0x6F43
+	fidARRMF     = 0x2F06
+	fidARR       = 0x6F06
+	fidLP        = 0x6F05 // DF_GSM; EF_LI in ADF_USIM has the same FID
+	fidKeys      = 0x6F08
+	fidKeysPS    = 0x6F09
+	fidKc        = 0x6F20
+	fidHPPLMN    = 0x6F31
+	fidSST       = 0x6F38 // DF_GSM; EF_UST in ADF_USIM has the same FID
+	fidStartHFN  = 0x6F5B
+	fidThreshold = 0x6F5C
+	fidPSLOCI    = 0x6F73
+	fidBCCH      = 0x6F74
+	fidACC       = 0x6F78
+	fidFPLMN     = 0x6F7B
+	fidLOCI      = 0x6F7E
+	fidPhase     = 0x6FAE
+	fidECC       = 0x6FB7
+	fidNETPAR    = 0x6FC4
+	arrRecLen    = 32
+	eccRecLen    = 4
 	dirRecLen    = 32
 	msisdnAlpha  = 14
 	smspAlpha    = 12
@@ -141,21 +161,43 @@ const (
 	msisdnRecCnt = 2
 )
 
-// buildFS builds the file tree of a profile: MF with EF_ICCID, EF_DIR, EF_PL;
-// ADF_USIM with EF_IMSI, EF_MSISDN, EF_SMSP, EF_UST, EF_AD, EF_LI, EF_SPN,
-// EF_SMS, EF_SMSS; DF_TELECOM and DF_GSM for 2G clients (same contents).
+// buildFS builds the file tree of a profile: the MF with EF_ICCID, EF_DIR,
+// EF_PL and EF_ARR (TS 102 221 §13); ADF_USIM with every EF that TS 31.102
+// §4.2 makes mandatory and those the profile fills (MSISDN, SMSP, SPN, SMS,
+// SMSS); DF_TELECOM and DF_GSM for 2G clients, DF_GSM with the EFs that TS
+// 51.011 §10.3 makes mandatory, sharing the USIM's contents where the two
+// specifications describe the same data (IMSI, ACC, FPLMN, LOCI, AD,
+// HPPLMN, SPN). mandatoryFiles in the tests lists them with their
+// structure and size.
 func buildFS(p *Profile) (mf, usim *file) {
 	mf = &file{fid: fidMF, kind: kindMF}
 	langs := p.Languages
 	if len(langs) == 0 {
 		langs = []string{"en"}
 	}
+	arr := arrRecords()
 	mf.add(ef(fidICCID, 0x02, accAlways, accNever, efICCID(p.ICCID)))
 	mf.add(efRec(fidDIR, 0x1E, accAlways, accADM, dirRecLen, dirRecord(p.USIMAID, "USIM", dirRecLen)))
 	mf.add(ef(fidPL, 0x05, accAlways, accPIN1, efLanguages(langs, 4)))
+	mf.add(efRec(fidARRMF, 0x06, accAlways, accADM, arrRecLen, arr...))
 
 	usim = mf.add(&file{fid: fidADF, kind: kindADF, aid: p.USIMAID})
+	usim.add(ef(fidLI, 0x02, accAlways, accPIN1, efLanguages(langs, 4)))
+	usim.add(efRec(fidARR, 0x17, accAlways, accADM, arrRecLen, arr...))
 	imsi := usim.add(ef(fidIMSI, 0x07, accPIN1, accADM, efIMSI(p.IMSI)))
+	usim.add(ef(fidKeys, 0x08, accPIN1, accPIN1, efKeys()))
+	usim.add(ef(fidKeysPS, 0x09, accPIN1, accPIN1, efKeys()))
+	hpplmn := usim.add(ef(fidHPPLMN, 0x12, accPIN1, accADM, []byte{0x05})) // search every 5×6 minutes
+	usim.add(ef(fidUST, 0x04, accPIN1, accADM, efUST()))
+	acc := usim.add(ef(fidACC, 0x06, accPIN1, accADM, efACC(p.IMSI)))
+	fplmn := usim.add(ef(fidFPLMN, 0x0D, accPIN1, accPIN1, filled(12, 0xFF))) // room for 4 PLMNs, none forbidden
+	loci := usim.add(ef(fidLOCI, 0x0B, accPIN1, accPIN1, efLOCI(p.IMSI)))
+	ad := usim.add(ef(fidAD, 0x03, accAlways, accADM, efAD(2)))
+	usim.add(efRec(fidECC, 0x01, accAlways, accADM, eccRecLen, efECC("112"), efECC("911")))
+	usim.add(ef(fidPSLOCI, 0x0C, accPIN1, accPIN1, efPSLOCI(p.IMSI)))
+	usim.add(ef(fidStartHFN, 0x0F, accPIN1, accPIN1, []byte{0xF0, 0x00, 0x00, 0xF0, 0x00, 0x00}))
+	usim.add(ef(fidThreshold, 0x10, accPIN1, accADM, []byte{0xF0, 0x10, 0x00}))
+	usim.add(ef(fidNETPAR, 0, accPIN1, accPIN1, efNETPAR()))
 	var msisdnRecs [][]byte
 	if p.MSISDN != "" {
 		msisdnRecs = append(msisdnRecs, msisdnRecord(p.MSISDN, msisdnAlpha))
@@ -165,9 +207,6 @@ func buildFS(p *Profile) (mf, usim *file) {
 	}
 	msisdn := usim.add(efRec(fidMSISDN, 0, accPIN1, accPIN1, msisdnAlpha+14, msisdnRecs...))
 	smsp := usim.add(efRec(fidSMSP, 0, accPIN1, accPIN1, smspAlpha+28, smspRecord(p.SMSC, smspAlpha)))
-	usim.add(ef(fidUST, 0x04, accPIN1, accADM, efUST()))
-	ad := usim.add(ef(fidAD, 0x03, accAlways, accADM, efAD(2)))
-	usim.add(ef(fidLI, 0x02, accAlways, accPIN1, efLanguages(langs, 4)))
 	spn := usim.add(ef(fidSPN, 0, accAlways, accADM, efSPN(p.SPN)))
 	sms := make([][]byte, smsRecords)
 	for i := range sms {
@@ -183,8 +222,17 @@ func buildFS(p *Profile) (mf, usim *file) {
 	telecom.add(alias(fidSMSS, smss))
 
 	gsm := mf.add(&file{fid: fidGSM, kind: kindDF})
+	gsm.add(ef(fidLP, 0, accAlways, accPIN1, efLP(langs, 4)))
 	gsm.add(alias(fidIMSI, imsi))
+	gsm.add(ef(fidKc, 0, accPIN1, accPIN1, efKc()))
+	gsm.add(alias(fidHPPLMN, hpplmn))
+	gsm.add(ef(fidSST, 0, accPIN1, accADM, efGSMSST()))
+	gsm.add(ef(fidBCCH, 0, accPIN1, accPIN1, filled(16, 0xFF)))
+	gsm.add(alias(fidACC, acc))
+	gsm.add(alias(fidFPLMN, fplmn))
+	gsm.add(alias(fidLOCI, loci))
 	gsm.add(alias(fidAD, ad))
+	gsm.add(ef(fidPhase, 0, accAlways, accADM, []byte{0x03})) // phase 2+, TERMINAL PROFILE required
 	gsm.add(alias(fidSPN, spn))
 	return mf, usim
 }

@@ -19,3 +19,32 @@ func TestDecodeICCID(t *testing.T) {
 		t.Errorf("decoded %s, want 8901234", got)
 	}
 }
+
+// TestDecodeIMSI: EF_IMSI (TS 31.102 §4.2.2) both ways, odd and even
+// lengths, and pySim's enc_imsi vectors (osmocom/pysim @597f1e0,
+// tests/unittests/test_utils.py).
+func TestDecodeIMSI(t *testing.T) {
+	for _, imsi := range []string{"999990000000001", "99999000000001", "262011234567890"} {
+		if got := DecodeIMSI(efIMSI(imsi)); got != imsi {
+			t.Errorf("%s: decoded %q", imsi, got)
+		}
+	}
+	for ef, imsi := range map[string]string{
+		"082982608200002080": "228062800000208", "080910100000214365": "001010000123456",
+		"0709101000002143ff": "0010100001234", "0821826082000020f8": "22806280000028", "0801101000002143f5": "00101000012345",
+	} {
+		b, _ := hex.DecodeString(ef)
+		if got := DecodeIMSI(b); got != imsi {
+			t.Errorf("DecodeIMSI(%s) = %q, want %s", ef, got, imsi)
+		}
+		if got := hex.EncodeToString(efIMSI(imsi)); got != ef {
+			t.Errorf("efIMSI(%s) = %s, want %s", imsi, got, ef)
+		}
+	}
+	for _, bad := range []string{"", "00", "ff00", "0909"} {
+		b, _ := hex.DecodeString(bad)
+		if got := DecodeIMSI(b); got != "" {
+			t.Errorf("DecodeIMSI(%s) = %q, want empty", bad, got)
+		}
+	}
+}

@@ -30,7 +30,7 @@ func (r *rfm) Process(ctx context.Context, req *Request) (Step, error) {
 	}
 	c := req.Env.card
 	saved := c.vol
-	c.vol = volatile{df: c.mf, admOK: true}
+	c.vol = volatile{selection: selection{df: c.mf}, admOK: true}
 	c.depth++
 	defer func() {
 		c.depth--

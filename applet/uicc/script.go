@@ -158,10 +158,10 @@ func RunScript(ctx context.Context, card applet.Card, steps []ScriptStep) ([]Tra
 		}
 		cmd, perr := apdu.Parse(s.Command)
 		e.Command = strings.ToUpper(hex.EncodeToString(s.Command))
+		if secrets := apdu.AppendSecrets(nil, s.Command); len(secrets) > 0 {
+			e.Command = maskHex(s.Command, secrets)
+		}
 		if perr == nil {
-			if cmd.CarriesPIN() {
-				e.Command = maskPIN(s.Command, len(cmd.Data))
-			}
 			e.Name = cmd.Name()
 			d := apdu.DescribeCommand(cmd)
 			e.Decoded = &d
@@ -194,13 +194,16 @@ func RunScript(ctx context.Context, card applet.Card, steps []ScriptStep) ([]Tra
 	return trace, failed, nil
 }
 
-// maskPIN shows a PIN command with its data field replaced by asterisks.
-func maskPIN(raw []byte, n int) string {
-	if len(raw) < 5+n {
-		return strings.ToUpper(hex.EncodeToString(raw[:4])) + "****"
+// maskHex shows raw in hex with the secret bytes (apdu.AppendSecrets: PIN
+// blocks, a hidden GET INPUT answer) as asterisks.
+func maskHex(raw []byte, secrets []apdu.Secret) string {
+	h := []byte(strings.ToUpper(hex.EncodeToString(raw)))
+	for _, s := range secrets {
+		for i := 2 * s.Start; i < 2*s.End; i++ {
+			h[i] = '*'
+		}
 	}
-	h := strings.ToUpper(hex.EncodeToString(raw[:5]))
-	return h + strings.Repeat("**", n) + strings.ToUpper(hex.EncodeToString(raw[5+n:]))
+	return string(h)
 }
 
 // WriteTrace writes a readable trace: each command with its decoded name,

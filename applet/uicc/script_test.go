@@ -10,7 +10,7 @@ import (
 func TestScript(t *testing.T) {
 	t.Parallel()
 	script := `
-# select the MF, T=0 style (VECTORS.md §10)
+# select the MF, T=0 style (as in the vpcd capture)
 00A4 0004 02 3F00      => 61XX
 00C0000032             => 62…9000
 0020000108 31323334FFFFFFFF => 9000   # PIN1

@@ -138,7 +138,7 @@ func (c *Card) smsPP(ctx context.Context, obj tlv.BER) ([]byte, apdu.SW) {
 		return nil, apdu.SWIncorrectData
 	}
 	// The TP-OA filler nibble of an odd-length address may hold a digit
-	// (VECTORS.md §4); tpdu.Parse ignores it (TS 23.040 §9.1.2.3).
+	// (onomondo-uicc's tests/envelope); tpdu.Parse ignores it (TS 23.040 §9.1.2.3).
 	m, err := tpdu.Parse(raw, tpdu.MT)
 	t, ok := m.(*tpdu.Deliver)
 	if err != nil || !ok {

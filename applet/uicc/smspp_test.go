@@ -15,7 +15,8 @@ import (
 // envelopeFor wraps a command packet (from CPL) in an SMS-DELIVER (first
 // octet 40: UDHI; OA 08 81 21436587 = "12345678"; PID 7F; DCS F6; SCTS
 // 22705200000000; UDH 02 70 00) and an ENVELOPE(SMS-PP download) APDU with
-// device identities network → UICC, as VECTORS.md §1 and §7 lay them out.
+// device identities network → UICC, as pySim's test_ota.py and ofono's
+// TS 31.124 §27.22.5 vectors lay them out (testdata/vectors.txt).
 func envelopeFor(t testing.TB, pkt []byte) string {
 	t.Helper()
 	tp := unhex(t, "400881214365877FF622705200000000")
@@ -38,22 +39,16 @@ keysets:
     kid: {ref: kid2, algorithm: aes, value: "201102030405060708090a0b0c0d0e0f"}
 `
 
-// TestSMSPPPySim feeds the command packets of VECTORS.md §1 (PY
-// tests/unittests/test_ota.py: SELECT MF for TAR B00011) to the built-in RFM
-// applet and expects the PoRs of VECTORS.md §2 byte for byte: the card's MF
-// FCP is 0x32 bytes, so the compact response is 01 6132 as there.
+// TestSMSPPPySim feeds pySim's command packets (testdata/vectors.txt [PY],
+// tests/unittests/test_ota.py: SELECT MF for TAR B00011) to the built-in
+// RFM applet and expects pySim's PoRs byte for byte: the card's MF FCP is
+// 0x32 bytes, so the compact response is 01 6132 as there.
 func TestSMSPPPySim(t *testing.T) {
 	t.Parallel()
 	prof := strings.Replace(pysimProfile, "  - name: rfm\n", "  - name: rfm\n    tars: [{tar: \"B00011\"}]\n", 1)
-	cases := []struct{ name, cmd, por string }{
-		{"3DES-SJA5-CIPHERED-CC", "00201506193535b00011ae733256918d050b87c94fbfe12e4dc402f262c41cf67f2f",
-			"027100001c12b000118bb989492c632529326a2f4681feb37c825bc9021c9f6d0b"},
-		{"3DES-SJA5-UNCIPHERED-CC", "00201506093535b00011c49ac91ab8159ba5b83a54fb6385e0a5e31694f8b215fafc",
-			"027100001612b0001100000000000000b5bcd6353a421fae016132"},
-		{"3DES-SJA5-UNCIPHERED-NOCC", "00201506013535b000113190be334900f52b025f3f7eddfe868e96ebf310023b7769",
-			"027100000e0ab0001100000000000000016132"},
-		{"AES128-SJA5-CIPHERED-CC", "00281506192222b00011e87cceebb2d93083011ce294f93fc4d8de80da1abae8c37ca3e72ec4432e5058",
-			"027100002412b00011ebc6b497e2cad7aedf36ace0e3a29b38853f0fe9ccde81913be5702b73abce1f"},
+	var cases []struct{ name, cmd, por string }
+	for _, name := range []string{"3DES-SJA5-CIPHERED-CC", "3DES-SJA5-UNCIPHERED-CC", "3DES-SJA5-UNCIPHERED-NOCC", "AES128-SJA5-CIPHERED-CC"} {
+		cases = append(cases, struct{ name, cmd, por string }{name, vec.Hex("PY/" + name), vec.Hex("PY/" + name + ".por")})
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -61,8 +56,8 @@ func TestSMSPPPySim(t *testing.T) {
 			c := newCard(t, prof)
 			env := envelopeFor(t, unhex(t, tc.cmd))
 			if tc.name == "3DES-SJA5-CIPHERED-CC" {
-				// VECTORS.md §7, derived: the same ENVELOPE APDU.
-				want := "80c200003ed13c820283818b36400881214365877ff6227052000000002502700000201506193535b00011ae733256918d050b87c94fbfe12e4dc402f262c41cf67f2f"
+				// Derived: the same ENVELOPE APDU.
+				want := vec.Hex("derived/envelope-apdu-pysim-3des")
 				if !strings.EqualFold(env, want) {
 					t.Fatalf("envelope %s, want %s", env, want)
 				}
@@ -94,7 +89,8 @@ applets:
     tars: [{tar: "b00011", msl: "06", keysets: [3]}]
 `
 
-// TestSMSPPOnomondo replays VECTORS.md §4 (ON tests/envelope): ENVELOPE with
+// TestSMSPPOnomondo replays onomondo-uicc's tests/envelope
+// (testdata/vectors.txt [ON]): ENVELOPE with
 // three RFM commands, PoR status 0B in the ENVELOPE response, SEND SHORT
 // MESSAGE carrying the PoR with EF_ICCID, TERMINAL RESPONSE. ON fills the
 // PoR padding with a non-zero byte (80) where simlab pads with 00 (TS 102 225
@@ -123,13 +119,13 @@ func TestSMSPPOnomondo(t *testing.T) {
 			t.Fatalf("PoR header %s, want %s", got, want)
 		}
 	}
-	env := "80c200005bd15982028381860510426587f98b4c60039121437ff6624080119342803d02700000381516393232b00011d5cbcbd7ad00edcae5fb251618e04ed8502924dbad65b15be802a9d9e28267110d433c06103268db6a2a9d618fe8ab74"
+	env := vec.Hex("ON/envelope-apdu")
 	run(t, c, []step{{"8010000014" + strings.Repeat("ff", 20), "9000"}, {env, "6119"}})
 	r := tx(t, c, "00C0000019")
 	if !strings.HasSuffix(r, "913F") {
 		t.Fatalf("GET RESPONSE %s, want PoR + 913F", r)
 	}
-	samePoR(r[:len(r)-4], "027100001412b0001100e878eeb2c2443ddbeef1ac668398fb")
+	samePoR(r[:len(r)-4], vec.Hex("ON/envelope-por"))
 	// ON answers with SEND SM DA 04 91 2143; simlab copies the originating
 	// address as received (03 91 2143).
 	r = tx(t, c, "801200003f")
@@ -137,8 +133,8 @@ func TestSMSPPOnomondo(t *testing.T) {
 	if !strings.HasPrefix(r, head) || !strings.HasSuffix(r, "9000") {
 		t.Fatalf("FETCH %s", r)
 	}
-	samePoR(r[len(head):len(r)-4], "027100002412b000118bd0716adbf216d5dad4612ec54d64bceaf7d9228b8254d857f8d42394be9f66")
-	run(t, c, []step{{"801400000c810301130082028281830100", "9000"}})
+	samePoR(r[len(head):len(r)-4], vec.Hex("ON/send-sm-por"))
+	run(t, c, []step{{vec.Hex("ON/terminal-response-apdu"), "9000"}})
 	// Replaying the packet: counter low (PoR status 02) as a data download error.
 	r = tx(t, c, env+"00")
 	if !strings.HasSuffix(r, "6200") {
@@ -247,7 +243,7 @@ func TestSMSPPErrors(t *testing.T) {
 		return fmt.Sprintf("80C20000%02X%X", len(d1), d1)
 	}
 	run(t, c, []step{
-		// VECTORS.md §4 negative case: a header too short to address a PoR.
+		// onomondo-uicc's negative case: a header too short to address a PoR.
 		{envelopeFor(t, unhex(t, "0005150619")), "6200"},
 		{"80C2000006D10482028381", "6A80"},                             // no TPDU
 		{"80C2000007D105820283818600", "6A80"},                         // address only

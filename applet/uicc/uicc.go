@@ -1,11 +1,13 @@
 // Package uicc is simlab's emulated UICC: a card that implements
-// applet.Card with an ATR indicating T=0 and T=1, the file system of ETSI
-// TS 102 221 and 3GPP TS 31.102 (MF, EF_ICCID, EF_DIR, EF_PL, ADF_USIM with
-// EF_IMSI, EF_MSISDN, EF_SMSP, EF_UST, EF_AD, EF_LI, EF_SPN, EF_SMS; and
-// DF_TELECOM / DF_GSM for 2G clients using class A0), PIN1/PUK1/ADM1 with
-// retry counters, access conditions, and the CAT plumbing of ETSI TS 102 221
-// §7.4 and TS 102 223: TERMINAL PROFILE, ENVELOPE, FETCH, TERMINAL RESPONSE
-// with 91xx announcing proactive commands, driven by applets (see Applet).
+// applet.Card with an ATR indicating T=0 and T=1, four logical channels
+// (MANAGE CHANNEL), the file system of ETSI TS 102 221 and 3GPP TS 31.102
+// (the MF and ADF_USIM with every EF those specifications make mandatory,
+// EF_MSISDN, EF_SMSP, EF_SPN, EF_SMS; and DF_TELECOM / DF_GSM with the EFs
+// of 3GPP TS 51.011 §10.3 for 2G clients using class A0), PIN1/PUK1/ADM1
+// with retry counters, access conditions, and the CAT plumbing of ETSI TS
+// 102 221 §7.4 and TS 102 223: TERMINAL PROFILE, ENVELOPE, FETCH, TERMINAL
+// RESPONSE with 91xx announcing proactive commands, driven by applets (see
+// Applet).
 //
 // OTA secured packets (TS 102 225 / TS 31.115) arriving in ENVELOPE
 // (SMS-PP download) are opened with applet/ota and dispatched by TAR; the
@@ -14,8 +16,9 @@
 //
 // Both transmission styles are served per APDU: a case-4 command sent
 // without Le (T=0 style) is answered 61xx (9Fxx in class A0) and its data
-// comes with GET RESPONSE; a wrong Le gets 6Cxx; a command with Le (T=1
-// style) gets its data and 9000 directly.
+// comes with GET RESPONSE, in the class of the command it follows; a wrong
+// Le gets 6Cxx; a command with Le (T=1 style) gets its data and 9000
+// directly; a case 1 command in T=0 form (P3 = 00) is taken as case 1.
 //
 // A Card is deterministic: its clock is injected, it starts no goroutine and
 // has no timer. It is safe for concurrent use (calls are serialised).
@@ -89,15 +92,37 @@ type Card struct {
 
 // volatile is the state a Reset clears (TS 102 221 §6.2.1, §8.4).
 type volatile struct {
+	// selection is the current one of the logical channel the command
+	// being executed addresses; exec swaps a channel's in and out.
+	selection
+	// chans are logical channels 1 to 3 (TS 102 221 §11.1.17).
+	chans   [maxChannels - 1]channel
+	pend    []byte // response data waiting for GET RESPONSE
+	pendOff int
+	pendSW  apdu.SW
+	pendCh  int // the channel whose command left pend
+	cur     int // the channel of the command being executed
+	sess    session
+	admOK   bool
+}
+
+// selection is what one logical channel has selected (TS 102 221 §8.4).
+type selection struct {
 	df, ef, adf *file
 	rec         int        // record pointer in the current EF, 0 = none
 	selected    *installed // applet selected by AID
-	pend        []byte     // response data waiting for GET RESPONSE
-	pendOff     int
-	pendSW      apdu.SW
-	sess        session
-	admOK       bool
 }
+
+// channel is a logical channel other than the basic one.
+type channel struct {
+	open bool
+	sel  selection
+}
+
+// maxChannels is how many logical channels the card offers, the basic
+// channel 0 and 1 to 3, as DefaultATR announces (card capabilities, third
+// byte 1B: assignment by the card or the terminal, 4 channels).
+const maxChannels = 4
 
 // installed is an applet placed on the card.
 type installed struct {
@@ -197,7 +222,7 @@ func (c *Card) Reset(ctx context.Context, cold bool) ([]byte, error) {
 }
 
 func (c *Card) resetVolatile() {
-	c.vol = volatile{df: c.mf, pend: c.vol.pend[:0]}
+	c.vol = volatile{selection: selection{df: c.mf}, pend: c.vol.pend[:0]}
 	c.pin1.verified, c.adm1.verified = false, false
 }
 
@@ -228,25 +253,68 @@ func (c *Card) exec(ctx context.Context, raw []byte, dst []byte) []byte {
 	switch {
 	case cls.Kind == apdu.ClassInvalid || cls.Kind == apdu.ClassReserved:
 		return apdu.SWCLANotSupported.Append(dst)
-	case cls.Channel != 0:
+	case cls.Channel >= maxChannels || cls.Channel > 0 && !c.vol.chans[cls.Channel-1].open:
 		return apdu.SWChannelNotSupported.Append(dst)
 	case cls.SecureMessaging != 0:
 		return apdu.SWSMNotSupported.Append(dst)
 	case cls.Chaining:
 		return apdu.SWChainingNotSupported.Append(dst)
 	}
-	if cmd.INS == apdu.INSGetResponse && (gsm || cls.Kind == apdu.ClassInterindustry) {
-		return c.getResponse(&cmd, gsm, dst)
+	if len(raw) == 5 && cmd.Ne == 256 && !gsm && !returnsData(&cmd) {
+		// A case 1 command in T=0 form: P3 = 00 is no Le (ISO/IEC 7816-3
+		// §12.2.2, TS 102 221 §7.3.1.1.1), e.g. 00 20 00 01 00.
+		cmd.Ne = 0
 	}
-	c.vol.pend, c.vol.pendOff = c.vol.pend[:0], 0
-	data, sw := c.dispatch(ctx, &cmd, cls.Kind)
+	if cls.Channel == 0 {
+		return c.execOn(ctx, &cmd, cls, 0, dst)
+	}
+	ch := &c.vol.chans[cls.Channel-1]
+	basic := c.vol.selection
+	c.vol.selection = ch.sel
+	dst = c.execOn(ctx, &cmd, cls, cls.Channel, dst)
+	ch.sel = c.vol.selection
+	c.vol.selection = basic
+	return dst
+}
+
+// execOn runs cmd with the selection of logical channel n current.
+func (c *Card) execOn(ctx context.Context, cmd *apdu.Command, cls apdu.Class, n int, dst []byte) []byte {
+	gsm := cls.Kind == apdu.ClassGSM
+	c.vol.cur = n
+	if cmd.INS == apdu.INSGetResponse && cls.Kind != apdu.ClassReserved {
+		// In the class of the command it follows (TS 102 221 table 10.5):
+		// 0X or 8X after a UICC command, A0 after a GSM one.
+		return c.getResponse(cmd, gsm, n, dst)
+	}
+	c.vol.pend, c.vol.pendOff, c.vol.pendCh = c.vol.pend[:0], 0, n
+	data, sw := c.dispatch(ctx, cmd, cls.Kind)
 	if cap(data) > cap(c.scratch) {
 		c.scratch = data[:0] // keep the grown buffer (handlers build their data in c.scratch)
 	}
 	if gsm {
 		sw = gsmSW(sw)
 	}
-	return c.respond(dst, &cmd, data, sw, gsm)
+	return c.respond(dst, cmd, data, sw, gsm)
+}
+
+// returnsData reports whether a UICC command with this instruction can
+// return data (a case 2 or 4 command), so that P3 = 00 in a 5-byte command
+// is its Le (256 bytes) and not the empty Lc of a case 1 command in T=0
+// form. Class A0 (TS 51.011) is T=0 throughout and keeps its own P3 rules.
+func returnsData(cmd *apdu.Command) bool {
+	switch cmd.INS {
+	case apdu.INSVerifyPIN, apdu.INSChangePIN, apdu.INSDisablePIN, apdu.INSEnablePIN, apdu.INSUnblockPIN,
+		apdu.INSTerminalProfile, apdu.INSTerminalResponse, apdu.INSUpdateBinary, apdu.INSUpdateRecord,
+		apdu.INSDeactivateFile, apdu.INSActivateFile, apdu.INSSleep:
+		return false
+	case apdu.INSManageChannel:
+		return cmd.P1 == 0x00 && cmd.P2 == 0x00 // open with the number chosen by the card
+	case apdu.INSSelect:
+		return cmd.P2&0x0C != 0x0C
+	case apdu.INSStatus:
+		return cmd.P2 != 0x0C
+	}
+	return true
 }
 
 // dispatch runs the command and returns its response data (possibly
@@ -293,7 +361,7 @@ func (c *Card) dispatch(ctx context.Context, cmd *apdu.Command, k apdu.ClassKind
 		}
 	case apdu.INSManageChannel:
 		if inter && !gsm {
-			return nil, apdu.SWChannelNotSupported
+			return c.manageChannel(cmd)
 		}
 	case apdu.INSTerminalProfile:
 		if prop {
@@ -375,9 +443,13 @@ func (c *Card) finalSW(sw apdu.SW) apdu.SW {
 	return sw
 }
 
-// getResponse serves GET RESPONSE (TS 102 221 §11.1.15).
-func (c *Card) getResponse(cmd *apdu.Command, gsm bool, dst []byte) []byte {
+// getResponse serves GET RESPONSE (TS 102 221 §11.1.15) on logical
+// channel n: the data of the last command sent on that channel.
+func (c *Card) getResponse(cmd *apdu.Command, gsm bool, n int, dst []byte) []byte {
 	avail := len(c.vol.pend) - c.vol.pendOff
+	if c.vol.pendCh != n {
+		avail = 0
+	}
 	var sw apdu.SW
 	switch {
 	case cmd.P1 != 0 || cmd.P2 != 0:
@@ -393,10 +465,10 @@ func (c *Card) getResponse(cmd *apdu.Command, gsm bool, dst []byte) []byte {
 	case cmd.Ne > avail && cmd.Ne != 256 && cmd.Ne != 65536:
 		sw = apdu.WrongLe(avail)
 	default:
-		n := min(avail, cmd.Ne)
-		dst = append(dst, c.vol.pend[c.vol.pendOff:c.vol.pendOff+n]...)
-		c.vol.pendOff += n
-		if rest := avail - n; rest > 0 {
+		k := min(avail, cmd.Ne)
+		dst = append(dst, c.vol.pend[c.vol.pendOff:c.vol.pendOff+k]...)
+		c.vol.pendOff += k
+		if rest := avail - k; rest > 0 {
 			if gsm {
 				return apdu.GSMResponseAvailable(rest).Append(dst)
 			}
@@ -410,6 +482,67 @@ func (c *Card) getResponse(cmd *apdu.Command, gsm bool, dst []byte) []byte {
 		sw = gsmSW(sw)
 	}
 	return sw.Append(dst)
+}
+
+// manageChannel serves MANAGE CHANNEL (TS 102 221 §11.1.17, ISO/IEC 7816-4
+// §11.1.2) on the current channel: P1 00 opens a channel, the card's
+// choice (P2 00; its number is the response data) or P2's (1 to 3); P1 80
+// closes channel P2. A channel opened from the basic channel starts at the
+// MF; one opened from another channel starts where that one is (its DF,
+// application and selected applet). Status words: 6881 for a channel the
+// card does not have, 6A81 when all are open, 6985 for one open already.
+func (c *Card) manageChannel(cmd *apdu.Command) ([]byte, apdu.SW) {
+	if len(cmd.Data) != 0 {
+		return nil, apdu.SWWrongLength
+	}
+	switch cmd.P1 {
+	case 0x00:
+		n := int(cmd.P2)
+		if n == 0 {
+			if cmd.Ne == 0 {
+				return nil, apdu.SWWrongLength
+			}
+			for i := range c.vol.chans {
+				if !c.vol.chans[i].open {
+					n = i + 1
+					break
+				}
+			}
+			if n == 0 {
+				return nil, apdu.SWFuncNotSupported
+			}
+		} else if cmd.Ne != 0 {
+			return nil, apdu.SWWrongLength
+		}
+		switch {
+		case n >= maxChannels:
+			return nil, apdu.SWChannelNotSupported
+		case c.vol.chans[n-1].open:
+			return nil, apdu.SWConditionsOfUse
+		}
+		sel := selection{df: c.mf}
+		if c.vol.cur != 0 {
+			sel = selection{df: c.vol.df, adf: c.vol.adf, selected: c.vol.selected}
+		}
+		c.vol.chans[n-1] = channel{open: true, sel: sel}
+		if cmd.P2 == 0 {
+			return append(c.scratch[:0], byte(n)), apdu.SWOK
+		}
+		return nil, apdu.SWOK
+	case 0x80:
+		n := int(cmd.P2)
+		switch {
+		case cmd.Ne != 0:
+			return nil, apdu.SWWrongLength
+		case n == 0:
+			return nil, apdu.SWIncorrectP1P2 // the basic channel stays open
+		case n >= maxChannels || !c.vol.chans[n-1].open:
+			return nil, apdu.SWChannelNotSupported
+		}
+		c.vol.chans[n-1] = channel{}
+		return nil, apdu.SWOK
+	}
+	return nil, apdu.SWIncorrectP1P2
 }
 
 // gsmSW maps a TS 102 221 status word to its 3GPP TS 51.011 §9.4 equivalent

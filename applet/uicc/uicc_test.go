@@ -51,12 +51,13 @@ func TestATR(t *testing.T) {
 	}
 }
 
-// TestVPCDFrames replays the APDUs of VECTORS.md §10 (pcscd + vpcd capture):
+// TestVPCDFrames replays the APDUs of the pcscd + vpcd capture
+// (testdata/vectors.txt [VPCD]):
 // SELECT MF T=0 style gives 61xx, GET RESPONSE gives the FCP and 9000.
 func TestVPCDFrames(t *testing.T) {
 	t.Parallel()
 	c := newCard(t, testProfile)
-	sel := tx(t, c, "00A40004023F00")
+	sel := tx(t, c, vec.Hex("VPCD/select-mf"))
 	if !strings.HasPrefix(sel, "61") || len(sel) != 4 {
 		t.Fatalf("SELECT MF = %s, want 61xx", sel)
 	}
@@ -80,8 +81,8 @@ func TestVPCDFrames(t *testing.T) {
 	if got := tx(t, c, "00A40004023F0000"); got != fcp {
 		t.Errorf("T=1 SELECT = %s, want %s", got, fcp)
 	}
-	// VECTORS.md §10 frame: SELECT MF answered 6120 by that card; ours has a
-	// 50-byte FCP (6132, the length pySim's OTA vector also shows, §2).
+	// The captured card answered SELECT MF 6120; ours has a 50-byte FCP
+	// (6132, the length pySim's OTA PoRs also show).
 	if sel != "6132" {
 		t.Errorf("SELECT MF = %s, want 6132", sel)
 	}

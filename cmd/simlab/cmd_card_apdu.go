@@ -148,7 +148,9 @@ Needs pcscd running and a simlab built with cgo (PC/SC support).`,
 				if raw {
 					r, err = lc.Transmit(ctx, c)
 				} else {
-					r, err = pcsc.TransmitWithResponse(ctx, lc, c)
+					var x apdu.Response
+					x, err = apdu.Exchange(ctx, lc, c)
+					r = x.Append(nil)
 				}
 				if err != nil {
 					return err

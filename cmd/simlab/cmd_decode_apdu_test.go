@@ -12,9 +12,9 @@ func TestDecodeAPDU(t *testing.T) {
 		args  []string
 		wants []string
 	}{
-		// VECTORS.md §10: SELECT MF, T=0 style.
+		// applet/apdu/testdata/vectors.txt: SELECT MF, T=0 style.
 		{[]string{"00A40004023F00"}, []string{"SELECT, case 3S", "P1 00: select by file identifier", "P2 04: return FCP template", "data 3F00: file identifier 3F00 (MF)"}},
-		// VECTORS.md §10: TERMINAL PROFILE; §4: FETCH, TERMINAL RESPONSE.
+		// applet/apdu/testdata/vectors.txt: TERMINAL PROFILE, FETCH; onomondo-uicc: TERMINAL RESPONSE.
 		{[]string{"801000000CFFFFFFFFFFFFFFFFFFFFFFFF"}, []string{"TERMINAL PROFILE", "proprietary (ETSI TS 102 221"}},
 		{[]string{"801200003f"}, []string{"FETCH, case 2S", "Le 3F: up to 63 bytes expected"}},
 		{[]string{"80c200003ed13c820283818b36400881214365877ff6227052000000002502700000201506193535b00011ae733256918d050b87c94fbfe12e4dc402f262c41cf67f2f"}, []string{"ENVELOPE", "SMS-PP download (D1)"}},

@@ -12,15 +12,15 @@ func TestDecodeCAT(t *testing.T) {
 		hex   string
 		wants []string
 	}{
-		// VECTORS.md §6, ofono GET INPUT 1.4.1.
+		// applet/cat/testdata/vectors.txt, ofono GET INPUT 1.4.1.
 		{"D0278103012304820281828D180450617373776F726420313C53454E443E3233343536373891020408",
 			[]string{"GET INPUT", "user input shall not be revealed", `"Password 1<SEND>2345678"`, "4..8 characters"}},
-		// VECTORS.md §6, TERMINAL RESPONSE screen busy.
+		// applet/cat/testdata/vectors.txt, TERMINAL RESPONSE screen busy.
 		{"81030121808202828183022001", []string{"TERMINAL RESPONSE", "screen is busy", "terminal → UICC"}},
-		// VECTORS.md §4, onomondo ENVELOPE APDU.
+		// applet/uicc/testdata/vectors.txt, onomondo ENVELOPE APDU.
 		{"80c200005bd15982028381860510426587f98b4c60039121437ff6624080119342803d02700000381516393232b00011d5cbcbd7ad00edcae5fb251618e04ed8502924dbad65b15be802a9d9e28267110d433c06103268db6a2a9d618fe8ab74",
 			[]string{"ENVELOPE", "SMS-PP download", "SMS-DELIVER", "IE 70", "8-bit data, class 2"}},
-		// VECTORS.md §10: the FETCH response as vpcd carried it (data + 9000).
+		// applet/apdu/testdata/vectors.txt: the FETCH response as vpcd carried it (data + 9000).
 		{"D01A8103012180820281028D0F04546F6F6C6B6974205465737420319000", []string{"FETCH response", `"Toolkit Test 1"`, "SW1 SW2"}},
 	}
 	for _, c := range cases {

@@ -8,7 +8,7 @@ import (
 
 func TestDecodeOTA(t *testing.T) {
 	t.Parallel()
-	// VECTORS.md §1 packet with its UDH: header only, ciphered part as hex.
+	// applet/ota/testdata/vectors.txt packet with its UDH: header only, ciphered part as hex.
 	code, out, errOut := runCLI(t, "decode", "ota", "--json", "027000"+otaTestCmd)
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
@@ -44,7 +44,7 @@ func TestDecodeOTA(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &d); err != nil || code != exitOK || d.Clear["checksum"] != "072ea17bdb72060e" || d.Clear["data"] != "00a40000023f00" {
 		t.Errorf("clear: exit %d %s", code, out)
 	}
-	// A PoR (VECTORS.md §2): without the SPI only the header; with it the fields.
+	// A PoR (applet/ota/testdata/vectors.txt): without the SPI only the header; with it the fields.
 	por := "027100001612b0001100000000000000b5bcd6353a421fae016132"
 	code, out, _ = runCLI(t, "decode", "ota", por)
 	if code != exitOK || !strings.Contains(out, "response packet") || !strings.Contains(out, "RHL              18") {

@@ -12,12 +12,12 @@ import (
 
 func TestDecodeTPDU(t *testing.T) {
 	t.Parallel()
-	// VECTORS.md §7 ofono SMS-PP 1.6.2 TPDU, direction detected.
+	// smsc/tpdu/testdata/vectors.txt: ofono SMS-PP 1.6.2 TPDU, direction detected.
 	code, out, errOut := runCLI(t, "decode", "tpdu", "04049121437ff6891010000000000d53686f7274204d657373616765")
 	if code != exitOK || !strings.HasPrefix(out, "MT SMS-DELIVER") || !strings.Contains(out, "(U)SIM data download") || !strings.Contains(out, `"Short Message"`) {
 		t.Fatalf("exit %d %s\n%s", code, errOut, out)
 	}
-	// VECTORS.md §6 SEND SM TPDU, as JSON.
+	// smsc/tpdu/testdata/vectors.txt: SEND SM TPDU, as JSON.
 	code, out, _ = runCLI(t, "decode", "tpdu", "--direction", "mo", "--json", "0100099110325476F840F40C54657374204D657373616765")
 	var d struct {
 		Type      string `json:"type"`

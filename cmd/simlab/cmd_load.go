@@ -14,7 +14,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/simlab-dev/simlab/simulator/fleet"
 	"github.com/simlab-dev/simlab/simulator/load"
+	"github.com/simlab-dev/simlab/simulator/push"
 	"github.com/simlab-dev/simlab/smsc/client"
 )
 
@@ -44,6 +46,8 @@ func newLoadCmd(a *app) *cobra.Command {
 		noVerify    bool
 		verifyEvery int
 		prompt      time.Duration
+		fleetRef    string
+		gate        load.Gate
 	)
 	c := &cobra.Command{
 		Use:   "load",
@@ -62,12 +66,22 @@ plus submit_sm → submit_sm_resp, in HDR histograms (p50 p90 p99 p99.9 max).
 with one MSISDN per line; numbers are used round-robin. Use at least
 rate × latency distinct numbers: a phone busy with one challenge refuses the next.
 
+Challenges are sealed with keys derived from the cards' ICCIDs in the
+embedded plan; against a server running a fleet file give --fleet FILE, or
+--fleet URL (the server's HTTP API) to read its plan.
+
 Live progress goes to stderr when it is a terminal (--progress always|never to
 override). The summary goes to stdout (--json for JSON); --out DIR also writes
-report.json, report.txt and report.html (plots, viewable offline). The exit
-status is 0 when the run finished, whatever the outcomes (read the report).
-The bind password may also come from $SIMLAB_SMPP_PASSWORD, the capture API's
-token (--loa otp --api) from $SIMLAB_API_TOKEN.
+report.json, report.txt and report.html (plots, viewable offline).
+
+Exit status (a CI gate): 0 when every challenge sent completed (an answer or
+a network outcome came, whatever it said) and the p99 is within --max-p99
+when given; 1 when challenges failed or timed out beyond --min-completed
+(default 1: all must complete), the p99 is above --max-p99, or the run could
+not start (bind refused, SMSC unreachable); 2 for a usage error. The report
+is written either way. The bind password may also come from
+$SIMLAB_SMPP_PASSWORD, the HTTP API's token (--loa otp --api, --fleet URL)
+from $SIMLAB_API_TOKEN.
 
 Example, against "simlab serve":
   simlab load --to +99901000000-+99901009999 --loa 3 --rate 500 --duration 30s --out /tmp/run`,
@@ -102,6 +116,12 @@ Example, against "simlab serve":
 			if timeout <= 0 {
 				return usagef("--timeout must be positive")
 			}
+			if !(gate.MinCompleted >= 0 && gate.MinCompleted <= 1) {
+				return usagef("--min-completed must be between 0 and 1 (a share of the challenges sent)")
+			}
+			if gate.MaxP99 < 0 {
+				return usagef("--max-p99 must not be negative")
+			}
 			if prompt <= 0 {
 				// The card's own "no answer" must come back before the
 				// run gives up on the challenge.
@@ -109,10 +129,16 @@ Example, against "simlab serve":
 			}
 			smpp.Password = smppPassword(smpp.Password)
 			ctx := cmd.Context()
+			var plan *fleet.Directory
+			if fleetRef != "" {
+				if plan, err = push.OpenFleet(ctx, fleetRef, os.Getenv(apiTokenEnv)); err != nil {
+					return err
+				}
+			}
 			tgt, err := load.NewTarget(ctx, load.TargetConfig{
 				SMPP: smpp, Binds: binds, Kind: kind, Numbers: nums, PromptTimeout: prompt,
 				ClientName: clientName, BindingMessage: binding, Source: source, CaptureURL: api, CaptureToken: os.Getenv(apiTokenEnv), NoVerify: noVerify,
-				VerifyEvery: verifyEvery,
+				VerifyEvery: verifyEvery, Fleet: plan,
 			})
 			if err != nil {
 				if isKindErr(err) {
@@ -135,7 +161,7 @@ Example, against "simlab serve":
 					fmt.Fprintf(a.stderr, "deriving the keys of up to %d cards before the run…\n", n)
 				}
 				if err := ch.Warm(ctx, n); err != nil {
-					return err
+					return notInPlanHint(err, fleetRef)
 				}
 			}
 			stop, err := startCPUProfile(cpuProfile)
@@ -164,9 +190,14 @@ Example, against "simlab serve":
 				}
 			}
 			if asJSON {
-				return writeJSON(a.stdout, rep)
+				err = writeJSON(a.stdout, rep)
+			} else {
+				err = rep.WriteText(a.stdout)
 			}
-			return rep.WriteText(a.stdout)
+			if err != nil {
+				return err
+			}
+			return rep.Check(gate)
 		},
 	}
 	f := c.Flags()
@@ -193,6 +224,9 @@ Example, against "simlab serve":
 	f.IntVar(&verifyEvery, "verify-every", 1, "check the ECDSA signature of one challenge answer in N (every answer is still opened and matched); N > 1 keeps the generator's verification from measuring itself on a shared machine")
 	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the generator's run to FILE (go tool pprof -top FILE)")
 	f.StringVar(&source, "source", "", `sender of text and otp messages (default "99955501"; letters make it alphanumeric)`)
+	f.StringVar(&fleetRef, "fleet", "", "the plan the server runs, for the cards' keys: a fleet FILE or the server's HTTP base URL (default: the embedded plan)")
+	f.Float64Var(&gate.MinCompleted, "min-completed", 1, "share of the challenges sent (0-1) that must complete, or the exit status is 1")
+	f.DurationVar(&gate.MaxP99, "max-p99", 0, "fail (exit status 1) when the end-to-end p99 latency is above this (default: no bound)")
 	return c
 }
 

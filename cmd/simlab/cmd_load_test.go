@@ -9,9 +9,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/simlab-dev/simlab/simulator/load"
 	"github.com/simlab-dev/simlab/simulator/simtest"
+	"github.com/simlab-dev/simlab/smsc"
 )
 
 // runLoad runs `simlab load` with args against srv and decodes its --json
@@ -182,7 +184,8 @@ func (w *cancelOnWrite) Write(p []byte) (int, error) {
 }
 
 // TestLoadInterrupted: stopping the run (Ctrl-C) at the first progress line
-// still prints a report in which every challenge sent is accounted for.
+// still prints a report in which every challenge sent is accounted for; the
+// challenges cancelled under way did not complete, so the exit status is 1.
 func TestLoadInterrupted(t *testing.T) {
 	t.Parallel()
 	srv := simtest.NewServer(t)
@@ -192,8 +195,8 @@ func TestLoadInterrupted(t *testing.T) {
 	var out bytes.Buffer
 	args := []string{"load", "--smpp", srv.SMPPAddr, "--to", "99901004000-99901004999", "--loa", "2",
 		"--rate", "50", "--duration", "60s", "--progress", "always", "--json"}
-	if code := run(ctx, args, nil, &out, errw); code != 0 {
-		t.Fatalf("exit %d: %s", code, errw.buf.String())
+	if code := run(ctx, args, nil, &out, errw); code != exitFailure || !strings.Contains(errw.buf.String(), "did not pass") {
+		t.Fatalf("exit %d, want %d and why: %s", code, exitFailure, errw.buf.String())
 	}
 	var rep load.Report
 	if err := json.Unmarshal(out.Bytes(), &rep); err != nil {
@@ -202,5 +205,57 @@ func TestLoadInterrupted(t *testing.T) {
 	if !rep.Interrupted || !rep.Accounted() || rep.Sent == 0 || rep.Sent >= 3000 {
 		t.Errorf("interrupted %v: sent %d = completed %d + failed %d + timed out %d",
 			rep.Interrupted, rep.Sent, rep.Completed, rep.Failed, rep.TimedOut)
+	}
+}
+
+// TestLoadGate: `simlab load` as a CI gate. Challenges that time out make
+// the exit status 1, with the report still printed and written; a lower
+// --min-completed lets them pass; --max-p99 fails a run that is too slow.
+func TestLoadGate(t *testing.T) {
+	t.Parallel()
+	srv := simtest.NewServer(t)
+	// Half the numbers get their SMS a minute late (an injected delivery
+	// latency): their challenges cannot complete within the 1 s timeout.
+	f := filepath.Join(t.TempDir(), "numbers.txt")
+	var list strings.Builder
+	for i := range 4 {
+		slow := simtest.Number(t, "approve", 7210+i)
+		srv.SMSC().Faults.SetDest(slow, smsc.Fault{Latency: time.Minute})
+		fmt.Fprintln(&list, simtest.Number(t, "approve", 7200+i))
+		fmt.Fprintln(&list, slow)
+	}
+	if err := os.WriteFile(f, []byte(list.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	gate := func(extra ...string) (int, *load.Report, string, string) {
+		out := t.TempDir()
+		args := append([]string{"load", "--smpp", srv.SMPPAddr, "--system-id", "cli-gate", "--json", "--to", f, "--loa", "2",
+			"--rate", "16", "--duration", "500ms", "--timeout", "1s", "--out", out}, extra...)
+		var stdout, stderr bytes.Buffer
+		code := run(context.Background(), args, nil, &stdout, &stderr)
+		var rep load.Report
+		if err := json.Unmarshal(stdout.Bytes(), &rep); err != nil {
+			t.Fatalf("%v: no report on stdout (%v): %s", extra, err, stderr.String())
+		}
+		if b, err := os.ReadFile(filepath.Join(out, "report.json")); err != nil || len(b) == 0 {
+			t.Errorf("%v: report.json not written: %v", extra, err)
+		}
+		return code, &rep, stderr.String(), out
+	}
+	code, rep, stderr, _ := gate()
+	if code != exitFailure || rep.Sent != 8 || rep.Completed != 4 || rep.TimedOut != 4 ||
+		!strings.Contains(stderr, "4 of 8 challenges completed (50%), below the 100% asked (0 failed, 4 timed out)") {
+		t.Errorf("default gate: exit %d, sent %d completed %d timed out %d, stderr %q", code, rep.Sent, rep.Completed, rep.TimedOut, stderr)
+	}
+	if code, _, stderr, _ := gate("--min-completed", "0.5"); code != exitOK {
+		t.Errorf("--min-completed 0.5: exit %d: %s", code, stderr)
+	}
+	if code, _, stderr, _ := gate("--min-completed", "0.5", "--max-p99", "1us"); code != exitFailure || !strings.Contains(stderr, "p99 latency") {
+		t.Errorf("--max-p99 1us: exit %d: %s", code, stderr)
+	}
+	for _, bad := range [][]string{{"--min-completed", "1.5"}, {"--min-completed", "-0.1"}, {"--max-p99", "-1s"}} {
+		if code, _, _ := runCLI(t, append([]string{"load", "--to", "99901000000", "--progress", "never"}, bad...)...); code != exitUsage {
+			t.Errorf("%v: exit %d, want %d", bad, code, exitUsage)
+		}
 	}
 }

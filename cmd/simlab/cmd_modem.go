@@ -330,7 +330,7 @@ func newModemEmulateCmd(a *app) *cobra.Command {
 		Short: "Emulate an AT modem on a pseudo-terminal linked at PATH",
 		Long: `Emulate creates a pseudo-terminal, links it at PATH and serves an emulated
 AT modem on it (identity, SMS in PDU and text mode, message storage, +CNMI
-routing, +CSQ, +CREG, +COPS, +CPIN, +CSCA, +CSIM, USAT) until interrupted; the
+routing, +CSQ, +CREG, +COPS, +CPIN, +CSCA, +CSIM, +CRSM, USAT) until interrupted; the
 link is removed on exit. gammu, the simlab modem commands and other tools open
 PATH like a serial port.
 
@@ -340,8 +340,10 @@ submit_sm, and what the SMSC delivers to --msisdn arrives as +CMT/+CMTI, status
 reports as +CDS. The password may also come from SIMLAB_SMPP_PASSWORD.
 
 With --card (or --card-profile FILE) the modem holds the emulated UICC with
-the authenticator applet, as "simlab card emulate" serves it: AT+CSIM reaches
-it, AT+CUSATA=1 activates the SIM toolkit towards the terminal (+CUSATP,
+the authenticator applet, as "simlab card emulate" serves it: AT+CSIM and
+AT+CRSM reach it, +CCID and +CIMI come from it, +CPIN? reports its PIN1
+state (SIM PIN until AT+CPIN=<pin>), AT+CUSATA=1 activates the SIM toolkit
+towards the terminal (+CUSATP,
 +CUSATT, +CUSATE), and class 2 messages with PID 7F go to the card in
 ENVELOPE(SMS-PP download) instead of the message store.`,
 		Args: exactArgs(0),
@@ -401,8 +403,8 @@ ENVELOPE(SMS-PP download) instead of the message store.`,
 	f.StringVar(&link, "link", "", "path of the symbolic link to the pty, e.g. /tmp/ttySIM0 (required)")
 	f.StringVar(&cfg.MSISDN, "msisdn", "", "the modem's subscriber number (+CNUM; the SMSC routes to it)")
 	f.StringVar(&cfg.IMEI, "imei", "", "IMEI reported by +CGSN (default 359881030000008)")
-	f.StringVar(&cfg.IMSI, "imsi", "", "IMSI reported by +CIMI (default 999990000000001)")
-	f.StringVar(&cfg.ICCID, "iccid", "", "ICCID reported by +CCID (default 8999900000000000018)")
+	f.StringVar(&cfg.IMSI, "imsi", "", "IMSI reported by +CIMI without --card (default 999990000000001)")
+	f.StringVar(&cfg.ICCID, "iccid", "", "ICCID reported by +CCID without --card (default 8999900000000000018)")
 	f.StringVar(&cfg.SMSC, "smsc", "", "service centre address reported by +CSCA (default +999000)")
 	f.StringVar(&smppAddr, "smpp", "", "bind to this SMSC (host:port) as a transceiver")
 	f.StringVar(&systemID, "system-id", "simlab", "SMPP system_id for --smpp")

@@ -3,7 +3,7 @@ package main
 // Cross-check of `simlab ota seal | open | seal-por | open-por` against an
 // independent implementation: the expected packets are built here from the
 // field layout of TS 102 225 §5.1.1 (command) and §5.2 (response), as
-// summarised in /work/shared/VECTORS.md §0, with every cipher and MAC
+// summarised in applet/ota/testdata/vectors.txt, with every cipher and MAC
 // computed by the openssl command line (OpenSSL 3: `openssl enc` for
 // DES/3DES/AES in CBC or ECB with a zero IV and no padding, the last block
 // of `openssl enc` over zero-padded input for DES/3DES CBC-MAC, and
@@ -12,7 +12,7 @@ package main
 // bitwise CRC16 written here, both anchored to published check values.
 //
 // The builder itself is first checked against the public pySim vectors
-// (VECTORS.md §1, §2), so a mismatch with simlab points at simlab.
+// (applet/ota/testdata/vectors.txt), so a mismatch with simlab points at simlab.
 
 import (
 	"bytes"
@@ -258,7 +258,7 @@ func (c *xcCase) checkLen(v byte) int {
 }
 
 // command builds the command packet from CPL to the end (TS 102 225
-// §5.1.1; VECTORS.md §0): CPL CHL SPI KIc KID TAR | CNTR PCNTR CC data pad,
+// §5.1.1; applet/ota/testdata/vectors.txt): CPL CHL SPI KIc KID TAR | CNTR PCNTR CC data pad,
 // the CC over CPL…pad without the CC, the part from CNTR ciphered.
 func (c *xcCase) command(t *testing.T, o *xcOpenSSL) []byte {
 	t.Helper()
@@ -283,7 +283,7 @@ func (c *xcCase) command(t *testing.T, o *xcOpenSSL) []byte {
 	return xcJoin(hdr, body)
 }
 
-// response builds the PoR from its UDH (TS 102 225 §5.2; VECTORS.md §0):
+// response builds the PoR from its UDH (TS 102 225 §5.2; applet/ota/testdata/vectors.txt):
 // 027100 RPL RHL TAR | CNTR PCNTR STS CC data pad, the CC over UDH…pad
 // without the CC, the part from CNTR ciphered when SPI2 b5 = 1.
 func (c *xcCase) response(t *testing.T, o *xcOpenSSL) []byte {
@@ -357,7 +357,7 @@ func (c *xcCase) hdrArgs(withTAR bool) []string {
 
 // TestCrossCheckBuilderVectors checks this file's builder against the
 // public pySim vectors (osmocom/pysim tests/unittests/test_ota.py, as
-// VECTORS.md §1 and §2 list them), so that the randomized cross-check
+// applet/ota/testdata/vectors.txt list them), so that the randomized cross-check
 // below compares simlab with a builder known to be right.
 func TestCrossCheckBuilderVectors(t *testing.T) {
 	t.Parallel()
@@ -400,7 +400,7 @@ func TestCrossCheckBuilderVectors(t *testing.T) {
 		}
 	}
 	// pySim Test_SMS_3DES, signed only (SPI 0219): the CC over the packet
-	// with its CPL, no padding sent (VECTORS.md §1).
+	// with its CPL, no padding sent (applet/ota/testdata/vectors.txt).
 	kic, _ := hex.DecodeString("C21DD66ACAC13CB3BC8B331B24AFB57B")
 	kid, _ := hex.DecodeString("12110C78E678C25408233076AA033615")
 	c := base(0x02, 0x19, 0x35, tdes, tdesCC, kic, kid)
@@ -408,7 +408,7 @@ func TestCrossCheckBuilderVectors(t *testing.T) {
 	if got, want := hex.EncodeToString(c.command(t, o)), "001d1502193535b00000000000000000072ea17bdb72060e00a40000023f00"; got != want {
 		t.Errorf("signed only:\n got %s\nwant %s", got, want)
 	}
-	// gsm0348 test-request-001 (VECTORS.md §5): DES-CBC, no CC, SPI 0C01.
+	// gsm0348 test-request-001 (applet/ota/testdata/vectors.txt): DES-CBC, no CC, SPI 0C01.
 	c = &xcCase{spi1: 0x0C, spi2: 0x01, kic: 0x01, kid: 0x01, kicAlg: xcKIcAlgs[0], kidAlg: xcCCAlgs[0],
 		tar: [3]byte{0xB0, 0x00, 0x10}, cntr: [5]byte{0, 0, 0, 0, 1}, kicKey: make([]byte, 8)}
 	c.data, _ = hex.DecodeString("A0A40000023F00A0A40000027F10A0A40000026f3CA0B2010405")
@@ -831,7 +831,7 @@ func xcNibble(c byte) byte {
 func TestCrossCheckOTASealSMS(t *testing.T) {
 	t.Parallel()
 	o := xcNeedOpenSSL(t)
-	// xcDeliver itself, against the spec-correct TPDU of VECTORS.md §1
+	// xcDeliver itself, against the spec-correct TPDU of applet/ota/testdata/vectors.txt
 	// (pySim's packet, OA 12345678 written as unknown TON there: 81).
 	pkt, _ := hex.DecodeString("00201506193535b00011ae733256918d050b87c94fbfe12e4dc402f262c41cf67f2f")
 	want := "400881214365877ff6227052000000002502700000201506193535b00011ae733256918d050b87c94fbfe12e4dc402f262c41cf67f2f"

@@ -16,7 +16,7 @@ import (
 	"github.com/simlab-dev/simlab/smsc/tpdu"
 )
 
-// Keys and packets of VECTORS.md §1 and §2 (pySim tests/unittests/test_ota.py).
+// Keys and packets of applet/ota/testdata/vectors.txt (pySim tests/unittests/test_ota.py).
 const (
 	otaTestKIc = "300102030405060708090a0b0c0d0e0f"
 	otaTestKID = "301102030405060708090a0b0c0d0e0f"
@@ -31,7 +31,7 @@ func otaArgs(base []string, extra ...string) []string {
 
 func TestOTASealVectors(t *testing.T) {
 	t.Parallel()
-	// VECTORS.md §1 (PY) and §4 (ON, AES, ISO padding).
+	// applet/ota/testdata/vectors.txt: pySim and onomondo-uicc (AES, ISO padding).
 	cases := []struct {
 		args []string
 		want string
@@ -55,7 +55,7 @@ func TestOTASealVectors(t *testing.T) {
 func TestOTASealSMS(t *testing.T) {
 	t.Parallel()
 	base := []string{"ota", "seal", "--spi", "0619", "--kic", "35", "--kid", "35", "--tar", "b00011", "--counter", "0000000000", "--scts", "2022-07-25T00:00:00Z"}
-	// VECTORS.md §1: the SMS-DELIVER of the 3DES packet with the
+	// applet/ota/testdata/vectors.txt: the SMS-DELIVER of the 3DES packet with the
 	// spec-correct TP-UDL (25), OA 12345678.
 	code, out, errOut := runCLI(t, otaArgs(base, "--data", "00a40004023f00", "--sms")...)
 	want := "400881214365877ff6227052000000002502700000201506193535b00011ae733256918d050b87c94fbfe12e4dc402f262c41cf67f2f\n"
@@ -150,7 +150,7 @@ func TestOTAOpenJSON(t *testing.T) {
 
 func TestOTAPoR(t *testing.T) {
 	t.Parallel()
-	// VECTORS.md §2 (PY).
+	// applet/ota/testdata/vectors.txt (PY).
 	cases := []struct {
 		spi, por, data string
 		status         float64

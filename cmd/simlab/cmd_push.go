@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -11,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/simlab-dev/simlab/applet/authn"
+	"github.com/simlab-dev/simlab/simulator/fleet"
 	"github.com/simlab-dev/simlab/simulator/push"
 	"github.com/simlab-dev/simlab/smsc/client"
 )
@@ -30,6 +32,7 @@ type pushOptions struct {
 	otp                       bool
 	otpLength                 int
 	api                       string
+	fleet                     string
 }
 
 // pushOutput is what `simlab push --json` prints: the push package's
@@ -47,10 +50,16 @@ func newPushCmd(a *app) *cobra.Command {
 		Short: "Push a login challenge to a phone over SMPP and print the outcome (a push server in a box)",
 		Long: `push plays the operator's push server of a Mobile Connect SIM authenticator:
 it builds a challenge (docs/applet-protocol.md), seals it with the card's OTA
-keys (the default fleet's demo keys from fixtures/keys: AES keyset 1, or
-3DES keyset 2 with --3des), submits it over SMPP as a class-2 SIM data
-download, waits for the phone's answer, opens and verifies it (CC,
-transaction id, the card's signature) and prints the outcome.
+keys (derived from simlab's demo master keys, fixtures/keys, and the card's
+ICCID: AES keyset 1, or 3DES keyset 2 with --3des), submits it over SMPP as
+a class-2 SIM data download, waits for the phone's answer, opens and
+verifies it (CC, transaction id, the card's signature) and prints the
+outcome.
+
+The ICCID behind a number comes from the embedded plan (docs/numbers.md).
+Against a server running a fleet file give --fleet: the same FILE, or the
+server's HTTP API (--fleet http://127.0.0.1:8775) to read its plan from
+GET /api/v1/numbers.
 
 Outcomes: approved, cancelled, timeout, wrong_pin, pin_blocked,
 pin_not_supported, not_delivered, sim_error, busy. acr is "2" or "3" when
@@ -66,17 +75,21 @@ Two plain-SMS modes (LoA2 only):
           the same code → approved, acr "2".
 
 Exit codes: 0 when the push completed, whatever the outcome (read "outcome");
-1 when it could not be pushed (SMSC unreachable, bind refused, keys unknown,
-capture API unreachable); 2 for a usage error.
+1 when it could not be pushed (SMSC unreachable, bind refused — the error
+says what the account lacks —, number not in the plan, capture API
+unreachable); 2 for a usage error.
 
-Answers come back as MO SMS to --source; the bind's address_range claims
-that address (SMPP 3.4 §5.2.7) so the SMSC hands them to this bind even
-when other ESMEs are bound. Concurrent pushes need distinct --source values.
+Answers come back as MO SMS to --source. simlab's SMSC hands each answer to
+the bind that sent its challenge (docs/smsc.md, "Routing"), so any number of
+pushes, loads and other clients may run at once with the default flags. The
+bind also claims --source by address_range (SMPP 3.4 §5.2.7) for SMSCs that
+route by it; simlab honours it only while the bind lives.
 
-The bind password may also come from $SIMLAB_SMPP_PASSWORD, the capture
-API's token from $` + apiTokenEnv + `.`,
+The bind password may also come from $SIMLAB_SMPP_PASSWORD, the HTTP API's
+token (--otp, --fleet URL) from $` + apiTokenEnv + `.`,
 		Example: `  simlab push --to +99900000001 --loa 3 --client-name "Example Bank" --binding-message "Login 4F2A"
   simlab push --to +99900060001 --loa 3,2 --json
+  simlab push --to +447700900042 --loa 3 --fleet http://127.0.0.1:8775
   simlab push --to +99901000042 --loa 2 --url --timeout 30s
   simlab push --to +99901000042 --otp --api http://127.0.0.1:8775`,
 		Args: exactArgs(0),
@@ -103,6 +116,7 @@ API's token from $` + apiTokenEnv + `.`,
 	f.BoolVar(&o.otp, "otp", false, "OTP mode: send a code by SMS and read it back through the capture API")
 	f.IntVar(&o.otpLength, "otp-length", 6, "digits of the OTP (4..10)")
 	f.StringVar(&o.api, "api", defaultAPI, "base URL of simlab's HTTP API (capture API, for --otp)")
+	f.StringVar(&o.fleet, "fleet", "", "the plan the server runs, for the cards' keys: a fleet FILE or the server's HTTP base URL (default: the embedded plan)")
 	return c
 }
 
@@ -145,6 +159,9 @@ func runPush(ctx context.Context, a *app, cmd *cobra.Command, o *pushOptions) er
 	if cmd.Flags().Changed("api") && !o.otp {
 		return usagef("--api applies to --otp only")
 	}
+	if o.fleet != "" && (o.otp || o.url) {
+		return usagef("--fleet applies to SIM challenges only")
+	}
 	o.password = smppPassword(o.password)
 
 	ar := o.addressRange
@@ -154,10 +171,18 @@ func runPush(ctx context.Context, a *app, cmd *cobra.Command, o *pushOptions) er
 	case "-":
 		ar = ""
 	}
+	var plan *fleet.Directory
+	if o.fleet != "" {
+		var err error
+		if plan, err = push.OpenFleet(ctx, o.fleet, os.Getenv(apiTokenEnv)); err != nil {
+			return err
+		}
+	}
 	p, err := push.New(ctx, push.Config{
 		SMPP:   client.Config{Addr: o.smpp, SystemID: o.systemID, Password: o.password, AddressRange: ar, NoReconnect: true},
 		Source: o.source,
 		TDES:   o.tdes,
+		Fleet:  plan,
 	})
 	if err != nil {
 		return err
@@ -183,7 +208,7 @@ func runPush(ctx context.Context, a *app, cmd *cobra.Command, o *pushOptions) er
 			Context: o.ctxt, Timeout: o.timeout, WantUPK: o.upk})
 	}
 	if err != nil {
-		return err
+		return notInPlanHint(err, o.fleet)
 	}
 	if o.jsonOut {
 		return writeJSON(a.stdout, out)
@@ -229,4 +254,13 @@ func printPushResult(w io.Writer, out pushOutput) error {
 		row("detail", r.Detail)
 	}
 	return tw.Flush()
+}
+
+// notInPlanHint adds to an error about a number outside the plan the keys
+// are derived from what to do when the server runs another one.
+func notInPlanHint(err error, fleetRef string) error {
+	if errors.Is(err, fleet.ErrNotInPlan) && fleetRef == "" {
+		return fmt.Errorf("%w (if the server runs a fleet file, give --fleet FILE or --fleet URL of its HTTP API)", err)
+	}
+	return err
 }

@@ -271,10 +271,15 @@ func TestPushCLIErrors(t *testing.T) {
 		{"push", "--to", n, "--loa", "2", "--url-base", "http://x"},
 		{"push", "--to", n, "--loa", "2", "--timeout", "0s"},
 		{"push", "--to", n, "--loa", "2", "extra"},
+		{"push", "--to", n, "--otp", "--fleet", "x.yaml"}, // keys are for challenges
 	} {
 		if code, _, errb := runCLI(t, args...); code != exitUsage {
 			t.Errorf("%v: exit %d, want %d (%s)", args, code, exitUsage, errb)
 		}
+	}
+	// A fleet file that cannot be read fails before anything is sent.
+	if code, _, errb := runCLI(t, "push", "--smpp", "127.0.0.1:1", "--to", n, "--loa", "2", "--fleet", "no-such-fleet.yaml"); code != exitFailure || !strings.Contains(errb, "no-such-fleet.yaml") {
+		t.Errorf("missing fleet file: exit %d (%s)", code, errb)
 	}
 	// Nothing listens on port 1: the push cannot be made.
 	if code, _, errb := runCLI(t, "push", "--smpp", "127.0.0.1:1", "--to", n, "--loa", "2"); code != exitFailure {

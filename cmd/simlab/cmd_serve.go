@@ -1,11 +1,11 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"os"
 	"runtime/debug"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -14,112 +14,168 @@ import (
 
 func init() { register(newServeCmd) }
 
+// serveFlags are serve's flags beyond the Config fields they set.
+type serveFlags struct {
+	configFile, tokenFile, logLevel, logFormat, cpuProfile string
+	asJSON                                                 bool
+	bearers, attach, interactive                           []string
+}
+
 func newServeCmd(a *app) *cobra.Command {
 	var (
-		configFile, tokenFile, logLevel, logFormat, cpuProfile string
-		flagCfg                                                simulator.Config
-		bearers, attach, interactive                           []string
+		sf      serveFlags
+		flagCfg simulator.Config
 	)
 	c := &cobra.Command{
 		Use:   "serve",
 		Short: "Run the SMSC, the emulated fleet and the HTTP API (the main job)",
 		Long: `serve runs simlab's main job on loopback by default:
   SMPP on 127.0.0.1:2775, HTTP (API, /healthz, /metrics) on 127.0.0.1:8775,
-  everything in memory unless --data DIR is given.
+  everything in memory unless --data DIR is given. --no-fleet runs the SMSC
+  without emulated phones (what "simlab smsc serve" was).
 
-Settings come from --config FILE (YAML), then flags. Listening beyond loopback
-requires an API token (--api-token-file FILE or SIMLAB_API_TOKEN). SIGINT or
-SIGTERM shuts down gracefully and exits 0.
+Settings come from --config FILE (YAML, docs/cli.md), then flags. Listening
+beyond loopback requires credentials: an API token of 16 characters or more
+(--api-token-file FILE, mode 600, or SIMLAB_API_TOKEN) for HTTP, and
+smpp_accounts with passwords of 6 to 8 characters for SMPP. SIGINT or SIGTERM
+shuts down gracefully and exits 0.
+
+When every listener is up, serve prints one line on stderr, or with --json
+one JSON line on stdout: {"smpp":HOST:PORT,"smpp_tls":…,"http":URL,"data":…}.
 
 serve runs the Go collector with GOGC=200 unless GOGC is set in the
 environment (GOGC=100 is Go's default: less memory, more CPU).`,
+		Example: `  simlab serve
+  simlab serve --smpp 127.0.0.1:0 --http 127.0.0.1:0 --json
+  simlab serve --no-fleet --data /var/lib/simlab --config smsc.yaml`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			var cfg simulator.Config
-			if configFile != "" {
-				if err := readYAMLConfig(configFile, &cfg); err != nil {
-					return err
-				}
-			}
-			fl := cmd.Flags()
-			if fl.Changed("smpp") {
-				cfg.SMPPAddr = flagCfg.SMPPAddr
-			}
-			if fl.Changed("http") {
-				cfg.HTTPAddr = flagCfg.HTTPAddr
-			}
-			if fl.Changed("data") {
-				cfg.DataDir = flagCfg.DataDir
-			}
-			cfg.Repair = flagCfg.Repair
-			if fl.Changed("prompt-timeout") {
-				cfg.PromptTimeout = flagCfg.PromptTimeout
-			}
-			if fl.Changed("bearer-mo-dest") {
-				cfg.Lab.MODest = flagCfg.Lab.MODest
-			}
-			if fl.Changed("fleet") {
-				cfg.Fleet = flagCfg.Fleet
-			}
-			cfg.Interactive = append(cfg.Interactive, interactive...)
-			cfg.InteractiveIn, cfg.InteractiveOut = a.stdin, a.stderr
-			cfg.Lab.Bearers = append(cfg.Lab.Bearers, bearers...)
-			for _, a := range attach {
-				r, err := simulator.ParseAttach(a)
-				if err != nil {
-					return usageError{err}
-				}
-				cfg.Lab.Attach = append(cfg.Lab.Attach, r)
-			}
-			if tok := os.Getenv(apiTokenEnv); tok != "" {
-				cfg.APIToken = tok
-			}
-			if tokenFile != "" {
-				b, err := os.ReadFile(tokenFile)
-				if err != nil {
-					return err
-				}
-				cfg.APIToken = strings.TrimSpace(string(b))
-			}
-			logger, err := newLogger(a, logLevel, logFormat)
-			if err != nil {
-				return err
-			}
-			cfg.Logger = logger
-			cfg.Ready = func(addrs simulator.Addrs) {
-				fmt.Fprintf(a.stderr, "simlab: ready smpp=%s http=%s\n", orOff(addrs.SMPP), orOff(addrs.HTTP))
-			}
-			stop, err := startCPUProfile(cpuProfile)
-			if err != nil {
-				return err
-			}
-			defer stop()
-			if os.Getenv("GOGC") == "" {
-				// Half the collector's CPU for up to three times the live
-				// heap: under load the collector was a seventh of serve's
-				// CPU (docs/benchmarks.md (i)). GOGC=100 restores Go's default.
-				debug.SetGCPercent(serveGCPercent)
-			}
-			return simulator.Run(cmd.Context(), cfg)
+			return runServe(cmd, a, &sf, &flagCfg)
 		},
 	}
 	f := c.Flags()
-	f.StringVar(&configFile, "config", "", "YAML configuration file")
+	f.StringVar(&sf.configFile, "config", "", "YAML configuration file (docs/cli.md)")
 	f.StringVar(&flagCfg.SMPPAddr, "smpp", simulator.DefaultSMPPAddr, `SMPP listen address ("off" to disable)`)
 	f.StringVar(&flagCfg.HTTPAddr, "http", simulator.DefaultHTTPAddr, `HTTP listen address for the API, /healthz and /metrics ("off" to disable)`)
 	f.StringVar(&flagCfg.DataDir, "data", "", "directory for durable state (default: in memory)")
 	f.BoolVar(&flagCfg.Repair, "repair", false, "move a damaged message store in --data aside and start with what can still be read")
-	f.StringVar(&tokenFile, "api-token-file", "", "file holding the API bearer token (required beyond loopback)")
+	f.BoolVar(&flagCfg.NoFleet, "no-fleet", false, "run the SMSC without emulated phones: messages no bearer takes are captured and reported delivered")
+	f.StringVar(&sf.tokenFile, "api-token-file", "", "file holding the API bearer token, mode 600 (required beyond loopback, 16 characters at least)")
 	f.DurationVar(&flagCfg.PromptTimeout, "prompt-timeout", 0, "handsets' toolkit timeout for prompts without their own (default 60s)")
 	f.StringVar(&flagCfg.Fleet, "fleet", "", "fleet file: number ranges, card profiles, defaults (docs/fleet.md); default: the embedded plan")
-	f.StringArrayVar(&interactive, "interactive", nil, "answer this number's prompts yourself at the terminal (repeatable)")
-	f.StringArrayVar(&bearers, "bearer", nil, "route numbers outside the plan to a real network: smpp://user:pass@host:port, smpps://…, modem:/dev/ttyUSB2 (repeatable)")
+	f.StringArrayVar(&sf.interactive, "interactive", nil, "answer this number's prompts yourself at the terminal (repeatable)")
+	f.StringArrayVar(&sf.bearers, "bearer", nil, "route numbers outside the plan to a real network: smpp://user:pass@host:port, smpps://…, modem:/dev/ttyUSB2 (repeatable)")
 	f.StringVar(&flagCfg.Lab.MODest, "bearer-mo-dest", "", "destination for messages bearers receive that name none")
-	f.StringArrayVar(&attach, "attach", nil, `attach the card in a PC/SC reader as a phone: "READER=MSISDN" (repeatable)`)
-	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
-	f.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run, until shutdown, to FILE (go tool pprof -top FILE)")
-	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
+	f.StringArrayVar(&sf.attach, "attach", nil, `attach the card in a PC/SC reader as a phone: "READER=MSISDN" (repeatable)`)
+	f.BoolVar(&sf.asJSON, "json", false, "print the bound addresses as one JSON line on stdout when ready")
+	f.StringVar(&sf.logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	f.StringVar(&sf.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run, until shutdown, to FILE (go tool pprof -top FILE)")
+	f.StringVar(&sf.logFormat, "log-format", "text", "log format: text or json")
 	return c
+}
+
+// readyLine is what serve prints with --json once every listener is up:
+// SMPP addresses as host:port, HTTP as the API's base URL (as `simlab smsc
+// serve` printed it).
+type readyLine struct {
+	SMPP    string `json:"smpp,omitempty"`
+	SMPPTLS string `json:"smpp_tls,omitempty"`
+	HTTP    string `json:"http,omitempty"` // http://host:port
+	Data    string `json:"data,omitempty"`
+}
+
+func runServe(cmd *cobra.Command, a *app, sf *serveFlags, flagCfg *simulator.Config) error {
+	var cfg simulator.Config
+	if sf.configFile != "" {
+		fc, warnings, err := simulator.LoadConfig(sf.configFile)
+		for _, w := range warnings {
+			fmt.Fprintf(a.stderr, "simlab: warning: %s\n", w)
+		}
+		if err != nil {
+			return usageError{err}
+		}
+		cfg = fc
+	}
+	fl := cmd.Flags()
+	if fl.Changed("smpp") {
+		cfg.SMPPAddr = flagCfg.SMPPAddr
+	}
+	if fl.Changed("http") {
+		cfg.HTTPAddr = flagCfg.HTTPAddr
+	}
+	if fl.Changed("data") {
+		cfg.DataDir = flagCfg.DataDir
+	}
+	cfg.Repair = flagCfg.Repair
+	if fl.Changed("no-fleet") {
+		cfg.NoFleet = flagCfg.NoFleet
+	}
+	if fl.Changed("prompt-timeout") {
+		cfg.PromptTimeout = flagCfg.PromptTimeout
+	}
+	if fl.Changed("bearer-mo-dest") {
+		cfg.Lab.MODest = flagCfg.Lab.MODest
+	}
+	if fl.Changed("fleet") {
+		cfg.Fleet = flagCfg.Fleet
+	}
+	cfg.Interactive = append(cfg.Interactive, sf.interactive...)
+	cfg.InteractiveIn, cfg.InteractiveOut = a.stdin, a.stderr
+	cfg.Lab.Bearers = append(cfg.Lab.Bearers, sf.bearers...)
+	for _, at := range sf.attach {
+		r, err := simulator.ParseAttach(at)
+		if err != nil {
+			return usageError{err}
+		}
+		cfg.Lab.Attach = append(cfg.Lab.Attach, r)
+	}
+	if tok := os.Getenv(apiTokenEnv); tok != "" {
+		cfg.APIToken = tok
+	}
+	if sf.tokenFile != "" {
+		tok, err := simulator.ReadTokenFile(sf.tokenFile)
+		if err != nil {
+			return usageError{err}
+		}
+		cfg.APIToken = tok
+	}
+	if err := cfg.WithDefaults().Validate(); err != nil {
+		return usageError{err}
+	}
+	logger, err := newLogger(a, sf.logLevel, sf.logFormat)
+	if err != nil {
+		return err
+	}
+	cfg.Logger = logger
+	cfg.Ready = func(addrs simulator.Addrs) {
+		rl := readyLine{SMPP: addrs.SMPP, SMPPTLS: addrs.SMPPTLS, Data: cfg.DataDir}
+		if addrs.HTTP != "" {
+			rl.HTTP = "http://" + addrs.HTTP
+		}
+		if sf.asJSON {
+			// One line, so scripts can read it with a line reader.
+			b, _ := json.Marshal(rl)
+			fmt.Fprintf(a.stdout, "%s\n", b)
+			return
+		}
+		line := fmt.Sprintf("simlab: ready smpp=%s", orOff(rl.SMPP))
+		if rl.SMPPTLS != "" {
+			line += " smpp_tls=" + rl.SMPPTLS
+		}
+		fmt.Fprintf(a.stderr, "%s http=%s\n", line, orOff(addrs.HTTP))
+	}
+	stop, err := startCPUProfile(sf.cpuProfile)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	if os.Getenv("GOGC") == "" {
+		// Half the collector's CPU for up to three times the live
+		// heap: under load the collector was a seventh of serve's
+		// CPU (docs/benchmarks.md (i)). GOGC=100 restores Go's default.
+		debug.SetGCPercent(serveGCPercent)
+	}
+	return simulator.Run(cmd.Context(), cfg)
 }
 
 func orOff(s string) string {

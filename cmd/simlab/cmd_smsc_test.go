@@ -22,15 +22,23 @@ import (
 	"time"
 )
 
-// startSMSC runs `simlab smsc serve --json` on free loopback ports and
-// returns the addresses it printed; the command stops with the test.
-func startSMSC(t *testing.T, extra ...string) smscReady {
+// startSMSC runs `simlab serve --no-fleet --json` (what `smsc serve` was)
+// on free loopback ports and returns the addresses it printed; the command
+// stops with the test.
+func startSMSC(t *testing.T, extra ...string) readyLine {
+	t.Helper()
+	return startServeJSON(t, append([]string{"serve", "--no-fleet"}, extra...)...)
+}
+
+// startServeJSON runs the command line args (serve or its alias) with
+// --json on free loopback ports and returns its ready line.
+func startServeJSON(t *testing.T, args ...string) readyLine {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan int, 1)
-	var stderr bytes.Buffer
-	args := append([]string{"smsc", "serve", "--smpp", "127.0.0.1:0", "--http", "127.0.0.1:0", "--json"}, extra...)
+	var stderr syncBuffer
+	args = append(args, "--smpp", "127.0.0.1:0", "--http", "127.0.0.1:0", "--json")
 	go func() { done <- run(ctx, args, strings.NewReader(""), pw, &stderr); pw.Close() }()
 	t.Cleanup(func() {
 		cancel()
@@ -43,7 +51,7 @@ func startSMSC(t *testing.T, extra ...string) smscReady {
 		t.Fatalf("smsc serve printed nothing: %v (%s)", err, stderr.String())
 	}
 	go io.Copy(io.Discard, pr)
-	var ready smscReady
+	var ready readyLine
 	if err := json.Unmarshal([]byte(line), &ready); err != nil {
 		t.Fatalf("ready line %q: %v", line, err)
 	}
@@ -143,6 +151,9 @@ func TestSMSCServeConfig(t *testing.T) {
 	if code := run(context.Background(), []string{"smsc", "serve", "--config", bad}, nil, &o2, &e2); code != exitUsage {
 		t.Fatalf("unknown key: exit %d %s", code, e2.String())
 	}
+	if msg := e2.String(); !strings.Contains(msg, `unknown key "acounts"`) || strings.Contains(msg, "main.") || strings.Contains(msg, "simulator.") {
+		t.Errorf("unknown key error %q: want the key named and no Go type", msg)
+	}
 }
 
 // writeSelfSigned writes a certificate and key for 127.0.0.1 in PEM.
@@ -170,7 +181,7 @@ func TestSMSCServeTLS(t *testing.T) {
 	dir := t.TempDir()
 	cert, key := writeSelfSigned(t, dir)
 	cfg := dir + "/smsc.yaml"
-	os.WriteFile(cfg, []byte("tls:\n  addr: 127.0.0.1:0\n  cert: "+cert+"\n  key: "+key+"\n"), 0o600)
+	os.WriteFile(cfg, []byte("smpp_tls:\n  addr: 127.0.0.1:0\n  cert: "+cert+"\n  key: "+key+"\n"), 0o600)
 	ready := startSMSC(t, "--config", cfg)
 	if ready.SMPPTLS == "" {
 		t.Fatalf("no TLS listener in %+v", ready)
@@ -185,15 +196,63 @@ func TestSMSCServeTLS(t *testing.T) {
 	}
 }
 
-func TestSMSCServeNeedsToken(t *testing.T) {
-	var out, errb bytes.Buffer
-	code := run(context.Background(), []string{"smsc", "serve", "--smpp", "127.0.0.1:0", "--http", "0.0.0.0:0"}, nil, &out, &errb)
-	if code != exitUsage || !strings.Contains(errb.String(), "api_token") {
-		t.Fatalf("exit %d: %s", code, errb.String())
+func TestServeNeedsCredentialsBeyondLoopback(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"serve", "--no-fleet", "--smpp", "127.0.0.1:0", "--http", "0.0.0.0:0"}, "API token"},
+		{[]string{"serve", "--no-fleet", "--smpp", "0.0.0.0:0", "--http", "off"}, "accounts"},
+		{[]string{"smsc", "serve", "--smpp", "0.0.0.0:0", "--http", ""}, "accounts"},
+	} {
+		var out, errb bytes.Buffer
+		code := run(context.Background(), tc.args, nil, &out, &errb)
+		if code != exitUsage || !strings.Contains(errb.String(), tc.want) {
+			t.Errorf("%v: exit %d: %s", tc.args, code, errb.String())
+		}
 	}
-	errb.Reset()
-	code = run(context.Background(), []string{"smsc", "serve", "--smpp", "0.0.0.0:0", "--http", ""}, nil, &out, &errb)
-	if code != exitUsage || !strings.Contains(errb.String(), "accounts") {
-		t.Fatalf("exit %d: %s", code, errb.String())
+}
+
+// TestSMSCServeAlias: the old command still runs, as serve --no-fleet, says
+// it is deprecated, and loads its old configuration keys with a warning
+// naming the new ones.
+func TestSMSCServeAlias(t *testing.T) {
+	cfg := t.TempDir() + "/old.yaml"
+	os.WriteFile(cfg, []byte("fault_seed: 7\naccounts:\n  - system_id: sut\n    password: secret\n"), 0o600)
+	ctx, cancel := context.WithCancel(context.Background())
+	pr, pw := io.Pipe()
+	var stderr syncBuffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"smsc", "serve", "--config", cfg, "--smpp", "127.0.0.1:0", "--http", "127.0.0.1:0", "--json"}, nil, pw, &stderr)
+		pw.Close()
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatalf("no ready line: %v (%s)", err, stderr.String())
+	}
+	var ready readyLine
+	if err := json.Unmarshal([]byte(line), &ready); err != nil || ready.SMPP == "" || ready.HTTP == "" {
+		t.Fatalf("ready line %q: %v", line, err)
+	}
+	resp, err := http.Get(ready.HTTP + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var h struct{ Subsystems map[string]bool }
+	json.NewDecoder(resp.Body).Decode(&h)
+	resp.Body.Close()
+	if _, fleet := h.Subsystems["smsc+fleet"]; fleet || !h.Subsystems["smsc"] {
+		t.Errorf("healthz subsystems %v: want the SMSC alone", h.Subsystems)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	for _, want := range []string{"deprecated: use `simlab serve --no-fleet`", `"accounts" is deprecated, use "smpp_accounts"`, `"fault_seed" is deprecated, use "seed"`} {
+		if !strings.Contains(stderr.String(), want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+		}
 	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
-	"gopkg.in/yaml.v3"
 )
 
 // Exit codes, documented in docs/cli.md.
@@ -115,31 +113,6 @@ func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
-}
-
-// readYAMLConfig decodes the --config file path into v. Unknown keys are
-// errors (a misspelt key would otherwise be a setting silently left at its
-// default); an unreadable or invalid file is a usage error. An empty file
-// sets nothing.
-func readYAMLConfig(path string, v any) error {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return usagef("--config: %v", err)
-	}
-	if err := decodeYAMLConfig(b, v); err != nil {
-		return usagef("--config %s: %v", path, err)
-	}
-	return nil
-}
-
-// decodeYAMLConfig is readYAMLConfig on the file's contents.
-func decodeYAMLConfig(b []byte, v any) error {
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
-		return err
-	}
-	return nil
 }
 
 // exactArgs is cobra.ExactArgs returning a usage error.

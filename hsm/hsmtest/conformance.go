@@ -53,7 +53,7 @@ var cipherVectors = []cipherVector{
 	{"3des3-ecb", "SP 800-67 B.1", hsm.TDES3, "0123456789abcdef23456789abcdef01456789abcdef0123", hsm.ECB, "",
 		"5468652071756663", "a826fd8ce53b855f"},
 	// osmocom/pysim @597f1e0 tests/unittests/test_ota.py, 3DES-SJA5-CIPHERED-CC
-	// (VECTORS.md §1): the ciphered part of the command packet, IV zero.
+	// (applet/ota/testdata/vectors.txt): the ciphered part of the command packet, IV zero.
 	{"3des2-cbc", "pySim 3DES-SJA5-CIPHERED-CC", hsm.TDES2, "300102030405060708090a0b0c0d0e0f", hsm.CBC, "0000000000000000",
 		"00000000000304ceaed74c102a0100a40004023f00000000", "ae733256918d050b87c94fbfe12e4dc402f262c41cf67f2f"},
 	// Same file, AES128-SJA5-CIPHERED-CC.
@@ -70,7 +70,7 @@ type macVector struct {
 	msg, mac     string
 }
 
-// onData1 is data1 of onomondo-uicc tests/ota/ota_test.c (VECTORS.md §3).
+// onData1 is data1 of onomondo-uicc tests/ota/ota_test.c (applet/ota/testdata/vectors.txt).
 const onData1 = "0028151e193232b00011000000000106"
 
 // macVectors are public MAC known-answer vectors.
@@ -82,7 +82,7 @@ var macVectors = []macVector{
 		"6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e5130c81c46a35ce411", "dfa66747de9ae63030ca32611497c827"},
 	{"cmac-rfc4493-4", "RFC 4493 §4 ex. 4", hsm.AES128, "2b7e151628aed2a6abf7158809cf4f3c",
 		"6bc1bee22e409f96e93d7e117393172aae2d8a571e03ac9c9eb76fac45af8e5130c81c46a35ce411e5fbc1191a0a52eff69f2445df4f9b17ad2b417be66c3710", "51f0bebf7e3b9d92fc49741779363cfe"},
-	// onomondo/onomondo-uicc @d0fdbff tests/ota/ota_test.c + .ok (VECTORS.md
+	// onomondo/onomondo-uicc @d0fdbff tests/ota/ota_test.c + .ok (applet/ota/testdata/vectors.txt
 	// §3): key AABBCCDDEEFF1122 0000000000000000, expected = first 8 bytes.
 	// 3DES: CBC-MAC over data1 ‖ data2 padded with zeros to 8 bytes. AES:
 	// CMAC over data1 ‖ data2 as is (33 and 31 bytes: CMAC pads itself);
@@ -95,7 +95,7 @@ var macVectors = []macVector{
 	{"aes-cmac-on-2", "onomondo ota_test 2", hsm.AES128, "aabbccddeeff11220000000000000000", onData1 + "0123456789abcdef0123456701234567aa", "f090fe9b251d5520"},
 	{"aes-cmac-on-3", "onomondo ota_test 3", hsm.AES128, "aabbccddeeff11220000000000000000", onData1 + "0123456789abcdef01234567012345", "de89e247cdaf128a"},
 	// pySim test_ota.py 3DES-SJA5-CIPHERED-CC: CC over CPL…TAR ‖ CNTR ‖
-	// PCNTR ‖ data ‖ pad with KID 3 (VECTORS.md §1). That is 26 bytes: for
+	// PCNTR ‖ data ‖ pad with KID 3 (applet/ota/testdata/vectors.txt). That is 26 bytes: for
 	// 3DES it is zero-padded again to 32 before the CBC-MAC; AES-CMAC takes
 	// the 34 bytes as they are.
 	{"3des-cbcmac-pysim", "pySim 3DES-SJA5-CIPHERED-CC", hsm.TDES2, "301102030405060708090a0b0c0d0e0f",

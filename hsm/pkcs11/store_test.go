@@ -200,3 +200,38 @@ func BenchmarkSignP256SoftHSM(b *testing.B) {
 		}
 	}
 }
+
+// TestPINWithPlus: a token whose user PIN is "12+34" opens from a URI that
+// writes the PIN as RFC 7512 does (pin-value=12+34, or 12%2B34), and the
+// key made through it is what OpenSC's pkcs11-tool sees when it logs in
+// with the same PIN; "12 34" (what form decoding made of the "+") is
+// refused.
+func TestPINWithPlus(t *testing.T) {
+	token(t) // SOFTHSM2_CONF and the token directory
+	util := needs.Command(t, "softhsm2-util", "softhsm2")
+	out, err := exec.Command(util, "--init-token", "--free", "--label", "plus", "--pin", "12+34", "--so-pin", "5678").CombinedOutput()
+	if err != nil {
+		t.Fatalf("softhsm2-util: %v: %s", err, out)
+	}
+	ctx := context.Background()
+	for _, pin := range []string{"12+34", "12%2B34"} {
+		ks, err := hsm.Open(ctx, "pkcs11:token=plus?module-path="+DefaultModule+"&pin-value="+pin)
+		if err != nil {
+			t.Fatalf("pin-value=%s: %v", pin, err)
+		}
+		if pin == "12+34" {
+			if err := ks.Generate(ctx, "plus-key", hsm.AES128); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ks.Close()
+	}
+	if _, err := hsm.Open(ctx, "pkcs11:token=plus?module-path="+DefaultModule+"&pin-value=12%2034"); err == nil || !strings.Contains(err.Error(), "wrong PIN") {
+		t.Errorf("PIN \"12 34\": %v", err)
+	}
+	tool := needs.Command(t, "pkcs11-tool", "opensc")
+	out, err = exec.Command(tool, "--module", DefaultModule, "--token-label", "plus", "--login", "--pin", "12+34", "--list-objects", "--type", "secrkey").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "plus-key") {
+		t.Errorf("pkcs11-tool --list-objects: %v\n%s", err, out)
+	}
+}

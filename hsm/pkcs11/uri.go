@@ -79,9 +79,9 @@ func ParseURI(s string) (URI, error) {
 			if !ok {
 				return URI{}, fmt.Errorf("%w: path attribute %d (%q) has no '='", ErrURI, i+1, name)
 			}
-			v, err := url.PathUnescape(raw)
+			v, err := unescape(raw)
 			if err != nil {
-				return URI{}, fmt.Errorf("%w: path attribute %s: %v", ErrURI, name, err)
+				return URI{}, fmt.Errorf("%w: path attribute %s is badly escaped", ErrURI, name)
 			}
 			switch name {
 			case "token":
@@ -110,7 +110,7 @@ func ParseURI(s string) (URI, error) {
 			if !ok {
 				return URI{}, fmt.Errorf("%w: query attribute %q has no '='", ErrURI, name)
 			}
-			v, err := url.QueryUnescape(raw)
+			v, err := unescape(raw)
 			if err != nil {
 				return URI{}, fmt.Errorf("%w: query attribute %s is badly escaped", ErrURI, name)
 			}
@@ -171,7 +171,7 @@ func (u URI) String() string {
 	var attrs []string
 	add := func(name, v string) {
 		if v != "" {
-			attrs = append(attrs, name+"="+url.PathEscape(v))
+			attrs = append(attrs, name+"="+escape(v, pathReserved))
 		}
 	}
 	add("token", u.Token)
@@ -183,11 +183,47 @@ func (u URI) String() string {
 	}
 	add("object", u.Object)
 	b.WriteString(strings.Join(attrs, ";"))
-	b.WriteString("?module-path=" + url.QueryEscape(u.ModulePath))
+	b.WriteString("?module-path=" + escape(u.ModulePath, queryReserved))
 	if u.PINSource != "" && u.PINSource != "pin-value" {
-		b.WriteString("&pin-source=" + url.QueryEscape(u.PINSource))
+		b.WriteString("&pin-source=" + escape(u.PINSource, queryReserved))
 	} else if u.PINSource == "pin-value" {
 		b.WriteString("&pin-value=***")
+	}
+	return b.String()
+}
+
+// unescape decodes an attribute value of a PKCS#11 URI. RFC 7512 §2.3 has
+// percent-encoding only: a "+" is a plus sign, not a space as in HTML form
+// encoding (url.QueryUnescape), so a PIN "12+34" reaches the token as is.
+// url.PathUnescape applies exactly the RFC 3986 rule.
+func unescape(s string) (string, error) { return url.PathUnescape(s) }
+
+// Characters that RFC 7512 §2.3 lets stand unescaped in a value besides
+// the unreserved ones (pk11-path-res-avail and pk11-query-res-avail).
+const (
+	pathReserved  = ":[]@!$'()*+,=&"
+	queryReserved = ":[]@!$'()*+,=/?|"
+)
+
+// escape percent-encodes v for a PKCS#11 URI attribute value: unreserved
+// characters (RFC 3986 §2.3) and those in reserved stay, every other byte
+// becomes %XX. net/url has no encoder for this set: QueryEscape writes a
+// space as "+", which RFC 7512 readers take literally, and PathEscape
+// escapes "/" in module paths.
+func escape(v, reserved string) string {
+	const hexDigits = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9',
+			c == '-', c == '.', c == '_', c == '~', strings.IndexByte(reserved, c) >= 0:
+			b.WriteByte(c)
+		default:
+			b.WriteByte('%')
+			b.WriteByte(hexDigits[c>>4])
+			b.WriteByte(hexDigits[c&0x0F])
+		}
 	}
 	return b.String()
 }

@@ -24,6 +24,13 @@ func TestParseURI(t *testing.T) {
 		// RFC 7512 §2.3: pin-source without a scheme is a file path.
 		{"pkcs11:token=t?module-path=/m.so&pin-source=" + pinFile,
 			URI{Token: "t", ModulePath: "/m.so", PIN: "1234", PINSource: "file:" + pinFile, MaxSessions: 8}},
+		// RFC 7512 §2.3 is percent-encoding only: "+" is a plus sign in
+		// a query value, never a space (issue 16: a PIN 12+34 was sent
+		// as "12 34"); %2B and %20 decode as usual.
+		{"pkcs11:token=t?module-path=/m.so&pin-value=12+34",
+			URI{Token: "t", ModulePath: "/m.so", PIN: "12+34", PINSource: "pin-value", MaxSessions: 8}},
+		{"pkcs11:token=a+b?module-path=/opt/my%20hsm/p11+.so&pin-value=12%2B34%20",
+			URI{Token: "a+b", ModulePath: "/opt/my hsm/p11+.so", PIN: "12+34 ", PINSource: "pin-value", MaxSessions: 8}},
 		// Unknown path attributes are ignored (RFC 7512 §2.3).
 		{"pkcs11:token=t;library-manufacturer=x?module-path=/m.so&pin-value=1",
 			URI{Token: "t", ModulePath: "/m.so", PIN: "1", PINSource: "pin-value", MaxSessions: 8}},
@@ -60,6 +67,39 @@ func TestParseURI(t *testing.T) {
 	}
 }
 
+// TestURIEscape: String percent-encodes what RFC 7512 §2.3 does not allow
+// in a value and leaves the rest, so ParseURI(String()) gives the same
+// attributes back, whatever characters they hold.
+func TestURIEscape(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	src := filepath.Join(dir, "pin +&;%?.txt")
+	os.WriteFile(src, []byte("12+34"), 0o600)
+	u := URI{Token: "my token+;&=/?", Object: "a%b", ModulePath: "/opt/hsm lib/p11+x.so", PINSource: "file:" + src}
+	s := u.String()
+	for _, bad := range []string{" ", "%b", "lib/p11+x.so"} {
+		if bad == "lib/p11+x.so" {
+			if !strings.Contains(s, "hsm%20lib/p11+x.so") {
+				t.Errorf("String() = %q: module path not kept readable (want hsm%%20lib/p11+x.so)", s)
+			}
+			continue
+		}
+		if strings.Contains(s, bad) {
+			t.Errorf("String() = %q contains %q unescaped", s, bad)
+		}
+	}
+	got, err := ParseURI(s)
+	if err != nil {
+		t.Fatalf("ParseURI(%q): %v", s, err)
+	}
+	if got.Token != u.Token || got.Object != u.Object || got.ModulePath != u.ModulePath || got.PINSource != u.PINSource || got.PIN != "12+34" {
+		t.Errorf("ParseURI(%q) = %+v", s, got)
+	}
+	if got := escape("az09-._~:@!$'()*+,=&/?| %\\\xff", queryReserved); got != "az09-._~:@!$'()*+,=%26/?|%20%25%5C%FF" {
+		t.Errorf("escape = %q", got)
+	}
+}
+
 func TestParseURIEnv(t *testing.T) {
 	t.Setenv(PINEnv, "4321")
 	t.Setenv(ModuleEnv, "/opt/hsm.so")
@@ -90,6 +130,10 @@ func FuzzParseURI(f *testing.F) {
 		other.PIN = u.PIN + "-other"
 		if u.String() != other.String() {
 			t.Errorf("String() depends on the PIN: %q", u.String())
+		}
+		if again, err := ParseURI(u.String()); err != nil || again.Token != u.Token || again.Manufacturer != u.Manufacturer ||
+			again.Serial != u.Serial || again.Model != u.Model || again.Object != u.Object || again.ModulePath != u.ModulePath {
+			t.Errorf("ParseURI(%q) = %+v, %v; want the attributes of %+v", u.String(), again, err, u)
 		}
 	})
 }

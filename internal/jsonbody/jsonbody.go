@@ -14,7 +14,7 @@ import (
 )
 
 // ErrTrailingData is returned for a body with more than one JSON value.
-var ErrTrailingData = errors.New("jsonbody: trailing data after the JSON value (one value per body)")
+var ErrTrailingData = errors.New("jsonbody: more than one JSON value (anything but whitespace after the body's value)")
 
 // Decode reads r's body, at most limit octets, as exactly one JSON value
 // into v. Unknown object fields are refused. Whitespace may follow the

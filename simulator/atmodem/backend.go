@@ -21,10 +21,30 @@ type Backend interface {
 	// reported as +CMS ERROR: 500.
 	Submit(ctx context.Context, tpdu []byte) (mr byte, err error)
 	// Incoming delivers the TPDUs for the mobile station: SMS-DELIVER
-	// (MTI 00) and SMS-STATUS-REPORT (MTI 10). The channel is never closed
-	// while the modem serves.
-	Incoming() <-chan []byte
+	// (MTI 00) and SMS-STATUS-REPORT (MTI 10), each with an optional
+	// Report. The channel is never closed while the modem serves.
+	Incoming() <-chan Incoming
 }
+
+// Incoming is one TPDU for the mobile station.
+type Incoming struct {
+	TPDU []byte
+	// Report, when set, is told how the mobile station answered the
+	// message, once, on the modem's goroutine: 0 for RP-ACK, otherwise
+	// the TP-FCS of its RP-ERROR (TS 23.040 §9.2.3.22), e.g. FCSToolkitBusy
+	// or FCSDataDownloadError for an SMS-PP download the SIM did not take
+	// (TS 31.111 §7.1.1.2). It must not block.
+	Report func(fcs byte)
+}
+
+// TP-Failure-Cause values the modem reports (TS 23.040 §9.2.3.22).
+const (
+	FCSSIMStorageFull    byte = 0xD0 // SIM SMS storage full
+	FCSMemoryExceeded    byte = 0xD3 // memory capacity exceeded (ME storage)
+	FCSToolkitBusy       byte = 0xD4 // (U)SIM Application Toolkit busy
+	FCSDataDownloadError byte = 0xD5 // (U)SIM data download error
+	FCSTPDUNotSupported  byte = 0xB0 // TPDU not supported
+)
 
 // CMSError is a message service failure, TS 27.005 §3.2.5 (<err> of
 // +CMS ERROR). A Backend returns one to choose the code the terminal sees.
@@ -75,7 +95,7 @@ type MemoryBackend struct {
 	// a non-nil error is returned to the modem instead.
 	OnSubmit func(tpdu []byte) error
 
-	in chan []byte
+	in chan Incoming
 
 	mu        sync.Mutex
 	mr        byte
@@ -87,7 +107,7 @@ type MemoryBackend struct {
 // NewMemoryBackend returns a MemoryBackend that buffers up to 64 incoming
 // TPDUs.
 func NewMemoryBackend() *MemoryBackend {
-	return &MemoryBackend{in: make(chan []byte, 64), changed: make(chan struct{})}
+	return &MemoryBackend{in: make(chan Incoming, 64), changed: make(chan struct{})}
 }
 
 // Submit records the SMS-SUBMIT and returns the next message reference.
@@ -124,7 +144,7 @@ func (b *MemoryBackend) Submit(ctx context.Context, tp []byte) (byte, error) {
 				// Never block: the modem that reads b.in is the one
 				// waiting for this Submit. A full buffer drops the report.
 				select {
-				case b.in <- sr:
+				case b.in <- Incoming{TPDU: sr}:
 				default:
 				}
 			}
@@ -134,16 +154,33 @@ func (b *MemoryBackend) Submit(ctx context.Context, tp []byte) (byte, error) {
 }
 
 // Incoming returns the channel Deliver feeds.
-func (b *MemoryBackend) Incoming() <-chan []byte { return b.in }
+func (b *MemoryBackend) Incoming() <-chan Incoming { return b.in }
 
 // Deliver hands a TPDU (SMS-DELIVER or SMS-STATUS-REPORT) to the modem. It
 // blocks while the buffer is full, until ctx is done.
 func (b *MemoryBackend) Deliver(ctx context.Context, tp []byte) error {
 	select {
-	case b.in <- append([]byte(nil), tp...):
+	case b.in <- Incoming{TPDU: append([]byte(nil), tp...)}:
 		return nil
 	case <-ctx.Done():
 		return ctx.Err()
+	}
+}
+
+// DeliverReport hands a TPDU to the modem like Deliver and waits for the
+// mobile station's answer: 0 for RP-ACK, or the TP-FCS of its RP-ERROR.
+func (b *MemoryBackend) DeliverReport(ctx context.Context, tp []byte) (byte, error) {
+	got := make(chan byte, 1)
+	select {
+	case b.in <- Incoming{TPDU: append([]byte(nil), tp...), Report: func(fcs byte) { got <- fcs }}:
+	case <-ctx.Done():
+		return 0, ctx.Err()
+	}
+	select {
+	case fcs := <-got:
+		return fcs, nil
+	case <-ctx.Done():
+		return 0, ctx.Err()
 	}
 }
 

@@ -47,9 +47,9 @@ func init() {
 		"+GMR":    plain(func(c *Config) string { return c.Revision }),
 		"+CGSN":   plain(func(c *Config) string { return c.IMEI }),
 		"+GSN":    plain(func(c *Config) string { return c.IMEI }),
-		"+CIMI":   plain(func(c *Config) string { return c.IMSI }),
-		"+CCID":   identity(func(c *Config) string { return c.ICCID }, "+CCID"),
-		"+ICCID":  identity(func(c *Config) string { return c.ICCID }, "+ICCID"),
+		"+CIMI":   cmdCIMI,
+		"+CCID":   cmdCCID("+CCID"),
+		"+ICCID":  cmdCCID("+ICCID"),
 		"+GCAP":   identity(func(c *Config) string { return "+CGSM" }, "+GCAP"),
 		"+CMEE":   cmdCMEE,
 		"+CSCS":   cmdCSCS,
@@ -80,6 +80,7 @@ func init() {
 		"+CMGL":   cmdCMGL,
 		"+CMGD":   cmdCMGD,
 		"+CSIM":   cmdCSIM,
+		"+CRSM":   cmdCRSM,
 		"+CUSATD": cmdCUSATD,
 		"+CUSATA": cmdCUSATA,
 		"+CUSATR": cmdCUSATR,
@@ -227,19 +228,6 @@ func cmdCFUN(s *session, ctx context.Context, c Command) ([]string, error) {
 		return []string{"+CFUN: (0,1,4),(0,1)"}, nil
 	case OpSet:
 		return nil, nil
-	}
-	return nil, CMEOperationNotSupported
-}
-
-// cmdCPIN: enter PIN, TS 27.007 §8.3. The emulated SIM needs no PIN.
-func cmdCPIN(s *session, ctx context.Context, c Command) ([]string, error) {
-	switch c.Op {
-	case OpRead:
-		return []string{"+CPIN: READY"}, nil
-	case OpTest:
-		return nil, nil
-	case OpSet:
-		return nil, CMEOperationNotAllowed
 	}
 	return nil, CMEOperationNotSupported
 }

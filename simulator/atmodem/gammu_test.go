@@ -20,7 +20,13 @@ import (
 // temporary directory and returns the link.
 func emulate(t *testing.T, backend atmodem.Backend) string {
 	t.Helper()
-	m, err := atmodem.New(atmodem.Config{Backend: backend, MSISDN: "+999001234567", IMEI: "359881030000008"})
+	return emulateWith(t, atmodem.Config{Backend: backend, MSISDN: "+999001234567", IMEI: "359881030000008"})
+}
+
+// emulateWith serves an emulated modem made from cfg (see emulate).
+func emulateWith(t *testing.T, cfg atmodem.Config) string {
+	t.Helper()
+	m, err := atmodem.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,17 +100,8 @@ func TestGammuSendSMS(t *testing.T) {
 	if _, err := gammu(t, ctx, link, "sendsms", "TEXT", "+4412345678", "-text", "Hello from gammu"); err != nil {
 		t.Fatal(err)
 	}
-	subs, err := backend.AwaitSubmitted(ctx, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var p tpdu.TPDU
-	p.Direction = tpdu.MO
-	if err := p.UnmarshalBinary(subs[0].TPDU); err != nil {
-		t.Fatalf("TPDU %X: %v", subs[0].TPDU, err)
-	}
-	text, err := sms.Decode([]*tpdu.TPDU{&p})
-	if err != nil || string(text) != "Hello from gammu" || p.DA.Number() != "+4412345678" {
+	p, text, err := firstSubmitted(t, ctx, backend)
+	if err != nil || text != "Hello from gammu" || p.DA.Number() != "+4412345678" {
 		t.Errorf("gammu sent %q to %s (%v)", text, p.DA.Number(), err)
 	}
 }
@@ -140,4 +137,37 @@ func TestGammuInbox(t *testing.T) {
 	if !strings.Contains(out, "home network") || !strings.Contains(out, "simlab") {
 		t.Errorf("networkinfo:\n%s", out)
 	}
+}
+
+// TestGammuSendUnicode: gammu's -unicode sends UCS2 (DCS 08) through the
+// emulated modem; the terminal and the network see the same text.
+func TestGammuSendUnicode(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	backend := atmodem.NewMemoryBackend()
+	link := emulate(t, backend)
+	if _, err := gammu(t, ctx, link, "sendsms", "TEXT", "+4412345678", "-unicode", "-text", "Привет, simlab"); err != nil {
+		t.Fatal(err)
+	}
+	p, text, err := firstSubmitted(t, ctx, backend)
+	if err != nil || text != "Привет, simlab" || p.DCS&0x0C != 0x08 || p.DA.Number() != "+4412345678" {
+		t.Errorf("gammu sent %q (DCS %02X) to %s (%v)", text, byte(p.DCS), p.DA.Number(), err)
+	}
+}
+
+// firstSubmitted waits for the first SMS-SUBMIT the modem hands backend and
+// returns it with its text.
+func firstSubmitted(t *testing.T, ctx context.Context, backend *atmodem.MemoryBackend) (*tpdu.TPDU, string, error) {
+	t.Helper()
+	subs, err := backend.AwaitSubmitted(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &tpdu.TPDU{Direction: tpdu.MO}
+	if err := p.UnmarshalBinary(subs[0].TPDU); err != nil {
+		t.Fatalf("TPDU %X: %v", subs[0].TPDU, err)
+	}
+	text, err := sms.Decode([]*tpdu.TPDU{p})
+	return p, string(text), err
 }

@@ -114,6 +114,8 @@ type Modem struct {
 	urcs []string
 
 	usat usatState
+	// iccid is the card's ICCID once read (cardICCID).
+	iccid string
 }
 
 // New returns a modem with cfg (defaults filled in).
@@ -181,8 +183,11 @@ func (m *Modem) Serve(ctx context.Context, rw io.ReadWriter) error {
 			return fmt.Errorf("atmodem: read: %w", err)
 		case b := <-in:
 			s.input(ctx, b)
-		case tp := <-incoming:
-			s.incoming(ctx, tp)
+		case in := <-incoming:
+			fcs := s.incoming(ctx, in.TPDU)
+			if in.Report != nil {
+				in.Report(fcs)
+			}
 		}
 		s.flushURCs()
 	}
@@ -325,7 +330,7 @@ func (s *session) execLine(ctx context.Context, line string) {
 	}
 	line = line[i:]
 	s.m.lastLine = line
-	s.m.logf("cmd: %s", redactLine(line))
+	s.m.logf("cmd: %s", MaskLine(line))
 	cmds, err := ParseLine(line)
 	if err != nil {
 		s.result(err)
@@ -359,22 +364,6 @@ func indexAT(line string) int {
 	return -1
 }
 
-// redactLine hides the arguments of commands that may carry secrets: PINs
-// in +CPIN/+CLCK/+CPWD, VERIFY APDUs in +CSIM, and a PIN typed for GET
-// INPUT inside a +CUSATT terminal response.
-func redactLine(line string) string {
-	u := []byte(line)
-	for i := range u {
-		u[i] = upper(u[i])
-	}
-	for _, p := range []string{"+CPIN=", "+CLCK=", "+CPWD=", "+CSIM=", "+CUSATT="} {
-		if i := strings.Index(string(u), p); i >= 0 {
-			return line[:i+len(p)] + "…"
-		}
-	}
-	return line
-}
-
 // CMEError is a mobile equipment error, TS 27.007 §9.2 (<err> of
 // +CME ERROR).
 type CMEError int
@@ -389,6 +378,10 @@ const (
 	CMEIncorrectParameters   CMEError = 50
 	CMEUnknown               CMEError = 100
 	CMESIMBusy               CMEError = 14
+	CMESIMPINRequired        CMEError = 11
+	CMESIMPUKRequired        CMEError = 12
+	CMESIMFailure            CMEError = 13
+	CMEIncorrectPassword     CMEError = 16
 )
 
 // Error formats the error in verbose form (+CMEE=2).
@@ -404,6 +397,14 @@ func (e CMEError) text() string {
 		return "SIM not inserted"
 	case CMESIMBusy:
 		return "SIM busy"
+	case CMESIMPINRequired:
+		return "SIM PIN required"
+	case CMESIMPUKRequired:
+		return "SIM PUK required"
+	case CMESIMFailure:
+		return "SIM failure"
+	case CMEIncorrectPassword:
+		return "incorrect password"
 	case CMEInvalidIndex:
 		return "invalid index"
 	case CMENotFound:

@@ -334,6 +334,8 @@ func FuzzInput(f *testing.F) {
 		"AT+CSIM=14,\"00A40004023F00\"\r", "AT+CNMI=2,2,0,1,0;+CPMS=\"ME\"\rAT+CMGL=4\r",
 		"AT+CUSATA=1\rAT+CUSATT=\"810301218082028281830100\"\rAT+CUSATE=\"D3\"\r", "ATS3=10\nAT\n", "A/\r",
 		"AT+CMGW=3\r001100\x1aAT+CMGR=1;+CMGD=1,4\r",
+		"AT+CPIN?;+CPIN=1234;+CCID;+CIMI\r", "AT+CRSM=176,12258,0,0,10\rAT+CRSM=192,28423,,,,,3F007F20\rAT+CRSM=214,12258,0,0,1,\"00\"\r",
+		"AT+CMGF=1;+CSCS=\"UCS2\";+CSMP=17,167,0,8\rAT+CMGS=\"002B0034\"\r0041\x1a",
 	} {
 		f.Add([]byte(s))
 	}
@@ -359,7 +361,7 @@ func TestSMSPPDataDownload(t *testing.T) {
 	card := &fakeCard{}
 	tm := newTerm(t, card)
 	tm.chat("ATE0")
-	// TPDU of TS 31.124 27.22.5.1 SMS-PP data download 1.6.2 (VECTORS.md
+	// TPDU of TS 31.124 27.22.5.1 SMS-PP data download 1.6.2 (applet/cat/testdata/vectors.txt
 	// §7): DELIVER, OA "1234", PID 7F, DCS F6, UD "Short Message".
 	tp, _ := hex.DecodeString("04049121437ff6891010000000000d53686f7274204d657373616765")
 	tm.backend.Deliver(context.Background(), tp)

@@ -3,10 +3,13 @@ package atmodem
 import (
 	"context"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/simlab-dev/simlab/applet/apdu"
 )
 
 // usatState is the USAT (SIM toolkit) side of the modem, TS 27.007 §12.
@@ -249,23 +252,27 @@ func cmdCUSATE(s *session, ctx context.Context, c Command) ([]string, error) {
 	}, nil
 }
 
-// envelope sends ENVELOPE (TS 102 221 §10.1.1, INS C2) and fetches its
-// response data with GET RESPONSE when the card answers 61xx or 9Fxx.
+// envelope sends ENVELOPE (TS 102 221 §10.1.1, INS C2) and completes it
+// with apdu.Exchange (GET RESPONSE in class 80 when the card answers 61xx).
 // It returns the data and the final response (data + SW).
 func (s *session) envelope(ctx context.Context, env []byte) ([]byte, []byte, error) {
-	r, err := s.transmit(ctx, append([]byte{0x80, 0xC2, 0x00, 0x00, byte(len(env))}, env...))
+	r, err := apdu.Exchange(ctx, sessionCard{s}, append([]byte{0x80, 0xC2, 0x00, 0x00, byte(len(env))}, env...))
 	if err != nil {
-		return nil, nil, err
-	}
-	data := r[:len(r)-2]
-	if sw1 := r[len(r)-2]; sw1 == 0x61 || sw1 == 0x9F {
-		r, err = s.transmit(ctx, []byte{0x00, 0xC0, 0x00, 0x00, r[len(r)-1]})
-		if err != nil {
-			return nil, nil, err
+		var cme CMEError
+		if errors.As(err, &cme) {
+			return nil, nil, cme
 		}
-		data = r[:len(r)-2]
+		s.m.logf("card: %v", err)
+		return nil, nil, CMEUnknown
 	}
-	return data, r, nil
+	return r.Data, r.Append(nil), nil
+}
+
+// sessionCard is the modem's card as the session reaches it (transmit).
+type sessionCard struct{ s *session }
+
+func (c sessionCard) Transmit(ctx context.Context, capdu []byte) ([]byte, error) {
+	return c.s.transmit(ctx, capdu)
 }
 
 // afterToolkit fetches the pending proactive command when the card
@@ -286,8 +293,12 @@ func (s *session) afterToolkit(ctx context.Context, r []byte) {
 // dataDownload passes an SMS-DELIVER to the card in ENVELOPE(SMS-PP
 // download), TS 31.111 §7.1.1.2: tag D1, device identities network → UICC,
 // the SMS TPDU. A proactive command the card raises in answer reaches the
-// TE as +CUSATP when the TE profile is active.
-func (s *session) dataDownload(ctx context.Context, tp []byte) {
+// TE as +CUSATP when the TE profile is active. It returns what the ME
+// answers the network: 0 (RP-ACK) when the card took it (90xx, 91xx),
+// FCSToolkitBusy for 9300, FCSDataDownloadError for anything else (a
+// warning 62xx/63xx with its PoR, an error, no answer), as TS 31.111
+// §7.1.1.2 asks and the fleet's handsets do.
+func (s *session) dataDownload(ctx context.Context, tp []byte) byte {
 	body := []byte{0x82, 0x02, 0x83, 0x81}
 	body = append(body, 0x8B)
 	body = appendBERLength(body, len(tp))
@@ -296,14 +307,24 @@ func (s *session) dataDownload(ctx context.Context, tp []byte) {
 	env = append(env, body...)
 	if len(env) > 255 {
 		s.m.logf("SMS-PP download: envelope too long (%d bytes)", len(env))
-		return
+		return FCSDataDownloadError
 	}
 	_, r, err := s.envelope(ctx, env)
 	if err != nil {
 		s.m.logf("SMS-PP download: %v", err)
-		return
+		return FCSDataDownloadError
+	}
+	sw := uint16(r[len(r)-2])<<8 | uint16(r[len(r)-1])
+	switch {
+	case sw == 0x9300:
+		s.m.logf("SMS-PP download refused: SIM toolkit busy (9300): RP-ERROR, TP-FCS D4")
+		return FCSToolkitBusy
+	case sw>>8 != 0x90 && sw>>8 != 0x91:
+		s.m.logf("SMS-PP download refused by the card (%04X): RP-ERROR, TP-FCS D5", sw)
+		return FCSDataDownloadError
 	}
 	s.afterToolkit(ctx, r)
+	return 0
 }
 
 // appendBERLength appends a BER-TLV length (TS 102 223 §8.1: one byte up to

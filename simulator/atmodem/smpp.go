@@ -38,7 +38,7 @@ type SMPPBackend struct {
 	Log func(format string, args ...any)
 
 	c  *client.Client
-	in chan []byte
+	in chan Incoming
 
 	mu      sync.Mutex
 	mr      byte
@@ -67,15 +67,15 @@ func (b *SMPPBackend) Start(ctx context.Context) error {
 	if b.MSISDN == "" {
 		return errors.New("atmodem: SMPP backend needs an MSISDN")
 	}
-	b.in = make(chan []byte, 256)
+	b.in = make(chan Incoming, 256)
 	b.reports = map[string]sentMessage{}
 	b.early = map[string]*client.Receipt{}
 	cfg := client.Config{
 		Addr: b.Addr, SystemID: b.SystemID, Password: b.Password, SystemType: b.SystemType,
 		Mode: client.Transceiver, AddrTON: 1, AddrNPI: 1,
-		AddressRange: strings.TrimPrefix(b.MSISDN, "+"),
-		OnDeliver:    b.onDeliver,
-		Logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
+		AddressRange:   strings.TrimPrefix(b.MSISDN, "+"),
+		OnDeliverLater: b.onDeliver,
+		Logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
 		OnState: func(bound bool, err error) {
 			if bound {
 				b.logf("smpp: bound to %s as %s for %s", b.Addr, b.SystemID, b.MSISDN)
@@ -117,7 +117,7 @@ func (b *SMPPBackend) now() time.Time {
 
 // Incoming yields the SMS-DELIVERs and status reports built from
 // deliver_sm.
-func (b *SMPPBackend) Incoming() <-chan []byte { return b.in }
+func (b *SMPPBackend) Incoming() <-chan Incoming { return b.in }
 
 // Submit sends the SMS-SUBMIT as submit_sm (SubmitFromTPDU) and returns a
 // fresh message reference.
@@ -167,7 +167,7 @@ func (b *SMPPBackend) Submit(ctx context.Context, tp []byte) (byte, error) {
 				// Never block: the modem that reads b.in is the one
 				// waiting for this Submit.
 				select {
-				case b.in <- tp:
+				case b.in <- Incoming{TPDU: tp}:
 				default:
 					b.logf("smpp: queue full: status report for %s dropped", id)
 				}
@@ -212,38 +212,92 @@ func SubmitFromTPDU(t *tpdu.TPDU, source string) (*client.Message, error) {
 	return m, nil
 }
 
-// onDeliver runs on the client's reader: it must not block. A full queue
-// answers ESME_RX_T_APPN (0x64) so the SMSC retries later.
-func (b *SMPPBackend) onDeliver(d *client.Deliver) uint32 {
-	var tps [][]byte
-	var err error
+// onDeliver runs on the client's reader: it must not block. A receipt is
+// answered at once. A message is answered once the modem has taken every
+// TPDU it became, with what the mobile station said (deliverStatus): so a
+// SIM data download the card refused is not recorded as delivered. One the
+// modem cannot be handed (undecodable, queue full) is refused at once.
+func (b *SMPPBackend) onDeliver(d *client.Deliver, respond func(uint32)) {
 	if d.Receipt != nil {
-		tps, err = b.statusReport(d.Receipt)
-	} else {
-		b.mu.Lock()
-		b.ref++
-		ref := b.ref
-		b.mu.Unlock()
-		tps, err = DeliverFromSMPP(&d.Message, b.now(), ref)
+		tps, err := b.statusReport(d.Receipt)
+		if err != nil {
+			b.logf("smpp: receipt %s dropped: %v", d.Receipt.ID, err)
+		}
+		for _, tp := range tps {
+			select {
+			case b.in <- Incoming{TPDU: tp}:
+			default:
+				respond(client.StatusXTAppn) // the SMSC retries later
+				return
+			}
+		}
+		respond(client.StatusOK)
+		return
 	}
+	b.mu.Lock()
+	b.ref++
+	ref := b.ref
+	b.mu.Unlock()
+	tps, err := DeliverFromSMPP(&d.Message, b.now(), ref)
 	if err != nil {
-		b.logf("smpp: deliver_sm from %s dropped: %v", d.Source.Addr, err)
-		return 0
+		b.logf("smpp: deliver_sm from %s refused: %v", d.Source.Addr, err)
+		respond(client.StatusXPAppn)
+		return
 	}
 	if len(b.in)+len(tps) > cap(b.in) {
-		return 0x64 // ESME_RX_T_APPN: the SMSC retries later
+		respond(client.StatusXTAppn) // the SMSC retries later
+		return
 	}
+	r := &partReports{left: len(tps), respond: respond}
 	for _, tp := range tps {
 		select {
-		case b.in <- tp:
+		case b.in <- Incoming{TPDU: tp, Report: r.report}:
 		default:
-			return 0x64
+			r.abandon(client.StatusXTAppn)
+			return
 		}
 	}
-	if d.Receipt == nil {
-		b.logf("smpp: deliver_sm from %s to %s (%d TPDU)", d.Source.Addr, d.Dest.Addr, len(tps))
+	b.logf("smpp: deliver_sm from %s to %s (%d TPDU)", d.Source.Addr, d.Dest.Addr, len(tps))
+}
+
+// partReports collects the mobile station's answers to the TPDUs of one
+// deliver_sm and answers the SMSC when the last one is in.
+type partReports struct {
+	mu      sync.Mutex
+	left    int
+	fcs     byte
+	respond func(uint32)
+}
+
+func (r *partReports) report(fcs byte) {
+	r.mu.Lock()
+	if r.fcs == 0 {
+		r.fcs = fcs
 	}
-	return 0
+	r.left--
+	done, first := r.left == 0, r.fcs
+	r.mu.Unlock()
+	if done {
+		r.respond(deliverStatus(first))
+	}
+}
+
+// abandon answers st at once; reports of TPDUs already queued are ignored
+// by the client (one response per deliver_sm).
+func (r *partReports) abandon(st uint32) { r.respond(st) }
+
+// deliverStatus is the deliver_sm_resp command_status for the mobile
+// station's answer: ESME_ROK for RP-ACK; ESME_RX_T_APPN (the SMSC retries)
+// when the SIM toolkit was busy (D4, TS 31.111 §7.1.1.2 "the ME may
+// retry"); ESME_RX_P_APPN (permanent) for any other TP-FCS.
+func deliverStatus(fcs byte) uint32 {
+	switch fcs {
+	case 0:
+		return client.StatusOK
+	case FCSToolkitBusy:
+		return client.StatusXTAppn
+	}
+	return client.StatusXPAppn
 }
 
 // statusReport turns a delivery receipt for a message the modem sent into
@@ -305,7 +359,8 @@ func receiptStatus(stat string) byte {
 }
 
 // DeliverFromSMPP maps a deliver_sm body to one or more SMS-DELIVER TPDUs
-// (TS 23.040 §9.2.2.1) stamped scts: source → TP-OA, protocol_id →
+// (TS 23.040 §9.2.2.1) stamped scts: source → TP-OA (a leading "+" becomes
+// the international type of number), protocol_id →
 // TP-PID, data_coding → TP-DCS (IA5 and Latin-1 text re-encoded as GSM
 // 7-bit or UCS2, SMPP binary codes as 0x04), esm_class UDHI → TP-UDHI.
 // User data too long for one message (from message_payload) is split into
@@ -319,8 +374,17 @@ func DeliverFromSMPP(m *client.Message, scts time.Time, ref byte) ([][]byte, err
 	t.FirstOctet = t.FirstOctet.WithMTI(tpdu.MtDeliver)
 	t.OA.TOA = 0x80 | (m.Source.TON&7)<<4 | m.Source.NPI&0x0f
 	t.OA.Addr = m.Source.Addr
-	if m.Source.TON == 5 {
+	switch {
+	case m.Source.TON == 5:
 		t.OA.TOA = 0xD0
+	case strings.HasPrefix(t.OA.Addr, "+"):
+		// An ESME writing the international form: TP-OA holds digits
+		// only, the "+" is the type of number (TS 23.040 §9.1.2.5).
+		t.OA.Addr = t.OA.Addr[1:]
+		t.OA.TOA = 0x91
+		if m.Source.NPI != 0 {
+			t.OA.TOA = 0x90 | m.Source.NPI&0x0f
+		}
 	}
 	if m.ESMClass&0x40 != 0 {
 		if len(body) == 0 || int(body[0])+1 > len(body) {

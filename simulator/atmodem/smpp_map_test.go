@@ -99,6 +99,18 @@ func TestDeliverFromSMPP(t *testing.T) {
 	if len(tps) != 2 || text != long || !ok || n != 2 || seq != 2 || ref != 9 {
 		t.Errorf("UCS2 payload: %d parts, %q, concat %d/%d ref %d", len(tps), text, seq, n, ref)
 	}
+	// A sender in international form, "+" and all (issue 16: the modem
+	// dropped it): TP-OA holds the digits, TON international (TS 23.040
+	// §9.1.2.5), whatever TON the ESME gave.
+	for _, src := range []client.Address{{TON: 1, NPI: 1, Addr: "+4412345678"}, {Addr: "+4412345678"}} {
+		tps, err = DeliverFromSMPP(&client.Message{Source: src, ShortMessage: []byte("hi")}, scts, 1)
+		if err != nil {
+			t.Fatalf("source %+v: %v", src, err)
+		}
+		if _, segs = decode(tps); segs[0].OA.Addr != "4412345678" || segs[0].OA.TOA != 0x91 || segs[0].OA.Number() != "+4412345678" {
+			t.Errorf("source %+v: OA %+v", src, segs[0].OA)
+		}
+	}
 	// A UDH length beyond the body is refused.
 	if _, err := DeliverFromSMPP(&client.Message{ESMClass: 0x40, ShortMessage: []byte{0x05, 0x00}}, scts, 1); err == nil {
 		t.Error("bad UDH accepted")

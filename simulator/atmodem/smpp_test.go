@@ -53,18 +53,7 @@ func TestSMPPDriver(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	srv, _, link := smppBench(t, ctx)
-	m, err := modem.Open(ctx, link, modem.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-
-	events := make(chan modem.Event, 8)
-	ready := make(chan struct{})
-	lctx, stop := context.WithCancel(ctx)
-	defer stop()
-	go m.Listen(lctx, modem.ListenOptions{Ready: func() { close(ready) }}, func(e modem.Event) { events <- e })
-	<-ready
+	m, events := listenDriver(t, ctx, link)
 
 	// MT: a SUT submits to the modem's number.
 	sut := srv.Dial(t, client.Config{SystemID: "sut"})

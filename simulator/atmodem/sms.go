@@ -69,12 +69,13 @@ func (st *storage) indexes() []int {
 
 // bodyEntry is an AT+CMGS/+CMGW waiting for its PDU or text.
 type bodyEntry struct {
-	write  bool   // +CMGW: store instead of sending
-	length int    // PDU mode: TPDU length in octets
-	da     string // text mode: destination address
-	toda   int
-	stat   int // +CMGW <stat>
-	buf    []byte
+	write   bool   // +CMGW: store instead of sending
+	length  int    // PDU mode: TPDU length in octets
+	da      string // text mode: destination address, in the TE character set
+	toda    int
+	todaSet bool // <toda> given
+	stat    int  // +CMGW <stat>
+	buf     []byte
 }
 
 // cmdCMGF: message format, TS 27.005 §3.2.3.
@@ -260,13 +261,11 @@ func startBody(s *session, c Command, write bool) ([]string, error) {
 	} else {
 		e.da = a[0]
 		e.toda = 129
-		if strings.HasPrefix(e.da, "+") {
-			e.toda = 145
-		}
 		if len(a) > 1 && a[1] != "" {
 			if e.toda, err = intArg(a[1], 129, 0, 255); err != nil {
 				return nil, CMSInvalidTextParameter
 			}
+			e.todaSet = true
 		}
 		if e.da == "" && !write {
 			return nil, CMSInvalidTextParameter
@@ -360,22 +359,31 @@ func (s *session) finishBody(ctx context.Context, e *bodyEntry) ([]string, error
 }
 
 // textSubmit builds the SMS-SUBMIT for a text mode AT+CMGS from the +CSMP
-// parameters and the character set chosen with +CSCS.
+// parameters (TS 27.005 §3.3.2) and the character set chosen with +CSCS.
+// <da> is in the TE character set (§3.1: "002B0034…" with +CSCS="UCS2").
+// The body is text in the TE character set when <dcs> is the GSM 7-bit
+// default alphabet, and the user data as hex octets when <dcs> is 8-bit or
+// UCS2 (§3.5.1: "ME/TA converts each 8-bit octet into two IRA character
+// long hexadecimal numbers"), whatever +CSCS says.
 func (s *session) textSubmit(e *bodyEntry) ([]byte, error) {
 	p := s.m.set.csmp
 	t := tpdu.TPDU{Direction: tpdu.MO, FirstOctet: tpdu.FirstOctet(p[0] &^ 0x40).WithMTI(tpdu.MtSubmit),
 		PID: byte(p[2]), DCS: tpdu.DCS(p[3])}
-	t.DA.TOA = byte(e.toda) | 0x80
-	t.DA.Addr = strings.TrimPrefix(e.da, "+")
+	da, err := decodeTE(e.da, s.m.set.cscs)
+	if err != nil || !dialString(da) {
+		return nil, CMSInvalidTextParameter
+	}
+	toda := e.toda
+	if strings.HasPrefix(da, "+") && !e.todaSet {
+		toda = 145
+	}
+	t.DA.TOA = byte(toda) | 0x80
+	t.DA.Addr = strings.TrimPrefix(da, "+")
 	if t.FirstOctet.VPF() == tpdu.VpfRelative {
 		t.VP.Format = tpdu.VpfRelative
 		t.VP.Duration = relativeVP(byte(p[1]))
 	} else {
 		t.FirstOctet = t.FirstOctet.WithVPF(tpdu.VpfNotPresent)
-	}
-	text, err := decodeTE(string(e.buf), s.m.set.cscs)
-	if err != nil {
-		return nil, CMSInvalidTextParameter
 	}
 	alpha, err := t.DCS.Alphabet()
 	if err != nil {
@@ -383,20 +391,18 @@ func (s *session) textSubmit(e *bodyEntry) ([]byte, error) {
 	}
 	switch alpha {
 	case tpdu.Alpha7Bit:
+		text, err := decodeTE(string(e.buf), s.m.set.cscs)
+		if err != nil {
+			return nil, CMSInvalidTextParameter
+		}
 		ud, err := gsm7.Encode([]byte(text))
 		if err != nil || len(ud) > 160 {
 			return nil, CMSInvalidTextParameter
 		}
 		t.UD = ud
-	case tpdu.AlphaUCS2:
-		ud := utf16be(text)
-		if len(ud) > 140 {
-			return nil, CMSInvalidTextParameter
-		}
-		t.UD = ud
-	default:
-		ud, err := hex.DecodeString(text)
-		if err != nil || len(ud) > 140 {
+	default: // 8-bit data or UCS2: hex octets
+		ud, err := hex.DecodeString(strings.TrimSpace(strings.ReplaceAll(string(e.buf), "\n", "")))
+		if err != nil || len(ud) > 140 || alpha == tpdu.AlphaUCS2 && len(ud)%2 != 0 {
 			return nil, CMSInvalidTextParameter
 		}
 		t.UD = ud
@@ -406,6 +412,21 @@ func (s *session) textSubmit(e *bodyEntry) ([]byte, error) {
 		return nil, CMSInvalidTextParameter
 	}
 	return b, nil
+}
+
+// dialString reports whether s is a TP-DA the modem can code: an optional
+// "+" then 1 to 20 digits or *, #, a, b, c (TS 24.008 §10.5.4.7).
+func dialString(s string) bool {
+	s = strings.TrimPrefix(s, "+")
+	if s == "" || len(s) > 20 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !strings.ContainsRune("0123456789*#abcABC", rune(s[i])) {
+			return false
+		}
+	}
+	return true
 }
 
 // relativeVP converts a TP-VP relative value (TS 23.040 §9.2.3.12.1).
@@ -578,10 +599,11 @@ func (s *session) listEntry(m *stored, prefix string, index int) []string {
 	}
 }
 
-// teText is the user data of t as text mode shows it: text in the TE
-// character set, or hex for 8-bit data.
+// teText is the user data of t as text mode shows it (TS 27.005 §3.1
+// <data>): GSM 7-bit text in the TE character set; 8-bit and UCS2 data as
+// hex octets.
 func (s *session) teText(t *tpdu.TPDU) string {
-	if a, err := t.DCS.Alphabet(); err == nil && a == tpdu.Alpha8Bit {
+	if a, err := t.DCS.Alphabet(); err == nil && (a == tpdu.Alpha8Bit || a == tpdu.AlphaUCS2) {
 		return strings.ToUpper(hex.EncodeToString(t.UD))
 	}
 	b, err := sms.Decode([]*tpdu.TPDU{t})
@@ -647,16 +669,17 @@ func cmdCMGD(s *session, ctx context.Context, c Command) ([]string, error) {
 // incoming routes a TPDU from the backend as +CNMI says (TS 27.005 §3.4.1):
 // SMS-DELIVER by <mt>, SMS-STATUS-REPORT by <ds>. Class 2 messages with
 // PID 0x7F go to the card when there is one (SMS-PP data download,
-// TS 31.111 §7.1.1).
-func (s *session) incoming(ctx context.Context, tp []byte) {
+// TS 31.111 §7.1.1). It returns what the mobile station answers the
+// network: 0 (RP-ACK) or the TP-FCS of an RP-ERROR.
+func (s *session) incoming(ctx context.Context, tp []byte) byte {
 	if len(tp) == 0 {
-		return
+		return FCSTPDUNotSupported
 	}
 	var t tpdu.TPDU
 	t.Direction = tpdu.MT
 	if err := t.UnmarshalBinary(tp); err != nil {
 		s.m.logf("incoming TPDU dropped: %v", err)
-		return
+		return FCSTPDUNotSupported
 	}
 	n := s.m.set.cnmi
 	switch t.SmsType() {
@@ -678,8 +701,7 @@ func (s *session) incoming(ctx context.Context, tp []byte) {
 	case tpdu.SmsDeliver:
 		class, _ := t.DCS.Class()
 		if class == tpdu.MClass2 && t.PID == 0x7f && s.m.cfg.Card != nil {
-			s.dataDownload(ctx, tp)
-			return
+			return s.dataDownload(ctx, tp)
 		}
 		direct := (n[1] == 2 && class != tpdu.MClass2) || (n[1] == 3 && class == tpdu.MClass3)
 		if direct {
@@ -689,16 +711,20 @@ func (s *session) incoming(ctx context.Context, tp []byte) {
 				num, _ := numberTOA(t.OA.Number())
 				s.urc(fmt.Sprintf(`+CMT: "%s",,"%s"`+"\r\n%s", num, textTime(t.SCTS.Time), s.teText(&t)))
 			}
-			return
+			return 0
 		}
 		mem := s.m.set.mem[2]
 		idx := s.m.store[mem].put(&stored{stat: statRecUnread, sca: s.m.cfg.SMSC, tpdu: tp, dir: tpdu.MT})
 		if idx == 0 {
-			s.m.logf("memory %s full: message from %s dropped", mem, t.OA.Number())
-			return
+			s.m.logf("memory %s full: message from %s refused", mem, t.OA.Number())
+			if mem == "SM" {
+				return FCSSIMStorageFull
+			}
+			return FCSMemoryExceeded
 		}
 		if n[1] != 0 {
 			s.urc(fmt.Sprintf(`+CMTI: "%s",%d`, mem, idx))
 		}
 	}
+	return 0
 }

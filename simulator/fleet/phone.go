@@ -14,7 +14,6 @@ import (
 
 	"github.com/simlab-dev/simlab/applet/apdu"
 	"github.com/simlab-dev/simlab/applet/authn"
-	"github.com/simlab-dev/simlab/applet/tlv"
 	"github.com/simlab-dev/simlab/applet/uicc"
 	"github.com/simlab-dev/simlab/fixtures/keys"
 	"github.com/simlab-dev/simlab/simulator/handset"
@@ -86,7 +85,7 @@ type APDU struct {
 // decodeAPDU names a command/response pair for the event log, with PIN
 // material masked.
 func decodeAPDU(c, r []byte) APDU {
-	a := APDU{C: hex.EncodeToString(maskSecrets(c)), R: hex.EncodeToString(r)}
+	a := APDU{C: hex.EncodeToString(apdu.MaskSecrets(c)), R: hex.EncodeToString(r)}
 	if len(c) >= 2 {
 		a.Command = apdu.InsName(c[0], c[1])
 	}
@@ -525,7 +524,7 @@ func (p *Phone) Resident() bool {
 const ErrCodeSIMDownload = 0xD5
 
 // sendSMS is the handset's network: an SMS-SUBMIT becomes an MO message.
-func (p *Phone) sendSMS(ctx context.Context, submit []byte) error {
+func (p *Phone) sendSMS(ctx context.Context, submit *tpdu.Submit) error {
 	p.observeAnswer(ctx)
 	mo, err := MOFromSubmit(p.msisdn, submit)
 	if err != nil {
@@ -537,18 +536,11 @@ func (p *Phone) sendSMS(ctx context.Context, submit []byte) error {
 	return p.fleet.cfg.MO(ctx, mo)
 }
 
-// MOFromSubmit turns the SMS-SUBMIT TPDU a handset sends (SEND SHORT
-// MESSAGE, TS 23.040 §9.2.2.2) into the SMSC's mobile-originated message
-// from msisdn (SMPP deliver_sm to the ESME).
-func MOFromSubmit(msisdn string, submit []byte) (*smsc.Message, error) {
-	m, err := tpdu.Parse(submit, tpdu.MO)
-	if err != nil {
-		return nil, err
-	}
-	s, ok := m.(*tpdu.Submit)
-	if !ok {
-		return nil, fmt.Errorf("fleet: SEND SHORT MESSAGE carried a %s", m.Type())
-	}
+// MOFromSubmit turns the SMS-SUBMIT a handset sends (SEND SHORT MESSAGE,
+// TS 23.040 §9.2.2.2), as the handset parsed it, into the SMSC's
+// mobile-originated message from msisdn (SMPP deliver_sm to the ESME).
+func MOFromSubmit(msisdn string, s *tpdu.Submit) (*smsc.Message, error) {
+	var err error
 	mo := &smsc.Message{
 		Source: smsc.Address{TON: 1, NPI: 1, Addr: msisdn},
 		Dest:   smsc.Address{TON: uint8(s.DA.TON), NPI: uint8(s.DA.NPI), Addr: s.DA.Number},
@@ -711,44 +703,4 @@ func (p *Phone) observeAnswer(ctx context.Context) {
 	}
 	p.resMu.Unlock()
 	f(p.msisdn, outcome, d)
-}
-
-// maskSecrets returns capdu with PIN material replaced by 'X' (0x58): the
-// data of VERIFY, CHANGE, DISABLE, ENABLE and UNBLOCK PIN (TS 102 221
-// §11.1.9-13), and the text a user typed into a GET INPUT with hidden input
-// (TS 102 223 §6.8: command details type 23, qualifier bit 3) in a TERMINAL
-// RESPONSE. Other APDUs are returned as they are.
-func maskSecrets(c []byte) []byte {
-	if len(c) < 5 {
-		return c
-	}
-	switch c[1] {
-	case 0x20, 0x24, 0x26, 0x28, 0x2C: // PIN commands: the whole data field
-		out := append([]byte(nil), c...)
-		for i := 5; i < len(out) && i < 5+int(c[4]); i++ {
-			out[i] = 'X'
-		}
-		return out
-	case 0x14: // TERMINAL RESPONSE
-		body := c[5:]
-		if len(body) < 5 || body[0]&0x7F != 0x01 || body[1] != 3 || body[3] != 0x23 || body[4]&0x04 == 0 {
-			return c
-		}
-		out := append([]byte(nil), c...)
-		rest := out[5:]
-		for len(rest) > 0 {
-			obj, next, err := tlv.ParseCTLV(rest)
-			if err != nil {
-				break
-			}
-			if obj.Tag == 0x0D && len(obj.Value) > 1 { // text string: DCS, then the text
-				for i := 1; i < len(obj.Value); i++ {
-					obj.Value[i] = 'X'
-				}
-			}
-			rest = next
-		}
-		return out
-	}
-	return c
 }

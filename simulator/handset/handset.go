@@ -25,6 +25,7 @@ import (
 	"time"
 
 	"github.com/simlab-dev/simlab/applet"
+	"github.com/simlab-dev/simlab/applet/apdu"
 	"github.com/simlab-dev/simlab/applet/cat"
 	"github.com/simlab-dev/simlab/simulator/person"
 	"github.com/simlab-dev/simlab/smsc/tpdu"
@@ -87,9 +88,11 @@ type Config struct {
 	// 31.111 §7.1.1.2) before the delivery fails as toolkit busy (D4).
 	// Default DefaultBusyWait; negative fails at once.
 	BusyWait time.Duration
-	// SendSMS sends an SMS-SUBMIT TPDU (from SEND SHORT MESSAGE) into the
-	// network; nil makes SEND SHORT MESSAGE fail with "network unable".
-	SendSMS func(ctx context.Context, submit []byte) error
+	// SendSMS sends the SMS-SUBMIT of a SEND SHORT MESSAGE into the
+	// network, as the handset parsed it (its user data aliases the
+	// proactive command); nil makes SEND SHORT MESSAGE fail with "network
+	// unable".
+	SendSMS func(ctx context.Context, submit *tpdu.Submit) error
 	// OpenURL fetches a link the person chose to open; nil never opens.
 	OpenURL func(ctx context.Context, url string) error
 	// Inbox receives text messages.
@@ -156,8 +159,9 @@ func (e *DeliveryError) Is(target error) bool {
 // Handset is one phone's terminal. It is safe for concurrent use.
 type Handset struct {
 	cfg     Config
-	session chan struct{} // a one-slot semaphore held during an SMS-PP download and its proactive session
-	cardMu  sync.Mutex    // serialises APDUs
+	card    apdu.Transmitter // cfg.Card, traced when cfg.Trace is set
+	session chan struct{}    // a one-slot semaphore held during an SMS-PP download and its proactive session
+	cardMu  sync.Mutex       // serialises APDUs
 	errMu   sync.Mutex
 	lastErr error // the last background session's failure
 }
@@ -186,7 +190,11 @@ func New(cfg Config) *Handset {
 	if cfg.BusyWait == 0 {
 		cfg.BusyWait = DefaultBusyWait
 	}
-	return &Handset{cfg: cfg, session: make(chan struct{}, 1)}
+	h := &Handset{cfg: cfg, session: make(chan struct{}, 1), card: cfg.Card}
+	if cfg.Trace != nil {
+		h.card = tracedCard{card: cfg.Card, trace: cfg.Trace}
+	}
+	return h
 }
 
 func (h *Handset) lock()   { h.session <- struct{}{} }
@@ -248,53 +256,29 @@ func (h *Handset) PowerOn(ctx context.Context) ([]byte, error) {
 
 func swOK(sw uint16) bool { return sw == 0x9000 || sw>>8 == 0x91 }
 
-// transmit sends one command APDU and follows T=0 conventions: 61xx → GET
-// RESPONSE, 6Cxx → the same command again with the right Le. It returns the
-// response data and the final status word.
+// transmit sends one command APDU and completes it as a T=0 terminal does
+// (apdu.Exchange: 61xx → GET RESPONSE, 6Cxx → the command again with the
+// right Le). It returns the response data and the final status word.
 func (h *Handset) transmit(ctx context.Context, capdu []byte) ([]byte, uint16, error) {
 	h.cardMu.Lock()
 	defer h.cardMu.Unlock()
-	var data []byte
-	for range 8 {
-		r, err := h.cfg.Card.Transmit(ctx, capdu)
-		if h.cfg.Trace != nil {
-			h.cfg.Trace(capdu, r)
-		}
-		if err != nil {
-			return nil, 0, err
-		}
-		if len(r) < 2 {
-			return nil, 0, fmt.Errorf("handset: response APDU of %d bytes", len(r))
-		}
-		sw := uint16(r[len(r)-2])<<8 | uint16(r[len(r)-1])
-		data = append(data, r[:len(r)-2]...)
-		if sw == 0x62F3 || sw == 0x63F1 || sw == 0x63F2 {
-			// TS 102 221 §7.3.1.1.4: a warning with response data waiting,
-			// announced in T=0 style; GET RESPONSE returns it with 62xx/63xx.
-			capdu = []byte{0x00, 0xC0, 0x00, 0x00, 0x00}
-			continue
-		}
-		switch sw >> 8 {
-		case 0x61, 0x9F:
-			capdu = []byte{capdu[0] & 0x80, 0xC0, 0x00, 0x00, byte(sw)}
-			if capdu[0] == 0x80 {
-				capdu[0] = 0x00
-			}
-			continue
-		case 0x6C:
-			c := append([]byte(nil), capdu...)
-			if len(c) == 4 {
-				c = append(c, byte(sw))
-			} else {
-				c[len(c)-1] = byte(sw)
-			}
-			capdu = c
-			data = data[:0]
-			continue
-		}
-		return data, sw, nil
+	r, err := apdu.Exchange(ctx, h.card, capdu)
+	if err != nil {
+		return nil, 0, fmt.Errorf("handset: %w", err)
 	}
-	return nil, 0, errors.New("handset: too many GET RESPONSE rounds")
+	return r.Data, uint16(r.SW), nil
+}
+
+// tracedCard hands every APDU pair to trace.
+type tracedCard struct {
+	card  applet.Card
+	trace func(capdu, rapdu []byte)
+}
+
+func (t tracedCard) Transmit(ctx context.Context, capdu []byte) ([]byte, error) {
+	r, err := t.card.Transmit(ctx, capdu)
+	t.trace(capdu, r)
+	return r, err
 }
 
 // DeliverSMS delivers the SMS-DELIVER TPDUs of one message (several for a

@@ -86,7 +86,7 @@ func sessionCommands(t *testing.T, durations ...*cat.Duration) []cat.Command {
 
 type harness struct {
 	mu     sync.Mutex
-	sent   [][]byte
+	sent   []*tpdu.Submit
 	events []Event
 	apdus  int
 }
@@ -94,7 +94,7 @@ type harness struct {
 func (h *harness) config(card *uicc.Card, p Answerer) Config {
 	return Config{
 		Card: card, Person: p, PIN: "24680", PromptTimeout: 30 * time.Second,
-		SendSMS: func(ctx context.Context, b []byte) error {
+		SendSMS: func(ctx context.Context, b *tpdu.Submit) error {
 			h.mu.Lock()
 			h.sent = append(h.sent, b)
 			h.mu.Unlock()

@@ -237,13 +237,18 @@ func (h *Handset) sendSM(ctx context.Context, c *cat.SendShortMessage) *cat.Term
 		h.event("error", "SEND SHORT MESSAGE: no network")
 		return cat.RespondTo(c, cat.ResultNetworkUnable, cat.CauseNoService)
 	}
-	if m, err := tpdu.Parse(c.TPDU, tpdu.MO); err != nil {
+	m, err := tpdu.Parse(c.TPDU, tpdu.MO)
+	if err != nil {
 		h.event("error", "SEND SHORT MESSAGE: TPDU: %v", err)
 		return cat.RespondTo(c, cat.ResultDataNotUnderstood)
-	} else if s, ok := m.(*tpdu.Submit); ok {
-		h.event("sms_out", "SMS-SUBMIT to %s, PID %02X DCS %02X, %d bytes of user data", s.DA.String(), s.PID, byte(s.DCS), len(s.UD.Data))
 	}
-	if err := h.cfg.SendSMS(ctx, c.TPDU); err != nil {
+	s, ok := m.(*tpdu.Submit)
+	if !ok {
+		h.event("error", "SEND SHORT MESSAGE: a %s, not an SMS-SUBMIT", m.Type())
+		return cat.RespondTo(c, cat.ResultBeyondCapabilities)
+	}
+	h.event("sms_out", "SMS-SUBMIT to %s, PID %02X DCS %02X, %d bytes of user data", s.DA.String(), s.PID, byte(s.DCS), len(s.UD.Data))
+	if err := h.cfg.SendSMS(ctx, s); err != nil {
 		h.event("error", "SEND SHORT MESSAGE failed: %v", err)
 		// TS 31.111 §6.8.12: RP-ERROR, cause "temporary failure" (0x29).
 		return cat.RespondTo(c, cat.ResultSMSRPError, 0x29)

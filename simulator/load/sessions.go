@@ -1,11 +1,7 @@
 package load
 
 import (
-	"fmt"
-	"io"
-	"math"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
@@ -85,37 +81,27 @@ func (s *SessionLatency) Reset() {
 	s.mu.Unlock()
 }
 
-// WritePrometheus writes the histogram in Prometheus text exposition format
-// 0.0.4 as metric name (e.g. "simlab_phone_session_seconds"), one series
-// per outcome label: name_bucket{outcome,le}, name_sum, name_count.
-func (s *SessionLatency) WritePrometheus(w io.Writer, name string) error {
-	s.mu.Lock()
-	keys := make([]string, 0, len(s.by))
-	for k := range s.by {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	var b strings.Builder
-	fmt.Fprintf(&b, "# HELP %s Time from the SMS-PP download reaching a phone to its answer leaving it, by outcome.\n# TYPE %s histogram\n", name, name)
-	for _, k := range keys {
-		h := s.by[k]
-		var cum uint64
-		for i, le := range SessionBuckets {
-			cum += h.buckets[i]
-			fmt.Fprintf(&b, "%s_bucket{outcome=%q,le=%q} %d\n", name, k, formatLe(le), cum)
-		}
-		fmt.Fprintf(&b, "%s_bucket{outcome=%q,le=\"+Inf\"} %d\n", name, k, h.count)
-		fmt.Fprintf(&b, "%s_sum{outcome=%q} %g\n", name, k, h.sum)
-		fmt.Fprintf(&b, "%s_count{outcome=%q} %d\n", name, k, h.count)
-	}
-	s.mu.Unlock()
-	_, err := io.WriteString(w, b.String())
-	return err
+// Histogram is one outcome's Prometheus-style histogram: cumulative
+// counts per SessionBuckets bound, then the count and sum (seconds) of all.
+type Histogram struct {
+	Cumulative []uint64
+	Count      uint64
+	Sum        float64
 }
 
-func formatLe(v float64) string {
-	if v == math.Trunc(v) {
-		return fmt.Sprintf("%.0f", v)
+// Histograms returns each outcome's histogram (for /metrics).
+func (s *SessionLatency) Histograms() map[string]Histogram {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make(map[string]Histogram, len(s.by))
+	for k, h := range s.by {
+		c := make([]uint64, len(h.buckets))
+		var cum uint64
+		for i, n := range h.buckets {
+			cum += n
+			c[i] = cum
+		}
+		out[k] = Histogram{Cumulative: c, Count: h.count, Sum: h.sum}
 	}
-	return fmt.Sprintf("%g", v)
+	return out
 }

@@ -1,7 +1,6 @@
 package load
 
 import (
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -32,26 +31,16 @@ func TestSessionLatency(t *testing.T) {
 		t.Errorf("all = %+v", all)
 	}
 
-	var b strings.Builder
-	if err := s.WritePrometheus(&b, "simlab_phone_session_seconds"); err != nil {
-		t.Fatal(err)
+	hs := s.Histograms()
+	// SessionBuckets: 0.001 0.002 0.005 … 1 2 5 10 30 60
+	if a := hs["approved"]; a.Count != 100 || a.Cumulative[1] != 0 || a.Cumulative[2] != 100 || a.Cumulative[len(a.Cumulative)-1] != 100 {
+		t.Errorf("approved histogram %+v", a)
 	}
-	out := b.String()
-	for _, want := range []string{
-		"# TYPE simlab_phone_session_seconds histogram\n",
-		`simlab_phone_session_seconds_bucket{outcome="approved",le="0.002"} 0` + "\n",
-		`simlab_phone_session_seconds_bucket{outcome="approved",le="0.005"} 100` + "\n",
-		`simlab_phone_session_seconds_bucket{outcome="approved",le="60"} 100` + "\n",
-		`simlab_phone_session_seconds_count{outcome="approved"} 100` + "\n",
-		`simlab_phone_session_seconds_bucket{outcome="cancelled",le="1"} 0` + "\n",
-		`simlab_phone_session_seconds_bucket{outcome="cancelled",le="2"} 1` + "\n",
-		`simlab_phone_session_seconds_sum{outcome="cancelled"} 1.5` + "\n",
-		`simlab_phone_session_seconds_bucket{outcome="timeout",le="60"} 0` + "\n",
-		`simlab_phone_session_seconds_bucket{outcome="timeout",le="+Inf"} 1` + "\n",
-	} {
-		if !strings.Contains(out, want) {
-			t.Errorf("exposition lacks %q:\n%s", want, out)
-		}
+	if c := hs["cancelled"]; c.Count != 1 || c.Sum != 1.5 || c.Cumulative[9] != 0 || c.Cumulative[10] != 1 {
+		t.Errorf("cancelled histogram %+v", c)
+	}
+	if to := hs["timeout"]; to.Count != 1 || to.Cumulative[len(to.Cumulative)-1] != 0 {
+		t.Errorf("timeout histogram %+v (only +Inf holds it)", to)
 	}
 	s.Reset()
 	if len(s.Snapshot()) != 0 {

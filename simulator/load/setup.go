@@ -48,6 +48,10 @@ type TargetConfig struct {
 	NoVerify bool
 	// VerifyEvery checks one answer's signature in N (Challenges.VerifyEvery).
 	VerifyEvery int
+	// Fleet is the plan of the fleet the SMSC serves, for the cards' keys
+	// (push.Config.Fleet; push.OpenFleet reads one); nil means the
+	// embedded default plan.
+	Fleet *fleet.Directory
 }
 
 // ErrKind is returned for an unknown kind of load.
@@ -83,12 +87,12 @@ func NewTarget(ctx context.Context, cfg TargetConfig) (*Dialed, error) {
 		if err != nil {
 			return nil, err
 		}
-		p, err := push.New(ctx, push.Config{SMPP: cfg.SMPP, Binds: binds, Keystore: ks})
+		p, err := push.New(ctx, push.Config{SMPP: cfg.SMPP, Binds: binds, Keystore: ks, Fleet: cfg.Fleet})
 		if err != nil {
 			return nil, err
 		}
 		t := &Challenges{Pusher: p, Numbers: cfg.Numbers, LoA: loa, PromptTimeout: pt,
-			ClientName: cfg.ClientName, BindingMessage: cfg.BindingMessage, NoVerify: cfg.NoVerify, VerifyEvery: cfg.VerifyEvery, keys: ks}
+			ClientName: cfg.ClientName, BindingMessage: cfg.BindingMessage, NoVerify: cfg.NoVerify, VerifyEvery: cfg.VerifyEvery, keys: ks, plan: cfg.Fleet}
 		return &Dialed{Target: t, close: p.Close}, nil
 	case KindOTP, KindText:
 		rs := push.NewReceipts()
@@ -110,7 +114,7 @@ func NewTarget(ctx context.Context, cfg TargetConfig) (*Dialed, error) {
 			c, err := client.Dial(ctx, cc)
 			if err != nil {
 				closeAll(context.Background())
-				return nil, fmt.Errorf("load: bind %d: %w", i+1, err)
+				return nil, fmt.Errorf("load: bind %d: %w", i+1, push.BindError(err, cc.SystemID))
 			}
 			t.Clients = append(t.Clients, c)
 		}
@@ -141,7 +145,8 @@ const MaxWarm = 200_000
 // n <= 0; never more than the target's key store keeps, MaxWarm) before a
 // run, using every CPU, so that a benchmark measures the steady state of a
 // push server that already knows its cards. A Challenges not made by
-// NewTarget has no key store of its own: Warm does nothing.
+// NewTarget has no key store of its own: Warm does nothing. A number the
+// plan does not know fails it at once, before any challenge is sent.
 func (c *Challenges) Warm(ctx context.Context, n int) error {
 	if c.keys == nil {
 		return nil
@@ -158,7 +163,7 @@ func (c *Challenges) Warm(ctx context.Context, n int) error {
 		go func() {
 			defer wg.Done()
 			for m := range next {
-				if _, err := push.FleetCard(ctx, c.keys, m, false); err != nil {
+				if _, err := push.PlanCard(ctx, c.keys, c.plan, m, false); err != nil {
 					select {
 					case errs <- err:
 					default:

@@ -154,7 +154,8 @@ type Challenges struct {
 	// measures itself; sampling still catches a card that signs wrongly.
 	VerifyEvery int
 
-	keys hsm.Keystore // the Pusher's key store, set by NewTarget, for Warm
+	keys hsm.Keystore     // the Pusher's key store, set by NewTarget, for Warm
+	plan *fleet.Directory // the Pusher's plan (nil: the embedded one), for Warm
 }
 
 // ErrUnverified marks an answer whose signature did not verify.

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/simlab-dev/simlab/simulator/atmodem"
 	"github.com/warthog618/modem/at"
 	"github.com/warthog618/modem/gsm"
 	"github.com/warthog618/modem/trace"
@@ -32,7 +33,9 @@ type Options struct {
 	// 0 means 5 s. Sending an SMS gets at least 60 s.
 	Timeout time.Duration
 	// Trace, when set, receives every byte read and written, one line per
-	// transfer (for -v output).
+	// transfer (for -v output), with secrets masked (atmodem.MaskLine: the
+	// PIN of +CPIN, a VERIFY PIN inside +CSIM, a hidden GET INPUT answer
+	// inside +CUSATT).
 	Trace io.Writer
 }
 
@@ -75,7 +78,7 @@ func New(ctx context.Context, rw io.ReadWriter, opts Options) (*Modem, error) {
 	}
 	closer, _ := rw.(io.Closer)
 	if opts.Trace != nil {
-		rw = trace.New(rw, trace.WithLogger(log.New(opts.Trace, "", log.Ltime|log.Lmicroseconds)))
+		rw = trace.New(rw, trace.WithLogger(maskingLogger{log.New(opts.Trace, "", log.Ltime|log.Lmicroseconds)}))
 	}
 	a := at.New(rw, at.WithTimeout(opts.Timeout))
 	m := &Modem{g: gsm.New(a), timeout: opts.Timeout, enc: sms.NewEncoder(sms.AsSubmit), closer: closer}
@@ -83,6 +86,13 @@ func New(ctx context.Context, rw io.ReadWriter, opts Options) (*Modem, error) {
 		return nil, fmt.Errorf("modem: init: %w", err)
 	}
 	return m, nil
+}
+
+// maskingLogger writes the wire trace with atmodem.MaskLine applied.
+type maskingLogger struct{ l *log.Logger }
+
+func (m maskingLogger) Printf(format string, v ...any) {
+	m.l.Print(atmodem.MaskLine(fmt.Sprintf(format, v...)))
 }
 
 // ErrNotGSM reports a modem whose AT+GCAP does not list +CGSM (V.250

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/simlab-dev/simlab/applet"
 	"github.com/simlab-dev/simlab/simulator/atmodem"
 	"github.com/simlab-dev/simlab/simulator/modem"
 	"github.com/simlab-dev/simlab/smsc"
@@ -26,7 +27,7 @@ type testCard struct {
 }
 
 // displayText is DISPLAY TEXT "Toolkit Test 1" from TS 31.124 27.22.4.1.1
-// (VECTORS.md §7, OF stk-test-data.h display_text_111).
+// (applet/cat/testdata/vectors.txt, OF stk-test-data.h display_text_111).
 var displayText, _ = hex.DecodeString("D01A8103012180820281028D0F04546F6F6C6B697420546573742031")
 
 func (c *testCard) Transmit(ctx context.Context, capdu []byte) ([]byte, error) {
@@ -69,12 +70,22 @@ type bench struct {
 	path    string
 }
 
-// startEmulator serves an emulated modem on a pty for the test's lifetime.
+// startEmulator serves an emulated modem holding a testCard on a pty for
+// the test's lifetime.
 func startEmulator(t *testing.T) *bench {
 	t.Helper()
-	b := &bench{backend: atmodem.NewMemoryBackend(), card: &testCard{}}
+	c := &testCard{}
+	b := startEmulatorWith(t, c)
+	b.card = c
+	return b
+}
+
+// startEmulatorWith serves an emulated modem holding card (none when nil).
+func startEmulatorWith(t *testing.T, card applet.Card) *bench {
+	t.Helper()
+	b := &bench{backend: atmodem.NewMemoryBackend()}
 	b.backend.StatusReports = true
-	em, err := atmodem.New(atmodem.Config{Backend: b.backend, Card: b.card, MSISDN: "+999001234567",
+	em, err := atmodem.New(atmodem.Config{Backend: b.backend, Card: card, MSISDN: "+999001234567",
 		IMEI: "359881030000008", Now: func() time.Time { return time.Date(2026, 11, 22, 1, 2, 3, 0, time.UTC) }})
 	if err != nil {
 		t.Fatal(err)
@@ -113,10 +124,12 @@ func testContext(t *testing.T) context.Context {
 	return ctx
 }
 
+// TestInfo: a modem without a SIM card behind it reports its configured
+// identity.
 func TestInfo(t *testing.T) {
 	t.Parallel()
 	ctx := testContext(t)
-	b := startEmulator(t)
+	b := startEmulatorWith(t, nil)
 	m := openModem(t, ctx, b)
 	info, err := m.Info(ctx)
 	if err != nil {
@@ -205,7 +218,7 @@ func TestSendOTA(t *testing.T) {
 	ctx := testContext(t)
 	b := startEmulator(t)
 	m := openModem(t, ctx, b)
-	// The 3DES command packet of VECTORS.md §2 (pySim test_ota.py).
+	// The 3DES command packet of applet/ota/testdata/vectors.txt (pySim test_ota.py).
 	pkt, _ := hex.DecodeString("00201506193535b00011ae733256918d050b87c94fbfe12e4dc402f262c41cf67f2f")
 	mrs, err := m.SendOTA(ctx, "+999001234567", pkt, modem.SendOptions{StatusReport: true})
 	if err != nil || len(mrs) != 1 {
@@ -337,7 +350,7 @@ func TestCardAndToolkit(t *testing.T) {
 	if ev.Err != nil || !bytes.Equal(ev.Command, displayText) {
 		t.Fatalf("proactive command %X, %v", ev.Command, ev.Err)
 	}
-	// TERMINAL RESPONSE OK for DISPLAY TEXT (VECTORS.md §7).
+	// TERMINAL RESPONSE OK for DISPLAY TEXT (applet/cat/testdata/vectors.txt).
 	trOK, _ := hex.DecodeString("810301218082028281830100")
 	if err := tk.TerminalResponse(ctx, trOK); err != nil {
 		t.Fatal(err)
@@ -351,8 +364,8 @@ func TestCardAndToolkit(t *testing.T) {
 	}
 	seen := b.card.apdus()
 	last := seen[len(seen)-1]
-	if !bytes.Equal(last, []byte{0x00, 0xC0, 0x00, 0x00, 0x02}) {
-		t.Errorf("last APDU %X, want GET RESPONSE", last)
+	if !bytes.Equal(last, []byte{0x80, 0xC0, 0x00, 0x00, 0x02}) {
+		t.Errorf("last APDU %X, want GET RESPONSE in ENVELOPE's class 80", last)
 	}
 }
 

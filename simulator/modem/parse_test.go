@@ -20,7 +20,7 @@ func mustHex(s string) []byte {
 	return b
 }
 
-// pySimDeliver is the SMS-DELIVER decode vector of VECTORS.md §8 (pySim
+// pySimDeliver is the SMS-DELIVER decode vector of smsc/tpdu/testdata/vectors.txt (pySim
 // tests/unittests/test_sms.py): OA alphanumeric, PID 7F, DCS F6, UDL 8.
 const pySimDeliver = "0408D0E5759A0E7FF6907090307513000824010101BB400101"
 
@@ -67,7 +67,7 @@ func TestParseCMT(t *testing.T) {
 }
 
 // displayText111 is DISPLAY TEXT "Toolkit Test 1", TS 31.124 27.22.4.1.1.1
-// (VECTORS.md §7, ofono unit/stk-test-data.h).
+// (applet/cat/testdata/vectors.txt, ofono unit/stk-test-data.h).
 const displayText111 = "D01A8103012180820281028D0F04546F6F6C6B697420546573742031"
 
 func TestParseCUSATP(t *testing.T) {

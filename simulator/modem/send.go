@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/simlab-dev/simlab/applet/ota"
 	"github.com/warthog618/modem/at"
 	"github.com/warthog618/sms"
 	"github.com/warthog618/sms/encoding/pdumode"
@@ -70,11 +71,15 @@ func (m *Modem) SendOTA(ctx context.Context, number string, packet []byte, opts 
 }
 
 // OTASubmits builds the SMS-SUBMIT TPDUs that carry packet to number as
-// described for SendOTA; ref is the concatenation reference when more than
-// one is needed.
+// described for SendOTA, cut by ota.Segments; ref is the concatenation
+// reference when more than one is needed.
 func OTASubmits(number string, packet []byte, ref byte) ([]tpdu.TPDU, error) {
 	if len(packet) == 0 {
 		return nil, errors.New("modem: empty OTA packet")
+	}
+	segs, err := ota.Segments(ota.IEICommandPacket, packet, ref)
+	if err != nil {
+		return nil, ErrTooLong
 	}
 	t := tpdu.TPDU{Direction: tpdu.MO, PID: 0x7F, DCS: 0xF6}
 	t.FirstOctet = t.FirstOctet.WithMTI(tpdu.MtSubmit)
@@ -82,38 +87,15 @@ func OTASubmits(number string, packet []byte, ref byte) ([]tpdu.TPDU, error) {
 	if !strings.HasPrefix(number, "+") {
 		t.DA.SetTypeOfNumber(tpdu.TonUnknown)
 	}
-	cpi := tpdu.InformationElement{ID: 0x70}
-	const single = 140 - 3 // UDHL + IEI 70 + length 0
-	if len(packet) <= single {
-		t.SetUDH(tpdu.UserDataHeader{cpi})
-		t.UD = append([]byte(nil), packet...)
-		return []tpdu.TPDU{t}, nil
-	}
-	// First segment: UDHL, IEI 70 (2 octets) and the concatenation IE
-	// (5 octets); the others: UDHL and the concatenation IE.
-	first, rest := 140-1-2-5, 140-1-5
-	n := 1 + (len(packet)-first+rest-1)/rest
-	if n > 255 {
-		return nil, ErrTooLong
-	}
-	out := make([]tpdu.TPDU, 0, n)
-	for i, off := 0, 0; off < len(packet); i++ {
-		size := rest
-		udh := tpdu.UserDataHeader{}
-		if i == 0 {
-			size = first
-			udh = append(udh, cpi)
+	out := make([]tpdu.TPDU, len(segs))
+	for i, seg := range segs {
+		udh := make(tpdu.UserDataHeader, len(seg.Header))
+		for j, ie := range seg.Header {
+			udh[j] = tpdu.InformationElement{ID: ie.ID, Data: ie.Data}
 		}
-		udh = append(udh, tpdu.InformationElement{ID: 0x00, Data: []byte{ref, byte(n), byte(i + 1)}})
-		end := off + size
-		if end > len(packet) {
-			end = len(packet)
-		}
-		s := t
-		s.SetUDH(udh)
-		s.UD = append([]byte(nil), packet[off:end]...)
-		out = append(out, s)
-		off = end
+		out[i] = t
+		out[i].SetUDH(udh)
+		out[i].UD = append([]byte(nil), seg.Data...)
 	}
 	return out, nil
 }

@@ -19,7 +19,7 @@ var atrVectors = []struct {
 	hasTCK     bool
 	fi, di     int
 }{
-	// VECTORS.md §10: the ATR vpcd fetched from a small virtual card
+	// applet/apdu/testdata/vectors.txt: the ATR vpcd fetched from a small virtual card
 	// (pcscd 1.9.9 + vsmartcard-vpcd 3.3).
 	{"vectors-10-vpcd", "3B9F96801F878031E073FE211B674A4C753034054BA9", ConventionDirect, []int{0}, "8031E073FE211B674A4C753034054B", true, 512, 32},
 	// PC/SC Part 3 §3.1.3.2.3: ATR of a contactless storage card

@@ -8,7 +8,7 @@ import (
 )
 
 // ExampleParseATR decodes the ATR captured from a virtual card behind
-// pcscd + vpcd (VECTORS.md §10).
+// pcscd + vpcd (applet/apdu/testdata/vectors.txt).
 func ExampleParseATR() {
 	b, _ := hex.DecodeString("3B9F96801F878031E073FE211B674A4C753034054BA9")
 	atr, err := pcsc.ParseATR(b)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/simlab-dev/simlab/applet"
+	"github.com/simlab-dev/simlab/applet/apdu"
 	"github.com/simlab-dev/simlab/applet/uicc"
 	"github.com/simlab-dev/simlab/fixtures/cards"
 	"github.com/simlab-dev/simlab/hsm/soft"
@@ -153,15 +154,15 @@ func TestTransmitThroughPCSCD(t *testing.T) {
 	if !bytes.Equal(r, []byte{0x61, byte(len(vpcdtest.MFFCP))}) {
 		t.Fatalf("SELECT MF = %X, want 61%02X", r, len(vpcdtest.MFFCP))
 	}
-	// With the T=0 helper: the FCP and 9000.
-	r, err = pcsc.TransmitWithResponse(ctx, c, []byte{0x00, 0xA4, 0x00, 0x04, 0x02, 0x3F, 0x00})
+	// With the terminal's T=0 layer: the FCP and 9000.
+	x, err := apdu.Exchange(ctx, c, []byte{0x00, 0xA4, 0x00, 0x04, 0x02, 0x3F, 0x00})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := append(append([]byte{}, vpcdtest.MFFCP...), 0x90, 0x00); !bytes.Equal(r, want) {
-		t.Fatalf("SELECT MF + GET RESPONSE = %X, want %X", r, want)
+	if x.SW != apdu.SWOK || !bytes.Equal(x.Data, vpcdtest.MFFCP) {
+		t.Fatalf("SELECT MF + GET RESPONSE = %X %s, want %X", x.Data, x.SW, vpcdtest.MFFCP)
 	}
-	// TERMINAL PROFILE (VECTORS.md §9, pySim's "reasonable default").
+	// TERMINAL PROFILE (applet/cat/testdata/vectors.txt, pySim's "reasonable default").
 	tp := []byte{0x80, 0x10, 0x00, 0x00, 0x04, 0x7F, 0xE1, 0xE1, 0x0E}
 	if r, err = c.Transmit(ctx, tp); err != nil || !bytes.Equal(r, []byte{0x90, 0x00}) {
 		t.Fatalf("TERMINAL PROFILE = %X, %v", r, err)
@@ -364,29 +365,29 @@ func TestEmulatedUICCThroughPCSCD(t *testing.T) {
 	if err != nil || len(r) != 2 || r[0] != 0x61 {
 		t.Fatalf("SELECT MF (T=0 style) = %X, %v; want 61xx", r, err)
 	}
-	r, err = pcsc.TransmitWithResponse(ctx, c, []byte{0x00, 0xA4, 0x00, 0x04, 0x02, 0x3F, 0x00})
-	if err != nil || len(r) < 4 || r[0] != 0x62 || !bytes.Equal(r[len(r)-2:], []byte{0x90, 0x00}) {
-		t.Fatalf("SELECT MF + GET RESPONSE = %X, %v; want an FCP (62…) and 9000", r, err)
+	x, err := apdu.Exchange(ctx, c, []byte{0x00, 0xA4, 0x00, 0x04, 0x02, 0x3F, 0x00})
+	if err != nil || len(x.Data) < 2 || x.Data[0] != 0x62 || x.SW != apdu.SWOK {
+		t.Fatalf("SELECT MF + GET RESPONSE = %X %s, %v; want an FCP (62…) and 9000", x.Data, x.SW, err)
 	}
 	r2, err := c.Transmit(ctx, []byte{0x00, 0xA4, 0x00, 0x04, 0x02, 0x3F, 0x00, 0x00})
-	if err != nil || !bytes.Equal(r2, r) {
-		t.Fatalf("SELECT MF with Le = %X, %v; want %X", r2, err, r)
+	if err != nil || !bytes.Equal(r2, x.Append(nil)) {
+		t.Fatalf("SELECT MF with Le = %X, %v; want %X", r2, err, x.Append(nil))
 	}
-	// TERMINAL PROFILE: SRLabs' AutoTerminalProfile (VECTORS.md §9).
+	// TERMINAL PROFILE: SRLabs' AutoTerminalProfile (applet/cat/testdata/vectors.txt).
 	tp := []byte{0x80, 0x10, 0x00, 0x00, 0x11, 0xFF, 0x9F, 0xFF, 0xFF, 0xFF, 0x0F, 0x1F, 0xFF, 0x7F, 0x03, 0x00, 0x00, 0x20, 0x08, 0x20, 0x00, 0x00}
 	r, err = c.Transmit(ctx, tp)
 	if err != nil || len(r) != 2 || (r[0] != 0x90 && r[0] != 0x91) {
 		t.Fatalf("TERMINAL PROFILE = %X, %v; want 9000 or 91xx", r, err)
 	}
 	// EF_ICCID (2FE2) holds the profile's ICCID in swapped BCD.
-	if r, err = pcsc.TransmitWithResponse(ctx, c, []byte{0x00, 0xA4, 0x00, 0x04, 0x02, 0x2F, 0xE2}); err != nil || !bytes.Equal(r[len(r)-2:], []byte{0x90, 0x00}) {
-		t.Fatalf("SELECT EF_ICCID = %X, %v", r, err)
+	if x, err = apdu.Exchange(ctx, c, []byte{0x00, 0xA4, 0x00, 0x04, 0x02, 0x2F, 0xE2}); err != nil || x.SW != apdu.SWOK {
+		t.Fatalf("SELECT EF_ICCID = %s, %v", x.SW, err)
 	}
-	r, err = pcsc.TransmitWithResponse(ctx, c, []byte{0x00, 0xB0, 0x00, 0x00, 0x0A})
-	if err != nil || len(r) != 12 {
-		t.Fatalf("READ BINARY EF_ICCID = %X, %v", r, err)
+	x, err = apdu.Exchange(ctx, c, []byte{0x00, 0xB0, 0x00, 0x00, 0x0A})
+	if err != nil || len(x.Data) != 10 || x.SW != apdu.SWOK {
+		t.Fatalf("READ BINARY EF_ICCID = %X %s, %v", x.Data, x.SW, err)
 	}
-	if got := swappedBCD(r[:10]); got != card.Profile().ICCID {
+	if got := swappedBCD(x.Data); got != card.Profile().ICCID {
 		t.Fatalf("ICCID read through PC/SC %s, profile %s", got, card.Profile().ICCID)
 	}
 }

@@ -135,6 +135,30 @@ func TestCardPushCLIAcceptance(t *testing.T) {
 	if !strings.HasPrefix(seen["pcscd reachable"], "ok") || !strings.Contains(seen["readers and cards"], reader0+" (card, ATR") {
 		t.Fatalf("doctor with pcscd and a virtual card: %q / %q", seen["pcscd reachable"], seen["readers and cards"])
 	}
+	// simlab's own `card apdu` (issue 16 items 4 and 5): STATUS in class 80
+	// without Le gets 61xx, and the GET RESPONSE it sends in class 80 gets
+	// the FCP; VERIFY PIN1 in case 1 T=0 form is the retry counter query.
+	out, err = exec.CommandContext(ctx, bin, "card", "apdu", "--reader", reader0, "--json", "80F20000", "00 20 00 01 00").Output()
+	if err != nil {
+		t.Fatalf("card apdu: %v\n%s", err, out)
+	}
+	var ap struct {
+		APDUs []struct {
+			Response, SW string
+			Exchanges    []struct{ Command, SW string }
+		}
+	}
+	if err := json.Unmarshal(out, &ap); err != nil || len(ap.APDUs) != 2 {
+		t.Fatalf("card apdu printed %s: %v", out, err)
+	}
+	st, verify := ap.APDUs[0], ap.APDUs[1]
+	if st.SW != "9000" || !strings.HasPrefix(st.Response, "62") || len(st.Exchanges) != 2 ||
+		!strings.HasPrefix(st.Exchanges[0].SW, "61") || !strings.HasPrefix(st.Exchanges[1].Command, "80C00000") {
+		t.Errorf("STATUS through card apdu: %+v, want 61xx then GET RESPONSE 80 C0 and the FCP", st)
+	}
+	if verify.SW != "63C3" {
+		t.Errorf("VERIFY 00 20 00 01 00 through card apdu: %+v, want 63C3", verify)
+	}
 }
 
 // BenchmarkPushThroughPCSCD: one whole LoA3 challenge through pcscd and

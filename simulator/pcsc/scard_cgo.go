@@ -141,7 +141,7 @@ func (c *Card) Protocol() string {
 }
 
 // Transmit sends one command APDU and returns the raw response APDU
-// (SCardTransmit). It does not chain GET RESPONSE: use TransmitWithResponse.
+// (SCardTransmit). It does not chain GET RESPONSE: use apdu.Exchange.
 func (c *Card) Transmit(ctx context.Context, capdu []byte) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err

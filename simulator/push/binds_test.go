@@ -14,13 +14,14 @@ import (
 	"github.com/simlab-dev/simlab/smsc/pdu"
 )
 
-// TestFailureReceiptOnAnotherBind: an SMSC hands a delivery receipt to any
-// bind of the account (SMPP v3.4 §2.3); simlab's goes round-robin over the
-// binds in the order they bound, as the Pusher submits. One refused
-// submit_sm (no receipt) first puts the Pusher's round-robin one bind
-// ahead of the SMSC's, so every failure receipt below arrives on the other
-// bind than its submit's. Each must still end its challenge as
-// not_delivered at once, not as a timeout after the wait.
+// TestFailureReceiptOnAnotherBind: an SMSC may hand a delivery receipt to
+// any bind of the account (SMPP v3.4 §2.3). simlab's prefers the
+// submitting bind (docs/smsc.md, "Routing"), so here the receipts come on
+// the bind that submitted, after one refused submit_sm (no receipt) has put
+// the Pusher's round-robin one bind ahead (receipts_test.go tests the
+// dispatcher, which matches by message id whatever the bind). Each failure
+// must end its challenge as not_delivered at once, not as a timeout after
+// the wait.
 func TestFailureReceiptOnAnotherBind(t *testing.T) {
 	t.Parallel()
 	s := simtest.NewServer(t)

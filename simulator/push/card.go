@@ -5,14 +5,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/simlab-dev/simlab/applet/uicc"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/simlab-dev/simlab/applet"
+	"github.com/simlab-dev/simlab/applet/apdu"
 	"github.com/simlab-dev/simlab/applet/authn"
 	"github.com/simlab-dev/simlab/applet/ota"
+	"github.com/simlab-dev/simlab/applet/uicc"
 	"github.com/simlab-dev/simlab/fixtures/keys"
 	"github.com/simlab-dev/simlab/hsm"
 	"github.com/simlab-dev/simlab/hsm/soft"
@@ -127,23 +128,15 @@ func ChallengeCard(ctx context.Context, cfg CardConfig, r Request) (Result, erro
 	h := handset.New(handset.Config{
 		Card: cfg.Card, Person: cfg.Person, PIN: cfg.PIN, PromptTimeout: cfg.PromptTimeout,
 		Trace: cfg.Trace, Event: cfg.Event,
-		SendSMS: func(ctx context.Context, submit []byte) error {
-			m, err := tpdu.Parse(submit, tpdu.MO)
-			if err != nil {
-				return err
-			}
-			s, ok := m.(*tpdu.Submit)
-			if !ok {
-				return fmt.Errorf("push: SEND SHORT MESSAGE carried a %s", m.Type())
-			}
+		SendSMS: func(ctx context.Context, s *tpdu.Submit) error {
 			if s.PID != tpdu.PIDSIMDataDownload || !s.UD.HasHeader {
 				return nil // not a response packet: a real network would carry it elsewhere
 			}
-			ud, err := tpdu.AppendHeader(nil, s.UD.Header)
+			u, err := ota.UDHOf(s.UD.Header)
 			if err != nil {
 				return err
 			}
-			if pkt := asm.reassemble(s.DA.Number, append(ud, s.UD.Data...)); pkt != nil {
+			if pkt := asm.join(s.DA.Number, u, s.UD.Data); pkt != nil {
 				select {
 				case answers <- pkt:
 				default:
@@ -314,14 +307,15 @@ func downloadTPDUs(s *Sealed, source string) ([][]byte, error) {
 	now := time.Now()
 	var out [][]byte
 	for i, ud := range s.Parts {
-		if len(ud) < 1 || len(ud) < 1+int(ud[0]) {
-			return nil, fmt.Errorf("push: part %d: user data header length %d beyond %d bytes", i+1, ud[0], len(ud))
+		_, n, err := tpdu.ParseHeader(ud)
+		if err != nil {
+			return nil, fmt.Errorf("push: part %d: %w", i+1, err)
 		}
 		m := &smsc.Message{
 			Source:   smsc.Address{TON: 1, NPI: 1, Addr: source},
 			Dest:     smsc.Address{TON: 1, NPI: 1, Addr: s.MSISDN},
 			ESMClass: 0x40, PID: tpdu.PIDSIMDataDownload, DCS: 0xF6,
-			UDH: ud[:1+int(ud[0])], Body: ud[1+int(ud[0]):], SIMDownload: true,
+			UDH: ud[:n], Body: ud[n:], SIMDownload: true,
 		}
 		t, err := smsc.DeliverTPDU(m, now)
 		if err != nil {
@@ -335,33 +329,30 @@ func downloadTPDUs(s *Sealed, source string) ([][]byte, error) {
 // ReadICCID reads the card's ICCID from EF_ICCID (2FE2 under the MF, ETSI
 // TS 102 221 §13.2: 10 bytes of swapped BCD, F-padded). It speaks UICC
 // (CLA 00) and falls back to GSM 11.11 (CLA A0) when the card refuses the
-// class, and completes T=0 exchanges (61xx/9Fxx → GET RESPONSE).
+// class, and completes T=0 exchanges with apdu.Exchange.
 func ReadICCID(ctx context.Context, card applet.Card) (string, error) {
 	for _, cla := range []byte{0x00, 0xA0} {
 		p2 := byte(0x04) // UICC: return the FCP
 		if cla == 0xA0 {
 			p2 = 0x00
 		}
-		r, err := transmitT0(ctx, card, []byte{cla, 0xA4, 0x00, p2, 0x02, 0x2F, 0xE2})
+		r, err := apdu.Exchange(ctx, card, []byte{cla, 0xA4, 0x00, p2, 0x02, 0x2F, 0xE2})
 		if err != nil {
-			return "", err
+			return "", fmt.Errorf("push: SELECT EF_ICCID: %w", err)
 		}
-		sw := uint16(r[len(r)-2])<<8 | uint16(r[len(r)-1])
-		if sw == 0x6E00 || sw == 0x6D00 {
+		if r.SW == apdu.SWCLANotSupported || r.SW == apdu.SWINSNotSupported {
 			continue // class or instruction not supported: try the other
 		}
-		if sw != 0x9000 && r[len(r)-2] != 0x91 {
-			return "", fmt.Errorf("push: SELECT EF_ICCID: status %04X", sw)
+		if r.SW != apdu.SWOK && r.SW.SW1() != 0x91 {
+			return "", fmt.Errorf("push: SELECT EF_ICCID: status %s", r.SW)
 		}
-		r, err = transmitT0(ctx, card, []byte{cla, 0xB0, 0x00, 0x00, 0x0A})
-		if err != nil {
-			return "", err
+		if r, err = apdu.Exchange(ctx, card, []byte{cla, 0xB0, 0x00, 0x00, 0x0A}); err != nil {
+			return "", fmt.Errorf("push: READ BINARY EF_ICCID: %w", err)
 		}
-		sw = uint16(r[len(r)-2])<<8 | uint16(r[len(r)-1])
-		if sw != 0x9000 && r[len(r)-2] != 0x91 {
-			return "", fmt.Errorf("push: READ BINARY EF_ICCID: status %04X", sw)
+		if r.SW != apdu.SWOK && r.SW.SW1() != 0x91 {
+			return "", fmt.Errorf("push: READ BINARY EF_ICCID: status %s", r.SW)
 		}
-		data := r[:len(r)-2]
+		data := r.Data
 		if len(data) > 10 {
 			data = data[:10]
 		}
@@ -372,37 +363,4 @@ func ReadICCID(ctx context.Context, card applet.Card) (string, error) {
 		return iccid, nil
 	}
 	return "", errors.New("push: the card supports neither UICC (CLA 00) nor GSM (CLA A0) SELECT")
-}
-
-// transmitT0 sends capdu and completes a T=0 exchange: 61xx/9Fxx → GET
-// RESPONSE (same class, Le xx), 6Cxx → the command again with Le xx
-// (ISO/IEC 7816-4 §5.1.3). It returns data and the final status word.
-func transmitT0(ctx context.Context, card applet.Card, capdu []byte) ([]byte, error) {
-	var data []byte
-	cmd := capdu
-	for i := 0; i < 32; i++ {
-		r, err := card.Transmit(ctx, cmd)
-		if err != nil {
-			return nil, err
-		}
-		if len(r) < 2 {
-			return nil, fmt.Errorf("push: response APDU of %d bytes, expected at least SW1 SW2", len(r))
-		}
-		sw1, sw2 := r[len(r)-2], r[len(r)-1]
-		switch sw1 {
-		case 0x61, 0x9F:
-			data = append(data, r[:len(r)-2]...)
-			cmd = []byte{capdu[0], 0xC0, 0x00, 0x00, sw2}
-		case 0x6C:
-			// Wrong Le: only a case 2 command (CLA INS P1 P2 Le) is
-			// repeated with the length the card asks for.
-			if len(capdu) != 5 || cmd[4] == sw2 {
-				return append(data, r...), nil
-			}
-			cmd = append(append([]byte(nil), capdu[:4]...), sw2)
-		default:
-			return append(data, r...), nil
-		}
-	}
-	return nil, errors.New("push: the card kept asking for GET RESPONSE")
 }

@@ -52,19 +52,26 @@ const DefaultCardCache = fleet.DefaultKeyCache
 
 // Config configures a Pusher.
 type Config struct {
-	// SMPP is the SMSC to bind to (transceiver).
+	// SMPP is the SMSC to bind to, as transceiver: the answers and
+	// receipts come back on the bind that submitted (docs/smsc.md,
+	// "Routing"), so the account needs no mo_ranges nor default_mo.
 	SMPP client.Config
 	// Binds is how many SMPP sessions to open (default 1); load tests use
-	// several. Every session receives answers for every challenge.
+	// several. Each challenge goes out on one of them; its answer may come
+	// on any (all feed the same waiters).
 	Binds int
 	// Keystore holds the cards' keys; nil means the fleet's key store
 	// (fleet.NewKeyStore): simlab's demo masters, and the default fleet's
 	// card keys derived on first use, DefaultCardCache cards kept.
 	Keystore hsm.Keystore
 	// CardFor returns the keys of the card behind a number; nil derives
-	// the default fleet's keys (fixtures/keys) from the number's ICCID
-	// into Keystore (FleetCard).
+	// the fleet's keys (fixtures/keys) from the number's ICCID in Fleet
+	// into Keystore (PlanCard).
 	CardFor func(ctx context.Context, msisdn string) (Card, error)
+	// Fleet is the plan of the fleet the SMSC serves, for the cards'
+	// ICCIDs: from a fleet file (fleet.Plan.Directory) or read from the
+	// server (FetchFleet, OpenFleet). Nil means the embedded default plan.
+	Fleet *fleet.Directory
 	// Source is the address challenges come from and answers go to
 	// (default "99955500", international).
 	Source string
@@ -161,7 +168,7 @@ func New(ctx context.Context, cfg Config) (*Pusher, error) {
 	}
 	if p.cfg.CardFor == nil {
 		p.cfg.CardFor = func(ctx context.Context, msisdn string) (Card, error) {
-			return FleetCard(ctx, p.ks, msisdn, p.cfg.TDES)
+			return PlanCard(ctx, p.ks, p.cfg.Fleet, msisdn, p.cfg.TDES)
 		}
 	}
 	n := max(cfg.Binds, 1)
@@ -175,7 +182,7 @@ func New(ctx context.Context, cfg Config) (*Pusher, error) {
 		cl, err := client.Dial(ctx, cc)
 		if err != nil {
 			p.Close(context.Background())
-			return nil, fmt.Errorf("push: bind %d: %w", i+1, err)
+			return nil, fmt.Errorf("push: bind %d: %w", i+1, BindError(err, cc.SystemID))
 		}
 		p.clients = append(p.clients, cl)
 	}
@@ -197,11 +204,34 @@ func (p *Pusher) Close(ctx context.Context) error {
 // in ks: use the fleet's key store (fleet.NewKeyStore, a Pusher's default)
 // to keep a bounded number of cards.
 func FleetCard(ctx context.Context, ks hsm.Keystore, msisdn string, tdes bool) (Card, error) {
-	iccid, _, err := fleet.Identity(nil, msisdn)
+	return PlanCard(ctx, ks, nil, msisdn, tdes)
+}
+
+// PlanCard is FleetCard for the fleet whose plan d describes (nil: the
+// embedded default plan): the card's ICCID comes from d.
+func PlanCard(ctx context.Context, ks hsm.Keystore, d *fleet.Directory, msisdn string, tdes bool) (Card, error) {
+	var iccid string
+	var err error
+	if d == nil {
+		iccid, _, err = fleet.Identity(nil, msisdn)
+	} else {
+		iccid, _, err = d.Identity(msisdn)
+	}
 	if err != nil {
 		return Card{}, err
 	}
 	return CardByICCID(ctx, ks, iccid, tdes)
+}
+
+// Card returns the keys of the card behind msisdn as the Pusher seals for
+// it (Config.CardFor), deriving them first if needed: a load warms its
+// cards with it before the clock starts.
+func (p *Pusher) Card(ctx context.Context, msisdn string) (Card, error) {
+	n, err := fleet.Normalize(msisdn)
+	if err != nil {
+		return Card{}, err
+	}
+	return p.cfg.CardFor(ctx, n)
 }
 
 // CardByICCID returns the default fleet's keys for the card iccid.
@@ -593,32 +623,19 @@ func (p *Pusher) onDeliver(d *client.Deliver) uint32 {
 // reassemble returns the response packet (from its UDH 02 71 00) once all
 // parts of an answer are in, or nil while parts are missing.
 func (p *Pusher) reassemble(from string, ud []byte) []byte {
-	if len(ud) < 1 || len(ud) < 1+int(ud[0]) {
+	u, data, err := ota.ParseUDH(ud) // smsc/tpdu's UDH parser
+	if err != nil {
 		return nil
 	}
-	hdr, data := ud[1:1+int(ud[0])], ud[1+int(ud[0]):]
-	var ref uint16
-	var total, seq byte
-	concat := false
-	for i := 0; i+1 < len(hdr); {
-		id, l := hdr[i], int(hdr[i+1])
-		if i+2+l > len(hdr) {
-			return nil
-		}
-		v := hdr[i+2 : i+2+l]
-		switch {
-		case id == 0x00 && l == 3:
-			ref, total, seq, concat = uint16(v[0]), v[1], v[2], true
-		case id == 0x08 && l == 4:
-			ref, total, seq, concat = uint16(v[0])<<8|uint16(v[1]), v[2], v[3], true
-		}
-		i += 2 + l
-	}
-	if !concat || total <= 1 {
+	return p.join(from, u, data)
+}
+
+// join adds one part of an answer, its header u already read, and returns
+// the response packet once all parts are in.
+func (p *Pusher) join(from string, u ota.UDH, data []byte) []byte {
+	ref, total, seq := u.Ref, u.Total, u.Seq
+	if !u.Concatenated || total <= 1 {
 		return append([]byte{0x02, 0x71, 0x00}, data...)
-	}
-	if seq == 0 || seq > total {
-		return nil
 	}
 	k := partKey{from, ref}
 	p.mu.Lock()

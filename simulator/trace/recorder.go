@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/simlab-dev/simlab/applet"
+	"github.com/simlab-dev/simlab/applet/apdu"
 )
 
 // Direction says which way an SMPP PDU travels.
@@ -112,13 +113,16 @@ func (r *Recorder) writeIP(ts time.Time, build func(id uint16) []byte) error {
 }
 
 // APDU records one command/response exchange as a GSMTAP SIM frame
-// (SIMFrame); ts zero means now.
+// (SIMFrame); ts zero means now. PIN material is masked first
+// (apdu.MaskSecrets: the data of VERIFY and the other PIN commands, a
+// hidden GET INPUT answer), so a capture never holds a PIN; the frame
+// keeps its length and still decodes.
 func (r *Recorder) APDU(ts time.Time, capdu, rapdu []byte) error {
 	if r == nil {
 		return nil
 	}
 	payload := AppendGSMTAP(nil, GSMTAPHeader{Version: GSMTAPVersion, HdrLenWords: gsmtapHdrLen / 4, Type: GSMTAPTypeSIM})
-	payload = append(payload, SIMFrame(capdu, rapdu)...)
+	payload = append(payload, SIMFrame(apdu.MaskSecrets(capdu), rapdu)...)
 	if len(payload) > maxUDPPayload {
 		return fmt.Errorf("trace: APDU exchange of %d bytes does not fit one GSMTAP datagram (%d at most)", len(payload), maxUDPPayload)
 	}

@@ -70,7 +70,7 @@ func smppExchange() [][2]any {
 }
 
 // apdus: SELECT MF in T=0 style and with Le, GET RESPONSE, TERMINAL
-// PROFILE (VECTORS.md §9 pySim default, first 4 bytes), STATUS.
+// PROFILE (pySim's default in applet/cat/testdata/vectors.txt, first 4 bytes), STATUS.
 var apduCases = []struct{ c, r string }{
 	{"00A40004023F00", "6116"},
 	{"00C0000016", hex.EncodeToString(vpcdtest.MFFCP) + "9000"},

@@ -25,7 +25,7 @@ func mustHex(t testing.TB, s string) []byte {
 }
 
 // Frames captured between pcscd 1.9.9 + vpcd 3.3 and a small virtual card
-// (VECTORS.md §10).
+// (applet/apdu/testdata/vectors.txt).
 func TestDecodeFrameVectors(t *testing.T) {
 	t.Parallel()
 	cases := []struct{ wire, payload string }{

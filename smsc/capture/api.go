@@ -7,14 +7,15 @@
 // namespace query parameter) keep parallel tests apart. The OpenAPI 3
 // description is served at /api/v1/openapi.json.
 //
-// API is an http.Handler. Feed it the server's events (Server.OnEvent =
+// API is an http.Handler with no authentication of its own: `simlab serve`
+// puts it behind the server's one auth rule (simulator/http_auth.go). Feed
+// it the server's events (Server.OnEvent =
 // api.Publish) so waits and streams wake up when messages arrive.
 package capture
 
 import (
 	"bufio"
 	"context"
-	"crypto/subtle"
 	_ "embed"
 	"encoding/json"
 	"errors"
@@ -64,10 +65,6 @@ type API struct {
 	OTPPattern *regexp.Regexp
 	// Heartbeat is the SSE keep-alive interval; 15 s when 0.
 	Heartbeat time.Duration
-	// Token, when set, must come as "Authorization: Bearer TOKEN" (or
-	// ?token=TOKEN, for EventSource clients that cannot set headers) on
-	// every request but /api/v1/openapi.json. Compared in constant time.
-	Token string
 
 	hub       hub
 	scans     chan struct{} // store scans under way (scan)
@@ -115,6 +112,24 @@ func (a *API) Publish(ev smsc.Event) {
 
 func (a *API) routes() *http.ServeMux {
 	mux := http.NewServeMux()
+	a.register(mux)
+	mux.HandleFunc("GET /api/v1/openapi.json", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(OpenAPI)
+	})
+	return mux
+}
+
+// Mount registers the API's endpoints on mux, each under its own method
+// and path pattern (so that mux answers 405 and 404 for the rest), but not
+// the OpenAPI document: a server that mounts several APIs serves one
+// document of its own.
+func (a *API) Mount(mux *http.ServeMux) {
+	a.init()
+	a.register(mux)
+}
+
+func (a *API) register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/messages", a.list)
 	mux.HandleFunc("DELETE /api/v1/messages", a.delete)
 	mux.HandleFunc("GET /api/v1/messages/latest", a.latest)
@@ -125,30 +140,12 @@ func (a *API) routes() *http.ServeMux {
 	mux.HandleFunc("GET /api/v1/faults", a.faultsList)
 	mux.HandleFunc("POST /api/v1/faults", a.faultsAdd)
 	mux.HandleFunc("DELETE /api/v1/faults", a.faultsClear)
-	mux.HandleFunc("GET /api/v1/openapi.json", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		w.Write(OpenAPI)
-	})
-	return mux
 }
 
 // ServeHTTP implements http.Handler.
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	a.init()
-	if a.Token != "" && r.URL.Path != "/api/v1/openapi.json" && !a.authorized(r) {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="simlab"`)
-		writeErr(w, http.StatusUnauthorized, "a bearer token is required")
-		return
-	}
 	a.mux.ServeHTTP(w, r)
-}
-
-func (a *API) authorized(r *http.Request) bool {
-	got, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok {
-		got = r.URL.Query().Get("token")
-	}
-	return subtle.ConstantTimeCompare([]byte(got), []byte(a.Token)) == 1
 }
 
 // Handler returns a as an http.Handler.

@@ -11,7 +11,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"os"
 	"regexp"
@@ -185,7 +184,7 @@ func TestDetailConcatAndLatest(t *testing.T) {
 }
 
 // TestOTAHeader submits a SIM data download (PID 7F, DCS F6, UDH 027000)
-// carrying the no-security command packet of VECTORS.md §1 (pySim
+// carrying the no-security command packet of applet/ota/testdata/vectors.txt (pySim
 // test_ota.py shape: TAR B00011, APDU 00A40004023F00).
 func TestOTAHeader(t *testing.T) {
 	t.Parallel()
@@ -410,18 +409,4 @@ func TestCloseEndsWaits(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-}
-
-// TestToken: with a token set, requests need it (header or query), the
-// OpenAPI document does not.
-func TestToken(t *testing.T) {
-	t.Parallel()
-	api := &capture.API{Store: smsc.NewMemStore(0), Token: "s3cret"}
-	hs := httptest.NewServer(api)
-	defer hs.Close()
-	do(t, "GET", hs.URL+"/api/v1/messages", nil, nil, http.StatusUnauthorized, nil)
-	do(t, "GET", hs.URL+"/api/v1/messages", http.Header{"Authorization": {"Bearer wrong"}}, nil, http.StatusUnauthorized, nil)
-	do(t, "GET", hs.URL+"/api/v1/messages", http.Header{"Authorization": {"Bearer s3cret"}}, nil, http.StatusOK, nil)
-	do(t, "GET", hs.URL+"/api/v1/messages?token=s3cret", nil, nil, http.StatusOK, nil)
-	do(t, "GET", hs.URL+"/api/v1/openapi.json", nil, nil, http.StatusOK, nil)
 }

@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// UDH cases from VECTORS.md §8 (pySim test_sms.py UDH parsing: 027100 is
+// UDH cases from applet/ota/testdata/vectors.txt (pySim test_sms.py UDH parsing: 027100 is
 // IEI 71 with no data; 0571007001ff is IEI 71 then IEI 70 with ff) and TS
 // 23.040 §9.2.3.24.1 concatenation.
 var udhCases = []struct {
@@ -35,17 +35,17 @@ func TestParseUDH(t *testing.T) {
 	}
 }
 
-// TestParseOTA reads packet headers given in VECTORS.md §4 (onomondo
+// TestParseOTA reads packet headers given in applet/uicc/testdata/vectors.txt (onomondo
 // envelope_test: the command packet's clear header and the response packet).
 func TestParseOTA(t *testing.T) {
 	t.Parallel()
-	// VECTORS.md §4 (ON envelope_test .ok): response packet RPL 0014, RHL 12, TAR b00011.
+	// applet/uicc/testdata/vectors.txt (ON envelope_test .ok): response packet RPL 0014, RHL 12, TAR b00011.
 	rsp, _ := hex.DecodeString("001412b0001100e878eeb2c2443ddbeef1ac668398fb")
 	h := parseOTAResponse(rsp)
 	if h.RPL != 0x14 || h.RHL != 0x12 || h.TAR != "b00011" || h.Error != "" {
 		t.Fatalf("response %+v", h)
 	}
-	// VECTORS.md §4: command packet header CPL 0038, CHL 15, SPI 1639, KIc/KID 32, TAR b00011 (ciphered).
+	// applet/uicc/testdata/vectors.txt: command packet header CPL 0038, CHL 15, SPI 1639, KIc/KID 32, TAR b00011 (ciphered).
 	cmd, _ := hex.DecodeString("0038151639" + "3232" + "b00011" + "00000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000000")
 	c := parseOTACommand(cmd)
 	if c.CPL != 0x38 || c.CHL != 0x15 || c.SPI != "1639" || c.KIc != "32" || c.KID != "32" || c.TAR != "b00011" || !c.Ciphered || c.Counter != "" {

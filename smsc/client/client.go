@@ -174,6 +174,13 @@ type Config struct {
 	// deliver_sm and data_sm; its result is the response's command_status.
 	// It must not block. Nil answers ESME_ROK.
 	OnDeliver func(*Deliver) uint32
+	// OnDeliverLater, when set, replaces OnDeliver for an ESME whose
+	// answer depends on work done elsewhere (a modem handing an SMS-PP
+	// download to its SIM): it is called on the reader goroutine, must
+	// not block, and the response is written when respond is called
+	// (once; later calls are ignored; any goroutine). A respond never
+	// called leaves the message to the SMSC's response timeout.
+	OnDeliverLater func(d *Deliver, respond func(status uint32))
 	// KeepReceipts is how many unclaimed receipts are kept for
 	// AwaitReceipt; 4096 by default, negative for none.
 	KeepReceipts int

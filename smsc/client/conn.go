@@ -286,8 +286,21 @@ func (cn *conn) handleRequest(h pdu.Header, body []byte) bool {
 		cn.close(errors.New("smpp client: the SMSC unbound"))
 		return false
 	case pdu.CmdDeliverSM, pdu.CmdDataSM:
-		status := cn.deliver(h, body)
 		resp := h.ID.Response()
+		if later := cn.c.cfg.OnDeliverLater; later != nil {
+			if d, status := cn.decodeDeliver(h, body); d == nil {
+				cn.write(func(b []byte) []byte { return appendRespID(b, resp, status, h.Seq, "") })
+			} else {
+				var once atomic.Bool
+				later(d, func(status uint32) {
+					if once.CompareAndSwap(false, true) {
+						cn.write(func(b []byte) []byte { return appendRespID(b, resp, status, h.Seq, "") })
+					}
+				})
+			}
+			break
+		}
+		status := cn.deliver(h, body)
 		cn.write(func(b []byte) []byte { return appendRespID(b, resp, status, h.Seq, "") })
 	default:
 		cn.write(func(b []byte) []byte { return appendEmpty(b, pdu.CmdGenericNack, StatusInvCmdID, h.Seq) })
@@ -298,10 +311,23 @@ func (cn *conn) handleRequest(h pdu.Header, body []byte) bool {
 // deliver decodes a deliver_sm/data_sm, records a receipt and calls
 // OnDeliver. It returns the command_status for the response.
 func (cn *conn) deliver(h pdu.Header, body []byte) uint32 {
+	d, status := cn.decodeDeliver(h, body)
+	if d == nil {
+		return status
+	}
+	if f := cn.c.cfg.OnDeliver; f != nil {
+		return f(d)
+	}
+	return StatusOK
+}
+
+// decodeDeliver decodes a deliver_sm/data_sm and records a receipt; it
+// returns nil and the command_status for an undecodable one.
+func (cn *conn) decodeDeliver(h pdu.Header, body []byte) (*Deliver, uint32) {
 	m, err := cn.dec.decode(h.ID, body)
 	if err != nil {
 		cn.c.cfg.Logger.Warn("smpp client: undecodable deliver_sm", "sequence", h.Seq, "err", err)
-		return StatusInvCmdLen
+		return nil, StatusInvCmdLen
 	}
 	d := &Deliver{Message: *m}
 	// esm_class bits 5-2: 0001 SMSC delivery receipt, 0010 SME delivery
@@ -315,10 +341,7 @@ func (cn *conn) deliver(h pdu.Header, body []byte) uint32 {
 		cn.c.stats.receipts.Add(1)
 		cn.c.receipts.put(d.Receipt)
 	}
-	if f := cn.c.cfg.OnDeliver; f != nil {
-		return f(d)
-	}
-	return StatusOK
+	return d, StatusOK
 }
 
 // keepAlive sends enquire_link when the link has been idle and fails calls

@@ -245,3 +245,36 @@ func TestSequenceWraps(t *testing.T) {
 		t.Fatalf("bind % x", b)
 	}
 }
+
+// TestDeliverLater: with OnDeliverLater, deliver_sm_resp waits for respond
+// (here from another goroutine) and carries its status; the reader keeps
+// serving meanwhile (enquire_link is answered), and a second respond is
+// ignored.
+func TestDeliverLater(t *testing.T) {
+	t.Parallel()
+	pending := make(chan func(uint32), 1)
+	_, p := dialPeer(t, Config{EnquireLink: -1, OnDeliverLater: func(d *Deliver, respond func(uint32)) {
+		if string(d.ShortMessage) != "download" {
+			t.Errorf("deliver: %+v", d)
+		}
+		pending <- respond
+	}})
+	p.write(appendSM(nil, pdu.CmdDeliverSM, 7, &Message{Source: Address{Addr: "999"}, ShortMessage: []byte("download")}))
+	respond := <-pending
+	p.write(appendEmpty(nil, pdu.CmdEnquireLink, 0, 8))
+	if h, _ := p.read(); h.ID != pdu.CmdEnquireLinkResp || h.Seq != 8 {
+		t.Fatalf("got 0x%08X seq %d, want enquire_link_resp 8 before the deliver_sm_resp", h.ID, h.Seq)
+	}
+	go func() {
+		respond(StatusXPAppn)
+		respond(StatusOK)
+	}()
+	h, _ := p.read()
+	if h.ID != pdu.CmdDeliverSMResp || h.Seq != 7 || uint32(h.Status) != StatusXPAppn {
+		t.Fatalf("deliver_sm_resp: id 0x%08X seq %d status 0x%X, want seq 7 ESME_RX_P_APPN", h.ID, h.Seq, h.Status)
+	}
+	p.write(appendEmpty(nil, pdu.CmdEnquireLink, 0, 9))
+	if h, _ := p.read(); h.ID != pdu.CmdEnquireLinkResp || h.Seq != 9 {
+		t.Fatalf("got 0x%08X seq %d: a second deliver_sm_resp was written", h.ID, h.Seq)
+	}
+}

@@ -20,6 +20,8 @@ const (
 	StatusMsgQFull    = uint32(pdu.StatusMsgQFul)         // ESME_RMSGQFUL
 	StatusThrottled   = uint32(pdu.StatusThrottled)       // ESME_RTHROTTLED
 	StatusDeliverFail = uint32(pdu.StatusDeliveryFailure) // ESME_RDELIVERYFAILURE
+	StatusXTAppn      = uint32(pdu.StatusXTAppn)          // ESME_RX_T_APPN: temporary failure in the ESME, retry later
+	StatusXPAppn      = uint32(pdu.StatusXPAppn)          // ESME_RX_P_APPN: permanent failure in the ESME
 )
 
 // TLV tags (SMPP v3.4 §5.3.2) the client decodes in deliver_sm.

@@ -303,7 +303,7 @@ func TestKannel(t *testing.T) {
 	})
 
 	t.Run("sim toolkit", func(t *testing.T) {
-		// TS 102 225 command packet from VECTORS.md §1 (pySim test_ota.py,
+		// TS 102 225 command packet from applet/ota/testdata/vectors.txt (pySim test_ota.py,
 		// 3DES, SPI 1621, KIc/KID 35? here: a no-security packet so the
 		// header is in clear): CPL CHL SPI KIc KID TAR CNTR PCNTR data.
 		pkt, _ := hex.DecodeString("0015" + "0d" + "0000" + "00" + "00" + "b00011" + "0000000001" + "00" + "00a40004023f00")

@@ -22,7 +22,7 @@ func ExampleSplitText() {
 }
 
 func ExampleParse() {
-	// VECTORS.md §6: the TPDU inside ofono's SEND SHORT MESSAGE 1.1.1.
+	// testdata/vectors.txt: the TPDU inside ofono's SEND SHORT MESSAGE 1.1.1.
 	b := []byte{0x01, 0x00, 0x09, 0x91, 0x10, 0x32, 0x54, 0x76, 0xF8, 0x40, 0xF4, 0x0C, 'T', 'e', 's', 't', ' ', 'M', 'e', 's', 's', 'a', 'g', 'e'}
 	m, _ := tpdu.Parse(b, tpdu.MO)
 	s := m.(*tpdu.Submit)

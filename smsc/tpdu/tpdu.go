@@ -142,7 +142,7 @@ func parseUserData(b []byte, off int, dcs DCS, udhi bool) (UserData, error) {
 		}
 		h, hs, fill := 0, 0, 0
 		if udhi {
-			ies, n, err := parseHeader(ud, base)
+			ies, n, err := parseHeader(make([]IE, 0, 2), ud, base)
 			if err != nil {
 				return UserData{}, err
 			}
@@ -168,7 +168,7 @@ func parseUserData(b []byte, off int, dcs DCS, udhi bool) (UserData, error) {
 	}
 	h := 0
 	if udhi {
-		ies, n, err := parseHeader(ud, base)
+		ies, n, err := parseHeader(make([]IE, 0, 2), ud, base)
 		if err != nil {
 			return UserData{}, err
 		}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/simlab-dev/simlab/internal/testvectors"
 )
 
 func mustHex(t testing.TB, s string) []byte {
@@ -18,7 +20,11 @@ func mustHex(t testing.TB, s string) []byte {
 	return b
 }
 
-// vectors are the TPDUs of /work/shared/VECTORS.md with their sources.
+// vec holds the public vectors of testdata/vectors.txt, each with its
+// source.
+var vec = testvectors.MustLoad("testdata/vectors.txt")
+
+// vectors are the TPDUs of testdata/vectors.txt.
 var vectors = []struct {
 	name string
 	hex  string
@@ -26,23 +32,16 @@ var vectors = []struct {
 	// reencode is the expected re-encoding when it differs from hex.
 	reencode string
 }{
-	// VECTORS §8, PY tests/unittests/test_sms.py: SMS-DELIVER with an
-	// alphanumeric OA whose length 08 counts a spare semi-octet; we
-	// re-encode the 7 useful semi-octets (TS 23.040 §9.1.2.5).
-	{"PY test_sms DELIVER alnum OA", "0408D0E5759A0E7FF6907090307513000824010101BB400101", MT, "0407D0E5759A0E7FF6907090307513000824010101BB400101"},
-	// VECTORS §6, OF stk-test-data.h SEND SHORT MESSAGE 1.1.1 TPDU.
-	{"OF SEND SM 1.1.1 SUBMIT", "0100099110325476F840F40C54657374204D657373616765", MO, ""},
-	// VECTORS §7, OF ENVELOPE SMS-PP 1.6.2 TPDU.
-	{"OF SMS-PP 1.6.2 DELIVER", "04049121437ff6891010000000000d53686f7274204d657373616765", MT, ""},
-	// VECTORS §7, OF SMS-PP 1.8.2 (UDH 027000).
-	{"OF SMS-PP 1.8.2 DELIVER UDHI", "44049121437ff6891010000000001e0270000019000d00000000bfff00000000000100dcdcdcdcdcdcdcdcdcdc", MT, ""},
-	// VECTORS §4, ON envelope_test: DELIVER with UDHI+SRI wrapping a packet.
+	// pySim test_sms.py: alphanumeric OA whose length counts a spare
+	// semi-octet; the 7 useful semi-octets are re-encoded (TS 23.040 §9.1.2.5).
+	{"PY test_sms DELIVER alnum OA", vec.Hex("PYSMS/deliver-alnum-oa"), MT, vec.Hex("PYSMS/deliver-alnum-oa.reencoded")},
+	{"OF SEND SM 1.1.1 SUBMIT", vec.Hex("OF/send-sm-1.1.1-submit"), MO, ""},
+	{"OF SMS-PP 1.6.2 DELIVER", vec.Hex("OF/sms-pp-1.6.2-deliver"), MT, ""},
+	{"OF SMS-PP 1.8.2 DELIVER UDHI", vec.Hex("OF/sms-pp-1.8.2-deliver"), MT, ""},
 	// Its OA 03 91 2143 has a 4 where the filler F belongs: re-encoded as F.
-	{"ON envelope DELIVER", "60039121437ff6624080119342803d02700000381516393232b00011d5cbcbd7ad00edcae5fb251618e04ed8502924dbad65b15be802a9d9e28267110d433c06103268db6a2a9d618fe8ab74", MT, "60039121F37ff6624080119342803d02700000381516393232b00011d5cbcbd7ad00edcae5fb251618e04ed8502924dbad65b15be802a9d9e28267110d433c06103268db6a2a9d618fe8ab74"},
-	// VECTORS §4, ON: SEND SHORT MESSAGE TPDU (SUBMIT with UDHI, PoR).
-	{"ON SEND SM SUBMIT PoR", "4100049121437ff629027100002412b000118bd0716adbf216d5dad4612ec54d64bceaf7d9228b8254d857f8d42394be9f66", MO, ""},
-	// VECTORS §1 (derived): spec-correct PY SMS-DELIVER with UDL 25.
-	{"PY 3DES DELIVER derived", "400881214365877ff6227052000000002502700000201506193535b00011ae733256918d050b87c94fbfe12e4dc402f262c41cf67f2f", MT, ""},
+	{"ON envelope DELIVER", vec.Hex("ON/envelope-deliver"), MT, vec.Hex("ON/envelope-deliver.reencoded")},
+	{"ON SEND SM SUBMIT PoR", vec.Hex("ON/send-sm-submit"), MO, ""},
+	{"PY 3DES DELIVER derived", vec.Hex("derived/pysim-3des-deliver"), MT, ""},
 }
 
 func TestVectors(t *testing.T) {
@@ -72,7 +71,7 @@ func TestVectors(t *testing.T) {
 
 func TestDecodedFields(t *testing.T) {
 	t.Parallel()
-	m, err := Parse(mustHex(t, "0408D0E5759A0E7FF6907090307513000824010101BB400101"), MT)
+	m, err := Parse(mustHex(t, vec.Hex("PYSMS/deliver-alnum-oa")), MT)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,12 +107,12 @@ func TestDecodedFields(t *testing.T) {
 
 func TestUDHParse(t *testing.T) {
 	t.Parallel()
-	// VECTORS §8, PY test_sms.py UDH cases.
-	ies, n, err := ParseHeader(mustHex(t, "027100"))
+	// pySim test_sms.py UDH cases (testdata/vectors.txt).
+	ies, n, err := ParseHeader(mustHex(t, vec.Hex("PYSMS/udh-71")))
 	if err != nil || n != 3 || len(ies) != 1 || ies[0].ID != 0x71 || len(ies[0].Data) != 0 {
 		t.Fatalf("027100: %v %d %v", ies, n, err)
 	}
-	b := mustHex(t, "0571007001ffabcd")
+	b := mustHex(t, vec.Hex("PYSMS/udh-71-70"))
 	ies, n, err = ParseHeader(b)
 	if err != nil || n != 6 || len(ies) != 2 || ies[0].ID != 0x71 || ies[1].ID != 0x70 || !bytes.Equal(ies[1].Data, []byte{0xff}) || !bytes.Equal(b[n:], []byte{0xab, 0xcd}) {
 		t.Fatalf("0571007001ffabcd: %v %d %v", ies, n, err)
@@ -268,8 +267,8 @@ func TestSIMDataDownload(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// VECTORS §1 derived spec-correct TPDU.
-	want := mustHex(t, "400881214365877ff6227052000000002502700000201506193535b00011ae733256918d050b87c94fbfe12e4dc402f262c41cf67f2f")
+	// The derived spec-correct TPDU (testdata/vectors.txt).
+	want := mustHex(t, vec.Hex("derived/pysim-3des-deliver"))
 	if !bytes.Equal(b, want) {
 		t.Fatalf("got  %X\nwant %X", b, want)
 	}

@@ -166,10 +166,16 @@ func AppendHeader(dst []byte, ies []IE) ([]byte, error) {
 // ParseHeader parses a user data header at the start of ud (UDHL then IEs)
 // and returns its elements and its size including UDHL. IE data aliases ud.
 func ParseHeader(ud []byte) ([]IE, int, error) {
-	return parseHeader(ud, 0)
+	return parseHeader(make([]IE, 0, 2), ud, 0)
 }
 
-func parseHeader(ud []byte, base int) ([]IE, int, error) {
+// AppendHeaderIEs is ParseHeader appending the elements to dst, so that a
+// caller on a hot path can parse into a buffer of its own.
+func AppendHeaderIEs(dst []IE, ud []byte) ([]IE, int, error) {
+	return parseHeader(dst, ud, 0)
+}
+
+func parseHeader(ies []IE, ud []byte, base int) ([]IE, int, error) {
 	if len(ud) == 0 {
 		return nil, 0, errAt(base, "TP-UDHL", ErrTruncated, "a user data header length")
 	}
@@ -178,7 +184,6 @@ func parseHeader(ud []byte, base int) ([]IE, int, error) {
 		return nil, 0, errAt(base, "TP-UDHL", ErrLength, "a header of %d octets within %d octets of user data", n, len(ud)-1)
 	}
 	h := ud[1 : 1+n]
-	ies := make([]IE, 0, 2)
 	for i := 0; i < len(h); {
 		if len(h)-i < 2 {
 			return nil, 0, errAt(base+1+i, "TP-UDH", ErrTruncated, "an IEI and its length inside the header")

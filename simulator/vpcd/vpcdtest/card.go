@@ -11,7 +11,7 @@ import (
 	"sync"
 )
 
-// ATR is the test card's Answer To Reset: the one captured in VECTORS.md §10
+// ATR is the test card's Answer To Reset: the one captured in applet/apdu/testdata/vectors.txt
 // (direct convention, TA1=96, T=0, T=15 global bytes, 15 historical bytes).
 var ATR = []byte{0x3B, 0x9F, 0x96, 0x80, 0x1F, 0x87, 0x80, 0x31, 0xE0, 0x73, 0xFE, 0x21, 0x1B, 0x67, 0x4A, 0x4C, 0x75, 0x30, 0x34, 0x05, 0x4B, 0xA9}
 

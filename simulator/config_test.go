@@ -1,0 +1,184 @@
+package simulator
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/simlab-dev/simlab/smsc"
+)
+
+// TestOldConfigsLoad: the example files of both former servers load into
+// the one Config, `smsc serve`'s old key names with a warning naming the
+// new key.
+func TestOldConfigsLoad(t *testing.T) {
+	t.Parallel()
+	cfg, warn, err := LoadConfig("testdata/config/smsc-serve-old.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{`"fault_seed" is deprecated, use "seed"`, `"accounts" is deprecated, use "smpp_accounts"`, `"tls" is deprecated, use "smpp_tls"`} {
+		if !strings.Contains(strings.Join(warn, "\n"), want) {
+			t.Errorf("warnings %q lack %q", warn, want)
+		}
+	}
+	if len(warn) != 3 || !strings.HasPrefix(warn[0], "config testdata/config/smsc-serve-old.yaml: line ") {
+		t.Errorf("warnings %q: want 3, each naming the file and line", warn)
+	}
+	want := Config{SMPPAddr: "0.0.0.0:2775", HTTPAddr: "127.0.0.1:8775", DataDir: "/var/lib/simlab", IDFormat: "decimal",
+		OTPPattern: `(\d{6})`, Seed: 42, APIToken: "change-me",
+		SMPPTLS:   TLSListener{Addr: "0.0.0.0:3550", Cert: "smsc.crt", Key: "smsc.key"},
+		Retention: Retention{MaxMessages: 500000, MaxAge: 168 * time.Hour}}
+	acc := smsc.Account{SystemID: "sut", Password: "secret", Throughput: 500, Window: 50,
+		MORanges: []string{"12345", "99900000000-99900009999"}, Namespace: "sut"}
+	if len(cfg.Accounts) != 1 || !equalAccount(cfg.Accounts[0], acc) {
+		t.Errorf("accounts %+v, want %+v", cfg.Accounts, acc)
+	}
+	cfg.Accounts = nil
+	if !equalConfig(cfg, want) {
+		t.Errorf("config\n%+v\nwant\n%+v", cfg, want)
+	}
+	if err := cfg.WithDefaults().Validate(); err == nil || !strings.Contains(err.Error(), "configure accounts") {
+		t.Errorf("SMPP beyond loopback without its accounts: Validate = %v", err)
+	}
+
+	cfg, warn, err = LoadConfig("testdata/config/serve-old.yaml")
+	if err != nil || len(warn) != 0 {
+		t.Fatalf("serve config: %v, warnings %q", err, warn)
+	}
+	if cfg.PromptTimeout != 30*time.Second || cfg.RetryMin != 2*time.Second || cfg.Seed != 7 || len(cfg.Interactive) != 1 ||
+		len(cfg.Accounts) != 1 || !cfg.Accounts[0].DefaultMO || cfg.Accounts[0].Window != 200 ||
+		len(cfg.Lab.Bearers) != 2 || cfg.Lab.ReceiptTimeout != 30*time.Second || cfg.Lab.MODest != "99955500" ||
+		len(cfg.Lab.Attach) != 1 || cfg.Lab.Attach[0].Reader != "Virtual PCD 00 00" || cfg.ShutdownTimeout != 10*time.Second {
+		t.Errorf("serve config %+v", cfg)
+	}
+	if err := cfg.WithDefaults().Validate(); err != nil {
+		t.Errorf("Validate: %v", err)
+	}
+}
+
+func equalAccount(a, b smsc.Account) bool {
+	return a.SystemID == b.SystemID && a.Password == b.Password && a.Throughput == b.Throughput && a.Window == b.Window &&
+		strings.Join(a.MORanges, ",") == strings.Join(b.MORanges, ",") && a.Namespace == b.Namespace
+}
+
+func equalConfig(a, b Config) bool {
+	return a.SMPPAddr == b.SMPPAddr && a.HTTPAddr == b.HTTPAddr && a.DataDir == b.DataDir && a.IDFormat == b.IDFormat &&
+		a.OTPPattern == b.OTPPattern && a.Seed == b.Seed && a.APIToken == b.APIToken && a.SMPPTLS == b.SMPPTLS &&
+		a.Retention == b.Retention && a.ReceiptPerMessage == b.ReceiptPerMessage && a.SystemID == b.SystemID
+}
+
+// TestConfigErrors: what is wrong in a config file is said in the file's
+// terms (key, line, what the value should be), never with Go type names.
+func TestConfigErrors(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ yaml, want string }{
+		{"smpp_acounts: []\n", `line 1: unknown key "smpp_acounts"`},
+		{"smpp: 127.0.0.1:0\nretention:\n  max_mesages: 5\n", `line 3: unknown key "max_mesages"`},
+		{"smpp_accounts:\n  - system_id: a\n    pasword: x\n", `line 3: unknown key "pasword"`},
+		{"prompt_timeout: soon\n", `line 1: "soon" is not a duration such as 30s`},
+		{"seed: -1\n", `line 1: "-1" is not a whole number`},
+		{"no_fleet: perhaps\n", `line 1: "perhaps" is not true or false`},
+		{"smpp_accounts: {system_id: a}\n", `line 1: a mapping is not a list`},
+		{"retention: 5\n", `line 1: "5" is not a mapping of settings`},
+		{"accounts: []\nsmpp_accounts: []\n", `line 2: "smpp_accounts" is set twice (also line 1`},
+		{"- a\n- b\n", "line 1: want a mapping of settings"},
+		{"smpp: [\n", "did not find expected node content"},
+		{"smpp_accounts:\n  - {system_id: a, bind_types: sideways}\n", "unknown bind type"},
+	} {
+		_, _, err := ParseConfig([]byte(tc.yaml))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: err %v, want %q", tc.yaml, err, tc.want)
+			continue
+		}
+		for _, goName := range []string{"simulator.", "smsc.", "time.Duration", "uint64", "[]", "struct"} {
+			if strings.Contains(err.Error(), goName) {
+				t.Errorf("%q: error %q names a Go type (%s)", tc.yaml, err, goName)
+			}
+		}
+	}
+	if cfg, warn, err := ParseConfig([]byte("# nothing\n")); err != nil || len(warn) != 0 || cfg.SMPPAddr != "" {
+		t.Errorf("empty config: %+v %q %v", cfg, warn, err)
+	}
+}
+
+// TestValidateSecrets: beyond loopback, short secrets are refused; a
+// password SMPP cannot carry is refused everywhere.
+func TestValidateSecrets(t *testing.T) {
+	t.Parallel()
+	strong := strings.Repeat("k", MinAPITokenLen)
+	for _, tc := range []struct {
+		cfg  Config
+		want string // "" = valid
+	}{
+		{Config{HTTPAddr: "0.0.0.0:8775", SMPPAddr: "off"}, "set an API token"},
+		{Config{HTTPAddr: "0.0.0.0:8775", SMPPAddr: "off", APIToken: "x"}, "the API token has 1 characters, it needs 16"},
+		{Config{HTTPAddr: "0.0.0.0:8775", SMPPAddr: "off", APIToken: strong}, ""},
+		{Config{HTTPAddr: "127.0.0.1:8775", SMPPAddr: "off", APIToken: "x"}, ""},
+		{Config{HTTPAddr: "off", SMPPAddr: "0.0.0.0:2775"}, "configure accounts"},
+		{Config{HTTPAddr: "off", SMPPAddr: "0.0.0.0:2775", Accounts: []smsc.Account{{SystemID: "a"}}}, "password has 0 characters, it needs 6"},
+		{Config{HTTPAddr: "off", SMPPAddr: "0.0.0.0:2775", Accounts: []smsc.Account{{SystemID: "a", Password: "abcdef"}}}, ""},
+		{Config{HTTPAddr: "off", SMPPAddr: "127.0.0.1:2775", Accounts: []smsc.Account{{SystemID: "a", Password: "x"}}}, ""},
+		{Config{HTTPAddr: "off", SMPPAddr: "127.0.0.1:2775", Accounts: []smsc.Account{{SystemID: "a", Password: "123456789"}}}, "could never bind"},
+		{Config{HTTPAddr: "off", SMPPAddr: "off", SMPPTLS: TLSListener{Addr: "0.0.0.0:3550", Cert: "c", Key: "k"}}, "configure accounts"},
+		{Config{HTTPAddr: "off", SMPPAddr: "off", IDFormat: "octal"}, "id_format"},
+		{Config{HTTPAddr: "off", SMPPAddr: "off", OTPPattern: "("}, "otp_pattern"},
+		{Config{HTTPAddr: "off", SMPPAddr: "off", NoFleet: true, Fleet: "f.yaml"}, "no_fleet"},
+	} {
+		err := tc.cfg.WithDefaults().Validate()
+		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+			t.Errorf("%+v: Validate = %v, want %q", tc.cfg, err, tc.want)
+		}
+		if err != nil && (strings.Contains(err.Error(), strong) || tc.cfg.APIToken == "x" && strings.Contains(err.Error(), `"x"`)) {
+			t.Errorf("the error shows the secret: %v", err)
+		}
+	}
+}
+
+// TestReadTokenFile: a token file others may read is refused, like ssh
+// refuses such a key.
+func TestReadTokenFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good")
+	open := filepath.Join(dir, "open")
+	empty := filepath.Join(dir, "empty")
+	os.WriteFile(good, []byte("  0123456789abcdef\n"), 0o600)
+	os.WriteFile(open, []byte("0123456789abcdef\n"), 0o644)
+	os.WriteFile(empty, []byte("\n"), 0o600)
+	os.Chmod(open, 0o644) // whatever the umask
+	if tok, err := ReadTokenFile(good); err != nil || tok != "0123456789abcdef" {
+		t.Errorf("good file: %q %v", tok, err)
+	}
+	if _, err := ReadTokenFile(open); err == nil || !strings.Contains(err.Error(), "chmod 600") || strings.Contains(err.Error(), "0123456789abcdef") {
+		t.Errorf("group/others-readable file: %v", err)
+	}
+	if _, err := ReadTokenFile(empty); err == nil || !strings.Contains(err.Error(), "empty") {
+		t.Errorf("empty file: %v", err)
+	}
+	if _, err := ReadTokenFile(filepath.Join(dir, "missing")); err == nil {
+		t.Error("missing file accepted")
+	}
+}
+
+// FuzzParseConfig: any bytes give a config or an error, never a panic, and
+// no error mentions a Go type.
+func FuzzParseConfig(f *testing.F) {
+	for _, name := range []string{"smsc-serve-old.yaml", "serve-old.yaml"} {
+		b, err := os.ReadFile(filepath.Join("testdata/config", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte("accounts: []\nsmpp_accounts: []\n"))
+	f.Add([]byte("retention: {max_age: 1h}\nhttp_limits: {idle_timeout: 1s, max_conns: 3}\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		_, _, err := ParseConfig(b)
+		if err != nil && (strings.Contains(err.Error(), "simulator.") || strings.Contains(err.Error(), "smsc.Account")) {
+			t.Errorf("error names a Go type: %v", err)
+		}
+	})
+}

@@ -1,0 +1,445 @@
+package simulator
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/netip"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+const testToken = "0123456789abcdef-test"
+
+// call makes one request and returns the status, headers and body.
+func call(t *testing.T, c *http.Client, method, url string, hdr http.Header, body string) (int, http.Header, string) {
+	t.Helper()
+	req, err := http.NewRequest(method, url, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range hdr {
+		req.Header[k] = v
+	}
+	if c == nil {
+		c = http.DefaultClient
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, resp.Header, string(b)
+}
+
+// TestJSONErrors: the mux's own 404 and 405 and http.Error answers are
+// JSON like every other error; the 405 keeps its Allow header.
+func TestJSONErrors(t *testing.T) {
+	t.Parallel()
+	s := startTest(t, Config{SMPPAddr: "off"})
+	s.Mux().HandleFunc("GET /api/v1/plain", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "teapot trouble", http.StatusTeapot) })
+	base := "http://" + s.Addrs().HTTP
+	for _, tc := range []struct {
+		method, path string
+		code         int
+		msg          string
+	}{
+		{"GET", "/no/such/thing", 404, "no such endpoint: /no/such/thing"},
+		{"POST", "/healthz", 405, "method POST not allowed on /healthz (allowed: GET, HEAD)"},
+		{"PUT", "/api/v1/phones", 405, "method PUT not allowed on /api/v1/phones"},
+		{"GET", "/api/v1/plain", 418, "teapot trouble"},
+		{"GET", "/api/v1/phones/12", 404, "not in the fleet's plan"},
+	} {
+		code, hdr, body := call(t, nil, tc.method, base+tc.path, nil, "")
+		var e errorBody
+		if err := json.Unmarshal([]byte(body), &e); err != nil || code != tc.code || !strings.Contains(e.Error, tc.msg) ||
+			!strings.HasPrefix(hdr.Get("Content-Type"), "application/json") {
+			t.Errorf("%s %s = %d %q (%s), want %d JSON with %q", tc.method, tc.path, code, body, hdr.Get("Content-Type"), tc.code, tc.msg)
+		}
+		if tc.code == 405 && hdr.Get("Allow") == "" {
+			t.Errorf("%s %s: 405 without Allow", tc.method, tc.path)
+		}
+	}
+	// Success answers pass untouched.
+	if code, _, body := call(t, nil, "GET", base+"/api/v1/openapi.json", nil, ""); code != 200 || !strings.Contains(body, `"openapi"`) {
+		t.Errorf("openapi.json = %d %.80s", code, body)
+	}
+}
+
+// TestAuthRule: one rule for every endpoint: Bearer in any case, the
+// session cookie, ?token= only for an event stream; public endpoints open.
+func TestAuthRule(t *testing.T) {
+	t.Parallel()
+	s := startTest(t, Config{SMPPAddr: "off", APIToken: testToken})
+	s.Mux().HandleFunc("GET /api/v1/ping", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("pong")) })
+	s.HandlePublic("GET /login", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("form")) }))
+	base := "http://" + s.Addrs().HTTP
+	sse := http.Header{"Accept": {"text/event-stream"}}
+	for _, tc := range []struct {
+		method, path string
+		hdr          http.Header
+		want         int
+	}{
+		{"GET", "/healthz", nil, 200},
+		{"GET", "/api/v1/openapi.json", nil, 200},
+		{"GET", "/api/v1/session", nil, 200},
+		{"GET", "/login", nil, 200},
+		{"GET", "/api/v1/ping", nil, 401},
+		{"GET", "/metrics", nil, 401},
+		{"GET", "/api/v1/messages", nil, 401},
+		{"GET", "/api/v1/phones", nil, 401},
+		{"GET", "/no/such/thing", nil, 401}, // no route discovery without the token
+		{"GET", "/api/v1/ping", http.Header{"Authorization": {"Bearer " + testToken}}, 200},
+		{"GET", "/api/v1/ping", http.Header{"Authorization": {"bearer " + testToken}}, 200},
+		{"GET", "/api/v1/ping", http.Header{"Authorization": {"BEARER  " + testToken}}, 200},
+		{"GET", "/metrics", http.Header{"Authorization": {"Bearer " + testToken}}, 200},
+		{"GET", "/api/v1/ping", http.Header{"Authorization": {"Basic " + testToken}}, 401},
+		{"GET", "/api/v1/ping?token=" + testToken, nil, 401},
+		{"GET", "/api/v1/ping?token=" + testToken, sse, 200},
+		{"POST", "/api/v1/ping?token=" + testToken, sse, 401},
+	} {
+		code, hdr, body := call(t, nil, tc.method, base+tc.path, tc.hdr, "")
+		if code != tc.want {
+			t.Errorf("%s %s %v = %d %s, want %d", tc.method, tc.path, tc.hdr, code, body, tc.want)
+		}
+		if code == 401 && (hdr.Get("WWW-Authenticate") != `Bearer realm="simlab"` || !strings.Contains(body, "missing or wrong API token")) {
+			t.Errorf("401 answer: %v %s", hdr, body)
+		}
+		if strings.Contains(body, testToken) {
+			t.Errorf("%s %s: the answer shows the token", tc.method, tc.path)
+		}
+	}
+}
+
+// TestEventStreamsThroughTheStack: both event streams flush through the
+// middleware, with ?token= as an EventSource gives it.
+func TestEventStreamsThroughTheStack(t *testing.T) {
+	t.Parallel()
+	s := startTest(t, Config{SMPPAddr: "off", APIToken: testToken})
+	for _, path := range []string{"/api/v1/messages/stream", "/api/v1/events"} {
+		req, _ := http.NewRequest("GET", "http://"+s.Addrs().HTTP+path+"?token="+testToken, nil)
+		req.Header.Set("Accept", "text/event-stream")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		line, err := bufio.NewReader(resp.Body).ReadString('\n')
+		resp.Body.Close()
+		if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "text/event-stream" || !strings.HasPrefix(line, ": simlab") || err != nil {
+			t.Errorf("%s: %d %q %q %v", path, resp.StatusCode, resp.Header.Get("Content-Type"), line, err)
+		}
+	}
+}
+
+// TestSessionCookie: a page logs in once with the token and then sends
+// only its HttpOnly cookie; logging out ends the session.
+func TestSessionCookie(t *testing.T) {
+	t.Parallel()
+	s := startTest(t, Config{SMPPAddr: "off", APIToken: testToken})
+	base := "http://" + s.Addrs().HTTP
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	var st SessionState
+	_, _, body := call(t, c, "GET", base+"/api/v1/session", nil, "")
+	if json.Unmarshal([]byte(body), &st); !st.TokenRequired || st.Authenticated {
+		t.Fatalf("before login: %s", body)
+	}
+	if code, _, _ := call(t, c, "GET", base+"/api/v1/phones", nil, ""); code != 401 {
+		t.Fatalf("before login: %d", code)
+	}
+	if code, _, body := call(t, c, "POST", base+"/api/v1/session", nil, `{"token":"wrong"}`); code != 401 {
+		t.Fatalf("login with a wrong token: %d %s", code, body)
+	}
+	code, hdr, body := call(t, c, "POST", base+"/api/v1/session", nil, `{"token":"`+testToken+`"}`)
+	if code != 200 {
+		t.Fatalf("login: %d %s", code, body)
+	}
+	ck := hdr.Get("Set-Cookie")
+	for _, want := range []string{sessionCookie + "=", "HttpOnly", "SameSite=Strict", "Path=/"} {
+		if !strings.Contains(ck, want) {
+			t.Errorf("Set-Cookie %q lacks %q", ck, want)
+		}
+	}
+	if strings.Contains(ck, testToken) {
+		t.Error("the cookie carries the token itself")
+	}
+	if code, _, body := call(t, c, "GET", base+"/api/v1/phones", nil, ""); code != 200 {
+		t.Fatalf("with the session cookie: %d %s", code, body)
+	}
+	_, _, body = call(t, c, "GET", base+"/api/v1/session", nil, "")
+	if st = (SessionState{}); json.Unmarshal([]byte(body), &st) != nil || !st.Authenticated || st.Expires == nil {
+		t.Errorf("session state after login: %s", body)
+	}
+	// A cross-site page cannot use the cookie to change anything, nor
+	// log a browser in; a public pattern of a subsystem takes its forms.
+	cross := http.Header{"Sec-Fetch-Site": {"cross-site"}}
+	if code, _, body := call(t, c, "DELETE", base+"/api/v1/phones/99901000001", cross, ""); code != 403 || !strings.HasPrefix(body, `{"error":`) {
+		t.Errorf("cross-site DELETE with the cookie: %d %s, want 403 JSON", code, body)
+	}
+	if code, _, _ := call(t, c, "POST", base+"/api/v1/session", cross, `{"token":"`+testToken+`"}`); code != 403 {
+		t.Errorf("cross-site login: %d, want 403", code)
+	}
+	s.HandlePublic("POST /form", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("taken")) }))
+	if code, _, body := call(t, c, "POST", base+"/form", cross, "a=b"); code != 200 {
+		t.Errorf("cross-site POST to a public pattern: %d %s, want 200", code, body)
+	}
+	if code, _, _ := call(t, c, "DELETE", base+"/api/v1/session", nil, ""); code != 204 {
+		t.Fatalf("logout: %d", code)
+	}
+	if code, _, _ := call(t, c, "GET", base+"/api/v1/phones", nil, ""); code != 401 {
+		t.Errorf("after logout: %d, want 401", code)
+	}
+}
+
+// fakeClock is a settable clock for the auth lockout.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *fakeClock) add(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
+// TestAuthRateLimit: after five wrong tokens from one address, each
+// further one locks the address out for a doubling delay (429 with
+// Retry-After), the right token included; once the delay passes the right
+// token works again.
+func TestAuthRateLimit(t *testing.T) {
+	t.Parallel()
+	s := startTest(t, Config{SMPPAddr: "off", APIToken: testToken})
+	clk := &fakeClock{t: time.Unix(1_800_000_000, 0)}
+	s.auth.now = clk.now // before any request: nothing reads it yet
+	url := "http://" + s.Addrs().HTTP + "/api/v1/messages"
+	wrong := http.Header{"Authorization": {"Bearer guess"}}
+	right := http.Header{"Authorization": {"Bearer " + testToken}}
+	for i := 1; i < authFreeFailures; i++ {
+		if code, _, _ := call(t, nil, "GET", url, wrong, ""); code != 401 {
+			t.Fatalf("wrong token %d: %d, want 401", i, code)
+		}
+	}
+	// The public session endpoint is no oracle: a wrong token there counts.
+	if code, _, body := call(t, nil, "GET", "http://"+s.Addrs().HTTP+"/api/v1/session", wrong, ""); code != 200 || !strings.Contains(body, `"authenticated":false`) {
+		t.Fatalf("session state with a wrong token: %d %s", code, body)
+	}
+	if code, _, _ := call(t, nil, "GET", url, right, ""); code != 200 {
+		t.Fatalf("right token after %d failures: %d", authFreeFailures, code)
+	}
+	for i, wantLock := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second} {
+		if code, _, _ := call(t, nil, "GET", url, wrong, ""); code != 401 {
+			t.Fatalf("failure %d past the free ones: %d, want 401", i+1, code)
+		}
+		code, hdr, body := call(t, nil, "GET", url, right, "")
+		if code != 429 || hdr.Get("Retry-After") != strings.TrimSuffix(wantLock.String(), "s") || !strings.Contains(body, "too many failed") {
+			t.Fatalf("locked out %v: %d Retry-After %q %s", wantLock, code, hdr.Get("Retry-After"), body)
+		}
+		// A login attempt is locked out the same way.
+		if code, _, _ := call(t, nil, "POST", "http://"+s.Addrs().HTTP+"/api/v1/session", nil, `{"token":"`+testToken+`"}`); code != 429 {
+			t.Fatalf("login while locked out: %d", code)
+		}
+		clk.add(wantLock)
+		if code, _, _ := call(t, nil, "GET", url, right, ""); code != 200 {
+			t.Fatalf("right token after the lockout: %d", code)
+		}
+	}
+	// Other sources are not affected; public endpoints stay open.
+	if code, _, _ := call(t, nil, "GET", "http://"+s.Addrs().HTTP+"/healthz", nil, ""); code != 200 {
+		t.Errorf("healthz: %d", code)
+	}
+	s.auth.failed(netip.MustParseAddr("192.0.2.1"))
+	if _, locked := s.auth.lockedOut(netip.MustParseAddr("192.0.2.2")); locked {
+		t.Error("a failure from one address locked out another")
+	}
+}
+
+// rawGet sends a keep-alive GET on c and reads the response.
+func rawGet(t *testing.T, c net.Conn, br *bufio.Reader, path string) *http.Response {
+	t.Helper()
+	if _, err := io.WriteString(c, "GET "+path+" HTTP/1.1\r\nHost: simlab\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp
+}
+
+// awaitClosed reads from c until the server closes it; it fails the test
+// if that takes longer than limit.
+func awaitClosed(t *testing.T, c net.Conn, br *bufio.Reader, limit time.Duration) time.Duration {
+	t.Helper()
+	start := time.Now()
+	c.SetReadDeadline(start.Add(limit))
+	_, err := br.ReadByte()
+	if !errors.Is(err, io.EOF) {
+		t.Fatalf("read on a connection the server should close: %v (after %v)", err, time.Since(start))
+	}
+	return time.Since(start)
+}
+
+// TestHTTPTimeouts: a keep-alive connection left idle is closed after the
+// idle timeout, one that never finishes its headers after the read-header
+// timeout (raw sockets, short configured timeouts).
+func TestHTTPTimeouts(t *testing.T) {
+	t.Parallel()
+	lim := HTTPLimits{IdleTimeout: 200 * time.Millisecond, ReadHeaderTimeout: 300 * time.Millisecond}
+	s := startTest(t, Config{SMPPAddr: "off", HTTPLimits: lim})
+	c, err := net.Dial("tcp", s.Addrs().HTTP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	br := bufio.NewReader(c)
+	if resp := rawGet(t, c, br, "/healthz"); resp.StatusCode != 200 || resp.Close {
+		t.Fatalf("healthz on a keep-alive connection: %d close=%v", resp.StatusCode, resp.Close)
+	}
+	if d := awaitClosed(t, c, br, 10*time.Second); d < lim.IdleTimeout/2 {
+		t.Errorf("idle connection closed after %v, before the idle timeout %v", d, lim.IdleTimeout)
+	}
+
+	slow, err := net.Dial("tcp", s.Addrs().HTTP)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.Close()
+	io.WriteString(slow, "GET /healthz HTTP/1.1\r\nHost: sim") // never ends its headers
+	awaitClosed(t, slow, bufio.NewReader(slow), 10*time.Second)
+}
+
+// TestLongPollOutlivesReadTimeout: the read timeout bounds reading a
+// request, not a long poll answering it later (net/http clears the read
+// deadline once a request without a body is read; this keeps it so).
+func TestLongPollOutlivesReadTimeout(t *testing.T) {
+	t.Parallel()
+	s := startTest(t, Config{SMPPAddr: "off", HTTPLimits: HTTPLimits{ReadTimeout: 100 * time.Millisecond}})
+	code, _, body := call(t, nil, "GET", "http://"+s.Addrs().HTTP+"/api/v1/messages/wait?to=99900000001&timeout=1s", nil, "")
+	if code != http.StatusRequestTimeout || !strings.Contains(body, "no message matched within 1s") {
+		t.Fatalf("a 1 s wait with a 100 ms read timeout: %d %s, want the wait's own 408", code, body)
+	}
+}
+
+// TestHTTPConnectionCaps: beyond the cap per source address a connection
+// is answered 503 (JSON, Retry-After) and closed; once one closes, the
+// next is served.
+func TestHTTPConnectionCaps(t *testing.T) {
+	t.Parallel()
+	lim := HTTPLimits{ConnLimits: ConnLimits{MaxConnsPerSource: 2}, IdleTimeout: time.Second}
+	s := startTest(t, Config{SMPPAddr: "off", HTTPLimits: lim})
+	addr := s.Addrs().HTTP
+	var held []net.Conn
+	for range 2 {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		held = append(held, c)
+	}
+	// The held connections are counted once accepted: a request on each
+	// makes sure of it.
+	for _, c := range held {
+		if resp := rawGet(t, c, bufio.NewReader(c), "/healthz"); resp.StatusCode != 200 {
+			t.Fatalf("held connection: %d", resp.StatusCode)
+		}
+	}
+	over, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer over.Close()
+	br := bufio.NewReader(over)
+	resp := rawGet(t, over, br, "/healthz")
+	if resp.StatusCode != 503 || resp.Header.Get("Retry-After") == "" || resp.Header.Get("Content-Type") != "application/json" {
+		t.Fatalf("third connection from one address: %d %v, want 503 JSON with Retry-After", resp.StatusCode, resp.Header)
+	}
+	awaitClosed(t, over, br, 5*time.Second)
+
+	// The server closes an idle held connection after the idle timeout;
+	// its place is free before the client sees the close.
+	awaitClosed(t, held[0], bufio.NewReader(held[0]), 10*time.Second)
+	again, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer again.Close()
+	if resp := rawGet(t, again, bufio.NewReader(again), "/healthz"); resp.StatusCode != 200 {
+		t.Fatalf("after one closed: %d, want 200", resp.StatusCode)
+	}
+	// Read from the registry: this address has no connection to spare.
+	fams, err := s.Metrics().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, f := range fams {
+		if f.GetName() == "simlab_connections_refused_total" {
+			for _, m := range f.Metric {
+				found = found || m.Counter.GetValue() == 1 && strings.Contains(fmt.Sprint(m.Label), "per_source")
+			}
+		}
+	}
+	if !found {
+		t.Error("/metrics does not count the refusal")
+	}
+}
+
+// TestOneJSONBody: a body with two JSON documents is refused, not read as
+// its first (issue #15); an unknown field too.
+func TestOneJSONBody(t *testing.T) {
+	t.Parallel()
+	s := startTest(t, Config{SMPPAddr: "off", APIToken: testToken})
+	base := "http://" + s.Addrs().HTTP
+	auth := http.Header{"Authorization": {"Bearer " + testToken}}
+	for _, tc := range []struct{ method, path, body, want string }{
+		{"PUT", "/api/v1/phones/99901000007", `{"absent":true}{"absent":false}`, "more than one JSON value"},
+		{"PUT", "/api/v1/phones/99901000007", `{"absent":true} 5`, "more than one JSON value"},
+		{"PUT", "/api/v1/phones/99901000007", `{"colour":"red"}`, `unknown field`},
+		{"POST", "/api/v1/attached", `{"reader":"r","msisdn":"1"}{}`, "more than one JSON value"},
+		{"POST", "/api/v1/session", `{"token":"x"}{"token":"y"}`, "more than one JSON value"},
+		{"POST", "/api/v1/faults", `{"dest":"1","submit_status":8}{}`, "more than one JSON value"},
+	} {
+		code, _, body := call(t, nil, tc.method, base+tc.path, auth, tc.body)
+		if code != 400 || !strings.Contains(body, tc.want) {
+			t.Errorf("%s %s %s: %d %s, want 400 with %q", tc.method, tc.path, tc.body, code, body, tc.want)
+		}
+	}
+	code, _, body := call(t, nil, "PUT", base+"/api/v1/phones/99901000007", auth, "{\"absent\":true}\n")
+	if code != 200 || !strings.Contains(body, `"absent":true`) {
+		t.Errorf("one document with a trailing newline: %d %s", code, body)
+	}
+}
+
+// FuzzDecodeBody: any body gives a PhoneUpdate or an error, never a panic.
+func FuzzDecodeBody(f *testing.F) {
+	f.Add([]byte(`{"behaviour":{"steps":[{"answer":"wrong-pin"}],"then":{"answer":"approve","delay":"1.5s"},"open_urls":true},"pin":"24680"}`))
+	f.Add([]byte(`{"absent":true}{"absent":false}`))
+	f.Add([]byte(`{"token":"x"}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		r, _ := http.NewRequest("PUT", "/", strings.NewReader(string(b)))
+		var u PhoneUpdate
+		if err := decodeBody(httptestRecorder{}, r, 1<<20, &u); err == nil && u.Behaviour != nil {
+			_ = u.Behaviour.Validate()
+		}
+	})
+}
+
+// httptestRecorder is the minimal ResponseWriter MaxBytesReader needs.
+type httptestRecorder struct{}
+
+func (httptestRecorder) Header() http.Header         { return http.Header{} }
+func (httptestRecorder) Write(b []byte) (int, error) { return len(b), nil }
+func (httptestRecorder) WriteHeader(int)             {}

@@ -1,0 +1,89 @@
+package push
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/simlab-dev/simlab/simulator/fleet"
+	"github.com/simlab-dev/simlab/smsc/client"
+	"github.com/simlab-dev/simlab/smsc/pdu"
+)
+
+// BindError explains a refused bind in terms of the SMSC's account
+// settings (docs/smsc.md, "Accounts and binds"): a sender of challenges
+// binds as transceiver, because the answers and receipts come back on the
+// bind that submitted (docs/smsc.md, "Routing"); nothing else is needed of
+// the account, no mo_ranges nor default_mo. Other errors are returned as
+// they are.
+func BindError(err error, systemID string) error {
+	var se *client.StatusError
+	if !errors.As(err, &se) {
+		return err
+	}
+	var why string
+	switch pdu.Status(se.Status) {
+	case pdu.StatusInvSysID:
+		why = fmt.Sprintf("the SMSC has no account %q (--system-id)", systemID)
+	case pdu.StatusInvPaswd:
+		why = fmt.Sprintf("wrong password for account %q (--password or $SIMLAB_SMPP_PASSWORD)", systemID)
+	case pdu.StatusBindFail:
+		why = fmt.Sprintf("account %q may not bind as transceiver, or has all the binds its max_binds allows: "+
+			"answers and receipts come back on the submitting bind, so the account needs bind_types transceiver (or all) and a free bind", systemID)
+	default:
+		return err
+	}
+	return fmt.Errorf("%w: %s", err, why)
+}
+
+// FetchFleet reads the plan a simlab server runs from its HTTP API (GET
+// /api/v1/numbers, docs/api.md), with token as the API's bearer token when
+// not empty; hc nil means http.DefaultClient.
+func FetchFleet(ctx context.Context, hc *http.Client, api, token string) (*fleet.Directory, error) {
+	u := strings.TrimRight(api, "/") + "/api/v1/numbers"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, fmt.Errorf("push: fleet: %w", err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("push: fleet: %w", err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	if err != nil {
+		return nil, fmt.Errorf("push: fleet: GET %s: %w", u, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("push: fleet: GET %s: %s: %s", u, resp.Status, strings.TrimSpace(string(b[:min(len(b), 200)])))
+	}
+	d, err := fleet.ParseDirectory(b)
+	if err != nil {
+		return nil, fmt.Errorf("push: fleet: GET %s: %w", u, err)
+	}
+	return d, nil
+}
+
+// OpenFleet returns the plan named by ref, as `simlab push --fleet` and
+// `simlab load --fleet` take it: an http:// or https:// URL is a simlab
+// server's HTTP API to read it from (FetchFleet, with token), anything else
+// a fleet file (its card profiles relative to it).
+func OpenFleet(ctx context.Context, ref, token string) (*fleet.Directory, error) {
+	if strings.HasPrefix(ref, "http://") || strings.HasPrefix(ref, "https://") {
+		return FetchFleet(ctx, nil, ref, token)
+	}
+	plan, err := fleet.LoadPlan(ref)
+	if err != nil {
+		return nil, err
+	}
+	return plan.Directory()
+}

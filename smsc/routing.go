@@ -1,0 +1,280 @@
+package smsc
+
+import (
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Routing of the deliver_sm an ESME receives (docs/smsc.md, "Routing"): MO
+// from phones, MT addressed to an ESME's own addresses, and receipts. An MO
+// from phone P to address A goes to the first of:
+//
+//  1. the session that most recently submitted an MT from A to P (the reply
+//     table), while it lives and can receive;
+//  2. else, when that session is gone or is a transmitter, a receiving bind
+//     of the same account (the account's outbox);
+//  3. the most recent live bind whose address_range contains A (open mode);
+//  4. an account whose mo_ranges contain A;
+//  5. a default_mo account;
+//  6. the catch-all: receiving binds without an address_range (open mode).
+//
+// A receipt goes to the submitting session when it can receive, else to
+// any receiving bind of the submitting account. Items queued for a session
+// that ends move on by the same rules.
+
+// DefaultReplyWindow is Server.ReplyWindow's default.
+const DefaultReplyWindow = 10 * time.Minute
+
+// MaxReplyRoutes bounds the reply table: once it holds this many
+// (address, phone) pairs, the older half is dropped. The newer half covers
+// the challenges in flight at 10,000 a second answered within 3 s; an
+// answer whose pair was dropped is routed by address (rules 3 to 6).
+const MaxReplyRoutes = 1 << 16
+
+// bindRef is what routing tables keep of a bind: its account, and the
+// session while it lives. An entry that outlives its session then holds a
+// few words, not the session's buffers.
+type bindRef struct {
+	acct *account
+	live atomic.Pointer[session]
+}
+
+// receiver returns the bind's session if it is alive and may receive
+// deliver_sm (a receiver or transceiver bind), else nil.
+func (r *bindRef) receiver() *session {
+	s := r.live.Load()
+	if s == nil || s.box == nil || !bindState(s.state.Load()).canReceive() {
+		return nil
+	}
+	return s
+}
+
+// replyKey is an (ESME address, phone number) pair, without a leading '+'.
+// Its strings are views of the submitted message's buffer (newMT), which
+// the table keeps alive while the entry lives: at most MaxReplyRoutes
+// messages, which a MemStore keeps anyway.
+type replyKey struct{ addr, phone string }
+
+type replyEntry struct {
+	ref   *bindRef
+	until int64 // unix nanoseconds
+}
+
+const replyShards = 16 // a power of two: shard takes the top 4 bits of a hash
+
+// replyTable maps (address, phone) to the bind that last submitted an MT
+// from address to phone, so the phone's answer goes back to it.
+type replyTable struct {
+	shards [replyShards]replyShard
+}
+
+// replyShard keeps two generations: new pairs go to cur; when cur is full
+// it becomes old and the previous old is dropped whole. Evicting a
+// generation at once, rather than a pair at a time, leaves the maps
+// without deleted slots to probe past on the submit path.
+type replyShard struct {
+	mu       sync.Mutex
+	cur, old map[replyKey]replyEntry
+}
+
+// replyGeneration is how many pairs a shard's generation holds.
+const replyGeneration = MaxReplyRoutes / replyShards / 2
+
+func newReplyTable() *replyTable {
+	t := &replyTable{}
+	for i := range t.shards {
+		t.shards[i].cur = make(map[replyKey]replyEntry)
+	}
+	return t
+}
+
+// shard picks a pair's shard from the phone number's last digits, which
+// spread evenly (the map hashes the whole key itself).
+func (t *replyTable) shard(addr, phone string) (*replyShard, replyKey) {
+	k := replyKey{strings.TrimPrefix(addr, "+"), strings.TrimPrefix(phone, "+")}
+	var v uint32
+	for i := max(len(k.phone)-4, 0); i < len(k.phone); i++ {
+		v = v<<8 | uint32(k.phone[i])
+	}
+	return &t.shards[(v*0x9E3779B1)>>28], k // Fibonacci hashing: the top 4 bits
+}
+
+// record notes that ref submitted an MT from addr to phone; its replies
+// follow it until until.
+func (t *replyTable) record(addr, phone string, ref *bindRef, until time.Time) {
+	if addr == "" || phone == "" {
+		return
+	}
+	sh, k := t.shard(addr, phone)
+	e := replyEntry{ref: ref, until: until.UnixNano()}
+	sh.mu.Lock()
+	sh.cur[k] = e
+	if len(sh.cur) >= replyGeneration {
+		// The generation dropped is cleared and reused: no allocation.
+		next := sh.old
+		if next == nil {
+			next = make(map[replyKey]replyEntry, replyGeneration)
+		} else {
+			clear(next)
+		}
+		sh.old, sh.cur = sh.cur, next
+	}
+	sh.mu.Unlock()
+}
+
+// lookup returns the bind that last submitted an MT from addr to phone, if
+// its entry has not expired at now.
+func (t *replyTable) lookup(addr, phone string, now time.Time) *bindRef {
+	if addr == "" || phone == "" {
+		return nil
+	}
+	sh, k := t.shard(addr, phone)
+	sh.mu.Lock()
+	e, ok := sh.cur[k]
+	if !ok {
+		e, ok = sh.old[k]
+	}
+	sh.mu.Unlock()
+	if !ok || now.UnixNano() > e.until {
+		return nil
+	}
+	return e.ref
+}
+
+// noteReply records in the reply table that s submitted m: replies from
+// m's destination to its source come back to s until m's validity ends
+// plus Server.ReplyWindow.
+func (e *engine) noteReply(s *session, m *Message) {
+	e.replies.record(m.Source.Addr, m.Dest.Addr, s.ref, m.ValidUntil.Add(e.s.dur(e.s.ReplyWindow, DefaultReplyWindow)))
+}
+
+// claim is an address_range a live bind claimed (open mode).
+type claim struct {
+	r   Range
+	pfx string
+	ref *bindRef
+}
+
+func (c *claim) contains(addr string) bool {
+	if c.r.Lo != "" {
+		return c.r.Contains(addr)
+	}
+	addr = strings.TrimPrefix(addr, "+")
+	return strings.HasPrefix(addr, c.pfx)
+}
+
+// addClaim registers a bind's address_range; the newest claim wins.
+func (e *engine) addClaim(s *session) {
+	e.claimMu.Lock()
+	e.claims = append(e.claims, claim{r: s.rangeLo, pfx: s.rangePfx, ref: s.ref})
+	e.claimMu.Unlock()
+}
+
+// dropClaims forgets the address_range of a bind that ended.
+func (e *engine) dropClaims(ref *bindRef) {
+	e.claimMu.Lock()
+	kept := e.claims[:0]
+	for _, c := range e.claims {
+		if c.ref != ref {
+			kept = append(kept, c)
+		}
+	}
+	clear(e.claims[len(kept):])
+	e.claims = kept
+	e.claimMu.Unlock()
+}
+
+// claimed returns the session of the most recent live bind whose
+// address_range contains addr.
+func (e *engine) claimed(addr string) *session {
+	e.claimMu.RLock()
+	defer e.claimMu.RUnlock()
+	for i := len(e.claims) - 1; i >= 0; i-- {
+		if c := &e.claims[i]; c.contains(addr) {
+			if s := c.ref.receiver(); s != nil {
+				return s
+			}
+		}
+	}
+	return nil
+}
+
+// configured returns the account whose mo_ranges contain addr.
+func (e *engine) configured(addr string) *account {
+	for _, acc := range e.s.Accounts {
+		a := e.s.accounts[acc.SystemID]
+		for _, r := range a.moRanges {
+			if r.Contains(addr) {
+				return a
+			}
+		}
+		for _, p := range a.moPrefixes {
+			if strings.HasPrefix(strings.TrimPrefix(addr, "+"), p) {
+				return a
+			}
+		}
+	}
+	return nil
+}
+
+// owner returns the outbox of the bind owning addr by address: a live
+// bind's address_range, then an account's mo_ranges (rules 3 and 4), or
+// nil. MT to such an address goes to that ESME.
+func (e *engine) owner(addr string) (*outbox, *account) {
+	if s := e.claimed(addr); s != nil {
+		return s.box, s.acct
+	}
+	if a := e.configured(addr); a != nil {
+		return a.out, a
+	}
+	return nil, nil
+}
+
+// moTarget returns the outbox an MO goes to by the rules above, and the
+// account it belongs to (nil for the catch-all).
+func (e *engine) moTarget(m *Message) (*outbox, *account) {
+	if ref := e.replies.lookup(m.Dest.Addr, m.Source.Addr, m.SubmitTime); ref != nil {
+		if s := ref.receiver(); s != nil {
+			return s.box, ref.acct
+		}
+		if ref.acct.out.receivers() > 0 {
+			return ref.acct.out, ref.acct
+		}
+	}
+	if ob, acc := e.owner(m.Dest.Addr); ob != nil {
+		return ob, acc
+	}
+	for _, acc := range e.s.Accounts {
+		if acc.DefaultMO {
+			a := e.s.accounts[acc.SystemID]
+			return a.out, a
+		}
+	}
+	return e.catchAll, nil
+}
+
+// rehome moves an item off the box of a session that ended: a receipt to
+// its account's outbox, an MO by the routing rules again, an MT that was
+// routed to the bind to its account's outbox.
+func (e *engine) rehome(it *outItem, from *outbox) {
+	acct := from.own.acct
+	if it.m != nil && it.m.Direction == MO {
+		ob, _ := e.moTarget(it.m)
+		ob.push(it)
+		return
+	}
+	acct.out.push(it)
+}
+
+// receiptBox is where a receipt for m goes: the submitting session when it
+// lives and can receive, else the account's outbox.
+func (e *engine) receiptBox(m *Message, acc *account) *outbox {
+	if ref := m.origin; ref != nil && ref.acct == acc {
+		if s := ref.receiver(); s != nil {
+			return s.box
+		}
+	}
+	return acc.out
+}

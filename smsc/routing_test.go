@@ -1,0 +1,223 @@
+package smsc_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/simlab-dev/simlab/smsc"
+	"github.com/simlab-dev/simlab/smsc/pdu"
+)
+
+// The routing rules of docs/smsc.md ("Routing"), each on real SMPP
+// sessions over net.Pipe in a synctest bubble: the phones' answers are
+// Server.SubmitMO calls, as the fleet makes them.
+
+// challenge submits an MT from addr to phone with a final receipt asked
+// and returns its id.
+func (e *esme) challenge(addr, phone string) string {
+	e.t.Helper()
+	return e.submit(&pdu.SubmitSM{Source: pdu.Addr{TON: 1, NPI: 1, Addr: []byte(addr)},
+		Dest: pdu.Addr{TON: 1, NPI: 1, Addr: []byte(phone)}, ShortMessage: []byte("challenge"), RegisteredDelivery: 1}, pdu.StatusOK)
+}
+
+// next reads the next deliver_sm, acknowledges it and returns it.
+func (e *esme) next() *pdu.DeliverSM {
+	e.t.Helper()
+	h, body := e.read()
+	if h.ID != pdu.CmdDeliverSM {
+		e.t.Fatalf("got %v, want deliver_sm", h.ID)
+	}
+	var d pdu.DeliverSM
+	if err := d.Unmarshal(body); err != nil {
+		e.t.Fatal(err)
+	}
+	e.raw(pdu.Append(nil, pdu.CmdDeliverSMResp, 0, h.Seq, &pdu.MessageIDResp{}))
+	return &d
+}
+
+// answer expects the next deliver_sm to be the MO from phone.
+func (e *esme) answer(phone string) {
+	e.t.Helper()
+	d := e.next()
+	if d.ESMClass&0x3C != 0 || string(d.Source.Addr) != phone {
+		e.t.Fatalf("got deliver_sm from %s esm_class %#x, want the answer from %s", d.Source.Addr, d.ESMClass, phone)
+	}
+}
+
+// receiptFor expects the next deliver_sm to be the receipt of id.
+func (e *esme) receiptFor(id string) {
+	e.t.Helper()
+	d := e.next()
+	r, err := smsc.ParseReceipt(string(d.ShortMessage))
+	if d.ESMClass&0x04 == 0 || err != nil || r.ID != id {
+		e.t.Fatalf("got deliver_sm %q esm_class %#x, want the receipt of %s", d.ShortMessage, d.ESMClass, id)
+	}
+}
+
+// quiet checks that nothing arrives for a (fake) second.
+func (e *esme) quiet() {
+	e.t.Helper()
+	e.c.SetReadDeadline(time.Now().Add(time.Second))
+	defer e.c.SetReadDeadline(time.Time{})
+	h, _, err := e.tryRead()
+	if !errors.Is(err, os.ErrDeadlineExceeded) {
+		e.t.Fatalf("got %v (%v), want nothing", h.ID, err)
+	}
+}
+
+func mo(t *testing.T, srv *smsc.Server, phone, addr string) {
+	t.Helper()
+	if _, err := srv.SubmitMO(context.Background(), &smsc.Message{Source: smsc.Address{TON: 1, NPI: 1, Addr: phone},
+		Dest: smsc.Address{TON: 1, NPI: 1, Addr: addr}, Body: []byte("answer")}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func bound(t *testing.T, srv *smsc.Server, id pdu.CommandID, systemID, addressRange string) *esme {
+	t.Helper()
+	e := pipeSession(t, srv)
+	e.call(id, &pdu.Bind{SystemID: []byte(systemID), Password: []byte("pw"), InterfaceVersion: 0x34, AddressRange: []byte(addressRange)}, pdu.StatusOK)
+	return e
+}
+
+// TestReplyRouting: two transceivers of one system_id, submitting from the
+// same address, each get the answers of their own phones and their own
+// receipts; a receiver without a range (the catch-all) gets nothing.
+func TestReplyRouting(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := &smsc.Server{}
+		defer shutdown(t, srv)
+		one := bound(t, srv, pdu.CmdBindTransceiver, "app", "")
+		two := bound(t, srv, pdu.CmdBindTransceiver, "app", "")
+		any := bound(t, srv, pdu.CmdBindReceiver, "other", "")
+		for i := range 3 {
+			p1, p2 := "9990000001"+string(rune('0'+i)), "9990000002"+string(rune('0'+i))
+			id1 := one.challenge("99955500", p1)
+			one.receiptFor(id1)
+			id2 := two.challenge("99955500", p2)
+			two.receiptFor(id2)
+			mo(t, srv, p2, "99955500")
+			mo(t, srv, "+"+p1, "+99955500") // a leading + on either side is the same number
+			two.answer(p2)
+			one.answer("+" + p1)
+		}
+		one.quiet()
+		two.quiet()
+		any.quiet()
+	})
+}
+
+// TestReplyRoutingTransmitter: a transmitter cannot receive, so its
+// receipts and its phones' answers go to a receiving bind of its account,
+// not to the catch-all.
+func TestReplyRoutingTransmitter(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := &smsc.Server{}
+		defer shutdown(t, srv)
+		tx := bound(t, srv, pdu.CmdBindTransmitter, "app", "")
+		any := bound(t, srv, pdu.CmdBindReceiver, "other", "")
+		rx := bound(t, srv, pdu.CmdBindReceiver, "app", "7*")
+		id := tx.challenge("99955500", "99900000001")
+		rx.receiptFor(id)
+		mo(t, srv, "99900000001", "99955500")
+		rx.answer("99900000001")
+		any.quiet()
+	})
+}
+
+// TestReplyAfterSessionEnds: once the submitting session has ended, its
+// phones' answers go to a live receiver of its account; once there is none,
+// by address: here the catch-all.
+func TestReplyAfterSessionEnds(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := &smsc.Server{}
+		defer shutdown(t, srv)
+		sub := bound(t, srv, pdu.CmdBindTransceiver, "app", "1*")
+		rx := bound(t, srv, pdu.CmdBindReceiver, "app", "2*")
+		any := bound(t, srv, pdu.CmdBindReceiver, "other", "")
+		id := sub.challenge("99955500", "99900000001")
+		sub.receiptFor(id)
+		sub.c.Close() // gone without unbind
+		synctest.Wait()
+		mo(t, srv, "99900000001", "99955500")
+		rx.answer("99900000001")
+		rx.call(pdu.CmdUnbind, nil, pdu.StatusOK)
+		synctest.Wait()
+		mo(t, srv, "99900000001", "99955500")
+		any.answer("99900000001")
+	})
+}
+
+// TestClaimsFollowLiveBinds: an address_range claims MO only while its bind
+// lives; of two live claims the newest wins.
+func TestClaimsFollowLiveBinds(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := &smsc.Server{}
+		defer shutdown(t, srv)
+		first := bound(t, srv, pdu.CmdBindReceiver, "first", "99955500")
+		second := bound(t, srv, pdu.CmdBindTransceiver, "second", "999555*")
+		any := bound(t, srv, pdu.CmdBindReceiver, "other", "")
+		mo(t, srv, "99900000001", "99955500")
+		second.answer("99900000001")
+		second.c.Close() // a crash: no unbind
+		synctest.Wait()
+		mo(t, srv, "99900000002", "99955500")
+		first.answer("99900000002")
+		first.call(pdu.CmdUnbind, nil, pdu.StatusOK)
+		synctest.Wait()
+		mo(t, srv, "99900000003", "99955500")
+		any.answer("99900000003")
+		// A bind that comes later with the same range claims it again.
+		again := bound(t, srv, pdu.CmdBindReceiver, "first", "99955500")
+		mo(t, srv, "99900000004", "99955500")
+		again.answer("99900000004")
+		any.quiet()
+	})
+}
+
+// TestReplyWindow: a reply comes back to the submitting session until the
+// MT's validity has ended plus ReplyWindow; later it is routed by address.
+func TestReplyWindow(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := &smsc.Server{ReplyWindow: time.Minute, EnquireInterval: time.Hour, ResponseTimeout: time.Hour}
+		defer shutdown(t, srv)
+		sub := bound(t, srv, pdu.CmdBindTransceiver, "app", "1*")
+		any := bound(t, srv, pdu.CmdBindReceiver, "other", "")
+		sm := &pdu.SubmitSM{Source: pdu.Addr{TON: 1, NPI: 1, Addr: []byte("99955500")},
+			Dest:           pdu.Addr{TON: 1, NPI: 1, Addr: []byte("99900000001")},
+			ValidityPeriod: []byte("000000000010000R"), ShortMessage: []byte("challenge")}
+		sub.submit(sm, pdu.StatusOK)
+		time.Sleep(70 * time.Second) // fake time: validity 10 s + window 1 min
+		mo(t, srv, "99900000001", "99955500")
+		sub.answer("99900000001")
+		time.Sleep(time.Second)
+		mo(t, srv, "99900000001", "99955500")
+		any.answer("99900000001")
+	})
+}
+
+// TestReplyRoutingAccounts: with accounts configured, an account without
+// mo_ranges or default_mo gets its own phones' answers; the default_mo
+// account gets only what nobody asked for.
+func TestReplyRoutingAccounts(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := &smsc.Server{Accounts: []smsc.Account{
+			{SystemID: "ci", Password: "pw"},
+			{SystemID: "dflt", Password: "pw", DefaultMO: true},
+		}}
+		defer shutdown(t, srv)
+		ci := bound(t, srv, pdu.CmdBindTransceiver, "ci", "")
+		dflt := bound(t, srv, pdu.CmdBindReceiver, "dflt", "")
+		id := ci.challenge("99955500", "99900000001")
+		ci.receiptFor(id)
+		mo(t, srv, "99900000001", "99955500")
+		ci.answer("99900000001")
+		mo(t, srv, "99900000002", "99955500")
+		dflt.answer("99900000002")
+		ci.quiet()
+	})
+}
