@@ -15,7 +15,7 @@ func ExampleServer() {
 	ctx := context.Background()
 	routes := &smsc.Routes{}
 	routes.AddNumber("99901000042", smsc.PhoneSink{Phone: printPhone{}})
-	srv := &smsc.Server{Router: routes}       // zero value: open loopback SMSC, in-memory store
+	srv := &smsc.Server{Router: routes}      // zero value: open loopback SMSC, in-memory store
 	l, _ := net.Listen("tcp", "127.0.0.1:0") // simlab serve: 127.0.0.1:2775
 	go srv.Serve(l)
 	defer srv.Shutdown(ctx)
