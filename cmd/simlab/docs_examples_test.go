@@ -350,7 +350,7 @@ func rewrite(s string, srv *serveProcess) string {
 	return regexp.MustCompile(`127\.0\.0\.1:2775\b`).ReplaceAllLiteralString(s, srv.smpp)
 }
 
-var digitToken = regexp.MustCompile(`[0-9A-Za-z_.:+-]*[0-9][0-9A-Za-z_.:+-]*`)
+var digitToken = regexp.MustCompile(`[0-9A-Za-z_.+-]*[0-9][0-9A-Za-z_.:+-]*`)
 
 // norm masks what changes from run to run: every token holding a digit
 // becomes "#"; spaces are collapsed.
