@@ -18,10 +18,8 @@ func (g *Gateway) issueCode(sess *session, ar *AuthRequest) (string, error) {
 		return "", err
 	}
 	now := g.deps.Now()
-	g.st.mu.Lock()
-	g.st.sweepLocked(now, g.cfg.CodeTTL+g.cfg.ChallengeTimeout)
-	g.st.codes[tokenKey(code)] = &codeGrant{sess: sess, redirectURI: ar.RedirectURI, codeChallenge: ar.CodeChallenge, exp: now.Add(g.cfg.CodeTTL)}
-	g.st.mu.Unlock()
+	exp := now.Add(g.cfg.CodeTTL)
+	g.st.codes.put(tokenKey(code), &codeGrant{sess: sess, redirectURI: ar.RedirectURI, codeChallenge: ar.CodeChallenge, exp: exp}, now, exp)
 	return code, nil
 }
 
@@ -103,7 +101,7 @@ func (g *Gateway) authenticateClient(r *http.Request, tr tokenRequest) (*registe
 		return nil, newError(ErrInvalidClient, "client authentication is required (client_secret_basic or client_secret_post)")
 	}
 	cl := g.clients.get(id)
-	if cl == nil || cl.Secret == "" || !hmacEqual(secret, cl.Secret) {
+	if cl == nil || !cl.secretMatches(secret) {
 		return nil, newError(ErrInvalidClient, "client authentication failed")
 	}
 	if cl.Disabled {
@@ -117,48 +115,51 @@ func (g *Gateway) authenticateClient(r *http.Request, tr tokenRequest) (*registe
 // it is revoked (§4.1.2).
 func (g *Gateway) redeemCode(r *http.Request, cl *registered, tr tokenRequest) (*TokenResponse, *Error) {
 	k := tokenKey(tr.Code)
-	now := g.deps.Now()
-	g.st.mu.Lock()
-	c := g.st.codes[k]
-	if c == nil || now.After(c.exp) {
-		g.st.mu.Unlock()
+	c, ok := g.st.codes.get(k, g.deps.Now())
+	if !ok {
 		return nil, newError(ErrInvalidGrant, "the code is unknown or expired")
 	}
 	if c.sess.clientID != cl.ID {
-		g.st.mu.Unlock()
 		return nil, newError(ErrInvalidGrant, "the code was issued to another client")
 	}
+	c.mu.Lock()
 	if c.used {
-		for _, t := range c.issued {
-			delete(g.st.tokens, t)
-		}
-		delete(g.st.codes, k)
-		g.st.mu.Unlock()
+		issued := c.issued
+		c.issued, c.revoked = nil, true
+		c.mu.Unlock()
+		g.st.revoke(issued)
+		g.st.codes.delete(k)
 		g.log.Warn("mc: authorization code replayed; its tokens are revoked", "client_id", cl.ID)
 		return nil, newError(ErrInvalidGrant, "the code was already used; the tokens issued for it are revoked")
 	}
 	if tr.RedirectURI != c.redirectURI {
-		g.st.mu.Unlock()
+		c.mu.Unlock()
 		return nil, newError(ErrInvalidGrant, "redirect_uri differs from the authorization request's")
 	}
 	if c.codeChallenge != "" {
 		sum := sha256.Sum256([]byte(tr.CodeVerifier))
 		want := base64.RawURLEncoding.EncodeToString(sum[:])
 		if tr.CodeVerifier == "" || subtle.ConstantTimeCompare([]byte(want), []byte(c.codeChallenge)) != 1 {
-			g.st.mu.Unlock()
+			c.mu.Unlock()
 			return nil, newError(ErrInvalidGrant, "code_verifier does not match the code_challenge")
 		}
 	}
 	c.used = true
-	g.st.mu.Unlock()
+	c.mu.Unlock()
 	g.slowToken(r.Context(), c.sess)
-	resp, keys, e := g.issueTokens(r.Context(), cl, c.sess, true, true, nil)
+	resp, keys, e := g.issueTokens(r.Context(), cl, c.sess, true, true, "")
 	if e != nil {
 		return nil, e
 	}
-	g.st.mu.Lock()
+	c.mu.Lock()
+	replayed := c.revoked
 	c.issued = append(c.issued, keys...)
-	g.st.mu.Unlock()
+	c.mu.Unlock()
+	if replayed {
+		// The code was replayed while these tokens were being made.
+		g.st.revoke(keys)
+		return nil, newError(ErrInvalidGrant, "the code was already used; the tokens issued for it are revoked")
+	}
 	return resp, nil
 }
 
@@ -167,34 +168,34 @@ func (g *Gateway) redeemCode(r *http.Request, cl *registered, tr tokenRequest) (
 func (g *Gateway) refresh(r *http.Request, cl *registered, tr tokenRequest) (*TokenResponse, *Error) {
 	k := tokenKey(tr.RefreshToken)
 	now := g.deps.Now()
-	g.st.mu.Lock()
-	t := g.st.tokens[k]
-	if t == nil || !t.refresh || now.After(t.exp) || t.sess.clientID != cl.ID {
-		g.st.mu.Unlock()
+	t, ok := g.st.refresh.get(k, now)
+	if ok && t.sess.clientID == cl.ID {
+		// Rotation: the token is taken once, so of two requests racing
+		// with the same token only one gets new tokens.
+		_, ok = g.st.refresh.take(k, now)
+	}
+	if !ok || t.sess.clientID != cl.ID {
 		return nil, newError(ErrInvalidGrant, "the refresh token is unknown, expired or not this client's")
 	}
-	delete(g.st.tokens, k)
-	g.st.mu.Unlock()
 	g.slowToken(r.Context(), t.sess)
-	resp, _, e := g.issueTokens(r.Context(), cl, t.sess, false, true, nil)
+	resp, _, e := g.issueTokens(r.Context(), cl, t.sess, false, true, "")
 	return resp, e
 }
 
 // issueTokens makes an access token, an id_token and (withRefresh) a
 // refresh token for a session, and returns their keys in the state.
-func (g *Gateway) issueTokens(ctx context.Context, cl *registered, sess *session, withNonce, withRefresh bool, extra map[string]any) (*TokenResponse, [][32]byte, *Error) {
+// cibaID, when set, is the CIBA auth_req_id the id_token names.
+func (g *Gateway) issueTokens(ctx context.Context, cl *registered, sess *session, withNonce, withRefresh bool, cibaID string) (*TokenResponse, [][32]byte, *Error) {
 	at, err := randomToken(g.deps.Rand, 32)
 	if err != nil {
 		return nil, nil, newError(ErrServerError, "no randomness")
 	}
 	claims, err := g.idTokenClaims(ctx, sess, at, withNonce)
-	for k, v := range extra {
-		claims[k] = v
-	}
 	if err != nil {
 		g.log.Error("mc: id_token claims", "err", err)
 		return nil, nil, newError(ErrServerError, "the id_token could not be built")
 	}
+	claims.CIBAAuthReqID = cibaID
 	idt, err := g.sign(cl, sess, claims)
 	if err != nil {
 		g.log.Error("mc: id_token signing", "err", err)
@@ -204,10 +205,8 @@ func (g *Gateway) issueTokens(ctx context.Context, cl *registered, sess *session
 		Scope: strings.Join(sess.scope, " ")}
 	now := g.deps.Now()
 	keys := [][32]byte{tokenKey(at)}
-	g.st.mu.Lock()
-	g.st.sweepLocked(now, g.cfg.CodeTTL+g.cfg.ChallengeTimeout)
-	g.st.tokens[keys[0]] = &tokenInfo{sess: sess, exp: now.Add(g.cfg.TokenTTL)}
-	g.st.mu.Unlock()
+	exp := now.Add(g.cfg.TokenTTL)
+	g.st.access.put(keys[0], &tokenInfo{sess: sess, exp: exp}, now, exp)
 	if withRefresh {
 		rt, err := randomToken(g.deps.Rand, 32)
 		if err != nil {
@@ -216,9 +215,8 @@ func (g *Gateway) issueTokens(ctx context.Context, cl *registered, sess *session
 		resp.RefreshToken = rt
 		k := tokenKey(rt)
 		keys = append(keys, k)
-		g.st.mu.Lock()
-		g.st.tokens[k] = &tokenInfo{sess: sess, exp: now.Add(g.cfg.RefreshTTL), refresh: true}
-		g.st.mu.Unlock()
+		exp := now.Add(g.cfg.RefreshTTL)
+		g.st.refresh.put(k, &tokenInfo{sess: sess, exp: exp}, now, exp)
 	}
 	return resp, keys, nil
 }
@@ -239,11 +237,8 @@ func (g *Gateway) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 		newError(ErrInvalidToken, "a Bearer access token is required").writeJSON(w)
 		return
 	}
-	now := g.deps.Now()
-	g.st.mu.Lock()
-	t := g.st.tokens[tokenKey(tok)]
-	g.st.mu.Unlock()
-	if t == nil || t.refresh || now.After(t.exp) {
+	t, ok := g.st.access.get(tokenKey(tok), g.deps.Now())
+	if !ok {
 		newError(ErrInvalidToken, "the access token is unknown, expired or revoked").writeJSON(w)
 		return
 	}
