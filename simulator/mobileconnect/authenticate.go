@@ -274,6 +274,7 @@ func (g *Gateway) runOTP(ctx context.Context, sess *session, l *login) *Error {
 	l.mu.Lock()
 	l.otpWanted, l.otpHash, l.otpResult = true, sha256.Sum256([]byte(code)), result
 	l.mu.Unlock()
+	close(l.otpAsked)
 	defer func() {
 		l.mu.Lock()
 		l.otpWanted = false

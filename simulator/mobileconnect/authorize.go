@@ -46,7 +46,7 @@ func (g *Gateway) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	// checked when the login started, so it is not parsed again.
 	if l, ok := g.st.logins.get(loginKey{q.Get("client_id"), q.Get("state"), q.Get("nonce")}, g.deps.Now()); ok &&
 		q.Get("redirect_uri") == l.req.RedirectURI && len(q["client_id"]) == 1 {
-		g.showLogin(w, r, l)
+		g.showLogin(w, r, l, true)
 		return
 	}
 	ar, perr := ParseAuthorize(q)
@@ -84,7 +84,7 @@ func (g *Gateway) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if l, ok := g.st.logins.get(loginKey{ar.ClientID, ar.State, ar.Nonce}, g.deps.Now()); ok {
-		g.showLogin(w, r, l)
+		g.showLogin(w, r, l, true)
 		return
 	}
 	if ar.LoginHint == "" && ar.LoginHintToken == "" {
@@ -108,7 +108,7 @@ func (g *Gateway) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		fail(e)
 		return
 	}
-	g.showLogin(w, r, l)
+	g.showLogin(w, r, l, false)
 }
 
 // startLogin records a login and runs its authentication in the
@@ -120,7 +120,7 @@ func (g *Gateway) startLogin(cl *registered, ar *AuthRequest, msisdn string) (*l
 	}
 	key := loginKey{ar.ClientID, ar.State, ar.Nonce}
 	now := g.deps.Now()
-	l := &login{id: id, key: key, req: *ar, created: now, done: make(chan struct{})}
+	l := &login{id: id, key: key, req: *ar, created: now, done: make(chan struct{}), otpAsked: make(chan struct{})}
 	if !g.st.begin(g.cfg.MaxPending) {
 		return nil, newError(ErrTemporarilyUnavailable, "too many logins under way")
 	}
@@ -158,8 +158,28 @@ func (g *Gateway) startLogin(cl *registered, ar *AuthRequest, msisdn string) (*l
 
 // showLogin answers a look at a login: the redirect once it is done, the
 // code entry page while it waits for a one-time code, else the waiting
-// page (which reloads itself, as the headless SDKs poll).
-func (g *Gateway) showLogin(w http.ResponseWriter, r *http.Request, l *login) {
+// page (which reloads itself, as the headless SDKs poll). With hold (a
+// look again at a login under way) it first waits up to
+// Config.AuthorizeHold for the login to end or to want a code, so that a
+// headless SDK's next poll, or the page's reload, brings the redirect as
+// soon as the phone has answered instead of one more waiting page.
+func (g *Gateway) showLogin(w http.ResponseWriter, r *http.Request, l *login, hold bool) {
+	if hold && g.cfg.AuthorizeHold > 0 {
+		l.mu.Lock()
+		otp := l.otpWanted
+		l.mu.Unlock()
+		if !otp {
+			t := time.NewTimer(g.cfg.AuthorizeHold)
+			select {
+			case <-l.done:
+			case <-l.otpAsked:
+			case <-t.C:
+			case <-r.Context().Done():
+			case <-g.ctx.Done():
+			}
+			t.Stop()
+		}
+	}
 	select {
 	case <-l.done:
 		redirect(w, l.result())

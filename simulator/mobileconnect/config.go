@@ -49,6 +49,10 @@ type Config struct {
 	TokenTTL         time.Duration `yaml:"token_ttl" json:"token_ttl,omitempty"`
 	RefreshTTL       time.Duration `yaml:"refresh_ttl" json:"refresh_ttl,omitempty"`
 	SITTL            time.Duration `yaml:"si_ttl" json:"si_ttl,omitempty"`
+	// AuthorizeHold is how long a repeated GET /authorize of a login
+	// under way waits for it to end before answering the waiting page
+	// (default 5 s, the GSMA SDKs' polling interval; negative: not at all).
+	AuthorizeHold time.Duration `yaml:"authorize_hold" json:"authorize_hold,omitempty"`
 	// MaxPending bounds the logins under way at once (default 10,000);
 	// past it /authorize answers temporarily_unavailable.
 	MaxPending int `yaml:"max_pending" json:"max_pending,omitempty"`
@@ -120,6 +124,7 @@ const (
 	DefaultRefreshTTL       = 24 * time.Hour
 	DefaultSITTL            = 5 * time.Minute
 	DefaultMaxPending       = 10000
+	DefaultAuthorizeHold    = 5 * time.Second
 	DefaultSource           = "99955513"
 	// DefaultPath is the issuer's path on simlab's HTTP listener.
 	DefaultPath = "/mc"
@@ -144,6 +149,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.SITTL <= 0 {
 		c.SITTL = DefaultSITTL
+	}
+	if c.AuthorizeHold == 0 {
+		c.AuthorizeHold = DefaultAuthorizeHold
 	}
 	if c.MaxPending <= 0 {
 		c.MaxPending = DefaultMaxPending

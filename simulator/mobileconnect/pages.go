@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"embed"
 	"html/template"
+	"io"
 	"net/http"
 	"strings"
 )
@@ -113,29 +114,29 @@ func (g *Gateway) renderWait(w http.ResponseWriter, refresh, clientName, binding
 		b = 1
 	}
 	p := &waitPage[c][b]
-	out := make([]byte, 0, 2048+3*len(refresh))
+	setPageHeaders(w.Header())
+	w.WriteHeader(http.StatusOK)
+	// Straight to the response's buffer: the static parts are written as
+	// they are and the values through the escaper, without a copy.
 	for i, st := range p.static {
-		out = append(out, st...)
+		_, _ = io.WriteString(w, st)
 		if i < len(p.values) {
 			switch p.values[i] {
 			case markRefresh:
-				out = append(out, htmlEscape(refresh)...)
+				_, _ = htmlEscaper.WriteString(w, refresh)
 			case markClient:
-				out = append(out, htmlEscape(clientName)...)
+				_, _ = htmlEscaper.WriteString(w, clientName)
 			case markBinding:
-				out = append(out, htmlEscape(binding)...)
+				_, _ = htmlEscaper.WriteString(w, binding)
 			}
 		}
 	}
-	setPageHeaders(w.Header())
-	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(out)
 }
 
-// htmlEscape escapes text as html/template does in text and quoted
+// htmlEscaper escapes text as html/template does in text and quoted
 // attributes (its htmlReplacementTable), so the assembled page is the
 // template's byte for byte.
-var htmlEscape = strings.NewReplacer("\x00", "\uFFFD", `"`, "&#34;", "&", "&amp;", "'", "&#39;", "+", "&#43;", "<", "&lt;", ">", "&gt;").Replace
+var htmlEscaper = strings.NewReplacer("\x00", "\uFFFD", `"`, "&#34;", "&", "&amp;", "'", "&#39;", "+", "&#43;", "<", "&lt;", ">", "&gt;")
 
 func setPageHeaders(h http.Header) {
 	h.Set("Content-Type", "text/html; charset=utf-8")

@@ -78,6 +78,8 @@ type login struct {
 	req     AuthRequest
 	created time.Time
 	done    chan struct{}
+	// otpAsked is closed once the login waits for a one-time code.
+	otpAsked chan struct{}
 
 	mu sync.Mutex
 	// Set before done is closed: where the browser goes next.
