@@ -192,6 +192,7 @@ func (c *Core) startFleet(cfg Config) error {
 			return err
 		},
 		PromptTimeout: cfg.PromptTimeout,
+		HTTPClient:    linkClient(cfg.httpsRoots),
 	})
 	if err != nil {
 		return err

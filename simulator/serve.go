@@ -160,6 +160,15 @@ func Start(cfg Config) (*Server, error) {
 		if s.httpLn, err = s.listen("http", cfg.HTTPAddr, cfg.HTTPLimits.ConnLimits, refuseHTTP); err != nil {
 			return nil, err
 		}
+		if cfg.HTTPS.On() {
+			// Before any subsystem starts: each sees the scheme it serves.
+			ln, roots, err := httpsListener(cfg.HTTPS, s.httpLn)
+			if err != nil {
+				s.closeListeners()
+				return nil, err
+			}
+			s.httpLn, cfg.httpsRoots, s.cfg.httpsRoots = ln, roots, roots
+		}
 	}
 	if cfg.SMPPAddr != "off" {
 		if s.smppLn, err = s.listen("smpp", cfg.SMPPAddr, cfg.SMPPLimits, nil); err != nil {
@@ -229,6 +238,7 @@ func (s *Server) Addrs() Addrs {
 	var a Addrs
 	if s.httpLn != nil {
 		a.HTTP = s.httpLn.Addr().String()
+		a.HTTPS = s.cfg.HTTPS.On()
 	}
 	if s.smppLn != nil {
 		a.SMPP = s.smppLn.Addr().String()

@@ -46,6 +46,10 @@ type Config struct {
 	// OpenURL fetches links persons open; nil uses an HTTP GET limited to
 	// AllowedHosts.
 	OpenURL func(ctx context.Context, u string) error
+	// HTTPClient fetches the links of the default OpenURL (nil:
+	// http.DefaultClient); `simlab serve` gives one that trusts its own
+	// HTTPS certificate.
+	HTTPClient *http.Client
 	// AllowedHosts are the hosts a person may open links on (default:
 	// loopback only: 127.0.0.1, ::1, localhost).
 	AllowedHosts []string
@@ -778,7 +782,11 @@ func (f *Fleet) openURL(ctx context.Context, raw string) error {
 	if err != nil {
 		return err
 	}
-	resp, err := http.DefaultClient.Do(req)
+	hc := f.cfg.HTTPClient
+	if hc == nil {
+		hc = http.DefaultClient
+	}
+	resp, err := hc.Do(req)
 	if err != nil {
 		return err
 	}
