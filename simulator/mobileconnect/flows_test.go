@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -318,8 +319,42 @@ func TestTokenEndpoint(t *testing.T) {
 		if c2["sub"] != claims["sub"] || c2["acr"] != "3" || c2["auth_time"] != claims["auth_time"] {
 			t.Fatalf("refreshed id_token %v", c2)
 		}
-		if st, _ := r.token(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tr["refresh_token"].(string)}}); st != 400 {
-			t.Fatal("a rotated refresh token still works")
+		// The rotated-out token presented again is a reuse: refused, and
+		// the tokens of its grant, the refreshed ones too, are revoked.
+		st, e := r.token(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tr["refresh_token"].(string)}})
+		if st != 400 || e["error"] != "invalid_grant" || !strings.Contains(fmt.Sprint(e["error_description"]), "already used") {
+			t.Fatalf("a rotated refresh token presented again: %d %v", st, e)
+		}
+		if st, _ := r.userinfo(tr2["access_token"].(string)); st != 401 {
+			t.Fatalf("the refreshed access token outlives the reuse: %d", st)
+		}
+		if st, _ := r.token(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tr2["refresh_token"].(string)}}); st != 400 {
+			t.Fatal("the refreshed refresh token outlives the reuse")
+		}
+	})
+	t.Run("code replay revokes refreshed tokens", func(t *testing.T) {
+		t.Parallel()
+		r := newRP(t, s)
+		res := r.authorize(r.params(simtest.Number(t, "approve", 34), "2"))
+		tr := r.exchange(res.Get("code"))
+		st, tr2 := r.token(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tr["refresh_token"].(string)}})
+		if st != 200 {
+			t.Fatalf("%d %v", st, tr2)
+		}
+		if st, e := r.token(url.Values{"grant_type": {"authorization_code"}, "code": {res.Get("code")}, "redirect_uri": {r.redirect}}); st != 400 || e["error"] != "invalid_grant" {
+			t.Fatalf("replay: %d %v", st, e)
+		}
+		if st, _ := r.userinfo(tr2["access_token"].(string)); st != 401 {
+			t.Fatalf("a token refreshed from a replayed code still works: %d", st)
+		}
+	})
+	t.Run("PKCE downgrade", func(t *testing.T) {
+		t.Parallel()
+		r := newRP(t, s)
+		res := r.authorize(r.params(simtest.Number(t, "approve", 35), "2"))
+		form := url.Values{"grant_type": {"authorization_code"}, "code": {res.Get("code")}, "redirect_uri": {r.redirect}, "code_verifier": {strings.Repeat("v", 50)}}
+		if st, e := r.token(form); st != 400 || e["error"] != "invalid_grant" {
+			t.Fatalf("a verifier for a code without challenge: %d %v", st, e)
 		}
 	})
 }

@@ -435,7 +435,7 @@ func (g *Gateway) notifyBackchannel(ctx context.Context, cl *registered, bc *bac
 		if bc.err != nil {
 			body["error"], body["error_description"] = bc.err.Code, bc.err.Description
 		} else {
-			resp, _, e := g.issueTokens(ctx, cl, bc.sess, true, bc.ciba, bc.cibaID())
+			resp, e := g.issueTokens(ctx, cl, bc.sess, true, bc.ciba, bc.cibaID(), &family{})
 			if e != nil {
 				body["error"], body["error_description"] = e.Code, e.Description
 			} else {
@@ -531,7 +531,7 @@ func (g *Gateway) pollBackchannel(ctx context.Context, cl *registered, tr tokenR
 	sess := bc.sess
 	bc.mu.Unlock()
 	g.slowToken(ctx, sess)
-	resp, _, e := g.issueTokens(ctx, cl, sess, true, true, bc.cibaID())
+	resp, e := g.issueTokens(ctx, cl, sess, true, true, bc.cibaID(), &family{})
 	return resp, e
 }
 

@@ -55,16 +55,43 @@ type codeGrant struct {
 	codeChallenge string
 	exp           time.Time
 
-	mu      sync.Mutex
-	used    bool
-	revoked bool       // replayed: what it issued is revoked
-	issued  [][32]byte // tokens issued for it, revoked when it is replayed
+	fam *family // the tokens it gave, and their refreshed successors
+
+	mu   sync.Mutex
+	used bool
 }
 
 // tokenInfo is an access or refresh token.
 type tokenInfo struct {
 	sess *session
 	exp  time.Time
+	fam  *family
+}
+
+// family is a grant's tokens: those an authorization code (or an SI or
+// CIBA request) gave and every token refreshed from them. A replayed code
+// or a reused refresh token revokes the whole family.
+type family struct {
+	mu      sync.Mutex
+	revoked bool
+	keys    [][32]byte
+}
+
+// add records keys in the family; false when it has been revoked.
+func (f *family) add(keys [][32]byte) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.revoked {
+		return false
+	}
+	f.keys = append(f.keys, keys...)
+	return true
+}
+
+func (f *family) isRevoked() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.revoked
 }
 
 // loginKey identifies a redirect login: the headless re-GET of the same
@@ -111,6 +138,7 @@ type state struct {
 	codes   table[[32]byte, *codeGrant]  // authorization codes
 	access  table[[32]byte, *tokenInfo]  // access tokens
 	refresh table[[32]byte, *tokenInfo]  // refresh tokens
+	spent   table[[32]byte, *tokenInfo]  // refresh tokens rotated out, to catch their reuse
 	bc      table[string, *backchannel]  // SI and CIBA requests by auth_req_id
 	pending atomic.Int64                 // logins and backchannel requests under way
 	seed    maphash.Seed
@@ -126,6 +154,7 @@ func newState() *state {
 	s.codes.init(sum)
 	s.access.init(sum)
 	s.refresh.init(sum)
+	s.spent.init(sum)
 	s.bc.init(str)
 	return s
 }
@@ -142,6 +171,16 @@ func (s *state) begin(max int) bool {
 
 // end counts a login as finished.
 func (s *state) end() { s.pending.Add(-1) }
+
+// revokeFamily revokes every token of f, and what it would get later.
+func (s *state) revokeFamily(f *family) {
+	f.mu.Lock()
+	f.revoked = true
+	keys := f.keys
+	f.keys = nil
+	f.mu.Unlock()
+	s.revoke(keys)
+}
 
 // revoke drops the tokens keyed by keys (access or refresh).
 func (s *state) revoke(keys [][32]byte) {
