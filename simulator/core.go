@@ -16,6 +16,7 @@ import (
 
 	"github.com/simlab-dev/simlab/internal/workers"
 	"github.com/simlab-dev/simlab/simulator/fleet"
+	"github.com/simlab-dev/simlab/simulator/fleet/phonestore"
 	"github.com/simlab-dev/simlab/simulator/load"
 	"github.com/simlab-dev/simlab/simulator/person"
 	"github.com/simlab-dev/simlab/smsc"
@@ -35,7 +36,11 @@ type Core struct {
 	// Sessions is the phones' view of challenge latency (GET
 	// /api/v1/metrics/sessions, and in /metrics).
 	Sessions *load.SessionLatency
+	// Live is the event hub, the people answering "human" phones and the
+	// recent challenges (live.go).
+	Live     *Live
 	store    smsc.Store
+	phones   *phonestore.Store // with DataDir: the phones' records, attachments
 	routes   *router
 	closer   func() error
 	lab      io.Closer
@@ -63,6 +68,8 @@ func startCore(s *Server, cfg Config) (Subsystem, error) {
 		return nil, err
 	}
 	c.Capture = capture.New(c.store)
+	c.Live = newLive(cfg.PromptTimeout) // live.go: the one event hub
+	c.Capture.Hub = c.Live.Hub
 	if cfg.OTPPattern != "" {
 		c.Capture.OTPPattern = regexp.MustCompile(cfg.OTPPattern) // checked by Validate
 	}
@@ -83,6 +90,7 @@ func startCore(s *Server, cfg Config) (Subsystem, error) {
 	if cfg.IDFormat == "hex" {
 		c.SMSC.IDFormat = smsc.IDHex
 	}
+	c.Capture.Submit = c.SMSC.Submit // the page's compose
 	c.workers = workers.New(0)
 	if !cfg.NoFleet {
 		if err := c.startFleet(cfg); err != nil {
@@ -92,6 +100,7 @@ func startCore(s *Server, cfg Config) (Subsystem, error) {
 		}
 		c.routes = newRouter(c.Fleet) // attached cards and bearers in front of and behind the fleet (routes.go)
 		mountControl(s.Mux(), c)
+		mountLive(s.Mux(), c) // control_live.go
 		// Test namespaces for parallel tests (namespaces.go).
 		mountNamespaces(s.Mux(), newNamespaces(c.Fleet, len(cfg.Accounts) > 0))
 		s.Metrics().MustRegister(&fleetCollector{fleet: c.Fleet, sessions: c.Sessions})
@@ -141,6 +150,10 @@ func startCore(s *Server, cfg Config) (Subsystem, error) {
 		}
 		c.lab = lab
 	}
+	if err := c.restoreAttachments(cfg.Logger); err != nil { // attach_keep.go
+		_ = c.Shutdown(context.Background())
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -164,12 +177,21 @@ func (c *Core) openStore(cfg Config) error {
 		return fmt.Errorf("serve: message store: %w", err)
 	}
 	c.store, c.closer = st, st.Close
+	// The phones' records and run-time attachments (docs/fleet.md, "What
+	// is kept").
+	if c.phones, err = phonestore.Open(filepath.Join(cfg.DataDir, "phones"), phonestore.Options{}); err != nil {
+		st.Close()
+		return fmt.Errorf("serve: phone store: %w", err)
+	}
 	return nil
 }
 
 func (c *Core) closeStore() {
 	if c.closer != nil {
 		c.closer()
+	}
+	if c.phones != nil {
+		c.phones.Close()
 	}
 }
 
@@ -183,7 +205,12 @@ func (c *Core) startFleet(cfg Config) error {
 			return fmt.Errorf("serve: --fleet: %w", err)
 		}
 	}
-	fl, err := fleet.New(fleet.Config{
+	var kept fleet.Store // nil: in memory
+	if c.phones != nil {
+		kept = c.phones
+	}
+	fc := fleet.Config{
+		Store:     kept,
 		Plan:      plan,
 		Go:        c.workers.Go,
 		OnSession: func(_, outcome string, d time.Duration) { c.Sessions.Observe(outcome, d) },
@@ -193,7 +220,9 @@ func (c *Core) startFleet(cfg Config) error {
 		},
 		PromptTimeout: cfg.PromptTimeout,
 		HTTPClient:    linkClient(cfg.httpsRoots),
-	})
+	}
+	c.Live.wireFleet(&fc) // live.go: events, human prompts, challenges
+	fl, err := fleet.New(fc)
 	if err != nil {
 		return err
 	}
@@ -257,5 +286,11 @@ func (c *Core) Shutdown(ctx context.Context) error {
 		err = errors.Join(err, c.closer())
 	}
 	c.workers.Close()
+	if c.phones != nil {
+		if c.Fleet != nil {
+			err = errors.Join(err, c.Fleet.Flush())
+		}
+		err = errors.Join(err, c.phones.Close())
+	}
 	return err
 }

@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sync"
 	"time"
+	"weak"
 
 	"github.com/simlab-dev/simlab/applet/apdu"
 	"github.com/simlab-dev/simlab/applet/authn"
@@ -103,28 +104,37 @@ type Phone struct {
 	index  uint64     // card index in the range's profile
 	pin    string
 	fleet  *Fleet
+	self   weak.Pointer[Phone]
 
 	person *person.Person
 
 	// The card, its applet and the handset are built while the phone is
-	// resident (Config.MaxCards); resMu guards them. pinState is the
-	// applet's PIN state when it was put away.
-	resMu    sync.Mutex
-	card     *uicc.Card
-	applet   *authn.Applet // nil without NFC SIM
-	hs       *handset.Handset
-	pinState authn.PINState
-	counters map[int]uint64 // OTA replay counters of a card put away, by KVN
-	users    int            // deliveries and sessions under way
-	idle     *sync.Cond     // on resMu: users reached 0
-	pinned   bool           // the card must not be put away
-	elem     *list.Element  // in Fleet.resident; guarded by Fleet.resMu
-	// pinCounted: p is pinned and counted in Fleet.pinnedCards; guarded
-	// by Fleet.resMu.
-	pinCounted bool
+	// resident (Config.MaxCards); resMu guards them. pinState and
+	// cardState are the applet's PIN state and the card's own state
+	// (counters, changed PINs) when it was put away or built from a
+	// record.
+	resMu     sync.Mutex
+	card      *uicc.Card
+	applet    *authn.Applet // nil without NFC SIM
+	hs        *handset.Handset
+	pinState  authn.PINState
+	cardState uicc.State
+	users     int           // deliveries and sessions under way
+	idle      *sync.Cond    // on resMu: users reached 0
+	pinned    bool          // the card must not be put away
+	elem      *list.Element // in Fleet.resident; guarded by Fleet.resMu
+
+	// saveMu orders the phone's records in the Store (persist.go):
+	// lastRec is the last one given to it (nil: none), pending its
+	// outcome; a retired phone (replaced by Set, or reset) saves no more.
+	saveMu  sync.Mutex
+	lastRec []byte
+	pending *pendingSave
+	retired bool
 
 	mu       sync.Mutex
 	settings Settings
+	spec     Spec // what the API set (Fleet.Set, SetAbsent)
 	scripted bool
 	inbox    []handset.Message
 	events   []event
@@ -141,6 +151,7 @@ type Phone struct {
 // background proactive session); its fields are guarded by the phone's mu.
 type session struct {
 	at       time.Time // when the download reached the phone
+	firstSeq uint64    // the first event sequence number it may have
 	tracing  bool      // keep the APDU trace (Config.MaxTraces)
 	trace    []byte    // appendAPDU framing
 	answered bool      // Config.OnSession was told
@@ -200,6 +211,7 @@ func (p *Phone) goSession(run func(func())) func(func()) {
 		p.mu.Unlock()
 		run(func() {
 			f()
+			p.saveAnswered(false)
 			if s != nil {
 				p.endSession(s, nil)
 				p.release() // DeliverSMS left the phone acquired for it
@@ -318,7 +330,7 @@ func (p *Phone) putAway() bool {
 	if p.applet != nil {
 		p.pinState = p.applet.State()
 	}
-	p.counters = p.card.Counters() // the rebuilt card must still refuse replays
+	p.cardState = p.card.Export() // the rebuilt card must still refuse replays
 	p.card, p.hs, p.applet = nil, nil, nil
 	return true
 }
@@ -399,6 +411,9 @@ func (p *Phone) record(kind, detail string, trace []byte) {
 	if p.fleet.nsubs.Load() > 0 {
 		p.fleet.publish(p.export(e))
 	}
+	if f := p.fleet.cfg.OnEvent; f != nil && (p.fleet.cfg.WantEvents == nil || p.fleet.cfg.WantEvents()) {
+		f(EventRef{MSISDN: p.msisdn, Kind: kind, Seq: e.seq, p: p, e: e})
+	}
 }
 
 // recentEvents returns the last MaxEvents events; p.mu must be held.
@@ -455,12 +470,17 @@ func (p *Phone) DeliverSMS(ctx context.Context, m *smsc.Message, tpdus [][]byte)
 		p.release()
 		return DeliveryFailure(err)
 	}
-	s := &session{at: time.Now(), tracing: p.fleet.cfg.MaxTraces >= 0}
+	s := &session{at: time.Now(), tracing: p.fleet.cfg.MaxTraces >= 0, firstSeq: p.fleet.seq.Load() + 1}
 	_, err = hs.DeliverSMS(context.WithValue(ctx, sessionKey{}, s), tpdus)
 	p.mu.Lock()
 	background := s.background
 	p.mu.Unlock()
 	if !background { // else the proactive session ends it (goSession)
+		// The deliver report carries the card's answer (a PoR): the
+		// counter the card accepted is durable first.
+		if serr := p.saveAnswered(true); serr != nil && err == nil {
+			err = serr
+		}
 		p.endSession(s, err)
 		p.release()
 	}
@@ -484,8 +504,11 @@ func (p *Phone) endSession(s *session, err error) {
 		p.record("delivery", "SMS-PP download refused: "+err.Error(), tr)
 		return
 	}
-	if f := p.fleet.cfg.OnSession; f != nil && !answered {
-		f(p.msisdn, "no_answer", time.Since(s.at))
+	if !answered {
+		if f := p.fleet.cfg.OnSession; f != nil {
+			f(p.msisdn, "no_answer", time.Since(s.at))
+		}
+		p.challenge(s, "no_answer", time.Since(s.at))
 	}
 	// A background proactive session that failed says so in the
 	// handset's own "error" event, just before this one.
@@ -523,8 +546,12 @@ func (p *Phone) Resident() bool {
 // §9.2.3.22).
 const ErrCodeSIMDownload = 0xD5
 
-// sendSMS is the handset's network: an SMS-SUBMIT becomes an MO message.
+// sendSMS is the handset's network: an SMS-SUBMIT becomes an MO message,
+// once what the card accepted for it (OTA counter, PIN try) is durable.
 func (p *Phone) sendSMS(ctx context.Context, submit *tpdu.Submit) error {
+	if err := p.saveAnswered(true); err != nil {
+		return err
+	}
 	p.observeAnswer(ctx)
 	mo, err := MOFromSubmit(p.msisdn, submit)
 	if err != nil {
@@ -639,7 +666,8 @@ func (p *Phone) publicKey() string {
 	return hex.EncodeToString(upk)
 }
 
-// SetBehaviour scripts the person; it then wins over keywords.
+// SetBehaviour scripts the person; it then wins over keywords. The script
+// is in the fleet's Store (durable with a durable one) when it returns.
 func (p *Phone) SetBehaviour(b person.Behaviour) error {
 	if err := b.Validate(); err != nil {
 		return err
@@ -649,15 +677,18 @@ func (p *Phone) SetBehaviour(b person.Behaviour) error {
 	p.scripted = true
 	p.mu.Unlock()
 	p.record("behaviour", "script set over the API", nil)
-	return nil
+	return p.save(true)
 }
 
-// SetAbsent switches the phone off (true) or on.
-func (p *Phone) SetAbsent(absent bool) {
+// SetAbsent switches the phone off (true) or on; the setting is in the
+// fleet's Store when it returns.
+func (p *Phone) SetAbsent(absent bool) error {
 	p.mu.Lock()
 	p.settings.Absent = absent
+	p.spec.Absent = &absent
 	p.mu.Unlock()
 	p.record("settings", fmt.Sprintf("absent=%v", absent), nil)
+	return p.save(true)
 }
 
 // Inbox returns the text messages received, oldest first.
@@ -685,7 +716,7 @@ func (p *Phone) Events() []Event {
 func (p *Phone) observeAnswer(ctx context.Context) {
 	f := p.fleet.cfg.OnSession
 	s := sessionFrom(ctx)
-	if f == nil || s == nil {
+	if (f == nil && p.fleet.cfg.OnChallenge == nil) || s == nil {
 		return
 	}
 	p.mu.Lock()
@@ -702,5 +733,8 @@ func (p *Phone) observeAnswer(ctx context.Context) {
 		outcome = p.applet.LastOutcome().String()
 	}
 	p.resMu.Unlock()
-	f(p.msisdn, outcome, d)
+	if f != nil {
+		f(p.msisdn, outcome, d)
+	}
+	p.challenge(s, outcome, d)
 }
