@@ -55,6 +55,7 @@ func serverWith(t *testing.T, opt func(*simulator.Config)) (*simtest.Server, *sy
 	logs := &syncBuffer{}
 	s := simtest.NewServer(t, func(c *simulator.Config) {
 		c.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		c.MobileConnect.Keystore = testKeystore(t)
 		opt(c)
 	})
 	if s.Issuer() == "" {
