@@ -378,6 +378,9 @@ func ParseCIBA(v url.Values) (AuthRequest, *Error) {
 // than this after the last one is answered slow_down.
 const siInterval = time.Second
 
+// slowDownStep is what a poll answered slow_down adds to the interval.
+const slowDownStep = 5 * time.Second
+
 // bcKeep is how long an SI or CIBA request is remembered after it expired.
 const bcKeep = 10 * time.Minute
 
@@ -515,9 +518,15 @@ func (g *Gateway) pollBackchannel(ctx context.Context, cl *registered, tr tokenR
 	default:
 		tooSoon := !bc.lastPoll.IsZero() && now.Sub(bc.lastPoll) < bc.interval
 		bc.lastPoll = now
+		if tooSoon {
+			// CIBA Core §11: the interval grows by 5 s for this and
+			// every later poll.
+			bc.interval += slowDownStep
+		}
+		interval := bc.interval
 		bc.mu.Unlock()
 		if tooSoon {
-			return nil, newError(ErrSlowDown, "poll at most every "+bc.interval.String())
+			return nil, newError(ErrSlowDown, "poll at most every "+interval.String())
 		}
 		return nil, newError(ErrAuthorizationPending, "the subscriber has not answered yet")
 	}
