@@ -8,6 +8,7 @@ import (
 
 	"github.com/simlab-dev/simlab/hsm"
 	"github.com/simlab-dev/simlab/hsm/soft"
+	"github.com/simlab-dev/simlab/internal/p256"
 )
 
 // TestSignCompactVerifies: the hand-assembled JWS of both algorithms
@@ -28,6 +29,9 @@ func TestSignCompactVerifies(t *testing.T) {
 		sk, err := k.load(ctx, c.alg, 1)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if _, fast := sk.key.(*p256.Key); fast {
+			t.Fatal("the id_token key signs with the variable-time internal/p256, not crypto/ecdsa")
 		}
 		payload := []byte(`{"iss":"https://op.example","sub":"x"}`)
 		for range 50 { // ECDSA's r and s are sometimes shorter than 32 bytes

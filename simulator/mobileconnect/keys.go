@@ -21,6 +21,7 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/simlab-dev/simlab/hsm"
+	"github.com/simlab-dev/simlab/internal/p256"
 )
 
 // Key labels in the key store. Signing keys are numbered; the highest
@@ -163,6 +164,13 @@ func (k *keyRing) load(ctx context.Context, alg jose.SignatureAlgorithm, n int) 
 	s, err := k.ks.Signer(ctx, label)
 	if err != nil {
 		return nil, fmt.Errorf("mobileconnect: signing key %s: %w", label, err)
+	}
+	if fast, ok := s.(*p256.Key); ok {
+		// The software key store signs P-256 with internal/p256, whose
+		// mod-n arithmetic is variable-time: fine for the fleet's
+		// emulated cards, not for the key whose signatures every RP
+		// trusts. crypto/ecdsa signs it in constant time.
+		s = fast.ECDSA()
 	}
 	sk := &sigKey{label: label, alg: alg, key: s, public: jose.JSONWebKey{Key: s.Public(), Use: "sig", Algorithm: string(alg)}}
 	sk.kid = thumbprint(&sk.public)
