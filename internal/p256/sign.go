@@ -84,8 +84,8 @@ func newKey(d []byte) *Key {
 func (k *Key) Public() crypto.PublicKey { return &k.private().PublicKey }
 
 // ECDSA returns the key as crypto/ecdsa's, whose signing is constant-time,
-// for a holder of a key that must resist timing attacks (the Mobile
-// Connect gateway's id_token key, kept in the software key store).
+// for a holder of a key that must resist timing attacks
+// (hsm/soft's Signer(…).ConstantTime()).
 func (k *Key) ECDSA() *ecdsa.PrivateKey { return k.private() }
 
 // private returns the key as crypto/ecdsa's, computing the public point on

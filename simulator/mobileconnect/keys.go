@@ -21,7 +21,6 @@ import (
 	"github.com/go-jose/go-jose/v4"
 
 	"github.com/simlab-dev/simlab/hsm"
-	"github.com/simlab-dev/simlab/internal/p256"
 )
 
 // Key labels in the key store. Signing keys are numbered; the highest
@@ -154,6 +153,12 @@ func (k *keyRing) waitRSA() error {
 	return k.rsaErr
 }
 
+// constantTimer is a key store's signer that has a constant-time variant
+// (hsm/soft's).
+type constantTimer interface {
+	ConstantTime() crypto.Signer
+}
+
 func signLabel(alg jose.SignatureAlgorithm, n int) string {
 	return labelSignPrefix + strings.ToLower(string(alg)) + "/" + strconv.Itoa(n)
 }
@@ -165,12 +170,12 @@ func (k *keyRing) load(ctx context.Context, alg jose.SignatureAlgorithm, n int) 
 	if err != nil {
 		return nil, fmt.Errorf("mobileconnect: signing key %s: %w", label, err)
 	}
-	if fast, ok := s.(*p256.Key); ok {
+	if ct, ok := s.(constantTimer); ok {
 		// The software key store signs P-256 with internal/p256, whose
 		// mod-n arithmetic is variable-time: fine for the fleet's
 		// emulated cards, not for the key whose signatures every RP
-		// trusts. crypto/ecdsa signs it in constant time.
-		s = fast.ECDSA()
+		// trusts. Its constant-time signer is crypto/ecdsa's.
+		s = ct.ConstantTime()
 	}
 	sk := &sigKey{label: label, alg: alg, key: s, public: jose.JSONWebKey{Key: s.Public(), Use: "sig", Algorithm: string(alg)}}
 	sk.kid = thumbprint(&sk.public)
