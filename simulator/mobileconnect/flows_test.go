@@ -348,6 +348,21 @@ func TestTokenEndpoint(t *testing.T) {
 			t.Fatalf("a token refreshed from a replayed code still works: %d", st)
 		}
 	})
+	t.Run("refresh with a scope not granted", func(t *testing.T) {
+		t.Parallel()
+		r := newRP(t, s)
+		res := r.authorize(r.params(simtest.Number(t, "approve", 36), "2"))
+		tr := r.exchange(res.Get("code"))
+		rt := tr["refresh_token"].(string)
+		st, e := r.token(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "scope": {"openid mc_authz"}})
+		if st != 400 || e["error"] != "invalid_scope" {
+			t.Fatalf("a wider scope: %d %v", st, e)
+		}
+		// The refused request did not spend the token.
+		if st, tr2 := r.token(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "scope": {"openid"}}); st != 200 {
+			t.Fatalf("a scope within the grant after a refusal: %d %v", st, tr2)
+		}
+	})
 	t.Run("PKCE downgrade", func(t *testing.T) {
 		t.Parallel()
 		r := newRP(t, s)

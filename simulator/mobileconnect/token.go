@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -164,6 +165,13 @@ func (g *Gateway) refresh(r *http.Request, cl *registered, tr tokenRequest) (*To
 	now := g.deps.Now()
 	t, ok := g.st.refresh.get(k, now)
 	if ok && t.sess.clientID == cl.ID {
+		// A scope asked for must be within the one granted (RFC 6749
+		// §6); the answer's scope says what the new tokens carry.
+		for _, sc := range strings.Fields(tr.Scope) {
+			if !slices.Contains(t.sess.scope, sc) {
+				return nil, newError(ErrInvalidScope, "scope "+sc+" was not granted")
+			}
+		}
 		// Rotation: the token is taken once, so of two requests racing
 		// with the same token only one gets new tokens; the other is a
 		// reuse.
