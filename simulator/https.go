@@ -49,21 +49,21 @@ func (h HTTPS) validate() error {
 // certificate pool that trusts the system's roots and the server's own
 // certificate, for the
 // server's clients of itself (the phones opening SMS+URL links).
-func httpsListener(h HTTPS, ln net.Listener) (net.Listener, *x509.CertPool, error) {
+func httpsListener(h HTTPS, ln net.Listener) (net.Listener, *tls.Config, *x509.CertPool, error) {
 	var cert tls.Certificate
 	var err error
 	if h.Cert != "" {
 		if cert, err = tls.LoadX509KeyPair(h.Cert, h.Key); err != nil {
-			return nil, nil, fmt.Errorf("serve: https: %w", err)
+			return nil, nil, nil, fmt.Errorf("serve: https: %w", err)
 		}
 	} else {
 		var pemCert []byte
 		if cert, pemCert, err = selfSigned(ln.Addr()); err != nil {
-			return nil, nil, fmt.Errorf("serve: https: %w", err)
+			return nil, nil, nil, fmt.Errorf("serve: https: %w", err)
 		}
 		if h.SelfSignedOut != "" {
 			if err := os.WriteFile(h.SelfSignedOut, pemCert, 0o644); err != nil {
-				return nil, nil, fmt.Errorf("serve: https: %w", err)
+				return nil, nil, nil, fmt.Errorf("serve: https: %w", err)
 			}
 		}
 	}
@@ -75,7 +75,23 @@ func httpsListener(h HTTPS, ln net.Listener) (net.Listener, *x509.CertPool, erro
 		pool.AddCert(leaf)
 	}
 	tc := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	return tls.NewListener(ln, tc), pool, nil
+	return tls.NewListener(ln, tc), tc, pool, nil
+}
+
+// refuseHTTPS is refuseHTTP for an HTTPS listener: TLS is layered over the
+// connection caps, so a connection beyond them gets its 503 after a TLS
+// handshake (within the same second), not as plaintext the client's TLS
+// would take for a broken handshake. tc is read when a connection is
+// refused: it is set before the listener accepts.
+func refuseHTTPS(tc **tls.Config) func(net.Conn, string) {
+	return func(c net.Conn, reason string) {
+		c.SetDeadline(time.Now().Add(time.Second))
+		t := tls.Server(c, *tc)
+		if t.Handshake() != nil {
+			return
+		}
+		refuseHTTP(t, reason)
+	}
 }
 
 // SelfClient is an HTTP client for this server's own HTTP listener: it

@@ -1,6 +1,10 @@
 package simulator
 
 import (
+	"bufio"
+	"crypto/tls"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
 )
@@ -41,5 +45,42 @@ func TestHTTPSConfig(t *testing.T) {
 		if err := h.validate(); err == nil {
 			t.Errorf("%+v accepted", h)
 		}
+	}
+}
+
+// TestHTTPSRefusal: over HTTPS a connection beyond the caps gets its 503
+// through TLS (the caps sit under TLS), not plaintext inside a handshake;
+// the connection within the caps goes on.
+func TestHTTPSRefusal(t *testing.T) {
+	t.Parallel()
+	s := startTest(t, Config{SMPPAddr: "off", NoFleet: true, HTTPS: HTTPS{SelfSigned: true},
+		HTTPLimits: HTTPLimits{ConnLimits: ConnLimits{MaxConnsPerSource: 1}}})
+	hc := s.SelfClient()
+	base := "https://" + s.Addrs().HTTP
+	get := func(c *http.Client) (int, string, error) {
+		resp, err := c.Get(base + "/healthz")
+		if err != nil {
+			return 0, "", err
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b), nil
+	}
+	if st, _, err := get(hc); err != nil || st != http.StatusOK {
+		t.Fatalf("first connection: %d %v", st, err)
+	}
+	// hc keeps its connection open: a second one is one too many.
+	over, err := tls.Dial("tcp", s.Addrs().HTTP, hc.Transport.(*http.Transport).TLSClientConfig)
+	if err != nil {
+		t.Fatalf("beyond the cap, the TLS handshake: %v", err)
+	}
+	defer over.Close()
+	br := bufio.NewReader(over)
+	resp := rawGet(t, over, br, "/healthz")
+	if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" || resp.Header.Get("Content-Type") != "application/json" {
+		t.Fatalf("beyond the cap: %d %v; want the 503 over TLS", resp.StatusCode, resp.Header)
+	}
+	if st, _, err := get(hc); err != nil || st != http.StatusOK {
+		t.Fatalf("the first connection after the refusal: %d %v", st, err)
 	}
 }

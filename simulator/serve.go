@@ -157,16 +157,21 @@ func Start(cfg Config) (*Server, error) {
 	}
 	var err error
 	if cfg.HTTPAddr != "off" {
-		if s.httpLn, err = s.listen("http", cfg.HTTPAddr, cfg.HTTPLimits.ConnLimits, refuseHTTP); err != nil {
+		refuse, tlsCfg := refuseHTTP, new(*tls.Config)
+		if cfg.HTTPS.On() {
+			refuse = refuseHTTPS(tlsCfg)
+		}
+		if s.httpLn, err = s.listen("http", cfg.HTTPAddr, cfg.HTTPLimits.ConnLimits, refuse); err != nil {
 			return nil, err
 		}
 		if cfg.HTTPS.On() {
 			// Before any subsystem starts: each sees the scheme it serves.
-			ln, roots, err := httpsListener(cfg.HTTPS, s.httpLn)
+			ln, tc, roots, err := httpsListener(cfg.HTTPS, s.httpLn)
 			if err != nil {
 				s.closeListeners()
 				return nil, err
 			}
+			*tlsCfg = tc
 			s.httpLn, cfg.httpsRoots, s.cfg.httpsRoots = ln, roots, roots
 		}
 	}
