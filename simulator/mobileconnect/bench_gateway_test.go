@@ -151,7 +151,7 @@ func tokenRequest(form url.Values) *http.Request {
 func BenchmarkGatewayLogin(b *testing.B) {
 	gw := replayGateway(b, recordLoA3(b), "http://127.0.0.1:8775/mc")
 	h := gw.Handler()
-	// The JWKS waits for the RSA keys the gateway makes in the background
+	// The JWKS waits for the RSA keys the gateway makes on first need
 	// at start: their generation stays out of the measurement.
 	jw := &sinkWriter{h: http.Header{}}
 	h.ServeHTTP(jw, httptestGet("/mc/jwks"))

@@ -322,7 +322,7 @@ func TestMCBenchServer(t *testing.T) {
 	default:
 		t.Fatalf("mode %q", mode)
 	}
-	// The JWKS waits for the RSA keys made at start: the parent measures
+	// The JWKS makes and waits for the RSA keys: the parent measures
 	// from READY on, without their generation.
 	if resp, err := http.Get(iss + "/jwks"); err == nil {
 		resp.Body.Close()

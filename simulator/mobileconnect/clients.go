@@ -152,7 +152,16 @@ func (g *Gateway) handleRotate(w http.ResponseWriter, r *http.Request) {
 		newError(ErrInvalidRequest, "alg must be ES256 or RS256").writeJSON(w)
 		return
 	}
-	kid, err := g.keys.rotate(r.Context(), alg)
+	var err error
+	if alg == jose.RS256 {
+		// The first RS256 key is made with the other RSA keys, on first
+		// need: this rotates the one that is current after that.
+		err = g.keys.waitRSA()
+	}
+	var kid string
+	if err == nil {
+		kid, err = g.keys.rotate(r.Context(), alg)
+	}
 	if err != nil {
 		g.log.Error("mc: key rotation failed", "err", err)
 		newError(ErrServerError, "key rotation failed").writeJSON(w)

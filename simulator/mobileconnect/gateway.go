@@ -194,7 +194,7 @@ func (g *Gateway) closeKeystore() {
 func (g *Gateway) Close() error {
 	g.cancel()
 	g.wg.Wait()
-	_ = g.keys.waitRSA() // the key store stays open while keys are made
+	g.keys.settle() // the key store stays open while keys are made
 	g.closeKeystore()
 	return nil
 }

@@ -63,12 +63,21 @@ type keyRing struct {
 	// next rotation).
 	jwksBytes []byte
 	jwksUntil time.Time
-	// rsaDone is closed once the RSA keys (RS256 signing, ENCR_MSISDN)
-	// are ready: generating them takes a few hundred milliseconds, which
-	// `simlab serve` does not wait for; rsaErr says whether it failed.
-	rsaDone chan struct{}
-	rsaErr  error
+	// The RSA keys (RS256 signing, ENCR_MSISDN) are readied on first
+	// need (the JWKS, an RS256 client, an ENCR_MSISDN hint), in the
+	// background: generating them takes a few hundred milliseconds of CPU,
+	// which a server whose gateway is never asked for them (most test
+	// servers) does not spend. rsaDone is closed once they are ready or
+	// will never be; rsaErr says whether that failed.
+	rsaOnce  sync.Once
+	rsaDone  chan struct{}
+	rsaErr   error
+	haveEncr bool // the key store held the ENCR_MSISDN key at start
 }
+
+// errKeysClosed is the RSA keys' error once the gateway has closed before
+// they were asked for.
+var errKeysClosed = errors.New("mobileconnect: the gateway is closed")
 
 func newKeyRing(ctx context.Context, ks hsm.Keystore, now func() time.Time, ttl time.Duration) (*keyRing, error) {
 	k := &keyRing{ks: ks, now: now, ttl: ttl, current: map[jose.SignatureAlgorithm]*sigKey{}, seq: map[jose.SignatureAlgorithm]int{}}
@@ -95,12 +104,28 @@ func newKeyRing(ctx context.Context, ks hsm.Keystore, now func() time.Time, ttl 
 			return nil, fmt.Errorf("mobileconnect: PCR key: %w", err)
 		}
 	}
-	k.rsaDone = make(chan struct{})
-	go func() {
-		defer close(k.rsaDone)
-		k.rsaErr = k.loadRSA(context.WithoutCancel(ctx), have[labelEncrMSISDN])
-	}()
+	k.rsaDone, k.haveEncr = make(chan struct{}), have[labelEncrMSISDN]
 	return k, nil
+}
+
+// startRSA starts readying the RSA keys, once.
+func (k *keyRing) startRSA() {
+	k.rsaOnce.Do(func() {
+		go func() {
+			defer close(k.rsaDone)
+			k.rsaErr = k.loadRSA(context.Background(), k.haveEncr)
+		}()
+	})
+}
+
+// settle waits for RSA keys being readied, and makes sure they will not be
+// started later: the key store is about to close.
+func (k *keyRing) settle() {
+	k.rsaOnce.Do(func() {
+		k.rsaErr = errKeysClosed
+		close(k.rsaDone)
+	})
+	<-k.rsaDone
 }
 
 // ensureSigner loads the newest key of alg, generating the first one.
@@ -147,8 +172,9 @@ func (k *keyRing) loadRSA(ctx context.Context, haveEncr bool) error {
 	return nil
 }
 
-// waitRSA waits until the RSA keys are ready.
+// waitRSA readies the RSA keys if need be and waits until they are.
 func (k *keyRing) waitRSA() error {
+	k.startRSA()
 	<-k.rsaDone
 	return k.rsaErr
 }

@@ -73,7 +73,7 @@ func makeKeyTemplate(dir string) error {
 	if err != nil {
 		return err
 	}
-	// The JWKS answers once the RSA keys (made in the background) are in.
+	// The JWKS answers once the RSA keys (made on first need) are in.
 	w := httptest.NewRecorder()
 	gw.Handler().ServeHTTP(w, httptest.NewRequest("GET", "/mc/jwks", nil))
 	gw.Close()
