@@ -198,6 +198,17 @@ func BenchmarkLoA3Login(b *testing.B) { benchLogins(b, "full", "3") }
 // server, without the SIM challenge and without the relying party.
 func BenchmarkGatewayLoginHTTP(b *testing.B) { benchLogins(b, "replay", "3") }
 
+// benchGet GETs u and returns the status and the Location header.
+func benchGet(hc *http.Client, u string) (int, string, error) {
+	resp, err := hc.Get(u)
+	if err != nil {
+		return 0, "", err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, resp.Header.Get("Location"), nil
+}
+
 // benchLogins runs full code flows against a server in a child process,
 // as the headless SDKs do: GET /authorize (the waiting page), GET again
 // (held until the login ends: the redirect), POST /token.
@@ -209,15 +220,7 @@ func benchLogins(b *testing.B, mode, acr string) {
 		b.Fatal(err)
 	}
 	const redirect = "http://127.0.0.1:9/callback"
-	get := func(u string) (int, string, error) {
-		resp, err := hc.Get(u)
-		if err != nil {
-			return 0, "", err
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		return resp.StatusCode, resp.Header.Get("Location"), nil
-	}
+	get := func(u string) (int, string, error) { return benchGet(hc, u) }
 	base := int64(300000)
 	if mode == "replay" {
 		base = 0
@@ -345,15 +348,7 @@ func BenchmarkLoA3LoginInProcess(b *testing.B) {
 		b.Fatal(err)
 	}
 	const redirect = "http://127.0.0.1:9/callback"
-	get := func(u string) (int, string, error) {
-		resp, err := hc.Get(u)
-		if err != nil {
-			return 0, "", err
-		}
-		io.Copy(io.Discard, resp.Body)
-		resp.Body.Close()
-		return resp.StatusCode, resp.Header.Get("Location"), nil
-	}
+	get := func(u string) (int, string, error) { return benchGet(hc, u) }
 	runParallel(b, func(i int64) error {
 		msisdn := strconv.FormatInt(99901000000+300000+i, 10)
 		state, nonce := "s"+strconv.FormatInt(i, 10), "n"+strconv.FormatInt(i, 10)
