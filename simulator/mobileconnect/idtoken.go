@@ -115,14 +115,15 @@ func (g *Gateway) idTokenClaims(ctx context.Context, sess *session, accessToken 
 // claim: written directly, since go-jose's JSONWebKey would check and
 // re-encode the key through reflection on every login.
 func ecJWK(pub *ecdsa.PublicKey) json.RawMessage {
-	var x, y [32]byte
-	pub.X.FillBytes(x[:])
-	pub.Y.FillBytes(y[:])
+	raw, err := pub.Bytes() // 0x04 ‖ x ‖ y (SEC 1 §2.3.3)
+	if err != nil || len(raw) != 65 {
+		return nil
+	}
 	b := make([]byte, 0, 160)
 	b = append(b, `{"use":"sig","kty":"EC","crv":"P-256","alg":"ES256","x":"`...)
-	b = base64.RawURLEncoding.AppendEncode(b, x[:])
+	b = base64.RawURLEncoding.AppendEncode(b, raw[1:33])
 	b = append(b, `","y":"`...)
-	b = base64.RawURLEncoding.AppendEncode(b, y[:])
+	b = base64.RawURLEncoding.AppendEncode(b, raw[33:])
 	return append(b, `"}`...)
 }
 

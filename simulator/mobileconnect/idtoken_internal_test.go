@@ -36,7 +36,7 @@ func TestSignCompactVerifies(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			jws, err := jose.ParseSigned(tok, []jose.SignatureAlgorithm{c.alg})
+			jws, err := jose.ParseSignedCompact(tok, []jose.SignatureAlgorithm{c.alg})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -83,7 +83,7 @@ type ctSigner struct {
 
 type markedSigner struct{ crypto.Signer }
 
-func (s ctSigner) ConstantTime() crypto.Signer { return markedSigner{s.Signer} }
+func (s ctSigner) ConstantTime() crypto.Signer { return markedSigner(s) }
 
 func (c ctStore) Signer(ctx context.Context, ref string) (crypto.Signer, error) {
 	s, err := c.Keystore.Signer(ctx, ref)
