@@ -47,9 +47,10 @@ type Config struct {
 	// OpenURL fetches links persons open; nil uses an HTTP GET limited to
 	// AllowedHosts.
 	OpenURL func(ctx context.Context, u string) error
-	// HTTPClient fetches the links of the default OpenURL (nil:
-	// http.DefaultClient); `simlab serve` gives one that trusts its own
-	// HTTPS certificate.
+	// HTTPClient's transport and timeout fetch the links of the default
+	// OpenURL (nil: the default transport), its redirects checked against
+	// AllowedHosts; `simlab serve` gives one that trusts its own HTTPS
+	// certificate.
 	HTTPClient *http.Client
 	// AllowedHosts are the hosts a person may open links on (default:
 	// loopback only: 127.0.0.1, ::1, localhost).
