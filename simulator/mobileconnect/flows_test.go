@@ -82,9 +82,13 @@ func TestHeadlessIdempotent(t *testing.T) {
 	if u.Query().Get("code") != first.Get("code") || first.Get("code") == "" {
 		t.Fatal("a second look after the redirect gave another answer")
 	}
-	// One challenge only reached the phone.
+	// One challenge only reached the phone. The phone records its
+	// "session" event after it has answered, which may be after the
+	// redirect: wait for it to finish.
+	ph := s.Phone(t, n)
+	ph.Wait()
 	sessions := 0
-	for _, e := range s.Phone(t, n).Events() {
+	for _, e := range ph.Events() {
 		if e.Kind == "session" {
 			sessions++
 		}
