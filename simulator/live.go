@@ -18,12 +18,14 @@ type Live struct {
 	Human *person.Human
 	// Challenges keeps the most recent challenges the phones saw.
 	Challenges *ChallengeLog
+	// Logins keeps the most recent Mobile Connect logins (logins.go).
+	Logins *LoginLog
 }
 
 // newLive makes the hub and the people answering "human" phones, who wait
 // promptTimeout when a prompt gives no deadline.
 func newLive(promptTimeout time.Duration) *Live {
-	l := &Live{Hub: &capture.Hub{}, Challenges: &ChallengeLog{Max: DefaultChallenges}}
+	l := &Live{Hub: &capture.Hub{}, Challenges: &ChallengeLog{Max: DefaultChallenges}, Logins: &LoginLog{Max: DefaultLogins}}
 	l.Human = &person.Human{Timeout: promptTimeout, OnChange: func(st person.PromptState) {
 		name := "human"
 		if !st.Open {
