@@ -88,7 +88,11 @@ func TestLoginsListedAndLive(t *testing.T) {
 	if done.Challenge == nil || done.Challenge.MSISDN != ok {
 		t.Fatalf("challenge of the login: %+v", done.Challenge)
 	}
-	var ch struct{ Challenges []struct{ FirstSeq uint64 `json:"first_seq"` } }
+	var ch struct {
+		Challenges []struct {
+			FirstSeq uint64 `json:"first_seq"`
+		}
+	}
 	getRaw(t, s, "/api/v1/challenges?msisdn="+ok, &ch)
 	if len(ch.Challenges) != 1 || ch.Challenges[0].FirstSeq != done.Challenge.FirstSeq {
 		t.Fatalf("challenges %+v, the login's %+v", ch, done.Challenge)
