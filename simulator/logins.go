@@ -145,7 +145,7 @@ func (l *LoginLog) insertLocked(e mobileconnect.LoginEvent) *Login {
 	}
 	l.seq++
 	r := &Login{Seq: l.seq, ID: e.ID, Flow: e.Flow, Start: e.Time, ClientID: e.ClientID, ClientName: e.ClientName,
-		ACRAsked: e.ACRAsked, LoginHintMethod: e.LoginHintMethod}
+		ACRAsked: e.ACRAsked, LoginHintMethod: e.LoginHintMethod, Steps: make([]LoginStep, 0, 6)}
 	if len(l.ring) < max(l.Max, 1) {
 		l.ring = append(l.ring, r)
 	} else {

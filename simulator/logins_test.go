@@ -15,6 +15,7 @@ import (
 
 	"github.com/simlab-dev/simlab/internal/needs"
 	"github.com/simlab-dev/simlab/simulator/mobileconnect"
+	"github.com/simlab-dev/simlab/smsc/capture"
 )
 
 // TestLoginsListedAndLive: logins through the gateway, by a real relying
@@ -198,5 +199,50 @@ func TestLoginsDocExample(t *testing.T) {
 	}
 	if got := strings.TrimSpace(string(out)); got != want {
 		t.Fatalf("the example printed\n%s\nthe page says\n%s", got, want)
+	}
+}
+
+// BenchmarkLoginHook: what reporting one login costs the gateway — its
+// five steps through Live.onLogin (folded into the log, published on the
+// hub) — with no one listening and with a page's stream reading them (its
+// encoding included: the reader's, once per event). Compare with BenchmarkLoA3Login's cpu-µs/op (docs/benchmarks.md).
+func BenchmarkLoginHook(b *testing.B) {
+	for _, listening := range []bool{false, true} {
+		name := "quiet"
+		if listening {
+			name = "listened"
+		}
+		b.Run(name, func(b *testing.B) {
+			l := newLive(time.Second)
+			if listening {
+				// A page reading the stream: its events are encoded (once).
+				sub := l.Hub.Subscribe(capture.TopicLogin, nil, capture.DefaultStreamBuffer)
+				stop := make(chan struct{})
+				done := make(chan struct{})
+				go func() {
+					defer close(done)
+					for {
+						l.Hub.Relist(sub)
+						select {
+						case e := <-sub.C():
+							_ = e.Frame()
+						case <-stop:
+							return
+						}
+					}
+				}()
+				defer func() { close(stop); <-done; l.Hub.Unsubscribe(sub) }()
+			}
+			steps := []string{mobileconnect.StepRequest, mobileconnect.StepAsked, mobileconnect.StepAnswered, mobileconnect.StepCode, mobileconnect.StepToken}
+			now := time.Now()
+			b.ReportAllocs()
+			for i := 0; b.Loop(); i++ {
+				id := strconv.Itoa(i)
+				for _, st := range steps {
+					l.onLogin(mobileconnect.LoginEvent{ID: id, Step: st, Time: now, Flow: "redirect", ClientID: mobileconnect.DemoClientID,
+						ACRAsked: "3 2", LoginHintMethod: "MSISDN", MSISDN: "99901000123"})
+				}
+			}
+		})
 	}
 }
