@@ -232,6 +232,7 @@ func (g *Gateway) Register(public, control Mux) {
 	pub("POST "+p+"/authorize", g.handleAuthorize)
 	pub("POST "+p+"/otp", g.handleOTP)
 	pub("GET "+p+"/l/{token}", g.handleLink)
+	pub("GET "+p+"/static/app.css", g.handleStylesheet)
 	pub("POST "+p+"/token", g.handleToken)
 	pub("GET "+p+"/userinfo", g.handleUserinfo)
 	pub("POST "+p+"/userinfo", g.handleUserinfo)
