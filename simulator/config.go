@@ -83,9 +83,15 @@ type Config struct {
 	InteractiveOut io.Writer `yaml:"-" json:"-"`
 	// Lab adds real bearers and cards in readers (docs/lab.md).
 	Lab LabConfig `yaml:",inline" json:"lab"`
+	// Trace records every SMPP session and every phone's APDUs for
+	// Wireshark (docs/lab.md, "Traces"): a pcap file and/or live GSMTAP.
+	Trace TraceConfig `yaml:"trace" json:"trace,omitzero"`
 	// MobileConnect configures the Mobile Connect gateway at /mc
 	// (docs/mobile-connect.md).
 	MobileConnect mobileconnect.Config `yaml:"mobile_connect" json:"mobile_connect"`
+	// Routes hand number ranges to SMSCs of their own, such as simlab
+	// fleet processes behind this one (docs/smsc.md, "Routes").
+	Routes []Route `yaml:"routes" json:"routes,omitempty"`
 	// HTTPLimits are the HTTP listener's timeouts and connection caps.
 	HTTPLimits HTTPLimits `yaml:"http_limits" json:"http_limits,omitzero"`
 	// SMPPLimits cap the SMPP listeners' connections.
@@ -241,6 +247,9 @@ func (c Config) Validate() error {
 	}
 	if c.NoFleet && (c.Fleet != "" || len(c.Interactive) > 0) {
 		errs = append(errs, errors.New("serve: no_fleet excludes fleet and interactive"))
+	}
+	if err := validateRoutes(c.Routes); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

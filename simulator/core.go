@@ -19,6 +19,7 @@ import (
 	"github.com/simlab-dev/simlab/simulator/fleet/phonestore"
 	"github.com/simlab-dev/simlab/simulator/load"
 	"github.com/simlab-dev/simlab/simulator/person"
+	"github.com/simlab-dev/simlab/simulator/trace"
 	"github.com/simlab-dev/simlab/smsc"
 	"github.com/simlab-dev/simlab/smsc/capture"
 	"github.com/simlab-dev/simlab/smsc/store"
@@ -44,7 +45,9 @@ type Core struct {
 	routes   *router
 	closer   func() error
 	lab      io.Closer
+	upRoutes io.Closer     // Config.Routes
 	workers  *workers.Pool // the phones' proactive sessions
+	trace    *trace.Recorder
 	serving  atomic.Bool
 	done     chan struct{} // closed when Serve has returned; serveErr is its error
 	serveErr error
@@ -92,10 +95,20 @@ func startCore(s *Server, cfg Config) (Subsystem, error) {
 	}
 	c.Capture.Submit = c.SMSC.Submit // the page's compose
 	c.workers = workers.New(0)
+	rec, err := startTrace(cfg.Trace, cfg.Logger) // trace.go
+	if err != nil {
+		c.workers.Close()
+		c.closeStore()
+		return nil, err
+	}
+	if c.trace = rec; rec != nil {
+		c.SMSC.Tracer = rec
+	}
 	if !cfg.NoFleet {
 		if err := c.startFleet(cfg); err != nil {
 			c.workers.Close()
 			c.closeStore()
+			rec.Close()
 			return nil, err
 		}
 		c.routes = newRouter(c.Fleet) // attached cards and bearers in front of and behind the fleet (routes.go)
@@ -153,6 +166,14 @@ func startCore(s *Server, cfg Config) (Subsystem, error) {
 	if err := c.restoreAttachments(cfg.Logger); err != nil { // attach_keep.go
 		_ = c.Shutdown(context.Background())
 		return nil, err
+	}
+	if len(cfg.Routes) > 0 {
+		rs, err := c.StartRoutes(context.Background(), cfg.Routes, BearerOptions{ReceiptTimeout: cfg.Lab.ReceiptTimeout, Logger: cfg.Logger})
+		if err != nil {
+			_ = c.Shutdown(context.Background())
+			return nil, err
+		}
+		c.upRoutes = rs
 	}
 	return c, nil
 }
@@ -219,6 +240,7 @@ func (c *Core) startFleet(cfg Config) error {
 			return err
 		},
 		PromptTimeout: cfg.PromptTimeout,
+		Trace:         apduTrace(c.trace),
 	}
 	c.Live.wireFleet(&fc) // live.go: events, human prompts, challenges
 	fl, err := fleet.New(fc)
@@ -266,8 +288,11 @@ func (c *Core) Ready() bool {
 // Shutdown implements Subsystem.
 func (c *Core) Shutdown(ctx context.Context) error {
 	var err error
+	if c.upRoutes != nil {
+		err = c.upRoutes.Close()
+	}
 	if c.lab != nil {
-		err = c.lab.Close()
+		err = errors.Join(err, c.lab.Close())
 	}
 	c.DetachAll()
 	if serr := c.SMSC.Shutdown(ctx); serr != nil && !errors.Is(serr, smsc.ErrServerClosed) {
@@ -291,5 +316,5 @@ func (c *Core) Shutdown(ctx context.Context) error {
 		}
 		err = errors.Join(err, c.phones.Close())
 	}
-	return err
+	return errors.Join(err, c.trace.Close())
 }

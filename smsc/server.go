@@ -29,6 +29,7 @@ const (
 	DefaultQueueLimit      = 10_000
 	DefaultRetryMin        = 5 * time.Second
 	DefaultRetryMax        = 10 * time.Minute
+	DefaultReceiptDelay    = 50 * time.Millisecond
 	DefaultSystemID        = "simlab"
 )
 
@@ -194,6 +195,13 @@ type Server struct {
 	// RetryMin and RetryMax bound the exponential backoff between
 	// delivery attempts to an absent or busy subscriber.
 	RetryMin, RetryMax time.Duration
+	// ReceiptDelay is how long after a submit_sm_resp has been written a
+	// receipt for that message may leave on another bind (an ESME with a
+	// transmitter and a receiver): ESMEs that read the two on separate
+	// threads (Kannel) must have taken in the response first. 0 means
+	// DefaultReceiptDelay; negative, none (the receipt still never
+	// precedes the response).
+	ReceiptDelay time.Duration
 	// ReplyWindow is how long past an MT's validity an MO from its
 	// destination to its source still goes to the session that submitted
 	// it (docs/smsc.md, "Routing"); 0 means DefaultReplyWindow.
@@ -214,6 +222,9 @@ type Server struct {
 	// WantEvents, if set, is asked before each event is built: returning
 	// false (nobody listening) saves the snapshot's allocation.
 	WantEvents func() bool
+	// Tracer, when set, is handed every PDU of every session, e.g. a
+	// simulator/trace.Recorder writing a pcap file (docs/lab.md).
+	Tracer pdu.Tracer
 	// Clock drives every timer; nil means the real clock.
 	Clock Clock
 	// Logger receives connection-level logs; nil discards them.

@@ -60,6 +60,12 @@ type session struct {
 	wclosing  bool
 	writerEnd chan struct{}
 	connMu    sync.Mutex // serialises flushes
+
+	// order is what keeps receipts behind responses (order.go), under wmu.
+	order outputOrder
+	// tr is the session's trace, nil without Server.Tracer (tap.go).
+	tr pdu.ConnTrace
+
 	// readerBusy is set while the reader handles buffered input.
 	readerBusy atomic.Bool
 
@@ -71,6 +77,11 @@ type session struct {
 	hasRange bool
 	window   int32
 	inflight atomic.Int32 // deliver_sm outstanding
+
+	// version is the interface version in use: Version50 for a bind that
+	// asked for 5.0 or later, else Version34 (reader goroutine writes it
+	// before the session can receive).
+	version uint8
 
 	omu        sync.Mutex
 	nextSeq    uint32
@@ -121,6 +132,7 @@ func (s *session) now() time.Time { return s.srv.Clock.Now() }
 
 // run is the session's reader; it returns when the connection ends.
 func (s *session) run() {
+	s.openTrace()
 	s.lastRecv.Store(s.now().UnixNano())
 	go s.writeLoop()
 	s.omu.Lock()
@@ -157,6 +169,9 @@ func (s *session) readLoop() string {
 		}
 		if err != nil {
 			return readErr(err)
+		}
+		if s.tr != nil {
+			s.tr.PDU(true, pkt)
 		}
 		stop := s.handle(pkt)
 		if inPlace {
@@ -216,7 +231,11 @@ func (s *session) finish(reason string) {
 	s.wdrain.Broadcast()
 	s.wmu.Unlock()
 	<-s.writerEnd
+	s.endHeld()
 	s.conn.Close()
+	if s.tr != nil {
+		s.tr.Close()
+	}
 	s.srv.engine.detach(s)
 	if s.acct != nil {
 		s.acct.binds.Add(-1)
@@ -282,8 +301,15 @@ func (s *session) flush() bool {
 	s.wspare = nil
 	s.wdrain.Broadcast()
 	s.wmu.Unlock()
+	if s.tr != nil {
+		s.traceOut(buf)
+	}
 	_, err := s.conn.Write(buf)
+	var due []heldReceipt
 	s.wmu.Lock()
+	if err == nil {
+		due = s.order.wrote(len(buf), s.now())
+	}
 	if cap(buf) <= 4*maxPendingWrite {
 		s.wspare = buf[:0]
 	} else {
@@ -296,6 +322,7 @@ func (s *session) flush() bool {
 		s.wdata.Broadcast()
 	}
 	s.wmu.Unlock()
+	s.release(due)
 	if err != nil {
 		s.close("write: " + err.Error())
 		return false
@@ -330,6 +357,7 @@ func (s *session) write(id pdu.CommandID, status pdu.Status, seq uint32, enc fun
 		s.wbuf = enc(s.wbuf)
 	}
 	pdu.SetLength(s.wbuf, start)
+	s.order.queued += uint64(len(s.wbuf) - start)
 	// While the reader works through a batch it flushes at the end;
 	// otherwise the writer goroutine does (readerDone closes the gap).
 	if start == 0 && !s.readerBusy.Load() {
@@ -529,10 +557,15 @@ func (s *session) handleBind(h pdu.Header, body []byte) {
 	s.omu.Unlock()
 	s.state.Store(uint32(ns))
 	ver := b.InterfaceVersion
+	s.version = Version34
+	if ver >= Version50 {
+		s.version = Version50
+	}
 	s.write(h.ID.Response(), pdu.StatusOK, h.Seq, func(out []byte) []byte {
 		out = pdu.AppendCString(out, s.srv.systemID())
-		if ver >= 0x34 {
-			out = pdu.AppendTLVUint8(out, pdu.TagSCInterfaceVersion, 0x34)
+		if ver >= Version34 {
+			// The version both sides speak (SMPP 5.0 §4.1.1.2).
+			out = pdu.AppendTLVUint8(out, pdu.TagSCInterfaceVersion, s.version)
 		}
 		return out
 	})
@@ -713,6 +746,7 @@ func (s *session) sendDeliver(it *outItem) bool {
 	}
 	seq := s.allocSeq()
 	it.sentAt = s.now()
+	it.version = s.version
 	s.pending[seq] = it
 	s.omu.Unlock()
 	if !s.write(pdu.CmdDeliverSM, pdu.StatusOK, seq, it.appendBody) {

@@ -427,7 +427,7 @@ func (s *session) querySM(h pdu.Header, body []byte) {
 		s.respond(pdu.CmdQuerySMResp, st, h.Seq)
 		return
 	}
-	r := pdu.QuerySMResp{MessageID: q.MessageID, MessageState: uint8(m.State), ErrorCode: uint8(min(m.ErrorCode, 255))}
+	r := pdu.QuerySMResp{MessageID: q.MessageID, MessageState: m.State.MessageState(s.version), ErrorCode: uint8(min(m.ErrorCode, 255))}
 	if m.State.Final() {
 		r.FinalDate = pdu.AppendTime(nil, m.DoneTime)
 	}

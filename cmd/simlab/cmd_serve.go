@@ -67,6 +67,8 @@ environment (GOGC=100 is Go's default: less memory, more CPU).`,
 	f.StringVar(&flagCfg.Lab.MODest, "bearer-mo-dest", "", "destination for messages bearers receive that name none")
 	f.StringArrayVar(&sf.attach, "attach", nil, `attach the card in a PC/SC reader as a phone: "READER=MSISDN" (repeatable)`)
 	f.BoolVar(&sf.asJSON, "json", false, "print the bound addresses as one JSON line on stdout when ready")
+	f.StringVar(&flagCfg.Trace.PCAP, "pcap", "", "write every SMPP PDU and every phone's APDU to this pcap file (docs/lab.md)")
+	f.StringVar(&flagCfg.Trace.GSMTAP, "gsmtap", "", "send them live: APDUs as GSMTAP to this UDP address (e.g. 127.0.0.1:4729), SMPP as VXLAN to its port 4789")
 	f.StringVar(&sf.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	f.StringVar(&sf.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run, until shutdown, to FILE (go tool pprof -top FILE)")
 	f.StringVar(&sf.logFormat, "log-format", "text", "log format: text or json")
@@ -117,6 +119,12 @@ func runServe(cmd *cobra.Command, a *app, sf *serveFlags, flagCfg *simulator.Con
 	}
 	if fl.Changed("fleet") {
 		cfg.Fleet = flagCfg.Fleet
+	}
+	if fl.Changed("pcap") {
+		cfg.Trace.PCAP = flagCfg.Trace.PCAP
+	}
+	if fl.Changed("gsmtap") {
+		cfg.Trace.GSMTAP = flagCfg.Trace.GSMTAP
 	}
 	mergeMCFlags(fl, &cfg.MobileConnect, flagCfg.MobileConnect)
 	cfg.Interactive = append(cfg.Interactive, sf.interactive...)

@@ -2,6 +2,7 @@ package tpdu
 
 import (
 	"fmt"
+	"unicode/utf8"
 
 	"github.com/warthog618/sms/encoding/gsm7"
 	"github.com/warthog618/sms/encoding/ucs2"
@@ -40,6 +41,33 @@ func EncodeGSM7(s string) ([]byte, error) {
 func GSM7Representable(s string) bool {
 	_, err := gsmEncoder.Encode([]byte(s))
 	return err == nil
+}
+
+// AppendGSM7Lossy appends s to dst as unpacked septets of the GSM 7-bit
+// default alphabet with its extension table (3GPP TS 23.038 §6.2.1,
+// §6.2.1.1), one septet per byte as SMPP carries data_coding 0, replacing
+// every character that neither table holds by repl, itself a
+// default-alphabet code such as '?'. The control characters other than LF
+// and CR are replaced too: septet 1B is the escape, not a character.
+func AppendGSM7Lossy(dst []byte, s string, repl byte) []byte {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if sameInGSM7(c) {
+			dst = append(dst, c)
+			i++
+			continue
+		}
+		_, n := utf8.DecodeRuneInString(s[i:])
+		if c < ' ' {
+			dst = append(dst, repl)
+		} else if b, err := gsmEncoder.Encode([]byte(s[i : i+n])); err == nil {
+			dst = append(dst, b...)
+		} else {
+			dst = append(dst, repl)
+		}
+		i += n
+	}
+	return dst
 }
 
 // DecodeGSM7 converts unpacked septets of the GSM 7-bit default alphabet with
