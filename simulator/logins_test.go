@@ -246,3 +246,36 @@ func BenchmarkLoginHook(b *testing.B) {
 		})
 	}
 }
+
+// TestLoginsServerInitiated: SI logins (polling and async) are listed with
+// their flow and steps like redirect logins.
+func TestLoginsServerInitiated(t *testing.T) {
+	t.Parallel()
+	s := startTest(t, Config{})
+	gw := s.MobileConnect().Gateway
+	const id, secret = "si-logins", "a-client-secret-of-at-least-32-bytes!"
+	if code := callJSON(t, s, "POST", "/api/v1/mc/clients", map[string]any{"client_id": id, "client_secret": secret,
+		"loopback_redirects": true, "notification_uris": []string{"http://127.0.0.1/"}, "client_names": []string{"demo"}}, nil); code != 201 {
+		t.Fatalf("add client: %d", code)
+	}
+	rp := &mobileconnect.RP{Issuer: gw.Issuer(), ClientID: id, ClientSecret: secret}
+	for i, mode := range []string{"polling", "async"} {
+		n := "9990100050" + strconv.Itoa(i)
+		if _, err := rp.SI(t.Context(), mobileconnect.SILogin{LoginRequest: mobileconnect.LoginRequest{MSISDN: n, ACR: "2"}, Mode: mode}); err != nil {
+			t.Fatalf("%s: %v", mode, err)
+		}
+		var list LoginList
+		getRaw(t, s, "/api/v1/mc/logins?client_id="+id+"&msisdn="+n, &list)
+		if len(list.Logins) != 1 {
+			t.Fatalf("%s: %+v", mode, list)
+		}
+		l := list.Logins[0]
+		var steps []string
+		for _, st := range l.Steps {
+			steps = append(steps, st.Step)
+		}
+		if l.Flow != "si" || l.Status != "redeemed" || l.ACR != "2" || l.PCR == "" || strings.Join(steps, ",") != "request,asked,answered,code,token" {
+			t.Fatalf("%s: %+v", mode, l)
+		}
+	}
+}
