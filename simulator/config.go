@@ -43,6 +43,9 @@ type Config struct {
 	SMPPTLS TLSListener `yaml:"smpp_tls" json:"smpp_tls,omitzero"`
 	// DataDir makes state durable; empty keeps everything in memory.
 	DataDir string `yaml:"data" json:"data,omitempty"`
+	// Repair moves a damaged message store in DataDir aside and starts
+	// with what can still be read from it (serve --repair).
+	Repair bool `yaml:"-" json:"-"`
 	// APIToken is required from API clients when set, and must be set
 	// (MinAPITokenLen characters at least) when HTTPAddr is not loopback.
 	APIToken string `yaml:"api_token" json:"-"`
@@ -114,11 +117,14 @@ type TLSListener struct {
 	Key  string `yaml:"key" json:"key,omitempty"`
 }
 
-// Retention bounds the message store: the oldest messages go first beyond
-// MaxMessages (default 500,000); with a durable store, messages older than
-// MaxAge are dropped too (default 7 days).
+// Retention bounds the message store: the oldest messages in a final state
+// go first beyond MaxMessages (default 500,000) or MaxBytes (default 256
+// MiB, smsc.MessageSize); with a durable store, messages older than MaxAge
+// are dropped too (default 7 days). Messages still owed delivery or a
+// receipt are kept: when they fill a limit, submits get ESME_RMSGQFUL.
 type Retention struct {
 	MaxMessages int           `yaml:"max_messages" json:"max_messages,omitempty"`
+	MaxBytes    int64         `yaml:"max_bytes" json:"max_bytes,omitempty"`
 	MaxAge      time.Duration `yaml:"max_age" json:"max_age,omitempty"`
 }
 

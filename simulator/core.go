@@ -183,7 +183,7 @@ func startCore(s *Server, cfg Config) (Subsystem, error) {
 // (smsc.db directly in it) is opened where it is.
 func (c *Core) openStore(cfg Config) error {
 	if cfg.DataDir == "" {
-		c.store = smsc.NewMemStore(cfg.Retention.MaxMessages)
+		c.store = &smsc.MemStore{MaxMessages: cfg.Retention.MaxMessages, MaxBytes: cfg.Retention.MaxBytes}
 		return nil
 	}
 	dir := filepath.Join(cfg.DataDir, "smsc")
@@ -193,7 +193,11 @@ func (c *Core) openStore(cfg Config) error {
 			cfg.Logger.Warn("serve: using the message store of `simlab smsc serve` in the data directory itself", "dir", dir)
 		}
 	}
-	st, err := store.Open(dir, store.Options{MaxMessages: cfg.Retention.MaxMessages, MaxAge: cfg.Retention.MaxAge})
+	st, err := store.Open(dir, store.Options{MaxMessages: cfg.Retention.MaxMessages, MaxBytes: cfg.Retention.MaxBytes,
+		MaxAge: cfg.Retention.MaxAge, Repair: cfg.Repair, Logger: cfg.Logger})
+	if errors.Is(err, store.ErrDamaged) {
+		return fmt.Errorf("serve: message store: %w; start with --repair to move it aside and keep what can still be read", err)
+	}
 	if err != nil {
 		return fmt.Errorf("serve: message store: %w", err)
 	}
@@ -280,9 +284,16 @@ func (c *Core) Name() string {
 }
 
 // Ready implements Subsystem.
-// While an SMPP listener is open, ready means the SMSC is serving it.
+// While an SMPP listener is open, ready means the SMSC is serving it; a
+// store that cannot write (a full disk) is not ready either.
 func (c *Core) Ready() bool {
-	return c.SMSC != nil && (c.done == nil || c.serving.Load())
+	return c.SMSC != nil && (c.done == nil || c.serving.Load()) && storeHealthy(c.store)
+}
+
+// storeHealthy reports whether st can take messages (smsc.HealthChecker).
+func storeHealthy(st smsc.Store) bool {
+	h, ok := st.(smsc.HealthChecker)
+	return !ok || h.Health() == nil
 }
 
 // Shutdown implements Subsystem.

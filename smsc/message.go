@@ -134,12 +134,17 @@ func (s *State) UnmarshalText(b []byte) error {
 	return nil
 }
 
-// ParseState parses a state name such as "DELIVERED" or "DELIVRD".
+// ParseState parses a state name such as "DELIVERED" or "DELIVRD", or
+// what String writes for a value without a name ("STATE(0)").
 func ParseState(name string) (State, error) {
 	for i := 1; i < len(stateNames); i++ {
 		if name == stateNames[i] || name == receiptStat[i] {
 			return State(i), nil
 		}
+	}
+	var n uint8
+	if _, err := fmt.Sscanf(name, "STATE(%d)", &n); err == nil && fmt.Sprintf("STATE(%d)", n) == name {
+		return State(n), nil
 	}
 	return 0, fmt.Errorf("smsc: unknown message state %q", name)
 }

@@ -58,6 +58,7 @@ environment (GOGC=100 is Go's default: less memory, more CPU).`,
 	f.StringVar(&flagCfg.SMPPAddr, "smpp", simulator.DefaultSMPPAddr, `SMPP listen address ("off" to disable)`)
 	f.StringVar(&flagCfg.HTTPAddr, "http", simulator.DefaultHTTPAddr, `HTTP listen address for the API, /healthz and /metrics ("off" to disable)`)
 	f.StringVar(&flagCfg.DataDir, "data", "", "directory for durable state: SMSC messages; phones' settings, scripts, PIN tries and OTA counters; readers attached over the API (docs/fleet.md \"What is kept\"; default: in memory)")
+	f.BoolVar(&flagCfg.Repair, "repair", false, "move a damaged message store in --data aside and start with what can still be read")
 	f.BoolVar(&flagCfg.NoFleet, "no-fleet", false, "run the SMSC without emulated phones: messages no bearer takes are captured and reported delivered")
 	f.StringVar(&sf.tokenFile, "api-token-file", "", "file holding the API bearer token, mode 600 (required beyond loopback, 16 characters at least)")
 	f.DurationVar(&flagCfg.PromptTimeout, "prompt-timeout", 0, "handsets' toolkit timeout for prompts without their own (default 60s)")
@@ -108,6 +109,7 @@ func runServe(cmd *cobra.Command, a *app, sf *serveFlags, flagCfg *simulator.Con
 	if fl.Changed("data") {
 		cfg.DataDir = flagCfg.DataDir
 	}
+	cfg.Repair = flagCfg.Repair
 	if fl.Changed("no-fleet") {
 		cfg.NoFleet = flagCfg.NoFleet
 	}

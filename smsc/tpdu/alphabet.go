@@ -2,6 +2,7 @@ package tpdu
 
 import (
 	"fmt"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/warthog618/sms/encoding/gsm7"
@@ -21,13 +22,18 @@ const gsmEscape = 0x1B
 // EncodeGSM7 converts s to unpacked septets of the GSM 7-bit default alphabet
 // with its extension table (3GPP TS 23.038 §6.2.1, §6.2.1.1): one septet per
 // byte, an extension character as ESC (1B) followed by its code. It fails on
-// a character that neither table holds.
+// a character that neither table holds, U+001B included: septet 1B is the
+// escape, not a character (gsm7's table maps it, and a lone 1B decodes as a
+// space).
 func EncodeGSM7(s string) ([]byte, error) {
 	if s == "" {
 		return nil, nil
 	}
 	if allSameInGSM7(s) {
 		return []byte(s), nil
+	}
+	if strings.IndexByte(s, gsmEscape) >= 0 {
+		return nil, fmt.Errorf("tpdu: %w: U+001B is the GSM 7-bit escape, not a character", ErrAlphabet)
 	}
 	b, err := gsmEncoder.Encode([]byte(s))
 	if err != nil {
@@ -39,7 +45,7 @@ func EncodeGSM7(s string) ([]byte, error) {
 // GSM7Representable reports whether every character of s is in the GSM 7-bit
 // default alphabet or its extension table (3GPP TS 23.038 §6.2.1).
 func GSM7Representable(s string) bool {
-	_, err := gsmEncoder.Encode([]byte(s))
+	_, err := EncodeGSM7(s)
 	return err == nil
 }
 
