@@ -146,14 +146,15 @@ func (g *Gateway) startLogin(cl *registered, ar *AuthRequest, msisdn string) (*l
 				e = newError(ErrServerError, "no code could be issued")
 			} else {
 				q := url.Values{"code": {code}, "state": {l.req.State}}
+				t.done(sess, nil)
 				loc = withQuery(l.req.RedirectURI, q)
 			}
 		}
 		if e != nil {
 			g.log.Debug("mc: login failed", "client_id", cl.ID, "msisdn", msisdn, "error", e.Code)
+			t.fail(e)
 			loc = e.redirectURL(l.req.RedirectURI, l.req.State)
 		}
-		t.done(sess, e)
 		g.st.mu.Lock()
 		l.location = loc
 		g.st.pending--

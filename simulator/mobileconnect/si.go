@@ -394,10 +394,10 @@ func (g *Gateway) startBackchannel(ctx context.Context, cl *registered, ar *Auth
 	t := g.backchannelTrace(ciba, id, cl.ID, ar, msisdn)
 	g.goCtx(func(ctx context.Context) {
 		sess, e := g.authenticate(withTrace(ctx, t), cl, &req, msisdn, nil)
+		t.done(sess, e)
 		if sess != nil && mode == "async" {
 			sess.recipient = uri
 		}
-		t.done(sess, e)
 		g.st.mu.Lock()
 		bc.sess, bc.err = sess, e
 		g.st.pending--
