@@ -146,6 +146,27 @@ func TestLoginsListedAndLive(t *testing.T) {
 	if l := p1.Logins[0]; l.ID != e.ID || l.Status != "number_page" || strings.Contains(raw, "st-page") || strings.Contains(raw, "n-page") {
 		t.Fatalf("number page %+v", l)
 	}
+
+	// A request refused before any phone is asked (acr 4): failed, with
+	// the error the client got.
+	q.Set("acr_values", "4")
+	q.Set("state", "st-refused")
+	q.Set("login_hint", "MSISDN:99901000124")
+	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if resp, err = hc.Get(gw.Issuer() + "/authorize?" + q.Encode()); err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if loc := resp.Header.Get("Location"); resp.StatusCode != 302 || !strings.Contains(loc, "error=") {
+		t.Fatalf("acr 4: %s %s", resp.Status, loc)
+	}
+	e = mobileconnect.LoginEvent{}
+	json.Unmarshal(events.next(t, "login"), &e)
+	var refused LoginList
+	getRaw(t, s, "/api/v1/mc/logins?limit=1", &refused)
+	if l := refused.Logins[0]; e.Step != mobileconnect.StepError || l.ID != e.ID || l.Status != "failed" || l.Error != "invalid_request" || l.MSISDN != "" {
+		t.Fatalf("refused: event %+v, login %+v", e, l)
+	}
 }
 
 // getRaw GETs path and decodes it into out; it returns the body.
