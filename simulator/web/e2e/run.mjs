@@ -205,6 +205,11 @@ await scenario('a Mobile Connect login by a real RP: the styled number page, the
     throw new Error('the number page is not styled: ' + JSON.stringify(styled));
   }
   await shot(page, 'mc-number.png');
+  // Dark when the system is: the web page's variables, no script.
+  await page.emulateMedia({ colorScheme: 'dark' });
+  const dark = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  if (dark === styled.bg) throw new Error('the number page is the same in dark mode: ' + dark);
+  await page.emulateMedia({ colorScheme: 'light' });
   await field.fill('+' + n);
   await page.getByRole('button', { name: 'Continue' }).click();
   await page.getByRole('heading', { name: 'Check your phone' }).waitFor();
