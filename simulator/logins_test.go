@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -298,5 +300,40 @@ func TestLoginsServerInitiated(t *testing.T) {
 		if l.Flow != "si" || l.Status != "redeemed" || l.ACR != "2" || l.PCR == "" || strings.Join(steps, ",") != "request,asked,answered,code,token" {
 			t.Fatalf("%s: %+v", mode, l)
 		}
+	}
+}
+
+// TestLoginEventSchema: the OpenAPI document's MCLoginEvent (what the
+// login topic of /api/v1/events sends) has the fields the gateway's
+// LoginEvent encodes.
+func TestLoginEventSchema(t *testing.T) {
+	t.Parallel()
+	raw, err := MergedOpenAPI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Components struct {
+			Schemas map[string]struct {
+				Properties map[string]any `json:"properties"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	var documented, fields []string
+	for k := range doc.Components.Schemas["MCLoginEvent"].Properties {
+		documented = append(documented, k)
+	}
+	typ := reflect.TypeFor[mobileconnect.LoginEvent]()
+	for i := range typ.NumField() {
+		name, _, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ",")
+		fields = append(fields, name)
+	}
+	slices.Sort(documented)
+	slices.Sort(fields)
+	if !slices.Equal(documented, fields) {
+		t.Errorf("MCLoginEvent documents %v, LoginEvent encodes %v", documented, fields)
 	}
 }
