@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"context"
 	"sync"
 	"time"
 
@@ -20,6 +21,9 @@ type Live struct {
 	Challenges *ChallengeLog
 	// Logins keeps the most recent Mobile Connect logins (logins.go).
 	Logins *LoginLog
+	// pcr works out a subscriber's PCR for a client (the gateway's, set
+	// before it serves).
+	pcr func(ctx context.Context, clientID, msisdn string) (string, error)
 }
 
 // newLive makes the hub and the people answering "human" phones, who wait

@@ -91,8 +91,9 @@ type LoginLog struct {
 	byID map[string]*Login
 }
 
-// add folds one event of the gateway into its login.
-func (l *LoginLog) add(e mobileconnect.LoginEvent) {
+// add folds one event of the gateway into its login; it returns the
+// login's PCR when known.
+func (l *LoginLog) add(e mobileconnect.LoginEvent) string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	r := l.byID[e.ID]
@@ -137,6 +138,7 @@ func (l *LoginLog) add(e mobileconnect.LoginEvent) {
 		r.Steps = append(r.Steps, LoginStep{Step: e.Step, Time: e.Time, ElapsedMS: elapsed, Outcome: e.Outcome,
 			Error: e.Error, ErrorDescription: e.ErrorDescription})
 	}
+	return r.PCR
 }
 
 func (l *LoginLog) insertLocked(e mobileconnect.LoginEvent) *Login {
@@ -238,14 +240,40 @@ func findChallenge(ch *ChallengeLog, r *Login) *ChallengeRef {
 	return nil
 }
 
+// LoginStepEvent is what the hub's "login" topic sends: one step of a
+// login and, from the step that authenticated it on, the subscriber's PCR
+// (the id_token's sub).
+type LoginStepEvent struct {
+	mobileconnect.LoginEvent
+	PCR string `json:"pcr,omitempty"`
+}
+
 // onLogin is the gateway's Deps.OnLogin: the login log, and the hub's
 // "login" topic when someone listens (one non-blocking publish; the hub
-// encodes the event once, for every reader).
+// encodes the event once, for every reader). Only then is the PCR worked
+// out here (two MACs, once per login); otherwise the list does it when
+// read.
 func (l *Live) onLogin(e mobileconnect.LoginEvent) {
-	l.Logins.add(e)
-	if l.Hub.Wants(capture.TopicLogin) {
-		l.Hub.Publish(&capture.HubEvent{Topic: capture.TopicLogin, Name: "login", MSISDN: e.MSISDN, Value: e})
+	pcr := l.Logins.add(e)
+	if !l.Hub.Wants(capture.TopicLogin) {
+		return
 	}
+	if pcr == "" && l.pcr != nil && e.MSISDN != "" && (e.Step == mobileconnect.StepCode || e.Step == mobileconnect.StepToken) {
+		if p, err := l.pcr(context.Background(), e.ClientID, e.MSISDN); err == nil {
+			pcr = p
+			l.Logins.setPCR(e.ID, p)
+		}
+	}
+	l.Hub.Publish(&capture.HubEvent{Topic: capture.TopicLogin, Name: "login", MSISDN: e.MSISDN, Value: LoginStepEvent{e, pcr}})
+}
+
+// setPCR records the PCR of login id.
+func (l *LoginLog) setPCR(id, pcr string) {
+	l.mu.Lock()
+	if r := l.byID[id]; r != nil {
+		r.PCR = pcr
+	}
+	l.mu.Unlock()
 }
 
 // loginsHandler serves GET /api/v1/mc/logins: the recent logins, newest

@@ -51,7 +51,7 @@ func TestLoginsListedAndLive(t *testing.T) {
 	for len(steps) < 5 {
 		raw := events.next(t, "login")
 		seen = append(seen, raw...)
-		var e mobileconnect.LoginEvent
+		var e LoginStepEvent
 		if err := json.Unmarshal(raw, &e); err != nil {
 			t.Fatal(err)
 		}
@@ -60,6 +60,9 @@ func TestLoginsListedAndLive(t *testing.T) {
 		}
 		if e.ID != id || e.ClientID != mobileconnect.DemoClientID || e.MSISDN != ok || e.ACRAsked != "3 2" || e.LoginHintMethod != "MSISDN" || e.Flow != "redirect" {
 			t.Fatalf("event %s", raw)
+		}
+		if (e.Step == mobileconnect.StepCode || e.Step == mobileconnect.StepToken) != (e.PCR != "") || (e.PCR != "" && e.PCR != res.Claims["sub"]) {
+			t.Fatalf("PCR in %s", raw)
 		}
 		steps = append(steps, e.Step)
 	}
@@ -304,8 +307,8 @@ func TestLoginsServerInitiated(t *testing.T) {
 }
 
 // TestLoginEventSchema: the OpenAPI document's MCLoginEvent (what the
-// login topic of /api/v1/events sends) has the fields the gateway's
-// LoginEvent encodes.
+// login topic of /api/v1/events sends) has the fields LoginStepEvent
+// encodes: the gateway's LoginEvent and the PCR.
 func TestLoginEventSchema(t *testing.T) {
 	t.Parallel()
 	raw, err := MergedOpenAPI()
@@ -331,6 +334,7 @@ func TestLoginEventSchema(t *testing.T) {
 		name, _, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ",")
 		fields = append(fields, name)
 	}
+	fields = append(fields, "pcr") // LoginStepEvent's
 	slices.Sort(documented)
 	slices.Sort(fields)
 	if !slices.Equal(documented, fields) {

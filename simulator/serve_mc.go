@@ -112,6 +112,7 @@ func startMobileConnect(s *Server, cfg Config) (Subsystem, error) {
 		_ = p.Close(context.Background())
 		return nil, err
 	}
+	core.Live.pcr = gw.PCR // before the gateway serves: no login reports yet
 	gw.Register(publicMux{s}, s.Mux())
 	s.Mux().Handle("GET /api/v1/mc/logins", core.loginsHandler(gw))
 	cfg.Logger.Info("mobile connect gateway", "issuer", gw.Issuer())
