@@ -5,13 +5,19 @@ import (
 	"embed"
 	"html/template"
 	"io"
+	"io/fs"
 	"net/http"
 	"strings"
+
+	"github.com/simlab-dev/simlab/simulator/web"
 )
 
 // The gateway's pages (number entry, waiting, code entry, messages) are
-// html/template files embedded in the binary, with one small inline
-// stylesheet and no external assets.
+// html/template files embedded in the binary, styled by the web page's own
+// stylesheet (simulator/web's css/app.css, served by the gateway at
+// {path}/static/app.css: light and dark, no inline style or script). They
+// need no JavaScript: the waiting page reloads itself with a meta refresh,
+// as headless relying parties poll.
 //
 //go:embed templates/*.html
 var templateFS embed.FS
@@ -35,6 +41,32 @@ type pageData struct {
 	Wrong          bool
 	Message        string
 	Error          *Error
+	// Root is the prefix of the stylesheet's address: the gateway's
+	// path and a slash (render sets it); empty, the address is relative,
+	// right for pages under {path}/.
+	Root string
+}
+
+// pageCSP is the pages' content security policy: the stylesheet of this
+// server, forms posted to it, nothing else.
+const pageCSP = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+
+// stylesheet is the web page's stylesheet, served with the pages.
+var stylesheet = func() []byte {
+	b, err := fs.ReadFile(web.Assets, "css/app.css")
+	if err != nil {
+		panic(err) // embedded: cannot happen
+	}
+	return b
+}()
+
+// handleStylesheet serves the pages' stylesheet.
+func (g *Gateway) handleStylesheet(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	h.Set("Content-Type", "text/css; charset=utf-8")
+	h.Set("Cache-Control", "public, max-age=300")
+	h.Set("X-Content-Type-Options", "nosniff")
+	_, _ = w.Write(stylesheet)
 }
 
 // waitPage is the waiting page, which every login shows at least once
@@ -48,6 +80,7 @@ const (
 	markRefresh = "ZqZrefreshZqZ"
 	markClient  = "ZqZclientZqZ"
 	markBinding = "ZqZbindingZqZ"
+	markRoot    = "ZqZrootZqZ"
 )
 
 // pageParts is a page split at its markers: static text, then a marker's
@@ -65,7 +98,7 @@ func compileWaitPage() *waitShapes {
 	var w waitShapes
 	for c := range 2 {
 		for b := range 2 {
-			d := pageData{Title: waitTitle, Lang: "en", Refresh: markRefresh}
+			d := pageData{Title: waitTitle, Lang: "en", Refresh: markRefresh, Root: markRoot}
 			if c == 1 {
 				d.ClientName = markClient
 			}
@@ -86,7 +119,7 @@ func splitMarkers(s string) pageParts {
 	var p pageParts
 	for {
 		i, mark := -1, ""
-		for _, m := range []string{markRefresh, markClient, markBinding} {
+		for _, m := range []string{markRefresh, markClient, markBinding, markRoot} {
 			if j := strings.Index(s, m); j >= 0 && (i < 0 || j < i) {
 				i, mark = j, m
 			}
@@ -128,6 +161,8 @@ func (g *Gateway) renderWait(w http.ResponseWriter, refresh, clientName, binding
 				_, _ = htmlEscaper.WriteString(w, clientName)
 			case markBinding:
 				_, _ = htmlEscaper.WriteString(w, binding)
+			case markRoot:
+				_, _ = htmlEscaper.WriteString(w, g.path+"/")
 			}
 		}
 	}
@@ -141,7 +176,7 @@ var htmlEscaper = strings.NewReplacer("\x00", "\uFFFD", `"`, "&#34;", "&", "&amp
 func setPageHeaders(h http.Header) {
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
+	h.Set("Content-Security-Policy", pageCSP)
 	h.Set("X-Frame-Options", "DENY")
 }
 
@@ -149,6 +184,9 @@ func setPageHeaders(h http.Header) {
 func (g *Gateway) render(w http.ResponseWriter, status int, name string, d pageData) {
 	if d.Lang == "" {
 		d.Lang = "en"
+	}
+	if d.Root == "" {
+		d.Root = g.path + "/"
 	}
 	var b bytes.Buffer
 	if err := pages.ExecuteTemplate(&b, name, d); err != nil {

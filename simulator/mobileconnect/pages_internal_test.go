@@ -17,12 +17,12 @@ func TestWaitPageMatchesTemplate(t *testing.T) {
 		"/mc/authorize?",
 	}
 	texts := []string{"", "demo", `<b>"pay" & 'go'</b>`, "Überweisung €5 → ok", "javascript:alert(1)"}
-	g := &Gateway{}
+	g := &Gateway{path: "/mc"}
 	for _, ref := range refreshes {
 		for _, cn := range texts {
 			for _, bm := range texts {
 				var want bytes.Buffer
-				if err := pages.ExecuteTemplate(&want, "wait", pageData{Title: waitTitle, Lang: "en", Refresh: ref, ClientName: cn, BindingMessage: bm}); err != nil {
+				if err := pages.ExecuteTemplate(&want, "wait", pageData{Title: waitTitle, Lang: "en", Refresh: ref, ClientName: cn, BindingMessage: bm, Root: "/mc/"}); err != nil {
 					t.Fatal(err)
 				}
 				rec := httptest.NewRecorder()

@@ -404,8 +404,10 @@ func (g *Gateway) startBackchannel(ctx context.Context, cl *registered, ar *Auth
 	// Kept past its expiry so that late polls get expired_token.
 	g.st.bc.put(id, bc, now, bc.exp.Add(bcKeep))
 	req := *ar
+	t := g.backchannelTrace(ciba, id, cl.ID, ar, msisdn)
 	g.goCtx(func(ctx context.Context) {
-		sess, e := g.authenticate(ctx, cl, &req, msisdn, nil)
+		sess, e := g.authenticate(withTrace(ctx, t), cl, &req, msisdn, nil)
+		t.done(sess, e)
 		if sess != nil && mode == "async" {
 			sess.recipient = uri
 		}
@@ -446,6 +448,7 @@ func (g *Gateway) notifyBackchannel(ctx context.Context, cl *registered, bc *bac
 				if resp.RefreshToken != "" {
 					body["refresh_token"] = resp.RefreshToken
 				}
+				bc.sess.tokens()
 			}
 			bc.mu.Lock()
 			bc.redeemed = true
@@ -541,6 +544,9 @@ func (g *Gateway) pollBackchannel(ctx context.Context, cl *registered, tr tokenR
 	bc.mu.Unlock()
 	g.slowToken(ctx, sess)
 	resp, e := g.issueTokens(ctx, cl, sess, true, true, bc.cibaID(), &family{})
+	if e == nil {
+		sess.tokens()
+	}
 	return resp, e
 }
 

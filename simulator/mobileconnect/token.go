@@ -153,7 +153,11 @@ func (g *Gateway) redeemCode(r *http.Request, cl *registered, tr tokenRequest) (
 	c.used = true
 	c.mu.Unlock()
 	g.slowToken(r.Context(), c.sess)
-	return g.issueTokens(r.Context(), cl, c.sess, true, true, "", c.fam)
+	resp, e := g.issueTokens(r.Context(), cl, c.sess, true, true, "", c.fam)
+	if e == nil {
+		c.sess.tokens()
+	}
+	return resp, e
 }
 
 // refresh exchanges a refresh token (RFC 6749 §6) for new tokens; the
