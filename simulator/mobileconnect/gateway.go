@@ -22,6 +22,7 @@ package mobileconnect
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -117,6 +118,8 @@ type Gateway struct {
 	faults  *faults
 	quota   *quota
 	otpNums map[string]bool
+	// discoveryJSON is the discovery document, encoded once.
+	discoveryJSON []byte
 }
 
 // New builds a gateway. issuer is the issuer URL when cfg.Issuer is empty
@@ -178,6 +181,11 @@ func New(ctx context.Context, cfg Config, issuer string, d Deps) (*Gateway, erro
 	for _, n := range cfg.OTPNumbers {
 		g.otpNums[strings.TrimPrefix(n, "+")] = true
 	}
+	if g.discoveryJSON, err = json.Marshal(g.discovery()); err != nil {
+		g.closeKeystore()
+		return nil, fmt.Errorf("mobileconnect: discovery: %w", err)
+	}
+	g.discoveryJSON = append(g.discoveryJSON, '\n')
 	g.ctx, g.cancel = context.WithCancel(context.Background())
 	return g, nil
 }
@@ -192,7 +200,7 @@ func (g *Gateway) closeKeystore() {
 func (g *Gateway) Close() error {
 	g.cancel()
 	g.wg.Wait()
-	_ = g.keys.waitRSA() // the key store stays open while keys are made
+	g.keys.settle() // the key store stays open while keys are made
 	g.closeKeystore()
 	return nil
 }
@@ -333,14 +341,28 @@ func (g *Gateway) discovery() Discovery {
 	}
 }
 
+// handleDiscovery serves the discovery document, encoded once in New.
 func (g *Gateway) handleDiscovery(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "public, max-age=300")
-	writeJSON(w, http.StatusOK, g.discovery())
+	writeRawJSON(w, g.discoveryJSON)
 }
 
 func (g *Gateway) handleJWKS(w http.ResponseWriter, r *http.Request) {
+	b, err := g.keys.jwksJSON()
+	if err != nil {
+		g.log.Error("mc: JWKS", "err", err)
+		newError(ErrServerError, "the key set could not be encoded").writeJSON(w)
+		return
+	}
 	w.Header().Set("Cache-Control", "public, max-age=60")
-	writeJSON(w, http.StatusOK, g.keys.jwks())
+	writeRawJSON(w, b)
+}
+
+// writeRawJSON writes an encoded JSON document, 200.
+func writeRawJSON(w http.ResponseWriter, b []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b)
 }
 
 // algFor is the id_token algorithm for a client.
