@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -41,6 +42,8 @@ type Config struct {
 	HTTPAddr string `yaml:"http" json:"http"`
 	// SMPPTLS adds an SMPP-over-TLS listener.
 	SMPPTLS TLSListener `yaml:"smpp_tls" json:"smpp_tls,omitzero"`
+	// HTTPS serves the HTTP listener over TLS (https.go).
+	HTTPS HTTPS `yaml:"https" json:"https,omitzero"`
 	// DataDir makes state durable; empty keeps everything in memory.
 	DataDir string `yaml:"data" json:"data,omitempty"`
 	// Repair moves a damaged message store in DataDir aside and starts
@@ -107,6 +110,10 @@ type Config struct {
 	Ready func(Addrs) `yaml:"-" json:"-"`
 	// ShutdownTimeout bounds graceful shutdown (default 5 s).
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout" json:"shutdown_timeout"`
+
+	// httpsRoots trusts the HTTP listener's own certificate; Start sets
+	// it when the listener speaks HTTPS, for the phones' link opener.
+	httpsRoots *x509.CertPool
 }
 
 // TLSListener is an SMPP-over-TLS listener: its address and the PEM
@@ -175,6 +182,8 @@ type Addrs struct {
 	SMPP    string `json:"smpp,omitempty"`
 	SMPPTLS string `json:"smpp_tls,omitempty"`
 	HTTP    string `json:"http,omitempty"`
+	// HTTPS is true when the HTTP listener speaks HTTPS.
+	HTTPS bool `json:"https,omitempty"`
 }
 
 // WithDefaults returns c with empty fields set to their defaults.
@@ -213,6 +222,9 @@ func (c Config) WithDefaults() Config {
 // everywhere.
 func (c Config) Validate() error {
 	var errs []error
+	if err := c.HTTPS.validate(); err != nil {
+		errs = append(errs, err)
+	}
 	if c.HTTPAddr != "off" && !IsLoopback(c.HTTPAddr) {
 		switch n := utf8.RuneCountInString(c.APIToken); {
 		case n == 0:

@@ -20,6 +20,61 @@ var deprecatedKeys = map[string]string{
 	"tls":        "smpp_tls",
 }
 
+// movedKeys are keys of a section that moved to another section: the
+// Mobile Connect gateway's TLS settings became the HTTP listener's
+// (section.key → section.key).
+var movedKeys = []struct{ from, fromKey, to, toKey string }{
+	{"mobile_connect", "tls_cert", "https", "cert"},
+	{"mobile_connect", "tls_key", "https", "key"},
+	{"mobile_connect", "tls_self_signed", "https", "self_signed"},
+	{"mobile_connect", "tls_self_signed_out", "https", "self_signed_out"},
+}
+
+// moveNestedKeys moves the movedKeys found in root to their new section
+// (made when missing), with a warning naming the new key; a key set under
+// both names is an error.
+func moveNestedKeys(root *yaml.Node) (warnings []string, err error) {
+	section := func(name string) *yaml.Node {
+		for i := 0; i+1 < len(root.Content); i += 2 {
+			if root.Content[i].Value == name && root.Content[i+1].Kind == yaml.MappingNode {
+				return root.Content[i+1]
+			}
+		}
+		return nil
+	}
+	for _, m := range movedKeys {
+		from := section(m.from)
+		if from == nil {
+			continue
+		}
+		for i := 0; i+1 < len(from.Content); i += 2 {
+			k := from.Content[i]
+			if k.Value != m.fromKey {
+				continue
+			}
+			v := from.Content[i+1]
+			from.Content = append(from.Content[:i:i], from.Content[i+2:]...)
+			warnings = append(warnings, fmt.Sprintf("line %d: %q is deprecated, use %q", k.Line, m.from+"."+m.fromKey, m.to+"."+m.toKey))
+			to := section(m.to)
+			if to == nil {
+				to = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: k.Line, Column: k.Column}
+				root.Content = append(root.Content, &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: m.to, Line: k.Line, Column: k.Column}, to)
+			}
+			for j := 0; j+1 < len(to.Content); j += 2 {
+				if to.Content[j].Value == m.toKey {
+					return warnings, fmt.Errorf("line %d: %q is set twice (also line %d, under its old name %q)",
+						to.Content[j].Line, m.to+"."+m.toKey, k.Line, m.from+"."+m.fromKey)
+				}
+			}
+			nk := *k
+			nk.Value = m.toKey
+			to.Content = append(to.Content, &nk, v)
+			break
+		}
+	}
+	return warnings, nil
+}
+
 // ParseConfig reads a YAML configuration (docs/cli.md). Old key names load
 // under their new ones and are reported in warnings; an unknown key, a
 // value of the wrong kind or invalid YAML is an error naming the line. An
@@ -46,6 +101,11 @@ func parseConfig(b []byte) (cfg Config, warnings []string, err error) {
 	}
 	if root.Kind != yaml.MappingNode {
 		return cfg, nil, fmt.Errorf("line %d: want a mapping of settings (key: value)", root.Line)
+	}
+	moved, err := moveNestedKeys(root)
+	warnings = append(warnings, moved...)
+	if err != nil {
+		return cfg, warnings, err
 	}
 	seen := map[string]int{}
 	for i := 0; i+1 < len(root.Content); i += 2 {

@@ -244,6 +244,7 @@ func (c *Core) startFleet(cfg Config) error {
 			return err
 		},
 		PromptTimeout: cfg.PromptTimeout,
+		HTTPClient:    linkClient(cfg.httpsRoots),
 		Trace:         apduTrace(c.trace),
 	}
 	c.Live.wireFleet(&fc) // live.go: events, human prompts, challenges

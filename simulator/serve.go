@@ -157,8 +157,22 @@ func Start(cfg Config) (*Server, error) {
 	}
 	var err error
 	if cfg.HTTPAddr != "off" {
-		if s.httpLn, err = s.listen("http", cfg.HTTPAddr, cfg.HTTPLimits.ConnLimits, refuseHTTP); err != nil {
+		refuse, tlsCfg := refuseHTTP, new(*tls.Config)
+		if cfg.HTTPS.On() {
+			refuse = refuseHTTPS(tlsCfg)
+		}
+		if s.httpLn, err = s.listen("http", cfg.HTTPAddr, cfg.HTTPLimits.ConnLimits, refuse); err != nil {
 			return nil, err
+		}
+		if cfg.HTTPS.On() {
+			// Before any subsystem starts: each sees the scheme it serves.
+			ln, tc, roots, err := httpsListener(cfg.HTTPS, s.httpLn)
+			if err != nil {
+				s.closeListeners()
+				return nil, err
+			}
+			*tlsCfg = tc
+			s.httpLn, cfg.httpsRoots, s.cfg.httpsRoots = ln, roots, roots
 		}
 	}
 	if cfg.SMPPAddr != "off" {
@@ -229,6 +243,7 @@ func (s *Server) Addrs() Addrs {
 	var a Addrs
 	if s.httpLn != nil {
 		a.HTTP = s.httpLn.Addr().String()
+		a.HTTPS = s.cfg.HTTPS.On()
 	}
 	if s.smppLn != nil {
 		a.SMPP = s.smppLn.Addr().String()

@@ -2,19 +2,10 @@ package simulator
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"math/big"
 	"net"
 	"net/http"
-	"os"
 	"sync/atomic"
 	"time"
 
@@ -63,13 +54,9 @@ func startMobileConnect(s *Server, cfg Config) (Subsystem, error) {
 		cfg.Logger.Warn("mobile connect gateway off: the SMSC requires accounts; set mobile_connect.smpp_system_id and smpp_password")
 		return nil, nil
 	}
+	// The issuer follows the HTTP listener's scheme (Config.HTTPS).
 	scheme := "http"
-	if mc.TLSCert != "" || mc.TLSSelfSigned {
-		tc, err := gatewayTLS(mc, s.httpLn.Addr())
-		if err != nil {
-			return nil, err
-		}
-		s.httpLn = tls.NewListener(s.httpLn, tc)
+	if cfg.HTTPS.On() {
 		scheme = "https"
 	}
 	issuer := scheme + "://" + dialAddr(s.httpLn.Addr()) + mobileconnect.DefaultPath
@@ -106,12 +93,15 @@ func startMobileConnect(s *Server, cfg Config) (Subsystem, error) {
 		}
 		return mobileconnect.Subscriber{MSISDN: n, Known: true, Applet: !ph.Settings().NoNFC}, nil
 	})
-	gw, err := mobileconnect.New(ctx, mc, issuer, mobileconnect.Deps{Challenger: p, Directory: dir, Logger: cfg.Logger})
+	gw, err := mobileconnect.New(ctx, mc, issuer, mobileconnect.Deps{Challenger: p, Directory: dir, Logger: cfg.Logger,
+		OnLogin: core.Live.onLogin})
 	if err != nil {
 		_ = p.Close(context.Background())
 		return nil, err
 	}
+	core.Live.pcr = gw.PCR // before the gateway serves: no login reports yet
 	gw.Register(publicMux{s}, s.Mux())
+	s.Mux().Handle("GET /api/v1/mc/logins", core.loginsHandler(gw))
 	cfg.Logger.Info("mobile connect gateway", "issuer", gw.Issuer())
 	m := &MobileConnect{Gateway: gw, pusher: p}
 	m.ready.Store(true)
@@ -149,58 +139,6 @@ func orDefault(s, d string) string {
 		return d
 	}
 	return s
-}
-
-// gatewayTLS loads the configured certificate, or makes a self-signed one
-// for the listener's host, loopback names and addresses.
-func gatewayTLS(mc mobileconnect.Config, addr net.Addr) (*tls.Config, error) {
-	if mc.TLSCert != "" {
-		cert, err := tls.LoadX509KeyPair(mc.TLSCert, mc.TLSKey)
-		if err != nil {
-			return nil, fmt.Errorf("serve: mobile connect TLS: %w", err)
-		}
-		return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
-	}
-	cert, pemCert, err := selfSigned(addr)
-	if err != nil {
-		return nil, err
-	}
-	if mc.TLSSelfSignedOut != "" {
-		if err := os.WriteFile(mc.TLSSelfSignedOut, pemCert, 0o644); err != nil {
-			return nil, fmt.Errorf("serve: mobile connect TLS: %w", err)
-		}
-	}
-	return &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}, nil
-}
-
-// selfSigned makes a P-256 certificate valid for a year for localhost,
-// 127.0.0.1, ::1 and the listener's host; it returns it and its PEM.
-func selfSigned(addr net.Addr) (tls.Certificate, []byte, error) {
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return tls.Certificate{}, nil, err
-	}
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 64))
-	if err != nil {
-		return tls.Certificate{}, nil, err
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: serial, Subject: pkix.Name{CommonName: "simlab mobile connect (self-signed, test only)"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(365 * 24 * time.Hour),
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		DNSNames: []string{"localhost"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
-	}
-	if host, _, err := net.SplitHostPort(addr.String()); err == nil {
-		if ip := net.ParseIP(host); ip != nil && !ip.IsUnspecified() && !ip.IsLoopback() {
-			tmpl.IPAddresses = append(tmpl.IPAddresses, ip)
-		}
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return tls.Certificate{}, nil, err
-	}
-	pemCert := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, pemCert, nil
 }
 
 // publicMux mounts handlers with Server.HandlePublic: reachable without the

@@ -8,12 +8,11 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/simlab-dev/simlab/simulator"
-	"github.com/simlab-dev/simlab/simulator/mobileconnect"
 )
 
 // TestMobileConnectConfig: the mobile_connect section of serve's YAML
 // reaches the gateway's Config, unknown keys in it are usage errors, and
-// the gateway flags override the file.
+// the gateway and HTTPS flags override the file.
 func TestMobileConnectConfig(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
@@ -47,13 +46,15 @@ func TestMobileConnectConfig(t *testing.T) {
 		t.Fatal("a misspelt key was accepted")
 	}
 	fs := pflag.NewFlagSet("serve", pflag.ContinueOnError)
-	var flags mobileconnect.Config
-	addMCFlags(fs, &flags)
+	var flags simulator.Config
+	addMCFlags(fs, &flags.MobileConnect)
+	addHTTPSFlags(fs, &flags.HTTPS)
 	if err := fs.Parse([]string{"--issuer", "http://proxy.test/mc", "--https-self-signed"}); err != nil {
 		t.Fatal(err)
 	}
-	mergeMCFlags(fs, &mc, flags)
-	if mc.Issuer != "http://proxy.test/mc" || !mc.TLSSelfSigned || mc.SigningAlg != "RS256" {
-		t.Fatalf("%+v", mc)
+	mergeMCFlags(fs, &mc, flags.MobileConnect)
+	mergeHTTPSFlags(fs, &cfg.HTTPS, flags.HTTPS)
+	if mc.Issuer != "http://proxy.test/mc" || !cfg.HTTPS.SelfSigned || mc.SigningAlg != "RS256" {
+		t.Fatalf("%+v %+v", mc, cfg.HTTPS)
 	}
 }

@@ -74,6 +74,7 @@ environment (GOGC=100 is Go's default: less memory, more CPU).`,
 	f.StringVar(&sf.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run, until shutdown, to FILE (go tool pprof -top FILE)")
 	f.StringVar(&sf.logFormat, "log-format", "text", "log format: text or json")
 	addMCFlags(f, &flagCfg.MobileConnect)
+	addHTTPSFlags(f, &flagCfg.HTTPS)
 	return c
 }
 
@@ -129,6 +130,7 @@ func runServe(cmd *cobra.Command, a *app, sf *serveFlags, flagCfg *simulator.Con
 		cfg.Trace.GSMTAP = flagCfg.Trace.GSMTAP
 	}
 	mergeMCFlags(fl, &cfg.MobileConnect, flagCfg.MobileConnect)
+	mergeHTTPSFlags(fl, &cfg.HTTPS, flagCfg.HTTPS)
 	cfg.Interactive = append(cfg.Interactive, sf.interactive...)
 	cfg.InteractiveIn, cfg.InteractiveOut = a.stdin, a.stderr
 	cfg.Lab.Bearers = append(cfg.Lab.Bearers, sf.bearers...)
@@ -161,6 +163,9 @@ func runServe(cmd *cobra.Command, a *app, sf *serveFlags, flagCfg *simulator.Con
 		rl := readyLine{SMPP: addrs.SMPP, SMPPTLS: addrs.SMPPTLS, Data: cfg.DataDir}
 		if addrs.HTTP != "" {
 			rl.HTTP = "http://" + addrs.HTTP
+			if addrs.HTTPS {
+				rl.HTTP = "https://" + addrs.HTTP
+			}
 		}
 		if sf.asJSON {
 			// One line, so scripts can read it with a line reader.

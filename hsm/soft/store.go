@@ -336,6 +336,18 @@ func (g signer) Sign(r io.Reader, digest []byte, opts crypto.SignerOpts) ([]byte
 	return g.s.Sign(r, digest, opts)
 }
 
+// ConstantTime returns a signer of the same key that signs in constant
+// time: for a P-256 key crypto/ecdsa instead of internal/p256, which is
+// faster but variable-time and meant for the fleet's emulated cards. The
+// holder of a key that must resist timing attacks (the Mobile Connect
+// gateway's id_token key) signs through it.
+func (g signer) ConstantTime() crypto.Signer {
+	if k, ok := g.s.(*p256.Key); ok {
+		return signer{k.ECDSA()}
+	}
+	return g
+}
+
 // Decrypt decrypts msg with an RSA key (RFC 8017: PKCS #1 v1.5 when opts
 // is nil, OAEP with *rsa.OAEPOptions), so the signer of an RSA key is also
 // a crypto.Decrypter (the Mobile Connect gateway's ENCR_MSISDN key). An EC

@@ -83,6 +83,11 @@ func newKey(d []byte) *Key {
 // Public returns the *ecdsa.PublicKey.
 func (k *Key) Public() crypto.PublicKey { return &k.private().PublicKey }
 
+// ECDSA returns the key as crypto/ecdsa's, whose signing is constant-time,
+// for a holder of a key that must resist timing attacks
+// (hsm/soft's Signer(…).ConstantTime()).
+func (k *Key) ECDSA() *ecdsa.PrivateKey { return k.private() }
+
 // private returns the key as crypto/ecdsa's, computing the public point on
 // first use.
 func (k *Key) private() *ecdsa.PrivateKey {

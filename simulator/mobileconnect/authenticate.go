@@ -8,6 +8,7 @@ import (
 	"io"
 	"slices"
 	"strconv"
+	"time"
 
 	"github.com/simlab-dev/simlab/applet/authn"
 	"github.com/simlab-dev/simlab/simulator/push"
@@ -201,14 +202,9 @@ func (g *Gateway) runLink(ctx context.Context, sess *session, ar *AuthRequest) *
 		return newError(ErrServerError, "no randomness")
 	}
 	opened := make(chan struct{}, 1)
-	g.st.mu.Lock()
-	g.st.links[tok] = opened
-	g.st.mu.Unlock()
-	defer func() {
-		g.st.mu.Lock()
-		delete(g.st.links, tok)
-		g.st.mu.Unlock()
-	}()
+	now := g.deps.Now()
+	g.st.links.put(tok, opened, now, now.Add(g.cfg.ChallengeTimeout+time.Minute))
+	defer g.st.links.delete(tok)
 	text := sess.displayed.ClientName + ": "
 	if sess.displayed.BindingMessage != "" {
 		text += sess.displayed.BindingMessage + " "
@@ -275,13 +271,14 @@ func (g *Gateway) runOTP(ctx context.Context, sess *session, l *login) *Error {
 		return newError(ErrServerError, "no randomness")
 	}
 	result := make(chan bool, 1)
-	g.st.mu.Lock()
+	l.mu.Lock()
 	l.otpWanted, l.otpHash, l.otpResult = true, sha256.Sum256([]byte(code)), result
-	g.st.mu.Unlock()
+	l.mu.Unlock()
+	close(l.otpAsked)
 	defer func() {
-		g.st.mu.Lock()
+		l.mu.Lock()
 		l.otpWanted = false
-		g.st.mu.Unlock()
+		l.mu.Unlock()
 	}()
 	text := sess.displayed.ClientName + ": your login code is " + code
 	if e := g.sendAndWait(ctx, sess.msisdn, text, nil, result); e != nil {
@@ -294,10 +291,13 @@ func (g *Gateway) runOTP(ctx context.Context, sess *session, l *login) *Error {
 // checkOTP takes a code typed on the page for login id: it reports
 // whether the code was right and whether the login still waits for one.
 func (g *Gateway) checkOTP(id, code string) (right, waiting bool) {
-	g.st.mu.Lock()
-	defer g.st.mu.Unlock()
-	l := g.st.byID[id]
-	if l == nil || !l.otpWanted {
+	l, ok := g.st.byID.get(id, g.deps.Now())
+	if !ok {
+		return false, false
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if !l.otpWanted {
 		return false, false
 	}
 	h := sha256.Sum256([]byte(code))

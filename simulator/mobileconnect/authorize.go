@@ -42,6 +42,13 @@ func (g *Gateway) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	q := r.URL.Query()
+	// The headless re-GET of a login under way or done: the request was
+	// checked when the login started, so it is not parsed again.
+	if l, ok := g.st.logins.get(loginKey{q.Get("client_id"), q.Get("state"), q.Get("nonce")}, g.deps.Now()); ok &&
+		q.Get("redirect_uri") == l.req.RedirectURI && len(q["client_id"]) == 1 {
+		g.showLogin(w, r, l, true)
+		return
+	}
 	ar, perr := ParseAuthorize(q)
 	// Nowhere safe to redirect to: the error goes on a page.
 	if ar.ClientID == "" || ar.RedirectURI == "" {
@@ -57,7 +64,10 @@ func (g *Gateway) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		g.errorPage(w, http.StatusBadRequest, newError(ErrInvalidRequest, "redirect_uri is not registered for this client"))
 		return
 	}
-	fail := func(e *Error) { http.Redirect(w, r, e.redirectURL(ar.RedirectURI, ar.State), http.StatusFound) }
+	fail := func(e *Error) {
+		g.refused(&ar, e)
+		http.Redirect(w, r, e.redirectURL(ar.RedirectURI, ar.State), http.StatusFound)
+	}
 	if cl.Disabled {
 		fail(newError(ErrAccessDenied, "The client is not allowed to make MC service requests"))
 		return
@@ -76,12 +86,8 @@ func (g *Gateway) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		fail(newError(ErrLoginRequired, "prompt=none: every login needs the subscriber's phone"))
 		return
 	}
-	key := loginKey{ar.ClientID, ar.State, ar.Nonce}
-	g.st.mu.Lock()
-	l := g.st.logins[key]
-	g.st.mu.Unlock()
-	if l != nil {
-		g.showLogin(w, r, l)
+	if l, ok := g.st.logins.get(loginKey{ar.ClientID, ar.State, ar.Nonce}, g.deps.Now()); ok {
+		g.showLogin(w, r, l, true)
 		return
 	}
 	if ar.LoginHint == "" && ar.LoginHintToken == "" {
@@ -100,12 +106,12 @@ func (g *Gateway) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		fail(e)
 		return
 	}
-	l, e = g.startLogin(cl, &ar, msisdn)
+	l, e := g.startLogin(cl, &ar, msisdn)
 	if e != nil {
 		fail(e)
 		return
 	}
-	g.showLogin(w, r, l)
+	g.showLogin(w, r, l, false)
 }
 
 // startLogin records a login and runs its authentication in the
@@ -117,24 +123,20 @@ func (g *Gateway) startLogin(cl *registered, ar *AuthRequest, msisdn string) (*l
 	}
 	key := loginKey{ar.ClientID, ar.State, ar.Nonce}
 	now := g.deps.Now()
-	l := &login{id: id, key: key, req: *ar, created: now, done: make(chan struct{})}
-	g.st.mu.Lock()
-	if old := g.st.logins[key]; old != nil {
-		g.st.mu.Unlock()
-		return old, nil
-	}
-	if g.st.pending >= g.cfg.MaxPending {
-		g.st.mu.Unlock()
+	l := &login{id: id, key: key, req: *ar, created: now, done: make(chan struct{}), otpAsked: make(chan struct{})}
+	if !g.st.begin(g.cfg.MaxPending) {
 		return nil, newError(ErrTemporarilyUnavailable, "too many logins under way")
 	}
-	g.st.sweepLocked(now, g.cfg.CodeTTL+g.cfg.ChallengeTimeout)
-	g.st.logins[key] = l
-	g.st.byID[id] = l
-	g.st.pending++
-	g.st.mu.Unlock()
+	exp := now.Add(g.loginTTL())
+	if old, stored := g.st.logins.putNew(key, l, now, exp); !stored {
+		g.st.end()
+		return old, nil
+	}
+	g.st.byID.put(id, l, now, exp)
 	g.log.Debug("mc: login started", "client_id", cl.ID, "msisdn", msisdn, "acr_values", strings.Join(ar.ACR, " "))
+	t := g.redirectTrace(ar, msisdn)
 	g.goCtx(func(ctx context.Context) {
-		sess, e := g.authenticate(ctx, cl, &l.req, msisdn, l)
+		sess, e := g.authenticate(withTrace(ctx, t), cl, &l.req, msisdn, l)
 		loc := ""
 		if e == nil {
 			code, err := g.issueCode(sess, &l.req)
@@ -142,17 +144,19 @@ func (g *Gateway) startLogin(cl *registered, ar *AuthRequest, msisdn string) (*l
 				e = newError(ErrServerError, "no code could be issued")
 			} else {
 				q := url.Values{"code": {code}, "state": {l.req.State}}
+				t.done(sess, nil)
 				loc = withQuery(l.req.RedirectURI, q)
 			}
 		}
 		if e != nil {
 			g.log.Debug("mc: login failed", "client_id", cl.ID, "msisdn", msisdn, "error", e.Code)
+			t.fail(e)
 			loc = e.redirectURL(l.req.RedirectURI, l.req.State)
 		}
-		g.st.mu.Lock()
+		l.mu.Lock()
 		l.location = loc
-		g.st.pending--
-		g.st.mu.Unlock()
+		l.mu.Unlock()
+		g.st.end()
 		close(l.done)
 	})
 	return l, nil
@@ -160,28 +164,65 @@ func (g *Gateway) startLogin(cl *registered, ar *AuthRequest, msisdn string) (*l
 
 // showLogin answers a look at a login: the redirect once it is done, the
 // code entry page while it waits for a one-time code, else the waiting
-// page (which reloads itself, as the headless SDKs poll).
-func (g *Gateway) showLogin(w http.ResponseWriter, r *http.Request, l *login) {
+// page (which reloads itself, as the headless SDKs poll). With hold (a
+// look again at a login under way) it first waits up to
+// Config.AuthorizeHold for the login to end or to want a code, so that a
+// headless SDK's next poll, or the page's reload, brings the redirect as
+// soon as the phone has answered instead of one more waiting page.
+func (g *Gateway) showLogin(w http.ResponseWriter, r *http.Request, l *login, hold bool) {
+	if hold && g.cfg.AuthorizeHold > 0 {
+		l.mu.Lock()
+		otp := l.otpWanted
+		l.mu.Unlock()
+		if !otp {
+			t := time.NewTimer(g.cfg.AuthorizeHold)
+			select {
+			case <-l.done:
+			case <-l.otpAsked:
+			case <-t.C:
+			case <-r.Context().Done():
+			case <-g.ctx.Done():
+			}
+			t.Stop()
+		}
+	}
 	select {
 	case <-l.done:
-		g.st.mu.Lock()
-		loc := l.location
-		g.st.mu.Unlock()
-		http.Redirect(w, r, loc, http.StatusFound)
+		redirect(w, l.result())
 		return
 	default:
 	}
-	g.st.mu.Lock()
+	l.mu.Lock()
 	otp, tries := l.otpWanted, l.otpTries
-	g.st.mu.Unlock()
-	self := g.path + "/authorize?" + r.URL.RawQuery
+	l.mu.Unlock()
+	// The page reloads the request as sent when it is all URL-safe
+	// characters (as clients send it), else as parsed and encoded again.
+	raw := r.URL.RawQuery
+	if !urlSafe(raw) {
+		raw = r.URL.Query().Encode()
+	}
+	self := g.path + "/authorize?" + raw
 	if otp {
 		g.render(w, http.StatusOK, "otp", pageData{Title: "Enter your code", Action: g.path + "/otp", LoginID: l.id,
 			Back: self, Wrong: tries > 0, ClientName: l.req.ClientName})
 		return
 	}
-	g.render(w, http.StatusOK, "wait", pageData{Title: "Check your phone", Refresh: self, ClientName: l.req.ClientName,
-		BindingMessage: l.req.BindingMessage})
+	g.renderWait(w, self, l.req.ClientName, l.req.BindingMessage)
+}
+
+// urlSafe reports whether a query holds only unreserved characters,
+// percent escapes and the separators "&", "=" and "+".
+func urlSafe(q string) bool {
+	for i := 0; i < len(q); i++ {
+		switch c := q[i]; {
+		case isUnreserved(c), c == '&', c == '=', c == '+':
+		case c == '%' && i+2 < len(q) && isHex(q[i+1:i+3]):
+			i += 2
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // numberPage asks the person for their number when the request has no
@@ -195,6 +236,7 @@ func (g *Gateway) numberPage(w http.ResponseWriter, ar *AuthRequest, q url.Value
 		}
 	}
 	slices.Sort(keys)
+	g.redirectTrace(ar, "")
 	for _, k := range keys {
 		hidden = append(hidden, field{k, q.Get(k)})
 	}
@@ -221,10 +263,8 @@ func (g *Gateway) handleOTP(w http.ResponseWriter, r *http.Request) {
 
 // handleLink is the SMS+URL link the person opens on the phone.
 func (g *Gateway) handleLink(w http.ResponseWriter, r *http.Request) {
-	g.st.mu.Lock()
-	ch := g.st.links[r.PathValue("token")]
-	g.st.mu.Unlock()
-	if ch == nil {
+	ch, ok := g.st.links.get(r.PathValue("token"), g.deps.Now())
+	if !ok {
 		g.render(w, http.StatusNotFound, "message", pageData{Title: "Link expired", Message: "This login link is no longer valid."})
 		return
 	}
@@ -240,10 +280,8 @@ func (g *Gateway) handleLink(w http.ResponseWriter, r *http.Request) {
 // redirect instead of polling. It fails at once when no such login was
 // started, and with ctx.
 func (g *Gateway) AwaitLogin(ctx context.Context, clientID, state, nonce string) error {
-	g.st.mu.Lock()
-	l := g.st.logins[loginKey{clientID, state, nonce}]
-	g.st.mu.Unlock()
-	if l == nil {
+	l, ok := g.st.logins.get(loginKey{clientID, state, nonce}, g.deps.Now())
+	if !ok {
 		return errNoLogin
 	}
 	select {
@@ -252,6 +290,19 @@ func (g *Gateway) AwaitLogin(ctx context.Context, clientID, state, nonce string)
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// loginTTL is how long a redirect login is remembered: the challenge,
+// then its code's lifetime, with a minute's margin for the phone's network.
+func (g *Gateway) loginTTL() time.Duration {
+	return g.cfg.ChallengeTimeout + g.cfg.CodeTTL + time.Minute
+}
+
+// redirect answers 302 to loc without a body: http.Redirect also writes a
+// small HTML page for GET requests, which no relying party reads.
+func redirect(w http.ResponseWriter, loc string) {
+	w.Header().Set("Location", loc)
+	w.WriteHeader(http.StatusFound)
 }
 
 var (

@@ -1,6 +1,8 @@
 package mobileconnect
 
 import (
+	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -25,6 +27,19 @@ type clients struct {
 type registered struct {
 	Client
 	jwks *jose.JSONWebKeySet
+	// secretSum is the SHA-256 of the secret, computed once: a presented
+	// secret is hashed and the digests compared in constant time, so the
+	// comparison tells nothing of the secret's length either.
+	secretSum [32]byte
+}
+
+// secretMatches reports whether secret is the client's.
+func (r *registered) secretMatches(secret string) bool {
+	if r.Secret == "" {
+		return false
+	}
+	sum := sha256.Sum256([]byte(secret))
+	return subtle.ConstantTimeCompare(sum[:], r.secretSum[:]) == 1
 }
 
 func newClients(cfg Config) *clients {
@@ -40,7 +55,7 @@ func newClients(cfg Config) *clients {
 
 // put registers cl (already validated), replacing one with its id.
 func (c *clients) put(cl Client) {
-	r := &registered{Client: cl}
+	r := &registered{Client: cl, secretSum: sha256.Sum256([]byte(cl.Secret))}
 	r.ClientNames = slices.Clone(cl.ClientNames)
 	if cl.JWKS != "" {
 		r.jwks, _ = parseJWKS(cl.JWKS)
@@ -137,7 +152,16 @@ func (g *Gateway) handleRotate(w http.ResponseWriter, r *http.Request) {
 		newError(ErrInvalidRequest, "alg must be ES256 or RS256").writeJSON(w)
 		return
 	}
-	kid, err := g.keys.rotate(r.Context(), alg)
+	var err error
+	if alg == jose.RS256 {
+		// The first RS256 key is made with the other RSA keys, on first
+		// need: this rotates the one that is current after that.
+		err = g.keys.waitRSA()
+	}
+	var kid string
+	if err == nil {
+		kid, err = g.keys.rotate(r.Context(), alg)
+	}
 	if err != nil {
 		g.log.Error("mc: key rotation failed", "err", err)
 		newError(ErrServerError, "key rotation failed").writeJSON(w)

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/simlab-dev/simlab/simulator"
 	"github.com/simlab-dev/simlab/simulator/mobileconnect"
 	"github.com/simlab-dev/simlab/simulator/push"
 	"github.com/simlab-dev/simlab/simulator/simtest"
@@ -43,7 +44,11 @@ func gatewayWithClock(t *testing.T, cfg mobileconnect.Config) (*rp, *fakeClock, 
 // notification backoff.
 func gatewayWithClockDeps(t *testing.T, cfg mobileconnect.Config, after func(time.Duration) <-chan time.Time) (*rp, *fakeClock, *mobileconnect.Gateway) {
 	t.Helper()
-	s := simtest.NewServer(t)
+	// The server is the SMSC and the fleet; the gateway is this one.
+	s := simtest.NewServer(t, func(c *simulator.Config) { c.MobileConnect.Disabled = true })
+	if cfg.Keystore == "" {
+		cfg.Keystore = testKeystore(t)
+	}
 	ctx := context.Background()
 	p, err := push.New(ctx, push.Config{SMPP: client.Config{Addr: s.SMPPAddr, SystemID: "clock-test", AddressRange: "99955514"}, Source: "99955514"})
 	if err != nil {

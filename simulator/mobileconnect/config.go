@@ -16,17 +16,11 @@ import (
 type Config struct {
 	// Disabled turns the gateway off.
 	Disabled bool `yaml:"disabled" json:"disabled,omitempty"`
-	// Issuer is the issuer URL (default http://<HTTP address>/mc); its path
-	// is where the endpoints are mounted. Set it for a server behind a
-	// proxy or with HTTPS.
+	// Issuer is the issuer URL (default http(s)://<HTTP address>/mc, the
+	// scheme the HTTP listener's: the server's `https:` settings); its
+	// path is where the endpoints are mounted. Set it for a server behind
+	// a proxy.
 	Issuer string `yaml:"issuer" json:"issuer,omitempty"`
-	// TLSCert and TLSKey are PEM files for HTTPS on the HTTP listener;
-	// TLSSelfSigned generates a certificate for the listener's host instead
-	// (written to TLSSelfSignedOut when set, for clients to trust).
-	TLSCert          string `yaml:"tls_cert" json:"tls_cert,omitempty"`
-	TLSKey           string `yaml:"tls_key" json:"-"`
-	TLSSelfSigned    bool   `yaml:"tls_self_signed" json:"tls_self_signed,omitempty"`
-	TLSSelfSignedOut string `yaml:"tls_self_signed_out" json:"tls_self_signed_out,omitempty"`
 	// Keystore is a key store URI (docs/hsm.md: soft:…, pkcs11:…) for the
 	// signing keys, the PCR key and the ENCR_MSISDN key; empty keeps them
 	// in memory (PCRs then change when the server restarts).
@@ -49,6 +43,10 @@ type Config struct {
 	TokenTTL         time.Duration `yaml:"token_ttl" json:"token_ttl,omitempty"`
 	RefreshTTL       time.Duration `yaml:"refresh_ttl" json:"refresh_ttl,omitempty"`
 	SITTL            time.Duration `yaml:"si_ttl" json:"si_ttl,omitempty"`
+	// AuthorizeHold is how long a repeated GET /authorize of a login
+	// under way waits for it to end before answering the waiting page
+	// (default 5 s, the GSMA SDKs' polling interval; negative: not at all).
+	AuthorizeHold time.Duration `yaml:"authorize_hold" json:"authorize_hold,omitempty"`
 	// MaxPending bounds the logins under way at once (default 10,000);
 	// past it /authorize answers temporarily_unavailable.
 	MaxPending int `yaml:"max_pending" json:"max_pending,omitempty"`
@@ -120,6 +118,7 @@ const (
 	DefaultRefreshTTL       = 24 * time.Hour
 	DefaultSITTL            = 5 * time.Minute
 	DefaultMaxPending       = 10000
+	DefaultAuthorizeHold    = 5 * time.Second
 	DefaultSource           = "99955513"
 	// DefaultPath is the issuer's path on simlab's HTTP listener.
 	DefaultPath = "/mc"
@@ -145,6 +144,9 @@ func (c Config) WithDefaults() Config {
 	if c.SITTL <= 0 {
 		c.SITTL = DefaultSITTL
 	}
+	if c.AuthorizeHold == 0 {
+		c.AuthorizeHold = DefaultAuthorizeHold
+	}
 	if c.MaxPending <= 0 {
 		c.MaxPending = DefaultMaxPending
 	}
@@ -169,9 +171,6 @@ func (c Config) Validate() error {
 	case "", "ES256", "RS256":
 	default:
 		return fmt.Errorf("mobileconnect: signing_alg %q: want ES256 or RS256", c.SigningAlg)
-	}
-	if (c.TLSCert == "") != (c.TLSKey == "") {
-		return errors.New("mobileconnect: tls_cert and tls_key go together")
 	}
 	seen := map[string]bool{}
 	for _, cl := range c.Clients {

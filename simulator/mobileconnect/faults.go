@@ -100,41 +100,34 @@ func (f *faults) take(clientID string) (names []string, delay time.Duration) {
 }
 
 // applyFaults changes an id_token's claims as the session's faults say.
-func applyFaults(c map[string]any, sess *session, now time.Time) {
+func applyFaults(c *idClaims, sess *session, now time.Time) {
 	for _, f := range sess.faults {
 		switch f {
 		case FaultWrongIss:
-			c["iss"] = fmt.Sprint(c["iss"]) + "/not-the-issuer"
+			c.Iss += "/not-the-issuer"
 		case FaultWrongAud:
-			c["aud"], c["azp"] = "some-other-client", "some-other-client"
+			c.Aud, c.Azp = "some-other-client", "some-other-client"
 		case FaultWrongNonce:
-			c["nonce"] = "not-your-nonce"
+			c.Nonce = "not-your-nonce"
 		case FaultExpired:
-			c["iat"], c["exp"] = now.Add(-2*time.Hour).Unix(), now.Add(-time.Hour).Unix()
+			c.Iat, c.Exp = now.Add(-2*time.Hour).Unix(), now.Add(-time.Hour).Unix()
 		case FaultACRMissing:
-			delete(c, "acr")
+			c.ACR = ""
 		case FaultACRLower:
-			if c["acr"] == "3" {
-				c["acr"] = "2"
+			if c.ACR == "3" {
+				c.ACR = "2"
 			} else {
-				c["acr"] = "1"
+				c.ACR = "1"
 			}
 		case FaultWrongLoginHint:
-			c["hashed_login_hint"] = HashLoginHint("MSISDN:0")
+			c.HashedHint = HashLoginHint("MSISDN:0")
 		}
 	}
 }
 
-// signFaulty signs claims the way the session's faults say, or returns
-// false when no signing fault applies.
-func (g *Gateway) signFaulty(sess *session, claims map[string]any) (string, bool, error) {
-	if !slices.Contains(sess.faults, FaultAlgNone) && !slices.Contains(sess.faults, FaultUnknownKey) {
-		return "", false, nil
-	}
-	payload, err := json.Marshal(claims)
-	if err != nil {
-		return "", true, err
-	}
+// signFaulty signs the claims (payload) the way the session's faults say,
+// or returns false when no signing fault applies.
+func (g *Gateway) signFaulty(sess *session, payload []byte) (string, bool, error) {
 	switch {
 	case slices.Contains(sess.faults, FaultAlgNone):
 		hdr := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none","typ":"JWT"}`))

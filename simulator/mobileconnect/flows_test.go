@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/url"
@@ -60,10 +61,11 @@ func TestDiscovery(t *testing.T) {
 
 // TestHeadlessIdempotent: the GSMA SDKs re-GET the same authorize URL; the
 // same (client_id, state, nonce) is one login: 200 while the phone is
-// asked, then the same 302 every time.
+// asked (here without the hold of a repeated look), then the same 302
+// every time.
 func TestHeadlessIdempotent(t *testing.T) {
 	t.Parallel()
-	s, _ := server(t, nil)
+	s, _ := server(t, func(c *mobileconnect.Config) { c.AuthorizeHold = -1 })
 	r := newRP(t, s)
 	n := simtest.Number(t, "slow", 20) // answers after 2 s
 	q := r.params(n, "2")
@@ -80,15 +82,38 @@ func TestHeadlessIdempotent(t *testing.T) {
 	if u.Query().Get("code") != first.Get("code") || first.Get("code") == "" {
 		t.Fatal("a second look after the redirect gave another answer")
 	}
-	// One challenge only reached the phone.
+	// One challenge only reached the phone. The phone records its
+	// "session" event after it has answered, which may be after the
+	// redirect: wait for it to finish.
+	ph := s.Phone(t, n)
+	ph.Wait()
 	sessions := 0
-	for _, e := range s.Phone(t, n).Events() {
+	for _, e := range ph.Events() {
 		if e.Kind == "session" {
 			sessions++
 		}
 	}
 	if sessions != 1 {
 		t.Fatalf("%d toolkit sessions for one login", sessions)
+	}
+}
+
+// TestAuthorizeHold: a repeated look at a login under way waits for it to
+// end, so the headless SDK's next poll gets the redirect as soon as the
+// phone has answered: the first GET answers the waiting page at once, the
+// second the redirect, with nothing between.
+func TestAuthorizeHold(t *testing.T) {
+	t.Parallel()
+	s, _ := server(t, nil)
+	r := newRP(t, s)
+	q := r.params(simtest.Number(t, "slow", 20), "2") // answers after 2 s
+	if st, _, _ := r.get(q); st != http.StatusOK {
+		t.Fatalf("first look: %d", st)
+	}
+	st, loc, _ := r.get(q)
+	u, _ := url.Parse(loc)
+	if st != http.StatusFound || u.Query().Get("code") == "" {
+		t.Fatalf("second look: %d %s, want the redirect with a code", st, loc)
 	}
 }
 
@@ -298,8 +323,57 @@ func TestTokenEndpoint(t *testing.T) {
 		if c2["sub"] != claims["sub"] || c2["acr"] != "3" || c2["auth_time"] != claims["auth_time"] {
 			t.Fatalf("refreshed id_token %v", c2)
 		}
-		if st, _ := r.token(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tr["refresh_token"].(string)}}); st != 400 {
-			t.Fatal("a rotated refresh token still works")
+		// The rotated-out token presented again is a reuse: refused, and
+		// the tokens of its grant, the refreshed ones too, are revoked.
+		st, e := r.token(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tr["refresh_token"].(string)}})
+		if st != 400 || e["error"] != "invalid_grant" || !strings.Contains(fmt.Sprint(e["error_description"]), "already used") {
+			t.Fatalf("a rotated refresh token presented again: %d %v", st, e)
+		}
+		if st, _ := r.userinfo(tr2["access_token"].(string)); st != 401 {
+			t.Fatalf("the refreshed access token outlives the reuse: %d", st)
+		}
+		if st, _ := r.token(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tr2["refresh_token"].(string)}}); st != 400 {
+			t.Fatal("the refreshed refresh token outlives the reuse")
+		}
+	})
+	t.Run("code replay revokes refreshed tokens", func(t *testing.T) {
+		t.Parallel()
+		r := newRP(t, s)
+		res := r.authorize(r.params(simtest.Number(t, "approve", 34), "2"))
+		tr := r.exchange(res.Get("code"))
+		st, tr2 := r.token(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tr["refresh_token"].(string)}})
+		if st != 200 {
+			t.Fatalf("%d %v", st, tr2)
+		}
+		if st, e := r.token(url.Values{"grant_type": {"authorization_code"}, "code": {res.Get("code")}, "redirect_uri": {r.redirect}}); st != 400 || e["error"] != "invalid_grant" {
+			t.Fatalf("replay: %d %v", st, e)
+		}
+		if st, _ := r.userinfo(tr2["access_token"].(string)); st != 401 {
+			t.Fatalf("a token refreshed from a replayed code still works: %d", st)
+		}
+	})
+	t.Run("refresh with a scope not granted", func(t *testing.T) {
+		t.Parallel()
+		r := newRP(t, s)
+		res := r.authorize(r.params(simtest.Number(t, "approve", 36), "2"))
+		tr := r.exchange(res.Get("code"))
+		rt := tr["refresh_token"].(string)
+		st, e := r.token(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "scope": {"openid mc_authz"}})
+		if st != 400 || e["error"] != "invalid_scope" {
+			t.Fatalf("a wider scope: %d %v", st, e)
+		}
+		// The refused request did not spend the token.
+		if st, tr2 := r.token(url.Values{"grant_type": {"refresh_token"}, "refresh_token": {rt}, "scope": {"openid"}}); st != 200 {
+			t.Fatalf("a scope within the grant after a refusal: %d %v", st, tr2)
+		}
+	})
+	t.Run("PKCE downgrade", func(t *testing.T) {
+		t.Parallel()
+		r := newRP(t, s)
+		res := r.authorize(r.params(simtest.Number(t, "approve", 35), "2"))
+		form := url.Values{"grant_type": {"authorization_code"}, "code": {res.Get("code")}, "redirect_uri": {r.redirect}, "code_verifier": {strings.Repeat("v", 50)}}
+		if st, e := r.token(form); st != 400 || e["error"] != "invalid_grant" {
+			t.Fatalf("a verifier for a code without challenge: %d %v", st, e)
 		}
 	})
 }

@@ -22,6 +22,7 @@ package mobileconnect
 import (
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -95,6 +96,9 @@ type Deps struct {
 	// After waits for SI notification retries (default time.After), so
 	// tests run backoff in fake time.
 	After func(time.Duration) <-chan time.Time
+	// OnLogin, when set, hears every step of every login (events.go):
+	// called on the login's goroutine, it must not block.
+	OnLogin func(LoginEvent)
 }
 
 // Gateway is a running Mobile Connect gateway.
@@ -114,6 +118,8 @@ type Gateway struct {
 	faults  *faults
 	quota   *quota
 	otpNums map[string]bool
+	// discoveryJSON is the discovery document, encoded once.
+	discoveryJSON []byte
 }
 
 // New builds a gateway. issuer is the issuer URL when cfg.Issuer is empty
@@ -148,6 +154,9 @@ func New(ctx context.Context, cfg Config, issuer string, d Deps) (*Gateway, erro
 	if d.After == nil {
 		d.After = time.After
 	}
+	if d.OnLogin != nil {
+		d.Challenger = tracedChallenger{d.Challenger}
+	}
 	g := &Gateway{cfg: cfg, issuer: strings.TrimRight(issuer, "/"), path: strings.TrimRight(u.Path, "/"), deps: d, log: d.Logger}
 	if d.Keystore == nil {
 		if cfg.Keystore != "" {
@@ -172,6 +181,11 @@ func New(ctx context.Context, cfg Config, issuer string, d Deps) (*Gateway, erro
 	for _, n := range cfg.OTPNumbers {
 		g.otpNums[strings.TrimPrefix(n, "+")] = true
 	}
+	if g.discoveryJSON, err = json.Marshal(g.discovery()); err != nil {
+		g.closeKeystore()
+		return nil, fmt.Errorf("mobileconnect: discovery: %w", err)
+	}
+	g.discoveryJSON = append(g.discoveryJSON, '\n')
 	g.ctx, g.cancel = context.WithCancel(context.Background())
 	return g, nil
 }
@@ -186,7 +200,7 @@ func (g *Gateway) closeKeystore() {
 func (g *Gateway) Close() error {
 	g.cancel()
 	g.wg.Wait()
-	_ = g.keys.waitRSA() // the key store stays open while keys are made
+	g.keys.settle() // the key store stays open while keys are made
 	g.closeKeystore()
 	return nil
 }
@@ -226,6 +240,7 @@ func (g *Gateway) Register(public, control Mux) {
 	pub("POST "+p+"/authorize", g.handleAuthorize)
 	pub("POST "+p+"/otp", g.handleOTP)
 	pub("GET "+p+"/l/{token}", g.handleLink)
+	pub("GET "+p+"/static/app.css", g.handleStylesheet)
 	pub("POST "+p+"/token", g.handleToken)
 	pub("GET "+p+"/userinfo", g.handleUserinfo)
 	pub("POST "+p+"/userinfo", g.handleUserinfo)
@@ -326,14 +341,28 @@ func (g *Gateway) discovery() Discovery {
 	}
 }
 
+// handleDiscovery serves the discovery document, encoded once in New.
 func (g *Gateway) handleDiscovery(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "public, max-age=300")
-	writeJSON(w, http.StatusOK, g.discovery())
+	writeRawJSON(w, g.discoveryJSON)
 }
 
 func (g *Gateway) handleJWKS(w http.ResponseWriter, r *http.Request) {
+	b, err := g.keys.jwksJSON()
+	if err != nil {
+		g.log.Error("mc: JWKS", "err", err)
+		newError(ErrServerError, "the key set could not be encoded").writeJSON(w)
+		return
+	}
 	w.Header().Set("Cache-Control", "public, max-age=60")
-	writeJSON(w, http.StatusOK, g.keys.jwks())
+	writeRawJSON(w, b)
+}
+
+// writeRawJSON writes an encoded JSON document, 200.
+func writeRawJSON(w http.ResponseWriter, b []byte) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(b)
 }
 
 // algFor is the id_token algorithm for a client.

@@ -42,12 +42,21 @@ func (s *syncBuffer) String() string {
 // server starts simlab with the gateway; mc changes its gateway config.
 func server(t *testing.T, mc func(*mobileconnect.Config)) (*simtest.Server, *syncBuffer) {
 	t.Helper()
-	logs := &syncBuffer{}
-	s := simtest.NewServer(t, func(c *simulator.Config) {
-		c.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	return serverWith(t, func(c *simulator.Config) {
 		if mc != nil {
 			mc(&c.MobileConnect)
 		}
+	})
+}
+
+// serverWith starts simlab with the gateway; opt changes its config.
+func serverWith(t *testing.T, opt func(*simulator.Config)) (*simtest.Server, *syncBuffer) {
+	t.Helper()
+	logs := &syncBuffer{}
+	s := simtest.NewServer(t, func(c *simulator.Config) {
+		c.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+		c.MobileConnect.Keystore = testKeystore(t)
+		opt(c)
 	})
 	if s.Issuer() == "" {
 		t.Fatal("the gateway is not running")

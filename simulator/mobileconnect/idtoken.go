@@ -2,13 +2,19 @@ package mobileconnect
 
 import (
 	"context"
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/go-jose/go-jose/v4"
+	"golang.org/x/crypto/cryptobyte"
+	"golang.org/x/crypto/cryptobyte/asn1"
 
 	"github.com/simlab-dev/simlab/applet/authn"
 )
@@ -42,9 +48,34 @@ func (g *Gateway) subject(ctx context.Context, sess *session) (string, error) {
 	return g.keys.pcr(ctx, sess.clientID, sess.msisdn)
 }
 
-// idTokenClaims builds the id_token of a session (OpenID Connect Core §2
-// plus Mobile Connect's claims). accessToken may be empty (no at_hash).
-func (g *Gateway) idTokenClaims(ctx context.Context, sess *session, accessToken string, withNonce bool) (map[string]any, error) {
+// idClaims is an id_token's claim set (OpenID Connect Core §2 plus
+// Mobile Connect's, MOBILE-CONNECT.md §1.4). A struct, not a map: it
+// encodes in a fixed order without sorting keys or boxing values.
+type idClaims struct {
+	Iss           string          `json:"iss"`
+	Aud           string          `json:"aud"`
+	Azp           string          `json:"azp"`
+	Sub           string          `json:"sub"`
+	ACR           string          `json:"acr,omitempty"`
+	AMR           []string        `json:"amr"`
+	AuthTime      int64           `json:"auth_time"`
+	Iat           int64           `json:"iat"`
+	Exp           int64           `json:"exp"`
+	JTI           string          `json:"jti"`
+	Nonce         string          `json:"nonce,omitempty"`
+	AtHash        string          `json:"at_hash,omitempty"`
+	HashedHint    string          `json:"hashed_login_hint,omitempty"`
+	DisplayedData *displayedData  `json:"displayed_data,omitempty"`
+	DTS           string          `json:"dts,omitempty"`
+	DTSTime       *int64          `json:"dts_time,omitempty"`
+	UPK           json.RawMessage `json:"upk,omitempty"`
+	Recipient     string          `json:"recipient,omitempty"`
+	CIBAAuthReqID string          `json:"urn:openid:params:jwt:claim:auth_req_id,omitempty"`
+}
+
+// idTokenClaims builds the id_token of a session. accessToken may be
+// empty (no at_hash).
+func (g *Gateway) idTokenClaims(ctx context.Context, sess *session, accessToken string, withNonce bool) (*idClaims, error) {
 	sub, err := g.subject(ctx, sess)
 	if err != nil {
 		return nil, err
@@ -54,54 +85,118 @@ func (g *Gateway) idTokenClaims(ctx context.Context, sess *session, accessToken 
 		return nil, err
 	}
 	now := g.deps.Now()
-	c := map[string]any{
-		"iss": g.issuer, "aud": sess.clientID, "azp": sess.clientID, "sub": sub,
-		"acr": sess.acr, "amr": sess.amr, "auth_time": sess.authTime.Unix(),
-		"iat": now.Unix(), "exp": now.Add(g.cfg.TokenTTL).Unix(), "jti": jti,
-	}
-	if withNonce && sess.nonce != "" {
-		c["nonce"] = sess.nonce
+	c := &idClaims{Iss: g.issuer, Aud: sess.clientID, Azp: sess.clientID, Sub: sub, ACR: sess.acr, AMR: sess.amr,
+		AuthTime: sess.authTime.Unix(), Iat: now.Unix(), Exp: now.Add(g.cfg.TokenTTL).Unix(), JTI: jti, Recipient: sess.recipient}
+	if withNonce {
+		c.Nonce = sess.nonce
 	}
 	if accessToken != "" {
-		c["at_hash"] = atHash(accessToken)
+		c.AtHash = atHash(accessToken)
 	}
 	if sess.loginHint != "" {
-		c["hashed_login_hint"] = HashLoginHint(sess.loginHint)
+		c.HashedHint = HashLoginHint(sess.loginHint)
 	}
 	if sess.authz {
-		c["displayed_data"] = sess.displayed
+		c.DisplayedData = &sess.displayed
 	}
 	if a := sess.answer; a != nil {
-		c["dts"] = DTS(a.Challenge, &a.Response)
-		c["dts_time"] = int64(a.Response.DTSTime)
+		c.DTS = DTS(a.Challenge, &a.Response)
+		t := int64(a.Response.DTSTime)
+		c.DTSTime = &t
 		if a.Public != nil {
-			c["upk"] = jose.JSONWebKey{Key: a.Public, Use: "sig", Algorithm: "ES256"}
+			c.UPK = ecJWK(a.Public)
 		}
-	}
-	if sess.recipient != "" {
-		c["recipient"] = sess.recipient
 	}
 	applyFaults(c, sess, now)
 	return c, nil
 }
 
+// ecJWK is a P-256 public key as a JWK (RFC 7518 §6.2.1) for the upk
+// claim: written directly, since go-jose's JSONWebKey would check and
+// re-encode the key through reflection on every login.
+func ecJWK(pub *ecdsa.PublicKey) json.RawMessage {
+	raw, err := pub.Bytes() // 0x04 ‖ x ‖ y (SEC 1 §2.3.3)
+	if err != nil || len(raw) != 65 {
+		return nil
+	}
+	b := make([]byte, 0, 160)
+	b = append(b, `{"use":"sig","kty":"EC","crv":"P-256","alg":"ES256","x":"`...)
+	b = base64.RawURLEncoding.AppendEncode(b, raw[1:33])
+	b = append(b, `","y":"`...)
+	b = base64.RawURLEncoding.AppendEncode(b, raw[33:])
+	return append(b, `"}`...)
+}
+
 // sign signs a session's claims with the client's algorithm (the current
 // key), or as an injected fault says.
-func (g *Gateway) sign(cl *registered, sess *session, claims map[string]any) (string, error) {
-	if out, faulty, err := g.signFaulty(sess, claims); faulty {
+func (g *Gateway) sign(cl *registered, sess *session, claims *idClaims) (string, error) {
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		return "", err
+	}
+	if out, faulty, err := g.signFaulty(sess, payload); faulty {
 		return out, err
 	}
 	sk := g.keys.signer(g.algFor(&cl.Client))
 	if sk == nil {
 		return "", fmt.Errorf("mobileconnect: no signing key")
 	}
-	payload, err := json.Marshal(claims)
-	if err != nil {
-		return "", err
-	}
-	jws, err := sk.signer.Sign(payload)
+	return sk.signCompact(payload)
+}
+
+// signCompact is the JWS compact serialisation (RFC 7515 §7.1) of payload
+// signed with the key: the protected header is encoded once per key, the
+// payload once, and the key store's signer sees only the SHA-256 digest.
+// go-jose (which verifies these tokens in the tests, as go-oidc, zitadel
+// and openid-client do) re-encodes its header for every signature.
+func (sk *sigKey) signCompact(payload []byte) (string, error) {
+	enc := base64.RawURLEncoding
+	b := make([]byte, 0, len(sk.header)+1+enc.EncodedLen(len(payload))+1+enc.EncodedLen(256))
+	b = append(b, sk.header...)
+	b = append(b, '.')
+	b = enc.AppendEncode(b, payload)
+	digest := sha256.Sum256(b)
+	sig, err := sk.key.Sign(rand.Reader, digest[:], crypto.SHA256)
 	if err != nil {
 		return "", fmt.Errorf("mobileconnect: signing: %w", err)
 	}
-	return jws.CompactSerialize()
+	if sk.alg == jose.ES256 {
+		// crypto.Signer gives ECDSA signatures in ASN.1; JWS wants r ‖ s,
+		// each 32 bytes (RFC 7518 §3.4).
+		if sig, err = rawECDSA(sig); err != nil {
+			return "", err
+		}
+	}
+	b = append(b, '.')
+	b = enc.AppendEncode(b, sig)
+	return string(b), nil
+}
+
+// rawECDSA converts an ASN.1 ECDSA-Sig-Value (RFC 3279 §2.2.3) to the
+// 64-byte r ‖ s.
+func rawECDSA(der []byte) ([]byte, error) {
+	in := cryptobyte.String(der)
+	var seq, r, s cryptobyte.String
+	out := make([]byte, 64)
+	if !in.ReadASN1(&seq, asn1.SEQUENCE) || !in.Empty() || !seq.ReadASN1(&r, asn1.INTEGER) || !seq.ReadASN1(&s, asn1.INTEGER) ||
+		!seq.Empty() || !fixed32(out[:32], r) || !fixed32(out[32:], s) {
+		return nil, errors.New("mobileconnect: signing: the key store's ECDSA signature is malformed")
+	}
+	return out, nil
+}
+
+// fixed32 writes a positive ASN.1 INTEGER's content bytes right-aligned
+// into dst (32 bytes); false for a negative or too long one.
+func fixed32(dst []byte, v []byte) bool {
+	if len(v) == 0 || v[0]&0x80 != 0 {
+		return false
+	}
+	for len(v) > 0 && v[0] == 0 {
+		v = v[1:]
+	}
+	if len(v) > len(dst) {
+		return false
+	}
+	copy(dst[len(dst)-len(v):], v)
+	return true
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto"
-	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
@@ -20,7 +19,6 @@ import (
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
-	"github.com/go-jose/go-jose/v4/cryptosigner"
 
 	"github.com/simlab-dev/simlab/hsm"
 )
@@ -40,7 +38,8 @@ type sigKey struct {
 	label  string
 	alg    jose.SignatureAlgorithm
 	kid    string
-	signer jose.Signer
+	key    crypto.Signer // the key store's
+	header []byte        // the JWS protected header, base64url, encoded once
 	public jose.JSONWebKey
 	retire time.Time
 }
@@ -60,12 +59,25 @@ type keyRing struct {
 	seq     map[jose.SignatureAlgorithm]int
 	encr    crypto.Decrypter
 	encrJWK jose.JSONWebKey
-	// rsaDone is closed once the RSA keys (RS256 signing, ENCR_MSISDN)
-	// are ready: generating them takes a few hundred milliseconds, which
-	// `simlab serve` does not wait for; rsaErr says whether it failed.
-	rsaDone chan struct{}
-	rsaErr  error
+	// jwksBytes is the encoded JWKS until jwksUntil (zero: until the
+	// next rotation).
+	jwksBytes []byte
+	jwksUntil time.Time
+	// The RSA keys (RS256 signing, ENCR_MSISDN) are readied on first
+	// need (the JWKS, an RS256 client, an ENCR_MSISDN hint), in the
+	// background: generating them takes a few hundred milliseconds of CPU,
+	// which a server whose gateway is never asked for them (most test
+	// servers) does not spend. rsaDone is closed once they are ready or
+	// will never be; rsaErr says whether that failed.
+	rsaOnce  sync.Once
+	rsaDone  chan struct{}
+	rsaErr   error
+	haveEncr bool // the key store held the ENCR_MSISDN key at start
 }
+
+// errKeysClosed is the RSA keys' error once the gateway has closed before
+// they were asked for.
+var errKeysClosed = errors.New("mobileconnect: the gateway is closed")
 
 func newKeyRing(ctx context.Context, ks hsm.Keystore, now func() time.Time, ttl time.Duration) (*keyRing, error) {
 	k := &keyRing{ks: ks, now: now, ttl: ttl, current: map[jose.SignatureAlgorithm]*sigKey{}, seq: map[jose.SignatureAlgorithm]int{}}
@@ -92,12 +104,28 @@ func newKeyRing(ctx context.Context, ks hsm.Keystore, now func() time.Time, ttl 
 			return nil, fmt.Errorf("mobileconnect: PCR key: %w", err)
 		}
 	}
-	k.rsaDone = make(chan struct{})
-	go func() {
-		defer close(k.rsaDone)
-		k.rsaErr = k.loadRSA(context.WithoutCancel(ctx), have[labelEncrMSISDN])
-	}()
+	k.rsaDone, k.haveEncr = make(chan struct{}), have[labelEncrMSISDN]
 	return k, nil
+}
+
+// startRSA starts readying the RSA keys, once.
+func (k *keyRing) startRSA() {
+	k.rsaOnce.Do(func() {
+		go func() {
+			defer close(k.rsaDone)
+			k.rsaErr = k.loadRSA(context.Background(), k.haveEncr)
+		}()
+	})
+}
+
+// settle waits for RSA keys being readied, and makes sure they will not be
+// started later: the key store is about to close.
+func (k *keyRing) settle() {
+	k.rsaOnce.Do(func() {
+		k.rsaErr = errKeysClosed
+		close(k.rsaDone)
+	})
+	<-k.rsaDone
 }
 
 // ensureSigner loads the newest key of alg, generating the first one.
@@ -144,10 +172,17 @@ func (k *keyRing) loadRSA(ctx context.Context, haveEncr bool) error {
 	return nil
 }
 
-// waitRSA waits until the RSA keys are ready.
+// waitRSA readies the RSA keys if need be and waits until they are.
 func (k *keyRing) waitRSA() error {
+	k.startRSA()
 	<-k.rsaDone
 	return k.rsaErr
+}
+
+// constantTimer is a key store's signer that has a constant-time variant
+// (hsm/soft's).
+type constantTimer interface {
+	ConstantTime() crypto.Signer
 }
 
 func signLabel(alg jose.SignatureAlgorithm, n int) string {
@@ -161,15 +196,28 @@ func (k *keyRing) load(ctx context.Context, alg jose.SignatureAlgorithm, n int) 
 	if err != nil {
 		return nil, fmt.Errorf("mobileconnect: signing key %s: %w", label, err)
 	}
-	sk := &sigKey{label: label, alg: alg, public: jose.JSONWebKey{Key: s.Public(), Use: "sig", Algorithm: string(alg)}}
-	sk.kid = thumbprint(&sk.public)
-	sk.public.KeyID = sk.kid
-	op := cryptosigner.Opaque(s)
-	op.Public().KeyID = sk.kid
-	sk.signer, err = jose.NewSigner(jose.SigningKey{Algorithm: alg, Key: op}, (&jose.SignerOptions{}).WithType("JWT"))
-	if err != nil {
-		return nil, fmt.Errorf("mobileconnect: signing key %s: %w", label, err)
+	if ct, ok := s.(constantTimer); ok {
+		// The software key store signs P-256 with internal/p256, whose
+		// mod-n arithmetic is variable-time: fine for the fleet's
+		// emulated cards, not for the key whose signatures every RP
+		// trusts. Its constant-time signer is crypto/ecdsa's.
+		s = ct.ConstantTime()
 	}
+	sk := &sigKey{label: label, alg: alg, key: s, public: jose.JSONWebKey{Key: s.Public(), Use: "sig", Algorithm: string(alg)}}
+	sk.kid = thumbprint(&sk.public)
+	if sk.kid == "" {
+		return nil, fmt.Errorf("mobileconnect: signing key %s: not an %s key", label, alg)
+	}
+	sk.public.KeyID = sk.kid
+	hdr, err := json.Marshal(struct {
+		Alg jose.SignatureAlgorithm `json:"alg"`
+		Kid string                  `json:"kid"`
+		Typ string                  `json:"typ"`
+	}{alg, sk.kid, "JWT"})
+	if err != nil {
+		return nil, err
+	}
+	sk.header = base64.RawURLEncoding.AppendEncode(nil, hdr)
 	return sk, nil
 }
 
@@ -194,6 +242,7 @@ func (k *keyRing) rotate(ctx context.Context, alg jose.SignatureAlgorithm) (stri
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	k.jwksBytes = nil
 	if old := k.current[alg]; old != nil {
 		old.retire = k.now().Add(k.ttl)
 		k.retired = append(k.retired, old)
@@ -212,13 +261,33 @@ func (k *keyRing) signer(alg jose.SignatureAlgorithm) *sigKey {
 	return k.current[alg]
 }
 
-// JWKS is the published key set: the current signing keys, the rotated
-// ones whose tokens may still be valid, and the ENCR_MSISDN key.
-func (k *keyRing) jwks() jose.JSONWebKeySet {
+// jwksJSON is the published key set, encoded: once per change (a
+// rotation, or a rotated key leaving the set), not per request.
+func (k *keyRing) jwksJSON() ([]byte, error) {
 	rsaErr := k.waitRSA()
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	now := k.now()
+	if k.jwksBytes != nil && (k.jwksUntil.IsZero() || now.Before(k.jwksUntil)) {
+		return k.jwksBytes, nil
+	}
+	set := k.jwksLocked(now, rsaErr)
+	b, err := json.Marshal(set)
+	if err != nil {
+		return nil, fmt.Errorf("mobileconnect: JWKS: %w", err)
+	}
+	k.jwksBytes, k.jwksUntil = b, time.Time{}
+	for _, sk := range k.retired {
+		if k.jwksUntil.IsZero() || sk.retire.Before(k.jwksUntil) {
+			k.jwksUntil = sk.retire
+		}
+	}
+	return b, nil
+}
+
+// jwksLocked is the published key set: the current signing keys, the
+// rotated ones whose tokens may still be valid, and the ENCR_MSISDN key.
+func (k *keyRing) jwksLocked(now time.Time, rsaErr error) jose.JSONWebKeySet {
 	var set jose.JSONWebKeySet
 	for _, alg := range []jose.SignatureAlgorithm{jose.ES256, jose.RS256} {
 		if sk := k.current[alg]; sk != nil {
@@ -336,7 +405,7 @@ func (k *keyRing) decryptMSISDN(hexCT string) (string, error) {
 		return "", errors.New("mobileconnect: ENCR_MSISDN does not decrypt under the published key")
 	}
 	num, _, _ := bytes.Cut(pt, []byte("|"))
-	if !msisdnRE.Match(num) {
+	if !isMSISDN(num) {
 		return "", errors.New("mobileconnect: ENCR_MSISDN does not hold a number")
 	}
 	return strings.TrimPrefix(string(num), "+"), nil
@@ -354,15 +423,6 @@ func parseJWKS(s string) (*jose.JSONWebKeySet, error) {
 		}
 	}
 	return &set, nil
-}
-
-// hmacEqual compares secrets in constant time.
-func hmacEqual(a, b string) bool {
-	ha := hmac.New(sha256.New, []byte("simlab-compare"))
-	ha.Write([]byte(a))
-	hb := hmac.New(sha256.New, []byte("simlab-compare"))
-	hb.Write([]byte(b))
-	return hmac.Equal(ha.Sum(nil), hb.Sum(nil))
 }
 
 // randomToken returns n random bytes from r, base64url.

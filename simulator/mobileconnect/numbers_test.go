@@ -100,8 +100,10 @@ func TestLoginShowsOnThePhone(t *testing.T) {
 	r := newRP(t, s)
 	n := simtest.Number(t, "approve", 7)
 	r.login(r.params(n, "3"))
+	ph := s.Phone(t, n)
+	ph.Wait() // the "session" event is recorded after the answer
 	sessions := 0
-	for _, e := range s.Phone(t, n).Events() {
+	for _, e := range ph.Events() {
 		if e.Kind == "session" {
 			sessions++
 		}

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/simlab-dev/simlab/internal/needs"
+	"github.com/simlab-dev/simlab/simulator"
 	"github.com/simlab-dev/simlab/simulator/mobileconnect"
 	"github.com/simlab-dev/simlab/simulator/simtest"
 )
@@ -25,8 +26,10 @@ func TestOpenIDClient(t *testing.T) {
 	}
 	cert := filepath.Join(t.TempDir(), "cert.pem")
 	for i, tlsOn := range []bool{true, false} {
-		s, _ := server(t, func(c *mobileconnect.Config) {
-			c.TLSSelfSigned, c.TLSSelfSignedOut = tlsOn, cert
+		s, _ := serverWith(t, func(c *simulator.Config) {
+			if tlsOn {
+				c.HTTPS = simulator.HTTPS{SelfSigned: true, SelfSignedOut: cert}
+			}
 		})
 		if tlsOn != strings.HasPrefix(s.Issuer(), "https://") {
 			t.Fatalf("issuer %s", s.Issuer())

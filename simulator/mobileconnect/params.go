@@ -3,7 +3,6 @@ package mobileconnect
 import (
 	"encoding/json"
 	"net/url"
-	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -82,13 +81,55 @@ var authorizeParams = []string{"client_id", "redirect_uri", "response_type", "sc
 	"max_age", "claims", "ui_locales", "code_challenge", "code_challenge_method", "correlation_id", "dtbs",
 	"request", "request_uri", "display", "id_token_hint", "claims_locales"}
 
-var (
-	msisdnRE = regexp.MustCompile(`^\+?[0-9]{6,15}$`)
-	hexRE    = regexp.MustCompile(`^[0-9a-fA-F]+$`)
-	// pkceRE is RFC 7636 §4.2's code_challenge: 43 to 128 unreserved
-	// characters.
-	pkceRE = regexp.MustCompile(`^[A-Za-z0-9._~-]{43,128}$`)
-)
+// The parameters' character rules are byte loops, not regular
+// expressions: they run on every request.
+
+// isMSISDN reports whether s is a number: an optional "+", then 6 to 15
+// digits.
+func isMSISDN[T string | []byte](s T) bool {
+	if len(s) > 0 && s[0] == '+' {
+		s = s[1:]
+	}
+	if len(s) < 6 || len(s) > 15 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// isHex reports whether s is hexadecimal digits (at least one).
+func isHex(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// isPKCE reports whether s is RFC 7636 §4.1's code_verifier or §4.2's
+// code_challenge: 43 to 128 unreserved characters.
+func isPKCE(s string) bool {
+	if len(s) < 43 || len(s) > 128 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if !isUnreserved(s[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// isUnreserved is RFC 3986 §2.3.
+func isUnreserved(c byte) bool {
+	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_' || c == '~'
+}
 
 // ParseAuthorize checks the syntax of an authorization request (the
 // parameters of GET or POST /authorize). It returns what it could read
@@ -233,7 +274,7 @@ func ParseAuthorize(v url.Values) (AuthRequest, *Error) {
 	if a.CodeChallenge != "" {
 		if method != "S256" {
 			fail(newError(ErrInvalidRequest, "code_challenge_method must be S256"))
-		} else if !pkceRE.MatchString(a.CodeChallenge) {
+		} else if !isPKCE(a.CodeChallenge) {
 			fail(newError(ErrInvalidRequest, "code_challenge is malformed"))
 		}
 	} else if method != "" {
@@ -344,12 +385,12 @@ func parseLoginHint(h string) (kind, value string, e *Error) {
 	}
 	switch strings.ToUpper(kind) {
 	case HintMSISDN:
-		if !msisdnRE.MatchString(value) {
+		if !isMSISDN(value) {
 			return "", "", newError(ErrInvalidRequest, "login_hint MSISDN must be the number in E.164 digits")
 		}
 		return HintMSISDN, strings.TrimPrefix(value, "+"), nil
 	case HintEncrMSISDN:
-		if len(value)%2 != 0 || len(value) < 64 || len(value) > 1024 || !hexRE.MatchString(value) {
+		if len(value)%2 != 0 || len(value) < 64 || len(value) > 1024 || !isHex(value) {
 			return "", "", newError(ErrInvalidRequest, "login_hint ENCR_MSISDN must be hex RSA ciphertext")
 		}
 		return HintEncrMSISDN, value, nil
@@ -408,7 +449,7 @@ func parseTokenForm(v url.Values) (tokenRequest, *Error) {
 		if t.Code == "" {
 			return t, mandatory("code")
 		}
-		if t.CodeVerifier != "" && !pkceRE.MatchString(t.CodeVerifier) {
+		if t.CodeVerifier != "" && !isPKCE(t.CodeVerifier) {
 			return t, newError(ErrInvalidRequest, "code_verifier is malformed")
 		}
 	case grantRefresh:

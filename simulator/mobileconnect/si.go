@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -36,11 +37,21 @@ type backchannel struct {
 	exp           time.Time
 	interval      time.Duration
 	done          chan struct{}
-	// Under state.mu.
+
+	mu       sync.Mutex
 	lastPoll time.Time
 	sess     *session
 	err      *Error
 	redeemed bool
+}
+
+// cibaID is the auth_req_id a CIBA request's id_token names
+// (urn:openid:params:jwt:claim:auth_req_id, CIBA Core §7.3); empty for SI.
+func (bc *backchannel) cibaID() string {
+	if bc.ciba {
+		return bc.id
+	}
+	return ""
 }
 
 // SIRequest is a Server-Initiated request after the checks of
@@ -367,6 +378,12 @@ func ParseCIBA(v url.Values) (AuthRequest, *Error) {
 // than this after the last one is answered slow_down.
 const siInterval = time.Second
 
+// slowDownStep is what a poll answered slow_down adds to the interval.
+const slowDownStep = 5 * time.Second
+
+// bcKeep is how long an SI or CIBA request is remembered after it expired.
+const bcKeep = 10 * time.Minute
+
 // startBackchannel resolves the subscriber, records the request and runs
 // the authentication in the background.
 func (g *Gateway) startBackchannel(ctx context.Context, cl *registered, ar *AuthRequest, ciba bool, mode, uri, token string) (*backchannel, *Error) {
@@ -381,25 +398,23 @@ func (g *Gateway) startBackchannel(ctx context.Context, cl *registered, ar *Auth
 	now := g.deps.Now()
 	bc := &backchannel{id: id, clientID: cl.ID, ciba: ciba, mode: mode, notifyURI: uri, notifyToken: token,
 		correlationID: ar.CorrelationID, exp: now.Add(g.cfg.SITTL), interval: siInterval, done: make(chan struct{})}
-	g.st.mu.Lock()
-	if g.st.pending >= g.cfg.MaxPending {
-		g.st.mu.Unlock()
+	if !g.st.begin(g.cfg.MaxPending) {
 		return nil, newError(ErrTemporarilyUnavailable, "too many logins under way")
 	}
-	g.st.sweepLocked(now, g.cfg.CodeTTL+g.cfg.ChallengeTimeout)
-	g.st.bc[id] = bc
-	g.st.pending++
-	g.st.mu.Unlock()
+	// Kept past its expiry so that late polls get expired_token.
+	g.st.bc.put(id, bc, now, bc.exp.Add(bcKeep))
 	req := *ar
+	t := g.backchannelTrace(ciba, id, cl.ID, ar, msisdn)
 	g.goCtx(func(ctx context.Context) {
-		sess, e := g.authenticate(ctx, cl, &req, msisdn, nil)
+		sess, e := g.authenticate(withTrace(ctx, t), cl, &req, msisdn, nil)
+		t.done(sess, e)
 		if sess != nil && mode == "async" {
 			sess.recipient = uri
 		}
-		g.st.mu.Lock()
+		bc.mu.Lock()
 		bc.sess, bc.err = sess, e
-		g.st.pending--
-		g.st.mu.Unlock()
+		bc.mu.Unlock()
+		g.st.end()
 		close(bc.done)
 		g.notifyBackchannel(ctx, cl, bc)
 	})
@@ -425,11 +440,7 @@ func (g *Gateway) notifyBackchannel(ctx context.Context, cl *registered, bc *bac
 		if bc.err != nil {
 			body["error"], body["error_description"] = bc.err.Code, bc.err.Description
 		} else {
-			var extra map[string]any
-			if bc.ciba {
-				extra = map[string]any{"urn:openid:params:jwt:claim:auth_req_id": bc.id}
-			}
-			resp, _, e := g.issueTokens(ctx, cl, bc.sess, true, bc.ciba, extra)
+			resp, e := g.issueTokens(ctx, cl, bc.sess, true, bc.ciba, bc.cibaID(), &family{})
 			if e != nil {
 				body["error"], body["error_description"] = e.Code, e.Description
 			} else {
@@ -437,10 +448,11 @@ func (g *Gateway) notifyBackchannel(ctx context.Context, cl *registered, bc *bac
 				if resp.RefreshToken != "" {
 					body["refresh_token"] = resp.RefreshToken
 				}
+				bc.sess.tokens()
 			}
-			g.st.mu.Lock()
+			bc.mu.Lock()
 			bc.redeemed = true
-			g.st.mu.Unlock()
+			bc.mu.Unlock()
 		}
 	}
 	payload, _ := json.Marshal(body)
@@ -487,22 +499,21 @@ func (g *Gateway) postNotification(ctx context.Context, uri, token string, paylo
 // login's error), then the tokens, once.
 func (g *Gateway) pollBackchannel(ctx context.Context, cl *registered, tr tokenRequest) (*TokenResponse, *Error) {
 	now := g.deps.Now()
-	g.st.mu.Lock()
-	bc := g.st.bc[tr.AuthReqID]
-	if bc == nil || bc.clientID != cl.ID || bc.ciba != (tr.GrantType == GrantCIBA) {
-		g.st.mu.Unlock()
+	bc, ok := g.st.bc.get(tr.AuthReqID, now)
+	if !ok || bc.clientID != cl.ID || bc.ciba != (tr.GrantType == GrantCIBA) {
 		return nil, newError(ErrInvalidGrant, "auth_req_id is unknown or not this client's")
 	}
+	bc.mu.Lock()
 	if bc.mode == "push" || bc.mode == "async" {
-		g.st.mu.Unlock()
+		bc.mu.Unlock()
 		return nil, newError(ErrInvalidGrant, "this request's tokens are delivered to the notification endpoint")
 	}
 	if bc.redeemed {
-		g.st.mu.Unlock()
+		bc.mu.Unlock()
 		return nil, newError(ErrInvalidGrant, "auth_req_id was already used")
 	}
 	if now.After(bc.exp) {
-		g.st.mu.Unlock()
+		bc.mu.Unlock()
 		return nil, newError(ErrExpiredToken, "the request expired")
 	}
 	select {
@@ -510,37 +521,40 @@ func (g *Gateway) pollBackchannel(ctx context.Context, cl *registered, tr tokenR
 	default:
 		tooSoon := !bc.lastPoll.IsZero() && now.Sub(bc.lastPoll) < bc.interval
 		bc.lastPoll = now
-		g.st.mu.Unlock()
 		if tooSoon {
-			return nil, newError(ErrSlowDown, "poll at most every "+bc.interval.String())
+			// CIBA Core §11: the interval grows by 5 s for this and
+			// every later poll.
+			bc.interval += slowDownStep
+		}
+		interval := bc.interval
+		bc.mu.Unlock()
+		if tooSoon {
+			return nil, newError(ErrSlowDown, "poll at most every "+interval.String())
 		}
 		return nil, newError(ErrAuthorizationPending, "the subscriber has not answered yet")
 	}
 	if bc.err != nil {
 		bc.redeemed = true
 		e := *bc.err
-		g.st.mu.Unlock()
+		bc.mu.Unlock()
 		return nil, &e
 	}
 	bc.redeemed = true
 	sess := bc.sess
-	g.st.mu.Unlock()
-	var extra map[string]any
-	if bc.ciba {
-		extra = map[string]any{"urn:openid:params:jwt:claim:auth_req_id": bc.id}
-	}
+	bc.mu.Unlock()
 	g.slowToken(ctx, sess)
-	resp, _, e := g.issueTokens(ctx, cl, sess, true, true, extra)
+	resp, e := g.issueTokens(ctx, cl, sess, true, true, bc.cibaID(), &family{})
+	if e == nil {
+		sess.tokens()
+	}
 	return resp, e
 }
 
 // AwaitBackchannel waits until the SI or CIBA request authReqID has been
 // answered by the subscriber, so a test polls once instead of in a loop.
 func (g *Gateway) AwaitBackchannel(ctx context.Context, authReqID string) error {
-	g.st.mu.Lock()
-	bc := g.st.bc[authReqID]
-	g.st.mu.Unlock()
-	if bc == nil {
+	bc, ok := g.st.bc.get(authReqID, g.deps.Now())
+	if !ok {
 		return errNoRequest
 	}
 	select {

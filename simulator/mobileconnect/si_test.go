@@ -253,7 +253,13 @@ func TestSIPollingStates(t *testing.T) {
 	if e := poll(); e != "slow_down" {
 		t.Fatal(e)
 	}
+	// slow_down made the interval 1 s + 5 s (CIBA Core §11): 2 s later is
+	// still too soon, and grows it again to 11 s.
 	clk.Add(2 * time.Second)
+	if e := poll(); e != "slow_down" {
+		t.Fatalf("2 s after a slow_down: %s", e)
+	}
+	clk.Add(11 * time.Second)
 	if e := poll(); e != "authorization_pending" {
 		t.Fatal(e)
 	}

@@ -1,14 +1,17 @@
 package mobileconnect
 
 import (
+	"hash/maphash"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/simlab-dev/simlab/simulator/push"
 )
 
 // session is what one authentication established: who, for which client,
-// how, and what the phone showed. Codes and tokens point at it.
+// how, and what the phone showed. Codes and tokens point at it; it does
+// not change once made.
 type session struct {
 	clientID  string
 	msisdn    string
@@ -27,6 +30,9 @@ type session struct {
 	// holds the token endpoint (faults.go).
 	faults     []string
 	tokenDelay time.Duration
+	// trace reports the tokens issued for it (events.go); nil unless
+	// someone listens.
+	trace *trace
 }
 
 func (s *session) hasScope(v string) bool {
@@ -51,15 +57,44 @@ type codeGrant struct {
 	redirectURI   string
 	codeChallenge string
 	exp           time.Time
-	used          bool
-	issued        [][32]byte // tokens issued for it, revoked when it is replayed
+
+	fam *family // the tokens it gave, and their refreshed successors
+
+	mu   sync.Mutex
+	used bool
 }
 
 // tokenInfo is an access or refresh token.
 type tokenInfo struct {
-	sess    *session
-	exp     time.Time
-	refresh bool
+	sess *session
+	exp  time.Time
+	fam  *family
+}
+
+// family is a grant's tokens: those an authorization code (or an SI or
+// CIBA request) gave and every token refreshed from them. A replayed code
+// or a reused refresh token revokes the whole family.
+type family struct {
+	mu      sync.Mutex
+	revoked bool
+	keys    [][32]byte
+}
+
+// add records keys in the family; false when it has been revoked.
+func (f *family) add(keys [][32]byte) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.revoked {
+		return false
+	}
+	f.keys = append(f.keys, keys...)
+	return true
+}
+
+func (f *family) isRevoked() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.revoked
 }
 
 // loginKey identifies a redirect login: the headless re-GET of the same
@@ -73,69 +108,228 @@ type login struct {
 	req     AuthRequest
 	created time.Time
 	done    chan struct{}
+	// otpAsked is closed once the login waits for a one-time code.
+	otpAsked chan struct{}
+
+	mu sync.Mutex
 	// Set before done is closed: where the browser goes next.
 	location string
-
-	// Under state.mu: the OTP the page waits for.
+	// The OTP the page waits for.
 	otpWanted bool
 	otpHash   [32]byte
 	otpTries  int
 	otpResult chan bool // receives true once the right code is typed
 }
 
-// state is the gateway's memory: logins, codes and tokens, all keyed by
-// hashes of their secrets. Entries expire; sweep drops them.
+// result returns where the browser goes once the login is done.
+func (l *login) result() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.location
+}
+
+// state is the gateway's memory: logins, codes, tokens and backchannel
+// requests, the secrets among them keyed by their SHA-256. Each table is
+// split into shards with a lock of their own, so concurrent logins do not
+// queue on one lock; each shard forgets its expired entries in insertion
+// order as new ones come (amortised O(1), never a walk over everything
+// under a lock).
 type state struct {
-	mu      sync.Mutex
-	logins  map[loginKey]*login
-	byID    map[string]*login        // by login id, for the OTP form
-	links   map[string]chan struct{} // SMS+URL links waiting to be opened
-	pending int
-	codes   map[[32]byte]*codeGrant
-	tokens  map[[32]byte]*tokenInfo
-	bc      map[string]*backchannel // SI and CIBA requests by auth_req_id
-	puts    int
+	logins  table[loginKey, *login]
+	byID    table[string, *login]        // by login id, for the OTP form
+	links   table[string, chan struct{}] // SMS+URL links waiting to be opened
+	codes   table[[32]byte, *codeGrant]  // authorization codes
+	access  table[[32]byte, *tokenInfo]  // access tokens
+	refresh table[[32]byte, *tokenInfo]  // refresh tokens
+	spent   table[[32]byte, *tokenInfo]  // refresh tokens rotated out, to catch their reuse
+	bc      table[string, *backchannel]  // SI and CIBA requests by auth_req_id
+	pending atomic.Int64                 // logins and backchannel requests under way
+	seed    maphash.Seed
 }
 
 func newState() *state {
-	return &state{logins: map[loginKey]*login{}, byID: map[string]*login{}, links: map[string]chan struct{}{}, codes: map[[32]byte]*codeGrant{},
-		tokens: map[[32]byte]*tokenInfo{}, bc: map[string]*backchannel{}}
+	s := &state{seed: maphash.MakeSeed()}
+	str := func(k string) uint64 { return maphash.String(s.seed, k) }
+	sum := func(k [32]byte) uint64 { return uint64(k[0]) | uint64(k[1])<<8 }
+	s.logins.init(func(k loginKey) uint64 { return maphash.Comparable(s.seed, k) })
+	s.byID.init(str)
+	s.links.init(str)
+	s.codes.init(sum)
+	s.access.init(sum)
+	s.refresh.init(sum)
+	s.spent.init(sum)
+	s.bc.init(str)
+	return s
 }
 
-// sweepLocked drops expired entries every 512 insertions, so memory stays
-// bounded by the rate of requests times the lifetimes.
-func (s *state) sweepLocked(now time.Time, loginTTL time.Duration) {
-	s.puts++
-	if s.puts%512 != 0 {
-		return
+// begin counts one more login under way unless max are; it reports
+// whether it did.
+func (s *state) begin(max int) bool {
+	if s.pending.Add(1) > int64(max) {
+		s.pending.Add(-1)
+		return false
 	}
-	for k, l := range s.logins {
-		select {
-		case <-l.done:
-			if now.Sub(l.created) > loginTTL {
-				delete(s.logins, k)
-				delete(s.byID, l.id)
-			}
-		default:
-		}
+	return true
+}
+
+// end counts a login as finished.
+func (s *state) end() { s.pending.Add(-1) }
+
+// revokeFamily revokes every token of f, and what it would get later.
+func (s *state) revokeFamily(f *family) {
+	f.mu.Lock()
+	f.revoked = true
+	keys := f.keys
+	f.keys = nil
+	f.mu.Unlock()
+	s.revoke(keys)
+}
+
+// revoke drops the tokens keyed by keys (access or refresh).
+func (s *state) revoke(keys [][32]byte) {
+	for _, k := range keys {
+		s.access.delete(k)
+		s.refresh.delete(k)
 	}
-	for k, c := range s.codes {
-		if now.After(c.exp) {
-			delete(s.codes, k)
-		}
+}
+
+// shards per table: a power of two above the cores simlab runs on.
+const shards = 16
+
+// table is a map split into shards, whose entries expire. Entries are
+// forgotten in the order they were put, once expired: a table holds
+// entries of one lifetime, so that order is the order of expiry.
+type table[K comparable, V any] struct {
+	hash   func(K) uint64
+	shards [shards]shard[K, V]
+}
+
+type shard[K comparable, V any] struct {
+	mu   sync.Mutex
+	m    map[K]entry[V]
+	fifo []queued[K]
+	head int
+	seq  uint64
+	_    [32]byte // keeps neighbouring shards' locks off one cache line
+}
+
+type entry[V any] struct {
+	v   V
+	exp time.Time
+	seq uint64
+}
+
+type queued[K comparable] struct {
+	k   K
+	exp time.Time
+	seq uint64
+}
+
+func (t *table[K, V]) init(hash func(K) uint64) {
+	t.hash = hash
+	for i := range t.shards {
+		t.shards[i].m = map[K]entry[V]{}
 	}
-	for k, t := range s.tokens {
-		if now.After(t.exp) {
-			delete(s.tokens, k)
-		}
+}
+
+func (t *table[K, V]) shard(k K) *shard[K, V] { return &t.shards[t.hash(k)%shards] }
+
+// put stores v under k until exp, and forgets the shard's entries that
+// expired before now.
+func (t *table[K, V]) put(k K, v V, now, exp time.Time) {
+	s := t.shard(k)
+	s.mu.Lock()
+	s.putLocked(k, v, now, exp)
+	s.mu.Unlock()
+}
+
+// putNew stores v under k unless k is there already (not expired); it
+// returns what k holds then and whether v was stored.
+func (t *table[K, V]) putNew(k K, v V, now, exp time.Time) (V, bool) {
+	s := t.shard(k)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e, ok := s.m[k]; ok && now.Before(e.exp) {
+		return e.v, false
 	}
-	for k, b := range s.bc {
-		if now.After(b.exp.Add(time.Minute)) {
-			select {
-			case <-b.done:
-				delete(s.bc, k)
-			default:
-			}
+	s.putLocked(k, v, now, exp)
+	return v, true
+}
+
+// get returns k's value if it has not expired at now.
+func (t *table[K, V]) get(k K, now time.Time) (V, bool) {
+	s := t.shard(k)
+	s.mu.Lock()
+	e, ok := s.m[k]
+	s.mu.Unlock()
+	if !ok || !now.Before(e.exp) {
+		var zero V
+		return zero, false
+	}
+	return e.v, true
+}
+
+// take removes k and returns its value if it had not expired at now.
+func (t *table[K, V]) take(k K, now time.Time) (V, bool) {
+	s := t.shard(k)
+	s.mu.Lock()
+	e, ok := s.m[k]
+	if ok {
+		delete(s.m, k)
+	}
+	s.mu.Unlock()
+	if !ok || !now.Before(e.exp) {
+		var zero V
+		return zero, false
+	}
+	return e.v, true
+}
+
+// delete removes k.
+func (t *table[K, V]) delete(k K) {
+	s := t.shard(k)
+	s.mu.Lock()
+	delete(s.m, k)
+	s.mu.Unlock()
+}
+
+// len counts the entries held, expired or not (for tests).
+func (t *table[K, V]) len() int {
+	n := 0
+	for i := range t.shards {
+		s := &t.shards[i]
+		s.mu.Lock()
+		n += len(s.m)
+		s.mu.Unlock()
+	}
+	return n
+}
+
+func (s *shard[K, V]) putLocked(k K, v V, now, exp time.Time) {
+	s.expireLocked(now)
+	s.seq++
+	s.m[k] = entry[V]{v: v, exp: exp, seq: s.seq}
+	s.fifo = append(s.fifo, queued[K]{k: k, exp: exp, seq: s.seq})
+}
+
+// expireLocked forgets the entries at the head of the queue that expired
+// before now; an entry replaced or deleted since it was queued is skipped.
+func (s *shard[K, V]) expireLocked(now time.Time) {
+	for s.head < len(s.fifo) {
+		q := s.fifo[s.head]
+		if now.Before(q.exp) {
+			break
 		}
+		if e, ok := s.m[q.k]; ok && e.seq == q.seq {
+			delete(s.m, q.k)
+		}
+		s.fifo[s.head] = queued[K]{}
+		s.head++
+	}
+	if s.head > 64 && s.head*2 > len(s.fifo) {
+		n := copy(s.fifo, s.fifo[s.head:])
+		clear(s.fifo[n:])
+		s.fifo = s.fifo[:n]
+		s.head = 0
 	}
 }

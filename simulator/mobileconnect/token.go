@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -18,10 +19,9 @@ func (g *Gateway) issueCode(sess *session, ar *AuthRequest) (string, error) {
 		return "", err
 	}
 	now := g.deps.Now()
-	g.st.mu.Lock()
-	g.st.sweepLocked(now, g.cfg.CodeTTL+g.cfg.ChallengeTimeout)
-	g.st.codes[tokenKey(code)] = &codeGrant{sess: sess, redirectURI: ar.RedirectURI, codeChallenge: ar.CodeChallenge, exp: now.Add(g.cfg.CodeTTL)}
-	g.st.mu.Unlock()
+	exp := now.Add(g.cfg.CodeTTL)
+	g.st.codes.put(tokenKey(code), &codeGrant{sess: sess, redirectURI: ar.RedirectURI, codeChallenge: ar.CodeChallenge, exp: exp,
+		fam: &family{}}, now, exp)
 	return code, nil
 }
 
@@ -103,7 +103,7 @@ func (g *Gateway) authenticateClient(r *http.Request, tr tokenRequest) (*registe
 		return nil, newError(ErrInvalidClient, "client authentication is required (client_secret_basic or client_secret_post)")
 	}
 	cl := g.clients.get(id)
-	if cl == nil || cl.Secret == "" || !hmacEqual(secret, cl.Secret) {
+	if cl == nil || !cl.secretMatches(secret) {
 		return nil, newError(ErrInvalidClient, "client authentication failed")
 	}
 	if cl.Disabled {
@@ -114,113 +114,136 @@ func (g *Gateway) authenticateClient(r *http.Request, tr tokenRequest) (*registe
 
 // redeemCode exchanges an authorization code (RFC 6749 §4.1.3). A code
 // is used once: presented again, it is refused and every token issued for
-// it is revoked (§4.1.2).
+// it, refreshed ones included, is revoked (§4.1.2).
 func (g *Gateway) redeemCode(r *http.Request, cl *registered, tr tokenRequest) (*TokenResponse, *Error) {
 	k := tokenKey(tr.Code)
-	now := g.deps.Now()
-	g.st.mu.Lock()
-	c := g.st.codes[k]
-	if c == nil || now.After(c.exp) {
-		g.st.mu.Unlock()
+	c, ok := g.st.codes.get(k, g.deps.Now())
+	if !ok {
 		return nil, newError(ErrInvalidGrant, "the code is unknown or expired")
 	}
 	if c.sess.clientID != cl.ID {
-		g.st.mu.Unlock()
 		return nil, newError(ErrInvalidGrant, "the code was issued to another client")
 	}
+	c.mu.Lock()
 	if c.used {
-		for _, t := range c.issued {
-			delete(g.st.tokens, t)
-		}
-		delete(g.st.codes, k)
-		g.st.mu.Unlock()
+		c.mu.Unlock()
+		g.st.revokeFamily(c.fam)
+		g.st.codes.delete(k)
 		g.log.Warn("mc: authorization code replayed; its tokens are revoked", "client_id", cl.ID)
 		return nil, newError(ErrInvalidGrant, "the code was already used; the tokens issued for it are revoked")
 	}
 	if tr.RedirectURI != c.redirectURI {
-		g.st.mu.Unlock()
+		c.mu.Unlock()
 		return nil, newError(ErrInvalidGrant, "redirect_uri differs from the authorization request's")
 	}
-	if c.codeChallenge != "" {
+	switch {
+	case c.codeChallenge != "":
 		sum := sha256.Sum256([]byte(tr.CodeVerifier))
 		want := base64.RawURLEncoding.EncodeToString(sum[:])
 		if tr.CodeVerifier == "" || subtle.ConstantTimeCompare([]byte(want), []byte(c.codeChallenge)) != 1 {
-			g.st.mu.Unlock()
+			c.mu.Unlock()
 			return nil, newError(ErrInvalidGrant, "code_verifier does not match the code_challenge")
 		}
+	case tr.CodeVerifier != "":
+		// A verifier for a code issued without a challenge is a PKCE
+		// downgrade (RFC 9700 §4.8.2): refused.
+		c.mu.Unlock()
+		return nil, newError(ErrInvalidGrant, "code_verifier was sent, but the authorization request had no code_challenge")
 	}
 	c.used = true
-	g.st.mu.Unlock()
+	c.mu.Unlock()
 	g.slowToken(r.Context(), c.sess)
-	resp, keys, e := g.issueTokens(r.Context(), cl, c.sess, true, true, nil)
-	if e != nil {
-		return nil, e
+	resp, e := g.issueTokens(r.Context(), cl, c.sess, true, true, "", c.fam)
+	if e == nil {
+		c.sess.tokens()
 	}
-	g.st.mu.Lock()
-	c.issued = append(c.issued, keys...)
-	g.st.mu.Unlock()
-	return resp, nil
-}
-
-// refresh exchanges a refresh token (RFC 6749 §6) for new tokens; the
-// refresh token rotates.
-func (g *Gateway) refresh(r *http.Request, cl *registered, tr tokenRequest) (*TokenResponse, *Error) {
-	k := tokenKey(tr.RefreshToken)
-	now := g.deps.Now()
-	g.st.mu.Lock()
-	t := g.st.tokens[k]
-	if t == nil || !t.refresh || now.After(t.exp) || t.sess.clientID != cl.ID {
-		g.st.mu.Unlock()
-		return nil, newError(ErrInvalidGrant, "the refresh token is unknown, expired or not this client's")
-	}
-	delete(g.st.tokens, k)
-	g.st.mu.Unlock()
-	g.slowToken(r.Context(), t.sess)
-	resp, _, e := g.issueTokens(r.Context(), cl, t.sess, false, true, nil)
 	return resp, e
 }
 
+// refresh exchanges a refresh token (RFC 6749 §6) for new tokens; the
+// refresh token rotates. A rotated-out refresh token presented again
+// revokes every token of its grant (RFC 9700 §4.14.2): one of the two
+// holders is not the client.
+func (g *Gateway) refresh(r *http.Request, cl *registered, tr tokenRequest) (*TokenResponse, *Error) {
+	k := tokenKey(tr.RefreshToken)
+	now := g.deps.Now()
+	t, ok := g.st.refresh.get(k, now)
+	if ok && t.sess.clientID == cl.ID {
+		// A scope asked for must be within the one granted (RFC 6749
+		// §6); the answer's scope says what the new tokens carry.
+		for _, sc := range strings.Fields(tr.Scope) {
+			if !slices.Contains(t.sess.scope, sc) {
+				return nil, newError(ErrInvalidScope, "scope "+sc+" was not granted")
+			}
+		}
+		// Rotation: the token is taken once, so of two requests racing
+		// with the same token only one gets new tokens; the other is a
+		// reuse.
+		if _, ok = g.st.refresh.take(k, now); ok {
+			g.st.spent.put(k, t, now, t.exp)
+		}
+	}
+	if !ok {
+		if old, spent := g.st.spent.get(k, now); spent && old.sess.clientID == cl.ID {
+			g.st.revokeFamily(old.fam)
+			g.log.Warn("mc: refresh token reused; its grant's tokens are revoked", "client_id", cl.ID)
+			return nil, newError(ErrInvalidGrant, "the refresh token was already used; the tokens of its grant are revoked")
+		}
+	}
+	if !ok || t.sess.clientID != cl.ID {
+		return nil, newError(ErrInvalidGrant, "the refresh token is unknown, expired or not this client's")
+	}
+	g.slowToken(r.Context(), t.sess)
+	return g.issueTokens(r.Context(), cl, t.sess, false, true, "", t.fam)
+}
+
 // issueTokens makes an access token, an id_token and (withRefresh) a
-// refresh token for a session, and returns their keys in the state.
-func (g *Gateway) issueTokens(ctx context.Context, cl *registered, sess *session, withNonce, withRefresh bool, extra map[string]any) (*TokenResponse, [][32]byte, *Error) {
+// refresh token for a session, all of grant family fam. cibaID, when set,
+// is the CIBA auth_req_id the id_token names. A family revoked meanwhile
+// (its code replayed, its refresh token reused) gets nothing.
+func (g *Gateway) issueTokens(ctx context.Context, cl *registered, sess *session, withNonce, withRefresh bool, cibaID string, fam *family) (*TokenResponse, *Error) {
 	at, err := randomToken(g.deps.Rand, 32)
 	if err != nil {
-		return nil, nil, newError(ErrServerError, "no randomness")
+		return nil, newError(ErrServerError, "no randomness")
 	}
 	claims, err := g.idTokenClaims(ctx, sess, at, withNonce)
-	for k, v := range extra {
-		claims[k] = v
-	}
 	if err != nil {
 		g.log.Error("mc: id_token claims", "err", err)
-		return nil, nil, newError(ErrServerError, "the id_token could not be built")
+		return nil, newError(ErrServerError, "the id_token could not be built")
 	}
+	claims.CIBAAuthReqID = cibaID
 	idt, err := g.sign(cl, sess, claims)
 	if err != nil {
 		g.log.Error("mc: id_token signing", "err", err)
-		return nil, nil, newError(ErrServerError, "the id_token could not be signed")
+		return nil, newError(ErrServerError, "the id_token could not be signed")
 	}
 	resp := &TokenResponse{AccessToken: at, TokenType: "Bearer", ExpiresIn: int(g.cfg.TokenTTL.Seconds()), IDToken: idt,
 		Scope: strings.Join(sess.scope, " ")}
-	now := g.deps.Now()
 	keys := [][32]byte{tokenKey(at)}
-	g.st.mu.Lock()
-	g.st.sweepLocked(now, g.cfg.CodeTTL+g.cfg.ChallengeTimeout)
-	g.st.tokens[keys[0]] = &tokenInfo{sess: sess, exp: now.Add(g.cfg.TokenTTL)}
-	g.st.mu.Unlock()
+	var rt string
 	if withRefresh {
-		rt, err := randomToken(g.deps.Rand, 32)
-		if err != nil {
-			return nil, nil, newError(ErrServerError, "no randomness")
+		if rt, err = randomToken(g.deps.Rand, 32); err != nil {
+			return nil, newError(ErrServerError, "no randomness")
 		}
 		resp.RefreshToken = rt
-		k := tokenKey(rt)
-		keys = append(keys, k)
-		g.st.mu.Lock()
-		g.st.tokens[k] = &tokenInfo{sess: sess, exp: now.Add(g.cfg.RefreshTTL), refresh: true}
-		g.st.mu.Unlock()
+		keys = append(keys, tokenKey(rt))
 	}
-	return resp, keys, nil
+	if !fam.add(keys) {
+		return nil, newError(ErrInvalidGrant, "the grant was revoked (its code replayed or its refresh token reused)")
+	}
+	now := g.deps.Now()
+	exp := now.Add(g.cfg.TokenTTL)
+	g.st.access.put(keys[0], &tokenInfo{sess: sess, exp: exp, fam: fam}, now, exp)
+	if withRefresh {
+		exp := now.Add(g.cfg.RefreshTTL)
+		g.st.refresh.put(keys[1], &tokenInfo{sess: sess, exp: exp, fam: fam}, now, exp)
+	}
+	if fam.isRevoked() {
+		// Revoked between add and put: these are the family's too.
+		g.st.revoke(keys)
+		return nil, newError(ErrInvalidGrant, "the grant was revoked (its code replayed or its refresh token reused)")
+	}
+	return resp, nil
 }
 
 // handleUserinfo is /userinfo (OpenID Connect Core §5.3): the Bearer
@@ -239,11 +262,8 @@ func (g *Gateway) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 		newError(ErrInvalidToken, "a Bearer access token is required").writeJSON(w)
 		return
 	}
-	now := g.deps.Now()
-	g.st.mu.Lock()
-	t := g.st.tokens[tokenKey(tok)]
-	g.st.mu.Unlock()
-	if t == nil || t.refresh || now.After(t.exp) {
+	t, ok := g.st.access.get(tokenKey(tok), g.deps.Now())
+	if !ok {
 		newError(ErrInvalidToken, "the access token is unknown, expired or revoked").writeJSON(w)
 		return
 	}

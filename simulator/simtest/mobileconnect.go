@@ -36,7 +36,7 @@ func (s *Server) RP() *mobileconnect.RP {
 		return nil
 	}
 	return &mobileconnect.RP{Issuer: gw.Issuer(), ClientID: mobileconnect.DemoClientID,
-		ClientSecret: mobileconnect.DemoClientSecret, Wait: gw.AwaitLogin}
+		ClientSecret: mobileconnect.DemoClientSecret, Wait: gw.AwaitLogin, HTTPClient: s.Client()}
 }
 
 // Login performs a headless Mobile Connect login of msisdn with acr

@@ -61,6 +61,12 @@ func WithRetryMin(d time.Duration) Option {
 	return func(c *simulator.Config) { c.RetryMin = d }
 }
 
+// WithSelfSignedHTTPS serves HTTPS with a certificate generated at start;
+// Client trusts it.
+func WithSelfSignedHTTPS() Option {
+	return func(c *simulator.Config) { c.HTTPS.SelfSigned = true }
+}
+
 // WithAccounts requires these SMPP accounts.
 func WithAccounts(a ...smsc.Account) Option {
 	return func(c *simulator.Config) { c.Accounts = a }
@@ -85,7 +91,11 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 		}
 	})
 	a := srv.Addrs()
-	return &Server{SMPPAddr: a.SMPP, URL: "http://" + a.HTTP, Token: cfg.APIToken, srv: srv}
+	scheme := "http://"
+	if a.HTTPS {
+		scheme = "https://"
+	}
+	return &Server{SMPPAddr: a.SMPP, URL: scheme + a.HTTP, Token: cfg.APIToken, srv: srv}
 }
 
 // Remote says where an external simlab answers.
@@ -169,7 +179,12 @@ func (s *Server) SMSC() *smsc.Server {
 }
 
 // Client returns an HTTP client for the APIs.
-func (s *Server) Client() *http.Client { return http.DefaultClient }
+func (s *Server) Client() *http.Client {
+	if s.srv != nil {
+		return s.srv.SelfClient()
+	}
+	return http.DefaultClient
+}
 
 // Phone returns a phone, building it if needed; it fails the test on error
 // and for an external server.
