@@ -48,7 +48,8 @@ package main
 //	                                   the commands as $SIMLAB_API_TOKEN)
 //
 // A block of lines showing optional flags ("[--…]") is a synopsis, not
-// run. The pages docs/mobile-connect.md and docs/web.md belong to other
+// run; nor are docs/benchmarks.md's command lists (benchmark recipes, each
+// with the figures it gave). The pages docs/mobile-connect.md and docs/web.md belong to other
 // work (othersPages).
 
 import (
@@ -546,6 +547,9 @@ func runTranscriptEnv(t *testing.T, b docBlock, server func(...string) *servePro
 }
 
 func runCommandList(t *testing.T, b docBlock, server func(...string) *serveProcess) {
+	if strings.HasSuffix(b.file, "docs/benchmarks.md") {
+		return // recipes of benchmark runs, each section with its figures: not run
+	}
 	var script []string
 	s := (*serveProcess)(nil)
 	for _, l := range strings.Split(b.body, "\n") {
