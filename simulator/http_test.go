@@ -10,10 +10,14 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/netip"
+	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/simlab-dev/simlab/simulator/mobileconnect"
 )
 
 const testToken = "0123456789abcdef-test"
@@ -266,7 +270,7 @@ func TestAuthRateLimit(t *testing.T) {
 // rawGet sends a keep-alive GET on c and reads the response.
 func rawGet(t *testing.T, c net.Conn, br *bufio.Reader, path string) *http.Response {
 	t.Helper()
-	if _, err := io.WriteString(c, "GET "+path+" HTTP/1.1\r\nHost: simlab\r\n\r\n"); err != nil {
+	if _, err := io.WriteString(c, "GET "+path+" HTTP/1.1\r\nHost: localhost\r\n\r\n"); err != nil {
 		t.Fatal(err)
 	}
 	resp, err := http.ReadResponse(br, nil)
@@ -443,3 +447,125 @@ type httptestRecorder struct{}
 func (httptestRecorder) Header() http.Header         { return http.Header{} }
 func (httptestRecorder) Write(b []byte) (int, error) { return len(b), nil }
 func (httptestRecorder) WriteHeader(int)             {}
+
+// TestHostCheck: a DNS-rebinding page (evil.example made to resolve to
+// 127.0.0.1) is same-origin with itself, so only its Host header gives it
+// away: the stack answers such requests 421, with or without a token, and
+// serves loopback names, IP addresses, the listen host, the issuer's host
+// and allowed_hosts (review 1, H1).
+func TestHostCheck(t *testing.T) {
+	t.Parallel()
+	open := startTest(t, Config{SMPPAddr: "off", AllowedHosts: []string{"simlab.example.com", "*.ci.example"},
+		MobileConnect: mobileconnect.Config{Issuer: "https://login.example.test/mc"}})
+	locked := startTest(t, Config{SMPPAddr: "off", APIToken: testToken})
+	bearer := http.Header{"Authorization": {"Bearer " + testToken}}
+	for _, tc := range []struct {
+		s      *Server
+		host   string
+		method string
+		path   string
+		hdr    http.Header
+		want   int
+	}{
+		// The reviewer's repro: a rebound page changing a phone.
+		{open, "evil.example:PORT", "PUT", "/api/v1/phones/99901000001", http.Header{"Origin": {"http://evil.example:PORT"}, "Sec-Fetch-Site": {"same-origin"}}, 421},
+		{open, "evil.example:PORT", "GET", "/api/v1/otp?number=99901000001", nil, 421},
+		{open, "evil.example", "GET", "/healthz", nil, 421},
+		{open, "localhost.evil.example:PORT", "GET", "/api/v1/phones", nil, 421},
+		{open, "127.0.0.1.nip.io:PORT", "GET", "/api/v1/phones", nil, 421},
+		{open, "example.com:PORT", "GET", "/api/v1/phones", nil, 421},
+		{open, "ci.example:PORT", "GET", "/api/v1/phones", nil, 421}, // *.ci.example: subdomains only
+		{locked, "evil.example:PORT", "GET", "/api/v1/phones", bearer, 421},
+		{locked, "evil.example:PORT", "GET", "/healthz", nil, 421},
+		{open, "localhost:PORT", "GET", "/api/v1/phones", nil, 200},
+		{open, "LOCALHOST.:PORT", "GET", "/api/v1/phones", nil, 200},
+		{open, "127.0.0.1:PORT", "GET", "/api/v1/phones", nil, 200},
+		{open, "[::1]:PORT", "GET", "/api/v1/phones", nil, 200},
+		{open, "192.0.2.7", "GET", "/api/v1/phones", nil, 200}, // an address is no rebinding
+		{open, "simlab.example.com", "GET", "/api/v1/phones", nil, 200},
+		{open, "Simlab.Example.Com:443", "GET", "/api/v1/phones", nil, 200},
+		{open, "runner-7.ci.example:PORT", "GET", "/api/v1/phones", nil, 200},
+		{open, "login.example.test", "GET", "/healthz", nil, 200}, // the issuer's host
+		{locked, "localhost:PORT", "GET", "/api/v1/phones", bearer, 200},
+		{locked, "localhost:PORT", "GET", "/api/v1/phones", nil, 401},
+	} {
+		_, port, _ := net.SplitHostPort(tc.s.Addrs().HTTP)
+		req, err := http.NewRequest(tc.method, "http://"+tc.s.Addrs().HTTP+tc.path, strings.NewReader(`{"absent":true}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Host = strings.ReplaceAll(tc.host, "PORT", port)
+		for k, v := range tc.hdr {
+			for _, x := range v {
+				req.Header.Add(k, strings.ReplaceAll(x, "PORT", port))
+			}
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("%s %s Host %s: %d %s, want %d", tc.method, tc.path, req.Host, resp.StatusCode, b, tc.want)
+			continue
+		}
+		var e errorBody
+		if tc.want == 421 && (json.Unmarshal(b, &e) != nil || !strings.Contains(e.Error, "allowed_hosts")) {
+			t.Errorf("421 body %s", b)
+		}
+	}
+	// docs/api.md's example answers as written.
+	doc, err := os.ReadFile("../docs/api.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex := regexp.MustCompile("(?m)^\\$ curl -s -H 'Host: (evil.example:8775)' http://127.0.0.1:8775(/healthz)\n(.*)$").FindSubmatch(doc)
+	if ex == nil {
+		t.Fatal("docs/api.md: the Host example is gone")
+	}
+	req, _ := http.NewRequest("GET", "http://"+open.Addrs().HTTP+string(ex[2]), nil)
+	req.Host = string(ex[1])
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if got := strings.TrimSpace(string(b)); got != string(ex[3]) {
+		t.Errorf("docs/api.md example:\n got %s\nwant %s", got, ex[3])
+	}
+	// Nothing the rebound page sent reached the phone.
+	if code, _, body := call(t, nil, "GET", "http://"+open.Addrs().HTTP+"/api/v1/phones/99901000001", nil, ""); code != 200 || strings.Contains(body, `"absent":true`) {
+		t.Errorf("after the refused PUT: %d %s", code, body)
+	}
+}
+
+// TestAllowedHostsConfig: allowed_hosts takes host names and "*.domain";
+// a port, scheme or path is refused, and "*" only with a token.
+func TestAllowedHostsConfig(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		hosts []string
+		token string
+		ok    bool
+	}{
+		{[]string{"simlab.example.com", "*.example.org", "simlab"}, "", true},
+		{[]string{"*"}, testToken, true},
+		{[]string{"*"}, "", false},
+		{[]string{"simlab:8775"}, "", false},
+		{[]string{"http://simlab"}, "", false},
+		{[]string{"simlab/x"}, "", false},
+		{[]string{""}, "", false},
+		{[]string{"a.*.example"}, "", false},
+	} {
+		err := Config{AllowedHosts: tc.hosts, APIToken: tc.token}.WithDefaults().Validate()
+		if (err == nil) != tc.ok {
+			t.Errorf("%q (token %v): %v, want ok=%v", tc.hosts, tc.token != "", err, tc.ok)
+		}
+	}
+	cfg, _, err := ParseConfig([]byte("allowed_hosts: [simlab.example.com]\n"))
+	if err != nil || len(cfg.AllowedHosts) != 1 {
+		t.Errorf("allowed_hosts from YAML: %+v %v", cfg.AllowedHosts, err)
+	}
+}

@@ -46,6 +46,7 @@ type Server struct {
 	httpStats *httpStats
 	auth      *authenticator
 	cop       *http.CrossOriginProtection
+	hosts     *hostPolicy
 
 	mu     sync.Mutex
 	subs   []Subsystem
@@ -148,6 +149,7 @@ func Start(cfg Config) (*Server, error) {
 	s.metrics = newRegistry()
 	s.httpStats = newHTTPStats(s.metrics)
 	s.auth = newAuthenticator(cfg.APIToken, s.httpStats)
+	s.hosts = newHostPolicy(cfg)
 	var cert tls.Certificate
 	if cfg.SMPPTLS.Addr != "" {
 		var err error
