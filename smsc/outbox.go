@@ -29,6 +29,11 @@ type outbox struct {
 	nsubs  atomic.Int32
 	rr     int
 	closed bool
+	// sweep ends queued messages at their validity while nobody takes
+	// them (an account with no receiving bind, windows full): one timer
+	// on the server's clock, at the earliest ValidUntil queued.
+	sweepAt    time.Time
+	sweepTimer Timer
 }
 
 func newOutbox(s *Server, key string) *outbox { return &outbox{srv: s, key: key} }
@@ -49,8 +54,77 @@ func (o *outbox) push(it *outItem) {
 		return
 	}
 	o.q = append(o.q, it)
+	o.armSweep(it, time.Time{})
 	o.mu.Unlock()
 	o.pump()
+}
+
+// armSweep makes sure a sweep runs once it.m's validity has ended, and
+// not before notBefore. Caller holds mu. Messages mostly arrive in order
+// of validity, so one timer serves many.
+func (o *outbox) armSweep(it *outItem, notBefore time.Time) {
+	if it.m == nil || it.m.ValidUntil.IsZero() {
+		return
+	}
+	at := it.m.ValidUntil
+	if at.Before(notBefore) {
+		at = notBefore
+	}
+	if o.sweepTimer != nil {
+		if !at.Before(o.sweepAt) {
+			return
+		}
+		o.sweepTimer.Stop()
+	}
+	o.sweepAt = at
+	o.sweepTimer = o.srv.Clock.AfterFunc(at.Sub(o.srv.Clock.Now()), func() { o.sweep(at) })
+}
+
+// sweepGap is the least time between two sweeps of one outbox: each walks
+// the whole queue, so a long queue of messages expiring one after the
+// other is swept about once a second rather than once a message (pump
+// checks validity too when it hands a message over).
+const sweepGap = time.Second
+
+// sweep ends the queued messages whose validity has passed (EXPIRED, with
+// the receipt asked for) and sets the timer for the next.
+func (o *outbox) sweep(at time.Time) {
+	if o.srv.engine.stopped.Load() {
+		return
+	}
+	now := o.srv.Clock.Now()
+	var expired []*outItem
+	o.mu.Lock()
+	if !o.sweepAt.Equal(at) {
+		o.mu.Unlock() // replaced by an earlier timer
+		return
+	}
+	o.sweepTimer, o.sweepAt = nil, time.Time{}
+	live := o.q[o.head:]
+	n := 0
+	var next *outItem
+	for _, it := range live {
+		if it.m != nil && !it.m.ValidUntil.IsZero() {
+			if !now.Before(it.m.ValidUntil) {
+				expired = append(expired, it)
+				continue
+			}
+			if next == nil || it.m.ValidUntil.Before(next.m.ValidUntil) {
+				next = it
+			}
+		}
+		live[n] = it
+		n++
+	}
+	clear(live[n:])
+	o.q = o.q[:o.head+n]
+	if next != nil {
+		o.armSweep(next, now.Add(sweepGap))
+	}
+	o.mu.Unlock()
+	for _, it := range expired {
+		o.srv.engine.finalize(it.m, Expired, 0, it.tries)
+	}
 }
 
 // requeue puts an item back at the front (its session went away).
@@ -67,6 +141,7 @@ func (o *outbox) requeue(it *outItem) {
 	} else {
 		o.q = append([]*outItem{it}, o.q...)
 	}
+	o.armSweep(it, time.Time{})
 	o.mu.Unlock()
 }
 
@@ -99,6 +174,10 @@ func (o *outbox) close() {
 	o.closed = true
 	items := append([]*outItem(nil), o.q[o.head:]...)
 	o.q, o.head = nil, 0
+	if o.sweepTimer != nil {
+		o.sweepTimer.Stop()
+		o.sweepTimer, o.sweepAt = nil, time.Time{}
+	}
 	o.mu.Unlock()
 	for _, it := range items {
 		o.srv.engine.rehome(it, o)

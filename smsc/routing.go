@@ -13,9 +13,12 @@ import (
 //
 //  1. the session that most recently submitted an MT from A to P (the reply
 //     table), while it lives and can receive;
-//  2. else, when that session is gone or is a transmitter, a receiving bind
-//     of the same account (the account's outbox);
-//  3. the most recent live bind whose address_range contains A (open mode);
+//  2. else, when that session is gone or is a transmitter, the same
+//     account's outbox: a receiving bind of the account takes it, and
+//     while none is bound it waits there (until its validity ends), as
+//     receipts do, rather than going to another client;
+//  3. with no reply entry: the most recent live bind whose address_range
+//     contains A (open mode);
 //  4. an account whose mo_ranges contain A;
 //  5. a default_mo account;
 //  6. the catch-all: receiving binds without an address_range (open mode).
@@ -239,9 +242,7 @@ func (e *engine) moTarget(m *Message) (*outbox, *account) {
 		if s := ref.receiver(); s != nil {
 			return s.box, ref.acct
 		}
-		if ref.acct.out.receivers() > 0 {
-			return ref.acct.out, ref.acct
-		}
+		return ref.acct.out, ref.acct
 	}
 	if ob, acc := e.owner(m.Dest.Addr); ob != nil {
 		return ob, acc

@@ -130,8 +130,8 @@ func TestReplyRoutingTransmitter(t *testing.T) {
 }
 
 // TestReplyAfterSessionEnds: once the submitting session has ended, its
-// phones' answers go to a live receiver of its account; once there is none,
-// by address: here the catch-all.
+// phones' answers go to a live receiver of its account; while there is
+// none they wait for one, never going to the catch-all.
 func TestReplyAfterSessionEnds(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		srv := &smsc.Server{}
@@ -148,7 +148,8 @@ func TestReplyAfterSessionEnds(t *testing.T) {
 		rx.call(pdu.CmdUnbind, nil, pdu.StatusOK)
 		synctest.Wait()
 		mo(t, srv, "99900000001", "99955500")
-		any.answer("99900000001")
+		any.quiet()
+		bound(t, srv, pdu.CmdBindReceiver, "app", "").answer("99900000001")
 	})
 }
 
@@ -219,5 +220,64 @@ func TestReplyRoutingAccounts(t *testing.T) {
 		mo(t, srv, "99900000002", "99955500")
 		dflt.answer("99900000002")
 		ci.quiet()
+	})
+}
+
+// TestReplyWaitsForReceiverReconnect: Kannel's shape, a transmitter and a
+// receiver of one system_id, the receiver reconnecting. While it is away
+// its phones' answers wait in its account's queue instead of going to
+// another client without a range (the catch-all), and the new receiver
+// bind gets them (review 1, H3).
+func TestReplyWaitsForReceiverReconnect(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := &smsc.Server{}
+		defer shutdown(t, srv)
+		tx := bound(t, srv, pdu.CmdBindTransmitter, "kannel", "")
+		rx := bound(t, srv, pdu.CmdBindReceiver, "kannel", "")
+		other := bound(t, srv, pdu.CmdBindTransceiver, "other", "")
+		id := tx.challenge("99955500", "99900000001")
+		rx.receiptFor(id)
+		rx.call(pdu.CmdUnbind, nil, pdu.StatusOK)
+		synctest.Wait()
+		mo(t, srv, "99900000001", "99955500")
+		id2 := tx.challenge("99955500", "99900000002") // its receipt waits too
+		other.quiet()
+		again := bound(t, srv, pdu.CmdBindReceiver, "kannel", "")
+		again.answer("99900000001")
+		again.receiptFor(id2)
+		// An MO nobody asked for still goes by address: the catch-all.
+		mo(t, srv, "99900000003", "99955500")
+		other.answer("99900000003")
+		again.quiet()
+	})
+}
+
+// TestQueuedMOExpires: an answer waiting for an account with no receiving
+// bind ends at its validity (EXPIRED), on the server's clock, without a
+// bind coming to find it; a bind that comes later gets nothing.
+func TestQueuedMOExpires(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := &smsc.Server{}
+		defer shutdown(t, srv)
+		tx := bound(t, srv, pdu.CmdBindTransmitter, "kannel", "")
+		cid := tx.challenge("99955500", "99900000001")
+		ctx := context.Background()
+		id, err := srv.SubmitMO(ctx, &smsc.Message{Source: smsc.Address{TON: 1, NPI: 1, Addr: "99900000001"},
+			Dest: smsc.Address{TON: 1, NPI: 1, Addr: "99955500"}, Body: []byte("answer"), ValidUntil: time.Now().Add(time.Minute)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(59 * time.Second)
+		if m, _ := srv.Store.Get(ctx, id); m.State != smsc.Enroute {
+			t.Fatalf("before its validity ends: %v", m.State)
+		}
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		if m, _ := srv.Store.Get(ctx, id); m.State != smsc.Expired {
+			t.Fatalf("after its validity: %v, want EXPIRED", m.State)
+		}
+		rx := bound(t, srv, pdu.CmdBindReceiver, "kannel", "")
+		rx.receiptFor(cid) // receipts wait for a bind
+		rx.quiet()
 	})
 }

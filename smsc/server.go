@@ -562,8 +562,9 @@ func (b *tokenBucket) allow(now time.Time) bool {
 // SubmitMO takes a mobile-originated message from a phone or a bearer
 // (DESIGN.md flow: SEND SHORT MESSAGE → SMSC → deliver_sm) and queues it for
 // a bind by the routing rules of docs/smsc.md ("Routing"): the session that
-// last submitted an MT from its destination to its source, else a receiving
-// bind of that session's account, a live bind's address_range, an
+// last submitted an MT from its destination to its source, else that
+// session's account (waiting there while none of its binds can receive);
+// for an MO nobody asked for, a live bind's address_range, an
 // account's MORanges, a DefaultMO account, else any receiver bind without a
 // range; it waits while none is bound. It assigns ID, SubmitTime,
 // Direction, State, Account and Namespace (the owner's) and returns the id
