@@ -35,16 +35,17 @@ func newPhoneCmd(a *app) *cobra.Command {
 (/api/v1/phones). --api is the HTTP base URL (default ` + defaultAPI + `);
 the bearer token, when the server requires one, comes from $` + apiTokenEnv + `.
 
-  simlab phone set  MSISDN --answer approve|cancel|ignore|wrong-pin|busy [--pin DIGITS] ...
+  simlab phone set  MSISDN --answer approve|cancel|ignore|wrong-pin|busy|human [--pin DIGITS] ...
   simlab phone get  MSISDN
   simlab phone list
   simlab phone reset MSISDN
   simlab phone events MSISDN   (the phone's log, --apdus for the APDU traces)
   simlab phone inbox MSISDN    (the text SMS it received)
+  simlab phone send MSISDN --to ADDR --text TEXT   (the phone texts an ESME)
 
 Output is a readable table; --json prints the API's JSON.`,
 	}
-	c.AddCommand(newPhoneSetCmd(a), newPhoneGetCmd(a), newPhoneListCmd(a), newPhoneResetCmd(a), newPhoneEventsCmd(a), newPhoneInboxCmd(a), newPhoneAttachCmd(a), newPhoneDetachCmd(a))
+	c.AddCommand(newPhoneSetCmd(a), newPhoneGetCmd(a), newPhoneListCmd(a), newPhoneResetCmd(a), newPhoneEventsCmd(a), newPhoneInboxCmd(a), newPhoneSendCmd(a), newPhoneAttachCmd(a), newPhoneDetachCmd(a))
 	return c
 }
 
@@ -182,7 +183,9 @@ stay as they were.
 --answer is what the person does with every prompt: approve (press OK, or type
 the right PIN), cancel, ignore (never answer: the toolkit times out), wrong-pin
 (type a wrong PIN; OK prompts are confirmed), busy (the phone cannot show the
-prompt), back. A comma-separated list is a sequence: each answer is used once,
+prompt), back, human (a person answers on the web page's virtual handset,
+http://127.0.0.1:8775/phones/MSISDN, or through POST /api/v1/prompts/{id},
+within the prompt's timeout). A comma-separated list is a sequence: each answer is used once,
 in order, and the last one for every prompt after, e.g.
 --answer wrong-pin,wrong-pin,approve. --delay makes each answer take that long
 (--delay, --jitter or --open-urls without --answer mean --answer approve).
@@ -221,7 +224,7 @@ number's magic outcome, until simlab phone reset.`,
 	}
 	af.add(c)
 	f := c.Flags()
-	f.StringVar(&o.answer, "answer", "", "approve|cancel|ignore|wrong-pin|busy|back, or a comma-separated sequence")
+	f.StringVar(&o.answer, "answer", "", "approve|cancel|ignore|wrong-pin|busy|back|human, or a comma-separated sequence")
 	f.StringVar(&o.pin, "pin", "", "the applet PIN the card holds and the person types (5 digits)")
 	f.BoolVar(&o.noPINSupport, "no-pin-support", false, "an applet without PIN (LoA2 only)")
 	f.BoolVar(&o.noNFC, "no-nfc", false, "a SIM without the authenticator applet")
