@@ -105,14 +105,19 @@ func (t *replyTable) shard(addr, phone string) (*replyShard, replyKey) {
 }
 
 // record notes that ref submitted an MT from addr to phone; its replies
-// follow it until until.
-func (t *replyTable) record(addr, phone string, ref *bindRef, until time.Time) {
+// follow it until until. It returns the entry it replaced (a zero entry if
+// none), for undo.
+func (t *replyTable) record(addr, phone string, ref *bindRef, until time.Time) (prev replyEntry) {
 	if addr == "" || phone == "" {
-		return
+		return replyEntry{}
 	}
 	sh, k := t.shard(addr, phone)
 	e := replyEntry{ref: ref, until: until.UnixNano()}
 	sh.mu.Lock()
+	prev, ok := sh.cur[k]
+	if !ok {
+		prev = sh.old[k]
+	}
 	sh.cur[k] = e
 	if len(sh.cur) >= replyGeneration {
 		// The generation dropped is cleared and reused: no allocation.
@@ -125,6 +130,32 @@ func (t *replyTable) record(addr, phone string, ref *bindRef, until time.Time) {
 		sh.old, sh.cur = sh.cur, next
 	}
 	sh.mu.Unlock()
+	return prev
+}
+
+// undo takes back the entry record(addr, phone, ref, until) made, putting
+// prev (what record returned) back, unless a later record replaced it.
+func (t *replyTable) undo(addr, phone string, ref *bindRef, until time.Time, prev replyEntry) {
+	if addr == "" || phone == "" {
+		return
+	}
+	sh, k := t.shard(addr, phone)
+	mine := replyEntry{ref: ref, until: until.UnixNano()}
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	for _, g := range [2]map[replyKey]replyEntry{sh.cur, sh.old} {
+		if e, ok := g[k]; ok {
+			if e != mine {
+				return // a later submit's entry
+			}
+			if prev.ref == nil {
+				delete(g, k)
+			} else {
+				g[k] = prev
+			}
+			return
+		}
+	}
 }
 
 // lookup returns the bind that last submitted an MT from addr to phone, if
@@ -149,8 +180,20 @@ func (t *replyTable) lookup(addr, phone string, now time.Time) *bindRef {
 // noteReply records in the reply table that s submitted m: replies from
 // m's destination to its source come back to s until m's validity ends
 // plus Server.ReplyWindow.
-func (e *engine) noteReply(s *session, m *Message) {
-	e.replies.record(m.Source.Addr, m.Dest.Addr, s.ref, m.ValidUntil.Add(e.s.dur(e.s.ReplyWindow, DefaultReplyWindow)))
+func (e *engine) noteReply(s *session, m *Message) replyEntry {
+	return e.replies.record(m.Source.Addr, m.Dest.Addr, s.ref, e.replyUntil(m))
+}
+
+// unnoteReply takes back noteReply(s, m) for a submit that was refused
+// after all (queue full, store failure): the route goes back to the bind
+// that had it, prev.
+func (e *engine) unnoteReply(s *session, m *Message, prev replyEntry) {
+	e.replies.undo(m.Source.Addr, m.Dest.Addr, s.ref, e.replyUntil(m), prev)
+}
+
+// replyUntil is when the reply entry of m ends.
+func (e *engine) replyUntil(m *Message) time.Time {
+	return m.ValidUntil.Add(e.s.dur(e.s.ReplyWindow, DefaultReplyWindow))
 }
 
 // claim is an address_range a live bind claimed (open mode).

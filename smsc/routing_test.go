@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -279,5 +280,83 @@ func TestQueuedMOExpires(t *testing.T) {
 		rx := bound(t, srv, pdu.CmdBindReceiver, "kannel", "")
 		rx.receiptFor(cid) // receipts wait for a bind
 		rx.quiet()
+	})
+}
+
+// failingStore is a MemStore whose Append answers ErrStoreFull while full
+// is set (a durable store at its byte budget).
+type failingStore struct {
+	*smsc.MemStore
+	full atomic.Bool
+}
+
+func (s *failingStore) Append(ctx context.Context, msgs ...*smsc.Message) error {
+	if s.full.Load() {
+		return smsc.ErrStoreFull
+	}
+	return s.MemStore.Append(ctx, msgs...)
+}
+
+// TestRefusedSubmitKeepsReplyRoute: a submit refused with ESME_RMSGQFUL
+// (the destination's queue full, or the store full) does not take the
+// answers of a pair another bind's accepted submit asked for (review 1, M1).
+func TestRefusedSubmitKeepsReplyRoute(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		routes := &smsc.Routes{}
+		routes.AddNumber("99900000001", smsc.PhoneSink{Phone: &scriptPhone{always: smsc.ErrAbsent}})
+		store := &failingStore{MemStore: smsc.NewMemStore(0)}
+		srv := &smsc.Server{Router: routes, QueueLimit: 1, Store: store}
+		defer shutdown(t, srv)
+		a := bound(t, srv, pdu.CmdBindTransceiver, "a", "")
+		b := bound(t, srv, pdu.CmdBindTransceiver, "b", "")
+		sm := func() *pdu.SubmitSM {
+			return &pdu.SubmitSM{Source: pdu.Addr{TON: 1, NPI: 1, Addr: []byte("99955500")},
+				Dest: pdu.Addr{TON: 1, NPI: 1, Addr: []byte("99900000001")}, ShortMessage: []byte("challenge")}
+		}
+		a.submit(sm(), pdu.StatusOK)
+		b.submit(sm(), pdu.StatusMsgQFul) // the phone's queue holds a's
+		mo(t, srv, "99900000001", "99955500")
+		a.answer("99900000001")
+		b.quiet()
+
+		// The store refuses: the route stays a's as well.
+		routes.AddNumber("99900000002", smsc.PhoneSink{Phone: &scriptPhone{always: smsc.ErrAbsent}})
+		p2 := sm()
+		p2.Dest.Addr = []byte("99900000002")
+		a.submit(p2, pdu.StatusOK)
+		store.full.Store(true)
+		p2 = sm()
+		p2.Dest.Addr = []byte("99900000002")
+		b.submit(p2, pdu.StatusMsgQFul)
+		store.full.Store(false)
+		mo(t, srv, "99900000002", "99955500")
+		a.answer("99900000002")
+		b.quiet()
+	})
+}
+
+// TestReplaceIfPresentTakesReplies: a submit with replace_if_present that
+// replaces a waiting message takes over its answers, as a new submit would
+// (review 1, M1).
+func TestReplaceIfPresentTakesReplies(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		routes := &smsc.Routes{}
+		routes.AddNumber("99900000001", smsc.PhoneSink{Phone: &scriptPhone{always: smsc.ErrAbsent}})
+		srv := &smsc.Server{Router: routes}
+		defer shutdown(t, srv)
+		a := bound(t, srv, pdu.CmdBindTransceiver, "app", "")
+		b := bound(t, srv, pdu.CmdBindTransceiver, "app", "")
+		sm := func() *pdu.SubmitSM {
+			return &pdu.SubmitSM{Source: pdu.Addr{TON: 1, NPI: 1, Addr: []byte("99955500")},
+				Dest: pdu.Addr{TON: 1, NPI: 1, Addr: []byte("99900000001")}, ShortMessage: []byte("challenge"), ReplaceIfPresent: 1}
+		}
+		id := a.submit(sm(), pdu.StatusOK)
+		synctest.Wait()
+		if got := b.submit(sm(), pdu.StatusOK); got != id {
+			t.Fatalf("replace_if_present answered id %s, want the replaced %s", got, id)
+		}
+		mo(t, srv, "99900000001", "99955500")
+		b.answer("99900000001")
+		a.quiet()
 	})
 }
