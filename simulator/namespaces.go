@@ -65,8 +65,11 @@ var (
 
 // namespaces is the server's registry of test namespaces.
 type namespaces struct {
-	fleet      *fleet.Fleet
-	accounts   bool // the SMSC has configured accounts: system_ids are fixed
+	fleet    *fleet.Fleet
+	accounts bool // the SMSC has configured accounts: system_ids are fixed
+	// forget, if set, drops what the SMSC keeps for a deleted namespace's
+	// system_id (smsc.Server.Forget).
+	forget     func(systemID string) bool
 	now        func() time.Time
 	mu         sync.Mutex
 	byName     map[string]*Namespace
@@ -282,7 +285,8 @@ func (n *namespaces) release(name string, nums []string) {
 
 // remove deletes a namespace: its numbers go back to the pool, their
 // phones are reset (their scripts and logs were the namespace's), its
-// reply address is free again. Captured messages stay. The phones are reset
+// reply address is free again, the SMSC forgets its system_id (answers
+// and receipts still waiting for it are dropped). Captured messages stay. The phones are reset
 // before their numbers are free, so a namespace leasing one next never
 // sees this one's state.
 func (n *namespaces) remove(name string) (int, error) {
@@ -306,6 +310,9 @@ func (n *namespaces) remove(name string) (int, error) {
 	}
 	delete(n.sources, ns.Source)
 	n.mu.Unlock()
+	if n.forget != nil && !n.accounts {
+		n.forget(name) // a client still bound keeps it until it unbinds
+	}
 	return len(nums), nil
 }
 

@@ -172,7 +172,9 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	for _, ob := range append([]*outbox{e.catchAll}, boxesOf(accounts)...) {
-		if n := owed[ob] + inflightRcpt[ob.key]; n > 0 || ob != e.catchAll {
+		// Configured accounts always have their series; open-mode ones
+		// (one per system_id seen) only while they owe receipts.
+		if n := owed[ob] + inflightRcpt[ob.key]; n > 0 || (ob != e.catchAll && !s.open) {
 			gauge(descOwed, n, ob.key)
 		}
 	}

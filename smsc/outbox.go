@@ -29,6 +29,8 @@ type outbox struct {
 	nsubs  atomic.Int32
 	rr     int
 	closed bool
+	// retired is set (with closed) on a released account's outbox.
+	retired atomic.Bool
 	// sweep ends queued messages at their validity while nobody takes
 	// them (an account with no receiving bind, windows full): one timer
 	// on the server's clock, at the earliest ValidUntil queued.
@@ -125,6 +127,12 @@ func (o *outbox) sweep(at time.Time) {
 	for _, it := range expired {
 		o.srv.engine.finalize(it.m, Expired, 0, it.tries)
 	}
+	if o.own == nil && o.key != "" && len(expired) > 0 {
+		// An open-mode account with nobody bound may now be empty.
+		if acc := o.srv.lookupAccount(o.key); acc != nil && acc.out == o {
+			o.srv.release(acc)
+		}
+	}
 }
 
 // requeue puts an item back at the front (its session went away).
@@ -182,6 +190,34 @@ func (o *outbox) close() {
 	for _, it := range items {
 		o.srv.engine.rehome(it, o)
 	}
+}
+
+// retire closes an account's outbox if it is empty and serves nobody,
+// and reports whether it did (Server.release).
+func (o *outbox) retire() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.closed || o.head != len(o.q) || len(o.subs) > 0 {
+		return o.retired.Load()
+	}
+	o.closed = true
+	o.retired.Store(true)
+	o.q, o.head = nil, 0
+	if o.sweepTimer != nil {
+		o.sweepTimer.Stop()
+		o.sweepTimer, o.sweepAt = nil, time.Time{}
+	}
+	return true
+}
+
+// takeAll empties the outbox and returns what it held.
+func (o *outbox) takeAll() []*outItem {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	items := append([]*outItem(nil), o.q[o.head:]...)
+	clear(o.q)
+	o.q, o.head = o.q[:0], 0
+	return items
 }
 
 // pump sends queued items while some bind has room in its window.

@@ -285,7 +285,8 @@ func (e *engine) moTarget(m *Message) (*outbox, *account) {
 		if s := ref.receiver(); s != nil {
 			return s.box, ref.acct
 		}
-		return ref.acct.out, ref.acct
+		a := e.s.current(ref.acct) // the account made again if it was released
+		return a.out, a
 	}
 	if ob, acc := e.owner(m.Dest.Addr); ob != nil {
 		return ob, acc
@@ -303,11 +304,16 @@ func (e *engine) moTarget(m *Message) (*outbox, *account) {
 // its account's outbox, an MO by the routing rules again, an MT that was
 // routed to the bind to its account's outbox.
 func (e *engine) rehome(it *outItem, from *outbox) {
-	acct := from.own.acct
 	if it.m != nil && it.m.Direction == MO {
 		ob, _ := e.moTarget(it.m)
 		ob.push(it)
 		return
+	}
+	var acct *account
+	if from.own != nil {
+		acct = e.s.current(from.own.acct)
+	} else {
+		acct = e.s.accountFor(from.key) // a released account's outbox
 	}
 	acct.out.push(it)
 }

@@ -229,6 +229,7 @@ func (s *session) finish(reason string) {
 	for _, ob := range s.outboxes {
 		ob.pump()
 	}
+	s.srv.release(s.acct)
 	s.log.Info("smpp: session ended", "system_id", s.systemID, "reason", reason)
 }
 
@@ -507,10 +508,10 @@ func (s *session) handleBind(h pdu.Header, body []byte) {
 			return
 		}
 	}
+	acc = s.srv.acquire(acc, sysID)
 	s.acct, s.systemID = acc, sysID
 	s.ref = &bindRef{acct: acc}
 	s.ref.live.Store(s)
-	acc.binds.Add(1)
 	s.srv.counters.bound.Add(1)
 	s.window = int32(acc.Window)
 	if s.window <= 0 {
