@@ -415,6 +415,10 @@ func TestOneJSONBody(t *testing.T) {
 		{"POST", "/api/v1/attached", `{"reader":"r","msisdn":"1"}{}`, "more than one JSON value"},
 		{"POST", "/api/v1/session", `{"token":"x"}{"token":"y"}`, "more than one JSON value"},
 		{"POST", "/api/v1/faults", `{"dest":"1","submit_status":8}{}`, "more than one JSON value"},
+		// Review 1, M6: the namespace endpoints decoded their own way.
+		{"POST", "/api/v1/namespaces", `{"label":"a"}{"label":"b","x":1}`, "more than one JSON value"},
+		{"POST", "/api/v1/namespaces", `{"label":"a"`, "unexpected EOF"},
+		{"POST", "/api/v1/namespaces/any/numbers", `{"count":1}{"count":2}`, "more than one JSON value"},
 	} {
 		code, _, body := call(t, nil, tc.method, base+tc.path, auth, tc.body)
 		if code != 400 || !strings.Contains(body, tc.want) {
@@ -424,6 +428,10 @@ func TestOneJSONBody(t *testing.T) {
 	code, _, body := call(t, nil, "PUT", base+"/api/v1/phones/99901000007", auth, "{\"absent\":true}\n")
 	if code != 200 || !strings.Contains(body, `"absent":true`) {
 		t.Errorf("one document with a trailing newline: %d %s", code, body)
+	}
+	// A namespace's empty body is the zero request.
+	if code, _, body := call(t, nil, "POST", base+"/api/v1/namespaces", auth, ""); code != 201 || !strings.Contains(body, `"name":"ns-`) {
+		t.Errorf("POST /api/v1/namespaces without a body: %d %s", code, body)
 	}
 }
 

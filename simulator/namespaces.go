@@ -3,7 +3,6 @@ package simulator
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -328,14 +327,13 @@ func mountNamespaces(mux *http.ServeMux, n *namespaces) {
 		case errors.Is(err, errNamespaceConflict):
 			code = http.StatusConflict
 		}
-		writeJSON(w, code, map[string]string{"error": err.Error()})
+		writeError(w, code, "%v", err)
 	}
 	decode := func(w http.ResponseWriter, r *http.Request, v any) bool {
-		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<10))
-		dec.DisallowUnknownFields()
-		// An empty body is the zero request.
-		if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "namespaces: body: " + err.Error()})
+		// One JSON value, as every body of the API; an empty body is the
+		// zero request.
+		if err := decodeBody(w, r, 4<<10, v); err != nil && !errors.Is(err, io.EOF) {
+			writeError(w, http.StatusBadRequest, "namespaces: body: %v", err)
 			return false
 		}
 		return true
