@@ -22,10 +22,10 @@ import (
 //     (RFC 7235 §2.1);
 //   - the session cookie that POST /api/v1/session sets for a browser page
 //     (HttpOnly, SameSite=Strict);
-//   - "?token=TOKEN" on a GET that asks for an event stream (Accept:
-//     text/event-stream), for EventSource clients that can set neither a
-//     header nor a cookie; nowhere else, so tokens stay out of other URLs
-//     and logs.
+//   - "?token=TOKEN" on a GET of one of the event streams
+//     (eventStreamPatterns) that asks for one (Accept: text/event-stream),
+//     for EventSource clients that can set neither a header nor a cookie;
+//     nowhere else, so tokens stay out of other URLs and logs.
 //
 // Public patterns (Server.HandlePublic: /healthz, the OpenAPI document, the
 // session endpoints, a subsystem's login page) need none. Wrong tokens cost
@@ -43,8 +43,17 @@ const (
 	maxAuthSources   = 10_000
 )
 
+// eventStreamPatterns are the routes that take "?token=": the phones'
+// events and the capture stream.
+var eventStreamPatterns = map[string]bool{
+	"GET /api/v1/events":          true,
+	"GET /api/v1/messages/stream": true,
+}
+
 type authenticator struct {
 	token []byte // empty: no auth
+	// pattern returns the mux pattern that serves r ("" for none).
+	pattern func(*http.Request) string
 	// tokenSum is the token's SHA-256: comparing digests of equal length
 	// reveals nothing of the token's length through timing.
 	tokenSum [sha256.Size]byte
@@ -127,7 +136,8 @@ func (a *authenticator) check(r *http.Request) credResult {
 	if c, err := r.Cookie(sessionCookie); err == nil && a.validSession(c.Value) {
 		return credOK
 	}
-	if r.Method == http.MethodGet && strings.Contains(r.Header.Get("Accept"), "text/event-stream") && r.URL.Query().Has("token") {
+	if r.Method == http.MethodGet && strings.Contains(r.Header.Get("Accept"), "text/event-stream") && r.URL.Query().Has("token") &&
+		a.pattern != nil && eventStreamPatterns[a.pattern(r)] {
 		return a.compare(r.URL.Query().Get("token"))
 	}
 	return credNone

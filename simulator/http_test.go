@@ -107,8 +107,12 @@ func TestAuthRule(t *testing.T) {
 		{"GET", "/metrics", http.Header{"Authorization": {"Bearer " + testToken}}, 200},
 		{"GET", "/api/v1/ping", http.Header{"Authorization": {"Basic " + testToken}}, 401},
 		{"GET", "/api/v1/ping?token=" + testToken, nil, 401},
-		{"GET", "/api/v1/ping?token=" + testToken, sse, 200},
+		// ?token= only on the event streams (review 1, L1).
+		{"GET", "/api/v1/ping?token=" + testToken, sse, 401},
+		{"GET", "/metrics?token=" + testToken, sse, 401},
+		{"GET", "/api/v1/phones?token=" + testToken, sse, 401},
 		{"POST", "/api/v1/ping?token=" + testToken, sse, 401},
+		{"GET", "/api/v1/messages/stream?token=wrong", sse, 401},
 	} {
 		code, hdr, body := call(t, nil, tc.method, base+tc.path, tc.hdr, "")
 		if code != tc.want {

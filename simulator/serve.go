@@ -149,6 +149,7 @@ func Start(cfg Config) (*Server, error) {
 	s.metrics = newRegistry()
 	s.httpStats = newHTTPStats(s.metrics)
 	s.auth = newAuthenticator(cfg.APIToken, s.httpStats)
+	s.auth.pattern = func(r *http.Request) string { _, p := s.mux.Handler(r); return p }
 	s.hosts = newHostPolicy(cfg)
 	var cert tls.Certificate
 	if cfg.SMPPTLS.Addr != "" {
