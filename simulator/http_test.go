@@ -223,26 +223,38 @@ func (c *fakeClock) add(d time.Duration) {
 // TestAuthRateLimit: after five wrong tokens from one address, each
 // further one locks the address out for a doubling delay (429 with
 // Retry-After), the right token included; once the delay passes the right
-// token works again.
+// token works again and clears the count. A valid session cookie passes
+// during a lockout, only Bearer tokens count (a proxy's Basic header is no
+// guess), and IPv6 sources count by their /64 (review 1, L2).
 func TestAuthRateLimit(t *testing.T) {
 	t.Parallel()
 	s := startTest(t, Config{SMPPAddr: "off", APIToken: testToken})
 	clk := &fakeClock{t: time.Unix(1_800_000_000, 0)}
 	s.auth.now = clk.now // before any request: nothing reads it yet
-	url := "http://" + s.Addrs().HTTP + "/api/v1/messages"
+	base := "http://" + s.Addrs().HTTP
+	url := base + "/api/v1/messages"
 	wrong := http.Header{"Authorization": {"Bearer guess"}}
 	right := http.Header{"Authorization": {"Bearer " + testToken}}
+	basic := http.Header{"Authorization": {"Basic dXNlcjpwYXNz"}}
+	// A page logged in before the lockout.
+	code, hdr, _ := call(t, nil, "POST", base+"/api/v1/session", nil, `{"token":"`+testToken+`"}`)
+	if code != 200 {
+		t.Fatalf("login: %d", code)
+	}
+	cookie := http.Header{"Cookie": {strings.Split(hdr.Get("Set-Cookie"), ";")[0]}}
+	for i := range 3 * authFreeFailures {
+		if code, _, _ := call(t, nil, "GET", url, basic, ""); code != 401 {
+			t.Fatalf("Basic header %d: %d, want 401 (no lockout)", i, code)
+		}
+	}
 	for i := 1; i < authFreeFailures; i++ {
 		if code, _, _ := call(t, nil, "GET", url, wrong, ""); code != 401 {
 			t.Fatalf("wrong token %d: %d, want 401", i, code)
 		}
 	}
 	// The public session endpoint is no oracle: a wrong token there counts.
-	if code, _, body := call(t, nil, "GET", "http://"+s.Addrs().HTTP+"/api/v1/session", wrong, ""); code != 200 || !strings.Contains(body, `"authenticated":false`) {
+	if code, _, body := call(t, nil, "GET", base+"/api/v1/session", wrong, ""); code != 200 || !strings.Contains(body, `"authenticated":false`) {
 		t.Fatalf("session state with a wrong token: %d %s", code, body)
-	}
-	if code, _, _ := call(t, nil, "GET", url, right, ""); code != 200 {
-		t.Fatalf("right token after %d failures: %d", authFreeFailures, code)
 	}
 	for i, wantLock := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second} {
 		if code, _, _ := call(t, nil, "GET", url, wrong, ""); code != 401 {
@@ -253,21 +265,43 @@ func TestAuthRateLimit(t *testing.T) {
 			t.Fatalf("locked out %v: %d Retry-After %q %s", wantLock, code, hdr.Get("Retry-After"), body)
 		}
 		// A login attempt is locked out the same way.
-		if code, _, _ := call(t, nil, "POST", "http://"+s.Addrs().HTTP+"/api/v1/session", nil, `{"token":"`+testToken+`"}`); code != 429 {
+		if code, _, _ := call(t, nil, "POST", base+"/api/v1/session", nil, `{"token":"`+testToken+`"}`); code != 429 {
 			t.Fatalf("login while locked out: %d", code)
 		}
-		clk.add(wantLock)
-		if code, _, _ := call(t, nil, "GET", url, right, ""); code != 200 {
-			t.Fatalf("right token after the lockout: %d", code)
+		// The logged-in page goes on.
+		if code, _, body := call(t, nil, "GET", url, cookie, ""); code != 200 {
+			t.Fatalf("session cookie while locked out: %d %s", code, body)
 		}
+		clk.add(wantLock)
+	}
+	// The right token, once the lockout has passed, clears the count: the
+	// next wrong one is free again.
+	if code, _, _ := call(t, nil, "GET", url, right, ""); code != 200 {
+		t.Fatalf("right token after the lockout: %d", code)
+	}
+	if code, _, _ := call(t, nil, "GET", url, wrong, ""); code != 401 {
+		t.Fatalf("a wrong token after a right one: %d", code)
+	}
+	if code, _, _ := call(t, nil, "GET", url, right, ""); code != 200 {
+		t.Fatalf("right token after one fresh failure: %d, want 200 (the count was cleared)", code)
 	}
 	// Other sources are not affected; public endpoints stay open.
-	if code, _, _ := call(t, nil, "GET", "http://"+s.Addrs().HTTP+"/healthz", nil, ""); code != 200 {
+	if code, _, _ := call(t, nil, "GET", base+"/healthz", nil, ""); code != 200 {
 		t.Errorf("healthz: %d", code)
 	}
 	s.auth.failed(netip.MustParseAddr("192.0.2.1"))
 	if _, locked := s.auth.lockedOut(netip.MustParseAddr("192.0.2.2")); locked {
 		t.Error("a failure from one address locked out another")
+	}
+	// IPv6: one /64 is one source.
+	for i := range authFreeFailures + 1 {
+		s.auth.failed(netip.MustParseAddr(fmt.Sprintf("2001:db8:1:2::%x", i+1)))
+	}
+	if _, locked := s.auth.lockedOut(netip.MustParseAddr("2001:db8:1:2:ffff::9")); !locked {
+		t.Error("failures from addresses of one /64 did not lock it out")
+	}
+	if _, locked := s.auth.lockedOut(netip.MustParseAddr("2001:db8:1:3::1")); locked {
+		t.Error("failures in one /64 locked out another")
 	}
 }
 
