@@ -236,6 +236,15 @@ func (c Config) Validate() error {
 	if err := validateAllowedHosts(c.AllowedHosts, c.APIToken); err != nil {
 		errs = append(errs, err)
 	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"read_header_timeout", c.HTTPLimits.ReadHeaderTimeout}, {"read_timeout", c.HTTPLimits.ReadTimeout}, {"idle_timeout", c.HTTPLimits.IdleTimeout}} {
+		if d.v < 0 {
+			// net/http would take it as no timeout at all.
+			errs = append(errs, fmt.Errorf("serve: http_limits.%s %v: want a duration above 0 (0 or left out: the default)", d.name, d.v))
+		}
+	}
 	if c.SMPPTLS.Addr != "" && (c.SMPPTLS.Cert == "" || c.SMPPTLS.Key == "") {
 		errs = append(errs, errors.New("serve: smpp_tls needs cert and key files"))
 	}

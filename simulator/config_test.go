@@ -126,6 +126,10 @@ func TestValidateSecrets(t *testing.T) {
 		{Config{HTTPAddr: "off", SMPPAddr: "off", IDFormat: "octal"}, "id_format"},
 		{Config{HTTPAddr: "off", SMPPAddr: "off", OTPPattern: "("}, "otp_pattern"},
 		{Config{HTTPAddr: "off", SMPPAddr: "off", NoFleet: true, Fleet: "f.yaml"}, "no_fleet"},
+		// Review 1, L4: net/http takes a negative timeout as none.
+		{Config{HTTPAddr: "off", SMPPAddr: "off", HTTPLimits: HTTPLimits{ReadTimeout: -time.Second}}, "http_limits.read_timeout -1s: want a duration above 0"},
+		{Config{HTTPAddr: "off", SMPPAddr: "off", HTTPLimits: HTTPLimits{ReadHeaderTimeout: -1}}, "http_limits.read_header_timeout"},
+		{Config{HTTPAddr: "off", SMPPAddr: "off", HTTPLimits: HTTPLimits{IdleTimeout: -time.Hour}}, "http_limits.idle_timeout"},
 	} {
 		err := tc.cfg.WithDefaults().Validate()
 		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
@@ -133,6 +137,31 @@ func TestValidateSecrets(t *testing.T) {
 		}
 		if err != nil && (strings.Contains(err.Error(), strong) || tc.cfg.APIToken == "x" && strings.Contains(err.Error(), `"x"`)) {
 			t.Errorf("the error shows the secret: %v", err)
+		}
+	}
+}
+
+// TestExplicitTimeoutsAbove0: an http_limits timeout written as 0 or
+// below is refused with its line (it would turn the timeout off); left
+// out, it takes the default (review 1, L4).
+func TestExplicitTimeoutsAbove0(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ doc, want string }{
+		{"http_limits:\n  read_timeout: 0s\n", "line 2: http_limits.read_timeout: want a duration above 0"},
+		{"http_limits:\n  max_conns: 10\n  idle_timeout: -5s\n", "line 3: http_limits.idle_timeout"},
+		{"http_limits: {read_header_timeout: 0s}\n", "http_limits.read_header_timeout"},
+		{"http_limits:\n  read_timeout: 30s\n", ""},
+		{"http_limits: {max_conns: 10}\n", ""},
+	} {
+		cfg, _, err := ParseConfig([]byte(tc.doc))
+		if tc.want == "" {
+			if err != nil || cfg.WithDefaults().HTTPLimits.ReadHeaderTimeout != DefaultReadHeaderTimeout {
+				t.Errorf("%q: %v", tc.doc, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: %v, want %q", tc.doc, err, tc.want)
 		}
 	}
 }

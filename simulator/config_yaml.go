@@ -8,6 +8,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -62,7 +63,33 @@ func parseConfig(b []byte) (cfg Config, warnings []string, err error) {
 	if err := decodeStrict(root, &cfg); err != nil {
 		return Config{}, warnings, errors.New(yamlMessage(err))
 	}
+	if err := explicitTimeouts(root, &cfg); err != nil {
+		return Config{}, warnings, err
+	}
 	return cfg, warnings, nil
+}
+
+// explicitTimeouts refuses an http_limits timeout written as 0 or below:
+// net/http takes it as "no timeout", which would silently turn the
+// slowloris protection off; left out, a timeout takes its default.
+func explicitTimeouts(root *yaml.Node, cfg *Config) error {
+	timeouts := map[string]time.Duration{
+		"read_header_timeout": cfg.HTTPLimits.ReadHeaderTimeout,
+		"read_timeout":        cfg.HTTPLimits.ReadTimeout,
+		"idle_timeout":        cfg.HTTPLimits.IdleTimeout,
+	}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value != "http_limits" || root.Content[i+1].Kind != yaml.MappingNode {
+			continue
+		}
+		m := root.Content[i+1]
+		for j := 0; j+1 < len(m.Content); j += 2 {
+			if d, ok := timeouts[m.Content[j].Value]; ok && d <= 0 {
+				return fmt.Errorf("line %d: http_limits.%s: want a duration above 0 (leave it out for the default)", m.Content[j].Line, m.Content[j].Value)
+			}
+		}
+	}
+	return nil
 }
 
 // decodeStrict decodes node into v refusing unknown keys. yaml.v3 checks
