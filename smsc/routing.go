@@ -1,6 +1,7 @@
 package smsc
 
 import (
+	"encoding/binary"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -54,11 +55,32 @@ func (r *bindRef) receiver() *session {
 	return s
 }
 
-// replyKey is an (ESME address, phone number) pair, without a leading '+'.
-// Its strings are views of the submitted message's buffer (newMT), which
-// the table keeps alive while the entry lives: at most MaxReplyRoutes
-// messages, which a MemStore keeps anyway.
-type replyKey struct{ addr, phone string }
+// replyKey is an (ESME address, phone number) pair, without a leading
+// '+', copied into fixed arrays: the table holds no pointer into a
+// submitted message's buffer (which can be a 64 KiB message_payload),
+// making a key costs no allocation, and an entry's size is fixed
+// (docs/smsc.md states the table's memory bound). SMPP addresses are 20
+// octets at most in submit_sm (§5.2.8-9); a longer one (data_sm allows
+// 64) is not recorded, and its answers are routed by address.
+type replyKey struct {
+	a, p   [maxReplyAddr]byte
+	al, pl uint8
+}
+
+// maxReplyAddr is the longest address the reply table keys.
+const maxReplyAddr = 20
+
+// makeReplyKey returns the key of (addr, phone), false if either is empty
+// or too long to be keyed.
+func makeReplyKey(addr, phone string) (replyKey, bool) {
+	addr, phone = strings.TrimPrefix(addr, "+"), strings.TrimPrefix(phone, "+")
+	var k replyKey
+	if addr == "" || phone == "" || len(addr) > maxReplyAddr || len(phone) > maxReplyAddr {
+		return k, false
+	}
+	k.al, k.pl = uint8(copy(k.a[:], addr)), uint8(copy(k.p[:], phone))
+	return k, true
+}
 
 type replyEntry struct {
 	ref   *bindRef
@@ -93,28 +115,32 @@ func newReplyTable() *replyTable {
 	return t
 }
 
-// shard picks a pair's shard from the phone number's last digits, which
-// spread evenly (the map hashes the whole key itself).
-func (t *replyTable) shard(addr, phone string) (*replyShard, replyKey) {
-	k := replyKey{strings.TrimPrefix(addr, "+"), strings.TrimPrefix(phone, "+")}
-	var v uint32
-	for i := max(len(k.phone)-4, 0); i < len(k.phone); i++ {
-		v = v<<8 | uint32(k.phone[i])
-	}
-	return &t.shards[(v*0x9E3779B1)>>28], k // Fibonacci hashing: the top 4 bits
+// shard picks a pair's shard from a hash of the whole phone number:
+// numbers that share their last digits across ranges still spread (the
+// map hashes the whole key itself). The number's 20 bytes (zero-padded)
+// are mixed as three words, multiply and xor-shift: a few instructions on
+// the submit path, where a general hash call costs more.
+func (t *replyTable) shard(k *replyKey) *replyShard {
+	const m = 0x9E3779B97F4A7C15
+	h := binary.LittleEndian.Uint64(k.p[0:8])
+	h = (h^h>>29)*m ^ binary.LittleEndian.Uint64(k.p[8:16])
+	h = (h^h>>29)*m ^ uint64(binary.LittleEndian.Uint32(k.p[16:20]))
+	h = (h ^ h>>29) * m
+	return &t.shards[h>>60] // the top 4 bits: replyShards is 16
 }
 
 // record notes that ref submitted an MT from addr to phone; its replies
 // follow it until until. It returns the entry it replaced (a zero entry if
 // none), for undo.
 func (t *replyTable) record(addr, phone string, ref *bindRef, until time.Time) (prev replyEntry) {
-	if addr == "" || phone == "" {
+	k, ok := makeReplyKey(addr, phone)
+	if !ok {
 		return replyEntry{}
 	}
-	sh, k := t.shard(addr, phone)
+	sh := t.shard(&k)
 	e := replyEntry{ref: ref, until: until.UnixNano()}
 	sh.mu.Lock()
-	prev, ok := sh.cur[k]
+	prev, ok = sh.cur[k]
 	if !ok {
 		prev = sh.old[k]
 	}
@@ -136,10 +162,11 @@ func (t *replyTable) record(addr, phone string, ref *bindRef, until time.Time) (
 // undo takes back the entry record(addr, phone, ref, until) made, putting
 // prev (what record returned) back, unless a later record replaced it.
 func (t *replyTable) undo(addr, phone string, ref *bindRef, until time.Time, prev replyEntry) {
-	if addr == "" || phone == "" {
+	k, ok := makeReplyKey(addr, phone)
+	if !ok {
 		return
 	}
-	sh, k := t.shard(addr, phone)
+	sh := t.shard(&k)
 	mine := replyEntry{ref: ref, until: until.UnixNano()}
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
@@ -161,10 +188,11 @@ func (t *replyTable) undo(addr, phone string, ref *bindRef, until time.Time, pre
 // lookup returns the bind that last submitted an MT from addr to phone, if
 // its entry has not expired at now.
 func (t *replyTable) lookup(addr, phone string, now time.Time) *bindRef {
-	if addr == "" || phone == "" {
+	k, ok := makeReplyKey(addr, phone)
+	if !ok {
 		return nil
 	}
-	sh, k := t.shard(addr, phone)
+	sh := t.shard(&k)
 	sh.mu.Lock()
 	e, ok := sh.cur[k]
 	if !ok {
