@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"sort"
@@ -14,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/simlab-dev/simlab/internal/jsonbody"
 	"github.com/simlab-dev/simlab/simulator/apiclient"
 	"github.com/simlab-dev/simlab/simulator/fleet"
 )
@@ -332,7 +332,7 @@ func mountNamespaces(mux *http.ServeMux, n *namespaces) {
 	decode := func(w http.ResponseWriter, r *http.Request, v any) bool {
 		// One JSON value, as every body of the API; an empty body is the
 		// zero request.
-		if err := decodeBody(w, r, 4<<10, v); err != nil && !errors.Is(err, io.EOF) {
+		if err := decodeBody(w, r, 4<<10, v); err != nil && !errors.Is(err, jsonbody.ErrEmptyBody) {
 			writeError(w, http.StatusBadRequest, "namespaces: body: %v", err)
 			return false
 		}

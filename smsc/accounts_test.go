@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 	"testing/synctest"
+	"time"
 
 	"github.com/simlab-dev/simlab/smsc"
 	"github.com/simlab-dev/simlab/smsc/pdu"
@@ -34,6 +35,7 @@ func TestOpenAccountsFreed(t *testing.T) {
 		tx := bound(t, srv, pdu.CmdBindTransmitter, "ns-d", "")
 		id := tx.challenge("99955500", "99900000001")
 		tx.call(pdu.CmdUnbind, nil, pdu.StatusOK)
+		time.Sleep(time.Second) // the receipt follows its submit_sm_resp by ReceiptDelay
 		synctest.Wait()
 		if g := gauges(t, srv, "simlab_smpp_receipts_owed"); g["ns-d"] != 1 || len(g) != 1 {
 			t.Fatalf("receipts_owed with one receipt waiting: %v", g)
@@ -66,6 +68,7 @@ func TestOpenAccountsFreed(t *testing.T) {
 			t.Fatal("Forget freed an account with a bind")
 		}
 		tx.call(pdu.CmdUnbind, nil, pdu.StatusOK)
+		time.Sleep(time.Second)
 		synctest.Wait()
 		if g := gauges(t, srv, "simlab_smpp_receipts_owed"); g["ns-f"] != 1 {
 			t.Fatalf("receipts_owed before Forget: %v", g)

@@ -130,7 +130,7 @@ func (o *outbox) sweep(at time.Time) {
 	if o.own == nil && o.key != "" && len(expired) > 0 {
 		// An open-mode account with nobody bound may now be empty.
 		if acc := o.srv.lookupAccount(o.key); acc != nil && acc.out == o {
-			o.srv.release(acc)
+			o.srv.releaseAccount(acc)
 		}
 	}
 }
@@ -193,7 +193,7 @@ func (o *outbox) close() {
 }
 
 // retire closes an account's outbox if it is empty and serves nobody,
-// and reports whether it did (Server.release).
+// and reports whether it did (Server.releaseAccount).
 func (o *outbox) retire() bool {
 	o.mu.Lock()
 	defer o.mu.Unlock()
