@@ -156,16 +156,8 @@ func TestWireTraceMasksPINs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := atmodem.OpenPTY("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- em.Serve(sctx, p.Master()) }()
-	t.Cleanup(func() { cancel(); <-done; p.Close() })
 	var wire syncBuffer
-	m, err := modem.Open(ctx, p.Path, modem.Options{Trace: &wire})
+	m, err := modem.Open(ctx, servePTY(t, em), modem.Options{Trace: &wire})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,15 +191,7 @@ func TestCommandErrorMasksPINs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := atmodem.OpenPTY("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- em.Serve(sctx, p.Master()) }()
-	t.Cleanup(func() { cancel(); <-done; p.Close() })
-	m, err := modem.Open(ctx, p.Path, modem.Options{})
+	m, err := modem.Open(ctx, servePTY(t, em), modem.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,4 +209,19 @@ func TestCommandErrorMasksPINs(t *testing.T) {
 			t.Errorf("AT%s: error %q: want the command masked (%s)", c.cmd, err, c.masked)
 		}
 	}
+}
+
+// servePTY serves the emulated modem em on a fresh pseudo-terminal until
+// the test ends and returns the terminal's path.
+func servePTY(t *testing.T, em *atmodem.Modem) string {
+	t.Helper()
+	p, err := atmodem.OpenPTY("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- em.Serve(ctx, p.Master()) }()
+	t.Cleanup(func() { cancel(); <-done; p.Close() })
+	return p.Path
 }
