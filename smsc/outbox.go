@@ -26,7 +26,6 @@ type outbox struct {
 	q      []*outItem
 	head   int
 	subs   []*session
-	nsubs  atomic.Int32
 	rr     int
 	closed bool
 	// retired is set (with closed) on a released account's outbox.
@@ -156,7 +155,6 @@ func (o *outbox) requeue(it *outItem) {
 func (o *outbox) attach(s *session) {
 	o.mu.Lock()
 	o.subs = append(o.subs, s)
-	o.nsubs.Store(int32(len(o.subs)))
 	o.mu.Unlock()
 }
 
@@ -168,12 +166,8 @@ func (o *outbox) detach(s *session) {
 			break
 		}
 	}
-	o.nsubs.Store(int32(len(o.subs)))
 	o.mu.Unlock()
 }
-
-// receivers is how many binds the outbox serves now.
-func (o *outbox) receivers() int { return int(o.nsubs.Load()) }
 
 // close ends a session's own outbox: what it holds, and whatever is pushed
 // to it later, moves on by the routing rules.
