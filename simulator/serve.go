@@ -21,7 +21,9 @@
 //   - attach.go, attach_keep.go, bearer.go, lab.go: real cards in PC/SC
 //     readers and real networks (the lab bench);
 //   - trace.go: SMPP and APDU traces for Wireshark;
-//   - serve_mc.go: the Mobile Connect gateway; serve_web.go: the web page;
+//   - serve_mc.go: the Mobile Connect gateway; logins.go: its recent
+//     logins (GET /api/v1/mc/logins, the live hub); serve_web.go: the web
+//     page;
 //   - openapi.go: the API document.
 //
 // TestPackageDocNamesEveryFile keeps this list whole.
