@@ -52,6 +52,13 @@ type Config struct {
 	// APIToken is required from API clients when set, and must be set
 	// (MinAPITokenLen characters at least) when HTTPAddr is not loopback.
 	APIToken string `yaml:"api_token" json:"-"`
+	// AllowedHosts are the host names, besides localhost, IP addresses,
+	// the HTTP listen host and the Mobile Connect issuer's host, that the
+	// HTTP listener answers in the Host header; any other is answered 421
+	// (DNS rebinding, http_host.go). Needed behind a proxy or a DNS name
+	// (a Kubernetes service): "simlab.example.com", "*.example.com" for
+	// subdomains, "*" for any (only with an API token).
+	AllowedHosts []string `yaml:"allowed_hosts" json:"allowed_hosts,omitempty"`
 	// Accounts are the SMPP accounts; with none, any credentials bind on
 	// a loopback listener (required beyond loopback).
 	Accounts []smsc.Account `yaml:"smpp_accounts" json:"smpp_accounts,omitempty"`
@@ -248,6 +255,18 @@ func (c Config) Validate() error {
 			errs = append(errs, fmt.Errorf("serve: smpp_accounts[%d] (%s): the password has %d octets, SMPP 3.4 carries %d at most, so it could never bind", i, a.SystemID, n, MaxSMPPPasswordLen))
 		case beyond && n < MinSMPPPasswordLen:
 			errs = append(errs, fmt.Errorf("serve: smpp_accounts[%d] (%s): SMPP listens beyond loopback and the password has %d characters, it needs %d at least", i, a.SystemID, n, MinSMPPPasswordLen))
+		}
+	}
+	if err := validateAllowedHosts(c.AllowedHosts, c.APIToken); err != nil {
+		errs = append(errs, err)
+	}
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"read_header_timeout", c.HTTPLimits.ReadHeaderTimeout}, {"read_timeout", c.HTTPLimits.ReadTimeout}, {"idle_timeout", c.HTTPLimits.IdleTimeout}} {
+		if d.v < 0 {
+			// net/http would take it as no timeout at all.
+			errs = append(errs, fmt.Errorf("serve: http_limits.%s %v: want a duration above 0 (0 or left out: the default)", d.name, d.v))
 		}
 	}
 	if c.SMPPTLS.Addr != "" && (c.SMPPTLS.Cert == "" || c.SMPPTLS.Key == "") {

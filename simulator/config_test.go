@@ -15,7 +15,9 @@ import (
 // new key.
 func TestOldConfigsLoad(t *testing.T) {
 	t.Parallel()
-	cfg, warn, err := LoadConfig("testdata/config/smsc-serve-old.yaml")
+	// git checks the files out 0644; they hold secrets (LoadConfig).
+	old := private(t, "testdata/config/smsc-serve-old.yaml")
+	cfg, warn, err := LoadConfig(old)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,7 +26,7 @@ func TestOldConfigsLoad(t *testing.T) {
 			t.Errorf("warnings %q lack %q", warn, want)
 		}
 	}
-	if len(warn) != 3 || !strings.HasPrefix(warn[0], "config testdata/config/smsc-serve-old.yaml: line ") {
+	if len(warn) != 3 || !strings.HasPrefix(warn[0], "config "+old+": line ") {
 		t.Errorf("warnings %q: want 3, each naming the file and line", warn)
 	}
 	want := Config{SMPPAddr: "0.0.0.0:2775", HTTPAddr: "127.0.0.1:8775", DataDir: "/var/lib/simlab", IDFormat: "decimal",
@@ -44,7 +46,7 @@ func TestOldConfigsLoad(t *testing.T) {
 		t.Errorf("SMPP beyond loopback without its accounts: Validate = %v", err)
 	}
 
-	cfg, warn, err = LoadConfig("testdata/config/serve-old.yaml")
+	cfg, warn, err = LoadConfig(private(t, "testdata/config/serve-old.yaml"))
 	if err != nil || len(warn) != 0 {
 		t.Fatalf("serve config: %v, warnings %q", err, warn)
 	}
@@ -126,6 +128,10 @@ func TestValidateSecrets(t *testing.T) {
 		{Config{HTTPAddr: "off", SMPPAddr: "off", IDFormat: "octal"}, "id_format"},
 		{Config{HTTPAddr: "off", SMPPAddr: "off", OTPPattern: "("}, "otp_pattern"},
 		{Config{HTTPAddr: "off", SMPPAddr: "off", NoFleet: true, Fleet: "f.yaml"}, "no_fleet"},
+		// Review 1, L4: net/http takes a negative timeout as none.
+		{Config{HTTPAddr: "off", SMPPAddr: "off", HTTPLimits: HTTPLimits{ReadTimeout: -time.Second}}, "http_limits.read_timeout -1s: want a duration above 0"},
+		{Config{HTTPAddr: "off", SMPPAddr: "off", HTTPLimits: HTTPLimits{ReadHeaderTimeout: -1}}, "http_limits.read_header_timeout"},
+		{Config{HTTPAddr: "off", SMPPAddr: "off", HTTPLimits: HTTPLimits{IdleTimeout: -time.Hour}}, "http_limits.idle_timeout"},
 	} {
 		err := tc.cfg.WithDefaults().Validate()
 		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
@@ -133,6 +139,90 @@ func TestValidateSecrets(t *testing.T) {
 		}
 		if err != nil && (strings.Contains(err.Error(), strong) || tc.cfg.APIToken == "x" && strings.Contains(err.Error(), `"x"`)) {
 			t.Errorf("the error shows the secret: %v", err)
+		}
+	}
+}
+
+// private copies a config file into a temporary directory, readable by
+// its owner only, and returns the copy's path.
+func private(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := filepath.Join(t.TempDir(), filepath.Base(path))
+	if err := os.WriteFile(p, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// TestConfigFileModes: a config file group or others may read is refused
+// when it holds the API token (a token file is), and warned about when it
+// holds other secrets; the error and the warning show no secret (review 1,
+// L3).
+func TestConfigFileModes(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		doc     string
+		mode    os.FileMode
+		err     string
+		warning string
+	}{
+		{"api_token: abcdefghijklmnopq\n", 0o644, "holds api_token and is accessible to group or others (mode 0644)", ""},
+		{"api_token: abcdefghijklmnopq\n", 0o640, "mode 0640", ""},
+		{"api_token: abcdefghijklmnopq\n", 0o600, "", ""},
+		{"smpp_accounts: [{system_id: ci, password: s3cret}]\n", 0o644, "", "holds smpp_accounts passwords and is accessible"},
+		{"mobile_connect: {smpp_password: s3cret}\n", 0o604, "", "mobile_connect.smpp_password"},
+		{"smpp_accounts: [{system_id: ci, password: s3cret}]\n", 0o600, "", ""},
+		{"seed: 7\n", 0o644, "", ""},
+	} {
+		p := filepath.Join(dir, "c.yaml")
+		os.Remove(p)
+		if err := os.WriteFile(p, []byte(tc.doc), tc.mode); err != nil {
+			t.Fatal(err)
+		}
+		os.Chmod(p, tc.mode) // whatever the umask
+		_, warn, err := LoadConfig(p)
+		switch {
+		case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
+			t.Errorf("%q %04o: %v, want an error with %q", tc.doc, tc.mode, err, tc.err)
+		case tc.err == "" && err != nil:
+			t.Errorf("%q %04o: %v", tc.doc, tc.mode, err)
+		case tc.warning == "" && len(warn) != 0:
+			t.Errorf("%q %04o: warnings %q", tc.doc, tc.mode, warn)
+		case tc.warning != "" && (len(warn) != 1 || !strings.Contains(warn[0], tc.warning)):
+			t.Errorf("%q %04o: warnings %q, want %q", tc.doc, tc.mode, warn, tc.warning)
+		}
+		if err != nil && strings.Contains(err.Error(), "abcdefghijklmnopq") || strings.Contains(strings.Join(warn, ""), "s3cret") {
+			t.Errorf("%q: the error or warning shows the secret", tc.doc)
+		}
+	}
+}
+
+// TestExplicitTimeoutsAbove0: an http_limits timeout written as 0 or
+// below is refused with its line (it would turn the timeout off); left
+// out, it takes the default (review 1, L4).
+func TestExplicitTimeoutsAbove0(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct{ doc, want string }{
+		{"http_limits:\n  read_timeout: 0s\n", "line 2: http_limits.read_timeout: want a duration above 0"},
+		{"http_limits:\n  max_conns: 10\n  idle_timeout: -5s\n", "line 3: http_limits.idle_timeout"},
+		{"http_limits: {read_header_timeout: 0s}\n", "http_limits.read_header_timeout"},
+		{"http_limits:\n  read_timeout: 30s\n", ""},
+		{"http_limits: {max_conns: 10}\n", ""},
+	} {
+		cfg, _, err := ParseConfig([]byte(tc.doc))
+		if tc.want == "" {
+			if err != nil || cfg.WithDefaults().HTTPLimits.ReadHeaderTimeout != DefaultReadHeaderTimeout {
+				t.Errorf("%q: %v", tc.doc, err)
+			}
+			continue
+		}
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q: %v, want %q", tc.doc, err, tc.want)
 		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -122,7 +123,33 @@ func parseConfig(b []byte) (cfg Config, warnings []string, err error) {
 	if err := decodeStrict(root, &cfg); err != nil {
 		return Config{}, warnings, errors.New(yamlMessage(err))
 	}
+	if err := explicitTimeouts(root, &cfg); err != nil {
+		return Config{}, warnings, err
+	}
 	return cfg, warnings, nil
+}
+
+// explicitTimeouts refuses an http_limits timeout written as 0 or below:
+// net/http takes it as "no timeout", which would silently turn the
+// slowloris protection off; left out, a timeout takes its default.
+func explicitTimeouts(root *yaml.Node, cfg *Config) error {
+	timeouts := map[string]time.Duration{
+		"read_header_timeout": cfg.HTTPLimits.ReadHeaderTimeout,
+		"read_timeout":        cfg.HTTPLimits.ReadTimeout,
+		"idle_timeout":        cfg.HTTPLimits.IdleTimeout,
+	}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value != "http_limits" || root.Content[i+1].Kind != yaml.MappingNode {
+			continue
+		}
+		m := root.Content[i+1]
+		for j := 0; j+1 < len(m.Content); j += 2 {
+			if d, ok := timeouts[m.Content[j].Value]; ok && d <= 0 {
+				return fmt.Errorf("line %d: http_limits.%s: want a duration above 0 (leave it out for the default)", m.Content[j].Line, m.Content[j].Value)
+			}
+		}
+	}
+	return nil
 }
 
 // decodeStrict decodes node into v refusing unknown keys. yaml.v3 checks
@@ -249,8 +276,24 @@ func yamlKind(tag string) string {
 
 // LoadConfig reads the YAML configuration file at path (ParseConfig);
 // errors and warnings name the file.
+//
+// A file that group or others may read is refused when it holds the API
+// token (as a token file is, ReadTokenFile: the token guards the API
+// beyond loopback), and warned about when it holds other secrets (SMPP
+// account passwords, the gateway's client secrets and SMPP password,
+// attached cards' PINs): those are often a CI's test credentials in a
+// config file checked out of git, which git writes 0644.
 func LoadConfig(path string) (Config, []string, error) {
-	b, err := os.ReadFile(path)
+	f, err := os.Open(path)
+	if err != nil {
+		return Config{}, nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return Config{}, nil, err
+	}
+	b, err := io.ReadAll(f)
 	if err != nil {
 		return Config{}, nil, err
 	}
@@ -261,5 +304,41 @@ func LoadConfig(path string) (Config, []string, error) {
 	if err != nil {
 		return Config{}, warn, fmt.Errorf("config %s: %w", path, err)
 	}
+	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+		if cfg.APIToken != "" {
+			return Config{}, warn, fmt.Errorf("config %s: it holds api_token and is accessible to group or others (mode %04o): chmod 600 it, or move the token to --api-token-file", path, perm)
+		}
+		if what := otherSecrets(&cfg); what != "" {
+			warn = append(warn, fmt.Sprintf("config %s: it holds %s and is accessible to group or others (mode %04o): chmod 600 it unless these are test credentials", path, what, perm))
+		}
+	}
 	return cfg, warn, nil
+}
+
+// otherSecrets names the secrets other than the API token that cfg holds,
+// "" if none.
+func otherSecrets(cfg *Config) string {
+	var what []string
+	for _, a := range cfg.Accounts {
+		if a.Password != "" {
+			what = append(what, "smpp_accounts passwords")
+			break
+		}
+	}
+	for _, c := range cfg.MobileConnect.Clients {
+		if c.Secret != "" {
+			what = append(what, "mobile_connect client secrets")
+			break
+		}
+	}
+	if cfg.MobileConnect.SMPPPassword != "" {
+		what = append(what, "mobile_connect.smpp_password")
+	}
+	for _, a := range cfg.Lab.Attach {
+		if a.PIN != "" {
+			what = append(what, "attach PINs")
+			break
+		}
+	}
+	return strings.Join(what, ", ")
 }

@@ -115,7 +115,9 @@ func startCore(s *Server, cfg Config) (Subsystem, error) {
 		mountControl(s.Mux(), c)
 		mountLive(s.Mux(), c) // control_live.go
 		// Test namespaces for parallel tests (namespaces.go).
-		mountNamespaces(s.Mux(), newNamespaces(c.Fleet, len(cfg.Accounts) > 0))
+		ns := newNamespaces(c.Fleet, len(cfg.Accounts) > 0)
+		ns.forget = c.SMSC.Forget
+		mountNamespaces(s.Mux(), ns)
 		s.Metrics().MustRegister(&fleetCollector{fleet: c.Fleet, sessions: c.Sessions})
 	} else {
 		c.routes = newRouter(nil) // no fleet: attached cards and bearers only, the rest captured

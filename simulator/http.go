@@ -19,18 +19,20 @@ import (
 //
 //  1. jsonErrors: every error answer is JSON {"error": "…"}, including the
 //     mux's own 404 and 405 and anything written with http.Error;
-//  2. cross-origin protection (net/http's): a browser on another origin
+//  2. the Host check (http_host.go): a Host header that is not this
+//     server's is answered 421, so that a DNS-rebinding page cannot use it;
+//  3. cross-origin protection (net/http's): a browser on another origin
 //     cannot make state-changing requests with the session cookie (public
 //     patterns of HandlePublic are exempt);
-//  3. the auth rule (http_auth.go);
-//  4. the mux, where subsystems mount their handlers.
+//  4. the auth rule (http_auth.go);
+//  5. the mux, where subsystems mount their handlers.
 //
 // The server behind it has read-header, read and idle timeouts and sits on
 // a listener with connection caps (config.go HTTPLimits).
 func (s *Server) newHTTPServer() *http.Server {
 	lim := s.cfg.HTTPLimits
 	hs := &http.Server{
-		Handler:           jsonErrors(s.cop.Handler(s.auth.middleware(s.mux, s.isPublic))),
+		Handler:           jsonErrors(s.hosts.check(s.cop.Handler(s.auth.middleware(s.mux, s.isPublic)))),
 		ReadHeaderTimeout: lim.ReadHeaderTimeout,
 		ReadTimeout:       lim.ReadTimeout,
 		IdleTimeout:       lim.IdleTimeout,

@@ -22,16 +22,17 @@ import (
 //     (RFC 7235 §2.1);
 //   - the session cookie that POST /api/v1/session sets for a browser page
 //     (HttpOnly, SameSite=Strict);
-//   - "?token=TOKEN" on a GET that asks for an event stream (Accept:
-//     text/event-stream), for EventSource clients that can set neither a
-//     header nor a cookie; nowhere else, so tokens stay out of other URLs
-//     and logs.
+//   - "?token=TOKEN" on a GET of one of the event streams
+//     (eventStreamPatterns) that asks for one (Accept: text/event-stream),
+//     for EventSource clients that can set neither a header nor a cookie;
+//     nowhere else, so tokens stay out of other URLs and logs.
 //
 // Public patterns (Server.HandlePublic: /healthz, the OpenAPI document, the
 // session endpoints, a subsystem's login page) need none. Wrong tokens cost
-// time: after authFreeFailures from one source address, each further
-// failure locks that address out for a doubling delay (429 with
-// Retry-After) up to authMaxLockout.
+// time: after authFreeFailures from one source address (an IPv6 /64), each
+// further failure locks that address out for a doubling delay (429 with
+// Retry-After) up to authMaxLockout; a valid session cookie still passes,
+// and the right token clears the count.
 const (
 	sessionCookie    = "simlab_session"
 	sessionTTL       = 12 * time.Hour
@@ -43,8 +44,17 @@ const (
 	maxAuthSources   = 10_000
 )
 
+// eventStreamPatterns are the routes that take "?token=": the phones'
+// events and the capture stream.
+var eventStreamPatterns = map[string]bool{
+	"GET /api/v1/events":          true,
+	"GET /api/v1/messages/stream": true,
+}
+
 type authenticator struct {
 	token []byte // empty: no auth
+	// pattern returns the mux pattern that serves r ("" for none).
+	pattern func(*http.Request) string
 	// tokenSum is the token's SHA-256: comparing digests of equal length
 	// reveals nothing of the token's length through timing.
 	tokenSum [sha256.Size]byte
@@ -95,15 +105,30 @@ func (a *authenticator) middleware(next http.Handler, public func(*http.Request)
 // verify checks r's credentials under the lockout: while r's source is
 // locked out it answers 429 itself and returns false; a wrong token is
 // counted.
+//
+// A valid session cookie passes even while its source is locked out: it is
+// no guess, and on a shared address (CI behind one NAT, loopback) another
+// client's stale token must not lock a logged-in page out. A right token
+// clears its source's failures.
 func (a *authenticator) verify(w http.ResponseWriter, r *http.Request) (credResult, bool) {
 	src := remoteIP(r)
+	if r.Header.Get("Authorization") == "" {
+		if c, err := r.Cookie(sessionCookie); err == nil && a.validSession(c.Value) {
+			return credOK, true
+		}
+	}
 	if wait, locked := a.lockedOut(src); locked {
 		a.tooMany(w, wait)
 		return credNone, false
 	}
 	res := a.check(r)
-	if res == credWrong {
+	switch res {
+	case credWrong:
 		a.failed(src)
+	case credOK:
+		if a.nfail.Load() > 0 {
+			a.succeeded(src)
+		}
 	}
 	return res, true
 }
@@ -111,23 +136,26 @@ func (a *authenticator) verify(w http.ResponseWriter, r *http.Request) (credResu
 type credResult int
 
 const (
-	credNone  credResult = iota // nothing presented (or a stale session)
+	credNone  credResult = iota // nothing presented (or a stale session, another scheme)
 	credWrong                   // a token that is not the one
 	credOK
 )
 
+// check looks at r's credentials. Only a token that is not the one counts
+// as wrong (a Bearer header, or ?token= on a stream); another scheme (a
+// proxy's Basic) is no guess and counts as nothing.
 func (a *authenticator) check(r *http.Request) credResult {
 	if h := r.Header.Get("Authorization"); h != "" {
 		scheme, tok, _ := strings.Cut(strings.TrimSpace(h), " ")
-		if !strings.EqualFold(scheme, "Bearer") {
-			return credWrong
+		if strings.EqualFold(scheme, "Bearer") {
+			return a.compare(strings.TrimSpace(tok))
 		}
-		return a.compare(strings.TrimSpace(tok))
 	}
 	if c, err := r.Cookie(sessionCookie); err == nil && a.validSession(c.Value) {
 		return credOK
 	}
-	if r.Method == http.MethodGet && strings.Contains(r.Header.Get("Accept"), "text/event-stream") && r.URL.Query().Has("token") {
+	if r.Method == http.MethodGet && strings.Contains(r.Header.Get("Accept"), "text/event-stream") && r.URL.Query().Has("token") &&
+		a.pattern != nil && eventStreamPatterns[a.pattern(r)] {
 		return a.compare(r.URL.Query().Get("token"))
 	}
 	return credNone
@@ -153,11 +181,24 @@ func (a *authenticator) tooMany(w http.ResponseWriter, wait time.Duration) {
 	writeError(w, http.StatusTooManyRequests, "too many failed authentications from this address: retry in %d s", secs)
 }
 
+// sourceKey is what failures are counted by: the address, or for IPv6 its
+// /64 (one subscriber's prefix; an attacker holding one rotates through
+// it at will).
+func sourceKey(src netip.Addr) netip.Addr {
+	if src.Is6() && !src.Is4In6() {
+		if p, err := src.Prefix(64); err == nil {
+			return p.Addr()
+		}
+	}
+	return src
+}
+
 // lockedOut reports whether src must wait, and how long.
 func (a *authenticator) lockedOut(src netip.Addr) (time.Duration, bool) {
 	if a.nfail.Load() == 0 {
 		return 0, false
 	}
+	src = sourceKey(src)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	f := a.failures[src]
@@ -173,6 +214,7 @@ func (a *authenticator) lockedOut(src netip.Addr) (time.Duration, bool) {
 // failed records a wrong token from src and locks it out once it has had
 // its free failures.
 func (a *authenticator) failed(src netip.Addr) {
+	src = sourceKey(src)
 	a.stats.authFailures.Inc()
 	now := a.now()
 	a.mu.Lock()
@@ -218,6 +260,7 @@ func (a *authenticator) forget(now time.Time) {
 
 // succeeded clears src's failures.
 func (a *authenticator) succeeded(src netip.Addr) {
+	src = sourceKey(src)
 	a.mu.Lock()
 	delete(a.failures, src)
 	a.nfail.Store(int32(len(a.failures)))

@@ -10,10 +10,14 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/netip"
+	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/simlab-dev/simlab/simulator/mobileconnect"
 )
 
 const testToken = "0123456789abcdef-test"
@@ -103,8 +107,12 @@ func TestAuthRule(t *testing.T) {
 		{"GET", "/metrics", http.Header{"Authorization": {"Bearer " + testToken}}, 200},
 		{"GET", "/api/v1/ping", http.Header{"Authorization": {"Basic " + testToken}}, 401},
 		{"GET", "/api/v1/ping?token=" + testToken, nil, 401},
-		{"GET", "/api/v1/ping?token=" + testToken, sse, 200},
+		// ?token= only on the event streams (review 1, L1).
+		{"GET", "/api/v1/ping?token=" + testToken, sse, 401},
+		{"GET", "/metrics?token=" + testToken, sse, 401},
+		{"GET", "/api/v1/phones?token=" + testToken, sse, 401},
 		{"POST", "/api/v1/ping?token=" + testToken, sse, 401},
+		{"GET", "/api/v1/messages/stream?token=wrong", sse, 401},
 	} {
 		code, hdr, body := call(t, nil, tc.method, base+tc.path, tc.hdr, "")
 		if code != tc.want {
@@ -215,26 +223,38 @@ func (c *fakeClock) add(d time.Duration) {
 // TestAuthRateLimit: after five wrong tokens from one address, each
 // further one locks the address out for a doubling delay (429 with
 // Retry-After), the right token included; once the delay passes the right
-// token works again.
+// token works again and clears the count. A valid session cookie passes
+// during a lockout, only Bearer tokens count (a proxy's Basic header is no
+// guess), and IPv6 sources count by their /64 (review 1, L2).
 func TestAuthRateLimit(t *testing.T) {
 	t.Parallel()
 	s := startTest(t, Config{SMPPAddr: "off", APIToken: testToken})
 	clk := &fakeClock{t: time.Unix(1_800_000_000, 0)}
 	s.auth.now = clk.now // before any request: nothing reads it yet
-	url := "http://" + s.Addrs().HTTP + "/api/v1/messages"
+	base := "http://" + s.Addrs().HTTP
+	url := base + "/api/v1/messages"
 	wrong := http.Header{"Authorization": {"Bearer guess"}}
 	right := http.Header{"Authorization": {"Bearer " + testToken}}
+	basic := http.Header{"Authorization": {"Basic dXNlcjpwYXNz"}}
+	// A page logged in before the lockout.
+	code, hdr, _ := call(t, nil, "POST", base+"/api/v1/session", nil, `{"token":"`+testToken+`"}`)
+	if code != 200 {
+		t.Fatalf("login: %d", code)
+	}
+	cookie := http.Header{"Cookie": {strings.Split(hdr.Get("Set-Cookie"), ";")[0]}}
+	for i := range 3 * authFreeFailures {
+		if code, _, _ := call(t, nil, "GET", url, basic, ""); code != 401 {
+			t.Fatalf("Basic header %d: %d, want 401 (no lockout)", i, code)
+		}
+	}
 	for i := 1; i < authFreeFailures; i++ {
 		if code, _, _ := call(t, nil, "GET", url, wrong, ""); code != 401 {
 			t.Fatalf("wrong token %d: %d, want 401", i, code)
 		}
 	}
 	// The public session endpoint is no oracle: a wrong token there counts.
-	if code, _, body := call(t, nil, "GET", "http://"+s.Addrs().HTTP+"/api/v1/session", wrong, ""); code != 200 || !strings.Contains(body, `"authenticated":false`) {
+	if code, _, body := call(t, nil, "GET", base+"/api/v1/session", wrong, ""); code != 200 || !strings.Contains(body, `"authenticated":false`) {
 		t.Fatalf("session state with a wrong token: %d %s", code, body)
-	}
-	if code, _, _ := call(t, nil, "GET", url, right, ""); code != 200 {
-		t.Fatalf("right token after %d failures: %d", authFreeFailures, code)
 	}
 	for i, wantLock := range []time.Duration{time.Second, 2 * time.Second, 4 * time.Second} {
 		if code, _, _ := call(t, nil, "GET", url, wrong, ""); code != 401 {
@@ -245,28 +265,50 @@ func TestAuthRateLimit(t *testing.T) {
 			t.Fatalf("locked out %v: %d Retry-After %q %s", wantLock, code, hdr.Get("Retry-After"), body)
 		}
 		// A login attempt is locked out the same way.
-		if code, _, _ := call(t, nil, "POST", "http://"+s.Addrs().HTTP+"/api/v1/session", nil, `{"token":"`+testToken+`"}`); code != 429 {
+		if code, _, _ := call(t, nil, "POST", base+"/api/v1/session", nil, `{"token":"`+testToken+`"}`); code != 429 {
 			t.Fatalf("login while locked out: %d", code)
 		}
-		clk.add(wantLock)
-		if code, _, _ := call(t, nil, "GET", url, right, ""); code != 200 {
-			t.Fatalf("right token after the lockout: %d", code)
+		// The logged-in page goes on.
+		if code, _, body := call(t, nil, "GET", url, cookie, ""); code != 200 {
+			t.Fatalf("session cookie while locked out: %d %s", code, body)
 		}
+		clk.add(wantLock)
+	}
+	// The right token, once the lockout has passed, clears the count: the
+	// next wrong one is free again.
+	if code, _, _ := call(t, nil, "GET", url, right, ""); code != 200 {
+		t.Fatalf("right token after the lockout: %d", code)
+	}
+	if code, _, _ := call(t, nil, "GET", url, wrong, ""); code != 401 {
+		t.Fatalf("a wrong token after a right one: %d", code)
+	}
+	if code, _, _ := call(t, nil, "GET", url, right, ""); code != 200 {
+		t.Fatalf("right token after one fresh failure: %d, want 200 (the count was cleared)", code)
 	}
 	// Other sources are not affected; public endpoints stay open.
-	if code, _, _ := call(t, nil, "GET", "http://"+s.Addrs().HTTP+"/healthz", nil, ""); code != 200 {
+	if code, _, _ := call(t, nil, "GET", base+"/healthz", nil, ""); code != 200 {
 		t.Errorf("healthz: %d", code)
 	}
 	s.auth.failed(netip.MustParseAddr("192.0.2.1"))
 	if _, locked := s.auth.lockedOut(netip.MustParseAddr("192.0.2.2")); locked {
 		t.Error("a failure from one address locked out another")
 	}
+	// IPv6: one /64 is one source.
+	for i := range authFreeFailures + 1 {
+		s.auth.failed(netip.MustParseAddr(fmt.Sprintf("2001:db8:1:2::%x", i+1)))
+	}
+	if _, locked := s.auth.lockedOut(netip.MustParseAddr("2001:db8:1:2:ffff::9")); !locked {
+		t.Error("failures from addresses of one /64 did not lock it out")
+	}
+	if _, locked := s.auth.lockedOut(netip.MustParseAddr("2001:db8:1:3::1")); locked {
+		t.Error("failures in one /64 locked out another")
+	}
 }
 
 // rawGet sends a keep-alive GET on c and reads the response.
 func rawGet(t *testing.T, c net.Conn, br *bufio.Reader, path string) *http.Response {
 	t.Helper()
-	if _, err := io.WriteString(c, "GET "+path+" HTTP/1.1\r\nHost: simlab\r\n\r\n"); err != nil {
+	if _, err := io.WriteString(c, "GET "+path+" HTTP/1.1\r\nHost: localhost\r\n\r\n"); err != nil {
 		t.Fatal(err)
 	}
 	resp, err := http.ReadResponse(br, nil)
@@ -411,6 +453,10 @@ func TestOneJSONBody(t *testing.T) {
 		{"POST", "/api/v1/attached", `{"reader":"r","msisdn":"1"}{}`, "more than one JSON value"},
 		{"POST", "/api/v1/session", `{"token":"x"}{"token":"y"}`, "more than one JSON value"},
 		{"POST", "/api/v1/faults", `{"dest":"1","submit_status":8}{}`, "more than one JSON value"},
+		// Review 1, M6: the namespace endpoints decoded their own way.
+		{"POST", "/api/v1/namespaces", `{"label":"a"}{"label":"b","x":1}`, "more than one JSON value"},
+		{"POST", "/api/v1/namespaces", `{"label":"a"`, "unexpected EOF"},
+		{"POST", "/api/v1/namespaces/any/numbers", `{"count":1}{"count":2}`, "more than one JSON value"},
 	} {
 		code, _, body := call(t, nil, tc.method, base+tc.path, auth, tc.body)
 		if code != 400 || !strings.Contains(body, tc.want) {
@@ -420,6 +466,10 @@ func TestOneJSONBody(t *testing.T) {
 	code, _, body := call(t, nil, "PUT", base+"/api/v1/phones/99901000007", auth, "{\"absent\":true}\n")
 	if code != 200 || !strings.Contains(body, `"absent":true`) {
 		t.Errorf("one document with a trailing newline: %d %s", code, body)
+	}
+	// A namespace's empty body is the zero request.
+	if code, _, body := call(t, nil, "POST", base+"/api/v1/namespaces", auth, ""); code != 201 || !strings.Contains(body, `"name":"ns-`) {
+		t.Errorf("POST /api/v1/namespaces without a body: %d %s", code, body)
 	}
 }
 
@@ -443,3 +493,125 @@ type httptestRecorder struct{}
 func (httptestRecorder) Header() http.Header         { return http.Header{} }
 func (httptestRecorder) Write(b []byte) (int, error) { return len(b), nil }
 func (httptestRecorder) WriteHeader(int)             {}
+
+// TestHostCheck: a DNS-rebinding page (evil.example made to resolve to
+// 127.0.0.1) is same-origin with itself, so only its Host header gives it
+// away: the stack answers such requests 421, with or without a token, and
+// serves loopback names, IP addresses, the listen host, the issuer's host
+// and allowed_hosts (review 1, H1).
+func TestHostCheck(t *testing.T) {
+	t.Parallel()
+	open := startTest(t, Config{SMPPAddr: "off", AllowedHosts: []string{"simlab.example.com", "*.ci.example"},
+		MobileConnect: mobileconnect.Config{Issuer: "https://login.example.test/mc"}})
+	locked := startTest(t, Config{SMPPAddr: "off", APIToken: testToken})
+	bearer := http.Header{"Authorization": {"Bearer " + testToken}}
+	for _, tc := range []struct {
+		s      *Server
+		host   string
+		method string
+		path   string
+		hdr    http.Header
+		want   int
+	}{
+		// The reviewer's repro: a rebound page changing a phone.
+		{open, "evil.example:PORT", "PUT", "/api/v1/phones/99901000001", http.Header{"Origin": {"http://evil.example:PORT"}, "Sec-Fetch-Site": {"same-origin"}}, 421},
+		{open, "evil.example:PORT", "GET", "/api/v1/otp?number=99901000001", nil, 421},
+		{open, "evil.example", "GET", "/healthz", nil, 421},
+		{open, "localhost.evil.example:PORT", "GET", "/api/v1/phones", nil, 421},
+		{open, "127.0.0.1.nip.io:PORT", "GET", "/api/v1/phones", nil, 421},
+		{open, "example.com:PORT", "GET", "/api/v1/phones", nil, 421},
+		{open, "ci.example:PORT", "GET", "/api/v1/phones", nil, 421}, // *.ci.example: subdomains only
+		{locked, "evil.example:PORT", "GET", "/api/v1/phones", bearer, 421},
+		{locked, "evil.example:PORT", "GET", "/healthz", nil, 421},
+		{open, "localhost:PORT", "GET", "/api/v1/phones", nil, 200},
+		{open, "LOCALHOST.:PORT", "GET", "/api/v1/phones", nil, 200},
+		{open, "127.0.0.1:PORT", "GET", "/api/v1/phones", nil, 200},
+		{open, "[::1]:PORT", "GET", "/api/v1/phones", nil, 200},
+		{open, "192.0.2.7", "GET", "/api/v1/phones", nil, 200}, // an address is no rebinding
+		{open, "simlab.example.com", "GET", "/api/v1/phones", nil, 200},
+		{open, "Simlab.Example.Com:443", "GET", "/api/v1/phones", nil, 200},
+		{open, "runner-7.ci.example:PORT", "GET", "/api/v1/phones", nil, 200},
+		{open, "login.example.test", "GET", "/healthz", nil, 200}, // the issuer's host
+		{locked, "localhost:PORT", "GET", "/api/v1/phones", bearer, 200},
+		{locked, "localhost:PORT", "GET", "/api/v1/phones", nil, 401},
+	} {
+		_, port, _ := net.SplitHostPort(tc.s.Addrs().HTTP)
+		req, err := http.NewRequest(tc.method, "http://"+tc.s.Addrs().HTTP+tc.path, strings.NewReader(`{"absent":true}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Host = strings.ReplaceAll(tc.host, "PORT", port)
+		for k, v := range tc.hdr {
+			for _, x := range v {
+				req.Header.Add(k, strings.ReplaceAll(x, "PORT", port))
+			}
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tc.want {
+			t.Errorf("%s %s Host %s: %d %s, want %d", tc.method, tc.path, req.Host, resp.StatusCode, b, tc.want)
+			continue
+		}
+		var e errorBody
+		if tc.want == 421 && (json.Unmarshal(b, &e) != nil || !strings.Contains(e.Error, "allowed_hosts")) {
+			t.Errorf("421 body %s", b)
+		}
+	}
+	// docs/api.md's example answers as written.
+	doc, err := os.ReadFile("../docs/api.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex := regexp.MustCompile("(?m)^\\$ curl -s -H 'Host: (evil.example:8775)' http://127.0.0.1:8775(/healthz)\n(.*)$").FindSubmatch(doc)
+	if ex == nil {
+		t.Fatal("docs/api.md: the Host example is gone")
+	}
+	req, _ := http.NewRequest("GET", "http://"+open.Addrs().HTTP+string(ex[2]), nil)
+	req.Host = string(ex[1])
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if got := strings.TrimSpace(string(b)); got != string(ex[3]) {
+		t.Errorf("docs/api.md example:\n got %s\nwant %s", got, ex[3])
+	}
+	// Nothing the rebound page sent reached the phone.
+	if code, _, body := call(t, nil, "GET", "http://"+open.Addrs().HTTP+"/api/v1/phones/99901000001", nil, ""); code != 200 || strings.Contains(body, `"absent":true`) {
+		t.Errorf("after the refused PUT: %d %s", code, body)
+	}
+}
+
+// TestAllowedHostsConfig: allowed_hosts takes host names and "*.domain";
+// a port, scheme or path is refused, and "*" only with a token.
+func TestAllowedHostsConfig(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		hosts []string
+		token string
+		ok    bool
+	}{
+		{[]string{"simlab.example.com", "*.example.org", "simlab"}, "", true},
+		{[]string{"*"}, testToken, true},
+		{[]string{"*"}, "", false},
+		{[]string{"simlab:8775"}, "", false},
+		{[]string{"http://simlab"}, "", false},
+		{[]string{"simlab/x"}, "", false},
+		{[]string{""}, "", false},
+		{[]string{"a.*.example"}, "", false},
+	} {
+		err := Config{AllowedHosts: tc.hosts, APIToken: tc.token}.WithDefaults().Validate()
+		if (err == nil) != tc.ok {
+			t.Errorf("%q (token %v): %v, want ok=%v", tc.hosts, tc.token != "", err, tc.ok)
+		}
+	}
+	cfg, _, err := ParseConfig([]byte("allowed_hosts: [simlab.example.com]\n"))
+	if err != nil || len(cfg.AllowedHosts) != 1 {
+		t.Errorf("allowed_hosts from YAML: %+v %v", cfg.AllowedHosts, err)
+	}
+}

@@ -3,10 +3,8 @@ package simulator
 import (
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"sort"
@@ -15,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/simlab-dev/simlab/internal/jsonbody"
 	"github.com/simlab-dev/simlab/simulator/apiclient"
 	"github.com/simlab-dev/simlab/simulator/fleet"
 )
@@ -65,8 +64,11 @@ var (
 
 // namespaces is the server's registry of test namespaces.
 type namespaces struct {
-	fleet      *fleet.Fleet
-	accounts   bool // the SMSC has configured accounts: system_ids are fixed
+	fleet    *fleet.Fleet
+	accounts bool // the SMSC has configured accounts: system_ids are fixed
+	// forget, if set, drops what the SMSC keeps for a deleted namespace's
+	// system_id (smsc.Server.Forget).
+	forget     func(systemID string) bool
 	now        func() time.Time
 	mu         sync.Mutex
 	byName     map[string]*Namespace
@@ -282,7 +284,8 @@ func (n *namespaces) release(name string, nums []string) {
 
 // remove deletes a namespace: its numbers go back to the pool, their
 // phones are reset (their scripts and logs were the namespace's), its
-// reply address is free again. Captured messages stay. The phones are reset
+// reply address is free again, the SMSC forgets its system_id (answers
+// and receipts still waiting for it are dropped). Captured messages stay. The phones are reset
 // before their numbers are free, so a namespace leasing one next never
 // sees this one's state.
 func (n *namespaces) remove(name string) (int, error) {
@@ -306,6 +309,9 @@ func (n *namespaces) remove(name string) (int, error) {
 	}
 	delete(n.sources, ns.Source)
 	n.mu.Unlock()
+	if n.forget != nil && !n.accounts {
+		n.forget(name) // a client still bound keeps it until it unbinds
+	}
 	return len(nums), nil
 }
 
@@ -321,14 +327,13 @@ func mountNamespaces(mux *http.ServeMux, n *namespaces) {
 		case errors.Is(err, errNamespaceConflict):
 			code = http.StatusConflict
 		}
-		writeJSON(w, code, map[string]string{"error": err.Error()})
+		writeError(w, code, "%v", err)
 	}
 	decode := func(w http.ResponseWriter, r *http.Request, v any) bool {
-		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<10))
-		dec.DisallowUnknownFields()
-		// An empty body is the zero request.
-		if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
-			writeJSON(w, http.StatusBadRequest, map[string]string{"error": "namespaces: body: " + err.Error()})
+		// One JSON value, as every body of the API; an empty body is the
+		// zero request.
+		if err := decodeBody(w, r, 4<<10, v); err != nil && !errors.Is(err, jsonbody.ErrEmptyBody) {
+			writeError(w, http.StatusBadRequest, "namespaces: body: %v", err)
 			return false
 		}
 		return true

@@ -7,8 +7,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/simlab-dev/simlab/simulator/fleet"
+	"github.com/simlab-dev/simlab/smsc/client"
 )
 
 func TestNamespaceNames(t *testing.T) {
@@ -140,6 +142,55 @@ func TestNamespaceLeasesFollowThePlan(t *testing.T) {
 	for _, outcome := range []string{"approve", ""} {
 		if _, err := n.lease(context.Background(), ns.Name, LeaseRequest{Outcome: outcome}); err == nil || !strings.Contains(err.Error(), "GET /api/v1/numbers") {
 			t.Errorf("outcome %q in a plan without it: %v", outcome, err)
+		}
+	}
+}
+
+// TestNamespaceDeleteForgetsAccount: a namespace's client binds with its
+// name, leaves a receipt owed (a transmitter cannot take it) and goes;
+// deleting the namespace drops the receipt and the account's
+// receipts_owed series (review 1, M4).
+func TestNamespaceDeleteForgetsAccount(t *testing.T) {
+	t.Parallel()
+	s := startTest(t, Config{})
+	base := "http://" + s.Addrs().HTTP
+	var ns Namespace
+	if code := callJSON(t, s, "POST", "/api/v1/namespaces", NamespaceRequest{Label: "forget"}, &ns); code != 201 {
+		t.Fatalf("POST /api/v1/namespaces: %d", code)
+	}
+	ctx := context.Background()
+	cl, err := client.Dial(ctx, client.Config{Addr: s.Addrs().SMPP, SystemID: ns.Name, Password: "x", Mode: client.Transmitter, NoReconnect: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	num, _ := fleet.MagicNumberFor("approve", 7)
+	if _, err := cl.Submit(ctx, &client.Message{Source: client.Address{Addr: ns.Source}, Dest: client.Address{Addr: num},
+		ShortMessage: []byte("hello"), RegisteredDelivery: 1}); err != nil {
+		t.Fatal(err)
+	}
+	cl.Close(ctx)
+	owed := func() (float64, bool) { return value(scrape(t, base), "simlab_smpp_receipts_owed", "account", ns.Name) }
+	waitFor(t, "the receipt owed to "+ns.Name, func() bool { v, _ := owed(); return v == 1 })
+	if code := callJSON(t, s, "DELETE", "/api/v1/namespaces/"+ns.Name, nil, nil); code != 200 {
+		t.Fatalf("DELETE: %d", code)
+	}
+	if v, ok := owed(); ok {
+		t.Fatalf("receipts_owed{account=%q} = %v after the namespace was deleted", ns.Name, v)
+	}
+}
+
+// waitFor polls cond (an outside view: a scrape, an API read) until it
+// holds, for at most 10 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(10 * time.Second)
+	for !cond() {
+		select {
+		case <-tick.C:
+		case <-deadline:
+			t.Fatalf("waited 10 s for %s", what)
 		}
 	}
 }

@@ -2,13 +2,32 @@
 // phones, the control and capture APIs, and the devices of a lab bench. Run
 // starts all of it as `simlab serve` does.
 //
-// The files say what each part does: config.go (the one Config and its
-// YAML), serve.go (listeners, subsystems, start and shutdown), http.go and
-// http_auth.go (the HTTP stack every subsystem shares: JSON errors, the
-// auth rule, sessions, limits), metrics.go (/metrics), core.go (the SMSC
-// and fleet subsystem), routes.go (where the SMSC sends a message),
-// control.go (the control API), attach*.go, bearer.go and lab.go (real
-// cards and networks), openapi.go (the API document).
+// The files say what each part does:
+//
+//   - serve.go: listeners, subsystems, start and shutdown;
+//   - config.go, config_yaml.go: the one Config, its defaults and checks,
+//     and reading it from YAML;
+//   - http.go, http_auth.go, http_host.go: the HTTP stack every subsystem
+//     shares (JSON errors and bodies, the auth rule and its lockout,
+//     session login, the Host check against DNS rebinding, limits);
+//     https.go: the listener over TLS (a certificate, or a self-signed one);
+//   - metrics.go: /metrics;
+//   - core.go: the SMSC and fleet subsystem; routes.go, route_upstream.go:
+//     where the SMSC sends a message (the fleet, attached cards, bearers,
+//     upstream SMSCs for number ranges);
+//   - control.go, control_live.go, control_attach.go: the control API
+//     (phones, their events and messages, attached readers); live.go: the
+//     event hub the web page and the streams watch;
+//   - namespaces.go: test namespaces for parallel tests;
+//   - attach.go, attach_keep.go, bearer.go, lab.go: real cards in PC/SC
+//     readers and real networks (the lab bench);
+//   - trace.go: SMPP and APDU traces for Wireshark;
+//   - serve_mc.go: the Mobile Connect gateway; logins.go: its recent
+//     logins (GET /api/v1/mc/logins, the live hub); serve_web.go: the web
+//     page;
+//   - openapi.go: the API document.
+//
+// TestPackageDocNamesEveryFile keeps this list whole.
 package simulator
 
 import (
@@ -46,6 +65,7 @@ type Server struct {
 	httpStats *httpStats
 	auth      *authenticator
 	cop       *http.CrossOriginProtection
+	hosts     *hostPolicy
 
 	mu     sync.Mutex
 	subs   []Subsystem
@@ -148,6 +168,8 @@ func Start(cfg Config) (*Server, error) {
 	s.metrics = newRegistry()
 	s.httpStats = newHTTPStats(s.metrics)
 	s.auth = newAuthenticator(cfg.APIToken, s.httpStats)
+	s.auth.pattern = func(r *http.Request) string { _, p := s.mux.Handler(r); return p }
+	s.hosts = newHostPolicy(cfg)
 	var cert tls.Certificate
 	if cfg.SMPPTLS.Addr != "" {
 		var err error

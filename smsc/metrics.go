@@ -150,16 +150,32 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		sh.mu.Unlock()
 	}
 	gauge(descQueue, mt, "mt")
-	boxes := append([]*outbox{e.catchAll}, make([]*outbox, 0, len(accounts))...)
-	for _, a := range accounts {
-		boxes = append(boxes, a.out)
-	}
+	// The catch-all, each account's outbox, and the own outbox of each
+	// of the account's receiving binds (answers and receipts to its own
+	// submits wait there while its window is full). A session's box is
+	// set before it subscribes to its account's outbox, so reading the
+	// subscribers under that outbox's lock sees it.
+	owed := map[*outbox]int64{}
 	var waiting int64
-	for _, ob := range boxes {
+	count := func(ob, into *outbox) {
 		n, rcpts := ob.depth()
 		waiting += n
-		if owed := rcpts + inflightRcpt[ob.key]; owed > 0 || ob != e.catchAll {
-			gauge(descOwed, owed, ob.key)
+		owed[into] += rcpts
+	}
+	count(e.catchAll, e.catchAll)
+	for _, a := range accounts {
+		count(a.out, a.out)
+		for _, ss := range a.out.subscribers() {
+			if ss.box != nil {
+				count(ss.box, a.out)
+			}
+		}
+	}
+	for _, ob := range append([]*outbox{e.catchAll}, boxesOf(accounts)...) {
+		// Configured accounts always have their series; open-mode ones
+		// (one per system_id seen) only while they owe receipts.
+		if n := owed[ob] + inflightRcpt[ob.key]; n > 0 || (ob != e.catchAll && !s.open) {
+			gauge(descOwed, n, ob.key)
 		}
 	}
 	gauge(descQueue, waiting+inflight, "deliver_sm")
@@ -168,6 +184,21 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			counter(descThrottled, a.bucket.throttled.Load(), a.SystemID)
 		}
 	}
+}
+
+func boxesOf(accounts []*account) []*outbox {
+	boxes := make([]*outbox, len(accounts))
+	for i, a := range accounts {
+		boxes[i] = a.out
+	}
+	return boxes
+}
+
+// subscribers returns the binds the outbox serves now.
+func (o *outbox) subscribers() []*session {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return append([]*session(nil), o.subs...)
 }
 
 // depth counts the items waiting in the outbox and, of them, the receipts.

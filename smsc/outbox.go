@@ -26,9 +26,15 @@ type outbox struct {
 	q      []*outItem
 	head   int
 	subs   []*session
-	nsubs  atomic.Int32
 	rr     int
 	closed bool
+	// retired is set (with closed) on a released account's outbox.
+	retired atomic.Bool
+	// sweep ends queued messages at their validity while nobody takes
+	// them (an account with no receiving bind, windows full): one timer
+	// on the server's clock, at the earliest ValidUntil queued.
+	sweepAt    time.Time
+	sweepTimer Timer
 }
 
 func newOutbox(s *Server, key string) *outbox { return &outbox{srv: s, key: key} }
@@ -49,8 +55,83 @@ func (o *outbox) push(it *outItem) {
 		return
 	}
 	o.q = append(o.q, it)
+	o.armSweep(it, time.Time{})
 	o.mu.Unlock()
 	o.pump()
+}
+
+// armSweep makes sure a sweep runs once it.m's validity has ended, and
+// not before notBefore. Caller holds mu. Messages mostly arrive in order
+// of validity, so one timer serves many.
+func (o *outbox) armSweep(it *outItem, notBefore time.Time) {
+	if it.m == nil || it.m.ValidUntil.IsZero() {
+		return
+	}
+	at := it.m.ValidUntil
+	if at.Before(notBefore) {
+		at = notBefore
+	}
+	if o.sweepTimer != nil {
+		if !at.Before(o.sweepAt) {
+			return
+		}
+		o.sweepTimer.Stop()
+	}
+	o.sweepAt = at
+	o.sweepTimer = o.srv.Clock.AfterFunc(at.Sub(o.srv.Clock.Now()), func() { o.sweep(at) })
+}
+
+// sweepGap is the least time between two sweeps of one outbox: each walks
+// the whole queue, so a long queue of messages expiring one after the
+// other is swept about once a second rather than once a message (pump
+// checks validity too when it hands a message over).
+const sweepGap = time.Second
+
+// sweep ends the queued messages whose validity has passed (EXPIRED, with
+// the receipt asked for) and sets the timer for the next.
+func (o *outbox) sweep(at time.Time) {
+	if o.srv.engine.stopped.Load() {
+		return
+	}
+	now := o.srv.Clock.Now()
+	var expired []*outItem
+	o.mu.Lock()
+	if !o.sweepAt.Equal(at) {
+		o.mu.Unlock() // replaced by an earlier timer
+		return
+	}
+	o.sweepTimer, o.sweepAt = nil, time.Time{}
+	live := o.q[o.head:]
+	n := 0
+	var next *outItem
+	for _, it := range live {
+		if it.m != nil && !it.m.ValidUntil.IsZero() {
+			if !now.Before(it.m.ValidUntil) {
+				expired = append(expired, it)
+				continue
+			}
+			if next == nil || it.m.ValidUntil.Before(next.m.ValidUntil) {
+				next = it
+			}
+		}
+		live[n] = it
+		n++
+	}
+	clear(live[n:])
+	o.q = o.q[:o.head+n]
+	if next != nil {
+		o.armSweep(next, now.Add(sweepGap))
+	}
+	o.mu.Unlock()
+	for _, it := range expired {
+		o.srv.engine.finalize(it.m, Expired, 0, it.tries)
+	}
+	if o.own == nil && o.key != "" && len(expired) > 0 {
+		// An open-mode account with nobody bound may now be empty.
+		if acc := o.srv.lookupAccount(o.key); acc != nil && acc.out == o {
+			o.srv.releaseAccount(acc)
+		}
+	}
 }
 
 // requeue puts an item back at the front (its session went away).
@@ -67,13 +148,13 @@ func (o *outbox) requeue(it *outItem) {
 	} else {
 		o.q = append([]*outItem{it}, o.q...)
 	}
+	o.armSweep(it, time.Time{})
 	o.mu.Unlock()
 }
 
 func (o *outbox) attach(s *session) {
 	o.mu.Lock()
 	o.subs = append(o.subs, s)
-	o.nsubs.Store(int32(len(o.subs)))
 	o.mu.Unlock()
 }
 
@@ -85,12 +166,8 @@ func (o *outbox) detach(s *session) {
 			break
 		}
 	}
-	o.nsubs.Store(int32(len(o.subs)))
 	o.mu.Unlock()
 }
-
-// receivers is how many binds the outbox serves now.
-func (o *outbox) receivers() int { return int(o.nsubs.Load()) }
 
 // close ends a session's own outbox: what it holds, and whatever is pushed
 // to it later, moves on by the routing rules.
@@ -99,10 +176,42 @@ func (o *outbox) close() {
 	o.closed = true
 	items := append([]*outItem(nil), o.q[o.head:]...)
 	o.q, o.head = nil, 0
+	if o.sweepTimer != nil {
+		o.sweepTimer.Stop()
+		o.sweepTimer, o.sweepAt = nil, time.Time{}
+	}
 	o.mu.Unlock()
 	for _, it := range items {
 		o.srv.engine.rehome(it, o)
 	}
+}
+
+// retire closes an account's outbox if it is empty and serves nobody,
+// and reports whether it did (Server.releaseAccount).
+func (o *outbox) retire() bool {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.closed || o.head != len(o.q) || len(o.subs) > 0 {
+		return o.retired.Load()
+	}
+	o.closed = true
+	o.retired.Store(true)
+	o.q, o.head = nil, 0
+	if o.sweepTimer != nil {
+		o.sweepTimer.Stop()
+		o.sweepTimer, o.sweepAt = nil, time.Time{}
+	}
+	return true
+}
+
+// takeAll empties the outbox and returns what it held.
+func (o *outbox) takeAll() []*outItem {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	items := append([]*outItem(nil), o.q[o.head:]...)
+	clear(o.q)
+	o.q, o.head = o.q[:0], 0
+	return items
 }
 
 // pump sends queued items while some bind has room in its window.

@@ -1,6 +1,7 @@
 package smsc
 
 import (
+	"encoding/binary"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -13,9 +14,12 @@ import (
 //
 //  1. the session that most recently submitted an MT from A to P (the reply
 //     table), while it lives and can receive;
-//  2. else, when that session is gone or is a transmitter, a receiving bind
-//     of the same account (the account's outbox);
-//  3. the most recent live bind whose address_range contains A (open mode);
+//  2. else, when that session is gone or is a transmitter, the same
+//     account's outbox: a receiving bind of the account takes it, and
+//     while none is bound it waits there (until its validity ends), as
+//     receipts do, rather than going to another client;
+//  3. with no reply entry: the most recent live bind whose address_range
+//     contains A (open mode);
 //  4. an account whose mo_ranges contain A;
 //  5. a default_mo account;
 //  6. the catch-all: receiving binds without an address_range (open mode).
@@ -51,11 +55,32 @@ func (r *bindRef) receiver() *session {
 	return s
 }
 
-// replyKey is an (ESME address, phone number) pair, without a leading '+'.
-// Its strings are views of the submitted message's buffer (newMT), which
-// the table keeps alive while the entry lives: at most MaxReplyRoutes
-// messages, which a MemStore keeps anyway.
-type replyKey struct{ addr, phone string }
+// replyKey is an (ESME address, phone number) pair, without a leading
+// '+', copied into fixed arrays: the table holds no pointer into a
+// submitted message's buffer (which can be a 64 KiB message_payload),
+// making a key costs no allocation, and an entry's size is fixed
+// (docs/smsc.md states the table's memory bound). SMPP addresses are 20
+// octets at most in submit_sm (§5.2.8-9); a longer one (data_sm allows
+// 64) is not recorded, and its answers are routed by address.
+type replyKey struct {
+	a, p   [maxReplyAddr]byte
+	al, pl uint8
+}
+
+// maxReplyAddr is the longest address the reply table keys.
+const maxReplyAddr = 20
+
+// makeReplyKey returns the key of (addr, phone), false if either is empty
+// or too long to be keyed.
+func makeReplyKey(addr, phone string) (replyKey, bool) {
+	addr, phone = strings.TrimPrefix(addr, "+"), strings.TrimPrefix(phone, "+")
+	var k replyKey
+	if addr == "" || phone == "" || len(addr) > maxReplyAddr || len(phone) > maxReplyAddr {
+		return k, false
+	}
+	k.al, k.pl = uint8(copy(k.a[:], addr)), uint8(copy(k.p[:], phone))
+	return k, true
+}
 
 type replyEntry struct {
 	ref   *bindRef
@@ -90,26 +115,35 @@ func newReplyTable() *replyTable {
 	return t
 }
 
-// shard picks a pair's shard from the phone number's last digits, which
-// spread evenly (the map hashes the whole key itself).
-func (t *replyTable) shard(addr, phone string) (*replyShard, replyKey) {
-	k := replyKey{strings.TrimPrefix(addr, "+"), strings.TrimPrefix(phone, "+")}
-	var v uint32
-	for i := max(len(k.phone)-4, 0); i < len(k.phone); i++ {
-		v = v<<8 | uint32(k.phone[i])
-	}
-	return &t.shards[(v*0x9E3779B1)>>28], k // Fibonacci hashing: the top 4 bits
+// shard picks a pair's shard from a hash of the whole phone number:
+// numbers that share their last digits across ranges still spread (the
+// map hashes the whole key itself). The number's 20 bytes (zero-padded)
+// are mixed as three words, multiply and xor-shift: a few instructions on
+// the submit path, where a general hash call costs more.
+func (t *replyTable) shard(k *replyKey) *replyShard {
+	const m = 0x9E3779B97F4A7C15
+	h := binary.LittleEndian.Uint64(k.p[0:8])
+	h = (h^h>>29)*m ^ binary.LittleEndian.Uint64(k.p[8:16])
+	h = (h^h>>29)*m ^ uint64(binary.LittleEndian.Uint32(k.p[16:20]))
+	h = (h ^ h>>29) * m
+	return &t.shards[h>>60] // the top 4 bits: replyShards is 16
 }
 
 // record notes that ref submitted an MT from addr to phone; its replies
-// follow it until until.
-func (t *replyTable) record(addr, phone string, ref *bindRef, until time.Time) {
-	if addr == "" || phone == "" {
-		return
+// follow it until until. It returns the entry it replaced (a zero entry if
+// none), for undo.
+func (t *replyTable) record(addr, phone string, ref *bindRef, until time.Time) (prev replyEntry) {
+	k, ok := makeReplyKey(addr, phone)
+	if !ok {
+		return replyEntry{}
 	}
-	sh, k := t.shard(addr, phone)
+	sh := t.shard(&k)
 	e := replyEntry{ref: ref, until: until.UnixNano()}
 	sh.mu.Lock()
+	prev, ok = sh.cur[k]
+	if !ok {
+		prev = sh.old[k]
+	}
 	sh.cur[k] = e
 	if len(sh.cur) >= replyGeneration {
 		// The generation dropped is cleared and reused: no allocation.
@@ -122,15 +156,43 @@ func (t *replyTable) record(addr, phone string, ref *bindRef, until time.Time) {
 		sh.old, sh.cur = sh.cur, next
 	}
 	sh.mu.Unlock()
+	return prev
+}
+
+// undo takes back the entry record(addr, phone, ref, until) made, putting
+// prev (what record returned) back, unless a later record replaced it.
+func (t *replyTable) undo(addr, phone string, ref *bindRef, until time.Time, prev replyEntry) {
+	k, ok := makeReplyKey(addr, phone)
+	if !ok {
+		return
+	}
+	sh := t.shard(&k)
+	mine := replyEntry{ref: ref, until: until.UnixNano()}
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	for _, g := range [2]map[replyKey]replyEntry{sh.cur, sh.old} {
+		if e, ok := g[k]; ok {
+			if e != mine {
+				return // a later submit's entry
+			}
+			if prev.ref == nil {
+				delete(g, k)
+			} else {
+				g[k] = prev
+			}
+			return
+		}
+	}
 }
 
 // lookup returns the bind that last submitted an MT from addr to phone, if
 // its entry has not expired at now.
 func (t *replyTable) lookup(addr, phone string, now time.Time) *bindRef {
-	if addr == "" || phone == "" {
+	k, ok := makeReplyKey(addr, phone)
+	if !ok {
 		return nil
 	}
-	sh, k := t.shard(addr, phone)
+	sh := t.shard(&k)
 	sh.mu.Lock()
 	e, ok := sh.cur[k]
 	if !ok {
@@ -146,8 +208,20 @@ func (t *replyTable) lookup(addr, phone string, now time.Time) *bindRef {
 // noteReply records in the reply table that s submitted m: replies from
 // m's destination to its source come back to s until m's validity ends
 // plus Server.ReplyWindow.
-func (e *engine) noteReply(s *session, m *Message) {
-	e.replies.record(m.Source.Addr, m.Dest.Addr, s.ref, m.ValidUntil.Add(e.s.dur(e.s.ReplyWindow, DefaultReplyWindow)))
+func (e *engine) noteReply(s *session, m *Message) replyEntry {
+	return e.replies.record(m.Source.Addr, m.Dest.Addr, s.ref, e.replyUntil(m))
+}
+
+// unnoteReply takes back noteReply(s, m) for a submit that was refused
+// after all (queue full, store failure): the route goes back to the bind
+// that had it, prev.
+func (e *engine) unnoteReply(s *session, m *Message, prev replyEntry) {
+	e.replies.undo(m.Source.Addr, m.Dest.Addr, s.ref, e.replyUntil(m), prev)
+}
+
+// replyUntil is when the reply entry of m ends.
+func (e *engine) replyUntil(m *Message) time.Time {
+	return m.ValidUntil.Add(e.s.dur(e.s.ReplyWindow, DefaultReplyWindow))
 }
 
 // claim is an address_range a live bind claimed (open mode).
@@ -239,9 +313,8 @@ func (e *engine) moTarget(m *Message) (*outbox, *account) {
 		if s := ref.receiver(); s != nil {
 			return s.box, ref.acct
 		}
-		if ref.acct.out.receivers() > 0 {
-			return ref.acct.out, ref.acct
-		}
+		a := e.s.current(ref.acct) // the account made again if it was released
+		return a.out, a
 	}
 	if ob, acc := e.owner(m.Dest.Addr); ob != nil {
 		return ob, acc
@@ -259,11 +332,16 @@ func (e *engine) moTarget(m *Message) (*outbox, *account) {
 // its account's outbox, an MO by the routing rules again, an MT that was
 // routed to the bind to its account's outbox.
 func (e *engine) rehome(it *outItem, from *outbox) {
-	acct := from.own.acct
 	if it.m != nil && it.m.Direction == MO {
 		ob, _ := e.moTarget(it.m)
 		ob.push(it)
 		return
+	}
+	var acct *account
+	if from.own != nil {
+		acct = e.s.current(from.own.acct)
+	} else {
+		acct = e.s.accountFor(from.key) // a released account's outbox
 	}
 	acct.out.push(it)
 }

@@ -1,7 +1,9 @@
 package smsc
 
 import (
+	"runtime"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -84,18 +86,119 @@ func BenchmarkReplyRecord(b *testing.B) {
 	}
 }
 
-// TestReplyShardsSpread: consecutive numbers spread over every shard.
+// TestReplyShardsSpread: consecutive numbers spread over every shard, and
+// so do numbers that share their last four digits across ranges
+// (+9990001234, +9990101234, …), which a shard taken from the last digits
+// put all in one (review 1, L10).
 func TestReplyShardsSpread(t *testing.T) {
 	t.Parallel()
 	tab := newReplyTable()
-	count := map[*replyShard]int{}
-	for i := range 16_000 {
-		sh, _ := tab.shard("1", strconv.Itoa(99901000000+i))
-		count[sh]++
-	}
-	for i := range tab.shards {
-		if n := count[&tab.shards[i]]; n < 500 || n > 1500 {
-			t.Errorf("shard %d has %d of 16,000 numbers", i, n)
+	for _, c := range []struct {
+		name  string
+		phone func(i int) string
+	}{
+		{"consecutive", func(i int) string { return strconv.Itoa(99901000000 + i) }},
+		{"same last 4 digits", func(i int) string { return strconv.Itoa(99900001234 + 10_000*i) }},
+	} {
+		count := map[*replyShard]int{}
+		for i := range 16_000 {
+			k, ok := makeReplyKey("1", c.phone(i))
+			if !ok {
+				t.Fatal(c.phone(i))
+			}
+			count[tab.shard(&k)]++
+		}
+		for i := range tab.shards {
+			if n := count[&tab.shards[i]]; n < 500 || n > 1500 {
+				t.Errorf("%s: shard %d has %d of 16,000 numbers", c.name, i, n)
+			}
 		}
 	}
 }
+
+// TestReplyKeysPinNothing: the reply table keeps no pointer into a
+// submitted message's buffer (a 64 KiB message_payload, with the
+// addresses as views into it, as newMT makes them): once the message is
+// gone, its buffer is collected although its pair is still routed
+// (review 1, M2). Recording a pair allocates nothing.
+func TestReplyKeysPinNothing(t *testing.T) {
+	tab := newReplyTable()
+	ref := &bindRef{}
+	until := time.Now().Add(time.Hour)
+	buf := make([]byte, 64<<10)
+	n := copy(buf, "99955500")
+	n += copy(buf[n:], "99900000001")
+	addr, phone := unsafeString(buf[:8]), unsafeString(buf[8:n])
+	collected := make(chan struct{})
+	runtime.AddCleanup(&buf[0], func(struct{}) { close(collected) }, struct{}{})
+	tab.record(addr, phone, ref, until)
+	buf, addr, phone = nil, "", ""
+	for range 5 {
+		runtime.GC()
+		select {
+		case <-collected:
+			if tab.lookup("99955500", "99900000001", time.Now()) != ref {
+				t.Fatal("the pair is no longer routed")
+			}
+			if a := testing.AllocsPerRun(100, func() { tab.record("99955500", "99900000002", ref, until) }); a != 0 {
+				t.Errorf("record allocates %v times", a)
+			}
+			return
+		default:
+		}
+	}
+	t.Fatal("the message buffer was not collected: the reply table pins it")
+}
+
+// TestReplyKeyLimits: addresses beyond SMPP's 20 octets are not keyed
+// (routed by address), a leading + is not part of the key.
+func TestReplyKeyLimits(t *testing.T) {
+	t.Parallel()
+	tab := newReplyTable()
+	ref := &bindRef{}
+	now := time.Now()
+	long := strings.Repeat("9", maxReplyAddr+1)
+	tab.record("99955500", long, ref, now.Add(time.Hour))
+	tab.record(long, "99900000001", ref, now.Add(time.Hour))
+	if tab.lookup("99955500", long, now) != nil || tab.lookup(long, "99900000001", now) != nil {
+		t.Error("an address longer than 20 octets was keyed")
+	}
+	max := strings.Repeat("9", maxReplyAddr)
+	tab.record("+"+max, max, ref, now.Add(time.Hour))
+	if tab.lookup(max, "+"+max, now) != ref {
+		t.Error("20-octet addresses are not keyed")
+	}
+}
+
+// TestReplyTableMemory: the reply table full (both generations of every
+// shard) holds no more than docs/smsc.md states, whatever the messages
+// were: its keys are fixed-size copies.
+//
+//	go test -run TestReplyTableMemory -v ./smsc/
+func TestReplyTableMemory(t *testing.T) {
+	if raceEnabled {
+		t.Skip("the race detector's shadow memory skews heap figures")
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	tab := newReplyTable()
+	ref := &bindRef{}
+	until := time.Now().Add(time.Hour)
+	var buf [20]byte
+	for i := range 4 * MaxReplyRoutes {
+		tab.record("99955500", string(strconv.AppendInt(buf[:0], int64(99900000000+i), 10)), ref, until)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	used := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	t.Logf("reply table full: %d bytes, %d a pair of MaxReplyRoutes (%d)", used, used/MaxReplyRoutes, MaxReplyRoutes)
+	if used > replyTableBound {
+		t.Errorf("the full reply table holds %d bytes, docs/smsc.md says at most %d", used, replyTableBound)
+	}
+	runtime.KeepAlive(tab)
+}
+
+// replyTableBound is the memory bound docs/smsc.md states for the full
+// reply table.
+const replyTableBound = 12 << 20

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"os"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -130,8 +131,8 @@ func TestReplyRoutingTransmitter(t *testing.T) {
 }
 
 // TestReplyAfterSessionEnds: once the submitting session has ended, its
-// phones' answers go to a live receiver of its account; once there is none,
-// by address: here the catch-all.
+// phones' answers go to a live receiver of its account; while there is
+// none they wait for one, never going to the catch-all.
 func TestReplyAfterSessionEnds(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		srv := &smsc.Server{}
@@ -148,7 +149,8 @@ func TestReplyAfterSessionEnds(t *testing.T) {
 		rx.call(pdu.CmdUnbind, nil, pdu.StatusOK)
 		synctest.Wait()
 		mo(t, srv, "99900000001", "99955500")
-		any.answer("99900000001")
+		any.quiet()
+		bound(t, srv, pdu.CmdBindReceiver, "app", "").answer("99900000001")
 	})
 }
 
@@ -219,5 +221,142 @@ func TestReplyRoutingAccounts(t *testing.T) {
 		mo(t, srv, "99900000002", "99955500")
 		dflt.answer("99900000002")
 		ci.quiet()
+	})
+}
+
+// TestReplyWaitsForReceiverReconnect: Kannel's shape, a transmitter and a
+// receiver of one system_id, the receiver reconnecting. While it is away
+// its phones' answers wait in its account's queue instead of going to
+// another client without a range (the catch-all), and the new receiver
+// bind gets them (review 1, H3).
+func TestReplyWaitsForReceiverReconnect(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := &smsc.Server{}
+		defer shutdown(t, srv)
+		tx := bound(t, srv, pdu.CmdBindTransmitter, "kannel", "")
+		rx := bound(t, srv, pdu.CmdBindReceiver, "kannel", "")
+		other := bound(t, srv, pdu.CmdBindTransceiver, "other", "")
+		id := tx.challenge("99955500", "99900000001")
+		rx.receiptFor(id)
+		rx.call(pdu.CmdUnbind, nil, pdu.StatusOK)
+		synctest.Wait()
+		mo(t, srv, "99900000001", "99955500")
+		id2 := tx.challenge("99955500", "99900000002") // its receipt waits too
+		other.quiet()
+		again := bound(t, srv, pdu.CmdBindReceiver, "kannel", "")
+		again.answer("99900000001")
+		again.receiptFor(id2)
+		// An MO nobody asked for still goes by address: the catch-all.
+		mo(t, srv, "99900000003", "99955500")
+		other.answer("99900000003")
+		again.quiet()
+	})
+}
+
+// TestQueuedMOExpires: an answer waiting for an account with no receiving
+// bind ends at its validity (EXPIRED), on the server's clock, without a
+// bind coming to find it; a bind that comes later gets nothing.
+func TestQueuedMOExpires(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := &smsc.Server{}
+		defer shutdown(t, srv)
+		tx := bound(t, srv, pdu.CmdBindTransmitter, "kannel", "")
+		cid := tx.challenge("99955500", "99900000001")
+		ctx := context.Background()
+		id, err := srv.SubmitMO(ctx, &smsc.Message{Source: smsc.Address{TON: 1, NPI: 1, Addr: "99900000001"},
+			Dest: smsc.Address{TON: 1, NPI: 1, Addr: "99955500"}, Body: []byte("answer"), ValidUntil: time.Now().Add(time.Minute)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(59 * time.Second)
+		if m, _ := srv.Store.Get(ctx, id); m.State != smsc.Enroute {
+			t.Fatalf("before its validity ends: %v", m.State)
+		}
+		time.Sleep(2 * time.Second)
+		synctest.Wait()
+		if m, _ := srv.Store.Get(ctx, id); m.State != smsc.Expired {
+			t.Fatalf("after its validity: %v, want EXPIRED", m.State)
+		}
+		rx := bound(t, srv, pdu.CmdBindReceiver, "kannel", "")
+		rx.receiptFor(cid) // receipts wait for a bind
+		rx.quiet()
+	})
+}
+
+// failingStore is a MemStore whose Append answers ErrStoreFull while full
+// is set (a durable store at its byte budget).
+type failingStore struct {
+	*smsc.MemStore
+	full atomic.Bool
+}
+
+func (s *failingStore) Append(ctx context.Context, msgs ...*smsc.Message) error {
+	if s.full.Load() {
+		return smsc.ErrStoreFull
+	}
+	return s.MemStore.Append(ctx, msgs...)
+}
+
+// TestRefusedSubmitKeepsReplyRoute: a submit refused with ESME_RMSGQFUL
+// (the destination's queue full, or the store full) does not take the
+// answers of a pair another bind's accepted submit asked for (review 1, M1).
+func TestRefusedSubmitKeepsReplyRoute(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		routes := &smsc.Routes{}
+		routes.AddNumber("99900000001", smsc.PhoneSink{Phone: &scriptPhone{always: smsc.ErrAbsent}})
+		store := &failingStore{MemStore: smsc.NewMemStore(0)}
+		srv := &smsc.Server{Router: routes, QueueLimit: 1, Store: store}
+		defer shutdown(t, srv)
+		a := bound(t, srv, pdu.CmdBindTransceiver, "a", "")
+		b := bound(t, srv, pdu.CmdBindTransceiver, "b", "")
+		sm := func() *pdu.SubmitSM {
+			return &pdu.SubmitSM{Source: pdu.Addr{TON: 1, NPI: 1, Addr: []byte("99955500")},
+				Dest: pdu.Addr{TON: 1, NPI: 1, Addr: []byte("99900000001")}, ShortMessage: []byte("challenge")}
+		}
+		a.submit(sm(), pdu.StatusOK)
+		b.submit(sm(), pdu.StatusMsgQFul) // the phone's queue holds a's
+		mo(t, srv, "99900000001", "99955500")
+		a.answer("99900000001")
+		b.quiet()
+
+		// The store refuses: the route stays a's as well.
+		routes.AddNumber("99900000002", smsc.PhoneSink{Phone: &scriptPhone{always: smsc.ErrAbsent}})
+		p2 := sm()
+		p2.Dest.Addr = []byte("99900000002")
+		a.submit(p2, pdu.StatusOK)
+		store.full.Store(true)
+		p2 = sm()
+		p2.Dest.Addr = []byte("99900000002")
+		b.submit(p2, pdu.StatusMsgQFul)
+		store.full.Store(false)
+		mo(t, srv, "99900000002", "99955500")
+		a.answer("99900000002")
+		b.quiet()
+	})
+}
+
+// TestReplaceIfPresentTakesReplies: a submit with replace_if_present that
+// replaces a waiting message takes over its answers, as a new submit would
+// (review 1, M1).
+func TestReplaceIfPresentTakesReplies(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		routes := &smsc.Routes{}
+		routes.AddNumber("99900000001", smsc.PhoneSink{Phone: &scriptPhone{always: smsc.ErrAbsent}})
+		srv := &smsc.Server{Router: routes}
+		defer shutdown(t, srv)
+		a := bound(t, srv, pdu.CmdBindTransceiver, "app", "")
+		b := bound(t, srv, pdu.CmdBindTransceiver, "app", "")
+		sm := func() *pdu.SubmitSM {
+			return &pdu.SubmitSM{Source: pdu.Addr{TON: 1, NPI: 1, Addr: []byte("99955500")},
+				Dest: pdu.Addr{TON: 1, NPI: 1, Addr: []byte("99900000001")}, ShortMessage: []byte("challenge"), ReplaceIfPresent: 1}
+		}
+		id := a.submit(sm(), pdu.StatusOK)
+		synctest.Wait()
+		if got := b.submit(sm(), pdu.StatusOK); got != id {
+			t.Fatalf("replace_if_present answered id %s, want the replaced %s", got, id)
+		}
+		mo(t, srv, "99900000001", "99955500")
+		b.answer("99900000001")
+		a.quiet()
 	})
 }

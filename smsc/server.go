@@ -504,7 +504,7 @@ func isLoopback(a net.Addr) bool {
 // which it was, for the log and the failed-bind throttle.
 func (s *Server) authenticate(systemID, password string, bt BindType) (acc *account, st pdu.Status, badCreds string) {
 	if s.open {
-		return s.accountFor(systemID), 0, ""
+		return nil, 0, "" // acquire makes it when the bind is taken
 	}
 	acc, ok := s.accounts[systemID]
 	if !ok {
@@ -524,6 +524,17 @@ func (s *Server) authenticate(systemID, password string, bt BindType) (acc *acco
 	return acc, 0, ""
 }
 
+// lookupAccount returns the account state of a system_id if there is one,
+// without making one.
+func (s *Server) lookupAccount(systemID string) *account {
+	if !s.open {
+		return s.accounts[systemID]
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.accounts[systemID]
+}
+
 // accountFor returns the account state of a system_id: nil for an unknown
 // one, created on first use without accounts (open mode).
 func (s *Server) accountFor(systemID string) *account {
@@ -539,6 +550,83 @@ func (s *Server) accountFor(systemID string) *account {
 		s.accounts[systemID] = acc
 	}
 	return acc
+}
+
+// acquire counts a new bind of systemID and returns its account: the
+// configured one, or in open mode the current one (made now if it was
+// never made or was released). Under s.mu in open mode, so that release
+// never frees an account a bind is taking.
+func (s *Server) acquire(acc *account, systemID string) *account {
+	if !s.open {
+		acc.binds.Add(1)
+		return acc
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	acc = s.accounts[systemID]
+	if acc == nil {
+		acc = &account{Account: Account{SystemID: systemID}}
+		acc.out = newOutbox(s, systemID)
+		s.accounts[systemID] = acc
+	}
+	acc.binds.Add(1)
+	return acc
+}
+
+// releaseAccount frees an open-mode account that has no binds and nothing
+// waiting in its outbox (no answers, no receipts owed), so that a server
+// seeing many system_ids (a namespace per test) does not keep them all.
+// Its outbox is retired: what is pushed to it later goes to the account
+// made again for the system_id (engine.rehome).
+func (s *Server) releaseAccount(acc *account) {
+	if !s.open || acc == nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.accounts[acc.SystemID] != acc || acc.binds.Load() != 0 || !acc.out.retire() {
+		return
+	}
+	delete(s.accounts, acc.SystemID)
+}
+
+// current returns the account now serving acc's system_id: acc itself
+// unless it was released (open mode).
+func (s *Server) current(acc *account) *account {
+	if !acc.out.retired.Load() {
+		return acc
+	}
+	return s.accountFor(acc.SystemID)
+}
+
+// Forget drops what waits for an open-mode system_id that has no binds
+// (answers end DELETED, receipts are no longer owed) and frees its
+// account: a test namespace deleted. It reports whether the account is
+// gone; with binds, or with configured accounts, it does nothing.
+func (s *Server) Forget(systemID string) bool {
+	if err := s.init(); err != nil || !s.open {
+		return false
+	}
+	s.mu.Lock()
+	acc := s.accounts[systemID]
+	s.mu.Unlock()
+	if acc == nil {
+		return true
+	}
+	if acc.binds.Load() != 0 {
+		return false
+	}
+	for _, it := range acc.out.takeAll() {
+		if it.m != nil {
+			s.engine.finalize(it.m, Deleted, 0, it.tries)
+		} else if id := it.rcpt.owedBy; id != "" {
+			patch(s.engine.ctx, s.Store, id, func(m *Message) { m.ReceiptDue = false })
+		}
+	}
+	s.releaseAccount(acc)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.accounts[systemID] == nil
 }
 
 // newID returns the next message id in the configured format.
@@ -611,8 +699,9 @@ func (b *tokenBucket) allow(now time.Time) bool {
 // SubmitMO takes a mobile-originated message from a phone or a bearer
 // (DESIGN.md flow: SEND SHORT MESSAGE → SMSC → deliver_sm) and queues it for
 // a bind by the routing rules of docs/smsc.md ("Routing"): the session that
-// last submitted an MT from its destination to its source, else a receiving
-// bind of that session's account, a live bind's address_range, an
+// last submitted an MT from its destination to its source, else that
+// session's account (waiting there while none of its binds can receive);
+// for an MO nobody asked for, a live bind's address_range, an
 // account's MORanges, a DefaultMO account, else any receiver bind without a
 // range; it waits while none is bound. It assigns ID, SubmitTime,
 // Direction, State, Account and Namespace (the owner's) and returns the id
@@ -627,7 +716,7 @@ func (s *Server) SubmitMO(ctx context.Context, m *Message) (string, error) {
 		m.Account = acc.SystemID
 	}
 	if m.Namespace == "" && m.Account != "" {
-		if acc := s.accountFor(m.Account); acc != nil && acc.Namespace != "" {
+		if acc := s.lookupAccount(m.Account); acc != nil && acc.Namespace != "" {
 			m.Namespace = acc.Namespace
 		} else {
 			m.Namespace = m.Account

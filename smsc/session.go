@@ -327,6 +327,7 @@ func (s *session) finish(reason string) {
 	for _, ob := range s.outboxes {
 		ob.pump()
 	}
+	s.srv.releaseAccount(s.acct)
 	s.log.Info("smpp: session ended", "system_id", s.systemID, "reason", reason)
 }
 
@@ -664,12 +665,12 @@ func (s *session) handleBind(h pdu.Header, body []byte) bool {
 			return false
 		}
 	}
+	acc = s.srv.acquire(acc, sysID)
 	s.everBound, s.grow = true, true
 	s.srv.bound(s.conn)
 	s.acct, s.systemID = acc, sysID
 	s.ref = &bindRef{acct: acc}
 	s.ref.live.Store(s)
-	acc.binds.Add(1)
 	s.srv.counters.bound.Add(1)
 	s.window = int32(acc.Window)
 	if s.window <= 0 {

@@ -324,14 +324,17 @@ func (s *session) accept(resp pdu.CommandID, seq uint32, m *Message, now time.Ti
 				x.Schedule, x.ValidUntil, x.RegisteredDelivery, x.Concat = nm.Schedule, nm.ValidUntil, nm.RegisteredDelivery, nm.Concat
 			})
 			if err == nil {
+				// The replacing bind takes over the answers, as a new submit would.
+				srv.engine.noteReply(s, m)
 				s.respondID(resp, pdu.StatusOK, seq, id)
 				return
 			}
 		}
 	}
 	// Answers from the destination to the source come back to this bind
-	// (docs/smsc.md, "Routing"); noted before an inline sink can answer.
-	srv.engine.noteReply(s, m)
+	// (docs/smsc.md, "Routing"); noted before an inline sink can answer,
+	// taken back if the submit is refused.
+	prev := srv.engine.noteReply(s, m)
 	sink, ob := srv.engine.route(m)
 	inline := false
 	if ob == nil && isInline(sink) && m.State == Enroute && (srv.Faults == nil || !srv.Faults.hasDelivery(m.Account, m.Dest.Addr)) {
@@ -342,22 +345,24 @@ func (s *session) accept(resp pdu.CommandID, seq uint32, m *Message, now time.Ti
 		}
 	}
 	if !inline && srv.engine.queueFull(m.Dest.Addr) {
+		srv.engine.unnoteReply(s, m, prev)
 		s.respondID(resp, pdu.StatusMsgQFul, seq, "")
 		return
 	}
 	if srv.async != nil {
-		srv.async.AppendAsync(m, func(err error) { s.stored(err, resp, seq, m, sink, ob, inline, now) })
+		srv.async.AppendAsync(m, func(err error) { s.stored(err, resp, seq, m, sink, ob, inline, now, prev) })
 		return
 	}
-	s.stored(srv.Store.Append(context.Background(), m), resp, seq, m, sink, ob, inline, now)
+	s.stored(srv.Store.Append(context.Background(), m), resp, seq, m, sink, ob, inline, now, prev)
 }
 
 // stored answers a submit once the store has it (or failed), then starts
 // delivery. A method rather than a closure: no allocation per submit on the
 // synchronous path.
-func (s *session) stored(err error, resp pdu.CommandID, seq uint32, m *Message, sink Sink, ob *outbox, inline bool, now time.Time) {
+func (s *session) stored(err error, resp pdu.CommandID, seq uint32, m *Message, sink Sink, ob *outbox, inline bool, now time.Time, prev replyEntry) {
 	srv := s.srv
 	if err != nil {
+		srv.engine.unnoteReply(s, m, prev)
 		st := pdu.StatusSysErr
 		if errors.Is(err, ErrStoreFull) {
 			st = pdu.StatusMsgQFul

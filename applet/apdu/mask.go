@@ -15,7 +15,10 @@ type Secret struct{ Start, End int }
 //   - the text a user typed into a GET INPUT with hidden input, in a
 //     TERMINAL RESPONSE (TS 102 223 §6.8: command details of type 23 with
 //     qualifier bit 3 set; the text string object, tag 0D, after its data
-//     coding scheme byte): what a person enters at a PIN prompt.
+//     coding scheme byte): what a person enters at a PIN prompt. Past
+//     the command details of such a response, an object that is not a
+//     well-formed device identities, result or text string object masks
+//     everything from it to the end (fail closed).
 //
 // It is the one place simlab decides what is secret in an APDU: the
 // phones' event traces, pcap and GSMTAP output, modem wire logs and card
@@ -39,15 +42,33 @@ func AppendSecrets(dst []Secret, capdu []byte) []Secret {
 		if len(body) < 5 || body[0]&0x7F != 0x01 || body[1] != 3 || body[3] != 0x23 || body[4]&0x04 == 0 {
 			return dst
 		}
+		// Fail closed: past command details marking hidden input, only
+		// objects of a known shape are kept as they are (command details,
+		// device identities, result); a text string keeps its data coding
+		// scheme byte. From anything else (an unknown tag, an odd length,
+		// an object that does not parse) to the end is masked, so that a
+		// malformed object before the text string cannot keep it in clear.
 		for off := 0; off < len(body); {
 			obj, rest, err := tlv.ParseCTLV(body[off:])
-			if err != nil {
-				break
-			}
 			next := len(body) - len(rest)
-			if obj.Tag == 0x0D && len(obj.Value) > 1 {
-				// The value is the object's last bytes: DCS, then the text.
-				dst = append(dst, Secret{5 + next - len(obj.Value) + 1, 5 + next})
+			switch {
+			case err == nil && obj.Tag == 0x0D:
+				// The value is the object's last bytes: DCS, then the
+				// text. A DCS that is none of GET INPUT's (GSM 7 bit
+				// packed, 8 bit, UCS2) is masked with the text: the
+				// object is not what it seems.
+				start := 5 + next - len(obj.Value)
+				if len(obj.Value) > 0 && (obj.Value[0] == 0x00 || obj.Value[0] == 0x04 || obj.Value[0] == 0x08) {
+					start++
+				}
+				if start < 5+next {
+					dst = append(dst, Secret{start, 5 + next})
+				}
+			case err == nil && (obj.Tag == 0x01 && len(obj.Value) == 3 ||
+				obj.Tag == 0x02 && len(obj.Value) == 2 ||
+				obj.Tag == 0x03 && len(obj.Value) >= 1 && len(obj.Value) <= 2):
+			default:
+				return append(dst, Secret{5 + off, 5 + len(body)})
 			}
 			off = next
 		}

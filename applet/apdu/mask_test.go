@@ -27,7 +27,13 @@ func TestMaskSecrets(t *testing.T) {
 		{"80140000168103012304820282818301008D080432333435363738", "80140000168103012304820282818301008D0804" + strings.Repeat("58", 7)},
 		{"80140000148103012300820282818301008D06043132333435", "80140000148103012300820282818301008D06043132333435"},
 		{"801400000C810301218082028281830100", "801400000C810301218082028281830100"}, // DISPLAY TEXT OK
-		{"8014000009810301230482", "8014000009810301230482"},                         // truncated
+		{"8014000009810301230482", "80140000098103012304" + "58"},                    // truncated: masked from there (fail closed)
+		{"801400000981030123048282", "80140000098103012304" + "5858"},                // truncated length
+		// Device identities with a non-minimal length (81 02): ParseCTLV
+		// refuses it; the text after it is masked all the same (review 1, M7).
+		{"801400001481030123048281028281830100" + "8D0604" + "3132333435", "80140000148103012304" + strings.Repeat("58", 16)},
+		// Shown input (qualifier bit 3 clear): nothing is masked.
+		{"801400001481030123008281028281830100" + "8D0604" + "3132333435", "801400001481030123008281028281830100" + "8D0604" + "3132333435"},
 	} {
 		in, _ := hex.DecodeString(c.in)
 		orig := bytes.Clone(in)
@@ -56,6 +62,42 @@ func FuzzMaskSecrets(f *testing.F) {
 		for i := range m {
 			if m[i] != b[i] && m[i] != apdu.MaskByte {
 				t.Fatalf("byte %d: %02X → %02X", i, b[i], m[i])
+			}
+		}
+	})
+}
+
+// FuzzMaskHiddenInput: a TERMINAL RESPONSE to a hidden GET INPUT whose
+// text string comes after any bytes at all (well-formed objects or not)
+// never keeps a digit of the answer in clear (review 1, M7: a malformed
+// object before the text string left it unmasked).
+func FuzzMaskHiddenInput(f *testing.F) {
+	for _, s := range []struct{ prefix, pin string }{
+		{"82028281830100", "2345678"},
+		{"8281028281830100", "12345"}, // device identities, non-minimal length
+		{"", "0000"},
+		{"82", "1234"},
+		{"8305", "987654"},
+	} {
+		p, _ := hex.DecodeString(s.prefix)
+		f.Add(p, []byte(s.pin))
+	}
+	f.Fuzz(func(t *testing.T, prefix, pin []byte) {
+		if len(pin) == 0 || len(prefix)+len(pin) > 200 {
+			return
+		}
+		digits := make([]byte, len(pin))
+		for i, c := range pin {
+			digits[i] = '0' + c%10
+		}
+		body := append([]byte{0x81, 0x03, 0x01, 0x23, 0x04}, prefix...)
+		body = append(body, 0x8D, byte(len(digits)+1), 0x04)
+		body = append(body, digits...)
+		capdu := append([]byte{0x80, 0x14, 0x00, 0x00, byte(len(body))}, body...)
+		m := apdu.MaskSecrets(capdu)
+		for i := len(m) - len(digits); i < len(m); i++ {
+			if m[i] != apdu.MaskByte {
+				t.Fatalf("MaskSecrets(%X) = %X: answer digit at %d in clear", capdu, m, i)
 			}
 		}
 	})

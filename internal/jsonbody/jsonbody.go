@@ -13,6 +13,11 @@ import (
 	"net/http"
 )
 
+// ErrEmptyBody is returned for a body without a JSON value (empty or
+// whitespace); a handler whose empty body means the zero request checks
+// for it with errors.Is.
+var ErrEmptyBody = errors.New("jsonbody: empty body, want a JSON value")
+
 // ErrTrailingData is returned for a body with more than one JSON value.
 var ErrTrailingData = errors.New("jsonbody: more than one JSON value (anything but whitespace after the body's value)")
 
@@ -31,7 +36,7 @@ func DecodeReader(rd io.Reader, v any) error {
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		if errors.Is(err, io.EOF) {
-			return errors.New("jsonbody: empty body, want a JSON value")
+			return ErrEmptyBody
 		}
 		return err // encoding/json's errors say "json: …" already
 	}

@@ -39,6 +39,11 @@ type SMPPBackend struct {
 
 	c  *client.Client
 	in chan Incoming
+	// qmu makes checking room in in and queueing every part of one
+	// deliver_sm one step: all parts go in, or none (a refusal the SMSC
+	// retries must not leave parts already queued, which the retry would
+	// deliver twice).
+	qmu sync.Mutex
 
 	mu      sync.Mutex
 	mr      byte
@@ -163,14 +168,13 @@ func (b *SMPPBackend) Submit(ctx context.Context, tp []byte) (byte, error) {
 	b.logf("smpp: submit_sm to %s accepted as %s (mr %d)", m.Dest.Addr, id, mr)
 	if early != nil {
 		if tps, err := b.statusReport(early); err == nil {
-			for _, tp := range tps {
-				// Never block: the modem that reads b.in is the one
-				// waiting for this Submit.
-				select {
-				case b.in <- Incoming{TPDU: tp}:
-				default:
-					b.logf("smpp: queue full: status report for %s dropped", id)
-				}
+			// Never block: the modem that reads b.in is the one waiting
+			// for this Submit.
+			b.qmu.Lock()
+			ok := b.enqueue(incoming(tps, nil))
+			b.qmu.Unlock()
+			if !ok {
+				b.logf("smpp: queue full: status report for %s dropped", id)
 			}
 		}
 	}
@@ -219,17 +223,23 @@ func SubmitFromTPDU(t *tpdu.TPDU, source string) (*client.Message, error) {
 // modem cannot be handed (undecodable, queue full) is refused at once.
 func (b *SMPPBackend) onDeliver(d *client.Deliver, respond func(uint32)) {
 	if d.Receipt != nil {
+		b.qmu.Lock()
+		// A receipt is one status report. Room is checked before the
+		// submitted message's record is used up, so the SMSC's retry of
+		// a refused receipt still finds it.
+		if len(b.in) >= cap(b.in) {
+			b.qmu.Unlock()
+			respond(client.StatusXTAppn) // the SMSC retries later
+			return
+		}
 		tps, err := b.statusReport(d.Receipt)
 		if err != nil {
 			b.logf("smpp: receipt %s dropped: %v", d.Receipt.ID, err)
 		}
-		for _, tp := range tps {
-			select {
-			case b.in <- Incoming{TPDU: tp}:
-			default:
-				respond(client.StatusXTAppn) // the SMSC retries later
-				return
-			}
+		ok := b.enqueue(incoming(tps, nil))
+		b.qmu.Unlock()
+		if !ok {
+			b.logf("smpp: receipt %s dropped: queue full", d.Receipt.ID)
 		}
 		respond(client.StatusOK)
 		return
@@ -244,20 +254,36 @@ func (b *SMPPBackend) onDeliver(d *client.Deliver, respond func(uint32)) {
 		respond(client.StatusXPAppn)
 		return
 	}
-	if len(b.in)+len(tps) > cap(b.in) {
-		respond(client.StatusXTAppn) // the SMSC retries later
+	r := &partReports{left: len(tps), respond: respond}
+	b.qmu.Lock()
+	ok := b.enqueue(incoming(tps, r.report))
+	b.qmu.Unlock()
+	if !ok {
+		respond(client.StatusXTAppn) // none queued; the SMSC retries later
 		return
 	}
-	r := &partReports{left: len(tps), respond: respond}
-	for _, tp := range tps {
-		select {
-		case b.in <- Incoming{TPDU: tp, Report: r.report}:
-		default:
-			r.abandon(client.StatusXTAppn)
-			return
-		}
-	}
 	b.logf("smpp: deliver_sm from %s to %s (%d TPDU)", d.Source.Addr, d.Dest.Addr, len(tps))
+}
+
+// enqueue queues every item, or none when they do not all fit; the
+// caller holds qmu (every producer does, so the room checked stays).
+func (b *SMPPBackend) enqueue(items []Incoming) bool {
+	if len(b.in)+len(items) > cap(b.in) {
+		return false
+	}
+	for _, it := range items {
+		b.in <- it // cannot block: the room was checked under qmu
+	}
+	return true
+}
+
+// incoming makes the Incoming of each TPDU, with report.
+func incoming(tps [][]byte, report func(byte)) []Incoming {
+	out := make([]Incoming, len(tps))
+	for i, tp := range tps {
+		out[i] = Incoming{TPDU: tp, Report: report}
+	}
+	return out
 }
 
 // partReports collects the mobile station's answers to the TPDUs of one
@@ -281,10 +307,6 @@ func (r *partReports) report(fcs byte) {
 		r.respond(deliverStatus(first))
 	}
 }
-
-// abandon answers st at once; reports of TPDUs already queued are ignored
-// by the client (one response per deliver_sm).
-func (r *partReports) abandon(st uint32) { r.respond(st) }
 
 // deliverStatus is the deliver_sm_resp command_status for the mobile
 // station's answer: ESME_ROK for RP-ACK; ESME_RX_T_APPN (the SMSC retries)

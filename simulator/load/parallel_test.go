@@ -267,9 +267,11 @@ func waitMessage(ctx context.Context, api, phone string, since time.Time) (strin
 // address), each getting exactly its own answers and receipts, read off
 // the wire: seven push.Pushers (LoA challenges, OTP read back by capture
 // long-poll, an SMS+URL), six `simlab load`-style runs (challenges and
-// texts, one system_id), two more capture long-poll waiters, and a foreign
+// texts, one system_id), two more capture long-poll waiters, a foreign
 // ESME (fiorix/go-smpp) bound with an address_range that texts phones and
-// receives their replies and MO to its range.
+// receives their replies and MO to its range, four idle binds (bound
+// before any traffic), and a 21st: a transmitter and receiver pair whose
+// receiver reconnects.
 func TestTwentyClientsInParallel(t *testing.T) {
 	t.Parallel()
 	s := simtest.NewServer(t)
@@ -285,6 +287,27 @@ func TestTwentyClientsInParallel(t *testing.T) {
 	}
 	cliPush := func(name string) client.Config {
 		return tapped(name, client.Config{SystemID: "simlab-push", AddressRange: "99955500"})
+	}
+
+	// 17-20: receivers and transceivers that are bound and ask nothing,
+	// bound before anyone submits so that they would see any answer or
+	// receipt that goes astray: a plain receiver (the catch-all), one
+	// claiming 99955500 as `simlab push` does, and two more loads' binds
+	// that never submit.
+	idle := []*wire{}
+	for k, c := range []client.Config{
+		{SystemID: "listener", Mode: client.Receiver},
+		{SystemID: "simlab-push", AddressRange: "99955500", Mode: client.Receiver},
+		{SystemID: "load"},
+		{SystemID: "load"},
+	} {
+		c = tapped(fmt.Sprintf("idle %d", k), c)
+		idle = append(idle, wires[len(wires)-1])
+		cl, err := client.Dial(ctx, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer cl.Close(ctx)
 	}
 
 	// 1-4: pushers with `simlab push`'s defaults, three challenges each.
@@ -390,24 +413,12 @@ func TestTwentyClientsInParallel(t *testing.T) {
 			feIDs = append(feIDs, fe.text(t, n, "reply STOP to stop"))
 		}
 	})
-	// 17-20: receivers and transceivers that are bound and ask nothing: a
-	// plain receiver (the catch-all), one claiming 99955500 as `simlab
-	// push` does, and two more loads' binds that never submit.
-	idle := []*wire{}
-	for k, c := range []client.Config{
-		{SystemID: "listener", Mode: client.Receiver},
-		{SystemID: "simlab-push", AddressRange: "99955500", Mode: client.Receiver},
-		{SystemID: "load"},
-		{SystemID: "load"},
-	} {
-		c = tapped(fmt.Sprintf("idle %d", k), c)
-		idle = append(idle, wires[len(wires)-1])
-		cl, err := client.Dial(ctx, c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer cl.Close(ctx)
-	}
+	// 21: Kannel's shape, a transmitter and a receiver of one system_id
+	// whose receiver reconnects: the answer that comes while it is away
+	// waits for the new receiver rather than going to another client.
+	kannel := newWire("kannel tx/rx")
+	wires = append(wires, kannel)
+	wg.Go(func() { kannelClient(ctx, t, s, kannel) })
 	wg.Wait()
 
 	// The phones texted by the foreign ESME answer it, and an MO to its
@@ -450,6 +461,69 @@ func TestTwentyClientsInParallel(t *testing.T) {
 		if a, r := w.check(t); a != 0 || r != 0 {
 			t.Errorf("%s asked nothing but received %d answers and %d receipts", w.name, a, r)
 		}
+	}
+}
+
+// kannelClient texts two phones from 88800123 over a transmitter bind and
+// takes their receipts on a receiver bind of the same system_id; the
+// receiver unbinds, a phone answers, and a new receiver bind gets the
+// answer. The wire records all three connections.
+func kannelClient(ctx context.Context, t *testing.T, s *simtest.Server, w *wire) {
+	delivers := make(chan *client.Deliver, 16)
+	cfg := func(mode client.BindMode) client.Config {
+		return client.Config{Addr: s.SMPPAddr, SystemID: "kannel", Password: "x", Mode: mode, NoReconnect: true, Dial: w.dial,
+			OnDeliver: func(d *client.Deliver) uint32 { delivers <- d; return 0 }}
+	}
+	tx, err := client.Dial(ctx, cfg(client.Transmitter))
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	defer tx.Close(ctx)
+	rx, err := client.Dial(ctx, cfg(client.Receiver))
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	phones := []string{fleet.FleetNumber(30_720), fleet.FleetNumber(30_721)}
+	for _, n := range phones {
+		if _, err := tx.Submit(ctx, &client.Message{Source: client.Address{TON: 1, NPI: 1, Addr: "88800123"},
+			Dest: client.Address{TON: 1, NPI: 1, Addr: n}, RegisteredDelivery: 1, ShortMessage: []byte("reply YES")}); err != nil {
+			t.Error(err)
+			return
+		}
+	}
+	timeout := time.After(20 * time.Second)
+	next := func() *client.Deliver {
+		select {
+		case d := <-delivers:
+			return d
+		case <-timeout:
+			return nil
+		}
+	}
+	for range phones {
+		if d := next(); d == nil || d.Receipt == nil {
+			t.Errorf("kannel: want a receipt on the receiver, got %+v", d)
+			return
+		}
+	}
+	if err := rx.Close(ctx); err != nil {
+		t.Error(err)
+	}
+	if _, err := s.SMSC().SubmitMO(ctx, &smsc.Message{Source: smsc.Address{TON: 1, NPI: 1, Addr: phones[0]},
+		Dest: smsc.Address{TON: 1, NPI: 1, Addr: "88800123"}, Body: []byte("YES")}); err != nil {
+		t.Error(err)
+		return
+	}
+	rx2, err := client.Dial(ctx, cfg(client.Receiver))
+	if err != nil {
+		t.Error(err)
+		return
+	}
+	defer rx2.Close(ctx)
+	if d := next(); d == nil || d.Receipt != nil || strings.TrimPrefix(d.Source.Addr, "+") != phones[0] {
+		t.Errorf("kannel: the reconnected receiver got %+v, want the answer from %s", d, phones[0])
 	}
 }
 

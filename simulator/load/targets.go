@@ -5,19 +5,18 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/simlab-dev/simlab/hsm"
 	"io"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/simlab-dev/simlab/applet/authn"
+	"github.com/simlab-dev/simlab/hsm"
+	"github.com/simlab-dev/simlab/simulator/apiclient"
 	"github.com/simlab-dev/simlab/simulator/fleet"
 	"github.com/simlab-dev/simlab/simulator/push"
 	"github.com/simlab-dev/simlab/smsc/client"
@@ -354,38 +353,26 @@ func (t *Texts) Do(ctx context.Context, i int) Result {
 	return res
 }
 
-// readOTP asks the capture API for the code in the newest message to dest
-// whose text holds code, submitted since the submit (a minute's leeway for
-// clocks apart): GET /api/v1/otp?to=…&text=…&since=…&wait=…. The API must
-// have captured the message and extract the same code from it.
+// readOTP asks the capture API (through apiclient) for the code in the
+// newest message to dest whose text holds code, submitted since the
+// submit (a minute's leeway for clocks apart): GET
+// /api/v1/otp?to=…&text=…&since=…&wait=…, waiting about 10 s. The API
+// must have captured the message and extract the same code from it.
 func (t *Texts) readOTP(ctx context.Context, dest, code string, submitted time.Time) (string, error) {
-	q := url.Values{"to": {dest}, "text": {code}, "wait": {"10s"},
-		"since": {submitted.Add(-time.Minute).UTC().Format(time.RFC3339)}}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(t.CaptureURL, "/")+"/api/v1/otp?"+q.Encode(), nil)
+	c, err := apiclient.New(t.CaptureURL)
 	if err != nil {
 		return "", fmt.Errorf("load: capture API: %w", err)
 	}
-	if t.CaptureToken != "" {
-		req.Header.Set("Authorization", "Bearer "+t.CaptureToken)
-	}
-	hc := t.HTTP
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	resp, err := hc.Do(req)
+	c.Token, c.HTTPClient = t.CaptureToken, t.HTTP
+	ctx, cancel := context.WithTimeout(ctx, otpWait)
+	defer cancel()
+	got, err := c.WaitOTP(ctx, apiclient.OTPRequest{Filter: apiclient.Filter{To: dest, Text: code, Since: submitted.Add(-time.Minute)}})
 	if err != nil {
 		return "", fmt.Errorf("load: capture API: %w", err)
 	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(io.LimitReader(resp.Body, 200))
-		return "", fmt.Errorf("load: capture API: GET /api/v1/otp: %s: %s", resp.Status, strings.TrimSpace(string(b)))
-	}
-	var body struct {
-		OTP string `json:"otp"`
-	}
-	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&body); err != nil {
-		return "", fmt.Errorf("load: capture API: GET /api/v1/otp: %w", err)
-	}
-	return body.OTP, nil
+	return got.OTP, nil
 }
+
+// otpWait bounds one read of a code back (the server waits a little less,
+// to answer 408 in time).
+const otpWait = 13 * time.Second

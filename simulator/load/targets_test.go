@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/simlab-dev/simlab/simulator/apiclient"
 	"github.com/simlab-dev/simlab/simulator/push"
 	"github.com/simlab-dev/simlab/smsc"
 	"github.com/simlab-dev/simlab/smsc/client"
@@ -246,6 +247,10 @@ func TestReadOTPToken(t *testing.T) {
 		}
 		if err != nil && !strings.Contains(err.Error(), "capture API") {
 			t.Errorf("token %q: error %q does not name the capture API", tc.token, err)
+		}
+		// Read through apiclient (review 1, M5): its error, with the status.
+		if err != nil && apiclient.StatusCode(err) != http.StatusUnauthorized {
+			t.Errorf("token %q: error %v is not apiclient's 401", tc.token, err)
 		}
 	}
 }

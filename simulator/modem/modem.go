@@ -193,7 +193,7 @@ func (m *Modem) Command(ctx context.Context, cmd string) ([]string, error) {
 	}
 	lines, err := m.g.Command(cmd, at.WithTimeout(m.cmdTimeout(ctx, 0)))
 	if err != nil {
-		return nil, fmt.Errorf("modem: AT%s: %w", cmd, err)
+		return nil, fmt.Errorf("modem: %s: %w", atmodem.MaskLine("AT"+cmd), err)
 	}
 	keep := cmdPrefix(cmd)
 	out := lines[:0]

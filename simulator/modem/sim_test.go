@@ -156,16 +156,8 @@ func TestWireTraceMasksPINs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, err := atmodem.OpenPTY("")
-	if err != nil {
-		t.Fatal(err)
-	}
-	sctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- em.Serve(sctx, p.Master()) }()
-	t.Cleanup(func() { cancel(); <-done; p.Close() })
 	var wire syncBuffer
-	m, err := modem.Open(ctx, p.Path, modem.Options{Trace: &wire})
+	m, err := modem.Open(ctx, servePTY(t, em), modem.Options{Trace: &wire})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,4 +179,49 @@ func TestWireTraceMasksPINs(t *testing.T) {
 			t.Errorf("%s lacks the masked commands:\n%s", name, log)
 		}
 	}
+}
+
+// TestCommandErrorMasksPINs: a command the modem refuses comes back as an
+// error naming the command, masked as the wire trace is: neither a PIN
+// given with +CPIN nor a VERIFY PIN block in +CSIM (review 1, M3).
+func TestCommandErrorMasksPINs(t *testing.T) {
+	t.Parallel()
+	ctx := testContext(t)
+	em, err := atmodem.New(atmodem.Config{Backend: atmodem.NewMemoryBackend(), Card: defaultUICC(t), MSISDN: "+999001234567"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := modem.Open(ctx, servePTY(t, em), modem.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	for _, c := range []struct{ cmd, secret, masked string }{
+		{"+CPIN=9876", "9876", "+CPIN=…"},
+		// The length says 10 hex digits: the modem answers ERROR.
+		{`+CSIM=10,"00200001083938373635FFFFFF"`, "3938373635", `+CSIM=10,"00200001085858585858585858"`},
+	} {
+		_, err := m.Command(ctx, c.cmd)
+		if err == nil {
+			t.Fatalf("AT%s succeeded", c.cmd)
+		}
+		if strings.Contains(err.Error(), c.secret) || !strings.Contains(err.Error(), c.masked) {
+			t.Errorf("AT%s: error %q: want the command masked (%s)", c.cmd, err, c.masked)
+		}
+	}
+}
+
+// servePTY serves the emulated modem em on a fresh pseudo-terminal until
+// the test ends and returns the terminal's path.
+func servePTY(t *testing.T, em *atmodem.Modem) string {
+	t.Helper()
+	p, err := atmodem.OpenPTY("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- em.Serve(ctx, p.Master()) }()
+	t.Cleanup(func() { cancel(); <-done; p.Close() })
+	return p.Path
 }

@@ -2,12 +2,13 @@ package push
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 
+	"github.com/simlab-dev/simlab/simulator/apiclient"
 	"github.com/simlab-dev/simlab/simulator/fleet"
 	"github.com/simlab-dev/simlab/smsc/client"
 	"github.com/simlab-dev/simlab/smsc/pdu"
@@ -45,35 +46,29 @@ func BindError(err error, systemID string) error {
 }
 
 // FetchFleet reads the plan a simlab server runs from its HTTP API (GET
-// /api/v1/numbers, docs/api.md), with token as the API's bearer token when
-// not empty; hc nil means http.DefaultClient.
+// /api/v1/numbers, docs/api.md, through apiclient), with token as the
+// API's bearer token when not empty; hc nil means http.DefaultClient.
 func FetchFleet(ctx context.Context, hc *http.Client, api, token string) (*fleet.Directory, error) {
-	u := strings.TrimRight(api, "/") + "/api/v1/numbers"
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	c, err := apiclient.New(api)
 	if err != nil {
 		return nil, fmt.Errorf("push: fleet: %w", err)
 	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	if hc == nil {
-		hc = http.DefaultClient
-	}
-	resp, err := hc.Do(req)
+	c.Token, c.HTTPClient = token, hc
+	n, err := c.Numbers(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("push: fleet: %w", err)
 	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
+	// The API's ranges are the directory's (the server writes a
+	// fleet.Directory); ParseDirectory checks them.
+	b, err := json.Marshal(struct {
+		Ranges []apiclient.RangeInfo `json:"ranges"`
+	}{n.Ranges})
 	if err != nil {
-		return nil, fmt.Errorf("push: fleet: GET %s: %w", u, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, fmt.Errorf("push: fleet: GET %s: %s: %s", u, resp.Status, strings.TrimSpace(string(b[:min(len(b), 200)])))
+		return nil, fmt.Errorf("push: fleet: %w", err)
 	}
 	d, err := fleet.ParseDirectory(b)
 	if err != nil {
-		return nil, fmt.Errorf("push: fleet: GET %s: %w", u, err)
+		return nil, fmt.Errorf("push: fleet: GET /api/v1/numbers: %w", err)
 	}
 	return d, nil
 }

@@ -2,16 +2,13 @@ package push
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
 	"regexp"
-	"strings"
 	"time"
 
+	"github.com/simlab-dev/simlab/simulator/apiclient"
 	"github.com/simlab-dev/simlab/simulator/fleet"
 	"github.com/simlab-dev/simlab/smsc/client"
 )
@@ -69,14 +66,11 @@ func (p *Pusher) PushOTP(ctx context.Context, r OTPRequest) (Result, error) {
 	if r.Timeout <= 0 {
 		r.Timeout = 60 * time.Second
 	}
-	api, err := url.Parse(r.API)
-	if err != nil || (api.Scheme != "http" && api.Scheme != "https") || api.Host == "" {
-		return Result{}, fmt.Errorf("%w: base URL %q: want http(s)://host:port", ErrCaptureAPI, r.API)
+	api, err := apiclient.New(r.API)
+	if err != nil {
+		return Result{}, fmt.Errorf("%w: %w", ErrCaptureAPI, err)
 	}
-	hc := r.HTTPClient
-	if hc == nil {
-		hc = &http.Client{}
-	}
+	api.Token, api.HTTPClient = r.Token, r.HTTPClient
 	code, err := digits(r.Length)
 	if err != nil {
 		return Result{}, err
@@ -120,13 +114,12 @@ func (p *Pusher) PushOTP(ctx context.Context, r OTPRequest) (Result, error) {
 		return res, nil
 	}
 
-	rb := otpReader{hc: hc, base: strings.TrimRight(r.API, "/"), token: r.Token}
 	pattern := `code is (\d{` + fmt.Sprint(r.Length) + `})`
-	got, err := rb.read(wctx, msisdn, since, pattern, time.Until(deadline(wctx)))
+	got, err := readOTP(wctx, api, msisdn, since, pattern)
 	if err == nil && got.MessageID != ids[0] {
 		// Another code to the same number came first (or a second of
 		// skew let an older one in): read ours by its id.
-		got, err = rb.byID(wctx, ids[0], regexp.MustCompile(pattern))
+		got, err = otpByID(wctx, api, ids[0], regexp.MustCompile(pattern))
 	}
 	res.LatencyMS = ms(time.Since(start))
 	switch {
@@ -148,96 +141,33 @@ func (p *Pusher) PushOTP(ctx context.Context, r OTPRequest) (Result, error) {
 	return res, nil
 }
 
-func deadline(ctx context.Context) time.Time {
-	d, ok := ctx.Deadline()
-	if !ok {
-		return time.Now().Add(time.Minute)
-	}
-	return d
-}
-
-// otpReader reads codes from the capture API.
-type otpReader struct {
-	hc    *http.Client
-	base  string
-	token string
-}
-
-// otpAnswer is the body of GET /api/v1/otp (capture.OTPResponse).
-type otpAnswer struct {
-	OTP       string `json:"otp"`
-	MessageID string `json:"message_id"`
-}
-
 var errNoCode = errors.New("push: no code arrived")
 
-func (o otpReader) get(ctx context.Context, path string, q url.Values, out any) (int, error) {
-	u := o.base + path
-	if q != nil {
-		u += "?" + q.Encode()
+// readOTP long-polls the capture API (GET /api/v1/otp) for the first
+// code to msisdn stored since then, until ctx's deadline.
+func readOTP(ctx context.Context, api *apiclient.Client, msisdn string, since time.Time, pattern string) (*apiclient.OTP, error) {
+	got, err := api.WaitOTP(ctx, apiclient.OTPRequest{Filter: apiclient.Filter{To: msisdn, Since: since}, Pattern: pattern})
+	if st := apiclient.StatusCode(err); st == http.StatusRequestTimeout || st == http.StatusNotFound {
+		return nil, errNoCode
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
 	if err != nil {
-		return 0, fmt.Errorf("%w: %w", ErrCaptureAPI, err)
+		return nil, fmt.Errorf("%w: %w", ErrCaptureAPI, err)
 	}
-	if o.token != "" {
-		req.Header.Set("Authorization", "Bearer "+o.token)
-	}
-	resp, err := o.hc.Do(req)
-	if err != nil {
-		return 0, fmt.Errorf("%w: %w", ErrCaptureAPI, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 4<<20))
-	if err != nil {
-		return resp.StatusCode, fmt.Errorf("%w: GET %s: %w", ErrCaptureAPI, path, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return resp.StatusCode, fmt.Errorf("%w: GET %s: %s: %s", ErrCaptureAPI, path, resp.Status, strings.TrimSpace(string(body)))
-	}
-	if err := json.Unmarshal(body, out); err != nil {
-		return resp.StatusCode, fmt.Errorf("%w: GET %s: %w", ErrCaptureAPI, path, err)
-	}
-	return resp.StatusCode, nil
+	return got, nil
 }
 
-// read long-polls GET /api/v1/otp for the first code to msisdn stored
-// since then.
-func (o otpReader) read(ctx context.Context, msisdn string, since time.Time, pattern string, wait time.Duration) (otpAnswer, error) {
-	wait = min(max(wait.Truncate(time.Millisecond), time.Millisecond), 5*time.Minute)
-	q := url.Values{"to": {msisdn}, "since": {since.UTC().Format(time.RFC3339Nano)}, "pattern": {pattern}, "wait": {wait.String()}}
-	var a otpAnswer
-	status, err := o.get(ctx, "/api/v1/otp", q, &a)
-	if status == http.StatusRequestTimeout || status == http.StatusNotFound {
-		return a, errNoCode
-	}
-	return a, err
-}
-
-// byID reads one captured message and finds the code in it.
-func (o otpReader) byID(ctx context.Context, id string, re *regexp.Regexp) (otpAnswer, error) {
-	var m struct {
-		ID       string  `json:"id"`
-		Text     *string `json:"text"`
-		FullText *string `json:"full_text"`
-	}
-	status, err := o.get(ctx, "/api/v1/messages/"+url.PathEscape(id), nil, &m)
-	if status == http.StatusNotFound {
-		return otpAnswer{}, errNoCode
+// otpByID reads one captured message and finds the code in it.
+func otpByID(ctx context.Context, api *apiclient.Client, id string, re *regexp.Regexp) (*apiclient.OTP, error) {
+	m, err := api.Message(ctx, id)
+	if apiclient.StatusCode(err) == http.StatusNotFound {
+		return nil, errNoCode
 	}
 	if err != nil {
-		return otpAnswer{}, err
+		return nil, fmt.Errorf("%w: %w", ErrCaptureAPI, err)
 	}
-	text := ""
-	switch {
-	case m.FullText != nil:
-		text = *m.FullText
-	case m.Text != nil:
-		text = *m.Text
-	}
-	sm := re.FindStringSubmatch(text)
+	sm := re.FindStringSubmatch(m.Body())
 	if sm == nil {
-		return otpAnswer{MessageID: m.ID}, nil
+		return &apiclient.OTP{MessageID: m.ID}, nil
 	}
-	return otpAnswer{OTP: sm[1], MessageID: m.ID}, nil
+	return &apiclient.OTP{OTP: sm[1], MessageID: m.ID}, nil
 }

@@ -14,6 +14,7 @@ package simtest
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"os"
 	"strings"
@@ -103,27 +104,60 @@ type Remote struct {
 	// URL is the HTTP base URL ("http://127.0.0.1:8775"), SMPPAddr the
 	// SMSC's host:port, Token the API token if the server needs one.
 	URL, SMPPAddr, Token string
+	// ReadyTimeout bounds the wait for the server to be ready (default
+	// 30 s).
+	ReadyTimeout time.Duration
 }
 
 // Connect returns the Server for a simlab already running elsewhere — a
-// `simlab serve` started by the CI job — after checking that its /healthz
-// says ready. The namespaced helpers (NS) and API work as with NewServer;
-// the in-process accessors (Fleet, SMSC, Phone, Script) fail the test.
+// `simlab serve` started by the CI job — once its /healthz says ready: a
+// server still starting (503 "starting", or not yet listening) is asked
+// again, more slowly each time, until r.ReadyTimeout. The namespaced
+// helpers (NS) and API work as with NewServer; the in-process accessors
+// (Fleet, SMSC, Phone, Script) fail the test.
 func Connect(t testing.TB, r Remote) *Server {
 	t.Helper()
 	if _, err := apiclient.New(r.URL); err != nil {
 		t.Fatalf("simtest: %v", err)
 	}
 	s := &Server{SMPPAddr: r.SMPPAddr, URL: strings.TrimRight(r.URL, "/"), Token: r.Token}
-	api := s.API()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	wait := r.ReadyTimeout
+	if wait <= 0 {
+		wait = 30 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
-	if h, err := api.Health(ctx); err != nil {
-		t.Fatalf("simtest: simlab at %s is not ready: %v", r.URL, err)
-	} else if h.Status != "ok" {
-		t.Fatalf("simtest: simlab at %s is %s", r.URL, h.Status)
+	if err := awaitReady(ctx, s.API()); err != nil {
+		t.Fatalf("simtest: simlab at %s is not ready after %v: %v", r.URL, wait, err)
 	}
 	return s
+}
+
+// awaitReady polls GET /healthz until it says ok, with a backoff from
+// 50 ms doubling to 1 s, until ctx ends; it returns the last answer's
+// error then.
+func awaitReady(ctx context.Context, api *apiclient.Client) error {
+	backoff := 50 * time.Millisecond
+	for {
+		h, err := api.Health(ctx)
+		if err == nil && h.Status == "ok" {
+			return nil
+		}
+		if err == nil {
+			err = fmt.Errorf("status %s", h.Status)
+		}
+		if code := apiclient.StatusCode(err); code != 0 && code != http.StatusServiceUnavailable {
+			return err // a wrong URL or token: waiting will not help
+		}
+		timer := time.NewTimer(backoff)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return err
+		case <-timer.C:
+		}
+		backoff = min(2*backoff, time.Second)
+	}
 }
 
 // FromEnv connects to the simlab that $SIMLAB_API (HTTP base URL) and

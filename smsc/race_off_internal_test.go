@@ -1,0 +1,5 @@
+//go:build !race
+
+package smsc
+
+const raceEnabled = false
