@@ -76,7 +76,14 @@ Keys in the default profile are public DEMO keys: test use only.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			card, closer, err := emulatedCardFor(ctx, profile, msisdn, pin)
+			n, err := numberFlag("msisdn", msisdn)
+			if err != nil {
+				return err
+			}
+			if err := addrFlag("vpcd", addr); err != nil {
+				return err
+			}
+			card, closer, err := emulatedCardFor(ctx, profile, n, pin)
 			if err != nil {
 				return err
 			}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/simlab-dev/simlab/applet/authn"
 	"github.com/simlab-dev/simlab/simulator/fleet"
 	"github.com/simlab-dev/simlab/simulator/load"
 	"github.com/simlab-dev/simlab/simulator/push"
@@ -93,6 +94,19 @@ Example, against "simlab serve":
 			nums, err := parseTo(to)
 			if err != nil {
 				return usageError{err}
+			}
+			if err := addrFlag("smpp", smpp.Addr); err != nil {
+				return err
+			}
+			if source != "" {
+				if err := sourceFlag("source", source); err != nil {
+					return err
+				}
+			}
+			if loa, err := authn.ParseLoA(kind); err == nil {
+				if err := push.CheckTexts(loa, clientName, binding, ""); err != nil {
+					return usageError{err}
+				}
 			}
 			if !(rate > 0) {
 				return usagef("--rate must be positive")

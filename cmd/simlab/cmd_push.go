@@ -162,6 +162,21 @@ func runPush(ctx context.Context, a *app, cmd *cobra.Command, o *pushOptions) er
 	if o.fleet != "" && (o.otp || o.url) {
 		return usagef("--fleet applies to SIM challenges only")
 	}
+	if _, err := numberFlag("to", o.to); err != nil {
+		return err
+	}
+	if err := addrFlag("smpp", o.smpp); err != nil {
+		return err
+	}
+	if err := sourceFlag("source", o.source); err != nil {
+		return err
+	}
+	if !o.otp && !o.url {
+		r := push.Request{MSISDN: o.to, LoA: loa, ClientName: o.clientName, BindingMessage: o.binding, Context: o.ctxt}
+		if err := r.Check(); err != nil {
+			return usageError{err}
+		}
+	}
 	o.password = smppPassword(o.password)
 
 	ar := o.addressRange

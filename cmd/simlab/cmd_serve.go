@@ -97,6 +97,13 @@ func runServe(cmd *cobra.Command, a *app, sf *serveFlags, flagCfg *simulator.Con
 		cfg = fc
 	}
 	fl := cmd.Flags()
+	for _, name := range []string{"smpp", "http"} {
+		if v := fl.Lookup(name).Value; fl.Changed(name) && v.String() == "" {
+			// The former smsc serve's way of saying off.
+			fmt.Fprintf(a.stderr, "simlab: warning: --%s \"\" is deprecated: use --%s off\n", name, name)
+			_ = v.Set("off")
+		}
+	}
 	if fl.Changed("smpp") {
 		cfg.SMPPAddr = flagCfg.SMPPAddr
 	}

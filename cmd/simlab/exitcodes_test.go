@@ -89,3 +89,44 @@ func TestExitCodesWholeTree(t *testing.T) {
 	}
 	t.Logf("%d groups, %d leaves, %d typed flag values", groups, leaves, values)
 }
+
+// TestBadValuesAreUsageErrors: values of the right type but wrong — a
+// malformed number, an address without a port, a text over the protocol's
+// limit — are usage errors (exit 2) in every command that takes them,
+// found before anything is dialled (nothing listens on the addresses).
+func TestBadValuesAreUsageErrors(t *testing.T) {
+	t.Parallel()
+	long := strings.Repeat("x", 94)
+	for _, args := range [][]string{
+		{"push", "--to", "abc", "--loa", "3"},
+		{"push", "--to", "+99901000042", "--loa", "3", "--binding-message", long},
+		{"push", "--to", "+99901000042", "--loa", "3", "--client-name", strings.Repeat("x", 41)},
+		{"push", "--to", "+99901000042", "--loa", "3", "--smpp", "nohostport"},
+		{"push", "--to", "+99901000042", "--loa", "3", "--source", "TWELVELETTER"},
+		{"push", "--to", "+99901000042", "--url", "--binding-message", "x", "--smpp", "127.0.0.1"},
+		{"load", "--to", "abc", "--loa", "3"},
+		{"load", "--to", "+99901000000-+99901000009", "--loa", "3", "--binding-message", long},
+		{"load", "--to", "+99901000000-+99901000009", "--loa", "3", "--smpp", "nohostport"},
+		{"sms", "send", "--to", "abc", "--text", "hi"},
+		{"sms", "send", "--to", "+99901000042", "--text", "hi", "--source", "TWELVELETTER"},
+		{"sms", "send", "--to", "+99901000042", "--text", "hi", "--from", "TWELVELETTER"},
+		{"sms", "send", "--to", "+99901000042", "--text", "hi", "--smpp", "nohostport"},
+		{"modem", "send", "--port", "/dev/null", "--to", "abc", "--text", "hi"},
+		{"phone", "set", "abc", "--answer", "approve"},
+		{"phone", "set", "+99901000042", "--answer", "dance"},
+		{"phone", "get", "12a"},
+		{"phone", "attach", "--reader", "r", "--msisdn", "abc"},
+		{"card", "emulate", "--msisdn", "abc"},
+		{"card", "emulate", "--vpcd", "nohostport"},
+		{"mc", "login", "--to", "abc", "--client-id", "x"},
+		{"serve", "--smpp", "nohostport"},
+		{"serve", "--http", "127.0.0.1"},
+		{"serve", "--prompt-timeout", "-1s", "--smpp", "127.0.0.1:0", "--http", "127.0.0.1:0"},
+	} {
+		code, _, errb := runCLI(t, args...)
+		if code != exitUsage || strings.Contains(errb, "unknown flag") {
+			t.Errorf("%v: exit %d, want %d: %s", args, code, exitUsage, errb)
+		}
+		t.Logf("%v: %s", args, errb)
+	}
+}

@@ -117,6 +117,35 @@ type Request struct {
 	NoVerify bool
 }
 
+// ErrRequest reports a request that cannot be pushed as given: a malformed
+// number, texts over the protocol's limits. Nothing was sent.
+var ErrRequest = errors.New("push: invalid request")
+
+// Check reports, without sending anything, what Push would refuse in r: a
+// number that is not one, a LoA, client_name, binding_message or context
+// beyond docs/applet-protocol.md's limits (client_name 1..40 bytes, the
+// other two 93 bytes together). The errors wrap ErrRequest.
+func (r Request) Check() error {
+	if _, err := fleet.Normalize(r.MSISDN); err != nil {
+		return fmt.Errorf("%w: %w", ErrRequest, err)
+	}
+	return CheckTexts(r.LoA, r.ClientName, r.BindingMessage, r.Context)
+}
+
+// CheckTexts is Request.Check without the number: the LoA and the texts of
+// a challenge (an empty client_name stands for the default "simlab").
+func CheckTexts(loa authn.LoA, clientName, bindingMessage, context string) error {
+	if clientName == "" {
+		clientName = "simlab"
+	}
+	ch := authn.Challenge{TransactionID: make([]byte, 8), LoA: loa, ClientName: clientName,
+		BindingMessage: bindingMessage, Context: context, Nonce: make([]byte, 16)}
+	if err := ch.Validate(); err != nil {
+		return fmt.Errorf("%w: %w", ErrRequest, err)
+	}
+	return nil
+}
+
 // Result is what became of a challenge, as `simlab push --json` prints it.
 type Result struct {
 	MSISDN         string  `json:"msisdn"`
