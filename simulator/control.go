@@ -41,8 +41,11 @@ func mountControl(mux *http.ServeMux, c *Core) {
 // apiError writes {"error": …} with the status that fits err.
 func apiError(w http.ResponseWriter, err error) {
 	code := http.StatusBadRequest
-	if errors.Is(err, fleet.ErrNotInPlan) {
+	switch {
+	case errors.Is(err, fleet.ErrNotInPlan):
 		code = http.StatusNotFound
+	case errors.Is(err, fleet.ErrRecord): // the kept state, not the request
+		code = http.StatusConflict
 	}
 	writeJSON(w, code, errorBody{Error: err.Error()})
 }

@@ -78,6 +78,13 @@ func (c *Core) AttachReaderBackground(reader, msisdn string, opts AttachOptions)
 	if !found {
 		return ReaderAttachment{}, fmt.Errorf("%w: %q", pcsc.ErrNoReader, reader)
 	}
+	return c.attachReader(n, reader, opts, false, present)
+}
+
+// attachReader attaches the card in reader to number n and follows the
+// reader in the background until DetachReader. With retry, following that
+// fails (pcscd not running, or gone) is tried again every attachRetry.
+func (c *Core) attachReader(n, reader string, opts AttachOptions, retry, present bool) (ReaderAttachment, error) {
 	r := c.routes
 	r.readerOps.Lock()
 	defer r.readerOps.Unlock()
@@ -96,10 +103,15 @@ func (c *Core) AttachReaderBackground(reader, msisdn string, opts AttachOptions)
 	go func() {
 		defer close(ra.done)
 		defer a.Detach()
-		err := a.follow(ctx, reader)
-		ra.mu.Lock()
-		ra.err = err
-		ra.mu.Unlock()
+		for {
+			err := a.follow(ctx, reader)
+			ra.mu.Lock()
+			ra.err = err
+			ra.mu.Unlock()
+			if !retry || err == nil || !waitOrDone(ctx, attachRetry) {
+				return
+			}
+		}
 	}()
 	r.mu.Lock()
 	r.readers[n] = ra
@@ -166,6 +178,14 @@ func mountAttach(mux *http.ServeMux, c *Core) {
 			return
 		}
 		ra, err := c.AttachReaderBackground(req.Reader, req.MSISDN, opts)
+		if err == nil {
+			// With --data the attachment outlives a restart (attach_keep.go).
+			if kerr := c.keepAttachment(req); kerr != nil {
+				_ = c.DetachReader(ra.MSISDN)
+				writeJSON(w, http.StatusInternalServerError, map[string]string{"error": kerr.Error()})
+				return
+			}
+		}
 		switch {
 		case err == nil:
 			writeJSON(w, http.StatusCreated, ra)
@@ -181,6 +201,15 @@ func mountAttach(mux *http.ServeMux, c *Core) {
 	})
 	mux.HandleFunc("DELETE /api/v1/attached/{msisdn}", func(w http.ResponseWriter, r *http.Request) {
 		err := c.DetachReader(r.PathValue("msisdn"))
+		// A kept attachment goes too, even one that could not be restored.
+		kept, kerr := c.forgetAttachment(r.PathValue("msisdn"))
+		if kerr != nil {
+			writeJSON(w, http.StatusInternalServerError, map[string]string{"error": kerr.Error()})
+			return
+		}
+		if errors.Is(err, ErrNotAttached) && kept {
+			err = nil
+		}
 		switch {
 		case err == nil:
 			writeJSON(w, http.StatusOK, map[string]any{"msisdn": r.PathValue("msisdn"), "detached": true})

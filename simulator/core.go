@@ -16,6 +16,7 @@ import (
 
 	"github.com/simlab-dev/simlab/internal/workers"
 	"github.com/simlab-dev/simlab/simulator/fleet"
+	"github.com/simlab-dev/simlab/simulator/fleet/phonestore"
 	"github.com/simlab-dev/simlab/simulator/load"
 	"github.com/simlab-dev/simlab/simulator/person"
 	"github.com/simlab-dev/simlab/smsc"
@@ -36,6 +37,7 @@ type Core struct {
 	// /api/v1/metrics/sessions, and in /metrics).
 	Sessions *load.SessionLatency
 	store    smsc.Store
+	phones   *phonestore.Store // with DataDir: the phones' records, attachments
 	routes   *router
 	closer   func() error
 	lab      io.Closer
@@ -141,6 +143,10 @@ func startCore(s *Server, cfg Config) (Subsystem, error) {
 		}
 		c.lab = lab
 	}
+	if err := c.restoreAttachments(cfg.Logger); err != nil { // attach_keep.go
+		_ = c.Shutdown(context.Background())
+		return nil, err
+	}
 	return c, nil
 }
 
@@ -164,12 +170,21 @@ func (c *Core) openStore(cfg Config) error {
 		return fmt.Errorf("serve: message store: %w", err)
 	}
 	c.store, c.closer = st, st.Close
+	// The phones' records and run-time attachments (docs/fleet.md, "What
+	// is kept").
+	if c.phones, err = phonestore.Open(filepath.Join(cfg.DataDir, "phones"), phonestore.Options{}); err != nil {
+		st.Close()
+		return fmt.Errorf("serve: phone store: %w", err)
+	}
 	return nil
 }
 
 func (c *Core) closeStore() {
 	if c.closer != nil {
 		c.closer()
+	}
+	if c.phones != nil {
+		c.phones.Close()
 	}
 }
 
@@ -183,7 +198,12 @@ func (c *Core) startFleet(cfg Config) error {
 			return fmt.Errorf("serve: --fleet: %w", err)
 		}
 	}
+	var kept fleet.Store // nil: in memory
+	if c.phones != nil {
+		kept = c.phones
+	}
 	fl, err := fleet.New(fleet.Config{
+		Store:     kept,
 		Plan:      plan,
 		Go:        c.workers.Go,
 		OnSession: func(_, outcome string, d time.Duration) { c.Sessions.Observe(outcome, d) },
@@ -256,5 +276,11 @@ func (c *Core) Shutdown(ctx context.Context) error {
 		err = errors.Join(err, c.closer())
 	}
 	c.workers.Close()
+	if c.phones != nil {
+		if c.Fleet != nil {
+			err = errors.Join(err, c.Fleet.Flush())
+		}
+		err = errors.Join(err, c.phones.Close())
+	}
 	return err
 }

@@ -63,7 +63,7 @@ type fleetCollector struct {
 
 var (
 	descPhones = prometheus.NewDesc("simlab_phones_materialised",
-		"Emulated phones built so far.", nil, nil)
+		"Emulated phones in memory (built and not freed, docs/fleet.md).", nil, nil)
 	descPhonesBy = prometheus.NewDesc("simlab_phones",
 		"Emulated phones by condition (blocked: PIN blocked; absent: switched off).", []string{"condition"}, nil)
 	descSession = prometheus.NewDesc("simlab_phone_session_seconds",

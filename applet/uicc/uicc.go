@@ -182,19 +182,6 @@ func (c *Card) Install(name string, a Applet) error {
 	return fmt.Errorf("uicc: profile %q has no applet %q", c.prof.Name, name)
 }
 
-// Counters returns the replay counter (TS 102 225 §5.1.1 CNTR) each OTA
-// keyset holds now, by key version number, so that a card rebuilt from its
-// profile can start from them (Keyset.Counter) and still refuse replays.
-func (c *Card) Counters() map[int]uint64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	out := make(map[int]uint64, len(c.keysets))
-	for _, k := range c.keysets {
-		out[k.KVN] = k.counter.Uint64()
-	}
-	return out
-}
-
 // Profile returns the profile the card was made from. It must not be modified.
 func (c *Card) Profile() *Profile { return c.prof }
 

@@ -57,7 +57,7 @@ environment (GOGC=100 is Go's default: less memory, more CPU).`,
 	f.StringVar(&sf.configFile, "config", "", "YAML configuration file (docs/cli.md)")
 	f.StringVar(&flagCfg.SMPPAddr, "smpp", simulator.DefaultSMPPAddr, `SMPP listen address ("off" to disable)`)
 	f.StringVar(&flagCfg.HTTPAddr, "http", simulator.DefaultHTTPAddr, `HTTP listen address for the API, /healthz and /metrics ("off" to disable)`)
-	f.StringVar(&flagCfg.DataDir, "data", "", "directory for durable state (default: in memory)")
+	f.StringVar(&flagCfg.DataDir, "data", "", "directory for durable state: SMSC messages; phones' settings, scripts, PIN tries and OTA counters; readers attached over the API (docs/fleet.md \"What is kept\"; default: in memory)")
 	f.BoolVar(&flagCfg.NoFleet, "no-fleet", false, "run the SMSC without emulated phones: messages no bearer takes are captured and reported delivered")
 	f.StringVar(&sf.tokenFile, "api-token-file", "", "file holding the API bearer token, mode 600 (required beyond loopback, 16 characters at least)")
 	f.DurationVar(&flagCfg.PromptTimeout, "prompt-timeout", 0, "handsets' toolkit timeout for prompts without their own (default 60s)")

@@ -19,6 +19,7 @@ import (
 // it.
 type serveProcess struct {
 	smpp, http string
+	cmd        *exec.Cmd
 }
 
 // startServe runs `simlab serve` with args (listen addresses are added:
@@ -37,7 +38,7 @@ func startServe(t *testing.T, args ...string) *serveProcess {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
-	sp := &serveProcess{}
+	sp := &serveProcess{cmd: cmd}
 	sc := bufio.NewScanner(stderr)
 	var lines []string
 	for sc.Scan() {

@@ -4,6 +4,7 @@
 #   docs/bench/e2e-two-process.sh [SIMLAB_BINARY]
 # It builds ./cmd/simlab when no binary is given, starts serve on spare
 # loopback ports, warms the 16,000 phones up, then runs the measured loads.
+# DATA=DIR runs serve with --data DIR (durable messages and phones).
 set -eu
 bin=${1:-}
 if [ -z "$bin" ]; then
@@ -13,7 +14,7 @@ fi
 smpp=127.0.0.1:27775
 http=127.0.0.1:28775
 to=99901000000-99901015999 # within the fleet's 16,384 resident cards
-"$bin" serve --smpp "$smpp" --http "$http" 2>/dev/null &
+"$bin" serve --smpp "$smpp" --http "$http" ${DATA:+--data "$DATA"} 2>/dev/null &
 serve=$!
 trap 'kill $serve 2>/dev/null' EXIT
 until curl -fs "http://$http/healthz" >/dev/null 2>&1; do :; done

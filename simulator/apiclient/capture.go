@@ -15,9 +15,12 @@ const (
 	// MaxWait is the longest one long poll may last; a wait whose context
 	// has no earlier deadline asks for this long.
 	MaxWait = 5 * time.Minute
-	// waitMargin is left between the server's timeout and the context's
-	// deadline, so the server's 408 arrives before the context ends.
-	waitMargin = 250 * time.Millisecond
+	// waitMargin is the least left between the server's timeout and the
+	// context's deadline, so the server's 408 arrives before the context
+	// ends; a quarter of the time left is kept when that is more (a busy
+	// machine delays the answer), at most maxWaitMargin.
+	waitMargin    = 250 * time.Millisecond
+	maxWaitMargin = 5 * time.Second
 )
 
 // Message is one captured message — one SMPP submit, i.e. one part of a
@@ -276,7 +279,8 @@ func (c *Client) WaitOTP(ctx context.Context, r OTPRequest) (*OTP, error) {
 func waitTimeout(ctx context.Context) time.Duration {
 	d := MaxWait
 	if dl, ok := ctx.Deadline(); ok {
-		d = min(d, time.Until(dl)-waitMargin)
+		left := time.Until(dl)
+		d = min(d, left-min(max(waitMargin, left/4), maxWaitMargin))
 	}
 	return max(d, time.Millisecond).Truncate(time.Millisecond)
 }

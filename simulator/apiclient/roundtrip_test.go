@@ -271,7 +271,7 @@ func TestRoundTripCapture(t *testing.T) {
 	if err != nil || w.ID != ids[0] {
 		t.Fatalf("wait since %+v %v", w, err)
 	}
-	short, cancelShort := context.WithTimeout(ctx, 1500*time.Millisecond)
+	short, cancelShort := context.WithTimeout(ctx, 3*time.Second)
 	_, err = c.WaitMessage(short, apiclient.Filter{To: number(t, "approve", 14)})
 	cancelShort()
 	wantStatus(t, err, http.StatusRequestTimeout, "a wait for nothing")

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/simlab-dev/simlab/applet/authn"
+	"github.com/simlab-dev/simlab/simulator"
 	"github.com/simlab-dev/simlab/simulator/fleet"
 	"github.com/simlab-dev/simlab/simulator/push"
 	"github.com/simlab-dev/simlab/simulator/simtest"
@@ -25,6 +26,7 @@ var (
 	e2eFlight = flag.Int("fleet.e2e.inflight", 1000, "challenges BenchmarkE2ELoA3 keeps in flight")
 	e2eWarm   = flag.Bool("fleet.e2e.warm", true, "challenge every phone once before timing (phones built, keys derived)")
 	e2eVerify = flag.Int("fleet.e2e.verify-every", 1, "the sender checks the signature of one answer in N (load.Challenges.VerifyEvery)")
+	e2eData   = flag.Bool("fleet.e2e.data", false, "serve as with --data, in a temporary directory: durable messages and phone records")
 )
 
 // BenchmarkE2ELoA3 is the whole path of a LoA3 challenge through SMPP:
@@ -44,7 +46,12 @@ func BenchmarkE2ELoA3(b *testing.B) {
 	if os.Getenv("GOGC") == "" {
 		defer debug.SetGCPercent(debug.SetGCPercent(200))
 	}
-	s := simtest.NewServer(b)
+	var opts []simtest.Option
+	if *e2eData {
+		dir := b.TempDir()
+		opts = append(opts, func(c *simulator.Config) { c.DataDir = dir })
+	}
+	s := simtest.NewServer(b, opts...)
 	ctx := context.Background()
 	p, err := push.New(ctx, push.Config{Binds: 4, SMPP: client.Config{Addr: s.SMPPAddr, SystemID: "bench", Password: "x", NoReconnect: true, Window: 50}})
 	if err != nil {

@@ -5,13 +5,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"net/http"
 	"net/url"
+	"runtime"
 	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
+	"weak"
 
 	"github.com/simlab-dev/simlab/applet/authn"
 	"github.com/simlab-dev/simlab/applet/uicc"
@@ -19,7 +20,6 @@ import (
 	"github.com/simlab-dev/simlab/fixtures/keys"
 	"github.com/simlab-dev/simlab/hsm"
 	"github.com/simlab-dev/simlab/simulator/handset"
-	"github.com/simlab-dev/simlab/simulator/person"
 	"github.com/simlab-dev/simlab/smsc"
 )
 
@@ -65,14 +65,21 @@ type Config struct {
 	// keys of at most this many cards are kept, the others are derived
 	// again from the masters when used (default DefaultKeyCache).
 	KeyCache int
-	// MaxCards bounds how many phones keep their emulated SIM and handset
-	// built (default DefaultMaxCards; negative: no bound). Beyond it the
-	// least recently used idle phone puts its card away and builds it
-	// again from the profile when next used; see docs/fleet.md for what a
-	// rebuilt card forgets. Phones whose card was used directly (Card) or
-	// reached by an OTA packet for another applet than the authenticator
-	// (RFM) keep their card.
+	// MaxCards bounds how many phones stay built — emulated SIM, handset,
+	// person, inbox and event log — (default DefaultMaxCards; negative:
+	// no bound). Beyond it the least recently used idle phone is freed:
+	// what must be kept of it (docs/fleet.md, "What is kept": settings,
+	// script and its position, PIN tries, OTA counters) goes to Store,
+	// and its next use builds it again from the plan and that record.
+	// Phones whose card was used directly (Card) or reached by an OTA
+	// packet for another applet than the authenticator (RFM) are never
+	// freed.
 	MaxCards int
+	// Store keeps the records of phones that are not in memory; nil is a
+	// NewMemoryStore. A durable Store (Store.Durable, `simlab serve
+	// --data`) makes phones survive restarts: each record is durable
+	// before the phone's answer leaves it.
+	Store Store
 	// OnSession, when set, is told of every challenge a phone answered:
 	// the time from the SMS-PP download reaching the phone to its answer
 	// leaving it, and the applet's outcome ("no_answer" when the session
@@ -111,17 +118,24 @@ type Fleet struct {
 	plan planIndex
 	seq  atomic.Uint64
 
-	// resident are the phones whose card is built and may be put away,
-	// most recent first; pinnedCards counts the pinned ones, which keep
-	// their card for good and are not in the list but count against
-	// MaxCards.
-	resMu       sync.Mutex
-	resident    list.List
-	pinnedCards int
+	store Store
+
+	// resident are the phones built that may be freed, most recent first;
+	// pinned are the phones that keep their card for good: they are not
+	// in the list but count against MaxCards. Both hold their phones;
+	// nothing else in the fleet does (entries hold weak pointers), so a
+	// phone freed is collected once its last user lets it go.
+	resMu    sync.Mutex
+	resident list.List
+	pinned   map[*Phone]struct{}
 
 	mu     sync.Mutex
 	phones map[string]*entry
-	specs  map[string]Spec
+
+	// unsaved holds the phones whose last record the Store failed to take
+	// (persist.go).
+	unsavedMu sync.Mutex
+	unsaved   map[*Phone]struct{}
 
 	subsMu sync.Mutex
 	subs   map[chan Event]struct{}
@@ -137,9 +151,10 @@ type Fleet struct {
 	traceAt  int
 }
 
-// traceRef names the session event of a phone that holds a trace.
+// traceRef names the session event of a phone that holds a trace; it
+// does not keep the phone in memory.
 type traceRef struct {
-	p   *Phone
+	p   weak.Pointer[Phone]
 	seq uint64
 }
 
@@ -149,24 +164,27 @@ func (f *Fleet) keepTrace(p *Phone, seq uint64) {
 	f.tracesMu.Lock()
 	var old traceRef
 	if len(f.traces) < f.cfg.MaxTraces {
-		f.traces = append(f.traces, traceRef{p, seq})
+		f.traces = append(f.traces, traceRef{p.self, seq})
 	} else {
 		old = f.traces[f.traceAt]
-		f.traces[f.traceAt] = traceRef{p, seq}
+		f.traces[f.traceAt] = traceRef{p.self, seq}
 		f.traceAt = (f.traceAt + 1) % len(f.traces)
 	}
 	f.tracesMu.Unlock()
-	if old.p != nil {
-		old.p.dropTrace(old.seq)
+	if q := old.p.Value(); q != nil {
+		q.dropTrace(old.seq)
 	}
 }
 
 // entry is a phone being built or built: concurrent first uses of one
 // number build it once, and building one phone does not hold up others.
+// Once ready, p is the phone while it is in memory (a weak pointer: the
+// resident list and the phone's users hold it) and err why it could not
+// be built.
 type entry struct {
-	once sync.Once
-	p    *Phone
-	err  error
+	ready chan struct{}
+	p     weak.Pointer[Phone]
+	err   error
 }
 
 // New returns a fleet.
@@ -189,8 +207,11 @@ func New(cfg Config) (*Fleet, error) {
 	if len(cfg.AllowedHosts) == 0 {
 		cfg.AllowedHosts = []string{"127.0.0.1", "::1", "localhost"}
 	}
-	f := &Fleet{cfg: cfg, ks: cfg.Keystore, tmpl: cfg.Profile,
-		phones: map[string]*entry{}, specs: map[string]Spec{}, subs: map[chan Event]struct{}{}}
+	f := &Fleet{cfg: cfg, ks: cfg.Keystore, tmpl: cfg.Profile, store: cfg.Store, pinned: map[*Phone]struct{}{}, unsaved: map[*Phone]struct{}{},
+		phones: map[string]*entry{}, subs: map[chan Event]struct{}{}}
+	if f.store == nil {
+		f.store = NewMemoryStore()
+	}
 	if f.ks == nil {
 		kc, err := newKeyCache(context.Background(), cfg.KeyCache)
 		if err != nil {
@@ -270,32 +291,76 @@ func (f *Fleet) lookup(msisdn string) (string, *rangeSpec, uint64, error) {
 	return n, r, idx, nil
 }
 
-// Phone returns the phone for msisdn, building it on first use.
+// Phone returns the phone for msisdn, building it on first use, or again
+// from its record (Config.Store) after it was freed.
 func (f *Fleet) Phone(ctx context.Context, msisdn string) (*Phone, error) {
 	n, r, idx, err := f.lookup(msisdn)
 	if err != nil {
 		return nil, err
 	}
-	f.mu.Lock()
-	e := f.phones[n]
-	if e == nil {
-		e = &entry{}
-		f.phones[n] = e
-	}
-	spec := f.specs[n]
-	f.mu.Unlock()
-	e.once.Do(func() { e.p, e.err = f.build(ctx, n, r, idx, spec) })
-	if e.err != nil {
+	for {
 		f.mu.Lock()
-		if f.phones[n] == e {
-			delete(f.phones, n) // let a later use try again
+		e := f.phones[n]
+		mine := e == nil
+		if mine {
+			e = &entry{ready: make(chan struct{})}
+			f.phones[n] = e
 		}
 		f.mu.Unlock()
+		if mine {
+			p, err := f.buildStored(ctx, n, r, idx)
+			f.settle(n, e, p, err)
+			return p, err
+		}
+		select {
+		case <-e.ready:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if e.err != nil {
+			return nil, e.err
+		}
+		if p := e.p.Value(); p != nil {
+			return p, nil
+		}
+		f.drop(n, e) // freed and collected: build it again from its record
 	}
-	return e.p, e.err
 }
 
-// Lookup returns a phone only if it has been built.
+// settle completes entry e of number n with the phone built (or the error
+// that kept it from being built, and then forgets e so that a later use
+// tries again).
+func (f *Fleet) settle(n string, e *entry, p *Phone, err error) {
+	e.err = err
+	if p != nil {
+		e.p = p.self
+		runtime.AddCleanup(p, f.collected, collectedEntry{n, e})
+	}
+	close(e.ready)
+	if err != nil {
+		f.drop(n, e)
+	}
+}
+
+// collectedEntry names the entry of a phone the collector took.
+type collectedEntry struct {
+	n string
+	e *entry
+}
+
+// collected forgets the entry of a phone that was freed and collected.
+func (f *Fleet) collected(c collectedEntry) { f.drop(c.n, c.e) }
+
+// drop forgets entry e of number n unless another replaced it.
+func (f *Fleet) drop(n string, e *entry) {
+	f.mu.Lock()
+	if f.phones[n] == e {
+		delete(f.phones, n)
+	}
+	f.mu.Unlock()
+}
+
+// Lookup returns a phone only if it is in memory.
 func (f *Fleet) Lookup(msisdn string) (*Phone, bool) {
 	n, err := Normalize(msisdn)
 	if err != nil {
@@ -307,8 +372,9 @@ func (f *Fleet) Lookup(msisdn string) (*Phone, bool) {
 	if e == nil {
 		return nil, false
 	}
-	e.once.Do(func() {}) // wait for a build under way
-	return e.p, e.p != nil
+	<-e.ready // a build under way
+	p := e.p.Value()
+	return p, p != nil
 }
 
 // CardOptions shape one emulated SIM.
@@ -446,39 +512,6 @@ var cardKeysets = []uicc.Keyset{
 	{KVN: 2, KIc: uicc.KeyRef{Ref: keys.CardRef("{iccid}", "3des-kic"), Algorithm: "3des-2key"}, KID: uicc.KeyRef{Ref: keys.CardRef("{iccid}", "3des-kid"), Algorithm: "3des-2key"}},
 }
 
-// build makes a phone of range r, card index idx, and powers it on.
-func (f *Fleet) build(ctx context.Context, msisdn string, r *rangeSpec, idx uint64, spec Spec) (*Phone, error) {
-	m := r.magic
-	st := Settings{Absent: m.Absent, NoNFC: m.NoNFC, NoPINSupport: m.NoPINSupport, DeliveryError: m.DeliveryError, SIMError: m.SIMError}
-	if spec.NoNFC != nil {
-		st.NoNFC = *spec.NoNFC
-	}
-	if spec.NoPINSupport != nil {
-		st.NoPINSupport = *spec.NoPINSupport
-	}
-	if spec.Absent != nil {
-		st.Absent = *spec.Absent
-	}
-	pin := r.pin
-	if spec.PIN != "" {
-		pin = spec.PIN
-	}
-	p := &Phone{msisdn: msisdn, rng: r, index: idx, pin: pin, fleet: f, settings: st,
-		pinState: authn.PINState{Supported: !st.NoPINSupport, TriesLeft: authn.MaxPINTries}}
-	p.idle = sync.NewCond(&p.resMu)
-	if m.PINBlocked {
-		p.pinState.TriesLeft, p.pinState.Blocked = 0, true
-	}
-	h := fnv.New64a()
-	h.Write([]byte(msisdn))
-	p.person = person.New(r.behaviour, h.Sum64())
-	if _, err := p.acquire(ctx); err != nil {
-		return nil, err
-	}
-	p.release()
-	return p, nil
-}
-
 // powerOn builds the phone's card and handset and switches it on; p.resMu
 // is held.
 func (p *Phone) powerOn(ctx context.Context) error {
@@ -486,13 +519,6 @@ func (p *Phone) powerOn(ctx context.Context) error {
 	prof, err := cardProfile(p.rng.tmpl, p.index, p.msisdn, p.settings.NoNFC)
 	if err != nil {
 		return err
-	}
-	if len(p.counters) > 0 {
-		ks := append([]uicc.Keyset(nil), prof.Keysets...) // shared: copy before changing
-		for i := range ks {
-			ks[i].Counter = max(ks[i].Counter, p.counters[ks[i].KVN])
-		}
-		prof.Keysets = ks
 	}
 	var a *authn.Applet
 	if p.settings.NoNFC {
@@ -508,6 +534,11 @@ func (p *Phone) powerOn(ctx context.Context) error {
 	card, err := newCard(f.ks, prof, a)
 	if err != nil {
 		return fmt.Errorf("fleet: %s: %w", p.msisdn, err)
+	}
+	// The card it had (put away, or kept in the Store): replay counters,
+	// changed PINs.
+	if err := card.Import(p.cardState); err != nil {
+		return recordErr(p.msisdn, fmt.Errorf("%w: card: %w", ErrRecord, err))
 	}
 	timeout := p.rng.promptTimeout
 	if timeout <= 0 {
@@ -536,13 +567,13 @@ func (p *Phone) powerOn(ctx context.Context) error {
 	return nil
 }
 
-// touch marks p as the most recently used resident phone and puts away
-// the cards of the least recently used idle phones beyond MaxCards. A
-// pinned phone keeps its card for good: it leaves the list (so eviction
-// never looks at it again) and counts in pinnedCards instead.
+// touch marks p as the most recently used resident phone and frees the
+// least recently used idle phones beyond MaxCards (their records go to the
+// Store). A pinned phone keeps its card for good: it leaves the list (so
+// eviction never looks at it again) and joins the pinned set instead.
 func (f *Fleet) touch(p *Phone) {
+	var freed []*Phone
 	f.resMu.Lock()
-	defer f.resMu.Unlock()
 	switch {
 	case p.pinnedNow():
 		f.unlist(p)
@@ -551,34 +582,41 @@ func (f *Fleet) touch(p *Phone) {
 	default:
 		f.resident.MoveToFront(p.elem)
 	}
-	if f.cfg.MaxCards < 0 {
-		return
-	}
 	// Look at a few of the oldest: phones in use are skipped.
 	e := f.resident.Back()
-	for tries := 0; e != nil && f.resident.Len()+f.pinnedCards > f.cfg.MaxCards && tries < 64; tries++ {
+	for tries := 0; f.cfg.MaxCards >= 0 && e != nil && f.resident.Len()+len(f.pinned) > f.cfg.MaxCards && tries < 64; tries++ {
 		prev := e.Prev()
 		if q := e.Value.(*Phone); q.putAway() {
-			f.unlist(q)
+			if f.unlist(q) {
+				freed = append(freed, q)
+			}
 		}
 		e = prev
 	}
+	f.resMu.Unlock()
+	// The record of a freed phone is saved while freed still holds it:
+	// until then, a use finds it in memory (Lookup, Phone).
+	for _, q := range freed {
+		q.saveLater()
+	}
 }
 
-// unlist takes p out of the resident list, counting it in pinnedCards
-// when it is pinned (once). f.resMu is held.
-func (f *Fleet) unlist(p *Phone) {
+// unlist takes p out of the resident list, into the pinned set when it is
+// pinned; it reports whether p was freed (not pinned). f.resMu is held.
+func (f *Fleet) unlist(p *Phone) bool {
 	if p.elem != nil {
 		f.resident.Remove(p.elem)
 		p.elem = nil
 	}
-	if !p.pinCounted && p.pinnedNow() {
-		p.pinCounted = true
-		f.pinnedCards++
+	if p.pinnedNow() {
+		f.pinned[p] = struct{}{}
+		return false
 	}
+	return true
 }
 
-// forget takes p out of the resident list (the phone was replaced).
+// forget takes p out of the resident list and the pinned set (the phone
+// was replaced or reset).
 func (f *Fleet) forget(p *Phone) {
 	f.resMu.Lock()
 	defer f.resMu.Unlock()
@@ -586,14 +624,13 @@ func (f *Fleet) forget(p *Phone) {
 		f.resident.Remove(p.elem)
 		p.elem = nil
 	}
-	if p.pinCounted {
-		p.pinCounted = false
-		f.pinnedCards--
-	}
+	delete(f.pinned, p)
 }
 
-// Set applies spec to a phone: its card is rebuilt (PIN, NFC, PIN support)
-// and its behaviour and log start again; absent alone just switches it.
+// Set applies spec to a phone: its card is rebuilt (PIN, NFC, PIN support;
+// the OTA replay counters are kept) and its behaviour and log start again;
+// absent alone just switches it. The change is in the Store (durable with
+// a durable one) when Set returns.
 func (f *Fleet) Set(ctx context.Context, msisdn string, spec Spec) (*Phone, error) {
 	n, r, idx, err := f.lookup(msisdn)
 	if err != nil {
@@ -602,9 +639,19 @@ func (f *Fleet) Set(ctx context.Context, msisdn string, spec Spec) (*Phone, erro
 	if spec.PIN != "" && (len(spec.PIN) != authn.PINLength || !isDigits(spec.PIN)) {
 		return nil, fmt.Errorf("fleet: the applet PIN must be %d digits", authn.PINLength)
 	}
-	f.mu.Lock()
-	old := f.specs[n]
-	merged := old
+	old, err := f.Phone(ctx, n)
+	if err != nil {
+		return nil, err
+	}
+	if spec.PIN == "" && spec.NoPINSupport == nil && spec.NoNFC == nil {
+		if spec.Absent != nil {
+			if err := old.SetAbsent(*spec.Absent); err != nil {
+				return nil, err
+			}
+		}
+		return old, nil
+	}
+	merged := old.Spec()
 	if spec.PIN != "" {
 		merged.PIN = spec.PIN
 	}
@@ -617,33 +664,27 @@ func (f *Fleet) Set(ctx context.Context, msisdn string, spec Spec) (*Phone, erro
 	if spec.Absent != nil {
 		merged.Absent = spec.Absent
 	}
-	f.specs[n] = merged
-	e := f.phones[n]
-	f.mu.Unlock()
-	if e != nil && spec.PIN == "" && spec.NoPINSupport == nil && spec.NoNFC == nil {
-		e.once.Do(func() {})
-		if e.p != nil {
-			if spec.Absent != nil {
-				e.p.SetAbsent(*spec.Absent)
-			}
-			return e.p, nil
-		}
+	// The old phone's record is the new one's from here: it stops saving.
+	// Its card's counters go to the new card, so that a challenge the old
+	// one accepted is still a replay.
+	old.retire(true)
+	rec := &record{Spec: &merged}
+	if c := old.counters(); len(c) > 0 {
+		rec.Card = &uicc.State{Counters: c}
 	}
-	p, err := f.build(ctx, n, r, idx, merged)
+	p, err := f.build(ctx, n, r, idx, rec, nil)
 	if err != nil {
+		old.retire(false)
 		return nil, err
 	}
-	ne := &entry{p: p}
-	ne.once.Do(func() {})
+	ne := &entry{ready: make(chan struct{})}
 	f.mu.Lock()
-	prev := f.phones[n]
 	f.phones[n] = ne
 	f.mu.Unlock()
-	if prev != nil {
-		prev.once.Do(func() {})
-		if prev.p != nil {
-			f.forget(prev.p)
-		}
+	f.settle(n, ne, p, nil)
+	f.forget(old)
+	if err := p.save(true); err != nil {
+		return nil, err
 	}
 	return p, nil
 }
@@ -657,7 +698,8 @@ func isDigits(s string) bool {
 	return s != ""
 }
 
-// Reset forgets everything set on a phone and built for it: the next use
+// Reset forgets everything set on a phone and built for it, its record
+// in the Store included (even one that cannot be read): the next use
 // builds it afresh from the plan.
 func (f *Fleet) Reset(msisdn string) error {
 	n, err := Normalize(msisdn)
@@ -667,19 +709,51 @@ func (f *Fleet) Reset(msisdn string) error {
 	f.mu.Lock()
 	e := f.phones[n]
 	delete(f.phones, n)
-	delete(f.specs, n)
 	f.mu.Unlock()
 	if e != nil {
-		e.once.Do(func() {})
-		if e.p != nil {
-			f.forget(e.p)
+		<-e.ready
+		if p := e.p.Value(); p != nil {
+			p.retire(true)
+			f.forget(p)
 		}
+	}
+	done := make(chan error, 1)
+	f.store.Delete(n, func(err error) { done <- err })
+	if err := <-done; err != nil {
+		return fmt.Errorf("fleet: reset %s: %w", n, err)
 	}
 	return nil
 }
 
-// List returns the phones built so far, by number.
+// List returns the phones in memory and those whose settings or script
+// were set over the API (built again from their record when freed), by
+// number. A phone whose record cannot be used is left out (Phone says
+// why).
 func (f *Fleet) List() []*Phone {
+	ps := f.inMemory()
+	seen := make(map[string]bool, len(ps))
+	for _, p := range ps {
+		seen[p.msisdn] = true
+	}
+	listed, _ := f.store.Listed() // a store that cannot list: the phones in memory
+	for _, n := range listed {
+		if seen[n] {
+			continue
+		}
+		if p, err := f.Phone(context.Background(), n); err == nil {
+			ps = append(ps, p)
+		}
+	}
+	sort.Slice(ps, func(i, j int) bool { return ps[i].msisdn < ps[j].msisdn })
+	return ps
+}
+
+// Len returns how many phones are in memory.
+func (f *Fleet) Len() int { return len(f.inMemory()) }
+
+// inMemory returns the phones in memory (built, and not yet collected once
+// freed), after the builds under way.
+func (f *Fleet) inMemory() []*Phone {
 	f.mu.Lock()
 	es := make([]*entry, 0, len(f.phones))
 	for _, e := range f.phones {
@@ -688,20 +762,12 @@ func (f *Fleet) List() []*Phone {
 	f.mu.Unlock()
 	ps := make([]*Phone, 0, len(es))
 	for _, e := range es {
-		e.once.Do(func() {})
-		if e.p != nil {
-			ps = append(ps, e.p)
+		<-e.ready
+		if p := e.p.Value(); p != nil {
+			ps = append(ps, p)
 		}
 	}
-	sort.Slice(ps, func(i, j int) bool { return ps[i].msisdn < ps[j].msisdn })
 	return ps
-}
-
-// Len returns how many phones are built.
-func (f *Fleet) Len() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return len(f.phones)
 }
 
 // Route implements smsc.Router: numbers of the plan go to their phone.

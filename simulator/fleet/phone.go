@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sync"
 	"time"
+	"weak"
 
 	"github.com/simlab-dev/simlab/applet/apdu"
 	"github.com/simlab-dev/simlab/applet/authn"
@@ -103,28 +104,37 @@ type Phone struct {
 	index  uint64     // card index in the range's profile
 	pin    string
 	fleet  *Fleet
+	self   weak.Pointer[Phone]
 
 	person *person.Person
 
 	// The card, its applet and the handset are built while the phone is
-	// resident (Config.MaxCards); resMu guards them. pinState is the
-	// applet's PIN state when it was put away.
-	resMu    sync.Mutex
-	card     *uicc.Card
-	applet   *authn.Applet // nil without NFC SIM
-	hs       *handset.Handset
-	pinState authn.PINState
-	counters map[int]uint64 // OTA replay counters of a card put away, by KVN
-	users    int            // deliveries and sessions under way
-	idle     *sync.Cond     // on resMu: users reached 0
-	pinned   bool           // the card must not be put away
-	elem     *list.Element  // in Fleet.resident; guarded by Fleet.resMu
-	// pinCounted: p is pinned and counted in Fleet.pinnedCards; guarded
-	// by Fleet.resMu.
-	pinCounted bool
+	// resident (Config.MaxCards); resMu guards them. pinState and
+	// cardState are the applet's PIN state and the card's own state
+	// (counters, changed PINs) when it was put away or built from a
+	// record.
+	resMu     sync.Mutex
+	card      *uicc.Card
+	applet    *authn.Applet // nil without NFC SIM
+	hs        *handset.Handset
+	pinState  authn.PINState
+	cardState uicc.State
+	users     int           // deliveries and sessions under way
+	idle      *sync.Cond    // on resMu: users reached 0
+	pinned    bool          // the card must not be put away
+	elem      *list.Element // in Fleet.resident; guarded by Fleet.resMu
+
+	// saveMu orders the phone's records in the Store (persist.go):
+	// lastRec is the last one given to it (nil: none), pending its
+	// outcome; a retired phone (replaced by Set, or reset) saves no more.
+	saveMu  sync.Mutex
+	lastRec []byte
+	pending *pendingSave
+	retired bool
 
 	mu       sync.Mutex
 	settings Settings
+	spec     Spec // what the API set (Fleet.Set, SetAbsent)
 	scripted bool
 	inbox    []handset.Message
 	events   []event
@@ -200,6 +210,7 @@ func (p *Phone) goSession(run func(func())) func(func()) {
 		p.mu.Unlock()
 		run(func() {
 			f()
+			p.saveAnswered(false)
 			if s != nil {
 				p.endSession(s, nil)
 				p.release() // DeliverSMS left the phone acquired for it
@@ -318,7 +329,7 @@ func (p *Phone) putAway() bool {
 	if p.applet != nil {
 		p.pinState = p.applet.State()
 	}
-	p.counters = p.card.Counters() // the rebuilt card must still refuse replays
+	p.cardState = p.card.Export() // the rebuilt card must still refuse replays
 	p.card, p.hs, p.applet = nil, nil, nil
 	return true
 }
@@ -461,6 +472,11 @@ func (p *Phone) DeliverSMS(ctx context.Context, m *smsc.Message, tpdus [][]byte)
 	background := s.background
 	p.mu.Unlock()
 	if !background { // else the proactive session ends it (goSession)
+		// The deliver report carries the card's answer (a PoR): the
+		// counter the card accepted is durable first.
+		if serr := p.saveAnswered(true); serr != nil && err == nil {
+			err = serr
+		}
 		p.endSession(s, err)
 		p.release()
 	}
@@ -523,8 +539,12 @@ func (p *Phone) Resident() bool {
 // §9.2.3.22).
 const ErrCodeSIMDownload = 0xD5
 
-// sendSMS is the handset's network: an SMS-SUBMIT becomes an MO message.
+// sendSMS is the handset's network: an SMS-SUBMIT becomes an MO message,
+// once what the card accepted for it (OTA counter, PIN try) is durable.
 func (p *Phone) sendSMS(ctx context.Context, submit *tpdu.Submit) error {
+	if err := p.saveAnswered(true); err != nil {
+		return err
+	}
 	p.observeAnswer(ctx)
 	mo, err := MOFromSubmit(p.msisdn, submit)
 	if err != nil {
@@ -639,7 +659,8 @@ func (p *Phone) publicKey() string {
 	return hex.EncodeToString(upk)
 }
 
-// SetBehaviour scripts the person; it then wins over keywords.
+// SetBehaviour scripts the person; it then wins over keywords. The script
+// is in the fleet's Store (durable with a durable one) when it returns.
 func (p *Phone) SetBehaviour(b person.Behaviour) error {
 	if err := b.Validate(); err != nil {
 		return err
@@ -649,15 +670,18 @@ func (p *Phone) SetBehaviour(b person.Behaviour) error {
 	p.scripted = true
 	p.mu.Unlock()
 	p.record("behaviour", "script set over the API", nil)
-	return nil
+	return p.save(true)
 }
 
-// SetAbsent switches the phone off (true) or on.
-func (p *Phone) SetAbsent(absent bool) {
+// SetAbsent switches the phone off (true) or on; the setting is in the
+// fleet's Store when it returns.
+func (p *Phone) SetAbsent(absent bool) error {
 	p.mu.Lock()
 	p.settings.Absent = absent
+	p.spec.Absent = &absent
 	p.mu.Unlock()
 	p.record("settings", fmt.Sprintf("absent=%v", absent), nil)
+	return p.save(true)
 }
 
 // Inbox returns the text messages received, oldest first.

@@ -170,13 +170,15 @@ type Person struct {
 	mu   sync.Mutex
 	b    Behaviour
 	next int
+	src  *rand.PCG // rnd's source, for Position
 	rnd  *rand.Rand
 }
 
 // New returns a person playing b with the random source seeded by seed
 // (use something stable, such as the MSISDN, for reproducible runs).
 func New(b Behaviour, seed uint64) *Person {
-	return &Person{b: b, rnd: rand.New(rand.NewPCG(seed, 0x5117ab))}
+	src := rand.NewPCG(seed, 0x5117ab)
+	return &Person{b: b, src: src, rnd: rand.New(src)}
 }
 
 // Behaviour returns the behaviour being played and the index of the next
