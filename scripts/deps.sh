@@ -10,8 +10,10 @@ set -euo pipefail
 
 kind=${1:-build}
 build_pkgs=(libpcsclite-dev libusb-1.0-0-dev pkg-config)
-test_pkgs=(pcscd vsmartcard-vpcd pcsc-tools opensc softhsm2 socat kannel gammu tshark)
-test_pkgs+=(nodejs) # npm packages of the browser and relying-party tests
+test_pkgs=(pcscd vsmartcard-vpcd pcsc-tools opensc softhsm2 socat kannel gammu tshark chromium)
+# Node and npm for the browser tests: Debian's, unless the machine has its own.
+command -v node >/dev/null 2>&1 || test_pkgs+=(nodejs)
+command -v npm >/dev/null 2>&1 || test_pkgs+=(npm)
 brew_build=(pcsc-lite libusb pkg-config)
 brew_test=(softhsm opensc gammu wireshark socat)
 # curl and jq run the shell script of docs/api.md (TestDocsNamespaceShell).

@@ -74,6 +74,10 @@ func (c *Core) Attach(ctx context.Context, msisdn string, card applet.Card, opts
 		h.Write([]byte(n))
 		opts.Person = person.New(person.Default(), h.Sum64())
 	}
+	if p, ok := opts.Person.(*person.Person); ok && c.Live != nil {
+		// "human": the card's prompts wait on the web page too.
+		p.SetHuman(func(ctx context.Context, pr person.Prompt) person.Answer { return c.Live.Human.Ask(ctx, n, pr) })
+	}
 	a := &Attached{core: c, msisdn: n, opts: opts}
 	a.sink = smsc.PhoneSink{Phone: a}
 	if card != nil {

@@ -1,11 +1,9 @@
 package simulator
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/simlab-dev/simlab/simulator/fleet"
 	"github.com/simlab-dev/simlab/simulator/person"
@@ -38,7 +36,6 @@ func mountControl(mux *http.ServeMux, c *Core) {
 	mux.HandleFunc("GET /api/v1/phones/{msisdn}/events", c.phoneEvents)
 	mux.HandleFunc("GET /api/v1/phones/{msisdn}/inbox", c.phoneInbox)
 	mux.HandleFunc("GET /api/v1/numbers", c.numbers)
-	mux.HandleFunc("GET /api/v1/events", c.eventStream)
 	mux.HandleFunc("GET /api/v1/metrics/sessions", c.sessionMetrics)
 	mux.HandleFunc("DELETE /api/v1/metrics/sessions", c.resetSessionMetrics)
 }
@@ -161,53 +158,6 @@ func (c *Core) numbers(w http.ResponseWriter, r *http.Request) {
 		body["fleet"] = plain
 	}
 	writeJSON(w, http.StatusOK, body)
-}
-
-// eventStream is Server-Sent Events of every phone's events; ?msisdn=
-// filters one phone.
-func (c *Core) eventStream(w http.ResponseWriter, r *http.Request) {
-	fl, ok := w.(http.Flusher)
-	if !ok {
-		writeError(w, http.StatusInternalServerError, "streaming unsupported")
-		return
-	}
-	want := ""
-	if q := r.URL.Query().Get("msisdn"); q != "" {
-		n, err := fleet.Normalize(q)
-		if err != nil {
-			apiError(w, err)
-			return
-		}
-		want = n
-	}
-	ch, stop := c.Fleet.Subscribe(256)
-	defer stop()
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-cache")
-	w.WriteHeader(http.StatusOK)
-	fmt.Fprint(w, ": simlab phone events\n\n")
-	fl.Flush()
-	tick := time.NewTicker(15 * time.Second)
-	defer tick.Stop()
-	for {
-		select {
-		case <-r.Context().Done():
-			return
-		case <-tick.C:
-			fmt.Fprint(w, ": keep-alive\n\n")
-			fl.Flush()
-		case e, ok := <-ch:
-			if !ok {
-				return
-			}
-			if want != "" && e.MSISDN != want {
-				continue
-			}
-			b, _ := json.Marshal(e)
-			fmt.Fprintf(w, "id: %d\nevent: %s\ndata: %s\n\n", e.Seq, e.Kind, b)
-			fl.Flush()
-		}
-	}
 }
 
 // sessionMetrics is the phones' view of challenge latency by outcome, in

@@ -233,12 +233,12 @@ func (req AttachRequest) options() (AttachOptions, error) {
 	}
 	switch req.Answer {
 	case "":
-	case person.AnswerApprove, person.AnswerCancel, person.AnswerIgnore, person.AnswerWrongPIN:
+	case person.AnswerApprove, person.AnswerCancel, person.AnswerIgnore, person.AnswerWrongPIN, person.AnswerHuman:
 		h := fnv.New64a()
 		h.Write([]byte(req.MSISDN))
 		opts.Person = person.New(person.Behaviour{Then: person.Step{Answer: req.Answer}}, h.Sum64())
 	default:
-		return opts, fmt.Errorf("attach: answer %q: want approve, cancel, ignore or wrong-pin", req.Answer)
+		return opts, fmt.Errorf("attach: answer %q: want approve, cancel, ignore, wrong-pin or human", req.Answer)
 	}
 	return opts, nil
 }

@@ -36,6 +36,9 @@ type Core struct {
 	// Sessions is the phones' view of challenge latency (GET
 	// /api/v1/metrics/sessions, and in /metrics).
 	Sessions *load.SessionLatency
+	// Live is the event hub, the people answering "human" phones and the
+	// recent challenges (live.go).
+	Live     *Live
 	store    smsc.Store
 	phones   *phonestore.Store // with DataDir: the phones' records, attachments
 	routes   *router
@@ -65,6 +68,8 @@ func startCore(s *Server, cfg Config) (Subsystem, error) {
 		return nil, err
 	}
 	c.Capture = capture.New(c.store)
+	c.Live = newLive(cfg.PromptTimeout) // live.go: the one event hub
+	c.Capture.Hub = c.Live.Hub
 	if cfg.OTPPattern != "" {
 		c.Capture.OTPPattern = regexp.MustCompile(cfg.OTPPattern) // checked by Validate
 	}
@@ -85,6 +90,7 @@ func startCore(s *Server, cfg Config) (Subsystem, error) {
 	if cfg.IDFormat == "hex" {
 		c.SMSC.IDFormat = smsc.IDHex
 	}
+	c.Capture.Submit = c.SMSC.Submit // the page's compose
 	c.workers = workers.New(0)
 	if !cfg.NoFleet {
 		if err := c.startFleet(cfg); err != nil {
@@ -94,6 +100,7 @@ func startCore(s *Server, cfg Config) (Subsystem, error) {
 		}
 		c.routes = newRouter(c.Fleet) // attached cards and bearers in front of and behind the fleet (routes.go)
 		mountControl(s.Mux(), c)
+		mountLive(s.Mux(), c) // control_live.go
 		// Test namespaces for parallel tests (namespaces.go).
 		mountNamespaces(s.Mux(), newNamespaces(c.Fleet, len(cfg.Accounts) > 0))
 		s.Metrics().MustRegister(&fleetCollector{fleet: c.Fleet, sessions: c.Sessions})
@@ -202,7 +209,7 @@ func (c *Core) startFleet(cfg Config) error {
 	if c.phones != nil {
 		kept = c.phones
 	}
-	fl, err := fleet.New(fleet.Config{
+	fc := fleet.Config{
 		Store:     kept,
 		Plan:      plan,
 		Go:        c.workers.Go,
@@ -212,7 +219,9 @@ func (c *Core) startFleet(cfg Config) error {
 			return err
 		},
 		PromptTimeout: cfg.PromptTimeout,
-	})
+	}
+	c.Live.wireFleet(&fc) // live.go: events, human prompts, challenges
+	fl, err := fleet.New(fc)
 	if err != nil {
 		return err
 	}

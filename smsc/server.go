@@ -572,19 +572,7 @@ func (s *Server) SubmitMO(ctx context.Context, m *Message) (string, error) {
 	if err := s.init(); err != nil {
 		return "", err
 	}
-	now := s.Clock.Now()
-	m.ID = s.newID()
-	m.Direction = MO
-	m.SubmitTime = now
-	m.State = Enroute
-	if m.ValidUntil.IsZero() {
-		m.ValidUntil = now.Add(s.dur(s.DefaultValidity, DefaultValidity))
-	}
-	if m.Concat == nil && len(m.UDH) > 0 {
-		if c, ok := ConcatFromUDH(m.UDH); ok {
-			m.Concat = &c
-		}
-	}
+	s.admit(m, MO)
 	ob, acc := s.engine.moTarget(m)
 	if m.Account == "" && acc != nil {
 		m.Account = acc.SystemID

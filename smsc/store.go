@@ -72,6 +72,8 @@ func patch(ctx context.Context, st Store, id string, fn func(m *Message)) error 
 // Filter selects messages. Empty fields match everything; Number matches
 // either the source or the destination address.
 type Filter struct {
+	// ID selects one message by its id.
+	ID        string
 	Namespace string
 	// AllNamespaces ignores Namespace (the default matches only the
 	// given namespace, "" included).
@@ -89,6 +91,9 @@ type Filter struct {
 
 // Match reports whether m passes the filter.
 func (f *Filter) Match(m *Message) bool {
+	if f.ID != "" && m.ID != f.ID {
+		return false
+	}
 	if !f.AllNamespaces && m.Namespace != f.Namespace {
 		return false
 	}

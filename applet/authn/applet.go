@@ -63,6 +63,15 @@ type Applet struct {
 	outbox    []cat.Command // SEND SHORT MESSAGE commands still to raise
 	ref       byte          // concatenation reference of the last response
 	last      Outcome       // outcome of the last answered challenge; guarded by mu
+	lastLoA   [2]LoA        // LoA asked and achieved by it; guarded by mu
+}
+
+// LastLoA returns the LoA the last answered challenge asked for and the
+// one it achieved (0 when it failed).
+func (a *Applet) LastLoA() (asked, achieved LoA) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.lastLoA[0], a.lastLoA[1]
 }
 
 // LastOutcome returns the outcome of the last challenge the applet answered.
@@ -308,7 +317,7 @@ func (a *Applet) finish(ctx context.Context, env *uicc.Env, o Outcome, loa LoA) 
 	}
 	a.state = idle
 	a.mu.Lock()
-	a.last = o
+	a.last, a.lastLoA = o, [2]LoA{a.challenge.LoA, loa}
 	a.mu.Unlock()
 	if err := Sign(a.signer, a.rnd, a.raw, &r); err != nil {
 		return uicc.Step{}, err

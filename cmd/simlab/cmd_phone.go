@@ -35,16 +35,17 @@ func newPhoneCmd(a *app) *cobra.Command {
 (/api/v1/phones). --api is the HTTP base URL (default ` + defaultAPI + `);
 the bearer token, when the server requires one, comes from $` + apiTokenEnv + `.
 
-  simlab phone set  MSISDN [--next A,…] [--answer approve|cancel|ignore|wrong-pin|busy] [--pin DIGITS] ...
+  simlab phone set  MSISDN [--next A,…] [--answer approve|cancel|ignore|wrong-pin|busy|human] [--pin DIGITS] ...
   simlab phone get  MSISDN
   simlab phone list
   simlab phone reset MSISDN
   simlab phone events MSISDN   (the phone's log, --apdus for the APDU traces)
   simlab phone inbox MSISDN    (the text SMS it received)
+  simlab phone send MSISDN --to ADDR --text TEXT   (the phone texts an ESME)
 
 Output is a readable table; --json prints the API's JSON.`,
 	}
-	c.AddCommand(newPhoneSetCmd(a), newPhoneGetCmd(a), newPhoneListCmd(a), newPhoneResetCmd(a), newPhoneEventsCmd(a), newPhoneInboxCmd(a), newPhoneAttachCmd(a), newPhoneDetachCmd(a))
+	c.AddCommand(newPhoneSetCmd(a), newPhoneGetCmd(a), newPhoneListCmd(a), newPhoneResetCmd(a), newPhoneEventsCmd(a), newPhoneInboxCmd(a), newPhoneSendCmd(a), newPhoneAttachCmd(a), newPhoneDetachCmd(a))
 	return c
 }
 
@@ -205,7 +206,10 @@ stay as they were.
 
 Answers (docs/api.md, "Answers"): approve (press OK, or type the right PIN),
 cancel, ignore (never answer: the toolkit times out), wrong-pin (type a wrong
-PIN; OK prompts are confirmed), busy (the phone cannot show the prompt), back.
+PIN; OK prompts are confirmed), busy (the phone cannot show the prompt), back,
+human (a person answers on the web page's virtual handset,
+http://127.0.0.1:8775/phones/MSISDN, or through POST /api/v1/prompts/{id},
+within the prompt's timeout).
 
   --answer A      always A: the answer to every prompt from now on
   --next A[,B…]   next time A (then B…), once each; after them the phone
@@ -251,7 +255,7 @@ number's magic outcome, until simlab phone reset.`,
 	}
 	af.add(c)
 	f := c.Flags()
-	f.StringVar(&o.answer, "answer", "", "always this answer: approve|cancel|ignore|wrong-pin|busy|back")
+	f.StringVar(&o.answer, "answer", "", "always this answer: approve|cancel|ignore|wrong-pin|busy|back|human")
 	f.StringSliceVar(&o.next, "next", nil, "the next answers, once each (comma-separated), then as before (or --answer)")
 	f.StringVar(&o.pin, "pin", "", "the applet PIN the card holds and the person types (5 digits)")
 	f.BoolVar(&o.noPINSupport, "no-pin-support", false, "an applet without PIN (LoA2 only)")

@@ -67,9 +67,9 @@ the fleet's plan and over bearers until ` + "`simlab phone detach N`" + `.
 				return err
 			}
 			switch answer {
-			case "", person.AnswerApprove, person.AnswerCancel, person.AnswerIgnore, person.AnswerWrongPIN:
+			case "", person.AnswerApprove, person.AnswerCancel, person.AnswerIgnore, person.AnswerWrongPIN, person.AnswerHuman:
 			default:
-				return usagef("--answer %q: want approve, cancel, ignore or wrong-pin", answer)
+				return usagef("--answer %q: want approve, cancel, ignore, wrong-pin or human", answer)
 			}
 			ra, err := cl.Attach(cmd.Context(), apiclient.AttachRequest{MSISDN: n, Reader: reader, PIN: pin, Answer: answer})
 			if err != nil {
@@ -87,7 +87,7 @@ the fleet's plan and over bearers until ` + "`simlab phone detach N`" + `.
 	f.StringVar(&reader, "reader", "", `PC/SC reader on the serving machine, e.g. "Virtual PCD 00 00"`)
 	f.StringVar(&msisdn, "msisdn", "", "the number SMPP traffic reaches the card by")
 	f.StringVar(&pin, "pin", "", "the applet PIN the person types (default 12345)")
-	f.StringVar(&answer, "answer", "", "what the person does with every prompt: approve (default), cancel, ignore, wrong-pin")
+	f.StringVar(&answer, "answer", "", "what the person does with every prompt: approve (default), cancel, ignore, wrong-pin, human (answer on the web page)")
 	f.BoolVar(&list, "list", false, "list the attached readers instead")
 	return c
 }

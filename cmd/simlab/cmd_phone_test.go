@@ -213,3 +213,34 @@ func TestPhoneJSONIsTheAPIs(t *testing.T) {
 		}
 	}
 }
+
+// TestPhoneSend: `simlab phone send` makes a phone text an ESME; the MO is
+// in the capture store from that phone. A missing --to is a usage error.
+func TestPhoneSend(t *testing.T) {
+	t.Parallel()
+	s := simtest.NewServer(t)
+	n := "+" + simtest.Number(t, "approve", 7003)
+	code, out, errb := runCLI(t, "phone", "send", "--api", s.URL, n, "--to", "12345", "--text", "YES")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errb)
+	}
+	id := strings.TrimSpace(out)
+	m, err := s.SMSC().Store.Get(t.Context(), id)
+	if err != nil {
+		t.Fatalf("message %q: %v", id, err)
+	}
+	if text, _ := m.Text(); text != "YES" || m.Source.Addr != n[1:] || m.Dest.Addr != "12345" || m.Direction.String() != "MO" {
+		t.Fatalf("message %+v", m)
+	}
+	if code, _, _ := runCLI(t, "phone", "send", "--api", s.URL, n, "--text", "YES"); code != exitUsage {
+		t.Fatalf("no --to: exit %d", code)
+	}
+	// simtest does the same in Go.
+	if ids := s.SendSMS(t, n, "12345", "NO"); len(ids) != 1 {
+		t.Fatalf("simtest ids %v", ids)
+	}
+	// A person on the web page answers this phone from now on.
+	if in := phoneJSON(t, "phone", "set", "--api", s.URL, n, "--answer", "human"); in.Behaviour.Then.Answer != "human" {
+		t.Fatalf("--answer human: %+v", in.Behaviour)
+	}
+}

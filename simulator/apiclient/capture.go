@@ -62,6 +62,8 @@ type Message struct {
 	UDH   []UDHElement `json:"udh,omitempty"`
 	Parts []Part       `json:"parts,omitempty"`
 	OTA   *OTAHeader   `json:"ota,omitempty"`
+	// TPDU is the SMS-DELIVER TPDU of each part of an MT message, hex.
+	TPDU []string `json:"tpdu_hex,omitempty"`
 }
 
 // Body returns the message's text: the reassembled text of a complete

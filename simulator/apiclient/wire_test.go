@@ -193,6 +193,13 @@ var operations = []operation{
 	{"GET", "/api/v1/mc/faults", "MCFaults", nil, "200", apiclient.MCFaultList{}, ""},
 	{"POST", "/api/v1/mc/faults", "AddMCFault", apiclient.MCFaultRule{}, "201", apiclient.MCFaultRule{}, ""},
 	{"DELETE", "/api/v1/mc/faults", "ResetMCFaults", nil, "204", nil, ""},
+	{"POST", "/api/v1/phones/{msisdn}/sms", "SendSMS", apiclient.SendRequest{}, "202", apiclient.IDs{}, ""},
+	{"POST", "/api/v1/phones/{msisdn}/open", "OpenLink", apiclient.OpenRequest{}, "200", apiclient.Inbox{}, ""},
+	{"GET", "/api/v1/prompts", "Prompts", nil, "200", apiclient.PromptList{}, ""},
+	{"POST", "/api/v1/prompts/{id}", "ReplyPrompt", apiclient.Reply{}, "200", apiclient.Prompt{}, ""},
+	{"GET", "/api/v1/challenges", "Challenges", nil, "200", apiclient.ChallengeList{}, ""},
+	{"POST", "/api/v1/messages", "Compose", apiclient.ComposeRequest{}, "202", apiclient.IDs{}, ""},
+	{"DELETE", "/api/v1/messages/{id}", "DeleteMessage", nil, "200", apiclient.Deleted{}, ""},
 }
 
 // schemaDoc resolves $refs in an OpenAPI document.

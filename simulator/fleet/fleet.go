@@ -20,6 +20,7 @@ import (
 	"github.com/simlab-dev/simlab/fixtures/keys"
 	"github.com/simlab-dev/simlab/hsm"
 	"github.com/simlab-dev/simlab/simulator/handset"
+	"github.com/simlab-dev/simlab/simulator/person"
 	"github.com/simlab-dev/simlab/smsc"
 )
 
@@ -86,6 +87,16 @@ type Config struct {
 	// ended without one). It is the phones' view of a load the user's own
 	// service sends.
 	OnSession func(msisdn, outcome string, d time.Duration)
+	// Human answers the prompts of phones whose behaviour says "human"
+	// (the web page's virtual handsets); nil leaves them unanswered.
+	Human *person.Human
+	// OnEvent, when set and WantEvents (if set) says so, is told of every
+	// event a phone records (live.go). It must not block.
+	OnEvent    func(EventRef)
+	WantEvents func() bool
+	// OnChallenge, when set, is told of every SMS-PP download session
+	// that ended or was answered, with its LoA and outcome (live.go).
+	OnChallenge func(Challenge)
 	// Plan is the numbering plan: which numbers exist, their card
 	// profiles and defaults (docs/fleet.md); nil is DefaultPlan().
 	// Profile, when set, replaces the embedded card profile in it.

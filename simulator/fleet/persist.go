@@ -95,6 +95,9 @@ func (f *Fleet) build(ctx context.Context, msisdn string, r *rangeSpec, idx uint
 	h := fnv.New64a()
 	h.Write([]byte(msisdn))
 	p.person = person.New(behaviour, h.Sum64())
+	if hu := f.cfg.Human; hu != nil {
+		p.person.SetHuman(func(ctx context.Context, pr person.Prompt) person.Answer { return hu.Ask(ctx, msisdn, pr) })
+	}
 	if rec != nil && rec.Position != nil {
 		// A position that does not fit a script kept with it is damage;
 		// one that does not fit the plan's behaviour means the fleet file

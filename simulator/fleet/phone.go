@@ -151,6 +151,7 @@ type Phone struct {
 // background proactive session); its fields are guarded by the phone's mu.
 type session struct {
 	at       time.Time // when the download reached the phone
+	firstSeq uint64    // the first event sequence number it may have
 	tracing  bool      // keep the APDU trace (Config.MaxTraces)
 	trace    []byte    // appendAPDU framing
 	answered bool      // Config.OnSession was told
@@ -410,6 +411,9 @@ func (p *Phone) record(kind, detail string, trace []byte) {
 	if p.fleet.nsubs.Load() > 0 {
 		p.fleet.publish(p.export(e))
 	}
+	if f := p.fleet.cfg.OnEvent; f != nil && (p.fleet.cfg.WantEvents == nil || p.fleet.cfg.WantEvents()) {
+		f(EventRef{MSISDN: p.msisdn, Kind: kind, Seq: e.seq, p: p, e: e})
+	}
 }
 
 // recentEvents returns the last MaxEvents events; p.mu must be held.
@@ -466,7 +470,7 @@ func (p *Phone) DeliverSMS(ctx context.Context, m *smsc.Message, tpdus [][]byte)
 		p.release()
 		return DeliveryFailure(err)
 	}
-	s := &session{at: time.Now(), tracing: p.fleet.cfg.MaxTraces >= 0}
+	s := &session{at: time.Now(), tracing: p.fleet.cfg.MaxTraces >= 0, firstSeq: p.fleet.seq.Load() + 1}
 	_, err = hs.DeliverSMS(context.WithValue(ctx, sessionKey{}, s), tpdus)
 	p.mu.Lock()
 	background := s.background
@@ -500,8 +504,11 @@ func (p *Phone) endSession(s *session, err error) {
 		p.record("delivery", "SMS-PP download refused: "+err.Error(), tr)
 		return
 	}
-	if f := p.fleet.cfg.OnSession; f != nil && !answered {
-		f(p.msisdn, "no_answer", time.Since(s.at))
+	if !answered {
+		if f := p.fleet.cfg.OnSession; f != nil {
+			f(p.msisdn, "no_answer", time.Since(s.at))
+		}
+		p.challenge(s, "no_answer", time.Since(s.at))
 	}
 	// A background proactive session that failed says so in the
 	// handset's own "error" event, just before this one.
@@ -724,7 +731,7 @@ func (p *Phone) Events() []Event {
 func (p *Phone) observeAnswer(ctx context.Context) {
 	f := p.fleet.cfg.OnSession
 	s := sessionFrom(ctx)
-	if f == nil || s == nil {
+	if (f == nil && p.fleet.cfg.OnChallenge == nil) || s == nil {
 		return
 	}
 	p.mu.Lock()
@@ -741,5 +748,8 @@ func (p *Phone) observeAnswer(ctx context.Context) {
 		outcome = p.applet.LastOutcome().String()
 	}
 	p.resMu.Unlock()
-	f(p.msisdn, outcome, d)
+	if f != nil {
+		f(p.msisdn, outcome, d)
+	}
+	p.challenge(s, outcome, d)
 }

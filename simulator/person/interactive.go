@@ -78,6 +78,18 @@ func (p *Interactive) start() {
 	})
 }
 
+// promptDeadline gives ctx the deadline d (DefaultInteractiveTimeout when
+// 0) unless it has one: how long a person may take over a prompt.
+func promptDeadline(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	if _, ok := ctx.Deadline(); ok {
+		return ctx, func() {}
+	}
+	if d <= 0 {
+		d = DefaultInteractiveTimeout
+	}
+	return context.WithTimeout(ctx, d)
+}
+
 // readLine waits for the next line; ok is false at end of input.
 func (p *Interactive) readLine(ctx context.Context) (line string, ok bool, err error) {
 	select {
@@ -114,15 +126,8 @@ func (l *Labelled) Answer(ctx context.Context, pr Prompt, _ *Step) Answer {
 
 func (p *Interactive) answer(ctx context.Context, pr Prompt, label string) Answer {
 	p.start()
-	if _, ok := ctx.Deadline(); !ok {
-		d := p.Timeout
-		if d <= 0 {
-			d = DefaultInteractiveTimeout
-		}
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, d)
-		defer cancel()
-	}
+	ctx, cancel := promptDeadline(ctx, p.Timeout)
+	defer cancel()
 	select {
 	case p.term <- struct{}{}:
 		defer func() { <-p.term }()

@@ -99,11 +99,13 @@ const (
 	AnswerPIN      = "pin"       // type Step.PIN
 	AnswerBusy     = "busy"      // the phone cannot show the prompt
 	AnswerBack     = "back"      // press back
+	// AnswerHuman ("human", human.go): a person answers on the web page.
 )
 
 // Step is one answer in a behaviour.
 type Step struct {
-	// Answer is one of approve, cancel, ignore, wrong-pin, pin, busy, back.
+	// Answer is one of approve, cancel, ignore, wrong-pin, pin, busy, back,
+	// human.
 	Answer string `json:"answer" yaml:"answer"`
 	// PIN is typed with "pin" (and with "approve" when set, overriding the
 	// card's PIN, to test a PIN the card does not hold).
@@ -160,7 +162,7 @@ func (b Behaviour) Validate() error {
 
 func (s Step) validate() error {
 	switch s.Answer {
-	case AnswerApprove, AnswerCancel, AnswerIgnore, AnswerWrongPIN, AnswerBusy, AnswerBack:
+	case AnswerApprove, AnswerCancel, AnswerIgnore, AnswerWrongPIN, AnswerBusy, AnswerBack, AnswerHuman:
 	case AnswerPIN:
 		if s.PIN == "" {
 			return errors.New(`answer "pin" needs a pin`)
@@ -168,7 +170,7 @@ func (s Step) validate() error {
 	case "":
 		return errors.New("answer is empty")
 	default:
-		return fmt.Errorf("unknown answer %q (want approve, cancel, ignore, wrong-pin, pin, busy or back)", s.Answer)
+		return fmt.Errorf("unknown answer %q (want approve, cancel, ignore, wrong-pin, pin, busy, back or human)", s.Answer)
 	}
 	if s.PIN != "" && strings.Trim(s.PIN, "0123456789") != "" {
 		return errors.New("pin must be digits")
@@ -182,11 +184,20 @@ func (s Step) validate() error {
 // Person plays a behaviour. It is safe for concurrent use; prompts are
 // answered in the order they are asked.
 type Person struct {
-	mu   sync.Mutex
-	b    Behaviour
-	next int
-	src  *rand.PCG // rnd's source, for Position
-	rnd  *rand.Rand
+	mu    sync.Mutex
+	b     Behaviour
+	next  int
+	src   *rand.PCG // rnd's source, for Position
+	rnd   *rand.Rand
+	human func(context.Context, Prompt) Answer
+}
+
+// SetHuman sets who answers the prompts of "human" steps (a Human's Ask
+// for this phone). Without one, such a prompt goes unanswered (Ignore).
+func (p *Person) SetHuman(ask func(context.Context, Prompt) Answer) {
+	p.mu.Lock()
+	p.human = ask
+	p.mu.Unlock()
 }
 
 // New returns a person playing b with the random source seeded by seed
@@ -253,10 +264,19 @@ func (p *Person) Answer(ctx context.Context, pr Prompt, override *Step) Answer {
 	}
 	var s Step
 	var d time.Duration
-	if override != nil {
+	if override != nil && !p.humanNext() {
 		s, d = *override, time.Duration(override.Delay)
 	} else {
 		s, d = p.takeStep()
+	}
+	if s.Answer == AnswerHuman { // a person decides, keywords or not
+		p.mu.Lock()
+		ask := p.human
+		p.mu.Unlock()
+		if ask == nil {
+			return Answer{Action: Ignore}
+		}
+		return ask(ctx, pr)
 	}
 	a := Answer{Delay: d}
 	switch s.Answer {
@@ -287,6 +307,17 @@ func (p *Person) Answer(ctx context.Context, pr Prompt, override *Step) Answer {
 		a.Action, a.Item = Choose, 1
 	}
 	return a
+}
+
+// humanNext reports whether the next prompt goes to a human.
+func (p *Person) humanNext() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	s := p.b.Then
+	if p.next < len(p.b.Steps) {
+		s = p.b.Steps[p.next]
+	}
+	return s.Answer == AnswerHuman
 }
 
 func confirmOrEnter(pr Prompt, pin string) (Action, string) {

@@ -224,6 +224,20 @@ func (s *Server) Script(t testing.TB, msisdn string, answers ...string) *fleet.P
 	return p
 }
 
+// SendSMS makes phone msisdn send text to the address to (digits, + first
+// for an international number), routed like any MO message to the ESME
+// that owns the address; it returns the SMSC's id of each part and fails
+// the test on error (POST /api/v1/phones/{msisdn}/sms does the same over
+// HTTP).
+func (s *Server) SendSMS(t testing.TB, msisdn, to, text string) []string {
+	t.Helper()
+	ids, err := s.Phone(t, msisdn).SendText(context.Background(), to, text)
+	if err != nil {
+		t.Fatalf("simtest: %v", err)
+	}
+	return ids
+}
+
 // Number returns the index-th magic number of an outcome ("approve",
 // "cancel", "ignore", "wrong-pin", … docs/numbers.md), failing the test for
 // an unknown one. Give each parallel test its own index.

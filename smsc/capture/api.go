@@ -57,13 +57,20 @@ type API struct {
 	Store smsc.Store
 	// Faults, if set, is managed at /api/v1/faults (the server's).
 	Faults *smsc.Faults
+	// Submit, if set, takes the messages composed with POST
+	// /api/v1/messages (smsc.Server.Submit); without it that answers 501.
+	Submit func(ctx context.Context, m *smsc.Message) (string, error)
 	// OTPPattern overrides DefaultOTPPattern. The first capture group,
 	// or the whole match without groups, is the code.
 	OTPPattern *regexp.Regexp
 	// Heartbeat is the SSE keep-alive interval; 15 s when 0.
 	Heartbeat time.Duration
 
-	hub       hub
+	// Hub carries the live events of waits and streams; set it to share
+	// one hub with other publishers (simlab serve's phones and prompts),
+	// or leave it nil for a hub of the API's own.
+	Hub *Hub
+
 	once      sync.Once
 	mux       *http.ServeMux
 	closeOnce sync.Once
@@ -74,6 +81,9 @@ func (a *API) init() {
 	a.once.Do(func() {
 		a.mux = a.routes()
 		a.closed = make(chan struct{})
+		if a.Hub == nil {
+			a.Hub = &Hub{}
+		}
 	})
 }
 
@@ -87,22 +97,41 @@ func (a *API) Close() {
 
 var defaultOTP = regexp.MustCompile(DefaultOTPPattern)
 
+// Done is closed by Close: long-lived handlers of others sharing the hub
+// (simlab serve's event stream) end with it.
+func (a *API) Done() <-chan struct{} {
+	a.init()
+	return a.closed
+}
+
 // New returns an API over store.
 func New(store smsc.Store) *API { return &API{Store: store} }
 
 // Subscribed reports whether anyone (a long poll, a stream) waits for
 // events: install it as smsc.Server.WantEvents so that the server builds
 // no event snapshots nobody reads.
-func (a *API) Subscribed() bool { return a.hub.n.Load() > 0 }
+func (a *API) Subscribed() bool {
+	a.init()
+	return a.Hub.Wants(TopicMessage)
+}
 
-// Publish feeds a server event to waiters and streams. It never blocks;
-// use it as smsc.Server.OnEvent.
+// Publish feeds a server event to waiters and streams. It never blocks
+// and encodes nothing; use it as smsc.Server.OnEvent.
 func (a *API) Publish(ev smsc.Event) {
-	kind := EventStored
+	a.init()
+	name := EventStored
 	if ev.Type == smsc.EventState {
-		kind = EventUpdated
+		name = EventUpdated
 	}
-	a.hub.publish(Event{Kind: kind, Message: ev.Message})
+	a.Hub.Publish(&HubEvent{Topic: TopicMessage, Name: name, Message: ev.Message})
+}
+
+// MessageFilter returns a hub match function for the messages f selects
+// (other events of the message topic, such as deletions, pass).
+func MessageFilter(f smsc.Filter) func(*HubEvent) bool {
+	return func(e *HubEvent) bool {
+		return e.Topic != TopicMessage || e.Message == nil || f.Match(e.Message)
+	}
 }
 
 func (a *API) routes() *http.ServeMux {
@@ -127,10 +156,12 @@ func (a *API) Mount(mux *http.ServeMux) {
 func (a *API) register(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/v1/messages", a.list)
 	mux.HandleFunc("DELETE /api/v1/messages", a.delete)
+	mux.HandleFunc("POST /api/v1/messages", a.compose)
 	mux.HandleFunc("GET /api/v1/messages/latest", a.latest)
 	mux.HandleFunc("GET /api/v1/messages/wait", a.wait)
 	mux.HandleFunc("GET /api/v1/messages/stream", a.stream)
 	mux.HandleFunc("GET /api/v1/messages/{id}", a.get)
+	mux.HandleFunc("DELETE /api/v1/messages/{id}", a.deleteOne)
 	mux.HandleFunc("GET /api/v1/otp", a.otp)
 	mux.HandleFunc("GET /api/v1/faults", a.faultsList)
 	mux.HandleFunc("POST /api/v1/faults", a.faultsAdd)
@@ -330,7 +361,24 @@ func (a *API) delete(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, http.StatusInternalServerError, "%v", err)
 		return
 	}
-	a.hub.publish(Event{Kind: EventDeleted})
+	a.Hub.Publish(&HubEvent{Topic: TopicMessage, Name: EventDeleted, Value: map[string]int{"deleted": n}})
+	writeJSON(w, http.StatusOK, map[string]int{"deleted": n})
+}
+
+// deleteOne serves DELETE /api/v1/messages/{id}: one message, whatever
+// its namespace.
+func (a *API) deleteOne(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	n, err := a.Store.Delete(r.Context(), smsc.Filter{ID: id, AllNamespaces: true})
+	if err != nil {
+		writeErr(w, http.StatusInternalServerError, "%v", err)
+		return
+	}
+	if n == 0 {
+		writeErr(w, http.StatusNotFound, "no message %q", id)
+		return
+	}
+	a.Hub.Publish(&HubEvent{Topic: TopicMessage, Name: EventDeleted, Value: map[string]any{"deleted": n, "id": id}})
 	writeJSON(w, http.StatusOK, map[string]int{"deleted": n})
 }
 
@@ -359,8 +407,8 @@ func waitTimeout(r *http.Request) (time.Duration, error) {
 // subscribes before looking at the store, so nothing arriving in between
 // is missed.
 func (a *API) awaitMessage(ctx context.Context, f smsc.Filter, ok func(*smsc.Message) bool) (*smsc.Message, error) {
-	sub := a.hub.subscribe(f, 256)
-	defer a.hub.unsubscribe(sub)
+	sub := a.Hub.Subscribe(TopicMessage, MessageFilter(f), 256)
+	defer a.Hub.Unsubscribe(sub)
 	if !f.Since.IsZero() {
 		page, err := a.Store.List(ctx, smsc.Query{Filter: f, Limit: 1000})
 		if err != nil {
@@ -373,9 +421,12 @@ func (a *API) awaitMessage(ctx context.Context, f smsc.Filter, ok func(*smsc.Mes
 		}
 	}
 	for {
+		if sub.Lost() { // parked when its buffer filled: take it back
+			a.Hub.Relist(sub)
+		}
 		select {
-		case ev := <-sub.ch:
-			if ev.Kind == EventStored && ok(ev.Message) {
+		case ev := <-sub.C():
+			if ev.Name == EventStored && ev.Message != nil && ok(ev.Message) {
 				return ev.Message, nil
 			}
 		case <-ctx.Done():
@@ -506,48 +557,21 @@ func (a *API) otp(w http.ResponseWriter, r *http.Request) {
 // stream serves GET /api/v1/messages/stream as Server-Sent Events: an
 // event "message" for each new message, "state" for each state change,
 // "deleted" after a deletion, "overflow" when the client was too slow and
-// lost events. A comment line keeps idle connections open.
+// lost events. A comment line keeps idle connections open. Events come in
+// batches at most ten times a second (Hub.WriteStream), at most ?buffer=
+// (default DefaultStreamBuffer) a batch.
 func (a *API) stream(w http.ResponseWriter, r *http.Request) {
 	f, err := filterOf(r)
 	if err != nil {
 		writeErr(w, http.StatusBadRequest, "%v", err)
 		return
 	}
-	rc := http.NewResponseController(w)
-	sub := a.hub.subscribe(f, 1024)
-	defer a.hub.unsubscribe(sub)
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(http.StatusOK)
-	fmt.Fprint(w, ": simlab capture stream\n\n")
-	if err := rc.Flush(); err != nil {
+	buf, err := StreamBuffer(r)
+	if err != nil {
+		writeErr(w, http.StatusBadRequest, "%v", err)
 		return
 	}
-	hb := a.Heartbeat
-	if hb <= 0 {
-		hb = 15 * time.Second
-	}
-	t := time.NewTicker(hb)
-	defer t.Stop()
-	for {
-		select {
-		case ev := <-sub.ch:
-			var data []byte
-			if ev.Message != nil {
-				data, _ = json.Marshal(view(ev.Message))
-			} else {
-				data = []byte("{}")
-			}
-			fmt.Fprintf(w, "event: %s\ndata: %s\n\n", ev.Kind, data)
-		case <-t.C:
-			fmt.Fprint(w, ": keep-alive\n\n")
-		case <-r.Context().Done():
-			return
-		case <-a.closed:
-			return
-		}
-		if err := rc.Flush(); err != nil {
-			return
-		}
-	}
+	sub := a.Hub.Subscribe(TopicMessage, MessageFilter(f), buf)
+	defer a.Hub.Unsubscribe(sub)
+	a.Hub.WriteStream(w, r, sub, StreamOptions{Heartbeat: a.Heartbeat, Done: a.closed, Hello: "simlab capture stream"})
 }

@@ -357,8 +357,8 @@ func TestOpenAPI(t *testing.T) {
 	if err := json.Unmarshal(served, &doc); err != nil || !strings.HasPrefix(doc.OpenAPI, "3.") {
 		t.Fatalf("not OpenAPI 3: %v", err)
 	}
-	for _, route := range []string{"GET /api/v1/messages", "DELETE /api/v1/messages", "GET /api/v1/messages/latest", "GET /api/v1/messages/wait",
-		"GET /api/v1/messages/stream", "GET /api/v1/messages/{id}", "GET /api/v1/otp", "GET /api/v1/faults", "POST /api/v1/faults",
+	for _, route := range []string{"GET /api/v1/messages", "DELETE /api/v1/messages", "POST /api/v1/messages", "GET /api/v1/messages/latest", "GET /api/v1/messages/wait",
+		"GET /api/v1/messages/stream", "GET /api/v1/messages/{id}", "DELETE /api/v1/messages/{id}", "GET /api/v1/otp", "GET /api/v1/faults", "POST /api/v1/faults",
 		"DELETE /api/v1/faults", "GET /api/v1/openapi.json"} {
 		method, path, _ := strings.Cut(route, " ")
 		if _, ok := doc.Paths[path][strings.ToLower(method)]; !ok {

@@ -14,34 +14,37 @@ import (
 // one segment of a concatenated text). FullText is the reassembled text of
 // a concatenated message once every part is there.
 type MessageView struct {
-	ID          string        `json:"id"`
-	Namespace   string        `json:"namespace"`
-	Account     string        `json:"account,omitempty"`
-	Direction   string        `json:"direction"`
-	From        string        `json:"from"`
-	To          string        `json:"to"`
-	Source      smsc.Address  `json:"source"`
-	Dest        smsc.Address  `json:"dest"`
-	ESMClass    uint8         `json:"esm_class"`
-	PID         uint8         `json:"pid"`
-	DCS         uint8         `json:"dcs"`
-	Alphabet    string        `json:"alphabet"`
-	Text        *string       `json:"text"`
-	FullText    *string       `json:"full_text,omitempty"`
-	UDHHex      string        `json:"udh_hex,omitempty"`
-	BodyHex     string        `json:"body_hex"`
-	Concat      *smsc.Concat  `json:"concat,omitempty"`
-	SIMDownload bool          `json:"sim_download,omitempty"`
-	State       string        `json:"state"`
-	ErrorCode   uint16        `json:"error_code,omitempty"`
-	Attempts    int           `json:"attempts,omitempty"`
-	Registered  uint8         `json:"registered_delivery,omitempty"`
-	SubmitTime  time.Time     `json:"submit_time"`
-	DoneTime    *time.Time    `json:"done_time,omitempty"`
-	UDH         []UDHElement  `json:"udh,omitempty"`
-	Parts       []PartView    `json:"parts,omitempty"`
-	OTA         *OTAHeader    `json:"ota,omitempty"`
-	Raw         *smsc.Message `json:"-"`
+	ID          string       `json:"id"`
+	Namespace   string       `json:"namespace"`
+	Account     string       `json:"account,omitempty"`
+	Direction   string       `json:"direction"`
+	From        string       `json:"from"`
+	To          string       `json:"to"`
+	Source      smsc.Address `json:"source"`
+	Dest        smsc.Address `json:"dest"`
+	ESMClass    uint8        `json:"esm_class"`
+	PID         uint8        `json:"pid"`
+	DCS         uint8        `json:"dcs"`
+	Alphabet    string       `json:"alphabet"`
+	Text        *string      `json:"text"`
+	FullText    *string      `json:"full_text,omitempty"`
+	UDHHex      string       `json:"udh_hex,omitempty"`
+	BodyHex     string       `json:"body_hex"`
+	Concat      *smsc.Concat `json:"concat,omitempty"`
+	SIMDownload bool         `json:"sim_download,omitempty"`
+	State       string       `json:"state"`
+	ErrorCode   uint16       `json:"error_code,omitempty"`
+	Attempts    int          `json:"attempts,omitempty"`
+	Registered  uint8        `json:"registered_delivery,omitempty"`
+	SubmitTime  time.Time    `json:"submit_time"`
+	DoneTime    *time.Time   `json:"done_time,omitempty"`
+	UDH         []UDHElement `json:"udh,omitempty"`
+	Parts       []PartView   `json:"parts,omitempty"`
+	OTA         *OTAHeader   `json:"ota,omitempty"`
+	// TPDU is the SMS-DELIVER TPDU of each part as the SMSC hands an MT
+	// message to a phone (3GPP TS 23.040 §9.2.2.1), hex.
+	TPDU []string      `json:"tpdu_hex,omitempty"`
+	Raw  *smsc.Message `json:"-"`
 }
 
 // UDHElement is one information element of a user data header (TS 23.040
@@ -105,9 +108,16 @@ func view(m *smsc.Message) *MessageView {
 	return v
 }
 
-// detail adds the decoded UDH elements and OTA header to v.
+// detail adds the decoded UDH elements, OTA header and TPDUs to v.
 func detail(v *MessageView) {
 	m := v.Raw
+	if m.Direction == smsc.MT {
+		if tp, err := smsc.DeliverTPDU(m, m.SubmitTime); err == nil {
+			for _, b := range tp {
+				v.TPDU = append(v.TPDU, hex.EncodeToString(b))
+			}
+		}
+	}
 	v.UDH = parseUDH(m.UDH)
 	var iei70, iei71 bool
 	for _, e := range v.UDH {

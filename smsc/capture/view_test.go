@@ -2,8 +2,14 @@ package capture
 
 import (
 	"encoding/hex"
-	"github.com/simlab-dev/simlab/smsc"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/simlab-dev/simlab/smsc"
 )
 
 // UDH cases from applet/ota/testdata/vectors.txt (pySim test_sms.py UDH parsing: 027100 is
@@ -93,12 +99,56 @@ func TestSubscribed(t *testing.T) {
 	if a.Subscribed() {
 		t.Fatal("subscribed with nobody waiting")
 	}
-	s := a.hub.subscribe(smsc.Filter{}, 1)
+	a.init()
+	s := a.Hub.Subscribe(TopicMessage, nil, 1)
 	if !a.Subscribed() {
 		t.Error("not subscribed while a subscription is open")
 	}
-	a.hub.unsubscribe(s)
+	a.Hub.Unsubscribe(s)
 	if a.Subscribed() {
 		t.Error("still subscribed after the last one left")
+	}
+}
+
+// TestDeleteOneAndTPDU: DELETE /api/v1/messages/{id} removes that message
+// only; a message's own view carries its SMS-DELIVER TPDU.
+func TestDeleteOneAndTPDU(t *testing.T) {
+	t.Parallel()
+	st := smsc.NewMemStore(0)
+	dcs, body := smsc.EncodeText("Your code is 123456")
+	for _, id := range []string{"1", "2"} {
+		st.Append(t.Context(), &smsc.Message{ID: id, Namespace: "ns", Direction: smsc.MT, Source: smsc.Address{TON: 5, Addr: "BANK"},
+			Dest: smsc.Address{TON: 1, NPI: 1, Addr: "99900000001"}, DCS: dcs, Body: body, State: smsc.Enroute, SubmitTime: time.Date(2026, 11, 22, 1, 2, 3, 0, time.UTC)})
+	}
+	srv := httptest.NewServer(New(st))
+	defer srv.Close()
+	var v MessageView
+	resp, err := http.Get(srv.URL + "/api/v1/messages/1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	json.NewDecoder(resp.Body).Decode(&v)
+	resp.Body.Close()
+	// SMS-DELIVER: first octet 04 (TP-MMS), TP-OA alphanumeric "BANK".
+	if len(v.TPDU) != 1 || !strings.HasPrefix(v.TPDU[0], "0407d0c2") {
+		t.Fatalf("tpdu %v", v.TPDU)
+	}
+	del := func(id string) int {
+		req, _ := http.NewRequest("DELETE", srv.URL+"/api/v1/messages/"+id, nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if c := del("1"); c != 200 {
+		t.Fatalf("delete: %d", c)
+	}
+	if c := del("1"); c != 404 {
+		t.Fatalf("delete again: %d", c)
+	}
+	if st.Len() != 1 {
+		t.Fatalf("%d left, want the other one", st.Len())
 	}
 }

@@ -1,0 +1,247 @@
+// Browser tests of simlab's web page: playwright-core drives Debian's
+// chromium, headless, against a real `simlab serve` that the Go test
+// (simulator/web/browser_test.go) started. The Go test also serves
+// $SIMLAB_CONTROL, through which this script pushes challenges and submits
+// SMS over real SMPP binds while the page is open.
+//
+// Each scenario prints "ok - NAME" or "not ok - NAME: why"; the exit code
+// is the number of failures. Every wait is on a condition in the page
+// (Playwright's waitFor), never a fixed sleep.
+
+import { chromium } from 'playwright-core';
+import path from 'node:path';
+
+const env = (k) => {
+  const v = process.env[k];
+  if (!v) throw new Error(`run.mjs: $${k} is not set (run it from go test ./simulator/web/)`);
+  return v;
+};
+const base = env('SIMLAB_URL');
+const tokenBase = env('SIMLAB_TOKEN_URL');
+const token = env('SIMLAB_TOKEN');
+const control = env('SIMLAB_CONTROL');
+const shots = process.env.SIMLAB_SCREENSHOTS || '';
+const timeout = 20000;
+
+async function ctl(what, body) {
+  const r = await fetch(control + '/' + what, { method: 'POST', body: JSON.stringify(body) });
+  const text = await r.text();
+  if (!r.ok) throw new Error(`control ${what}: ${r.status} ${text}`);
+  return JSON.parse(text);
+}
+
+async function api(url, method, body) {
+  const r = await fetch(url, { method, headers: { 'Content-Type': 'application/json' }, body: body && JSON.stringify(body) });
+  if (!r.ok) throw new Error(`${method} ${url}: ${r.status} ${await r.text()}`);
+  return r.status === 204 ? null : r.json();
+}
+
+const ctx = await chromium.launchPersistentContext(env('PROFILE_DIR'), {
+  executablePath: env('CHROMIUM'),
+  headless: true,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+    '--disable-component-update', '--disable-sync'],
+  viewport: { width: 1440, height: 900 },
+});
+ctx.setDefaultTimeout(timeout);
+
+const consoleErrors = [];
+function watch(page, name) {
+  page.on('console', (m) => {
+    if (m.type() !== 'error') return;
+    // A wrong API token is refused with 401, which the browser logs.
+    if (m.location().url.endsWith('/api/v1/session') && / 401 /.test(m.text())) return;
+    consoleErrors.push(`${name}: console: ${m.text()} (${m.location().url})`);
+  });
+  page.on('pageerror', (e) => consoleErrors.push(`${name}: ${e.stack || e.message}`));
+  return page;
+}
+
+async function shot(page, file, fullPage) {
+  if (!shots) return;
+  await page.screenshot({ path: path.join(shots, file), fullPage: !!fullPage });
+}
+
+let failures = 0;
+async function scenario(name, fn) {
+  const page = watch(await ctx.newPage(), name);
+  try {
+    await fn(page);
+    console.log(`ok - ${name}`);
+  } catch (e) {
+    failures++;
+    console.log(`not ok - ${name}: ${(e.stack || String(e)).split('\n').slice(0, 6).join('\n    ')}`);
+  } finally {
+    await page.close();
+  }
+}
+
+const unique = (p) => p + Math.random().toString(36).slice(2, 8);
+
+await scenario('a pushed SMS appears without reload', async (page) => {
+  await page.goto(base + '/messages');
+  await page.locator('#live.on').waitFor();
+  await page.evaluate(() => { window.noReload = true; });
+  const text = 'Your Example Bank code is 482913 ' + unique('x');
+  await ctl('sms', { to: '99901000101', text });
+  const row = page.locator('#message-list tbody tr', { hasText: text });
+  await row.waitFor();
+  if (!(await page.evaluate(() => window.noReload === true))) throw new Error('the page reloaded');
+  // The message decoded, with its code to copy.
+  await row.getByRole('link').first().click();
+  await page.locator('#message-title').filter({ hasText: '+99901000101' }).waitFor();
+  if ((await page.locator('#otp').innerText()) !== '482913') throw new Error('the code found is not 482913');
+  await page.getByRole('button', { name: 'Copy code 482913' }).waitFor();
+  await page.getByRole('heading', { name: 'SMS-DELIVER TPDU' }).waitFor();
+  await shot(page, 'messages.png');
+});
+
+await scenario('a burst of 3,000 SMS: the page catches up and stays responsive', async (page) => {
+  await page.goto(base + '/messages');
+  await page.locator('#live.on').waitFor();
+  const tag = unique('burst');
+  await ctl('burst', { to: '99901000109', text: tag, n: 3000 });
+  await page.locator('#message-list tbody tr', { hasText: `${tag} 3000` }).waitFor();
+  // Still answering: a search right after.
+  await page.getByLabel('Text').fill(`${tag} 1234`);
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.waitForFunction(() => document.querySelectorAll('#message-list tbody tr[data-id]').length === 1);
+});
+
+await scenario('a message search finds what it should', async (page) => {
+  const word = unique('needle');
+  await ctl('sms', { to: '99901000102', text: `the ${word} in the haystack` });
+  await ctl('sms', { to: '99901000102', text: 'just hay' });
+  await ctl('sms', { to: '99901000103', text: `another ${word}, another phone` });
+  await page.goto(base + '/messages');
+  await page.getByLabel('Text').fill(word);
+  await page.getByRole('button', { name: 'Search' }).click();
+  const rows = page.locator('#message-list tbody tr[data-id]');
+  await page.waitForFunction(() => document.querySelectorAll('#message-list tbody tr[data-id]').length === 2);
+  for (const t of await rows.allInnerTexts()) if (!t.includes(word)) throw new Error(`row without the word: ${t}`);
+  await page.getByLabel('Number').fill('+99901000102');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.waitForFunction(() => document.querySelectorAll('#message-list tbody tr[data-id]').length === 1);
+  if (!(await rows.first().innerText()).includes('haystack')) throw new Error('number and text together found the wrong message');
+  await page.getByLabel('Direction').selectOption('MO');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.getByText('No message matches.').waitFor();
+});
+
+await scenario('a LoA3 challenge answered on the phone\'s page: PIN and OK approve at acr 3, Cancel cancels; OK approves LoA2', async (page) => {
+  const n = '99901000104';
+  await page.goto(base + '/phones/' + n);
+  await page.getByRole('button', { name: 'Answer prompts here' }).click();
+  await page.getByText('Prompts wait here for you.').waitFor();
+  const approved = ctl('push', { msisdn: n, loa: 3 });
+  const pin = page.getByLabel('PIN', { exact: true });
+  await pin.waitFor();
+  if ((await pin.getAttribute('type')) !== 'password') throw new Error('the PIN field shows the digits');
+  await page.getByRole('button', { name: 'Digit 1' }).click();
+  await pin.pressSequentially('2345');
+  await shot(page, 'handset.png');
+  await page.getByRole('button', { name: 'OK', exact: true }).click();
+  const r1 = await approved;
+  if (r1.outcome !== 'approved' || r1.acr !== '3') throw new Error(`PIN + OK gave ${r1.outcome} acr ${r1.acr}`);
+  const cancelled = ctl('push', { msisdn: n, loa: 3 });
+  await pin.waitFor();
+  await page.getByRole('button', { name: 'Cancel', exact: true }).click();
+  const r2 = await cancelled;
+  if (r2.outcome !== 'cancelled') throw new Error(`Cancel gave ${r2.outcome}`);
+  // LoA2: DISPLAY TEXT with OK.
+  const confirmed = ctl('push', { msisdn: n, loa: 2 });
+  await page.locator('.screen .title', { hasText: 'SIM Toolkit' }).waitFor();
+  await page.getByRole('button', { name: 'OK', exact: true }).click();
+  const r3 = await confirmed;
+  if (r3.outcome !== 'approved' || r3.acr !== '2') throw new Error(`OK on LoA2 gave ${r3.outcome} acr ${r3.acr}`);
+  // The challenges show on the page, with their LoA.
+  await page.locator('section[aria-labelledby=chal-h] tbody tr').nth(2).waitFor();
+  await page.locator('section[aria-labelledby=log-h] td', { hasText: 'SMS-PP download session ended' }).first().waitFor();
+  await shot(page, 'phone.png', true);
+});
+
+await scenario('a behaviour changed in the editor takes effect on the next push', async (page) => {
+  const n = '99901000105';
+  const before = await ctl('push', { msisdn: n, loa: 2 });
+  if (before.outcome !== 'approved') throw new Error(`before: ${before.outcome}`);
+  await page.goto(base + '/phones/' + n);
+  await page.getByLabel('Then answer').selectOption('cancel');
+  await page.getByRole('button', { name: 'Save behaviour' }).click();
+  await page.getByText('cancel (set over the API)').waitFor();
+  const after = await ctl('push', { msisdn: n, loa: 2 });
+  if (after.outcome !== 'cancelled') throw new Error(`after the editor: ${after.outcome}`);
+});
+
+await scenario('challenges are listed live with their flow', async (page) => {
+  await page.goto(base + '/challenges');
+  await page.locator('#live.on').waitFor();
+  const r = await ctl('push', { msisdn: '99900000106', loa: 3 });
+  if (r.outcome !== 'approved') throw new Error(r.outcome);
+  const row = page.locator('tbody tr', { hasText: '+99900000106' });
+  await row.waitFor();
+  await row.getByRole('link').first().click();
+  await page.locator('ol.steps li', { hasText: 'Answer' }).first().waitFor();
+  await page.locator('ol.steps li', { hasText: 'SEND SHORT MESSAGE' }).first().waitFor();
+  await shot(page, 'challenges.png');
+});
+
+await scenario('the overview reads /metrics', async (page) => {
+  await page.goto(base + '/overview');
+  await page.getByText('simlab_phones_materialised').first().waitFor();
+  await page.getByRole('heading', { name: 'Challenge outcomes' }).waitFor();
+  await page.locator('.bar-row', { hasText: 'approved' }).waitFor();
+  await shot(page, 'overview.png');
+});
+
+await scenario('a phone texts an ESME from its page', async (page) => {
+  const n = '99901000107';
+  await page.goto(base + '/phones/' + n);
+  await page.getByLabel('To (an ESME\'s address)').fill('12345');
+  await page.getByLabel('Text', { exact: true }).fill('STOP');
+  await page.getByRole('button', { name: 'Send from this phone' }).click();
+  await page.getByText('Sent (1 SMS)').waitFor();
+  const got = await api(`${base}/api/v1/messages?from=${n}`, 'GET');
+  if (!got.messages.length || got.messages[0].text !== 'STOP' || got.messages[0].direction !== 'MO') throw new Error(JSON.stringify(got.messages[0]));
+});
+
+await scenario('keyboard: a message opens with the keyboard alone, in the dark theme', async (page) => {
+  await page.goto(base + '/messages');
+  await page.getByRole('button', { name: /Colour theme/ }).click(); // light
+  await page.getByRole('button', { name: /Colour theme/ }).click(); // dark
+  if ((await page.evaluate(() => document.documentElement.dataset.theme)) !== 'dark') throw new Error('no dark theme');
+  const first = page.locator('#message-list tbody tr[data-id] a').first();
+  await first.waitFor();
+  await first.focus();
+  await page.keyboard.press('Enter');
+  await page.locator('#message-title').waitFor();
+  await shot(page, 'messages-dark.png');
+});
+
+await scenario('the page works behind an API token', async (page) => {
+  await page.goto(tokenBase + '/messages');
+  const field = page.getByLabel('API token', { exact: true });
+  await field.fill('not the token');
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByText('That is not the API token.').waitFor();
+  await field.fill(token);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.locator('#message-list').waitFor();
+  await page.locator('#live.on').waitFor();
+  const text = 'behind the token ' + unique('t');
+  await ctl('sms', { to: '99901000108', text, server: 'token' });
+  await page.locator('#message-list tbody tr', { hasText: text }).waitFor();
+  // The session survives a reload; the cookie is not readable by scripts.
+  await page.reload();
+  await page.locator('#message-list tbody tr', { hasText: text }).waitFor();
+  if ((await page.evaluate(() => document.cookie)).includes('simlab_session')) throw new Error('the session cookie is readable by scripts');
+});
+
+await ctx.close();
+
+if (consoleErrors.length) {
+  failures++;
+  console.log('not ok - no script errors in the console:\n    ' + consoleErrors.join('\n    '));
+} else {
+  console.log('ok - no script errors in the console');
+}
+process.exit(failures);
