@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/simlab-dev/simlab/smsc"
@@ -147,7 +146,7 @@ func (a *API) faultsAdd(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, http.StatusBadRequest, "fault: more than one JSON value in the body")
 		return
 	}
-	req.Dest = strings.TrimPrefix(req.Dest, "+")
+	req.Dest = smsc.NormalizeAddr(req.Dest)
 	f, err := req.toFault()
 	if err != nil {
 		writeErr(w, http.StatusBadRequest, "fault: %v", err)
@@ -170,7 +169,7 @@ func (a *API) faultsClear(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	dest, account := strings.TrimPrefix(q.Get("dest"), "+"), q.Get("account")
+	dest, account := smsc.NormalizeAddr(q.Get("dest")), q.Get("account")
 	before := len(a.Faults.List())
 	switch {
 	case dest != "":
