@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime/pprof"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -71,15 +72,17 @@ Challenges are sealed with keys derived from the cards' ICCIDs in the
 embedded plan; against a server running a fleet file give --fleet FILE, or
 --fleet URL (the server's HTTP API) to read its plan.
 
-Live progress goes to stderr when it is a terminal (--progress always|never to
-override). The summary goes to stdout (--json for JSON); --out DIR also writes
+Live progress goes to stderr: one line redrawn in place on a terminal, else
+(a CI log) a line every 5 seconds (--progress always|never to override). The summary goes to stdout (--json for JSON); --out DIR also writes
 report.json, report.txt and report.html (plots, viewable offline).
 
 Exit status (a CI gate): 0 when every challenge sent completed (an answer or
 a network outcome came, whatever it said) and the p99 is within --max-p99
 when given; 1 when challenges failed or timed out beyond --min-completed
-(default 1: all must complete), the p99 is above --max-p99, or the run could
-not start (bind refused, SMSC unreachable); 2 for a usage error. The report
+(default 1: all must complete), the p99 is above --max-p99, the run could
+not start (bind refused, SMSC unreachable) or the SMSC closed the connection
+during the run (the run stops at once: "the SMSC closed the connection");
+2 for a usage error. The report
 is written either way. The bind password may also come from
 $SIMLAB_SMPP_PASSWORD, the HTTP API's token (--loa otp --api, --fleet URL)
 from $SIMLAB_API_TOKEN.
@@ -120,7 +123,8 @@ Example, against "simlab serve":
 			if binds < 1 {
 				return usagef("--binds must be at least 1")
 			}
-			showProgress, err := wantProgress(progress, asJSON, a.stderr)
+			show, err := wantProgress(progress, asJSON, a.stderr)
+			showProgress := show == progressLive
 			if err != nil {
 				return err
 			}
@@ -142,6 +146,7 @@ Example, against "simlab serve":
 				prompt = max(timeout*4/5, time.Second)
 			}
 			smpp.Password = smppPassword(smpp.Password)
+			smpp.NoReconnect = true // a dropped SMSC ends the run: exit 1
 			ctx := cmd.Context()
 			var plan *fleet.Directory
 			if fleetRef != "" {
@@ -184,13 +189,29 @@ Example, against "simlab serve":
 			}
 			defer stop()
 			cfg := load.Config{Rate: rate, Duration: duration, Ramp: ramp, Timeout: timeout, MaxInFlight: maxInFlight}
-			if showProgress {
+			switch show {
+			case progressLive:
 				cfg.Progress = func(p load.Progress) { fmt.Fprintf(a.stderr, "\r%s\x1b[K", load.FormatProgress(p)) }
+			case progressLines:
+				cfg.ProgressEvery = ciProgressEvery
+				cfg.Progress = func(p load.Progress) { fmt.Fprintf(a.stderr, "simlab load: %s\n", load.FormatProgress(p)) }
 			}
-			rep, err := load.Run(ctx, cfg, tgt)
+			// A dropped SMSC ends the run at once: without it no answer
+			// or receipt can come, and the rest would only time out.
+			runCtx, stopRun := context.WithCancel(ctx)
+			defer stopRun()
+			go func() {
+				select {
+				case <-tgt.Lost():
+					stopRun()
+				case <-runCtx.Done():
+				}
+			}()
+			rep, err := load.Run(runCtx, cfg, tgt)
 			if err != nil {
 				return usageError{err}
 			}
+			lost := tgt.LostErr()
 			if showProgress { // the final figures, then a new line
 				fmt.Fprintf(a.stderr, "\r%s\x1b[K\n", load.FormatProgress(load.Progress{
 					Elapsed: time.Duration(rep.DurationS * float64(time.Second)), Sent: rep.Sent, Rate: rep.Rate,
@@ -210,6 +231,9 @@ Example, against "simlab serve":
 			}
 			if err != nil {
 				return err
+			}
+			if lost != nil {
+				return fmt.Errorf("load: %s: the run stopped after %.1fs (the report is of what was sent until then)", strings.TrimPrefix(lost.Error(), "push: "), rep.DurationS)
 			}
 			return rep.Check(gate)
 		},
@@ -261,17 +285,32 @@ func parseTo(s string) (load.Numbers, error) {
 	return ns, nil
 }
 
-// wantProgress decides whether to draw live progress.
-func wantProgress(mode string, asJSON bool, stderr io.Writer) (bool, error) {
+// How load shows its progress on stderr.
+const (
+	progressNone  = iota
+	progressLive  // one line redrawn in place (a terminal)
+	progressLines // a line every ciProgressEvery (a CI log)
+)
+
+// wantProgress decides how to show progress: --progress always draws the
+// live line, never nothing; auto the live line on a terminal (unless
+// --json), else a plain line every few seconds.
+func wantProgress(mode string, asJSON bool, stderr io.Writer) (int, error) {
 	switch mode {
 	case "always":
-		return true, nil
+		return progressLive, nil
 	case "never":
-		return false, nil
+		return progressNone, nil
 	case "auto":
-		return !asJSON && isTerminal(stderr), nil
+		switch {
+		case !isTerminal(stderr):
+			return progressLines, nil
+		case asJSON:
+			return progressNone, nil
+		}
+		return progressLive, nil
 	}
-	return false, usagef("--progress %q: want auto, always or never", mode)
+	return progressNone, usagef("--progress %q: want auto, always or never", mode)
 }
 
 // isTerminal reports whether w is a character device (a terminal), without

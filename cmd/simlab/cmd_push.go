@@ -77,7 +77,11 @@ Two plain-SMS modes (LoA2 only):
 Exit codes: 0 when the push completed, whatever the outcome (read "outcome");
 1 when it could not be pushed (SMSC unreachable, bind refused — the error
 says what the account lacks —, number not in the plan, capture API
-unreachable); 2 for a usage error.
+unreachable) or the SMSC closed the connection while it waited ("the SMSC
+closed the connection"); 2 for a usage error.
+
+While it waits, push shows it on stderr: a spinner with the time left on a
+terminal, else a line every 5 seconds at most.
 
 Answers come back as MO SMS to --source. simlab's SMSC hands each answer to
 the bind that sent its challenge (docs/smsc.md, "Routing"), so any number of
@@ -162,7 +166,8 @@ func runPush(ctx context.Context, a *app, cmd *cobra.Command, o *pushOptions) er
 	if o.fleet != "" && (o.otp || o.url) {
 		return usagef("--fleet applies to SIM challenges only")
 	}
-	if _, err := numberFlag("to", o.to); err != nil {
+	to, err := numberFlag("to", o.to)
+	if err != nil {
 		return err
 	}
 	if err := addrFlag("smpp", o.smpp); err != nil {
@@ -188,7 +193,6 @@ func runPush(ctx context.Context, a *app, cmd *cobra.Command, o *pushOptions) er
 	}
 	var plan *fleet.Directory
 	if o.fleet != "" {
-		var err error
 		if plan, err = push.OpenFleet(ctx, o.fleet, os.Getenv(apiTokenEnv)); err != nil {
 			return err
 		}
@@ -209,6 +213,14 @@ func runPush(ctx context.Context, a *app, cmd *cobra.Command, o *pushOptions) er
 	}()
 
 	out := pushOutput{Mode: "applet"}
+	what, limit := "waiting for the answer of +"+to, o.timeout+10*time.Second
+	switch {
+	case o.url:
+		what, limit = "waiting for the link to be opened on +"+to, o.timeout
+	case o.otp:
+		what, limit = "waiting for the code to reach +"+to, o.timeout
+	}
+	stop := newWaiting(a.stderr, what, limit).start()
 	switch {
 	case o.url:
 		out.Mode = "url"
@@ -222,6 +234,7 @@ func runPush(ctx context.Context, a *app, cmd *cobra.Command, o *pushOptions) er
 		out.Result, err = p.Push(ctx, push.Request{MSISDN: o.to, LoA: loa, ClientName: o.clientName, BindingMessage: o.binding,
 			Context: o.ctxt, Timeout: o.timeout, WantUPK: o.upk})
 	}
+	stop()
 	if err != nil {
 		return notInPlanHint(err, o.fleet)
 	}

@@ -98,7 +98,7 @@ func (p *Pusher) PushOTP(ctx context.Context, r OTPRequest) (Result, error) {
 			res.Outcome, res.Detail, res.LatencyMS = NotDelivered, "submit_sm refused: "+err.Error(), ms(time.Since(start))
 			return res, nil
 		}
-		return res, fmt.Errorf("push: submit: %w", err)
+		return res, p.submitErr(err)
 	}
 	res.MessageID = ids[0]
 
@@ -111,6 +111,9 @@ func (p *Pusher) PushOTP(ctx context.Context, r OTPRequest) (Result, error) {
 			res.Outcome, res.Detail, res.LatencyMS = NotDelivered, "delivery receipt "+rc.Stat+" err:"+rc.Err, ms(time.Since(start))
 			return res, nil
 		}
+	case <-p.watch.Lost():
+		res.LatencyMS = ms(time.Since(start))
+		return res, p.watch.Err()
 	case <-wctx.Done():
 		res.LatencyMS = ms(time.Since(start))
 		if ctx.Err() != nil {

@@ -95,6 +95,9 @@ type Pusher struct {
 	// sees its receipt whichever bind the SMSC hands it to.
 	receipts *Receipts
 
+	// watch sees a bind's connection lost (binds without reconnection).
+	watch *ConnWatch
+
 	mu      sync.Mutex
 	waiting map[string][]*waiter // by phone number
 	parts   map[partKey]*partial
@@ -177,7 +180,7 @@ var (
 
 // New binds to the SMSC and returns a Pusher.
 func New(ctx context.Context, cfg Config) (*Pusher, error) {
-	p := &Pusher{cfg: cfg, ks: cfg.Keystore, receipts: NewReceipts(), waiting: map[string][]*waiter{}, parts: map[partKey]*partial{}}
+	p := &Pusher{cfg: cfg, ks: cfg.Keystore, receipts: NewReceipts(), watch: NewConnWatch(), waiting: map[string][]*waiter{}, parts: map[partKey]*partial{}}
 	if p.cfg.Source == "" {
 		p.cfg.Source = "99955500"
 	}
@@ -207,6 +210,9 @@ func New(ctx context.Context, cfg Config) (*Pusher, error) {
 		cc := cfg.SMPP
 		cc.Mode = client.Transceiver
 		cc.OnDeliver = p.onDeliver
+		if cc.NoReconnect {
+			cc.OnState = p.watch.Hook(cc.OnState)
+		}
 		if cc.KeepReceipts == 0 {
 			cc.KeepReceipts = -1 // p.receipts keeps them, for every bind
 		}
@@ -219,6 +225,15 @@ func New(ctx context.Context, cfg Config) (*Pusher, error) {
 	}
 	return p, nil
 }
+
+// Lost is closed when one of the Pusher's binds loses its connection (the
+// SMSC closed it, or the network broke) and the Pusher does not reconnect
+// (client.Config.NoReconnect): pushes waiting then fail with
+// ErrSMSCClosed, and LostErr says why.
+func (p *Pusher) Lost() <-chan struct{} { return p.watch.Lost() }
+
+// LostErr is ErrSMSCClosed with its cause once Lost is closed, else nil.
+func (p *Pusher) LostErr() error { return p.watch.Err() }
 
 // Close unbinds.
 func (p *Pusher) Close(ctx context.Context) error {
@@ -505,7 +520,7 @@ func (p *Pusher) Push(ctx context.Context, r Request) (Result, error) {
 				res.LatencyMS = ms(time.Since(start))
 				return res, nil
 			}
-			return res, fmt.Errorf("push: submit: %w", err)
+			return res, p.submitErr(err)
 		}
 		ids = append(ids, id)
 	}
@@ -534,6 +549,9 @@ func (p *Pusher) Push(ctx context.Context, r Request) (Result, error) {
 				res.Outcome, res.Detail = SIMError, "the SIM rejected the SMS-PP download (receipt err "+rc.Err+")"
 			}
 			return res, nil
+		case <-p.watch.Lost():
+			res.LatencyMS = ms(time.Since(start))
+			return res, p.watch.Err()
 		case <-wctx.Done():
 			res.LatencyMS = ms(time.Since(start))
 			if ctx.Err() != nil {
