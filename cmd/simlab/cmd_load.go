@@ -64,7 +64,7 @@ so a stalled SMSC or fleet shows in the figures (no coordinated omission):
   text, otp:                  submit → delivery receipt
 plus submit_sm → submit_sm_resp, in HDR histograms (p50 p90 p99 p99.9 max).
 
---to is a RANGE (9990001000-9990001999, +99901000000-+99901000999) or a FILE
+--to is a RANGE (+99901000000-+99901000999, 99901001000-99901001999) or a FILE
 with one MSISDN per line; numbers are used round-robin. Use at least
 rate × latency distinct numbers: a phone busy with one challenge refuses the next.
 
@@ -85,14 +85,14 @@ during the run (the run stops at once: "the SMSC closed the connection");
 2 for a usage error. The report
 is written either way. The bind password may also come from
 $SIMLAB_SMPP_PASSWORD, the HTTP API's token (--loa otp --api, --fleet URL)
-from $SIMLAB_API_TOKEN.
-
-Example, against "simlab serve":
-  simlab load --to +99901000000-+99901009999 --loa 3 --rate 500 --duration 30s --out /tmp/run`,
+from $SIMLAB_API_TOKEN.`,
+		Example: `  simlab load --to +99901000000-+99901000999 --rate 100 --duration 10s
+  simlab load --to +99901000000-+99901009999 --loa 3 --rate 500 --duration 30s --out /tmp/run
+  simlab load --to 99901001000-99901001999 --loa text --rate 200 --duration 10s --json`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if to == "" {
-				return usagef("--to is required (a RANGE like 9990001000-9990001999, or a FILE)")
+				return usagef("--to is required (a RANGE like +99901000000-+99901000999, or a FILE)")
 			}
 			nums, err := parseTo(to)
 			if err != nil {
@@ -244,7 +244,7 @@ Example, against "simlab serve":
 	f.StringVar(&smpp.Password, "password", "", "bind password (or $SIMLAB_SMPP_PASSWORD)")
 	f.IntVar(&binds, "binds", 4, "SMPP sessions (transceiver binds)")
 	f.IntVar(&smpp.Window, "window", 50, "submit_sm outstanding per bind")
-	f.StringVar(&to, "to", "", "destination RANGE (FIRST-LAST) or FILE (one MSISDN per line)")
+	f.StringVar(&to, "to", "", "destination RANGE (FIRST-LAST, numbers of the plan) or FILE (one MSISDN per line)")
 	f.StringVar(&kind, "loa", "3", "what to send: 2, 3, 3,2 (challenges), otp or text")
 	f.Float64Var(&rate, "rate", 100, "arrival rate at full speed, per second")
 	f.DurationVar(&duration, "duration", 10*time.Second, "length of the arrival schedule, ramp included")

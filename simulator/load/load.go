@@ -367,6 +367,9 @@ issue:
 		Series:       rec.series,
 		Distribution: distribution(rec.e2e),
 	}
+	if u, ok := t.(interface{ Unit() string }); ok {
+		rep.Unit = u.Unit()
+	}
 	if sched := schedule(max(total-1, 0), cfg.Rate, cfg.Ramp).Seconds(); rec.sent > 1 && sched > 0 {
 		rep.Rate = float64(rec.sent-1) / sched
 	}

@@ -38,6 +38,9 @@ type Report struct {
 	// Interrupted is true when the run was stopped before its schedule
 	// ended.
 	Interrupted bool `json:"interrupted,omitempty"`
+	// Unit is what the run sent: "challenges", "messages" (--loa text) or
+	// "OTPs" (the target's Unit; empty reads as challenges).
+	Unit string `json:"unit,omitempty"`
 	// Series has one entry per second of the run.
 	Series []Second `json:"series"`
 	// Distribution samples the latency percentile curve.
@@ -85,7 +88,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		b.WriteString("   (interrupted)")
 	}
 	b.WriteString("\n")
-	fmt.Fprintf(&b, "challenges sent %d = completed %d + failed %d + timed out %d\n", r.Sent, r.Completed, r.Failed, r.TimedOut)
+	fmt.Fprintf(&b, "%s sent %d = completed %d + failed %d + timed out %d\n", r.unit(), r.Sent, r.Completed, r.Failed, r.TimedOut)
 	if len(r.Outcomes) > 0 {
 		b.WriteString("outcomes  ")
 		for _, k := range sortedByCount(r.Outcomes) {
@@ -97,6 +100,10 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, "signatures verified %d of %d answers\n", r.Verified, r.Completed)
 	}
 	writeP := func(name string, p Percentiles) {
+		if p.Count == 0 { // no figures: not a latency of 0
+			fmt.Fprintf(&b, "%-10s none: no %s completed\n", name, r.unit())
+			return
+		}
 		fmt.Fprintf(&b, "%-10s p50 %s  p90 %s  p99 %s  p99.9 %s  max %s  (n=%d)\n", name,
 			fmtMs(p.P50), fmtMs(p.P90), fmtMs(p.P99), fmtMs(p.P999), fmtMs(p.Max), p.Count)
 	}
@@ -119,6 +126,14 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// unit is what the run sent, for labels.
+func (r *Report) unit() string {
+	if r.Unit == "" {
+		return "challenges"
+	}
+	return r.Unit
 }
 
 func fmtMs(v float64) string {

@@ -90,6 +90,15 @@ func (d *Dialed) LostErr() error {
 	return push.ErrSMSCClosed
 }
 
+// Unit is what the target sends, for the report: "challenges",
+// "messages" or "OTPs".
+func (d *Dialed) Unit() string {
+	if u, ok := d.Target.(interface{ Unit() string }); ok {
+		return u.Unit()
+	}
+	return "challenges"
+}
+
 // Close unbinds every session.
 func (d *Dialed) Close(ctx context.Context) error { return d.close(ctx) }
 

@@ -363,3 +363,14 @@ func (t *Texts) readOTP(ctx context.Context, dest, code string, submitted time.T
 	}
 	return body.OTP, nil
 }
+
+// Unit is what a Texts run sends, for the report: "OTPs" or "messages".
+func (t *Texts) Unit() string {
+	if t.OTP {
+		return "OTPs"
+	}
+	return "messages"
+}
+
+// Unit is what a Challenges run sends, for the report.
+func (c *Challenges) Unit() string { return "challenges" }
