@@ -94,7 +94,7 @@ func TestLoadNoticesSMSCClosed(t *testing.T) {
 				t.Fatal(err)
 			}
 			r := <-done
-					if r.code != exitFailure || !strings.Contains(r.stderr, "the SMSC closed the connection") || !strings.Contains(r.out, "sent") || r.took > 45*time.Second {
+			if r.code != exitFailure || !strings.Contains(r.stderr, "the SMSC closed the connection") || !strings.Contains(r.out, "sent") || r.took > 45*time.Second {
 				t.Errorf("load --loa %s with the SMSC gone: exit %d after %v\nstdout %s\nstderr %s", kind, r.code, r.took, r.out, r.stderr)
 			}
 		})

@@ -14,6 +14,7 @@ import (
 	"github.com/simlab-dev/simlab/applet/authn"
 	"github.com/simlab-dev/simlab/applet/uicc"
 	"github.com/simlab-dev/simlab/fixtures/fleets"
+	"github.com/simlab-dev/simlab/internal/yamlmsg"
 	"github.com/simlab-dev/simlab/simulator/person"
 )
 
@@ -175,7 +176,7 @@ func ParsePlan(b []byte) (*Plan, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(&p); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrPlan, err)
+		return nil, fmt.Errorf("%w: %s", ErrPlan, yamlmsg.Message(err))
 	}
 	if _, err := p.resolve(); err != nil {
 		return nil, err

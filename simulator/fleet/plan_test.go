@@ -77,7 +77,7 @@ func TestParsePlanErrors(t *testing.T) {
 	tests := []struct{ name, yaml, want string }{
 		{"empty", "", "EOF"},
 		{"no ranges", "defaults: {pin: \"12345\"}", "ranges: a fleet file needs at least one range"},
-		{"unknown field", "ranges: [{prefix: \"4479\", colour: red}]", "field colour not found"},
+		{"unknown field", "ranges: [{prefix: \"4479\", colour: red}]", `unknown key "colour"`},
 		{"both", "ranges: [{prefix: \"44\", from: \"4400\", to: \"4499\"}]", "ranges[0]: give either prefix or from/to"},
 		{"from only", "ranges: [{from: \"4400\"}]", "ranges[0]: needs from and to"},
 		{"bad from", "ranges: [{from: \"44x0\", to: \"4499\"}]", "ranges[0].from"},

@@ -95,7 +95,7 @@ func (p *Pusher) PushOTP(ctx context.Context, r OTPRequest) (Result, error) {
 	if err != nil {
 		var se *client.StatusError
 		if errors.As(err, &se) {
-			res.Outcome, res.Detail, res.LatencyMS = NotDelivered, "submit_sm refused: "+err.Error(), ms(time.Since(start))
+			res.Outcome, res.Detail, res.LatencyMS = NotDelivered, strings.TrimPrefix(err.Error(), "smpp client: "), ms(time.Since(start))
 			return res, nil
 		}
 		return res, p.submitErr(err)

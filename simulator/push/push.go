@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -516,7 +517,7 @@ func (p *Pusher) Push(ctx context.Context, r Request) (Result, error) {
 		if err != nil {
 			var se *client.StatusError
 			if errors.As(err, &se) {
-				res.Outcome, res.Detail = NotDelivered, "submit_sm refused: "+err.Error()
+				res.Outcome, res.Detail = NotDelivered, strings.TrimPrefix(err.Error(), "smpp client: ")
 				res.LatencyMS = ms(time.Since(start))
 				return res, nil
 			}
