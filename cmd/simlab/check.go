@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/pflag"
 
@@ -80,4 +81,12 @@ func sourceFlag(name, v string) error {
 		return usagef("--%s %q: want a number or an alphanumeric sender of 1 to 11 characters", name, v)
 	}
 	return nil
+}
+
+// e164 writes a number the one way simlab prints numbers: E.164 with "+".
+func e164(n string) string {
+	if n == "" {
+		return ""
+	}
+	return "+" + strings.TrimPrefix(n, "+")
 }

@@ -51,7 +51,7 @@ func newPushCmd(a *app) *cobra.Command {
 		Long: `push plays the operator's push server of a Mobile Connect SIM authenticator:
 it builds a challenge (docs/applet-protocol.md), seals it with the card's OTA
 keys (derived from simlab's demo master keys, fixtures/keys, and the card's
-ICCID: AES keyset 1, or 3DES keyset 2 with --3des), submits it over SMPP as
+ICCID: AES keyset 1, or 3DES keyset 2 with --tdes), submits it over SMPP as
 a class-2 SIM data download, waits for the phone's answer, opens and
 verifies it (CC, transaction id, the card's signature) and prints the
 outcome.
@@ -112,7 +112,8 @@ token (--otp, --fleet URL) from $` + apiTokenEnv + `.`,
 	f.StringVar(&o.ctxt, "context", "", "the context shown to the user")
 	f.DurationVar(&o.timeout, "timeout", 60*time.Second, "prompt timeout sent to the card (and the SMS validity); the answer is awaited 10s longer")
 	f.BoolVar(&o.upk, "upk", false, "ask the card for its public key (upk)")
-	f.BoolVar(&o.tdes, "3des", false, "seal with the 3DES keyset (key index 2) instead of AES (1)")
+	f.BoolVar(&o.tdes, "tdes", false, "seal with the 3DES keyset (key index 2) instead of AES (1)")
+	deprecatedFlag(a, f, "3des", "tdes") // card push's name, and no leading digit
 	f.BoolVar(&o.jsonOut, "json", false, "print the result as JSON")
 	f.BoolVar(&o.url, "url", false, "SMS+URL mode: send a login link by SMS (LoA2)")
 	f.StringVar(&o.urlBase, "url-base", "", "URL prefix put in the SMS (default http://<listener address>)")
@@ -141,7 +142,7 @@ func runPush(ctx context.Context, a *app, cmd *cobra.Command, o *pushOptions) er
 			return usagef("--url and --otp give LoA2 only (got --loa %s)", o.loa)
 		}
 		if o.upk || o.tdes || o.ctxt != "" {
-			return usagef("--upk, --3des and --context apply to SIM challenges only")
+			return usagef("--upk, --tdes and --context apply to SIM challenges only")
 		}
 		if o.otp && (o.otpLength < 4 || o.otpLength > 10) {
 			return usagef("--otp-length: want 4..10 digits")
