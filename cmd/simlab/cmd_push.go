@@ -242,15 +242,15 @@ func runPush(ctx context.Context, a *app, cmd *cobra.Command, o *pushOptions) er
 	if o.jsonOut {
 		return writeJSON(a.stdout, out)
 	}
-	return printPushResult(a.stdout, out)
+	return printPushResult(a.stdout, out, paletteFor(a.stdout))
 }
 
 // printPushResult writes the result as aligned "key  value" lines.
-func printPushResult(w io.Writer, out pushOutput) error {
+func printPushResult(w io.Writer, out pushOutput, pal palette) error {
 	r := out.Result
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	row := func(k, v string) { fmt.Fprintf(tw, "%s\t%s\n", k, v) }
-	row("outcome", r.Outcome)
+	row("outcome", pal.outcome(r.Outcome))
 	acr := "-"
 	if r.ACR != nil {
 		acr = *r.ACR
