@@ -92,7 +92,9 @@ func DeriveWithPrimitives(ctx context.Context, ks Keystore, master, ref string, 
 		return fmt.Errorf("hsm: derive %q from %q: %w", ref, master, err)
 	}
 	defer clear(material)
-	return cr.ImportKey(ctx, ref, p.Type, material, p.Options)
+	opts := p.Options
+	opts.Derived = true
+	return cr.ImportKey(ctx, ref, p.Type, material, opts)
 }
 
 // DeriveMaterial computes the key material p describes with the key master

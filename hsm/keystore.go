@@ -162,6 +162,12 @@ type KeyOptions struct {
 	// Replace overwrites an existing key with the same label instead of
 	// failing with ErrExists.
 	Replace bool
+	// Derived marks a key computed by Derive from a master: an emulated
+	// card's key. The soft backend's in-memory store signs with such
+	// EC P-256 keys through its fast signer (internal/p256, not
+	// constant-time); keys generated or imported by a user, and keys in a
+	// key store file, are signed by crypto/ecdsa (docs/hsm.md).
+	Derived bool
 }
 
 // Creator is implemented by backends that take KeyOptions when creating

@@ -11,9 +11,11 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/simlab-dev/simlab/simulator/modem"
+	"github.com/simlab-dev/simlab/simulator/push"
 	"github.com/simlab-dev/simlab/smsc"
 	"github.com/simlab-dev/simlab/smsc/client"
 )
@@ -35,6 +37,22 @@ type BearerOptions struct {
 	// OnListening, when set, is called once a modem bearer listens (the
 	// modem accepted AT+CNMI): from then on MO messages flow.
 	OnListening func()
+	// Binds is how many SMPP sessions an upstream bearer opens (default
+	// 1); messages are spread over them, receipts and MO taken from all.
+	Binds int
+	// Window is the submit_sm outstanding per upstream session (default:
+	// the client's, 10).
+	Window int
+	// AlwaysReceipt asks the upstream SMSC for a receipt of every message
+	// and waits for it (ReceiptTimeout), so that each message's final
+	// state here is the upstream's, whether or not the message asked for
+	// a receipt. Routes to fleet processes set it.
+	AlwaysReceipt bool
+	// Background connects an upstream bearer in the background when the
+	// first attempt cannot reach it (a fleet process not started yet):
+	// until it binds, its messages fail temporarily and the SMSC retries
+	// them. A refused bind is still an error at once.
+	Background bool
 }
 
 // ErrBearerSpec is a bearer specification simlab cannot read.
@@ -114,38 +132,158 @@ func redactSpec(spec string) string {
 	return u.Redacted()
 }
 
-// Upstream is the bearer to a real SMSC: an smsc.Sink that submits the
-// messages routed to it over SMPP, and a deliver_sm handler that injects
-// the upstream's MO messages into this SMSC (SubmitMO) in the order they
-// came. Receipts complete the deliveries waiting for them.
+// Upstream is the bearer to another SMSC — a real operator's, or a simlab
+// fleet process behind a route: an smsc.Sink that submits the messages
+// routed to it over SMPP, and a deliver_sm handler that injects the
+// upstream's MO messages into this SMSC (SubmitMO) in the order each
+// session received them, so that they go to the ESME that asked by this
+// SMSC's reply routing (docs/smsc.md, "Routing"). Receipts, whichever
+// session they come on, complete the deliveries waiting for them.
 type Upstream struct {
-	core *Core
-	cl   *client.Client
-	opts BearerOptions
-	mo   chan *smsc.Message
-	done chan struct{}
-	once sync.Once
+	core     *Core
+	cfg      client.Config
+	opts     BearerOptions
+	receipts *push.Receipts
+	mo       chan *smsc.Message
+	done     chan struct{}
+	once     sync.Once
+	wg       sync.WaitGroup
+
+	mu   sync.RWMutex
+	cls  []*client.Client // bound sessions
+	next atomic.Uint64
+	// unroute takes the bearer out of the router when it closes.
+	unroute func()
 }
 
-func (c *Core) addUpstream(ctx context.Context, cfg client.Config, opts BearerOptions) (*Upstream, error) {
+// firstDialTimeout bounds the first attempt to reach an upstream that may
+// be connected in the background (BearerOptions.Background).
+const firstDialTimeout = 5 * time.Second
+
+// newUpstream connects an upstream bearer; the caller adds it to a route.
+func (c *Core) newUpstream(ctx context.Context, cfg client.Config, opts BearerOptions) (*Upstream, error) {
 	if opts.ReceiptTimeout == 0 {
 		opts.ReceiptTimeout = 30 * time.Second
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
-	u := &Upstream{core: c, opts: opts, mo: make(chan *smsc.Message, 1024), done: make(chan struct{})}
+	if opts.Binds <= 0 {
+		opts.Binds = 1
+	}
+	u := &Upstream{core: c, opts: opts, receipts: push.NewReceipts(), mo: make(chan *smsc.Message, 1024), done: make(chan struct{})}
 	cfg.OnDeliver = u.onDeliver
 	cfg.Logger = opts.Logger
-	cl, err := client.Dial(ctx, cfg)
-	if err != nil {
-		return nil, fmt.Errorf("simulator: upstream SMSC %s: %w", cfg.Addr, err)
+	cfg.KeepReceipts = -1 // receipts go to u.receipts
+	if opts.Window > 0 {
+		cfg.Window = opts.Window
 	}
-	u.cl = cl
+	u.cfg = cfg
+	dctx := ctx
+	if opts.Background {
+		// The first attempt is short: what is not reachable now is
+		// connected in the background.
+		var cancel context.CancelFunc
+		dctx, cancel = context.WithTimeout(ctx, firstDialTimeout)
+		defer cancel()
+	}
+	for i := 0; i < opts.Binds; i++ {
+		cl, err := client.Dial(dctx, cfg)
+		var se *client.StatusError
+		switch {
+		case err == nil:
+			u.cls = append(u.cls, cl)
+			continue
+		case opts.Background && !errors.As(err, &se) && ctx.Err() == nil:
+			// Not reachable yet: keep trying in the background.
+			opts.Logger.Warn("upstream SMSC not reachable yet, connecting in the background", "addr", cfg.Addr, "err", err)
+			u.wg.Add(1)
+			go u.connect(opts.Binds - len(u.cls))
+		default:
+			u.closeClients()
+			return nil, fmt.Errorf("simulator: upstream SMSC %s: %w", cfg.Addr, err)
+		}
+		break
+	}
+	u.wg.Add(1)
 	go u.injectMO()
+	return u, nil
+}
+
+func (c *Core) addUpstream(ctx context.Context, cfg client.Config, opts BearerOptions) (*Upstream, error) {
+	u, err := c.newUpstream(ctx, cfg, opts)
+	if err != nil {
+		return nil, err
+	}
+	u.unroute = func() { c.routes.removeBearer(u) }
 	c.routes.addBearer(u)
 	return u, nil
 }
+
+// connect binds n more sessions, retrying with backoff (100 ms doubling to
+// 5 s) until they are bound or the bearer closes.
+func (u *Upstream) connect(n int) {
+	defer u.wg.Done()
+	wait := 100 * time.Millisecond
+	for n > 0 {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		go func() {
+			select {
+			case <-u.done:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		cl, err := client.Dial(ctx, u.cfg)
+		cancel()
+		if err == nil {
+			u.mu.Lock()
+			closed := u.closedLocked()
+			if !closed {
+				u.cls = append(u.cls, cl)
+			}
+			u.mu.Unlock()
+			if closed {
+				cl.Close(context.Background())
+				return
+			}
+			n--
+			u.opts.Logger.Info("upstream SMSC bound", "addr", u.cfg.Addr)
+			continue
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-u.done:
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		wait = min(wait*2, 5*time.Second)
+	}
+}
+
+func (u *Upstream) closedLocked() bool {
+	select {
+	case <-u.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// client returns a bound session, round-robin, or nil while none is.
+func (u *Upstream) client() *client.Client {
+	u.mu.RLock()
+	defer u.mu.RUnlock()
+	if len(u.cls) == 0 {
+		return nil
+	}
+	return u.cls[u.next.Add(1)%uint64(len(u.cls))]
+}
+
+// errNotBound fails a message temporarily (system failure, retried) while
+// an upstream bearer has no bound session yet.
+var errNotBound = &smsc.DeliveryError{Code: smsc.ErrCodeSystemFailure, Reason: "upstream SMSC not bound yet"}
 
 // Deliver implements smsc.Sink: submit_sm to the upstream SMSC; with a
 // receipt requested, wait (BearerOptions.ReceiptTimeout) for the upstream's
@@ -158,11 +296,15 @@ func (u *Upstream) Deliver(ctx context.Context, m *smsc.Message) error {
 		ESMClass:    m.ESMClass & 0x40, ProtocolID: m.PID, Priority: m.Priority, DataCoding: m.DCS,
 		ShortMessage: m.UserData(),
 	}
-	wait := m.RegisteredDelivery&3 != 0 && u.opts.ReceiptTimeout > 0
+	wait := (u.opts.AlwaysReceipt || m.RegisteredDelivery&3 != 0) && u.opts.ReceiptTimeout > 0
 	if wait {
 		msg.RegisteredDelivery = 1
 	}
-	id, err := u.cl.Submit(ctx, msg)
+	cl := u.client()
+	if cl == nil {
+		return errNotBound
+	}
+	id, err := cl.Submit(ctx, msg)
 	var se *client.StatusError
 	if errors.As(err, &se) {
 		return &smsc.DeliveryError{Code: uint16(se.Status), Permanent: se.Status != client.StatusMsgQFull && se.Status != client.StatusThrottled,
@@ -176,7 +318,7 @@ func (u *Upstream) Deliver(ctx context.Context, m *smsc.Message) error {
 	}
 	rctx, cancel := context.WithTimeout(ctx, u.opts.ReceiptTimeout)
 	defer cancel()
-	rc, err := u.cl.AwaitReceipt(rctx, id)
+	rc, _, err := u.receipts.Await(rctx, id)
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -196,11 +338,12 @@ func (u *Upstream) Deliver(ctx context.Context, m *smsc.Message) error {
 	return &smsc.DeliveryError{Code: uint16(code), Permanent: true, Reason: "upstream receipt " + rc.Stat + " err:" + rc.Err}
 }
 
-// onDeliver runs on the client's reader goroutine: receipts stay with the
-// client (AwaitReceipt); MO messages are queued for injectMO.
+// onDeliver runs on a session's reader goroutine: receipts go to the
+// deliveries awaiting them (u.receipts); MO messages are queued for
+// injectMO.
 func (u *Upstream) onDeliver(d *client.Deliver) uint32 {
 	if d.Receipt != nil {
-		return client.StatusOK
+		return u.receipts.OnDeliver(d)
 	}
 	m := &smsc.Message{
 		ServiceType: d.ServiceType,
@@ -226,6 +369,7 @@ func (u *Upstream) onDeliver(d *client.Deliver) uint32 {
 
 // injectMO feeds the upstream's MO messages into this SMSC, in order.
 func (u *Upstream) injectMO() {
+	defer u.wg.Done()
 	for {
 		select {
 		case m := <-u.mo:
@@ -244,13 +388,30 @@ func (u *Upstream) injectMO() {
 func (u *Upstream) Close() error {
 	var err error
 	u.once.Do(func() {
-		u.core.routes.removeBearer(u)
+		if u.unroute != nil {
+			u.unroute()
+		}
+		u.mu.Lock()
 		close(u.done)
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		err = u.cl.Close(ctx)
+		u.mu.Unlock()
+		err = u.closeClients()
+		u.wg.Wait()
 	})
 	return err
+}
+
+func (u *Upstream) closeClients() error {
+	u.mu.Lock()
+	cls := u.cls
+	u.cls = nil
+	u.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	var errs []error
+	for _, cl := range cls {
+		errs = append(errs, cl.Close(ctx))
+	}
+	return errors.Join(errs...)
 }
 
 // modemBearer is a modem carrying messages for numbers outside the plan

@@ -43,6 +43,9 @@ type Config struct {
 	SMPPTLS TLSListener `yaml:"smpp_tls" json:"smpp_tls,omitzero"`
 	// DataDir makes state durable; empty keeps everything in memory.
 	DataDir string `yaml:"data" json:"data,omitempty"`
+	// Repair moves a damaged message store in DataDir aside and starts
+	// with what can still be read from it (serve --repair).
+	Repair bool `yaml:"-" json:"-"`
 	// APIToken is required from API clients when set, and must be set
 	// (MinAPITokenLen characters at least) when HTTPAddr is not loopback.
 	APIToken string `yaml:"api_token" json:"-"`
@@ -83,9 +86,15 @@ type Config struct {
 	InteractiveOut io.Writer `yaml:"-" json:"-"`
 	// Lab adds real bearers and cards in readers (docs/lab.md).
 	Lab LabConfig `yaml:",inline" json:"lab"`
+	// Trace records every SMPP session and every phone's APDUs for
+	// Wireshark (docs/lab.md, "Traces"): a pcap file and/or live GSMTAP.
+	Trace TraceConfig `yaml:"trace" json:"trace,omitzero"`
 	// MobileConnect configures the Mobile Connect gateway at /mc
 	// (docs/mobile-connect.md).
 	MobileConnect mobileconnect.Config `yaml:"mobile_connect" json:"mobile_connect"`
+	// Routes hand number ranges to SMSCs of their own, such as simlab
+	// fleet processes behind this one (docs/smsc.md, "Routes").
+	Routes []Route `yaml:"routes" json:"routes,omitempty"`
 	// HTTPLimits are the HTTP listener's timeouts and connection caps.
 	HTTPLimits HTTPLimits `yaml:"http_limits" json:"http_limits,omitzero"`
 	// SMPPLimits cap the SMPP listeners' connections.
@@ -108,11 +117,14 @@ type TLSListener struct {
 	Key  string `yaml:"key" json:"key,omitempty"`
 }
 
-// Retention bounds the message store: the oldest messages go first beyond
-// MaxMessages (default 500,000); with a durable store, messages older than
-// MaxAge are dropped too (default 7 days).
+// Retention bounds the message store: the oldest messages in a final state
+// go first beyond MaxMessages (default 500,000) or MaxBytes (default 256
+// MiB, smsc.MessageSize); with a durable store, messages older than MaxAge
+// are dropped too (default 7 days). Messages still owed delivery or a
+// receipt are kept: when they fill a limit, submits get ESME_RMSGQFUL.
 type Retention struct {
 	MaxMessages int           `yaml:"max_messages" json:"max_messages,omitempty"`
+	MaxBytes    int64         `yaml:"max_bytes" json:"max_bytes,omitempty"`
 	MaxAge      time.Duration `yaml:"max_age" json:"max_age,omitempty"`
 }
 
@@ -252,6 +264,9 @@ func (c Config) Validate() error {
 	}
 	if c.NoFleet && (c.Fleet != "" || len(c.Interactive) > 0) {
 		errs = append(errs, errors.New("serve: no_fleet excludes fleet and interactive"))
+	}
+	if err := validateRoutes(c.Routes); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
 }

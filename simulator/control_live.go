@@ -149,7 +149,8 @@ func (c *Core) challenges(w http.ResponseWriter, r *http.Request) {
 // hub. ?topics= is a comma-separated list of phone (each phone's events,
 // named by their kind: the default), message (the capture stream's
 // message, state and deleted), human (prompts waiting for a person:
-// human, human_done), challenge (challenge); ?msisdn= keeps one phone's.
+// human, human_done), challenge (challenge), login (login: a step of a
+// Mobile Connect login, logins.go); ?msisdn= keeps one phone's.
 // ?buffer= is how many events may wait for the client (default
 // capture.DefaultStreamBuffer a batch, ten batches a second); an overflow
 // event tells a client that fell behind that it lost events (it should

@@ -19,6 +19,7 @@ import (
 	"github.com/simlab-dev/simlab/simulator/fleet/phonestore"
 	"github.com/simlab-dev/simlab/simulator/load"
 	"github.com/simlab-dev/simlab/simulator/person"
+	"github.com/simlab-dev/simlab/simulator/trace"
 	"github.com/simlab-dev/simlab/smsc"
 	"github.com/simlab-dev/simlab/smsc/capture"
 	"github.com/simlab-dev/simlab/smsc/store"
@@ -44,7 +45,9 @@ type Core struct {
 	routes   *router
 	closer   func() error
 	lab      io.Closer
+	upRoutes io.Closer     // Config.Routes
 	workers  *workers.Pool // the phones' proactive sessions
+	trace    *trace.Recorder
 	serving  atomic.Bool
 	done     chan struct{} // closed when Serve has returned; serveErr is its error
 	serveErr error
@@ -92,10 +95,20 @@ func startCore(s *Server, cfg Config) (Subsystem, error) {
 	}
 	c.Capture.Submit = c.SMSC.Submit // the page's compose
 	c.workers = workers.New(0)
+	rec, err := startTrace(cfg.Trace, cfg.Logger) // trace.go
+	if err != nil {
+		c.workers.Close()
+		c.closeStore()
+		return nil, err
+	}
+	if c.trace = rec; rec != nil {
+		c.SMSC.Tracer = rec
+	}
 	if !cfg.NoFleet {
 		if err := c.startFleet(cfg); err != nil {
 			c.workers.Close()
 			c.closeStore()
+			rec.Close()
 			return nil, err
 		}
 		c.routes = newRouter(c.Fleet) // attached cards and bearers in front of and behind the fleet (routes.go)
@@ -154,6 +167,14 @@ func startCore(s *Server, cfg Config) (Subsystem, error) {
 		_ = c.Shutdown(context.Background())
 		return nil, err
 	}
+	if len(cfg.Routes) > 0 {
+		rs, err := c.StartRoutes(context.Background(), cfg.Routes, BearerOptions{ReceiptTimeout: cfg.Lab.ReceiptTimeout, Logger: cfg.Logger})
+		if err != nil {
+			_ = c.Shutdown(context.Background())
+			return nil, err
+		}
+		c.upRoutes = rs
+	}
 	return c, nil
 }
 
@@ -162,7 +183,7 @@ func startCore(s *Server, cfg Config) (Subsystem, error) {
 // (smsc.db directly in it) is opened where it is.
 func (c *Core) openStore(cfg Config) error {
 	if cfg.DataDir == "" {
-		c.store = smsc.NewMemStore(cfg.Retention.MaxMessages)
+		c.store = &smsc.MemStore{MaxMessages: cfg.Retention.MaxMessages, MaxBytes: cfg.Retention.MaxBytes}
 		return nil
 	}
 	dir := filepath.Join(cfg.DataDir, "smsc")
@@ -172,7 +193,11 @@ func (c *Core) openStore(cfg Config) error {
 			cfg.Logger.Warn("serve: using the message store of `simlab smsc serve` in the data directory itself", "dir", dir)
 		}
 	}
-	st, err := store.Open(dir, store.Options{MaxMessages: cfg.Retention.MaxMessages, MaxAge: cfg.Retention.MaxAge})
+	st, err := store.Open(dir, store.Options{MaxMessages: cfg.Retention.MaxMessages, MaxBytes: cfg.Retention.MaxBytes,
+		MaxAge: cfg.Retention.MaxAge, Repair: cfg.Repair, Logger: cfg.Logger})
+	if errors.Is(err, store.ErrDamaged) {
+		return fmt.Errorf("serve: message store: %w; start with --repair to move it aside and keep what can still be read", err)
+	}
 	if err != nil {
 		return fmt.Errorf("serve: message store: %w", err)
 	}
@@ -219,6 +244,7 @@ func (c *Core) startFleet(cfg Config) error {
 			return err
 		},
 		PromptTimeout: cfg.PromptTimeout,
+		Trace:         apduTrace(c.trace),
 	}
 	c.Live.wireFleet(&fc) // live.go: events, human prompts, challenges
 	fl, err := fleet.New(fc)
@@ -258,16 +284,26 @@ func (c *Core) Name() string {
 }
 
 // Ready implements Subsystem.
-// While an SMPP listener is open, ready means the SMSC is serving it.
+// While an SMPP listener is open, ready means the SMSC is serving it; a
+// store that cannot write (a full disk) is not ready either.
 func (c *Core) Ready() bool {
-	return c.SMSC != nil && (c.done == nil || c.serving.Load())
+	return c.SMSC != nil && (c.done == nil || c.serving.Load()) && storeHealthy(c.store)
+}
+
+// storeHealthy reports whether st can take messages (smsc.HealthChecker).
+func storeHealthy(st smsc.Store) bool {
+	h, ok := st.(smsc.HealthChecker)
+	return !ok || h.Health() == nil
 }
 
 // Shutdown implements Subsystem.
 func (c *Core) Shutdown(ctx context.Context) error {
 	var err error
+	if c.upRoutes != nil {
+		err = c.upRoutes.Close()
+	}
 	if c.lab != nil {
-		err = c.lab.Close()
+		err = errors.Join(err, c.lab.Close())
 	}
 	c.DetachAll()
 	if serr := c.SMSC.Shutdown(ctx); serr != nil && !errors.Is(serr, smsc.ErrServerClosed) {
@@ -291,5 +327,5 @@ func (c *Core) Shutdown(ctx context.Context) error {
 		}
 		err = errors.Join(err, c.phones.Close())
 	}
-	return err
+	return errors.Join(err, c.trace.Close())
 }

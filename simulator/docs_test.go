@@ -11,7 +11,7 @@ import (
 func TestDocsConfigExamples(t *testing.T) {
 	t.Parallel()
 	block := regexp.MustCompile("(?s)```yaml\n(.*?)```")
-	for _, f := range []string{"../docs/cli.md", "../docs/smsc-client-store.md"} {
+	for _, f := range []string{"../docs/cli.md", "../docs/smsc-client-store.md", "../docs/smsc.md", "../docs/load-distributed.md"} {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)

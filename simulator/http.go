@@ -4,14 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/simlab-dev/simlab/internal/jsonbody"
 )
 
 // The HTTP stack every subsystem shares (Mailpit's shape: one mux, one
@@ -91,17 +91,10 @@ func (s *Server) handleHealthz(w http.ResponseWriter, r *http.Request) {
 
 // decodeBody reads r's body as exactly one JSON document into v: at most
 // limit bytes, no unknown field, nothing after it (a second document would
-// otherwise be ignored silently).
+// otherwise be ignored silently). It is jsonbody.Decode, which the capture
+// API's bodies go through too.
 func decodeBody(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return errors.New("more than one JSON value")
-	}
-	return nil
+	return jsonbody.Decode(w, r, limit, v)
 }
 
 // errorBody is the body of every error answer.

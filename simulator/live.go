@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"context"
 	"sync"
 	"time"
 
@@ -18,12 +19,17 @@ type Live struct {
 	Human *person.Human
 	// Challenges keeps the most recent challenges the phones saw.
 	Challenges *ChallengeLog
+	// Logins keeps the most recent Mobile Connect logins (logins.go).
+	Logins *LoginLog
+	// pcr works out a subscriber's PCR for a client (the gateway's, set
+	// before it serves).
+	pcr func(ctx context.Context, clientID, msisdn string) (string, error)
 }
 
 // newLive makes the hub and the people answering "human" phones, who wait
 // promptTimeout when a prompt gives no deadline.
 func newLive(promptTimeout time.Duration) *Live {
-	l := &Live{Hub: &capture.Hub{}, Challenges: &ChallengeLog{Max: DefaultChallenges}}
+	l := &Live{Hub: &capture.Hub{}, Challenges: &ChallengeLog{Max: DefaultChallenges}, Logins: &LoginLog{Max: DefaultLogins}}
 	l.Human = &person.Human{Timeout: promptTimeout, OnChange: func(st person.PromptState) {
 		name := "human"
 		if !st.Open {

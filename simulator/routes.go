@@ -9,17 +9,23 @@ import (
 
 // router is the SMSC's router in `simlab serve` (DESIGN.md "SMSC routing:
 // destination → sink"): a phone attached to a number (a real card in a
-// reader, Core.Attach) wins; then the emulated fleet for numbers of its
-// plan; then the bearers (Core.AddBearer) for every other number, the most
-// recently added first. It is safe for concurrent use: phones and bearers
-// come and go while the SMSC runs.
+// reader, Core.Attach) wins; then the configured routes (Core.StartRoutes:
+// numbers handed to an upstream SMSC such as a fleet process); then the
+// emulated fleet for numbers of its plan; then the bearers
+// (Core.AddBearer) for every other number, the most recently added first.
+// It is safe for concurrent use: phones and bearers come and go while the
+// SMSC runs.
 type router struct {
 	fleet smsc.Router
 
 	mu       sync.RWMutex
 	attached map[string]smsc.Sink // by normalised MSISDN
 	bearers  []smsc.Sink
-	readers  map[string]*readerAttachment // followed PC/SC readers, by MSISDN
+	// ranged are the routes' sinks with their numbers; byRange is built
+	// from them (nil when there are none).
+	ranged  []rangedSink
+	byRange *smsc.Routes
+	readers map[string]*readerAttachment // followed PC/SC readers, by MSISDN
 	// readerOps serialises attaching and detaching readers.
 	readerOps sync.Mutex
 }
@@ -36,6 +42,14 @@ func (r *router) Route(m *smsc.Message) smsc.Sink {
 		s := r.attached[n]
 		r.mu.RUnlock()
 		if s != nil {
+			return s
+		}
+	}
+	r.mu.RLock()
+	byRange := r.byRange
+	r.mu.RUnlock()
+	if byRange != nil {
+		if s := byRange.Route(m); s != nil {
 			return s
 		}
 	}
@@ -81,4 +95,57 @@ func (r *router) removeBearer(s smsc.Sink) {
 			return
 		}
 	}
+}
+
+// rangedSink is a route's sink and the numbers it takes.
+type rangedSink struct {
+	sink     smsc.Sink
+	ranges   []smsc.Range
+	prefixes []string
+}
+
+// addRanged routes ranges and prefixes to s.
+func (r *router) addRanged(s smsc.Sink, ranges []smsc.Range, prefixes []string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.ranged = append(r.ranged, rangedSink{s, ranges, prefixes})
+	r.rebuildRanged()
+}
+
+// removeRanged takes s's numbers out of routing.
+func (r *router) removeRanged(s smsc.Sink) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	kept := r.ranged[:0]
+	for _, rs := range r.ranged {
+		if rs.sink != s {
+			kept = append(kept, rs)
+		}
+	}
+	clear(r.ranged[len(kept):])
+	r.ranged = kept
+	r.rebuildRanged()
+}
+
+// rebuildRanged makes a new table of the ranged routes (smsc.Routes has
+// no removal); Route reads the table it finds. Caller holds mu.
+func (r *router) rebuildRanged() {
+	if len(r.ranged) == 0 {
+		r.byRange = nil
+		return
+	}
+	t := &smsc.Routes{}
+	for _, rs := range r.ranged {
+		for _, rg := range rs.ranges {
+			if rg.Lo == rg.Hi {
+				t.AddNumber(rg.Lo, rs.sink)
+			} else {
+				t.AddRange(rg, rs.sink)
+			}
+		}
+		for _, p := range rs.prefixes {
+			t.AddPrefix(p, rs.sink)
+		}
+	}
+	r.byRange = t
 }

@@ -106,12 +106,15 @@ func startMobileConnect(s *Server, cfg Config) (Subsystem, error) {
 		}
 		return mobileconnect.Subscriber{MSISDN: n, Known: true, Applet: !ph.Settings().NoNFC}, nil
 	})
-	gw, err := mobileconnect.New(ctx, mc, issuer, mobileconnect.Deps{Challenger: p, Directory: dir, Logger: cfg.Logger})
+	gw, err := mobileconnect.New(ctx, mc, issuer, mobileconnect.Deps{Challenger: p, Directory: dir, Logger: cfg.Logger,
+		OnLogin: core.Live.onLogin})
 	if err != nil {
 		_ = p.Close(context.Background())
 		return nil, err
 	}
+	core.Live.pcr = gw.PCR // before the gateway serves: no login reports yet
 	gw.Register(publicMux{s}, s.Mux())
+	s.Mux().Handle("GET /api/v1/mc/logins", core.loginsHandler(gw))
 	cfg.Logger.Info("mobile connect gateway", "issuer", gw.Issuer())
 	m := &MobileConnect{Gateway: gw, pusher: p}
 	m.ready.Store(true)

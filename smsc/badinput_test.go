@@ -112,15 +112,18 @@ func TestBadInput(t *testing.T) {
 	a.call(pdu.CmdReplaceSM, &pdu.ReplaceSM{MessageID: []byte(id), ShortMessage: []byte("new")}, pdu.StatusReplaceFail)
 
 	// Garbage: "GET / HTTP/1.1" read as command_length 0x47455420 is
-	// absurd; the session is closed with a logged reason.
+	// absurd; the session gets generic_nack ESME_RINVCMDLEN and is closed
+	// with a logged reason (TestBadCommandLengthNack checks the nack).
 	g := dialESME(t, addr)
 	g.raw([]byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"))
+	g.expect(pdu.CmdGenericNack, pdu.StatusInvCmdLen, 0x2e310d0a)
 	if !g.closed(5 * time.Second) {
 		t.Error("garbage did not close the session")
 	}
 	// command_length below the header size.
 	s := dialESME(t, addr)
 	s.raw([]byte{0, 0, 0, 8, 0, 0, 0, 0x15, 0, 0, 0, 0, 0, 0, 0, 1})
+	s.expect(pdu.CmdGenericNack, pdu.StatusInvCmdLen, 1)
 	if !s.closed(5 * time.Second) {
 		t.Error("command_length 8 did not close the session")
 	}
@@ -148,11 +151,14 @@ func TestAccounts(t *testing.T) {
 	srv := &smsc.Server{Clock: clk, Accounts: []smsc.Account{
 		{SystemID: "sut", Password: "s3cret", Throughput: 2},
 		{SystemID: "rx-only", Password: "pw", BindTypes: smsc.BindReceiver},
-	}}
+	}, BindThrottle: smsc.BindThrottle{Delay: -1}} // failures answered at once: the clock is fake
 	addr := startServer(t, srv)
 	e := dialESME(t, addr)
-	e.bind(pdu.CmdBindTransmitter, "nobody", "s3cret", pdu.StatusInvSysID)
-	e.bind(pdu.CmdBindTransmitter, "sut", "wrong", pdu.StatusInvPaswd)
+	// An unknown system_id and a wrong password get the same status
+	// (TestBindBruteForce covers the throttle).
+	e.bind(pdu.CmdBindTransmitter, "nobody", "s3cret", pdu.StatusBindFail)
+	e.bind(pdu.CmdBindTransmitter, "sut", "wrong", pdu.StatusBindFail)
+	e = dialESME(t, addr) // the first closes after three failed binds
 	e.bind(pdu.CmdBindTransmitter, "rx-only", "pw", pdu.StatusBindFail)
 	e.bind(pdu.CmdBindTransmitter, "sut", "s3cret", pdu.StatusOK)
 	// Two a second with a burst of one second: the third is throttled

@@ -2,6 +2,8 @@ package smsc_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -11,6 +13,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/simlab-dev/simlab/simulator/trace"
 	"github.com/simlab-dev/simlab/smsc"
 	"github.com/simlab-dev/simlab/smsc/client"
 	"github.com/simlab-dev/simlab/smsc/smppload"
@@ -21,7 +24,7 @@ import (
 //
 //	go test -run '^$' -bench SubmitSM -benchtime 400000x ./smsc/
 func BenchmarkSubmitSM(b *testing.B) {
-	benchSubmitSM(b, 0)
+	benchSubmitSM(b, &smsc.Server{Store: smsc.NewMemStore(200_000)}, 0)
 }
 
 // BenchmarkSubmitSMScraped is BenchmarkSubmitSM while a Prometheus
@@ -30,11 +33,12 @@ func BenchmarkSubmitSM(b *testing.B) {
 //
 //	go test -run '^$' -bench SubmitSMScraped -benchtime 400000x ./smsc/
 func BenchmarkSubmitSMScraped(b *testing.B) {
-	benchSubmitSM(b, 100*time.Millisecond)
+	benchSubmitSM(b, &smsc.Server{Store: smsc.NewMemStore(200_000)}, 100*time.Millisecond)
 }
 
-func benchSubmitSM(b *testing.B, scrapeEvery time.Duration) {
-	srv := &smsc.Server{Store: smsc.NewMemStore(200_000)}
+// benchSubmitSM runs BenchmarkSubmitSM's load against srv, gathering its
+// collector every scrapeEvery when positive.
+func benchSubmitSM(b *testing.B, srv *smsc.Server, scrapeEvery time.Duration) {
 	addr := startServerB(b, srv)
 	if scrapeEvery > 0 {
 		reg := prometheus.NewRegistry()
@@ -77,6 +81,47 @@ func benchSubmitSM(b *testing.B, scrapeEvery time.Duration) {
 	// figure that does not depend on what else runs on the machine.
 	b.ReportMetric(float64(cpu.Microseconds())/float64(b.N), "cpu-µs/msg")
 	b.Logf("%v", res)
+}
+
+// BenchmarkSubmitSMTrace is BenchmarkSubmitSM without a Tracer (off) and
+// with the one `simlab serve --pcap` uses (pcap: simulator/trace.Create, a
+// buffered pcap file): the cost of recording every PDU. Run the two in
+// separate processes, alternating: in one process the second is favoured
+// by the heap the first grew (docs/benchmarks.md (n)).
+//
+//	go test -c -o smsc.test ./smsc/
+//	for i in 1 2 3 4 5 6; do for v in off pcap; do
+//	  ./smsc.test -test.run '^$' -test.bench "SubmitSMTrace/$v\$" -test.benchtime 400000x
+//	done; done
+func BenchmarkSubmitSMTrace(b *testing.B) {
+	for _, traced := range []bool{false, true} {
+		name := "off"
+		if traced {
+			name = "pcap"
+		}
+		b.Run(name, func(b *testing.B) {
+			srv := &smsc.Server{Store: smsc.NewMemStore(200_000)}
+			var size func() int64
+			if traced {
+				path := filepath.Join(b.TempDir(), "bench.pcap")
+				rec, err := trace.Create(path, "", func(err error) { b.Error(err) })
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.Cleanup(func() { rec.Close() })
+				srv.Tracer = rec
+				size = func() int64 {
+					rec.Flush()
+					fi, _ := os.Stat(path)
+					return fi.Size()
+				}
+			}
+			benchSubmitSM(b, srv, 0)
+			if size != nil {
+				b.ReportMetric(float64(size())/float64(b.N), "pcap-B/msg")
+			}
+		})
+	}
 }
 
 // BenchmarkReceipts submits b.N messages asking for receipts and waits for

@@ -470,7 +470,7 @@ func (e *engine) sendReceiptAt(m *Message, st State, code uint16, intermediate b
 	if !intermediate {
 		r.owedBy = m.ID
 	}
-	e.receiptBox(m, acc).push(&outItem{rcpt: r})
+	e.pushReceipt(m, e.receiptBox(m, acc), &outItem{rcpt: r})
 }
 
 // errNotPending is returned by cancel and replace for a message no longer

@@ -70,31 +70,8 @@ func TestGoSMPPTransceiverReceipt(t *testing.T) {
 	srv := &smsc.Server{Store: store}
 	addr := startServer(t, srv)
 
-	delivered := make(chan gopdu.Body, 4)
-	tc := &smpp.Transceiver{Addr: addr, User: "anyone", Passwd: "whatever",
-		Handler: func(p gopdu.Body) {
-			if p.Header().ID == gopdu.DeliverSMID {
-				delivered <- p
-			}
-		}}
-	defer tc.Close()
-	awaitBound(t, tc.Bind())
-
-	sm, err := tc.Submit(&smpp.ShortMessage{Src: "SimLab", Dst: "99900000001", Text: pdutext.Raw("Your code is 123456"),
+	id, rc, tc := goSMPPReceipt(t, addr, "anyone", &smpp.ShortMessage{Src: "SimLab", Dst: "99900000001", Text: pdutext.Raw("Your code is 123456"),
 		Register: pdufield.FinalDeliveryReceipt, SourceAddrTON: 5})
-	if err != nil {
-		t.Fatalf("submit: %v", err)
-	}
-	id := sm.RespID()
-	if id == "" {
-		t.Fatal("submit_sm_resp without message_id")
-	}
-	var rc gopdu.Body
-	select {
-	case rc = <-delivered:
-	case <-time.After(10 * time.Second):
-		t.Fatal("no receipt")
-	}
 	f := rc.Fields()
 	if esm := f[pdufield.ESMClass].Bytes()[0]; esm != 0x04 {
 		t.Errorf("receipt esm_class = %#x, want 0x04", esm)

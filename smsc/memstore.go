@@ -4,43 +4,109 @@ import (
 	"context"
 	"fmt"
 	"hash/maphash"
+	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"unsafe"
 )
 
-// DefaultMaxMessages is MemStore's retention limit when MaxMessages is 0.
-const DefaultMaxMessages = 500_000
+// Retention defaults of MemStore (and of smsc/store).
+const (
+	// DefaultMaxMessages is the retention limit in messages when
+	// MaxMessages is 0.
+	DefaultMaxMessages = 500_000
+	// DefaultMaxBytes is the retention limit in bytes (MessageSize) when
+	// MaxBytes is 0: about what 500,000 ordinary short messages take.
+	DefaultMaxBytes = 256 << 20
+)
 
-// MemStore is the in-memory Store: the default, fast, gone on exit. When it
-// holds MaxMessages it forgets the oldest. The zero value is ready.
+// messageOverhead is what a stored message costs beyond its variable
+// parts: the Message itself and its index entries.
+const messageOverhead = int(unsafe.Sizeof(Message{})) + 64
+
+// MessageSize is what a message counts against a store's byte budget: its
+// user data, ids, addresses and names, plus a fixed overhead for the
+// structure and its index entries. Parts that messages share in memory
+// (the body of a submit_multi's destinations) count for each message, so
+// the budget bounds memory from above.
+func MessageSize(m *Message) int {
+	return messageOverhead + len(m.Body) + len(m.UDH) + len(m.ID) + len(m.Namespace) + len(m.Account) +
+		len(m.ServiceType) + len(m.Source.Addr) + len(m.Dest.Addr) + len(m.Multi)
+}
+
+// scanChunk is how many messages a query takes per read lock: it copies
+// their pointers and examines them after releasing the lock (stored
+// messages are never written: copy on write), so a query over the whole
+// store (a text search over 300,000 messages) holds the submit path for
+// a copy of scanChunk pointers at a time, not for its matching.
+const scanChunk = 256
+
+// MemStore is the in-memory Store: the default, fast, gone on exit. It
+// keeps at most MaxMessages messages and MaxBytes bytes (MessageSize):
+// beyond either, the oldest messages in a final state are forgotten. A
+// message the SMSC still owes something for (NeedsWork) is never
+// forgotten: when such messages alone fill a limit, Append returns
+// ErrStoreFull (the server answers ESME_RMSGQFUL). The zero value is
+// ready.
 //
-// Messages sit in a ring in append order (slot = sequence number modulo the
-// capacity) and are found by id through a map from the id's hash to the
-// sequence number: a map without pointers, which the garbage collector does
-// not scan, and no compaction pauses.
+// Messages sit in a log in append order, found by id through a map from
+// the id's hash to the sequence number (a map without pointers, which the
+// garbage collector does not scan) and a binary search in the log.
+// Queries read the log in chunks of scanChunk messages per read lock.
 type MemStore struct {
-	// MaxMessages bounds retention (oldest forgotten first); 0 means
+	// MaxMessages bounds retention in messages; 0 means
 	// DefaultMaxMessages. It is read once, at the first Append.
 	MaxMessages int
+	// MaxBytes bounds retention in bytes (MessageSize); 0 means
+	// DefaultMaxBytes. It is read once, at the first Append.
+	MaxBytes int64
 
 	mu    sync.RWMutex
-	cap   int
-	ring  []*Message // grows to cap, then wraps; nil = deleted or replaced
-	seq   uint64     // sequence number of the next append
+	log   []memEntry // ascending seq; log[:head] dropped; m == nil: deleted
+	head  int
+	dead  int    // deleted entries in log[head:]
+	seq   uint64 // last sequence number assigned
 	idx   map[uint64]uint64
 	dup   map[string]uint64 // ids whose hash collides with another live id
+	parts map[ConcatKey][]uint64
 	seed  maphash.Seed
-	count int
+
+	maxMessages  int
+	maxBytes     int64
+	count        int
+	bytes        int64
+	pendingCount int
+	pendingBytes int64
+	// evictFrom: no message below this sequence number is both held and
+	// final (where the retention scan starts).
+	evictFrom uint64
+}
+
+// memEntry is one message in the log.
+type memEntry struct {
+	seq     uint64
+	m       *Message
+	size    int
+	pending bool // m.NeedsWork() when last accounted
 }
 
 var (
-	_ Store   = (*MemStore)(nil)
-	_ Patcher = (*MemStore)(nil)
+	_ Store       = (*MemStore)(nil)
+	_ Patcher     = (*MemStore)(nil)
+	_ PartsFinder = (*MemStore)(nil)
 )
 
+// PartsFinder is implemented by stores that index concatenated messages:
+// Parts returns the stored parts of the message with key k, oldest first,
+// as copies. The capture API uses it to reassemble a listing in one pass.
+type PartsFinder interface {
+	Parts(ctx context.Context, k ConcatKey) ([]*Message, error)
+}
+
 // NewMemStore returns an empty MemStore keeping at most max messages (0:
-// DefaultMaxMessages).
+// DefaultMaxMessages) and DefaultMaxBytes.
 func NewMemStore(max int) *MemStore { return &MemStore{MaxMessages: max} }
 
 // init sizes the store. Caller holds mu.
@@ -48,113 +114,232 @@ func (s *MemStore) init() {
 	if s.idx != nil {
 		return
 	}
-	s.cap = s.MaxMessages
-	if s.cap <= 0 {
-		s.cap = DefaultMaxMessages
+	s.maxMessages = s.MaxMessages
+	if s.maxMessages <= 0 {
+		s.maxMessages = DefaultMaxMessages
 	}
-	s.idx = make(map[uint64]uint64, min(s.cap, 1<<16))
+	s.maxBytes = s.MaxBytes
+	if s.maxBytes <= 0 {
+		s.maxBytes = DefaultMaxBytes
+	}
+	s.idx = make(map[uint64]uint64, min(s.maxMessages, 1<<16))
 	s.dup = make(map[string]uint64)
+	s.parts = make(map[ConcatKey][]uint64)
 	s.seed = maphash.MakeSeed()
 }
 
-// oldest is the sequence number of the oldest slot still in the ring.
-func (s *MemStore) oldest() uint64 { return s.seq - uint64(len(s.ring)) }
-
-// at returns the message stored under sequence number q, if any.
-func (s *MemStore) at(q uint64) *Message {
-	if q >= s.seq || q < s.oldest() {
-		return nil
+// find returns the log position of sequence number q, or -1. Caller holds
+// mu.
+func (s *MemStore) find(q uint64) int {
+	live := s.log[s.head:]
+	// Fast path: the log has no holes below q's place (the common case
+	// between compactions of a log appended in order).
+	if n := len(live); n > 0 && live[n-1].seq >= q && live[0].seq <= q {
+		if i := int(q - live[0].seq); i < n && live[i].seq == q {
+			return s.head + i
+		}
 	}
-	return s.ring[q%uint64(s.cap)]
+	i := sort.Search(len(live), func(i int) bool { return live[i].seq >= q })
+	if i < len(live) && live[i].seq == q {
+		return s.head + i
+	}
+	return -1
 }
 
-// lookup finds the sequence number of id. Caller holds mu.
-func (s *MemStore) lookup(id string) (uint64, bool) {
+// lookup finds the log position of id. Caller holds mu.
+func (s *MemStore) lookup(id string) (int, bool) {
 	if s.idx == nil {
 		return 0, false
 	}
 	if q, ok := s.idx[maphash.String(s.seed, id)]; ok {
-		if m := s.at(q); m != nil && m.ID == id {
-			return q, true
+		if i := s.find(q); i >= 0 && s.log[i].m != nil && s.log[i].m.ID == id {
+			return i, true
 		}
 	}
 	if q, ok := s.dup[id]; ok {
-		if m := s.at(q); m != nil && m.ID == id {
-			return q, true
+		if i := s.find(q); i >= 0 && s.log[i].m != nil && s.log[i].m.ID == id {
+			return i, true
 		}
 	}
 	return 0, false
 }
 
-// unindex removes message m stored at q from the index and its slot.
-// Caller holds mu.
-func (s *MemStore) unindex(m *Message, q uint64) {
+// remove deletes the message at log position i. Caller holds mu.
+func (s *MemStore) remove(i int) {
+	e := &s.log[i]
+	m := e.m
 	h := maphash.String(s.seed, m.ID)
-	if v, ok := s.idx[h]; ok && v == q {
+	if v, ok := s.idx[h]; ok && v == e.seq {
 		delete(s.idx, h)
-	} else if v, ok := s.dup[m.ID]; ok && v == q {
+	} else if v, ok := s.dup[m.ID]; ok && v == e.seq {
 		delete(s.dup, m.ID)
 	}
-	s.ring[q%uint64(s.cap)] = nil
+	if k, ok := KeyOf(m); ok {
+		seqs := s.parts[k]
+		for j, q := range seqs {
+			if q == e.seq {
+				seqs = append(seqs[:j], seqs[j+1:]...)
+				break
+			}
+		}
+		if len(seqs) == 0 {
+			delete(s.parts, k)
+		} else {
+			s.parts[k] = seqs
+		}
+	}
 	s.count--
+	s.bytes -= int64(e.size)
+	if e.pending {
+		s.pendingCount--
+		s.pendingBytes -= int64(e.size)
+	}
+	e.m = nil
+	s.dead++
+}
+
+// tidy drops deleted entries from the front of the log and compacts it
+// when deleted entries are more than half of it. Caller holds mu.
+func (s *MemStore) tidy() {
+	for s.head < len(s.log) && s.log[s.head].m == nil {
+		s.log[s.head] = memEntry{}
+		s.head++
+		s.dead--
+	}
+	live := len(s.log) - s.head
+	if s.dead > 1024 && s.dead > live/2 || s.head > 1024 && s.head > len(s.log)/2 {
+		out := make([]memEntry, 0, live-s.dead+live/4+16)
+		for _, e := range s.log[s.head:] {
+			if e.m != nil {
+				out = append(out, e)
+			}
+		}
+		s.log, s.head, s.dead = out, 0, 0
+	}
+}
+
+// makeRoom forgets the oldest final messages until n more messages of
+// size bytes fit, or returns ErrStoreFull when messages still owed work
+// alone leave no room. Caller holds mu.
+func (s *MemStore) makeRoom(n int, size int64) error {
+	if s.count+n <= s.maxMessages && s.bytes+size <= s.maxBytes {
+		return nil
+	}
+	if s.pendingCount+n > s.maxMessages || s.pendingBytes+size > s.maxBytes {
+		return fmt.Errorf("%w: %d messages (%d bytes) await delivery or a receipt; limits %d messages, %d bytes",
+			ErrStoreFull, s.pendingCount, s.pendingBytes, s.maxMessages, s.maxBytes)
+	}
+	live := s.log[s.head:]
+	i := sort.Search(len(live), func(i int) bool { return live[i].seq >= s.evictFrom }) + s.head
+	for ; i < len(s.log) && (s.count+n > s.maxMessages || s.bytes+size > s.maxBytes); i++ {
+		if e := &s.log[i]; e.m != nil && !e.pending {
+			s.remove(i)
+		}
+	}
+	// Everything below i is now pending or deleted.
+	if i < len(s.log) {
+		s.evictFrom = s.log[i].seq
+	} else {
+		s.evictFrom = s.seq + 1
+	}
+	s.tidy()
+	return nil
 }
 
 // Append implements Store. It keeps the messages it is given (no copy); a
-// message with the id of one already held replaces it.
+// message with the id of one already held replaces it. It returns
+// ErrStoreFull, storing none of msgs, when they do not fit.
 func (s *MemStore) Append(_ context.Context, msgs ...*Message) error {
+	size := int64(0)
 	for _, m := range msgs {
 		if m.ID == "" {
 			return fmt.Errorf("smsc: append: message without id")
 		}
+		size += int64(MessageSize(m))
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.init()
 	for _, m := range msgs {
-		if q, ok := s.lookup(m.ID); ok {
-			s.unindex(s.at(q), q)
-		}
-		q := s.seq
-		if len(s.ring) < s.cap {
-			s.ring = append(s.ring, nil)
-		} else if old := s.ring[q%uint64(s.cap)]; old != nil {
-			s.unindex(old, q-uint64(s.cap)) // forget the oldest
-		}
-		s.seq++
-		s.ring[q%uint64(s.cap)] = m
-		s.count++
-		h := maphash.String(s.seed, m.ID)
-		if v, taken := s.idx[h]; taken && s.at(v) != nil {
-			s.dup[m.ID] = q // another live id has the same hash
-		} else {
-			s.idx[h] = q
+		if i, ok := s.lookup(m.ID); ok {
+			s.remove(i)
 		}
 	}
+	if err := s.makeRoom(len(msgs), size); err != nil {
+		return err
+	}
+	for _, m := range msgs {
+		s.seq++
+		e := memEntry{seq: s.seq, m: m, size: MessageSize(m), pending: m.NeedsWork()}
+		s.log = append(s.log, e)
+		s.count++
+		s.bytes += int64(e.size)
+		if e.pending {
+			s.pendingCount++
+			s.pendingBytes += int64(e.size)
+		}
+		h := maphash.String(s.seed, m.ID)
+		if v, taken := s.idx[h]; taken && s.find(v) >= 0 && s.log[s.find(v)].m != nil {
+			s.dup[m.ID] = s.seq // another live id has the same hash
+		} else {
+			s.idx[h] = s.seq
+		}
+		if k, ok := KeyOf(m); ok {
+			s.parts[k] = append(s.parts[k], s.seq)
+		}
+	}
+	s.tidy()
 	return nil
+}
+
+// modify applies fn to a copy of the message at log position i, installs
+// the copy and accounts for what it changed. Caller holds mu. A stored
+// message is never written after Append (copy on write): queries read
+// messages without holding the lock, and the caller of Append may go on
+// reading the one it handed over.
+func (s *MemStore) modify(i int, fn func(m *Message)) *Message {
+	e := &s.log[i]
+	c := *e.m
+	m := &c
+	fn(m)
+	e.m = m
+	size, pending := MessageSize(m), m.NeedsWork()
+	s.bytes += int64(size - e.size)
+	switch {
+	case e.pending && pending:
+		s.pendingBytes += int64(size - e.size)
+	case e.pending:
+		s.pendingCount--
+		s.pendingBytes -= int64(e.size)
+		s.evictFrom = min(s.evictFrom, e.seq)
+	case pending:
+		s.pendingCount++
+		s.pendingBytes += int64(size)
+	}
+	e.size, e.pending = size, pending
+	return m
 }
 
 // Update implements Store.
 func (s *MemStore) Update(_ context.Context, id string, fn func(m *Message)) (*Message, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	q, ok := s.lookup(id)
+	i, ok := s.lookup(id)
 	if !ok {
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
 	}
-	m := s.at(q)
-	fn(m)
-	return m.Clone(), nil
+	return s.modify(i, fn).Clone(), nil
 }
 
 // Patch implements Patcher.
 func (s *MemStore) Patch(_ context.Context, id string, fn func(m *Message)) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	q, ok := s.lookup(id)
+	i, ok := s.lookup(id)
 	if !ok {
 		return fmt.Errorf("%w: %s", ErrNotFound, id)
 	}
-	fn(s.at(q))
+	s.modify(i, fn)
 	return nil
 }
 
@@ -162,66 +347,164 @@ func (s *MemStore) Patch(_ context.Context, id string, fn func(m *Message)) erro
 func (s *MemStore) Get(_ context.Context, id string) (*Message, error) {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	q, ok := s.lookup(id)
+	i, ok := s.lookup(id)
 	if !ok {
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
 	}
-	return s.at(q).Clone(), nil
+	return s.log[i].m.Clone(), nil
+}
+
+// scanDown visits the held messages with a sequence number below before,
+// newest first, until visit returns false. It copies scanChunk entries
+// at a time under the read lock and visits them after releasing it: m is
+// a snapshot, never written, which visit must not modify.
+func (s *MemStore) scanDown(before uint64, visit func(seq uint64, size int, m *Message) bool) {
+	var chunk [scanChunk]memEntry
+	for {
+		s.mu.RLock()
+		live := s.log[s.head:]
+		i := sort.Search(len(live), func(i int) bool { return live[i].seq >= before }) - 1
+		n := 0
+		for ; i >= 0 && n < scanChunk; i-- {
+			if live[i].m != nil {
+				chunk[n] = live[i]
+				n++
+			}
+			before = live[i].seq
+		}
+		s.mu.RUnlock()
+		for _, e := range chunk[:n] {
+			if !visit(e.seq, e.size, e.m) {
+				return
+			}
+		}
+		if i < 0 {
+			return
+		}
+		runtime.Gosched() // a long query lets the submit path run between chunks
+	}
+}
+
+// scanUp is scanDown from the oldest message upwards.
+func (s *MemStore) scanUp(visit func(seq uint64, m *Message) bool) {
+	var chunk [scanChunk]memEntry
+	var from uint64
+	for {
+		s.mu.RLock()
+		live := s.log[s.head:]
+		i := sort.Search(len(live), func(i int) bool { return live[i].seq >= from })
+		n := 0
+		for ; i < len(live) && n < scanChunk; i++ {
+			if live[i].m != nil {
+				chunk[n] = live[i]
+				n++
+			}
+			from = live[i].seq + 1
+		}
+		s.mu.RUnlock()
+		for _, e := range chunk[:n] {
+			if !visit(e.seq, e.m) {
+				return
+			}
+		}
+		if i >= len(live) {
+			return
+		}
+		runtime.Gosched()
+	}
 }
 
 // List implements Store. The cursor is a sequence number: the next page
 // starts below it.
 func (s *MemStore) List(_ context.Context, q Query) (Page, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	start := s.seq
+	before := ^uint64(0)
 	if q.Cursor != "" {
 		v, err := strconv.ParseUint(q.Cursor, 10, 64)
 		if err != nil {
 			return Page{}, fmt.Errorf("smsc: list: bad cursor %q", q.Cursor)
 		}
-		start = min(v, s.seq)
+		before = v
 	}
-	limit := q.limit()
-	var p Page
-	for i := start; i > s.oldest(); i-- {
-		m := s.at(i - 1)
-		if m == nil || !q.Match(m) {
-			continue
-		}
-		if len(p.Messages) == limit {
-			p.Next = strconv.FormatUint(i, 10)
-			break
-		}
-		p.Messages = append(p.Messages, m.Clone())
-	}
-	return p, nil
+	return listPage(q, func(visit func(seq uint64, size int, m *Message) bool) { s.scanDown(before, visit) }), nil
 }
 
-// Delete implements Store.
+// listPage builds a List page from a newest-first scan: at most
+// q.Limit messages and, when q.MaxBytes is set, about that many bytes
+// (MessageSize; at least one message). Next is the last sequence number
+// returned when more may follow.
+func listPage(q Query, scan func(visit func(seq uint64, size int, m *Message) bool)) Page {
+	limit := q.limit()
+	var (
+		p     Page
+		last  uint64
+		bytes int64
+	)
+	scan(func(seq uint64, size int, m *Message) bool {
+		if !q.Match(m) {
+			return true
+		}
+		if len(p.Messages) == limit || q.MaxBytes > 0 && len(p.Messages) > 0 && bytes+int64(size) > q.MaxBytes {
+			p.Next = strconv.FormatUint(last, 10)
+			return false
+		}
+		p.Messages = append(p.Messages, m.Clone())
+		bytes += int64(size)
+		last = seq
+		return true
+	})
+	return p
+}
+
+// Parts implements PartsFinder.
+func (s *MemStore) Parts(_ context.Context, k ConcatKey) ([]*Message, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []*Message
+	for _, q := range s.parts[k] {
+		if i := s.find(q); i >= 0 && s.log[i].m != nil {
+			out = append(out, s.log[i].m.Clone())
+		}
+	}
+	return out, nil
+}
+
+// Delete implements Store. Matching runs in chunks under the read lock;
+// the matches are then removed under the write lock.
 func (s *MemStore) Delete(_ context.Context, f Filter) (int, error) {
+	type hit struct {
+		seq uint64
+		m   *Message
+	}
+	var hits []hit
+	s.scanUp(func(seq uint64, m *Message) bool {
+		if f.Match(m) {
+			hits = append(hits, hit{seq, m})
+		}
+		return true
+	})
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	n := 0
-	for q := s.oldest(); q < s.seq; q++ {
-		if m := s.at(q); m != nil && f.Match(m) {
-			s.unindex(m, q)
+	for _, h := range hits {
+		// A message changed since it matched is checked again.
+		if i := s.find(h.seq); i >= 0 && s.log[i].m != nil && (s.log[i].m == h.m || f.Match(s.log[i].m)) {
+			s.remove(i)
 			n++
 		}
 	}
+	s.tidy()
 	return n, nil
 }
 
 // Pending implements Store.
 func (s *MemStore) Pending(_ context.Context) ([]*Message, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
 	var out []*Message
-	for q := s.oldest(); q < s.seq; q++ {
-		if m := s.at(q); m != nil && m.NeedsWork() {
+	s.scanUp(func(_ uint64, m *Message) bool {
+		if m.NeedsWork() {
 			out = append(out, m.Clone())
 		}
-	}
+		return true
+	})
 	return out, nil
 }
 
@@ -230,6 +513,25 @@ func (s *MemStore) Len() int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.count
+}
+
+// Usage is how much of a store's budget is used.
+type Usage struct {
+	Messages        int   `json:"messages"`
+	Bytes           int64 `json:"bytes"`
+	PendingMessages int   `json:"pending_messages"`
+	PendingBytes    int64 `json:"pending_bytes"`
+	MaxMessages     int   `json:"max_messages"`
+	MaxBytes        int64 `json:"max_bytes"`
+}
+
+// Usage returns the store's use of its limits.
+func (s *MemStore) Usage() Usage {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.init()
+	return Usage{Messages: s.count, Bytes: s.bytes, PendingMessages: s.pendingCount, PendingBytes: s.pendingBytes,
+		MaxMessages: s.maxMessages, MaxBytes: s.maxBytes}
 }
 
 // Close implements Store; a MemStore needs no closing.

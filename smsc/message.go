@@ -46,11 +46,12 @@ func (d *Direction) UnmarshalText(b []byte) error {
 	return nil
 }
 
-// State is a message's delivery state. The values are SMPP 3.4 §5.2.28
-// message_state values, so they go on the wire as they are.
+// State is a message's delivery state. Enroute to Rejected have the SMPP
+// 3.4 §5.2.28 message_state values; Scheduled is simlab's own 9, which
+// SMPP 5.0 uses for SKIPPED: what goes on the wire is MessageState's.
 type State uint8
 
-// Message states (SMPP 3.4 §5.2.28). Scheduled is SMPP 5.0's value 9.
+// Message states (SMPP 3.4 §5.2.28, SMPP 5.0 §4.7.15 Table 4-50).
 const (
 	Enroute       State = 1
 	Delivered     State = 2
@@ -85,6 +86,31 @@ func (s State) ReceiptStat() string {
 	return "UNKNOWN"
 }
 
+// SMPP interface versions (SMPP 3.4 §5.2.4, SMPP 5.0 §4.7.13): a bind's
+// interface_version and the sc_interface_version of its response.
+const (
+	Version34 uint8 = 0x34
+	Version50 uint8 = 0x50
+)
+
+// MessageState returns the message_state value (query_sm_resp, the
+// message_state TLV of a receipt) of s for a session bound with interface
+// version v. SMPP 3.4 §5.2.28 defines 1 to 8 and no scheduled state: a
+// scheduled message is ENROUTE (1), as the SMPP 5.0 text says 3.4 SMSCs
+// answer. SMPP 5.0 Table 4-50 adds SCHEDULED (0) and SKIPPED (9), so a
+// 5.0 session gets 0. A state outside both tables is UNKNOWN (7).
+func (s State) MessageState(v uint8) uint8 {
+	switch {
+	case s == Scheduled && v >= Version50:
+		return 0
+	case s == Scheduled:
+		return uint8(Enroute)
+	case s >= Enroute && s <= Rejected:
+		return uint8(s)
+	}
+	return uint8(Unknown)
+}
+
 // Final reports whether no further delivery attempt will be made.
 func (s State) Final() bool {
 	switch s {
@@ -108,12 +134,17 @@ func (s *State) UnmarshalText(b []byte) error {
 	return nil
 }
 
-// ParseState parses a state name such as "DELIVERED" or "DELIVRD".
+// ParseState parses a state name such as "DELIVERED" or "DELIVRD", or
+// what String writes for a value without a name ("STATE(0)").
 func ParseState(name string) (State, error) {
 	for i := 1; i < len(stateNames); i++ {
 		if name == stateNames[i] || name == receiptStat[i] {
 			return State(i), nil
 		}
+	}
+	var n uint8
+	if _, err := fmt.Sscanf(name, "STATE(%d)", &n); err == nil && fmt.Sprintf("STATE(%d)", n) == name {
+		return State(n), nil
 	}
 	return 0, fmt.Errorf("smsc: unknown message state %q", name)
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/simlab-dev/simlab/smsc/client"
 	"github.com/simlab-dev/simlab/smsc/pdu"
+	"github.com/simlab-dev/simlab/smsc/tpdu"
 )
 
 // Receipt is a delivery receipt (SMSC delivery receipt, SMPP 3.4 §5.2.12
@@ -43,6 +44,21 @@ func (r *Receipt) String() string {
 
 // Append appends the receipt text to b.
 func (r *Receipt) Append(b []byte) []byte {
+	return append(r.appendHead(b), firstRunes(r.Text, 20)...)
+}
+
+// AppendGSM7 appends the receipt text as a receipt's short_message
+// carries it under data_coding 0 (SMPP 3.4 §5.2.19: the SMSC default
+// alphabet, GSM 7-bit for simlab, one septet per octet): the fixed fields
+// are characters whose GSM codes are their ASCII codes, and the text:
+// field's characters are encoded, those that neither GSM table holds
+// replaced by '?'.
+func (r *Receipt) AppendGSM7(b []byte) []byte {
+	return tpdu.AppendGSM7Lossy(r.appendHead(b), firstRunes(r.Text, 20), '?')
+}
+
+// appendHead appends the receipt text up to "text:".
+func (r *Receipt) appendHead(b []byte) []byte {
 	b = append(b, "id:"...)
 	b = append(b, r.ID...)
 	b = append(b, " sub:"...)
@@ -57,8 +73,7 @@ func (r *Receipt) Append(b []byte) []byte {
 	b = append(b, r.State.ReceiptStat()...)
 	b = append(b, " err:"...)
 	b = append3(b, r.Err)
-	b = append(b, " text:"...)
-	return append(b, firstRunes(r.Text, 20)...)
+	return append(b, " text:"...)
 }
 
 // append3 appends v in decimal, zero-padded to at least three digits (the
@@ -118,6 +133,8 @@ type outItem struct {
 	tries int
 	// sentAt is the last send time (session omu).
 	sentAt time.Time
+	// version is the interface version of the session it is sent on.
+	version uint8
 }
 
 // receiptOut is a receipt ready to send.
@@ -141,10 +158,10 @@ func (it *outItem) appendBody(b []byte) []byte {
 		b = append(b, esm, 0, 0, 0, 0, 0, 0, 0, 0) // esm, pid, priority, sched, validity, reg, replace, dcs, default id
 		lenAt := len(b)
 		b = append(b, 0)
-		b = r.Append(b)
+		b = r.AppendGSM7(b)
 		b[lenAt] = byte(len(b) - lenAt - 1)
 		b = pdu.AppendTLVCString(b, pdu.TagReceiptedMessageID, r.msgID)
-		b = pdu.AppendTLVUint8(b, pdu.TagMessageState, uint8(r.State))
+		b = pdu.AppendTLVUint8(b, pdu.TagMessageState, r.State.MessageState(it.version))
 		if r.Err != 0 {
 			b = pdu.AppendTLV(b, pdu.TagNetworkErrorCode, pdu.NetworkErrorCode(3, r.Err))
 		}

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/simlab-dev/simlab/internal/connlimit"
 	"github.com/simlab-dev/simlab/smsc/pdu"
 )
 
@@ -29,6 +30,7 @@ const (
 	DefaultQueueLimit      = 10_000
 	DefaultRetryMin        = 5 * time.Second
 	DefaultRetryMax        = 10 * time.Minute
+	DefaultReceiptDelay    = 50 * time.Millisecond
 	DefaultSystemID        = "simlab"
 )
 
@@ -194,6 +196,13 @@ type Server struct {
 	// RetryMin and RetryMax bound the exponential backoff between
 	// delivery attempts to an absent or busy subscriber.
 	RetryMin, RetryMax time.Duration
+	// ReceiptDelay is how long after a submit_sm_resp has been written a
+	// receipt for that message may leave on another bind (an ESME with a
+	// transmitter and a receiver): ESMEs that read the two on separate
+	// threads (Kannel) must have taken in the response first. 0 means
+	// DefaultReceiptDelay; negative, none (the receipt still never
+	// precedes the response).
+	ReceiptDelay time.Duration
 	// ReplyWindow is how long past an MT's validity an MO from its
 	// destination to its source still goes to the session that submitted
 	// it (docs/smsc.md, "Routing"); 0 means DefaultReplyWindow.
@@ -202,8 +211,26 @@ type Server struct {
 	// it submits get ESME_RMSGQFUL. 0 means DefaultQueueLimit.
 	QueueLimit int
 	// MaxCommandLen bounds command_length; a longer (or shorter than 16)
-	// one closes the session with a logged reason.
+	// one is answered with generic_nack ESME_RINVCMDLEN and closes the
+	// session with a logged reason.
 	MaxCommandLen int
+	// Connection limits (docs/reliability.md): MaxConns per listener and
+	// MaxConnsPerAddr per source address (internal/connlimit, which also
+	// backs off on accept errors), MaxUnbound connections not yet bound
+	// (server-wide), MaxUnboundPerAddr of them per source address. A
+	// connection beyond one is closed at once,
+	// logged once per burst. 0 means the default (DefaultMaxConns, ...),
+	// negative means no limit. MaxUnboundLen bounds command_length before
+	// bind (0: DefaultMaxUnboundLen), so a peer that has not authenticated
+	// cannot make the server buffer a large PDU.
+	MaxConns          int
+	MaxConnsPerAddr   int
+	MaxUnbound        int
+	MaxUnboundPerAddr int
+	MaxUnboundLen     int
+	// BindThrottle makes failed binds cost time per source address and
+	// system_id; the zero value gives the defaults.
+	BindThrottle BindThrottle
 	// Faults injects errors; nil means none. Safe to change at run time
 	// through its methods.
 	Faults *Faults
@@ -214,6 +241,9 @@ type Server struct {
 	// WantEvents, if set, is asked before each event is built: returning
 	// false (nobody listening) saves the snapshot's allocation.
 	WantEvents func() bool
+	// Tracer, when set, is handed every PDU of every session, e.g. a
+	// simulator/trace.Recorder writing a pcap file (docs/lab.md).
+	Tracer pdu.Tracer
 	// Clock drives every timer; nil means the real clock.
 	Clock Clock
 	// Logger receives connection-level logs; nil discards them.
@@ -234,6 +264,7 @@ type Server struct {
 	connWG    sync.WaitGroup
 	sessSeq   atomic.Uint64
 	counters  counters
+	guard     guard
 }
 
 // EventType says what happened to a message.
@@ -287,8 +318,8 @@ func (s *Server) doInit() error {
 	s.open = len(s.Accounts) == 0
 	s.accounts = make(map[string]*account)
 	for _, a := range s.Accounts {
-		if a.SystemID == "" {
-			return errors.New("smsc: account without system_id")
+		if err := a.Validate(); err != nil {
+			return err
 		}
 		if _, dup := s.accounts[a.SystemID]; dup {
 			return fmt.Errorf("smsc: duplicate account %q", a.SystemID)
@@ -330,21 +361,25 @@ func (s *Server) Serve(l net.Listener) error {
 	if s.TLSConfig != nil {
 		l = tls.NewListener(l, s.TLSConfig)
 	}
+	// The connection caps per listener and per source address, and the
+	// back-off on accept errors (EMFILE in a flood), are connlimit's, as
+	// for the HTTP listener.
+	cl := &connlimit.Listener{Listener: l, Max: s.limit(s.MaxConns, DefaultMaxConns),
+		PerSource: s.limit(s.MaxConnsPerAddr, DefaultMaxConnsPerAddr), OnRefuse: s.connRefused, Logger: s.Logger}
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
 		return ErrServerClosed
 	}
-	s.listeners[l] = struct{}{}
+	s.listeners[cl] = struct{}{}
 	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
-		delete(s.listeners, l)
+		delete(s.listeners, cl)
 		s.mu.Unlock()
 	}()
-	var backoff time.Duration
 	for {
-		c, err := l.Accept()
+		c, err := cl.Accept()
 		if err != nil {
 			s.mu.Lock()
 			closing := s.closing
@@ -352,15 +387,8 @@ func (s *Server) Serve(l net.Listener) error {
 			if closing {
 				return ErrServerClosed
 			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-				time.Sleep(backoff) // accept back-off on EMFILE-like errors, as net/http does
-				continue
-			}
-			return err
+			return err // the listener was closed: connlimit passes every other error
 		}
-		backoff = 0
 		if !s.ServeConn(c) {
 			return ErrServerClosed
 		}
@@ -369,15 +397,30 @@ func (s *Server) Serve(l net.Listener) error {
 
 // ServeConn serves one already-accepted connection on its own goroutine
 // (used by Serve; tests hand it one end of net.Pipe). It returns false,
-// closing c, if the server is shutting down.
+// closing c, if the server is shutting down. A connection over MaxUnbound
+// or MaxUnboundPerAddr waits a moment for a slot (admitLater), then is
+// closed; true is returned either way.
 func (s *Server) ServeConn(c net.Conn) bool {
 	if err := s.init(); err != nil {
 		c.Close()
 		return false
 	}
+	if why := s.admit(c); why != "" {
+		if !s.admitLater(c) {
+			s.refuseConn(c, why)
+		}
+		return true
+	}
+	return s.startSession(c)
+}
+
+// startSession serves an admitted connection; false (c closed) if the
+// server is shutting down.
+func (s *Server) startSession(c net.Conn) bool {
 	s.mu.Lock()
 	if s.closing {
 		s.mu.Unlock()
+		s.release(c, true)
 		c.Close()
 		return false
 	}
@@ -389,6 +432,9 @@ func (s *Server) ServeConn(c net.Conn) bool {
 	go func() {
 		defer s.connWG.Done()
 		ss.run()
+		if !ss.released {
+			s.release(c, !ss.everBound)
+		}
 		s.counters.sessions.Add(-1)
 		s.mu.Lock()
 		delete(s.sessions, ss)
@@ -452,27 +498,30 @@ func isLoopback(a net.Addr) bool {
 }
 
 // authenticate checks a bind's credentials and returns the account state
-// (created on the fly in open mode) or the command_status to answer.
-func (s *Server) authenticate(systemID, password string, bt BindType) (*account, pdu.Status) {
+// (created on the fly in open mode) or the command_status to answer. An
+// unknown system_id and a wrong password get the same status,
+// ESME_RBINDFAIL, so that ids cannot be enumerated; badCreds then names
+// which it was, for the log and the failed-bind throttle.
+func (s *Server) authenticate(systemID, password string, bt BindType) (acc *account, st pdu.Status, badCreds string) {
 	if s.open {
-		return s.accountFor(systemID), 0
+		return s.accountFor(systemID), 0, ""
 	}
 	acc, ok := s.accounts[systemID]
 	if !ok {
 		// Compare anyway so timing does not reveal which ids exist.
 		subtle.ConstantTimeCompare([]byte(password), []byte(password))
-		return nil, pdu.StatusInvSysID
+		return nil, pdu.StatusBindFail, "unknown system_id"
 	}
 	if subtle.ConstantTimeCompare([]byte(password), []byte(acc.Password)) != 1 {
-		return nil, pdu.StatusInvPaswd
+		return nil, pdu.StatusBindFail, "wrong password"
 	}
 	if acc.BindTypes != 0 && acc.BindTypes&bt == 0 {
-		return nil, pdu.StatusBindFail
+		return nil, pdu.StatusBindFail, ""
 	}
 	if acc.MaxBinds > 0 && int(acc.binds.Load()) >= acc.MaxBinds {
-		return nil, pdu.StatusBindFail
+		return nil, pdu.StatusBindFail, ""
 	}
-	return acc, 0
+	return acc, 0, ""
 }
 
 // accountFor returns the account state of a system_id: nil for an unknown
@@ -572,7 +621,7 @@ func (s *Server) SubmitMO(ctx context.Context, m *Message) (string, error) {
 	if err := s.init(); err != nil {
 		return "", err
 	}
-	s.admit(m, MO)
+	s.stamp(m, MO)
 	ob, acc := s.engine.moTarget(m)
 	if m.Account == "" && acc != nil {
 		m.Account = acc.SystemID

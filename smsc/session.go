@@ -2,6 +2,7 @@ package smsc
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -35,8 +36,14 @@ func (b bindState) canReceive() bool { return b == stateRX || b == stateTRX }
 // match responses by sequence number alone (go-smpp issue #87).
 const firstOutSeq = 0x40000001
 
-// readBufSize bounds the PDUs decoded in place from the read buffer.
-const readBufSize = 64 << 10
+// readBufSize bounds the PDUs decoded in place from the read buffer of a
+// bound session; before bind the buffer is unboundBufSize, enough for any
+// PDU allowed then (MaxUnboundLen), so unauthenticated connections cost
+// little memory.
+const (
+	readBufSize    = 64 << 10
+	unboundBufSize = 1 << 10
+)
 
 // maxPendingWrite is how much unsent output makes the reader wait.
 const maxPendingWrite = 1 << 20
@@ -60,6 +67,12 @@ type session struct {
 	wclosing  bool
 	writerEnd chan struct{}
 	connMu    sync.Mutex // serialises flushes
+
+	// order is what keeps receipts behind responses (order.go), under wmu.
+	order outputOrder
+	// tr is the session's trace, nil without Server.Tracer (tap.go).
+	tr pdu.ConnTrace
+
 	// readerBusy is set while the reader handles buffered input.
 	readerBusy atomic.Bool
 
@@ -71,6 +84,11 @@ type session struct {
 	hasRange bool
 	window   int32
 	inflight atomic.Int32 // deliver_sm outstanding
+
+	// version is the interface version in use: Version50 for a bind that
+	// asked for 5.0 or later, else Version34 (reader goroutine writes it
+	// before the session can receive).
+	version uint8
 
 	omu        sync.Mutex
 	nextSeq    uint32
@@ -89,6 +107,27 @@ type session struct {
 	box      *outbox
 	outboxes []*outbox
 
+	// source is the peer's address without the port, the failed-bind
+	// throttle's key ("" for an in-memory pipe).
+	source string
+	// everBound is set once the session has bound (it left the server's
+	// unbound count); badBinds counts its failed binds (reader only).
+	everBound bool
+	badBinds  int
+	// released: the connection no longer counts against the server's
+	// limits (set by finish before a lingering close).
+	released bool
+	// stopReason, when set, ends the reader with this reason.
+	stopReason string
+	// done is closed by close: waits of the reader end.
+	done chan struct{}
+	// grow asks the reader for its full-size buffer (after bind).
+	grow bool
+
+	// linger asks finish for a polite close: input the peer already sent
+	// is drained so the last response is not lost to a TCP reset.
+	linger bool
+
 	// lastSrc is the previous submit's source address, shared by the
 	// messages that repeat it (reader goroutine only).
 	lastSrc string
@@ -104,12 +143,14 @@ func newSession(s *Server, c net.Conn) *session {
 		srv:       s,
 		conn:      c,
 		id:        s.sessSeq.Add(1),
-		br:        bufio.NewReaderSize(c, readBufSize),
+		br:        bufio.NewReaderSize(c, unboundBufSize),
 		writerEnd: make(chan struct{}),
+		done:      make(chan struct{}),
 		nextSeq:   firstOutSeq,
 		pending:   make(map[uint32]*outItem),
-		wbuf:      make([]byte, 0, 4096),
-		wspare:    make([]byte, 0, 4096),
+	}
+	if a, ok := remoteAddr(c); ok {
+		ss.source = a.String()
 	}
 	ss.wdata = sync.NewCond(&ss.wmu)
 	ss.wdrain = sync.NewCond(&ss.wmu)
@@ -121,6 +162,7 @@ func (s *session) now() time.Time { return s.srv.Clock.Now() }
 
 // run is the session's reader; it returns when the connection ends.
 func (s *session) run() {
+	s.openTrace()
 	s.lastRecv.Store(s.now().UnixNano())
 	go s.writeLoop()
 	s.omu.Lock()
@@ -131,10 +173,15 @@ func (s *session) run() {
 }
 
 func (s *session) readLoop() string {
-	maxLen := s.srv.MaxCommandLen
-	if maxLen <= 0 {
-		maxLen = DefaultMaxCommandLen
+	boundMax := s.srv.MaxCommandLen
+	if boundMax <= 0 {
+		boundMax = DefaultMaxCommandLen
 	}
+	openMax := s.srv.MaxUnboundLen
+	if openMax <= 0 {
+		openMax = DefaultMaxUnboundLen
+	}
+	openMax = min(openMax, boundMax)
 	batch := 0
 	for {
 		hb, err := s.br.Peek(4)
@@ -142,8 +189,13 @@ func (s *session) readLoop() string {
 			return readErr(err)
 		}
 		n := int(binary.BigEndian.Uint32(hb))
+		maxLen := boundMax
+		if !s.everBound {
+			maxLen = openMax // nothing large before authentication
+		}
 		if n < pdu.HeaderLen || n > maxLen {
 			s.log.Warn("smpp: closing session: absurd command_length", "command_length", n, "max", maxLen)
+			s.nackLength()
 			return fmt.Sprintf("absurd command_length %d", n)
 		}
 		s.readerBusy.Store(true)
@@ -158,9 +210,15 @@ func (s *session) readLoop() string {
 		if err != nil {
 			return readErr(err)
 		}
+		if s.tr != nil {
+			s.tr.PDU(true, pkt)
+		}
 		stop := s.handle(pkt)
 		if inPlace {
 			s.br.Discard(n)
+		}
+		if s.grow {
+			s.growReader()
 		}
 		if !s.completeBuffered() {
 			// Once per batch of PDUs read: the idle timer needs no
@@ -177,12 +235,42 @@ func (s *session) readLoop() string {
 			s.wmu.Unlock()
 		}
 		if stop {
+			if s.stopReason != "" {
+				return s.stopReason
+			}
 			return "unbound"
 		}
 		if bindState(s.state.Load()) == stateClosing && s.isDead() {
 			return "closed"
 		}
 	}
+}
+
+// nackLength answers a command_length out of range with generic_nack
+// ESME_RINVCMDLEN (SMPP 3.4 §4.3) before the session closes: the sequence
+// number is the header's when the whole header is already buffered, else
+// 0. The rest of the input cannot be framed, so finish closes politely
+// (lingerClose) for the nack to reach the peer.
+func (s *session) nackLength() {
+	var seq uint32
+	if s.br.Buffered() >= pdu.HeaderLen {
+		hb, _ := s.br.Peek(pdu.HeaderLen)
+		seq = binary.BigEndian.Uint32(hb[12:])
+	}
+	s.nack(pdu.StatusInvCmdLen, seq)
+	s.linger = true
+}
+
+// growReader gives a session that has bound its full-size read buffer,
+// keeping what the small one holds.
+func (s *session) growReader() {
+	s.grow = false
+	var rd io.Reader = s.conn
+	if n := s.br.Buffered(); n > 0 {
+		rest, _ := s.br.Peek(n)
+		rd = io.MultiReader(bytes.NewReader(bytes.Clone(rest)), s.conn)
+	}
+	s.br = bufio.NewReaderSize(rd, readBufSize)
 }
 
 func readErr(err error) string {
@@ -216,7 +304,17 @@ func (s *session) finish(reason string) {
 	s.wdrain.Broadcast()
 	s.wmu.Unlock()
 	<-s.writerEnd
+	s.endHeld()
+	if s.linger {
+		// The slot is free while the peer's input drains.
+		s.srv.release(s.conn, !s.everBound)
+		s.released = true
+		lingerClose(s.conn)
+	}
 	s.conn.Close()
+	if s.tr != nil {
+		s.tr.Close()
+	}
 	s.srv.engine.detach(s)
 	if s.acct != nil {
 		s.acct.binds.Add(-1)
@@ -232,6 +330,33 @@ func (s *session) finish(reason string) {
 	s.log.Info("smpp: session ended", "system_id", s.systemID, "reason", reason)
 }
 
+// Bounds of lingerClose: a peer gets this long, and this much input is
+// read and dropped, before the connection closes anyway.
+const (
+	lingerTime  = time.Second
+	lingerBytes = 64 << 10
+)
+
+// lingerClose half-closes c after the last response was written and drops
+// what the peer still sends (bounded in time and bytes), as net/http does
+// before closing a connection with unread input: closing a socket with
+// unread data makes the kernel send a reset, which can destroy the
+// response in flight.
+func lingerClose(c net.Conn) {
+	cw, ok := c.(interface{ CloseWrite() error })
+	if u, wrapped := c.(interface{ Unwrap() net.Conn }); !ok && wrapped {
+		cw, ok = u.Unwrap().(interface{ CloseWrite() error }) // a connlimit connection
+	}
+	if !ok {
+		return
+	}
+	if cw.CloseWrite() != nil {
+		return
+	}
+	c.SetReadDeadline(time.Now().Add(lingerTime))
+	io.CopyN(io.Discard, c, lingerBytes)
+}
+
 // close ends the session at once (errors, timeouts, shutdown deadline).
 func (s *session) close(reason string) {
 	s.closeOnce.Do(func() {
@@ -239,6 +364,7 @@ func (s *session) close(reason string) {
 		s.omu.Lock()
 		s.dead = true
 		s.omu.Unlock()
+		close(s.done)
 		s.conn.Close()
 	})
 }
@@ -282,8 +408,15 @@ func (s *session) flush() bool {
 	s.wspare = nil
 	s.wdrain.Broadcast()
 	s.wmu.Unlock()
+	if s.tr != nil {
+		s.traceOut(buf)
+	}
 	_, err := s.conn.Write(buf)
+	var due []heldReceipt
 	s.wmu.Lock()
+	if err == nil {
+		due = s.order.wrote(len(buf), s.now())
+	}
 	if cap(buf) <= 4*maxPendingWrite {
 		s.wspare = buf[:0]
 	} else {
@@ -296,6 +429,7 @@ func (s *session) flush() bool {
 		s.wdata.Broadcast()
 	}
 	s.wmu.Unlock()
+	s.release(due)
 	if err != nil {
 		s.close("write: " + err.Error())
 		return false
@@ -330,6 +464,7 @@ func (s *session) write(id pdu.CommandID, status pdu.Status, seq uint32, enc fun
 		s.wbuf = enc(s.wbuf)
 	}
 	pdu.SetLength(s.wbuf, start)
+	s.order.queued += uint64(len(s.wbuf) - start)
 	// While the reader works through a batch it flushes at the end;
 	// otherwise the writer goroutine does (readerDone closes the gap).
 	if start == 0 && !s.readerBusy.Load() {
@@ -409,10 +544,17 @@ func (s *session) handle(pkt []byte) (stop bool) {
 	st := bindState(s.state.Load())
 	switch h.ID {
 	case pdu.CmdBindTransmitter, pdu.CmdBindReceiver, pdu.CmdBindTransceiver:
-		s.handleBind(h, body)
-	case pdu.CmdEnquireLink:
-		s.respond(pdu.CmdEnquireLinkResp, pdu.StatusOK, h.Seq)
-	case pdu.CmdUnbind:
+		return s.handleBind(h, body)
+	case pdu.CmdEnquireLink, pdu.CmdUnbind:
+		if len(body) != 0 {
+			// Both have no body (SMPP 3.4 §4.11.1, §4.2.1).
+			s.nack(pdu.StatusInvCmdLen, h.Seq)
+			return false
+		}
+		if h.ID == pdu.CmdEnquireLink {
+			s.respond(pdu.CmdEnquireLinkResp, pdu.StatusOK, h.Seq)
+			return false
+		}
 		if st == stateOpen {
 			s.respond(pdu.CmdUnbindResp, pdu.StatusInvBndSts, h.Seq)
 			return false
@@ -474,15 +616,17 @@ func (s *Server) systemID() string {
 	return DefaultSystemID
 }
 
-func (s *session) handleBind(h pdu.Header, body []byte) {
+// handleBind serves a bind; it returns true when the session must end
+// (too many failed binds).
+func (s *session) handleBind(h pdu.Header, body []byte) bool {
 	if bindState(s.state.Load()) != stateOpen {
 		s.respondStatus(h, pdu.StatusAlyBnd)
-		return
+		return false
 	}
 	var b pdu.Bind
 	if err := b.Unmarshal(body); err != nil {
 		s.decodeFailed(h, err)
-		return
+		return false
 	}
 	var bt BindType
 	var ns bindState
@@ -495,18 +639,33 @@ func (s *session) handleBind(h pdu.Header, body []byte) {
 		bt, ns = BindTransceiver, stateTRX
 	}
 	sysID := string(b.SystemID)
-	acc, st := s.srv.authenticate(sysID, string(b.Password), bt)
+	var (
+		acc      *account
+		st       pdu.Status
+		badCreds string
+	)
+	if !s.srv.open && s.srv.bindLocked(s.source, sysID, s.now()) {
+		// Locked out: refused whatever the password, like a wrong one.
+		st, badCreds = pdu.StatusBindFail, "locked out"
+	} else {
+		acc, st, badCreds = s.srv.authenticate(sysID, string(b.Password), bt)
+	}
+	if badCreds != "" {
+		return s.bindRefused(h, sysID, badCreds)
+	}
 	if st != pdu.StatusOK {
 		s.log.Info("smpp: bind refused", "system_id", sysID, "bind", bt.String(), "status", st.String())
 		s.respondStatus(h, st)
-		return
+		return false
 	}
 	if s.srv.Faults != nil {
 		if f, ok := s.srv.Faults.bind(sysID); ok && f != pdu.StatusOK {
 			s.respondStatus(h, f)
-			return
+			return false
 		}
 	}
+	s.everBound, s.grow = true, true
+	s.srv.bound(s.conn)
 	s.acct, s.systemID = acc, sysID
 	s.ref = &bindRef{acct: acc}
 	s.ref.live.Store(s)
@@ -529,16 +688,56 @@ func (s *session) handleBind(h pdu.Header, body []byte) {
 	s.omu.Unlock()
 	s.state.Store(uint32(ns))
 	ver := b.InterfaceVersion
+	s.version = Version34
+	if ver >= Version50 {
+		s.version = Version50
+	}
 	s.write(h.ID.Response(), pdu.StatusOK, h.Seq, func(out []byte) []byte {
 		out = pdu.AppendCString(out, s.srv.systemID())
-		if ver >= 0x34 {
-			out = pdu.AppendTLVUint8(out, pdu.TagSCInterfaceVersion, 0x34)
+		if ver >= Version34 {
+			// The version both sides speak (SMPP 5.0 §4.1.1.2).
+			out = pdu.AppendTLVUint8(out, pdu.TagSCInterfaceVersion, s.version)
 		}
 		return out
 	})
 	s.log.Info("smpp: bound", "system_id", sysID, "bind", bt.String())
 	if ns.canReceive() {
 		s.srv.engine.attach(s)
+	}
+	return false
+}
+
+// bindRefused answers a bind with bad credentials (or locked out) with
+// ESME_RBINDFAIL after the failed-bind throttle's delay, during which the
+// session reads nothing more, so pipelined guesses wait too. After
+// BindThrottle.Disconnect failures the session ends (the response is sent
+// first). The server logs refusals once per burst, not per bind.
+func (s *session) bindRefused(h pdu.Header, sysID, why string) bool {
+	s.badBinds++
+	d := s.srv.bindFailed(s.source, sysID, why, s.now())
+	if d > 0 && !s.wait(d) {
+		return true // closed meanwhile (bind timeout, shutdown)
+	}
+	s.respondStatus(h, pdu.StatusBindFail)
+	if s.badBinds >= s.srv.BindThrottle.withDefaults().Disconnect {
+		s.stopReason = fmt.Sprintf("%d failed binds", s.badBinds)
+		s.linger = true
+		return true
+	}
+	return false
+}
+
+// wait blocks the reader for d on the server clock; it returns false if
+// the session was closed meanwhile.
+func (s *session) wait(d time.Duration) bool {
+	ch := make(chan struct{})
+	t := s.srv.Clock.AfterFunc(d, func() { close(ch) })
+	select {
+	case <-ch:
+		return true
+	case <-s.done:
+		t.Stop()
+		return false
 	}
 }
 
@@ -713,6 +912,7 @@ func (s *session) sendDeliver(it *outItem) bool {
 	}
 	seq := s.allocSeq()
 	it.sentAt = s.now()
+	it.version = s.version
 	s.pending[seq] = it
 	s.omu.Unlock()
 	if !s.write(pdu.CmdDeliverSM, pdu.StatusOK, seq, it.appendBody) {

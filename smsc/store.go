@@ -9,8 +9,9 @@ import (
 // ErrNotFound is returned by a Store for an unknown message id.
 var ErrNotFound = errors.New("smsc: message not found")
 
-// ErrStoreFull is returned by a Store that cannot take more messages; the
-// server answers ESME_RMSGQFUL.
+// ErrStoreFull is returned by a Store that cannot take more messages
+// (messages still owed delivery or a receipt fill its limits); the server
+// answers ESME_RMSGQFUL.
 var ErrStoreFull = errors.New("smsc: message store full")
 
 // Store keeps every message the SMSC has seen: the queue of what is still to
@@ -52,6 +53,14 @@ type Store interface {
 // answers then. Responses may thus leave out of order, as SMPP allows.
 type AsyncAppender interface {
 	AppendAsync(m *Message, done func(error))
+}
+
+// HealthChecker is implemented by stores that can become unable to take
+// messages for a reason outside the SMSC (a full disk, a failing device):
+// Health returns that reason, nil while the store works. The server's
+// health endpoint reports it.
+type HealthChecker interface {
+	Health() error
 }
 
 // Patcher is implemented by stores that can apply an update without
@@ -120,21 +129,22 @@ func (f *Filter) Match(m *Message) bool {
 	if f.Direction != nil && m.Direction != *f.Direction {
 		return false
 	}
-	if f.Text != "" {
-		t, _ := m.Text()
-		if !containsFold(t, f.Text) {
-			return false
-		}
+	if f.Text != "" && !textContains(m, f.Text) {
+		return false
 	}
 	return true
 }
 
 // Query is a Filter plus pagination. Cursor is the Next of the previous
-// Page; Limit defaults to 100 and is capped at 1000.
+// Page; Limit defaults to 100 and is capped at 1000. MaxBytes, when set,
+// also ends a page once its messages add up to about that many bytes
+// (MessageSize; a page has at least one message), so a page of large
+// messages stays bounded.
 type Query struct {
 	Filter
-	Limit  int
-	Cursor string
+	Limit    int
+	Cursor   string
+	MaxBytes int64
 }
 
 // Page is one page of List results, newest first. Next is the cursor of the

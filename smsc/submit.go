@@ -37,6 +37,10 @@ type mtFields struct {
 	rd, replace, dcs uint8
 	sm               []byte
 	tlvs             pdu.TLVs
+	// shared, when set, is a copy of the user data (short_message or
+	// message_payload) owned by the caller and shared by the messages of
+	// one submit_multi, instead of a copy per destination.
+	shared []byte
 }
 
 func (s *session) submitSM(h pdu.Header, body []byte) {
@@ -89,6 +93,39 @@ func validNPI(n uint8) bool {
 	return false
 }
 
+// maxAlphanumeric is the longest alphanumeric address GSM carries: 11
+// characters (3GPP TS 23.040 §9.1.2.5).
+const maxAlphanumeric = 11
+
+// validAddr checks an address's characters against its type: numbers of
+// the international, national and subscriber types (SMPP 3.4 §5.2.5), and
+// any number in the E.164 plan (NPI 1), are digits (an international one
+// may start with '+'); an alphanumeric one (TON 5) has at most 11
+// characters. Other types and plans (short codes, TON 0 NPI 0) are not
+// checked beyond the field's length.
+func validAddr(a pdu.Addr) bool {
+	switch {
+	case len(a.Addr) == 0:
+		return true // an empty source is the SMSC's default; an empty destination is refused before
+	case a.TON == 5:
+		return len(a.Addr) <= maxAlphanumeric
+	case a.TON == 1 || a.TON == 2 || a.TON == 4 || a.NPI == 1:
+		d := a.Addr
+		if a.TON == 1 && len(d) > 0 && d[0] == '+' {
+			d = d[1:]
+		}
+		if len(d) == 0 {
+			return false
+		}
+		for _, c := range d {
+			if c < '0' || c > '9' {
+				return false
+			}
+		}
+	}
+	return true
+}
+
 // validDCS reports whether the server accepts a data_coding: the SMPP 3.4
 // §5.2.19 values and the TS 23.038 coding groups, not the reserved ones.
 func validDCS(d uint8) bool {
@@ -113,11 +150,17 @@ func (s *session) newMT(now time.Time, f *mtFields) (*Message, pdu.Status) {
 	if !validNPI(f.dst.NPI) {
 		return nil, pdu.StatusInvDstNPI
 	}
+	if !validAddr(f.dst) {
+		return nil, pdu.StatusInvDstAdr
+	}
 	if f.src.TON > 6 {
 		return nil, pdu.StatusInvSrcTON
 	}
 	if !validNPI(f.src.NPI) {
 		return nil, pdu.StatusInvSrcNPI
+	}
+	if !validAddr(f.src) {
+		return nil, pdu.StatusInvSrcAdr
 	}
 	switch f.esm & 0x3C { // message type: default, ESME delivery ack, manual ack
 	case 0x00, 0x08, 0x10:
@@ -162,11 +205,16 @@ func (s *session) newMT(now time.Time, f *mtFields) (*Message, pdu.Status) {
 	// One allocation holds the user data (UDH and body), the id and the
 	// addresses: the strings are views of it, which is safe because the
 	// buffer is never written again. Fewer, pointer-free objects keep the
-	// garbage collector's share small at 150k submits a second.
-	buf := make([]byte, len(ud), len(ud)+20+len(f.dst.Addr)+len(f.src.Addr)+len(f.service))
-	copy(buf, ud)
+	// garbage collector's share small at 150k submits a second. The
+	// destinations of a submit_multi share one copy of the user data.
+	udLen := len(ud)
+	if f.shared != nil {
+		udLen = 0
+	}
+	buf := make([]byte, udLen, udLen+20+len(f.dst.Addr)+len(f.src.Addr)+len(f.service))
+	copy(buf, ud[:udLen])
 	buf = s.srv.appendID(buf)
-	id := unsafeString(buf[len(ud):])
+	id := unsafeString(buf[udLen:])
 	mark := len(buf)
 	buf = append(buf, f.dst.Addr...)
 	dst := unsafeString(buf[mark:])
@@ -183,7 +231,10 @@ func (s *session) newMT(now time.Time, f *mtFields) (*Message, pdu.Status) {
 		buf = append(buf, f.service...)
 		service = unsafeString(buf[mark:])
 	}
-	buf = buf[:len(ud):len(ud)]
+	buf = buf[:udLen:udLen]
+	if f.shared != nil {
+		buf = f.shared[:len(f.shared):len(f.shared)]
+	}
 	m := &Message{
 		ID:                 id,
 		Account:            s.systemID,
@@ -311,7 +362,7 @@ func (s *session) stored(err error, resp pdu.CommandID, seq uint32, m *Message, 
 		if errors.Is(err, ErrStoreFull) {
 			st = pdu.StatusMsgQFul
 		}
-		srv.Logger.Warn("smsc: store append failed", "err", err)
+		srv.storeFailed(err)
 		s.respondID(resp, st, seq, "")
 		return
 	}
@@ -342,6 +393,16 @@ func (s *session) submitMulti(h pdu.Header, body []byte) {
 	var resp pdu.SubmitMultiResp
 	var msgs []*Message
 	var group string
+	// One copy of the user data for every destination (newMT checks that
+	// short_message and message_payload are not both set).
+	ud := p.ShortMessage
+	if mp, ok := p.TLVs.Get(pdu.TagMessagePayload); ok && len(ud) == 0 {
+		ud = mp
+	}
+	var shared []byte
+	if len(ud) > 0 {
+		shared = append([]byte(nil), ud...)
+	}
 	for i := range p.Dests {
 		d := &p.Dests[i]
 		if d.Flag == pdu.DestDLName {
@@ -350,7 +411,7 @@ func (s *session) submitMulti(h pdu.Header, body []byte) {
 		}
 		m, st := s.newMT(now, &mtFields{service: p.ServiceType, src: p.Source, dst: d.Addr, esm: p.ESMClass,
 			pid: p.ProtocolID, prio: p.PriorityFlag, sched: p.ScheduleDeliveryTime, valid: p.ValidityPeriod,
-			rd: p.RegisteredDelivery, dcs: p.DataCoding, sm: p.ShortMessage, tlvs: p.TLVs})
+			rd: p.RegisteredDelivery, dcs: p.DataCoding, sm: p.ShortMessage, tlvs: p.TLVs, shared: shared})
 		if st == pdu.StatusOK && s.srv.engine.queueFull(m.Dest.Addr) {
 			st = pdu.StatusMsgQFul
 		}
@@ -379,6 +440,7 @@ func (s *session) submitMulti(h pdu.Header, body []byte) {
 	}
 	if len(msgs) > 0 {
 		if err := s.srv.Store.Append(context.Background(), msgs...); err != nil {
+			s.srv.storeFailed(err)
 			st := pdu.StatusSysErr
 			if errors.Is(err, ErrStoreFull) {
 				st = pdu.StatusMsgQFul
@@ -427,7 +489,7 @@ func (s *session) querySM(h pdu.Header, body []byte) {
 		s.respond(pdu.CmdQuerySMResp, st, h.Seq)
 		return
 	}
-	r := pdu.QuerySMResp{MessageID: q.MessageID, MessageState: uint8(m.State), ErrorCode: uint8(min(m.ErrorCode, 255))}
+	r := pdu.QuerySMResp{MessageID: q.MessageID, MessageState: m.State.MessageState(s.version), ErrorCode: uint8(min(m.ErrorCode, 255))}
 	if m.State.Final() {
 		r.FinalDate = pdu.AppendTime(nil, m.DoneTime)
 	}

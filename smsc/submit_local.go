@@ -9,10 +9,10 @@ import (
 // Server.QueueLimit (what a submit_sm gets as ESME_RMSGQFUL).
 var ErrQueueFull = errors.New("smsc: the destination's queue is full")
 
-// admit stamps a message the server takes from inside the process
+// stamp stamps a message the server takes from inside the process
 // (Submit, SubmitMO): id, direction, submit time, state, the default
 // validity, the concatenation its UDH names.
-func (s *Server) admit(m *Message, d Direction) {
+func (s *Server) stamp(m *Message, d Direction) {
 	now := s.Clock.Now()
 	m.ID = s.newID()
 	m.Direction = d
@@ -40,7 +40,7 @@ func (s *Server) Submit(ctx context.Context, m *Message) (string, error) {
 	if err := s.init(); err != nil {
 		return "", err
 	}
-	s.admit(m, MT)
+	s.stamp(m, MT)
 	m.SIMDownload = IsSIMDownload(m.PID, m.DCS, m.UDH)
 	if s.engine.queueFull(m.Dest.Addr) {
 		return "", ErrQueueFull

@@ -115,7 +115,9 @@ func DecodeText(dcs uint8, body []byte) (string, bool) {
 		}
 		return string(b), true
 	case AlphabetASCII:
-		return string(body), true
+		// IA5 is 7-bit; peers do send UTF-8 under DCS 1, which is kept.
+		// Octets that are neither become U+FFFD.
+		return strings.ToValidUTF8(string(body), "\uFFFD"), true
 	case AlphabetLatin1:
 		r := make([]rune, len(body))
 		for i, c := range body {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -50,6 +51,11 @@ func newLoadCmd(a *app) *cobra.Command {
 		prompt      time.Duration
 		fleetRef    string
 		gate        load.Gate
+		tracing     traceFlags
+		shardSpec   string
+		startAt     string
+		barrier     string
+		barrierLead time.Duration
 	)
 	c := &cobra.Command{
 		Use:   "load",
@@ -85,7 +91,14 @@ during the run (the run stops at once: "the SMSC closed the connection");
 2 for a usage error. The report
 is written either way. The bind password may also come from
 $SIMLAB_SMPP_PASSWORD, the HTTP API's token (--loa otp --api, --fleet URL)
-from $SIMLAB_API_TOKEN.`,
+from $SIMLAB_API_TOKEN.
+
+Past one machine (docs/load-distributed.md): --shard I/N runs the I-th of N
+equal parts of the schedule (same --rate, --duration, --to on every shard: the
+rate and the numbers are split, intended send times come from the whole
+schedule), started together by --start-at TIME (RFC 3339) or --barrier DIR (a
+directory the shards share); each writes its report and HDR interval log
+(latency.hlog) to --out, and "simlab load merge DIR…" adds them up.`,
 		Example: `  simlab load --to +99901000000-+99901000999 --rate 100 --duration 10s
   simlab load --to +99901000000-+99901009999 --loa 3 --rate 500 --duration 30s --out /tmp/run
   simlab load --to 99901001000-99901001999 --loa text --rate 200 --duration 10s --json`,
@@ -110,6 +123,35 @@ from $SIMLAB_API_TOKEN.`,
 				if err := push.CheckTexts(loa, clientName, binding, ""); err != nil {
 					return usageError{err}
 				}
+			}
+			var shard load.Shard
+			if shardSpec != "" {
+				if shard, err = load.ParseShard(shardSpec); err != nil {
+					return usageError{err}
+				}
+				if nums, err = nums.Shard(shard); err != nil {
+					return usageError{err}
+				}
+			}
+			var start time.Time
+			if startAt != "" {
+				if start, err = time.Parse(time.RFC3339Nano, startAt); err != nil {
+					return usagef("--start-at %q: want an RFC 3339 time such as 2030-01-02T15:04:05Z", startAt)
+				}
+				if barrier != "" {
+					return usagef("--start-at and --barrier both set the start: give one")
+				}
+			}
+			if shard.Count > 1 {
+				if outDir == "" {
+					return usagef("--shard needs --out DIR: \"simlab load merge\" reads the shard's report and histograms there")
+				}
+				if startAt == "" && barrier == "" {
+					return usagef("--shard needs --start-at TIME or --barrier DIR, so that the shards' schedules line up")
+				}
+			}
+			if barrierLead < 0 {
+				return usagef("--barrier-lead must not be negative")
 			}
 			if !(rate > 0) {
 				return usagef("--rate must be positive")
@@ -154,6 +196,14 @@ from $SIMLAB_API_TOKEN.`,
 					return err
 				}
 			}
+			rec, closeTrace, err := tracing.open(a.stderr)
+			if err != nil {
+				return err
+			}
+			defer closeTrace()
+			if rec != nil {
+				smpp.Tracer = rec
+			}
 			tgt, err := load.NewTarget(ctx, load.TargetConfig{
 				SMPP: smpp, Binds: binds, Kind: kind, Numbers: nums, PromptTimeout: prompt,
 				ClientName: clientName, BindingMessage: binding, Source: source, CaptureURL: api, CaptureToken: os.Getenv(apiTokenEnv), NoVerify: noVerify,
@@ -175,7 +225,7 @@ from $SIMLAB_API_TOKEN.`,
 				// the keys of the numbers the run will use before the
 				// clock starts, so that derivation is not charged to the
 				// first challenges (nor steals the CPU of a local serve).
-				n := min(int(math.Ceil(rate*duration.Seconds())), load.MaxWarm)
+				n := min(int(math.Ceil(rate*duration.Seconds()/float64(max(shard.Count, 1)))), load.MaxWarm)
 				if showProgress {
 					fmt.Fprintf(a.stderr, "deriving the keys of up to %d cards before the run…\n", n)
 				}
@@ -183,12 +233,38 @@ from $SIMLAB_API_TOKEN.`,
 					return notInPlanHint(err, fleetRef)
 				}
 			}
+			var hlog *histogramFile
+			if outDir != "" {
+				if hlog, err = createHistogramLog(outDir); err != nil {
+					return err
+				}
+				defer hlog.Close()
+			}
+			if barrier != "" {
+				sh := shard
+				if sh.Count == 0 {
+					sh = load.Shard{Count: 1}
+				}
+				if showProgress {
+					fmt.Fprintf(a.stderr, "waiting in %s for the %d shards of the run…\n", barrier, sh.Count)
+				}
+				if start, err = load.AwaitBarrier(ctx, barrier, sh, barrierLead); err != nil {
+					return err
+				}
+			}
+			if late := time.Since(start); !start.IsZero() && late > 100*time.Millisecond {
+				fmt.Fprintf(a.stderr, "simlab: warning: the run's start was %s ago: the arrivals already due leave at once, each charged from its intended time\n", late.Round(time.Millisecond))
+			}
 			stop, err := startCPUProfile(cpuProfile)
 			if err != nil {
 				return err
 			}
 			defer stop()
-			cfg := load.Config{Rate: rate, Duration: duration, Ramp: ramp, Timeout: timeout, MaxInFlight: maxInFlight}
+			cfg := load.Config{Rate: rate, Duration: duration, Ramp: ramp, Timeout: timeout, MaxInFlight: maxInFlight,
+				Shard: shard, Start: start}
+			if hlog != nil {
+				cfg.HistogramLog = hlog
+			}
 			switch show {
 			case progressLive:
 				cfg.Progress = func(p load.Progress) { fmt.Fprintf(a.stderr, "\r%s\x1b[K", load.FormatProgress(p)) }
@@ -212,6 +288,7 @@ from $SIMLAB_API_TOKEN.`,
 				return usageError{err}
 			}
 			lost := tgt.LostErr()
+			rep.Kind = strings.ReplaceAll(strings.TrimSpace(kind), " ", ",")
 			if showProgress { // the final figures, then a new line
 				fmt.Fprintf(a.stderr, "\r%s\x1b[K\n", load.FormatProgress(load.Progress{
 					Elapsed: time.Duration(rep.DurationS * float64(time.Second)), Sent: rep.Sent, Rate: rep.Rate,
@@ -220,22 +297,18 @@ from $SIMLAB_API_TOKEN.`,
 				}))
 			}
 			if outDir != "" {
-				if err := writeLoadReports(outDir, rep, kind); err != nil {
+				if err := hlog.Close(); err != nil {
+					return err
+				}
+				if err := writeLoadReports(outDir, rep, loadTitle(rep)); err != nil {
 					return err
 				}
 			}
-			if asJSON {
-				err = writeJSON(a.stdout, rep)
-			} else {
-				err = rep.WriteText(a.stdout)
-			}
-			if err != nil {
-				return err
-			}
 			if lost != nil {
+				_ = printReport(a, rep, asJSON, load.Gate{})
 				return fmt.Errorf("load: %s: the run stopped after %.1fs (the report is of what was sent until then)", strings.TrimPrefix(lost.Error(), "push: "), rep.DurationS)
 			}
-			return rep.Check(gate)
+			return printReport(a, rep, asJSON, gate)
 		},
 	}
 	f := c.Flags()
@@ -265,6 +338,12 @@ from $SIMLAB_API_TOKEN.`,
 	f.StringVar(&fleetRef, "fleet", "", "the plan the server runs, for the cards' keys: a fleet FILE or the server's HTTP base URL (default: the embedded plan)")
 	f.Float64Var(&gate.MinCompleted, "min-completed", 1, "share of the challenges sent (0-1) that must complete, or the exit status is 1")
 	f.DurationVar(&gate.MaxP99, "max-p99", 0, "fail (exit status 1) when the end-to-end p99 latency is above this (default: no bound)")
+	tracing.register(c)
+	f.StringVar(&shardSpec, "shard", "", "run shard I of N equal parts of the schedule: I/N, 0-based (docs/load-distributed.md); needs --out and --start-at or --barrier")
+	f.StringVar(&startAt, "start-at", "", "start the schedule at this RFC 3339 time (shards of one run share it)")
+	f.StringVar(&barrier, "barrier", "", "a directory the shards share: wait until every shard is ready there, then start together")
+	f.DurationVar(&barrierLead, "barrier-lead", 5*time.Second, "with --barrier: start this long after the last shard became ready")
+	c.AddCommand(newLoadMergeCmd(a))
 	return c
 }
 
@@ -330,30 +409,102 @@ func isKindErr(err error) bool {
 	return errors.Is(err, load.ErrKind) || errors.Is(err, load.ErrConfig) || errors.Is(err, load.ErrNumbers)
 }
 
-// writeLoadReports writes report.json, report.txt and report.html to dir.
-func writeLoadReports(dir string, rep *load.Report, kind string) error {
+// printReport prints the summary (or, with asJSON, the JSON report) to
+// stdout and returns the gate's verdict: the exit status of load and
+// load merge.
+func printReport(a *app, rep *load.Report, asJSON bool, gate load.Gate) error {
+	var err error
+	if asJSON {
+		err = writeJSON(a.stdout, rep)
+	} else {
+		err = rep.WriteText(a.stdout)
+	}
+	if err != nil {
+		return err
+	}
+	return rep.Check(gate)
+}
+
+// loadTitle is the title of a report's HTML page.
+func loadTitle(rep *load.Report) string {
+	sc := rep.Schedule
+	switch {
+	case sc.Merged:
+		return fmt.Sprintf("simlab load --loa %s: %.0f/s for %.0fs, %d shards merged", rep.Kind, sc.Rate, rep.DurationS, sc.Shards)
+	case sc.Shards > 1:
+		return fmt.Sprintf("simlab load --loa %s: shard %d/%d of %.0f/s for %.0fs", rep.Kind, sc.Shard, sc.Shards, sc.Rate, rep.DurationS)
+	}
+	return fmt.Sprintf("simlab load --loa %s: %.0f/s for %.0fs", rep.Kind, rep.TargetRate, rep.DurationS)
+}
+
+// writeLoadReports writes report.txt, report.html and report.json to dir,
+// report.json last and whole (written aside, then renamed): a directory
+// holding it holds a finished run (what "load merge --wait" waits for).
+func writeLoadReports(dir string, rep *load.Report, title string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
 	write := func(name string, fn func(io.Writer) error) error {
-		f, err := os.Create(filepath.Join(dir, name))
+		tmp := filepath.Join(dir, "."+name+".tmp")
+		f, err := os.Create(tmp)
 		if err != nil {
 			return err
 		}
 		if err := fn(f); err != nil {
 			f.Close()
+			os.Remove(tmp)
 			return fmt.Errorf("%s: %w", name, err)
 		}
-		return f.Close()
-	}
-	if err := write("report.json", func(w io.Writer) error { return writeJSON(w, rep) }); err != nil {
-		return err
+		if err := f.Close(); err != nil {
+			os.Remove(tmp)
+			return err
+		}
+		return os.Rename(tmp, filepath.Join(dir, name))
 	}
 	if err := write("report.txt", rep.WriteText); err != nil {
 		return err
 	}
-	title := fmt.Sprintf("simlab load --loa %s: %.0f/s for %.0fs", kind, rep.TargetRate, rep.DurationS)
-	return write("report.html", func(w io.Writer) error { return rep.WriteHTML(w, title) })
+	if err := write("report.html", func(w io.Writer) error { return rep.WriteHTML(w, title) }); err != nil {
+		return err
+	}
+	return write(load.ReportName, func(w io.Writer) error { return writeJSON(w, rep) })
+}
+
+// histogramFile is the run's HDR interval log being written to --out
+// (load.HistogramLogName), buffered; Close flushes and closes it once.
+type histogramFile struct {
+	*bufio.Writer
+	f      *os.File
+	closed bool
+}
+
+// createHistogramLog creates dir (if need be) and its histogram log; a
+// report.json already there (an earlier run's) is removed first, so that
+// the directory never pairs an old report with a new log.
+func createHistogramLog(dir string) (*histogramFile, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	if err := os.Remove(filepath.Join(dir, load.ReportName)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	f, err := os.Create(filepath.Join(dir, load.HistogramLogName))
+	if err != nil {
+		return nil, err
+	}
+	return &histogramFile{Writer: bufio.NewWriter(f), f: f}, nil
+}
+
+func (h *histogramFile) Close() error {
+	if h == nil || h.closed {
+		return nil
+	}
+	h.closed = true
+	err := h.Flush()
+	if cerr := h.f.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // startCPUProfile writes a CPU profile to path (none when path is empty)

@@ -33,6 +33,7 @@ type pushOptions struct {
 	otpLength                 int
 	api                       string
 	fleet                     string
+	trace                     traceFlags
 }
 
 // pushOutput is what `simlab push --json` prints: the push package's
@@ -122,6 +123,7 @@ token (--otp, --fleet URL) from $` + apiTokenEnv + `.`,
 	f.IntVar(&o.otpLength, "otp-length", 6, "digits of the OTP (4..10)")
 	f.StringVar(&o.api, "api", defaultAPI, "base URL of simlab's HTTP API (capture API, for --otp)")
 	f.StringVar(&o.fleet, "fleet", "", "the plan the server runs, for the cards' keys: a fleet FILE or the server's HTTP base URL (default: the embedded plan)")
+	o.trace.register(c)
 	return c
 }
 
@@ -198,8 +200,17 @@ func runPush(ctx context.Context, a *app, cmd *cobra.Command, o *pushOptions) er
 			return err
 		}
 	}
+	rec, closeTrace, err := o.trace.open(a.stderr)
+	if err != nil {
+		return err
+	}
+	defer closeTrace()
+	smpp := client.Config{Addr: o.smpp, SystemID: o.systemID, Password: o.password, AddressRange: ar, NoReconnect: true}
+	if rec != nil {
+		smpp.Tracer = rec
+	}
 	p, err := push.New(ctx, push.Config{
-		SMPP:   client.Config{Addr: o.smpp, SystemID: o.systemID, Password: o.password, AddressRange: ar, NoReconnect: true},
+		SMPP:   smpp,
 		Source: o.source,
 		TDES:   o.tdes,
 		Fleet:  plan,

@@ -58,6 +58,7 @@ environment (GOGC=100 is Go's default: less memory, more CPU).`,
 	f.StringVar(&flagCfg.SMPPAddr, "smpp", simulator.DefaultSMPPAddr, `SMPP listen address ("off" to disable)`)
 	f.StringVar(&flagCfg.HTTPAddr, "http", simulator.DefaultHTTPAddr, `HTTP listen address for the API, /healthz and /metrics ("off" to disable)`)
 	f.StringVar(&flagCfg.DataDir, "data", "", "directory for durable state: SMSC messages; phones' settings, scripts, PIN tries and OTA counters; readers attached over the API (docs/fleet.md \"What is kept\"; default: in memory)")
+	f.BoolVar(&flagCfg.Repair, "repair", false, "move a damaged message store in --data aside and start with what can still be read")
 	f.BoolVar(&flagCfg.NoFleet, "no-fleet", false, "run the SMSC without emulated phones: messages no bearer takes are captured and reported delivered")
 	f.StringVar(&sf.tokenFile, "api-token-file", "", "file holding the API bearer token, mode 600 (required beyond loopback, 16 characters at least)")
 	f.DurationVar(&flagCfg.PromptTimeout, "prompt-timeout", 0, "handsets' toolkit timeout for prompts without their own (default 60s)")
@@ -67,6 +68,8 @@ environment (GOGC=100 is Go's default: less memory, more CPU).`,
 	f.StringVar(&flagCfg.Lab.MODest, "bearer-mo-dest", "", "destination for messages bearers receive that name none")
 	f.StringArrayVar(&sf.attach, "attach", nil, `attach the card in a PC/SC reader as a phone: "READER=MSISDN" (repeatable)`)
 	f.BoolVar(&sf.asJSON, "json", false, "print the bound addresses as one JSON line on stdout when ready")
+	f.StringVar(&flagCfg.Trace.PCAP, "pcap", "", "write every SMPP PDU and every phone's APDU to this pcap file (docs/lab.md)")
+	f.StringVar(&flagCfg.Trace.GSMTAP, "gsmtap", "", "send them live: APDUs as GSMTAP to this UDP address (e.g. 127.0.0.1:4729), SMPP as VXLAN to its port 4789")
 	f.StringVar(&sf.logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	f.StringVar(&sf.cpuProfile, "cpuprofile", "", "write a CPU profile of the whole run, until shutdown, to FILE (go tool pprof -top FILE)")
 	f.StringVar(&sf.logFormat, "log-format", "text", "log format: text or json")
@@ -125,6 +128,7 @@ func runServe(cmd *cobra.Command, a *app, sf *serveFlags, flagCfg *simulator.Con
 	if fl.Changed("data") {
 		cfg.DataDir = flagCfg.DataDir
 	}
+	cfg.Repair = flagCfg.Repair
 	if fl.Changed("no-fleet") {
 		cfg.NoFleet = flagCfg.NoFleet
 	}
@@ -136,6 +140,12 @@ func runServe(cmd *cobra.Command, a *app, sf *serveFlags, flagCfg *simulator.Con
 	}
 	if fl.Changed("fleet") {
 		cfg.Fleet = flagCfg.Fleet
+	}
+	if fl.Changed("pcap") {
+		cfg.Trace.PCAP = flagCfg.Trace.PCAP
+	}
+	if fl.Changed("gsmtap") {
+		cfg.Trace.GSMTAP = flagCfg.Trace.GSMTAP
 	}
 	mergeMCFlags(fl, &cfg.MobileConnect, flagCfg.MobileConnect)
 	cfg.Interactive = append(cfg.Interactive, sf.interactive...)

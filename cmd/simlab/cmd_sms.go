@@ -46,6 +46,7 @@ type smsSendFlags struct {
 	pid, dcs                             string
 	dlr, asJSON, useTLS, insecure        bool
 	timeout                              time.Duration
+	trace                                traceFlags
 }
 
 func newSMSSendCmd(a *app) *cobra.Command {
@@ -90,6 +91,7 @@ The password may also come from the SIMLAB_SMPP_PASSWORD environment variable.`,
 	fl.BoolVar(&f.asJSON, "json", false, "print machine-readable JSON")
 	fl.BoolVar(&f.useTLS, "tls", false, "connect with TLS")
 	fl.BoolVar(&f.insecure, "tls-insecure", false, "with --tls, do not verify the SMSC's certificate (lab use)")
+	f.trace.register(c)
 	return c
 }
 
@@ -214,6 +216,14 @@ func runSMSSend(ctx context.Context, a *app, f *smsSendFlags) error {
 			return usagef("--smpp %q: %v", f.addr, err)
 		}
 		cfg.TLS = &tls.Config{ServerName: host, InsecureSkipVerify: f.insecure, MinVersion: tls.VersionTLS12}
+	}
+	rec, closeTrace, err := f.trace.open(a.stderr)
+	if err != nil {
+		return err
+	}
+	defer closeTrace()
+	if rec != nil {
+		cfg.Tracer = rec
 	}
 	cl, err := client.Dial(ctx, cfg)
 	if err != nil {

@@ -113,7 +113,10 @@ func TestParseURIEnv(t *testing.T) {
 	}
 }
 
-// FuzzParseURI: never panics, and String never shows a pin-value.
+// FuzzParseURI: never panics, and String never shows a pin-value: it is
+// the same whatever the PIN. (Looking for the PIN in String's output was a
+// wrong oracle: the PIN "*" is found in the mask "***", and a PIN may
+// equal any other part of the URI.)
 func FuzzParseURI(f *testing.F) {
 	f.Add("pkcs11:token=test;object=card%2F?module-path=/usr/lib/softhsm/libsofthsm2.so&pin-value=1234")
 	f.Add("pkcs11:token=My%20Token;slot-id=7?max-sessions=2&pin-value=99")
@@ -123,8 +126,10 @@ func FuzzParseURI(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if u.PINSource == "pin-value" && u.PIN != "" && strings.Contains(u.String(), "pin-value="+u.PIN) && u.PIN != "***" {
-			t.Errorf("String() shows the PIN: %q", u.String())
+		other := u
+		other.PIN = u.PIN + "-other"
+		if u.String() != other.String() {
+			t.Errorf("String() depends on the PIN: %q", u.String())
 		}
 		if again, err := ParseURI(u.String()); err != nil || again.Token != u.Token || again.Manufacturer != u.Manufacturer ||
 			again.Serial != u.Serial || again.Model != u.Model || again.Object != u.Object || again.ModulePath != u.ModulePath {

@@ -44,14 +44,33 @@ func benchSeal(b *testing.B, t hsm.KeyType, bs int) {
 	}
 }
 
-// BenchmarkSignP256 is one ECDSA P-256 signature over a SHA-256 digest.
+// BenchmarkSignP256 is one ECDSA P-256 signature over a SHA-256 digest
+// with an emulated card's derived key (internal/p256).
 func BenchmarkSignP256(b *testing.B) {
 	ctx := context.Background()
 	s := NewMemory()
-	if err := s.Generate(ctx, "ec", hsm.ECP256); err != nil {
+	if err := s.Import(ctx, "master", hsm.HMAC, make([]byte, 32)); err != nil {
 		b.Fatal(err)
 	}
-	sg, err := s.Signer(ctx, "ec")
+	if err := hsm.Derive(ctx, s, "master", "ec", hsm.DeriveParams{Scheme: hsm.ECP256HMAC, Label: hsm.LabelSign,
+		ICCID: "89999000000000000012", Type: hsm.ECP256}); err != nil {
+		b.Fatal(err)
+	}
+	benchSign(b, s)
+}
+
+// BenchmarkSignP256Generated is the same with a key generated in the
+// store, as a lab card's key would be (crypto/ecdsa).
+func BenchmarkSignP256Generated(b *testing.B) {
+	s := NewMemory()
+	if err := s.Generate(context.Background(), "ec", hsm.ECP256); err != nil {
+		b.Fatal(err)
+	}
+	benchSign(b, s)
+}
+
+func benchSign(b *testing.B, s *Store) {
+	sg, err := s.Signer(context.Background(), "ec")
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -153,7 +153,7 @@ func openLocked(path string, passphrase []byte, unlock func()) (*Store, error) {
 	}
 	s := NewMemory()
 	for _, fk := range payload.Keys {
-		k, err := newKey(fk.Label, fk.Type, fk.Material, fk.Exportable)
+		k, err := newKey(fk.Label, fk.Type, fk.Material, fk.Exportable, false)
 		clear(fk.Material)
 		if err != nil {
 			return nil, err

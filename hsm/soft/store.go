@@ -66,7 +66,11 @@ func NewMemory() *Store {
 var _ hsm.Keystore = (*Store)(nil)
 
 // newKey validates material for typ and precomputes what operations need.
-func newKey(ref string, typ hsm.KeyType, material []byte, exportable bool) (*key, error) {
+// An EC P-256 key signs through crypto/ecdsa (constant-time) unless fast
+// is set: then through internal/p256, about twice as fast but with
+// variable-time scalar arithmetic, which is for the emulated fleet's
+// derived card keys only.
+func newKey(ref string, typ hsm.KeyType, material []byte, exportable, fast bool) (*key, error) {
 	if ref == "" {
 		return nil, fmt.Errorf("hsm/soft: empty key label: %w", hsm.ErrNotFound)
 	}
@@ -112,7 +116,7 @@ func newKey(ref string, typ hsm.KeyType, material []byte, exportable bool) (*key
 		m := hmac.New(sha256.New, material)
 		m.Write(make([]byte, 32))
 		k.info.KCV = hex.EncodeToString(m.Sum(nil)[:3])
-	case typ == hsm.ECP256:
+	case typ == hsm.ECP256 && fast:
 		// The fast parser leaves the public point uncomputed until it is
 		// asked for: a fleet card derives its key and only ever signs.
 		if k.signer, err = p256.ParsePKCS8(material); err != nil {
@@ -121,6 +125,16 @@ func newKey(ref string, typ hsm.KeyType, material []byte, exportable bool) (*key
 			}
 			return nil, fmt.Errorf("hsm/soft: %s key %q is not PKCS#8 DER: %w", typ, ref, hsm.ErrKeyType)
 		}
+	case typ == hsm.ECP256:
+		priv, err := x509.ParsePKCS8PrivateKey(material)
+		if err != nil {
+			return nil, fmt.Errorf("hsm/soft: %s key %q is not PKCS#8 DER: %w", typ, ref, hsm.ErrKeyType)
+		}
+		ec, ok := priv.(*ecdsa.PrivateKey)
+		if !ok || ec.Curve != elliptic.P256() {
+			return nil, fmt.Errorf("hsm/soft: key %q holds a key that is not %s: %w", ref, typ, hsm.ErrKeyType)
+		}
+		k.signer = ec
 	case typ == hsm.RSA2048:
 		priv, err := x509.ParsePKCS8PrivateKey(material)
 		if err != nil {
@@ -357,7 +371,7 @@ func (s *Store) GenerateKey(_ context.Context, ref string, typ hsm.KeyType, opts
 	if err != nil {
 		return fmt.Errorf("hsm/soft: generate %q: %w", ref, err)
 	}
-	k, err := newKey(ref, typ, material, opts.Exportable)
+	k, err := newKey(ref, typ, material, opts.Exportable, false)
 	if err != nil {
 		return err
 	}
@@ -400,9 +414,15 @@ func (s *Store) Import(ctx context.Context, ref string, typ hsm.KeyType, materia
 	return s.ImportKey(ctx, ref, typ, material, hsm.KeyOptions{})
 }
 
-// ImportKey stores known key material ref of type typ with opts.
+// ImportKey stores known key material ref of type typ with opts. A key
+// hsm.Derive made (opts.Derived) in an in-memory store signs through the
+// fast signer; every other key, and every key of a store file, through
+// crypto/ecdsa.
 func (s *Store) ImportKey(_ context.Context, ref string, typ hsm.KeyType, material []byte, opts hsm.KeyOptions) error {
-	k, err := newKey(ref, typ, material, opts.Exportable)
+	s.mu.RLock()
+	inMemory := s.save == nil
+	s.mu.RUnlock()
+	k, err := newKey(ref, typ, material, opts.Exportable, opts.Derived && inMemory)
 	if err != nil {
 		return err
 	}

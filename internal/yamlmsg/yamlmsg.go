@@ -13,9 +13,10 @@ import (
 )
 
 var (
-	fieldRe  = regexp.MustCompile(`field (.*?) not found in type \S+`)
-	typeRe   = regexp.MustCompile("cannot unmarshal !!(\\w+) `([^`]*)` into (\\S+)")
-	kindRe   = regexp.MustCompile(`cannot unmarshal !!(\w+) into (\S+)`)
+	fieldRe = regexp.MustCompile(`field (.*?) not found in type \S+`)
+	// A tag is !!str and the like, or a local one such as !0.
+	typeRe   = regexp.MustCompile("cannot unmarshal !!?(\\S*) `([^`]*)` into (\\S+)")
+	kindRe   = regexp.MustCompile(`cannot unmarshal !!?(\S*) into (\S+)`)
 	friendly = []struct {
 		re  *regexp.Regexp
 		say string

@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"strconv"
+	"time"
 )
 
 // MCClient is a relying party of the Mobile Connect gateway, as registered
@@ -105,4 +107,79 @@ func (c *Client) ResetMCFaults(ctx context.Context, clientID string) error {
 		q = url.Values{"client_id": {clientID}}
 	}
 	return c.do(ctx, http.MethodDelete, "/api/v1/mc/faults", q, nil, nil)
+}
+
+// MCLogin is one Mobile Connect login as GET /api/v1/mc/logins lists it:
+// its steps folded, never a secret (docs/mobile-connect.md, "Logins").
+type MCLogin struct {
+	Seq              uint64          `json:"seq"`
+	ID               string          `json:"id"`
+	Flow             string          `json:"flow"`
+	Start            time.Time       `json:"start"`
+	ClientID         string          `json:"client_id"`
+	ClientName       string          `json:"client_name,omitempty"`
+	ACRAsked         string          `json:"acr_asked,omitempty"`
+	ACR              string          `json:"acr,omitempty"`
+	AMR              []string        `json:"amr,omitempty"`
+	LoginHintMethod  string          `json:"login_hint_method,omitempty"`
+	MSISDN           string          `json:"msisdn,omitempty"`
+	PCR              string          `json:"pcr,omitempty"`
+	Status           string          `json:"status"`
+	Error            string          `json:"error,omitempty"`
+	ErrorDescription string          `json:"error_description,omitempty"`
+	LatencyMS        float64         `json:"latency_ms"`
+	Challenge        *MCChallengeRef `json:"challenge,omitempty"`
+	MessageID        string          `json:"message_id,omitempty"`
+	Steps            []MCLoginStep   `json:"steps"`
+}
+
+// MCChallengeRef names a challenge of GET /api/v1/challenges.
+type MCChallengeRef struct {
+	MSISDN   string `json:"msisdn"`
+	FirstSeq uint64 `json:"first_seq"`
+}
+
+// MCLoginStep is one step of a login (number_page, request, asked,
+// answered, code, token, error).
+type MCLoginStep struct {
+	Step             string    `json:"step"`
+	Time             time.Time `json:"time"`
+	ElapsedMS        float64   `json:"elapsed_ms"`
+	Outcome          string    `json:"outcome,omitempty"`
+	Error            string    `json:"error,omitempty"`
+	ErrorDescription string    `json:"error_description,omitempty"`
+}
+
+// MCLoginList is the body of GET /api/v1/mc/logins: a page of logins,
+// newest first, and the Before of the next page (0: none).
+type MCLoginList struct {
+	Logins []MCLogin `json:"logins"`
+	Before uint64    `json:"before,omitempty"`
+}
+
+// MCLoginQuery selects logins: of one number, of one client, older than
+// Before (a page's Before), at most Limit (0: the server's 50).
+type MCLoginQuery struct {
+	MSISDN, ClientID string
+	Before           uint64
+	Limit            int
+}
+
+// MCLogins lists the gateway's recent logins, newest first (GET
+// /api/v1/mc/logins).
+func (c *Client) MCLogins(ctx context.Context, q MCLoginQuery) (*MCLoginList, error) {
+	v := url.Values{}
+	if q.MSISDN != "" {
+		v.Set("msisdn", q.MSISDN)
+	}
+	if q.ClientID != "" {
+		v.Set("client_id", q.ClientID)
+	}
+	if q.Before != 0 {
+		v.Set("before", strconv.FormatUint(q.Before, 10))
+	}
+	if q.Limit > 0 {
+		v.Set("limit", strconv.Itoa(q.Limit))
+	}
+	return call[MCLoginList](ctx, c, http.MethodGet, "/api/v1/mc/logins", v, nil)
 }

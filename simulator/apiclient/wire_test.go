@@ -130,6 +130,8 @@ func TestWireTypesMatchServer(t *testing.T) {
 		{apiclient.MCClient{}, mobileconnect.Client{}},
 		{apiclient.MCClientInfo{}, mobileconnect.ClientInfo{}},
 		{apiclient.MCFaultRule{}, mobileconnect.FaultRule{}},
+		{apiclient.MCLogin{}, simulator.Login{}},
+		{apiclient.MCLoginList{}, simulator.LoginList{}},
 	} {
 		ct, st := reflect.TypeOf(c.client), reflect.TypeOf(c.server)
 		if got, want := shape(ct), shape(st); got != want {
@@ -193,6 +195,7 @@ var operations = []operation{
 	{"GET", "/api/v1/mc/faults", "MCFaults", nil, "200", apiclient.MCFaultList{}, ""},
 	{"POST", "/api/v1/mc/faults", "AddMCFault", apiclient.MCFaultRule{}, "201", apiclient.MCFaultRule{}, ""},
 	{"DELETE", "/api/v1/mc/faults", "ResetMCFaults", nil, "204", nil, ""},
+	{"GET", "/api/v1/mc/logins", "MCLogins", nil, "200", apiclient.MCLoginList{}, ""},
 	{"POST", "/api/v1/phones/{msisdn}/sms", "SendSMS", apiclient.SendRequest{}, "202", apiclient.IDs{}, ""},
 	{"POST", "/api/v1/phones/{msisdn}/open", "OpenLink", apiclient.OpenRequest{}, "200", apiclient.Inbox{}, ""},
 	{"GET", "/api/v1/prompts", "Prompts", nil, "200", apiclient.PromptList{}, ""},

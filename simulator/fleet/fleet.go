@@ -834,20 +834,33 @@ func (f *Fleet) publish(e Event) {
 	}
 }
 
-// openURL is the default link opener: GET, loopback hosts only.
+// maxRedirects bounds the redirects a person's link may take.
+const maxRedirects = 10
+
+// allowedURL checks a link, or a hop it redirects to, against
+// AllowedHosts: http or https, on an allowed host.
+func (f *Fleet) allowedURL(u *url.URL) error {
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("fleet: scheme %q is not http or https", u.Scheme)
+	}
+	for _, h := range f.cfg.AllowedHosts {
+		if u.Hostname() == h {
+			return nil
+		}
+	}
+	return fmt.Errorf("fleet: host %q is not in the allowed hosts %v", u.Hostname(), f.cfg.AllowedHosts)
+}
+
+// openURL is the default link opener: GET, loopback hosts only, every
+// redirect hop checked against the same list (an allowed host answering
+// 302 to another host does not take the phone there).
 func (f *Fleet) openURL(ctx context.Context, raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return err
 	}
-	allowed := false
-	for _, h := range f.cfg.AllowedHosts {
-		if u.Hostname() == h {
-			allowed = true
-		}
-	}
-	if !allowed {
-		return fmt.Errorf("fleet: host %q is not in the allowed hosts %v", u.Hostname(), f.cfg.AllowedHosts)
+	if err := f.allowedURL(u); err != nil {
+		return err
 	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -855,7 +868,13 @@ func (f *Fleet) openURL(ctx context.Context, raw string) error {
 	if err != nil {
 		return err
 	}
-	resp, err := http.DefaultClient.Do(req)
+	client := &http.Client{CheckRedirect: func(req *http.Request, via []*http.Request) error {
+		if len(via) >= maxRedirects {
+			return fmt.Errorf("fleet: stopped after %d redirects", maxRedirects)
+		}
+		return f.allowedURL(req.URL)
+	}}
+	resp, err := client.Do(req)
 	if err != nil {
 		return err
 	}

@@ -119,10 +119,14 @@ type Phone struct {
 	hs        *handset.Handset
 	pinState  authn.PINState
 	cardState uicc.State
-	users     int           // deliveries and sessions under way
-	idle      *sync.Cond    // on resMu: users reached 0
-	pinned    bool          // the card must not be put away
-	elem      *list.Element // in Fleet.resident; guarded by Fleet.resMu
+	// upk is the card's public key as Info shows it, once computed: a
+	// card's signing key never changes, and listing the phones must not
+	// derive it again for each (it may have left the key cache).
+	upk    string
+	users  int           // deliveries and sessions under way
+	idle   *sync.Cond    // on resMu: users reached 0
+	pinned bool          // the card must not be put away
+	elem   *list.Element // in Fleet.resident; guarded by Fleet.resMu
 
 	// saveMu orders the phone's records in the Store (persist.go):
 	// lastRec is the last one given to it (nil: none), pending its
@@ -642,8 +646,23 @@ func (p *Phone) PINState() authn.PINState {
 // without building a card that was put away ("" when it cannot be had).
 func (p *Phone) publicKey() string {
 	p.resMu.Lock()
-	a := p.applet
+	a, upk := p.applet, p.upk
 	p.resMu.Unlock()
+	if upk != "" {
+		return upk
+	}
+	upk = p.derivePublicKey(a)
+	if upk != "" {
+		p.resMu.Lock()
+		p.upk = upk
+		p.resMu.Unlock()
+	}
+	return upk
+}
+
+// derivePublicKey computes the card's public key: the applet's when the
+// card is built, else from the key store.
+func (p *Phone) derivePublicKey(a *authn.Applet) string {
 	if a != nil {
 		return hex.EncodeToString(a.PublicKey())
 	}

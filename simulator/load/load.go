@@ -13,6 +13,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"sort"
 	"sync"
@@ -70,6 +71,24 @@ type Config struct {
 	// the figures so far.
 	Progress      func(Progress)
 	ProgressEvery time.Duration
+
+	// Shard, with a Count above 1, runs one part of the schedule that
+	// Rate, Duration and Ramp describe as a whole: the arrivals i with
+	// i % Count == Index, each at its intended time on the whole
+	// schedule (docs/load-distributed.md). Its share of the rate is
+	// Rate / Count.
+	Shard Shard
+	// Start is when the schedule begins; the zero time means now. Shards
+	// of one run share it (--start-at, AwaitBarrier) so that their
+	// schedules line up. A Start in the future is waited for; one in the
+	// past sends the arrivals already due at once, each charged from its
+	// intended time.
+	Start time.Time
+	// HistogramLog, when set, receives the run's latency histograms as an
+	// HdrHistogram interval log (one histogram per second of the run and
+	// per tag: e2e, submit, receipt), as the run goes; `simlab load
+	// merge` adds them up (ReadHistogramLog).
+	HistogramLog io.Writer
 }
 
 // Progress is a live view of a run.
@@ -108,8 +127,13 @@ func (c Config) validate() (Config, error) {
 	if c.Timeout <= 0 {
 		c.Timeout = 30 * time.Second
 	}
+	if c.Shard.Count > 1 {
+		if err := c.Shard.check(); err != nil {
+			return c, fmt.Errorf("%w: %v", ErrConfig, err)
+		}
+	}
 	if c.MaxInFlight <= 0 {
-		n := c.Rate * c.Timeout.Seconds()
+		n := c.Rate / float64(c.Shard.step()) * c.Timeout.Seconds()
 		c.MaxInFlight = int(math.Min(math.Max(n, 1), 100000))
 	}
 	if c.ProgressEvery <= 0 {
@@ -156,26 +180,42 @@ type recorder struct {
 	outcomes  map[string]int64
 	errs      map[string]int64
 	series    []Second
-	cur       *hdr.Histogram // latencies completed in the current second
-	curSec    int
+	// cur holds the latencies of the challenges completed in the
+	// current second, by tag (tagE2E, tagSubmit, tagReceipt).
+	cur    [3]*hdr.Histogram
+	curSec int
+	log    *intervalLog // nil: no histogram log
 }
 
-func newRecorder(start time.Time) *recorder {
-	return &recorder{
+func newRecorder(start time.Time, log io.Writer, comment string) *recorder {
+	r := &recorder{
 		start:    start,
-		e2e:      hdr.New(histMin, histMax, sigFigs),
-		submit:   hdr.New(histMin, histMax, sigFigs),
-		receipt:  hdr.New(histMin, histMax, sigFigs),
+		e2e:      newHist(),
+		submit:   newHist(),
+		receipt:  newHist(),
 		outcomes: map[string]int64{},
 		errs:     map[string]int64{},
-		cur:      hdr.New(histMin, histMax, 2),
 	}
+	for i := range r.cur {
+		r.cur[i] = newHist()
+	}
+	if log != nil {
+		r.log = newIntervalLog(log, start, comment)
+	}
+	return r
 }
 
+// newHist is a latency histogram of the range and precision every
+// histogram of a run and of its shards has, so that they add up exactly.
+func newHist() *hdr.Histogram { return hdr.New(histMin, histMax, sigFigs) }
+
 // second returns the series entry for second s, flushing the per-second
-// histogram when time has moved on. Callers hold mu; s never decreases
-// because every caller reads the clock under mu.
+// histograms when time has moved on. Callers hold mu. They read the clock
+// before taking it, so an event stamped just before a second's end can
+// come after the next second began: it counts in the current second, so
+// that each second is flushed once and the histogram log holds it whole.
 func (r *recorder) second(s int) *Second {
+	s = max(s, r.curSec)
 	for len(r.series) <= s {
 		r.series = append(r.series, Second{T: len(r.series)})
 	}
@@ -187,13 +227,23 @@ func (r *recorder) second(s int) *Second {
 }
 
 func (r *recorder) flushSecond() {
-	if r.cur.TotalCount() > 0 && r.curSec < len(r.series) {
-		e := &r.series[r.curSec]
-		e.P50 = ms(r.cur.ValueAtQuantile(50))
-		e.P99 = ms(r.cur.ValueAtQuantile(99))
-		e.Max = ms(r.cur.Max())
+	if c := r.cur[tagE2E]; c.TotalCount() > 0 && r.curSec < len(r.series) {
+		r.series[r.curSec].setLatency(c)
 	}
-	r.cur.Reset()
+	if r.log != nil {
+		r.log.second(r.curSec, r.cur[:])
+	}
+	for _, c := range r.cur {
+		c.Reset()
+	}
+}
+
+// setLatency sets the second's percentiles from the histogram of the
+// challenges completed in it.
+func (s *Second) setLatency(h *hdr.Histogram) {
+	s.P50 = ms(h.ValueAtQuantile(50))
+	s.P99 = ms(h.ValueAtQuantile(99))
+	s.Max = ms(h.Max())
 }
 
 func (r *recorder) issued(now time.Time) {
@@ -230,12 +280,14 @@ func (r *recorder) done(now, intended time.Time, res Result, ctxErr error) {
 			r.verified++
 		}
 		_ = r.e2e.RecordValue(clamp(int64(lat)))
-		_ = r.cur.RecordValue(clamp(int64(lat)))
+		_ = r.cur[tagE2E].RecordValue(clamp(int64(lat)))
 		if res.Submit > 0 {
 			_ = r.submit.RecordValue(clamp(int64(res.Submit)))
+			_ = r.cur[tagSubmit].RecordValue(clamp(int64(res.Submit)))
 		}
 		if res.Receipt > 0 {
 			_ = r.receipt.RecordValue(clamp(int64(res.Receipt)))
+			_ = r.cur[tagReceipt].RecordValue(clamp(int64(res.Receipt)))
 		}
 	}
 }
@@ -286,11 +338,31 @@ func Run(ctx context.Context, cfg Config, t Target) (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	start := time.Now()
-	rec := newRecorder(start)
+	start := cfg.Start
+	if start.IsZero() {
+		start = time.Now()
+	}
+	sh := cfg.Shard
+	if sh.Count <= 1 {
+		sh = Shard{Count: 1}
+	}
 	total := arrivals(cfg.Rate, cfg.Duration, cfg.Ramp)
+	sched := Schedule{Start: start.UTC(), Rate: cfg.Rate, DurationS: cfg.Duration.Seconds(), RampS: cfg.Ramp.Seconds(),
+		Arrivals: total, Shard: sh.Index, Shards: sh.Count}
+	rec := newRecorder(start, cfg.HistogramLog, sched.describe())
 	slots := make(chan struct{}, cfg.MaxInFlight)
 	var wg sync.WaitGroup
+	interrupted := false
+	if d := time.Until(start); d > 0 {
+		// A shared start in the future: wait for it.
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			interrupted = true
+		case <-t.C:
+		}
+		t.Stop()
+	}
 
 	stopProgress := make(chan struct{})
 	var progressDone sync.WaitGroup
@@ -316,9 +388,12 @@ func Run(ctx context.Context, cfg Config, t Target) (*Report, error) {
 
 	timer := time.NewTimer(0)
 	<-timer.C
-	interrupted := false
+	first := sh.Index
+	if interrupted {
+		first = total
+	}
 issue:
-	for i := 0; i < total; i++ {
+	for i := first; i < total; i += sh.step() {
 		intended := start.Add(schedule(i, cfg.Rate, cfg.Ramp))
 		if d := time.Until(intended); d > 0 {
 			timer.Reset(d)
@@ -355,27 +430,26 @@ issue:
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
 	rec.flushSecond()
+	if rec.log != nil && rec.log.err != nil {
+		return nil, fmt.Errorf("load: histogram log: %w", rec.log.err)
+	}
 	rep := &Report{
 		Sent: rec.sent, Completed: rec.completed, Failed: rec.failed, TimedOut: rec.timedOut,
 		Outcomes:     rec.outcomes,
 		Verified:     rec.verified,
 		Errors:       rec.errs,
-		TargetRate:   cfg.Rate,
+		TargetRate:   cfg.Rate / float64(sh.Count),
 		DurationS:    end.Sub(start).Seconds(),
 		Interrupted:  interrupted,
 		Latency:      percentiles(rec.e2e),
 		Series:       rec.series,
 		Distribution: distribution(rec.e2e),
+		Schedule:     sched,
 	}
 	if u, ok := t.(interface{ Unit() string }); ok {
 		rep.Unit = u.Unit()
 	}
-	if sched := schedule(max(total-1, 0), cfg.Rate, cfg.Ramp).Seconds(); rec.sent > 1 && sched > 0 {
-		rep.Rate = float64(rec.sent-1) / sched
-	}
-	if interrupted && rep.DurationS > 0 {
-		rep.Rate = float64(rec.sent) / rep.DurationS
-	}
+	rep.Rate = achievedRate(rec.sent, sched, sh, interrupted, rep.DurationS)
 	if rec.submit.TotalCount() > 0 {
 		p := percentiles(rec.submit)
 		rep.SubmitLatency = &p
@@ -385,6 +459,24 @@ issue:
 		rep.ReceiptLatency = &p
 	}
 	return rep, nil
+}
+
+// achievedRate is the send rate over the part of the schedule the run (or
+// shard) covered: sent arrivals over the span from its first to its last
+// intended time; for a run stopped early, over its duration.
+func achievedRate(sent int64, sc Schedule, sh Shard, interrupted bool, durationS float64) float64 {
+	if interrupted {
+		if durationS > 0 {
+			return float64(sent) / durationS
+		}
+		return 0
+	}
+	rate, ramp := sc.Rate, time.Duration(sc.RampS*float64(time.Second))
+	last := sh.lastArrival(sc.Arrivals)
+	if span := (schedule(max(last, 0), rate, ramp) - schedule(sh.Index, rate, ramp)).Seconds(); sent > 1 && span > 0 {
+		return float64(sent-1) / span
+	}
+	return 0
 }
 
 func ms(v int64) float64 { return float64(v) / float64(time.Millisecond) }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"sort"
 	"strings"
+	"time"
 )
 
 // Report is the result of a run. Its JSON form is what `simlab load --json`
@@ -45,6 +46,55 @@ type Report struct {
 	Series []Second `json:"series"`
 	// Distribution samples the latency percentile curve.
 	Distribution []Point `json:"distribution"`
+	// Kind is what was sent (--loa: 2, 3, 3,2, otp, text), when the
+	// caller says.
+	Kind string `json:"kind,omitempty"`
+	// Schedule is the arrival schedule the run followed, or the part of
+	// it a shard did.
+	Schedule Schedule `json:"schedule"`
+	// Parts, in a report merged from shards (Merge), sums up each shard's
+	// own figures, by shard index.
+	Parts []Part `json:"parts,omitempty"`
+}
+
+// Schedule is a run's arrival schedule: the whole of it (Rate, DurationS,
+// RampS, Arrivals, from Start) and which part this run did (shard Shard of
+// Shards; 0 of 1 for the whole). A report merged from shards has Shards
+// set and Merged true.
+type Schedule struct {
+	Start     time.Time `json:"start"`
+	Rate      float64   `json:"rate"`
+	DurationS float64   `json:"duration_s"`
+	RampS     float64   `json:"ramp_s,omitempty"`
+	Arrivals  int       `json:"arrivals"`
+	Shard     int       `json:"shard"`
+	Shards    int       `json:"shards"`
+	Merged    bool      `json:"merged,omitempty"`
+}
+
+// describe is the schedule in a line, for the histogram log's header.
+func (s Schedule) describe() string {
+	what := "whole schedule"
+	switch {
+	case s.Merged:
+		what = fmt.Sprintf("merged from %d shards", s.Shards)
+	case s.Shards > 1:
+		what = fmt.Sprintf("shard %d/%d", s.Shard, s.Shards)
+	}
+	return fmt.Sprintf("simlab load: %s of %d arrivals at %g/s over %gs (ramp %gs) from %s",
+		what, s.Arrivals, s.Rate, s.DurationS, s.RampS, s.Start.UTC().Format(time.RFC3339Nano))
+}
+
+// Part is one shard's own figures in a merged report.
+type Part struct {
+	Shard     int         `json:"shard"`
+	Sent      int64       `json:"sent"`
+	Completed int64       `json:"completed"`
+	Failed    int64       `json:"failed"`
+	TimedOut  int64       `json:"timed_out"`
+	Rate      float64     `json:"rate"`
+	DurationS float64     `json:"duration_s"`
+	Latency   Percentiles `json:"latency_ms"`
 }
 
 // Percentiles of a latency distribution, in milliseconds.
@@ -87,6 +137,12 @@ func (r *Report) WriteText(w io.Writer) error {
 	if r.Interrupted {
 		b.WriteString("   (interrupted)")
 	}
+	switch sc := r.Schedule; {
+	case sc.Merged:
+		fmt.Fprintf(&b, "   (%d shards merged)", sc.Shards)
+	case sc.Shards > 1:
+		fmt.Fprintf(&b, "   (shard %d/%d of %.0f/s)", sc.Shard, sc.Shards, sc.Rate)
+	}
 	b.WriteString("\n")
 	fmt.Fprintf(&b, "%s sent %d = completed %d + failed %d + timed out %d\n", r.unit(), r.Sent, r.Completed, r.Failed, r.TimedOut)
 	if len(r.Outcomes) > 0 {
@@ -114,6 +170,13 @@ func (r *Report) WriteText(w io.Writer) error {
 	if r.ReceiptLatency != nil {
 		writeP("receipt", *r.ReceiptLatency)
 	}
+	if len(r.Parts) > 0 {
+		b.WriteString("shards\n")
+		for _, p := range r.Parts {
+			fmt.Fprintf(&b, "  %3d  sent %d = completed %d + failed %d + timed out %d   %.1f/s   p99 %s\n",
+				p.Shard, p.Sent, p.Completed, p.Failed, p.TimedOut, p.Rate, fmtMs(p.Latency.P99))
+		}
+	}
 	if len(r.Errors) > 0 {
 		b.WriteString("errors\n")
 		for i, k := range sortedByCount(r.Errors) {
@@ -130,10 +193,15 @@ func (r *Report) WriteText(w io.Writer) error {
 
 // unit is what the run sent, for labels.
 func (r *Report) unit() string {
-	if r.Unit == "" {
-		return "challenges"
+	switch {
+	case r.Unit != "":
+		return r.Unit
+	case r.Kind == KindText:
+		return "messages"
+	case r.Kind == KindOTP:
+		return "OTPs"
 	}
-	return r.Unit
+	return "challenges"
 }
 
 func fmtMs(v float64) string {

@@ -181,7 +181,8 @@ func FormatProgress(p Progress) string {
 // dropped and derived again when next used.
 const MaxWarm = 200_000
 
-// Warm derives the keys of the cards behind the first n numbers (all when
+// Warm derives the keys of the cards behind the first n distinct numbers
+// (Numbers.Distinct; of a shard's part, that part's) (all when
 // n <= 0; never more than the target's key store keeps, MaxWarm) before a
 // run, using every CPU, so that a benchmark measures the steady state of a
 // push server that already knows its cards. A Challenges not made by
@@ -212,8 +213,8 @@ func (c *Challenges) Warm(ctx context.Context, n int) error {
 			}
 		}()
 	}
-	for i := 0; i < n; i++ {
-		next <- c.Numbers.At(i)
+	for j := 0; j < n; j++ {
+		next <- c.Numbers.Distinct(j)
 	}
 	close(next)
 	wg.Wait()

@@ -29,6 +29,9 @@ type Numbers struct {
 	lo, n uint64 // range form: first number and count
 	width int    // digits of the range form (leading zeros kept)
 	list  []string
+	// part of parts: a shard's part (Numbers.Shard), the positions
+	// part, part+parts, … of the whole; parts <= 1 is the whole.
+	part, parts int
 }
 
 // ErrNumbers is wrapped by errors parsing a range or a list of numbers.
@@ -91,24 +94,47 @@ func ReadNumbers(r io.Reader) (Numbers, error) {
 	return Numbers{list: list}, nil
 }
 
-// Len is how many distinct numbers there are.
-func (ns Numbers) Len() int {
+// total is how many numbers the whole range or list holds.
+func (ns Numbers) total() int {
 	if ns.list != nil {
 		return len(ns.list)
 	}
 	return int(ns.n)
 }
 
-// At returns the number challenge i goes to: the numbers in order,
-// starting again after the last.
-func (ns Numbers) At(i int) string {
-	if ns.list != nil {
-		return ns.list[i%len(ns.list)]
+// Len is how many distinct numbers there are (in a shard's part, that
+// part's).
+func (ns Numbers) Len() int {
+	n := ns.total()
+	if ns.parts > 1 {
+		return (n - ns.part + ns.parts - 1) / ns.parts
 	}
-	if ns.n == 0 {
+	return n
+}
+
+// At returns the number challenge i goes to: the numbers in order,
+// starting again after the last. In a shard's part (Numbers.Shard), i is
+// the index of the arrival in the whole schedule, one of the shard's.
+func (ns Numbers) At(i int) string {
+	n := ns.Len()
+	if n == 0 {
 		return ""
 	}
-	v := ns.lo + uint64(i)%ns.n
+	if ns.parts > 1 {
+		i /= ns.parts
+	}
+	return ns.Distinct(i % n)
+}
+
+// Distinct returns the j-th of the Len distinct numbers (0 <= j < Len).
+func (ns Numbers) Distinct(j int) string {
+	if ns.parts > 1 {
+		j = ns.part + ns.parts*j
+	}
+	if ns.list != nil {
+		return ns.list[j]
+	}
+	v := ns.lo + uint64(j)
 	s := strconv.FormatUint(v, 10)
 	if len(s) < ns.width {
 		s = strings.Repeat("0", ns.width-len(s)) + s

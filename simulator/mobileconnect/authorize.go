@@ -57,7 +57,10 @@ func (g *Gateway) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		g.errorPage(w, http.StatusBadRequest, newError(ErrInvalidRequest, "redirect_uri is not registered for this client"))
 		return
 	}
-	fail := func(e *Error) { http.Redirect(w, r, e.redirectURL(ar.RedirectURI, ar.State), http.StatusFound) }
+	fail := func(e *Error) {
+		g.refused(&ar, e)
+		http.Redirect(w, r, e.redirectURL(ar.RedirectURI, ar.State), http.StatusFound)
+	}
 	if cl.Disabled {
 		fail(newError(ErrAccessDenied, "The client is not allowed to make MC service requests"))
 		return
@@ -133,8 +136,9 @@ func (g *Gateway) startLogin(cl *registered, ar *AuthRequest, msisdn string) (*l
 	g.st.pending++
 	g.st.mu.Unlock()
 	g.log.Debug("mc: login started", "client_id", cl.ID, "msisdn", msisdn, "acr_values", strings.Join(ar.ACR, " "))
+	t := g.redirectTrace(ar, msisdn)
 	g.goCtx(func(ctx context.Context) {
-		sess, e := g.authenticate(ctx, cl, &l.req, msisdn, l)
+		sess, e := g.authenticate(withTrace(ctx, t), cl, &l.req, msisdn, l)
 		loc := ""
 		if e == nil {
 			code, err := g.issueCode(sess, &l.req)
@@ -142,11 +146,13 @@ func (g *Gateway) startLogin(cl *registered, ar *AuthRequest, msisdn string) (*l
 				e = newError(ErrServerError, "no code could be issued")
 			} else {
 				q := url.Values{"code": {code}, "state": {l.req.State}}
+				t.done(sess, nil)
 				loc = withQuery(l.req.RedirectURI, q)
 			}
 		}
 		if e != nil {
 			g.log.Debug("mc: login failed", "client_id", cl.ID, "msisdn", msisdn, "error", e.Code)
+			t.fail(e)
 			loc = e.redirectURL(l.req.RedirectURI, l.req.State)
 		}
 		g.st.mu.Lock()
@@ -195,6 +201,7 @@ func (g *Gateway) numberPage(w http.ResponseWriter, ar *AuthRequest, q url.Value
 		}
 	}
 	slices.Sort(keys)
+	g.redirectTrace(ar, "")
 	for _, k := range keys {
 		hidden = append(hidden, field{k, q.Get(k)})
 	}

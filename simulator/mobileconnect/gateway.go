@@ -95,6 +95,9 @@ type Deps struct {
 	// After waits for SI notification retries (default time.After), so
 	// tests run backoff in fake time.
 	After func(time.Duration) <-chan time.Time
+	// OnLogin, when set, hears every step of every login (events.go):
+	// called on the login's goroutine, it must not block.
+	OnLogin func(LoginEvent)
 }
 
 // Gateway is a running Mobile Connect gateway.
@@ -147,6 +150,9 @@ func New(ctx context.Context, cfg Config, issuer string, d Deps) (*Gateway, erro
 	}
 	if d.After == nil {
 		d.After = time.After
+	}
+	if d.OnLogin != nil {
+		d.Challenger = tracedChallenger{d.Challenger}
 	}
 	g := &Gateway{cfg: cfg, issuer: strings.TrimRight(issuer, "/"), path: strings.TrimRight(u.Path, "/"), deps: d, log: d.Logger}
 	if d.Keystore == nil {
@@ -226,6 +232,7 @@ func (g *Gateway) Register(public, control Mux) {
 	pub("POST "+p+"/authorize", g.handleAuthorize)
 	pub("POST "+p+"/otp", g.handleOTP)
 	pub("GET "+p+"/l/{token}", g.handleLink)
+	pub("GET "+p+"/static/app.css", g.handleStylesheet)
 	pub("POST "+p+"/token", g.handleToken)
 	pub("GET "+p+"/userinfo", g.handleUserinfo)
 	pub("POST "+p+"/userinfo", g.handleUserinfo)

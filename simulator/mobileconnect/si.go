@@ -391,8 +391,10 @@ func (g *Gateway) startBackchannel(ctx context.Context, cl *registered, ar *Auth
 	g.st.pending++
 	g.st.mu.Unlock()
 	req := *ar
+	t := g.backchannelTrace(ciba, id, cl.ID, ar, msisdn)
 	g.goCtx(func(ctx context.Context) {
-		sess, e := g.authenticate(ctx, cl, &req, msisdn, nil)
+		sess, e := g.authenticate(withTrace(ctx, t), cl, &req, msisdn, nil)
+		t.done(sess, e)
 		if sess != nil && mode == "async" {
 			sess.recipient = uri
 		}
@@ -437,6 +439,7 @@ func (g *Gateway) notifyBackchannel(ctx context.Context, cl *registered, bc *bac
 				if resp.RefreshToken != "" {
 					body["refresh_token"] = resp.RefreshToken
 				}
+				bc.sess.tokens()
 			}
 			g.st.mu.Lock()
 			bc.redeemed = true
@@ -531,6 +534,9 @@ func (g *Gateway) pollBackchannel(ctx context.Context, cl *registered, tr tokenR
 	}
 	g.slowToken(ctx, sess)
 	resp, _, e := g.issueTokens(ctx, cl, sess, true, true, extra)
+	if e == nil {
+		sess.tokens()
+	}
 	return resp, e
 }
 

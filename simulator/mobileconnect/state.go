@@ -27,6 +27,9 @@ type session struct {
 	// holds the token endpoint (faults.go).
 	faults     []string
 	tokenDelay time.Duration
+	// trace reports the tokens issued for it (events.go); nil unless
+	// someone listens.
+	trace *trace
 }
 
 func (s *session) hasScope(v string) bool {

@@ -159,6 +159,7 @@ func (g *Gateway) redeemCode(r *http.Request, cl *registered, tr tokenRequest) (
 	g.st.mu.Lock()
 	c.issued = append(c.issued, keys...)
 	g.st.mu.Unlock()
+	c.sess.tokens()
 	return resp, nil
 }
 

@@ -31,8 +31,13 @@ func BindError(err error, systemID string) error {
 	case pdu.StatusInvPaswd:
 		why = fmt.Sprintf("wrong password for account %q (--password or $SIMLAB_SMPP_PASSWORD)", systemID)
 	case pdu.StatusBindFail:
-		why = fmt.Sprintf("account %q may not bind as transceiver, or has all the binds its max_binds allows: "+
-			"answers and receipts come back on the submitting bind, so the account needs bind_types transceiver (or all) and a free bind", systemID)
+		// simlab answers an unknown system_id, a wrong password and a
+		// lockout with this status too, so that ids cannot be enumerated
+		// (docs/reliability.md).
+		why = fmt.Sprintf("no account %q with that password (--system-id, --password or $SIMLAB_SMPP_PASSWORD; "+
+			"after repeated failures binds are locked out for a few minutes), or the account may not bind as transceiver, "+
+			"or has all the binds its max_binds allows: answers and receipts come back on the submitting bind, "+
+			"so the account needs bind_types transceiver (or all) and a free bind", systemID)
 	default:
 		return err
 	}

@@ -132,8 +132,9 @@ func TestPushAccountLacks(t *testing.T) {
 	}{
 		{"tx", "pw", 1, "needs bind_types transceiver"},
 		{"one", "pw", 2, "max_binds"},
-		{"nobody", "pw", 1, `no account "nobody"`},
-		{"one", "wrong", 1, `wrong password for account "one"`},
+		// An unknown id and a wrong password look alike (no enumeration).
+		{"nobody", "pw", 1, `no account "nobody" with that password`},
+		{"one", "wrong", 1, `no account "one" with that password`},
 	} {
 		p, err := push.New(ctx, push.Config{Binds: c.binds,
 			SMPP: client.Config{Addr: s.SMPPAddr, SystemID: c.systemID, Password: c.password, NoReconnect: true}})

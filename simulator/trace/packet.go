@@ -107,15 +107,5 @@ type TCPSegment struct {
 
 // IPv4TCP returns an IPv4 packet holding s, both checksums set.
 func IPv4TCP(s TCPSegment, id uint16) []byte {
-	t := make([]byte, 20, 20+len(s.Payload))
-	binary.BigEndian.PutUint16(t[0:], s.Src.Port())
-	binary.BigEndian.PutUint16(t[2:], s.Dst.Port())
-	binary.BigEndian.PutUint32(t[4:], s.Seq)
-	binary.BigEndian.PutUint32(t[8:], s.Ack)
-	t[12] = 5 << 4 // data offset: 5 words
-	t[13] = s.Flags
-	binary.BigEndian.PutUint16(t[14:], s.Window)
-	t = append(t, s.Payload...)
-	binary.BigEndian.PutUint16(t[16:], checksum(pseudoHeader(s.Src.Addr(), s.Dst.Addr(), protoTCP, len(t)), t))
-	return ipv4(s.Src.Addr(), s.Dst.Addr(), protoTCP, id, t)
+	return appendIPv4TCP(make([]byte, 0, 40+len(s.Payload)), s, id)
 }

@@ -47,6 +47,13 @@ type Options struct {
 	Live string
 	// Now stamps records given a zero time; time.Now when nil.
 	Now func() time.Time
+	// LiveSMPP, with Live, is where SMPP PDUs go live, as VXLAN frames
+	// (GSMTAP has no type for them, smpp.go); "" means Live's host, UDP
+	// port VXLANPort.
+	LiveSMPP string
+	// OnError is told of the first failure to record what has no caller
+	// to return it to (the PDUs of TraceConn's connections).
+	OnError func(error)
 }
 
 // Recorder records APDU exchanges and SMPP PDUs. Its methods are safe for
@@ -61,6 +68,8 @@ type Recorder struct {
 	ipID     uint16
 	nextPort uint16
 	def      *Stream
+	// smpp holds the SMPP side's state (smpp.go, file.go).
+	smpp smppState
 }
 
 // New returns a Recorder writing where o says.
@@ -92,7 +101,12 @@ func New(o Options) (*Recorder, error) {
 			return nil, fmt.Errorf("trace: live GSMTAP socket: %w", err)
 		}
 		r.live, r.liveTo = c, to
+		if r.smpp.liveTo, err = liveSMPPAddr(o.LiveSMPP, to); err != nil {
+			c.Close()
+			return nil, err
+		}
 	}
+	r.smpp.onError = o.OnError
 	return r, nil
 }
 
@@ -178,14 +192,19 @@ func (r *Recorder) SMPPStream() *Stream {
 func (r *Recorder) newStreamLocked() *Stream {
 	port := r.nextPort
 	r.nextPort++
-	return &Stream{
+	s := &Stream{
 		r:    r,
 		esme: netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), port),
 		smsc: smscAddr,
-		// Fixed initial sequence numbers keep traces reproducible.
-		cSeq: 1_000_000 + uint32(port)*16,
-		sSeq: 2_000_000 + uint32(port)*16,
 	}
+	s.cSeq, s.sSeq = initialSeqs(port)
+	return s
+}
+
+// initialSeqs are the initial sequence numbers of the ESME and the SMSC
+// on a stream from port: fixed, so that traces are reproducible.
+func initialSeqs(port uint16) (esme, smsc uint32) {
+	return 1_000_000 + uint32(port)*16, 2_000_000 + uint32(port)*16
 }
 
 func (s *Stream) segment(ts time.Time, fromESME bool, flags byte, payload []byte) error {
@@ -196,15 +215,16 @@ func (s *Stream) segment(ts time.Time, fromESME bool, flags byte, payload []byte
 	if flags&TCPAck == 0 {
 		seg.Ack = 0
 	}
-	return s.r.writeIP(ts, func(id uint16) []byte { return IPv4TCP(seg, id) })
+	return s.r.writeTCP(ts, seg)
 }
 
 // PDU records one SMPP PDU (the whole PDU, header included); ts zero
-// means now.
+// means now. A bind's or outbind's password is masked (MaskSMPP).
 func (s *Stream) PDU(ts time.Time, dir Direction, pdu []byte) error {
 	if s == nil {
 		return nil
 	}
+	pdu = MaskSMPP(pdu)
 	s.r.mu.Lock()
 	defer s.r.mu.Unlock()
 	if s.closed {
@@ -278,13 +298,18 @@ func (s *Stream) Close(ts time.Time) error {
 	return s.segment(ts, true, TCPAck, nil)
 }
 
-// Close closes the live socket. It does not close the PCAP writer, which
-// belongs to the caller.
+// Close closes the live socket, and the file of a Recorder made by Create
+// (flushed first). It does not close a PCAP writer given in Options,
+// which belongs to the caller.
 func (r *Recorder) Close() error {
-	if r == nil || r.live == nil {
+	if r == nil {
 		return nil
 	}
-	return r.live.Close()
+	err := r.closeFile()
+	if r.live != nil {
+		err = errors.Join(err, r.live.Close())
+	}
+	return err
 }
 
 // Card wraps an applet.Card and records every exchange it carries. A

@@ -306,11 +306,7 @@ func FuzzParseGSMTAP(f *testing.F) {
 // Wireshark.
 func TestLiveGSMTAP(t *testing.T) {
 	t.Parallel()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pc.Close()
+	pc := listenUDP(t)
 	rec, err := New(Options{Live: pc.LocalAddr().String(), Now: fakeClock()})
 	if err != nil {
 		t.Fatal(err)

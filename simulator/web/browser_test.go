@@ -41,8 +41,12 @@ func TestBrowser(t *testing.T) {
 	const token = "e2e-token-3f9c2a"
 	main := start(t, simulator.Config{PromptTimeout: 60 * time.Second})
 	locked := start(t, simulator.Config{APIToken: token})
-	ctl := httptest.NewServer(&control{t: t, servers: map[string]*simulator.Server{"": main, "token": locked}})
+	c := &control{t: t, servers: map[string]*simulator.Server{"": main, "token": locked}}
+	ctl := httptest.NewServer(c)
 	defer ctl.Close()
+	if mc := main.MobileConnect(); mc != nil {
+		c.rp = &relyingParty{base: ctl.URL, iss: mc.Gateway.Issuer()}
+	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
@@ -112,10 +116,13 @@ func start(t *testing.T, cfg simulator.Config) *simulator.Server {
 
 // control is the test's side channel for run.mjs: POST /push pushes a
 // challenge (push.Pusher, a real SMPP bind) and answers with its result
-// once the phone has answered; POST /sms submits a text over SMPP.
+// once the phone has answered; POST /sms submits a text over SMPP. Under
+// /rp/ it is a relying party of the main server's Mobile Connect gateway
+// (rp_test.go).
 type control struct {
 	t       *testing.T
 	servers map[string]*simulator.Server
+	rp      *relyingParty
 
 	mu      sync.Mutex
 	pushers map[string]*push.Pusher
@@ -151,6 +158,10 @@ func burst(ctx context.Context, cl *client.Client, to, text string, n int) error
 }
 
 func (c *control) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, "/rp/") && c.rp != nil {
+		c.rp.ServeHTTP(w, r)
+		return
+	}
 	var req controlRequest
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
 		http.Error(w, err.Error(), 400)

@@ -14,6 +14,7 @@
 package capture
 
 import (
+	"bufio"
 	"context"
 	_ "embed"
 	"encoding/json"
@@ -21,6 +22,8 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -71,6 +74,7 @@ type API struct {
 	// or leave it nil for a hub of the API's own.
 	Hub *Hub
 
+	scans     chan struct{} // store scans under way (scan)
 	once      sync.Once
 	mux       *http.ServeMux
 	closeOnce sync.Once
@@ -84,6 +88,7 @@ func (a *API) init() {
 		if a.Hub == nil {
 			a.Hub = &Hub{}
 		}
+		a.scans = make(chan struct{}, max(1, runtime.GOMAXPROCS(0)/2))
 	})
 }
 
@@ -248,6 +253,20 @@ func filterOf(r *http.Request) (smsc.Filter, error) {
 	return f, nil
 }
 
+// scan is Store.List for a request, at most half the cores at a time: a search
+// scans the whole store, and on a small machine a few clients searching in
+// a loop would otherwise take every core from the submit path. Requests
+// beyond the limit wait their turn (or their context).
+func (a *API) scan(ctx context.Context, q smsc.Query) (smsc.Page, error) {
+	select {
+	case a.scans <- struct{}{}:
+	case <-ctx.Done():
+		return smsc.Page{}, ctx.Err()
+	}
+	defer func() { <-a.scans }()
+	return a.Store.List(ctx, q)
+}
+
 func (a *API) list(w http.ResponseWriter, r *http.Request) {
 	f, err := filterOf(r)
 	if err != nil {
@@ -263,14 +282,22 @@ func (a *API) list(w http.ResponseWriter, r *http.Request) {
 		}
 		q.Limit = n
 	}
-	page, err := a.Store.List(r.Context(), q)
+	q.MaxBytes = ListMaxBytes
+	page, err := a.scan(r.Context(), q)
 	if err != nil {
 		writeErr(w, http.StatusBadRequest, "%v", err)
 		return
 	}
-	resp := ListResponse{Messages: make([]*MessageView, 0, len(page.Messages)), NextCursor: page.Next}
+	// The page is written one message at a time (a ListResponse), so the
+	// response costs one message's view at a time, not the page's.
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	bw := bufio.NewWriterSize(w, 32<<10)
+	enc := json.NewEncoder(bw)
+	enc.SetEscapeHTML(false)
+	bw.WriteString(`{"messages":[`)
 	groups := map[smsc.ConcatKey]*string{}
-	for _, m := range page.Messages {
+	for i, m := range page.Messages {
 		v := view(m)
 		if k, ok := smsc.KeyOf(m); ok {
 			full, seen := groups[k]
@@ -282,19 +309,48 @@ func (a *API) list(w http.ResponseWriter, r *http.Request) {
 			}
 			v.FullText = full
 		}
-		resp.Messages = append(resp.Messages, v)
+		if i > 0 {
+			bw.WriteByte(',')
+		}
+		if enc.Encode(v) != nil {
+			return
+		}
+		page.Messages[i] = nil // done with it
 	}
-	writeJSON(w, http.StatusOK, resp)
+	bw.WriteString(`]`)
+	if page.Next != "" {
+		next, _ := json.Marshal(page.Next)
+		bw.WriteString(`,"next_cursor":`)
+		bw.Write(next)
+	}
+	bw.WriteString("}\n")
+	bw.Flush()
 }
 
-// group finds the parts of m's concatenated message and reassembles them.
+// ListMaxBytes bounds one page of GET /api/v1/messages in stored bytes
+// (smsc.MessageSize): a page of large messages ends early, with a
+// next_cursor for the rest, so one request cannot make the server hold a
+// thousand 64 KiB messages and their views at once.
+const ListMaxBytes = 8 << 20
+
+// group finds the parts of m's concatenated message and reassembles them:
+// through the store's concatenation index when it has one, else by
+// listing the messages between the same numbers.
 func (a *API) group(ctx context.Context, m *smsc.Message) (string, []PartView, bool) {
 	k, ok := smsc.KeyOf(m)
 	if !ok {
 		return "", nil, false
 	}
+	if pf, ok := a.Store.(smsc.PartsFinder); ok {
+		parts, err := pf.Parts(ctx, k)
+		if err != nil {
+			return "", nil, false
+		}
+		slices.Reverse(parts) // newest first, as listed: a part sent again wins
+		return reassemble(parts)
+	}
 	f := smsc.Filter{Namespace: m.Namespace, From: m.Source.Addr, To: m.Dest.Addr}
-	page, err := a.Store.List(ctx, smsc.Query{Filter: f, Limit: 1000})
+	page, err := a.scan(ctx, smsc.Query{Filter: f, Limit: 1000, MaxBytes: ListMaxBytes})
 	if err != nil {
 		return "", nil, false
 	}
@@ -340,7 +396,7 @@ func (a *API) latest(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, http.StatusBadRequest, "%v", err)
 		return
 	}
-	page, err := a.Store.List(r.Context(), smsc.Query{Filter: f, Limit: 1})
+	page, err := a.scan(r.Context(), smsc.Query{Filter: f, Limit: 1})
 	if err != nil {
 		writeErr(w, http.StatusInternalServerError, "%v", err)
 		return
@@ -412,7 +468,7 @@ func (a *API) awaitMessage(ctx context.Context, f smsc.Filter, ok func(*smsc.Mes
 	sub := a.Hub.Subscribe(TopicMessage, MessageFilter(f), 256)
 	defer a.Hub.Unsubscribe(sub)
 	if !f.Since.IsZero() {
-		page, err := a.Store.List(ctx, smsc.Query{Filter: f, Limit: 1000})
+		page, err := a.scan(ctx, smsc.Query{Filter: f, Limit: 1000, MaxBytes: ListMaxBytes})
 		if err != nil {
 			return nil, err
 		}
@@ -542,7 +598,7 @@ func (a *API) otp(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, found)
 		return
 	}
-	page, err := a.Store.List(r.Context(), smsc.Query{Filter: f, Limit: 100})
+	page, err := a.scan(r.Context(), smsc.Query{Filter: f, Limit: 100})
 	if err != nil {
 		writeErr(w, http.StatusInternalServerError, "%v", err)
 		return

@@ -1,14 +1,13 @@
 package capture
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"time"
 
+	"github.com/simlab-dev/simlab/internal/jsonbody"
 	"github.com/simlab-dev/simlab/smsc"
 	"github.com/simlab-dev/simlab/smsc/pdu"
 )
@@ -136,14 +135,8 @@ func (a *API) faultsAdd(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req FaultRequest
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<16))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
+	if err := jsonbody.Decode(w, r, 1<<16, &req); err != nil {
 		writeErr(w, http.StatusBadRequest, "fault: %v", err)
-		return
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		writeErr(w, http.StatusBadRequest, "fault: more than one JSON value in the body")
 		return
 	}
 	req.Dest = smsc.NormalizeAddr(req.Dest)

@@ -195,6 +195,10 @@ type Config struct {
 	ObserveRTT func(time.Duration)
 	// OnState is told about connection state changes (bound, lost).
 	OnState func(bound bool, err error)
+	// Tracer, when set, is handed every PDU of every connection, e.g. a
+	// simulator/trace.Recorder writing a pcap file; bind passwords are
+	// the recorder's to mask.
+	Tracer pdu.Tracer
 	// Logger receives diagnostics; slog.Default() when nil.
 	Logger *slog.Logger
 	// Seed seeds the backoff jitter, so runs are reproducible; 1 when 0.
@@ -328,6 +332,9 @@ func (c *Client) connect(ctx context.Context) (*conn, error) {
 		nc = tc
 	}
 	cn := newConn(c, nc)
+	if t := c.cfg.Tracer; t != nil {
+		cn.tr = t.TraceConn(addrPort(nc.LocalAddr()), addrPort(nc.RemoteAddr()))
+	}
 	go cn.readLoop()
 	go cn.flushLoop()
 	bindCtx, cancel := context.WithTimeout(ctx, c.cfg.ResponseTimeout)

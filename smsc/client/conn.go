@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -51,6 +52,11 @@ type conn struct {
 	dead     chan struct{}
 	lastRead atomic.Int64
 	dec      decoder // used by readLoop only
+
+	// tr is the connection's trace, nil without Config.Tracer; trBuf is
+	// the reader's scratch for whole PDUs.
+	tr    pdu.ConnTrace
+	trBuf []byte
 }
 
 func newConn(c *Client, nc net.Conn) *conn {
@@ -107,6 +113,10 @@ func (cn *conn) flush() error {
 	if len(out) == 0 {
 		cn.spare = out
 		return nil
+	}
+	if cn.tr != nil {
+		// Before the write: a response read meanwhile comes after.
+		pdu.EachPDU(out, func(p []byte) { cn.tr.PDU(true, p) })
 	}
 	_, err := cn.nc.Write(out)
 	cn.spare = out
@@ -230,6 +240,9 @@ func (cn *conn) close(err error) {
 	cn.inflight = nil
 	cn.mu.Unlock()
 	cn.nc.Close()
+	if cn.tr != nil {
+		cn.tr.Close()
+	}
 	close(cn.dead)
 	failure := ErrClosed
 	if !errors.Is(err, ErrClosed) {
@@ -265,6 +278,10 @@ func (cn *conn) readLoop() {
 			return
 		}
 		cn.lastRead.Store(time.Now().UnixNano())
+		if cn.tr != nil {
+			cn.trBuf = append(append(cn.trBuf[:0], hdr[:]...), body...)
+			cn.tr.PDU(false, cn.trBuf)
+		}
 		if h.ID.IsResponse() {
 			cn.complete(h.ID, h.Status, h.Seq, body)
 			continue
@@ -399,4 +416,13 @@ func (cn *conn) expire(deadline int64) bool {
 		cn.close(errors.New("smpp client: enquire_link unanswered"))
 	}
 	return linkDead
+}
+
+// addrPort returns a connection's TCP address, or the zero AddrPort for
+// one that has none (a pipe).
+func addrPort(a net.Addr) netip.AddrPort {
+	if t, ok := a.(*net.TCPAddr); ok {
+		return t.AddrPort()
+	}
+	return netip.AddrPort{}
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/simlab-dev/simlab/smsc/tpdu"
 )
 
 // ErrNotReceipt is returned by ParseReceiptText for text that is not a
@@ -162,6 +164,9 @@ func receiptFrom(m *Message) *Receipt {
 	if err != nil {
 		r = &Receipt{}
 	}
+	if m.DataCoding == DCSDefault {
+		r.Text = receiptTextGSM7(r.Text)
+	}
 	if v := m.TLV(TagReceiptedMessageID); v != nil {
 		r.ID = strings.TrimRight(string(v), "\x00")
 	}
@@ -182,6 +187,19 @@ func receiptFrom(m *Message) *Receipt {
 		return nil
 	}
 	return r
+}
+
+// receiptTextGSM7 decodes the text: field of a receipt sent with
+// data_coding 0 as the GSM 7-bit septets it should be (simlab's SMSC sends
+// it so). SMSCs that put UTF-8 or Latin-1 there instead send octets with
+// bit 8 set: such a text is kept as it came. The other fields are read
+// from the octets as they are: their characters have the same codes in
+// both.
+func receiptTextGSM7(t string) string {
+	if s, err := tpdu.DecodeGSM7([]byte(t)); err == nil {
+		return s
+	}
+	return t
 }
 
 // stateWord maps message_state (SMPP v3.4 §5.2.28) to the receipt word.

@@ -68,6 +68,29 @@ func TestReceiptTLVs(t *testing.T) {
 	}
 }
 
+// TestReceiptTextCoding: under data_coding 0 the text: field is GSM 7-bit
+// septets (simlab's SMSC sends them so: ü 7E, € 1B 65, ¤ 24) and is
+// decoded; octets with bit 8 set (an SMSC that sends UTF-8 there) are
+// kept as they came; another data_coding is left alone.
+func TestReceiptTextCoding(t *testing.T) {
+	t.Parallel()
+	head := "id:7 sub:001 dlvrd:001 submit date:2611220015 done date:2611220015 stat:DELIVRD err:000 text:"
+	for _, c := range []struct {
+		dcs  byte
+		text []byte
+		want string
+	}{
+		{0, []byte{'G', 'r', 0x7E, 0x1E, 'e', ' ', 0x1B, 0x65, ' ', 0x24, ' ', '?'}, "Grüße € ¤ ?"},
+		{0, []byte("Grüße"), "Grüße"},
+		{3, []byte{'a', 0x7E}, "a~"},
+	} {
+		r := receiptFrom(&Message{ESMClass: 0x04, DataCoding: c.dcs, ShortMessage: append([]byte(head), c.text...)})
+		if r == nil || r.Text != c.want || r.ID != "7" {
+			t.Errorf("dcs %d, text % X: %+v, want text %q", c.dcs, c.text, r, c.want)
+		}
+	}
+}
+
 func FuzzParseReceiptText(f *testing.F) {
 	for _, tc := range receiptCases {
 		f.Add(tc.in)

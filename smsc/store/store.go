@@ -11,9 +11,17 @@
 // kept in step with what was committed, so capture queries never touch the
 // disk.
 //
-// Retention: the oldest messages are dropped once the store holds more than
-// MaxMessages or they are older than MaxAge (checked on every commit and at
-// Open).
+// Retention: the oldest messages in a final state are dropped once the
+// store holds more than MaxMessages or MaxBytes (smsc.MessageSize), or they
+// are older than MaxAge (checked on every commit and at Open). Messages the
+// SMSC still owes delivery or a receipt are never dropped: when they alone
+// fill a limit, appends fail with smsc.ErrStoreFull (ESME_RMSGQFUL), as they
+// do when the disk is full.
+//
+// A damaged file (truncated, or pages that cannot be read) is reported as
+// ErrDamaged, never a crash; Options.Repair moves it aside and salvages
+// what can be read. A record that does not decode is moved to a "damaged"
+// bucket and the rest of the store is used.
 package store
 
 import (
@@ -22,11 +30,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
-	"sort"
+	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/simlab-dev/simlab/smsc"
@@ -35,7 +43,8 @@ import (
 
 // Defaults for Options.
 const (
-	DefaultMaxMessages = 500_000 // the index is in memory: like smsc.MemStore
+	DefaultMaxMessages = smsc.DefaultMaxMessages // the index is in memory: like smsc.MemStore
+	DefaultMaxBytes    = smsc.DefaultMaxBytes
 	DefaultMaxAge      = 7 * 24 * time.Hour
 	DefaultMaxBatch    = 4096
 	// FileName is the database file inside the data directory.
@@ -52,9 +61,12 @@ var ErrClosed = errors.New("store: closed")
 
 // Options tune a Store. The zero value gives the defaults.
 type Options struct {
-	// MaxMessages bounds how many messages are kept; the oldest go first.
-	// 0 means DefaultMaxMessages.
+	// MaxMessages bounds how many messages are kept; the oldest final
+	// ones go first. 0 means DefaultMaxMessages.
 	MaxMessages int
+	// MaxBytes bounds what the kept messages weigh (smsc.MessageSize; the
+	// index holds them in memory). 0 means DefaultMaxBytes.
+	MaxBytes int64
 	// MaxAge drops messages submitted longer ago; 0 means DefaultMaxAge,
 	// negative keeps them regardless of age.
 	MaxAge time.Duration
@@ -65,6 +77,13 @@ type Options struct {
 	// NoSync skips fsync. Only for benchmarks that want to measure
 	// everything but the disk: a crash then loses acknowledged messages.
 	NoSync bool
+	// Repair, when the file is damaged, moves it aside (FileName plus
+	// ".damaged-" and the time) and starts a new one with every record
+	// that could still be read. Without it Open returns ErrDamaged.
+	Repair bool
+	// Logger receives what Open found and did (damaged records, repairs);
+	// nil discards.
+	Logger *slog.Logger
 }
 
 // Store is the durable smsc.Store. It is safe for concurrent use.
@@ -83,102 +102,20 @@ type Store struct {
 	gate   sync.RWMutex
 	closed bool
 
-	mu   sync.RWMutex
-	byID map[string]*entry
-	log  []*entry // ascending seq; log[head:] live or tombstoned
-	head int
-	dead int // tombstones in log[head:]
-	seq  uint64
-}
+	mu sync.RWMutex
+	index
 
-type entry struct {
-	seq     uint64
-	m       *smsc.Message
-	deleted bool
+	// health is the last commit's error (nil: healthy); probing is set
+	// while a probe commit is queued.
+	health  atomic.Pointer[error]
+	probeAt atomic.Int64
 }
 
 var (
 	_ smsc.Store         = (*Store)(nil)
 	_ smsc.AsyncAppender = (*Store)(nil)
+	_ smsc.PartsFinder   = (*Store)(nil)
 )
-
-// Open opens (creating it if needed) the store in directory dir and loads
-// its index. The directory is locked: a second process opening it waits a
-// second and then fails.
-func Open(dir string, opts Options) (*Store, error) {
-	if opts.MaxMessages <= 0 {
-		opts.MaxMessages = DefaultMaxMessages
-	}
-	if opts.MaxAge == 0 {
-		opts.MaxAge = DefaultMaxAge
-	}
-	if opts.MaxBatch <= 0 {
-		opts.MaxBatch = DefaultMaxBatch
-	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("store: %w", err)
-	}
-	path := filepath.Join(dir, FileName)
-	db, err := bolt.Open(path, 0o600, &bolt.Options{
-		Timeout:        time.Second,
-		NoFreelistSync: true,
-		FreelistType:   bolt.FreelistMapType,
-		NoSync:         opts.NoSync,
-	})
-	if err != nil {
-		return nil, fmt.Errorf("store: open %s: %w", path, err)
-	}
-	s := &Store{
-		db:   db,
-		opts: opts,
-		ops:  make(chan *op, opts.MaxBatch),
-		quit: make(chan struct{}),
-		done: make(chan struct{}),
-		byID: make(map[string]*entry),
-	}
-	if err := s.load(); err != nil {
-		db.Close()
-		return nil, err
-	}
-	if err := s.commit(nil); err != nil { // apply retention at start
-		db.Close()
-		return nil, err
-	}
-	go s.run()
-	return s, nil
-}
-
-// load reads every stored message into the index.
-func (s *Store) load() error {
-	return s.db.Update(func(tx *bolt.Tx) error {
-		mb, err := tx.CreateBucketIfNotExists(bucketMsgs)
-		if err != nil {
-			return fmt.Errorf("store: %w", err)
-		}
-		return mb.ForEach(func(k, v []byte) error {
-			if len(k) != 8 {
-				return fmt.Errorf("store: corrupt key %x in %s (want 8 octets)", k, bucketMsgs)
-			}
-			seq := binary.BigEndian.Uint64(k)
-			m := new(smsc.Message)
-			if err := json.Unmarshal(v, m); err != nil {
-				return fmt.Errorf("store: message at seq %d: %w", seq, err)
-			}
-			e := &entry{seq: seq, m: m}
-			if old, ok := s.byID[m.ID]; ok {
-				old.deleted = true
-				s.dead++
-			}
-			s.byID[m.ID] = e
-			s.log = append(s.log, e)
-			s.seq = seq
-			return nil
-		})
-	})
-}
 
 // Path returns the database file's path.
 func (s *Store) Path() string { return s.db.Path() }
@@ -190,6 +127,7 @@ const (
 	opAppend opKind = iota
 	opUpdate
 	opDelete
+	opProbe // writes nothing but a marker: is the disk writable again?
 )
 
 // op is one write waiting for the committer.
@@ -296,7 +234,8 @@ func (s *Store) Get(_ context.Context, id string) (*smsc.Message, error) {
 }
 
 // List implements smsc.Store. The cursor is the sequence number below
-// which the next page starts.
+// which the next page starts. The index is read scanChunk entries per
+// read lock, so a long search does not hold up the committer.
 func (s *Store) List(_ context.Context, q smsc.Query) (smsc.Page, error) {
 	before := ^uint64(0)
 	if q.Cursor != "" {
@@ -313,38 +252,48 @@ func (s *Store) List(_ context.Context, q smsc.Query) (smsc.Page, error) {
 	case limit > 1000:
 		limit = 1000
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	live := s.log[s.head:]
-	i := sort.Search(len(live), func(i int) bool { return live[i].seq >= before }) - 1
-	var p smsc.Page
-	var last uint64
-	for ; i >= 0; i-- {
-		e := live[i]
-		if e.deleted || !q.Match(e.m) {
-			continue
+	var (
+		p     smsc.Page
+		last  uint64
+		bytes int64
+	)
+	s.scanDown(before, func(e *entry) bool {
+		if !q.Match(e.m) {
+			return true
 		}
-		if len(p.Messages) == limit {
+		if len(p.Messages) == limit || q.MaxBytes > 0 && len(p.Messages) > 0 && bytes+int64(e.size) > q.MaxBytes {
 			p.Next = strconv.FormatUint(last, 10)
-			break
+			return false
 		}
 		p.Messages = append(p.Messages, e.m.Clone())
+		bytes += int64(e.size)
 		last = e.seq
-	}
+		return true
+	})
 	return p, nil
+}
+
+// Parts implements smsc.PartsFinder.
+func (s *Store) Parts(_ context.Context, k smsc.ConcatKey) ([]*smsc.Message, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []*smsc.Message
+	for _, e := range s.parts[k] {
+		out = append(out, e.m.Clone())
+	}
+	return out, nil
 }
 
 // Pending implements smsc.Store: every message not in a final state,
 // oldest first.
 func (s *Store) Pending(_ context.Context) ([]*smsc.Message, error) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
 	var out []*smsc.Message
-	for _, e := range s.log[s.head:] {
-		if !e.deleted && e.m.NeedsWork() {
+	s.scanUp(func(e *entry) bool {
+		if e.m.NeedsWork() {
 			out = append(out, e.m.Clone())
 		}
-	}
+		return true
+	})
 	return out, nil
 }
 
@@ -353,6 +302,35 @@ func (s *Store) Len() int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return len(s.byID)
+}
+
+// Usage returns the store's use of its limits.
+func (s *Store) Usage() smsc.Usage {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return smsc.Usage{Messages: len(s.byID), Bytes: s.bytes, PendingMessages: s.pendingCount, PendingBytes: s.pendingBytes,
+		MaxMessages: s.opts.MaxMessages, MaxBytes: s.opts.MaxBytes}
+}
+
+// probeEvery is how often an unhealthy store tries a write again when
+// nothing else writes.
+const probeEvery = 2 * time.Second
+
+// Health implements smsc.HealthChecker: the error of the last commit
+// (a full disk, a failing device), nil once a commit succeeds again.
+// While unhealthy it queues a probe commit every probeEvery, so the
+// store turns healthy without waiting for traffic.
+func (s *Store) Health() error {
+	p := s.health.Load()
+	if p == nil {
+		return nil
+	}
+	now := time.Now().UnixNano()
+	if last := s.probeAt.Load(); now-last >= int64(probeEvery) && s.probeAt.CompareAndSwap(last, now) {
+		o := &op{kind: opProbe, done: func(*op, error) {}}
+		go s.submit(o) // the committer may be busy; Health does not wait
+	}
+	return *p
 }
 
 // Close stops the committer after the writes already queued and closes
@@ -421,19 +399,45 @@ func (s *Store) finish(batch []*op, err error) {
 type change struct {
 	put    []*entry
 	remove []*entry
+	stop   uint64 // retention's next start (index.evictFrom)
 }
+
+// bucketMeta holds the probe marker of opProbe.
+var bucketMeta = []byte("meta")
 
 // commit writes batch in one transaction and, once it is durable, applies
 // it to the index. It also enforces retention. Only the committer (and
-// Open, before it starts) calls it.
+// Open, before it starts) calls it. A failed write (a full disk) fails
+// every op of the batch with smsc.ErrStoreFull wrapped around the cause,
+// and makes Health report it until a commit succeeds.
 func (s *Store) commit(batch []*op) error {
+	err := s.commitBatch(batch)
+	if err != nil {
+		for _, o := range batch {
+			o.result = nil
+		}
+		if isNoSpace(err) {
+			err = fmt.Errorf("%w: %w", smsc.ErrStoreFull, err)
+		}
+		s.health.Store(&err)
+		return err
+	}
+	s.health.Store(nil)
+	return nil
+}
+
+// isNoSpace reports a write that failed for want of space (ENOSPC,
+// EDQUOT, EFBIG).
+func isNoSpace(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) || errors.Is(err, syscall.EFBIG)
+}
+
+func (s *Store) commitBatch(batch []*op) error {
 	var ch change
 	nextSeq := s.seq
-	appended := 0
-	// Messages written earlier in this batch, so an update sees them.
-	staged := make(map[string]*entry)
+	p := plan{staged: make(map[string]*entry), removed: make(map[uint64]bool)}
 	lookup := func(id string) *entry {
-		if e, ok := staged[id]; ok {
+		if e, ok := p.staged[id]; ok {
 			return e
 		}
 		s.mu.RLock()
@@ -441,7 +445,6 @@ func (s *Store) commit(batch []*op) error {
 		s.mu.RUnlock()
 		return e
 	}
-	removed := make(map[uint64]bool)
 	err := s.db.Update(func(tx *bolt.Tx) error {
 		mb := tx.Bucket(bucketMsgs)
 		put := func(e *entry) error {
@@ -457,10 +460,10 @@ func (s *Store) commit(batch []*op) error {
 			return nil
 		}
 		del := func(e *entry) error {
-			if removed[e.seq] {
+			if p.removed[e.seq] {
 				return nil
 			}
-			removed[e.seq] = true
+			p.removed[e.seq] = true
 			var k [8]byte
 			binary.BigEndian.PutUint64(k[:], e.seq)
 			if err := mb.Delete(k[:]); err != nil {
@@ -468,57 +471,104 @@ func (s *Store) commit(batch []*op) error {
 			}
 			return nil
 		}
+		// remove deletes a live (committed or staged) entry.
+		remove := func(e *entry) error {
+			if err := del(e); err != nil {
+				return err
+			}
+			if !s.isNew(e) {
+				p.removedCount++
+				p.removedSize += int64(e.size)
+			} else {
+				p.addCount--
+				p.addBytes -= int64(e.size)
+				if e.pending {
+					p.addPending--
+					p.addPendBytes -= int64(e.size)
+				}
+			}
+			ch.remove = append(ch.remove, e)
+			return nil
+		}
 		for _, o := range batch {
 			switch o.kind {
+			case opProbe:
+				mt, err := tx.CreateBucketIfNotExists(bucketMeta)
+				if err != nil {
+					return fmt.Errorf("store: %w", err)
+				}
+				if err := mt.Put([]byte("probe"), []byte(time.Now().UTC().Format(time.RFC3339Nano))); err != nil {
+					return fmt.Errorf("store: %w", err)
+				}
 			case opAppend:
+				// All of an op's messages or none: those owed work must
+				// fit beside the others owed work.
+				var size int64
+				pending := false
+				for _, m := range o.msgs {
+					size += int64(smsc.MessageSize(m))
+					pending = pending || m.NeedsWork()
+				}
+				if !s.fits(&p, pending, size) {
+					o.err = fmt.Errorf("%w: %d messages (%d bytes) await delivery or a receipt; limits %d messages, %d bytes",
+						smsc.ErrStoreFull, s.pendingCount+p.addPending, s.pendingBytes+p.addPendBytes, s.opts.MaxMessages, s.opts.MaxBytes)
+					continue
+				}
 				for _, m := range o.msgs {
 					if old := lookup(m.ID); old != nil {
-						if err := del(old); err != nil {
+						if err := remove(old); err != nil {
 							return err
 						}
-						ch.remove = append(ch.remove, old)
 					}
 					nextSeq++
-					appended++
-					e := &entry{seq: nextSeq, m: m}
+					e := newEntry(nextSeq, m)
 					if err := put(e); err != nil {
 						return err
 					}
-					staged[m.ID] = e
+					p.staged[m.ID] = e
+					p.addCount++
+					p.addBytes += int64(e.size)
+					if e.pending {
+						p.addPending++
+						p.addPendBytes += int64(e.size)
+					}
 					ch.put = append(ch.put, e)
 				}
 			case opUpdate:
 				old := lookup(o.id)
-				if old == nil || removed[old.seq] {
+				if old == nil || p.removed[old.seq] {
 					o.err = fmt.Errorf("%w: %s", smsc.ErrNotFound, o.id)
 					continue
 				}
 				m := old.m.Clone()
 				o.fn(m)
 				m.ID = old.m.ID
-				e := &entry{seq: old.seq, m: m}
+				e := newEntry(old.seq, m)
 				if err := put(e); err != nil {
 					return err
 				}
-				staged[m.ID] = e
+				p.staged[m.ID] = e
 				ch.put = append(ch.put, e)
 				o.result = m
 			case opDelete:
-				for _, e := range s.matching(&o.filter, staged) {
-					if removed[e.seq] {
+				for _, e := range s.matching(&o.filter, p.staged) {
+					if p.removed[e.seq] {
 						continue
 					}
-					if err := del(e); err != nil {
+					if err := remove(e); err != nil {
 						return err
 					}
-					delete(staged, e.m.ID)
-					ch.remove = append(ch.remove, e)
+					delete(p.staged, e.m.ID)
 					o.deleted++
 				}
 			}
 		}
-		// Retention: oldest first, by count and age.
-		for _, e := range s.expired(appended, staged, removed) {
+		// Retention: oldest final messages first, by count, bytes and age.
+		s.mu.RLock()
+		exp, stop := s.expired(&p)
+		s.mu.RUnlock()
+		ch.stop = stop
+		for _, e := range exp {
 			if err := del(e); err != nil {
 				return err
 			}
@@ -527,36 +577,33 @@ func (s *Store) commit(batch []*op) error {
 		return nil
 	})
 	if err != nil {
-		for _, o := range batch {
-			o.result = nil
-		}
 		return err
 	}
-	s.apply(&ch, nextSeq, removed)
+	s.apply(&ch, nextSeq, p.removed)
 	return nil
 }
 
 // matching returns the live entries matching f, the staged versions
-// included.
+// included. The committed ones are read in chunks (scanUp).
 func (s *Store) matching(f *smsc.Filter, staged map[string]*entry) []*entry {
 	var out []*entry
-	s.mu.RLock()
-	for _, e := range s.log[s.head:] {
-		if e.deleted {
-			continue
-		}
-		if st, ok := staged[e.m.ID]; ok && st.seq != e.seq {
-			continue // replaced in this batch; the staged one is checked below
-		}
+	s.scanUp(func(e *entry) bool {
 		cur := e
 		if st, ok := staged[e.m.ID]; ok {
+			if st.seq != e.seq {
+				return true // replaced in this batch; the staged one is checked below
+			}
 			cur = st
 		}
 		if f.Match(cur.m) {
+			if cur == e {
+				c := *e // e is scanUp's copy, reused for the next chunk
+				cur = &c
+			}
 			out = append(out, cur)
 		}
-	}
-	s.mu.RUnlock()
+		return true
+	})
 	for _, e := range staged {
 		if s.isNew(e) && f.Match(e.m) {
 			out = append(out, e)
@@ -573,48 +620,15 @@ func (s *Store) isNew(e *entry) bool {
 	return !ok || cur.seq != e.seq
 }
 
-// expired picks the oldest entries to drop so that at most MaxMessages
-// remain after adding added, and none is older than MaxAge.
-func (s *Store) expired(added int, staged map[string]*entry, removed map[uint64]bool) []*entry {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	count := len(s.byID) + added
-	for range removed {
-		count--
-	}
-	var cutoff time.Time
-	if s.opts.MaxAge > 0 {
-		cutoff = s.opts.Now().Add(-s.opts.MaxAge)
-	}
-	var out []*entry
-	for _, e := range s.log[s.head:] {
-		if e.deleted || removed[e.seq] {
-			continue
-		}
-		cur := e
-		if st, ok := staged[e.m.ID]; ok && st.seq == e.seq {
-			cur = st
-		}
-		old := !cutoff.IsZero() && cur.m.SubmitTime.Before(cutoff) && !cur.m.SubmitTime.IsZero()
-		if count <= s.opts.MaxMessages && !old {
-			break
-		}
-		out = append(out, cur)
-		count--
-	}
-	return out
-}
-
 // apply installs a committed change in the index.
 func (s *Store) apply(ch *change, seq uint64, removed map[uint64]bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.seq = seq
+	s.evictFrom = max(s.evictFrom, ch.stop)
 	for _, e := range ch.remove {
 		if cur, ok := s.byID[e.m.ID]; ok && cur.seq == e.seq {
-			delete(s.byID, e.m.ID)
-			cur.deleted = true
-			s.dead++
+			s.drop(cur)
 		}
 	}
 	for _, e := range ch.put {
@@ -622,24 +636,10 @@ func (s *Store) apply(ch *change, seq uint64, removed map[uint64]bool) {
 			continue
 		}
 		if cur, ok := s.byID[e.m.ID]; ok && cur.seq == e.seq {
-			cur.m = e.m // an update in place
+			s.replaceMessage(cur, e.m) // an update in place
 			continue
 		}
-		s.byID[e.m.ID] = e
-		s.log = append(s.log, e)
+		s.insert(e)
 	}
-	for s.head < len(s.log) && s.log[s.head].deleted {
-		s.log[s.head] = nil
-		s.head++
-		s.dead--
-	}
-	if s.dead > 1024 && s.dead > (len(s.log)-s.head)/2 || s.head > 1024 && s.head > len(s.log)/2 {
-		live := make([]*entry, 0, len(s.log)-s.head-s.dead+64)
-		for _, e := range s.log[s.head:] {
-			if !e.deleted {
-				live = append(live, e)
-			}
-		}
-		s.log, s.head, s.dead = live, 0, 0
-	}
+	s.tidy()
 }

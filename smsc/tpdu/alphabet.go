@@ -2,6 +2,8 @@ package tpdu
 
 import (
 	"fmt"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/warthog618/sms/encoding/gsm7"
 	"github.com/warthog618/sms/encoding/ucs2"
@@ -20,13 +22,18 @@ const gsmEscape = 0x1B
 // EncodeGSM7 converts s to unpacked septets of the GSM 7-bit default alphabet
 // with its extension table (3GPP TS 23.038 §6.2.1, §6.2.1.1): one septet per
 // byte, an extension character as ESC (1B) followed by its code. It fails on
-// a character that neither table holds.
+// a character that neither table holds, U+001B included: septet 1B is the
+// escape, not a character (gsm7's table maps it, and a lone 1B decodes as a
+// space).
 func EncodeGSM7(s string) ([]byte, error) {
 	if s == "" {
 		return nil, nil
 	}
 	if allSameInGSM7(s) {
 		return []byte(s), nil
+	}
+	if strings.IndexByte(s, gsmEscape) >= 0 {
+		return nil, fmt.Errorf("tpdu: %w: U+001B is the GSM 7-bit escape, not a character", ErrAlphabet)
 	}
 	b, err := gsmEncoder.Encode([]byte(s))
 	if err != nil {
@@ -38,8 +45,35 @@ func EncodeGSM7(s string) ([]byte, error) {
 // GSM7Representable reports whether every character of s is in the GSM 7-bit
 // default alphabet or its extension table (3GPP TS 23.038 §6.2.1).
 func GSM7Representable(s string) bool {
-	_, err := gsmEncoder.Encode([]byte(s))
+	_, err := EncodeGSM7(s)
 	return err == nil
+}
+
+// AppendGSM7Lossy appends s to dst as unpacked septets of the GSM 7-bit
+// default alphabet with its extension table (3GPP TS 23.038 §6.2.1,
+// §6.2.1.1), one septet per byte as SMPP carries data_coding 0, replacing
+// every character that neither table holds by repl, itself a
+// default-alphabet code such as '?'. The control characters other than LF
+// and CR are replaced too: septet 1B is the escape, not a character.
+func AppendGSM7Lossy(dst []byte, s string, repl byte) []byte {
+	for i := 0; i < len(s); {
+		c := s[i]
+		if sameInGSM7(c) {
+			dst = append(dst, c)
+			i++
+			continue
+		}
+		_, n := utf8.DecodeRuneInString(s[i:])
+		if c < ' ' {
+			dst = append(dst, repl)
+		} else if b, err := gsmEncoder.Encode([]byte(s[i : i+n])); err == nil {
+			dst = append(dst, b...)
+		} else {
+			dst = append(dst, repl)
+		}
+		i += n
+	}
+	return dst
 }
 
 // DecodeGSM7 converts unpacked septets of the GSM 7-bit default alphabet with

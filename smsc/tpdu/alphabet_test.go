@@ -45,3 +45,28 @@ func TestPack7AgainstWarthog(t *testing.T) {
 		}
 	}
 }
+
+// FuzzAppendGSM7Lossy: whatever the input, the output is septets that
+// decode to one character per input character (invalid UTF-8 octets count
+// one each), each the input's own or the replacement.
+func FuzzAppendGSM7Lossy(f *testing.F) {
+	for _, s := range []string{"", "Your code is 123456", "Grüße 5€ — Ω ✓", "@$_[¤{\x1b\t\n\r", "日本\xff\xfe", "€€€"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		b := AppendGSM7Lossy([]byte("x"), s, '?')
+		got, err := DecodeGSM7(b[1:])
+		if err != nil || b[0] != 'x' {
+			t.Fatalf("%q encoded to % X: %v", s, b, err)
+		}
+		in, out := []rune(s), []rune(got)
+		if len(in) != len(out) {
+			t.Fatalf("%q (%d characters) decodes back as %q (%d)", s, len(in), got, len(out))
+		}
+		for i := range in {
+			if in[i] != out[i] && out[i] != '?' {
+				t.Fatalf("%q: character %d %q came back as %q", s, i, in[i], out[i])
+			}
+		}
+	})
+}

@@ -185,6 +185,63 @@ await scenario('challenges are listed live with their flow', async (page) => {
   await shot(page, 'challenges.png');
 });
 
+await scenario('a Mobile Connect login by a real RP: the styled number page, the Logins view live, the PIN typed on the phone\'s page', async (page) => {
+  const n = '9990104' + String(Math.floor(Math.random() * 10000)).padStart(4, '0');
+  await api(`${base}/api/v1/phones/${n}`, 'PUT', { behaviour: { then: { answer: 'human' } } });
+  // The Logins view, open before the login starts.
+  const logins = watch(await ctx.newPage(), 'logins view');
+  await logins.goto(base + '/logins');
+  await logins.locator('#live.on').waitFor();
+  // The shop (go-oidc RP) sends the browser to the gateway without a number.
+  await page.goto(control + '/rp/start');
+  const field = page.getByLabel('Phone number', { exact: true });
+  await field.waitFor();
+  const styled = await page.evaluate(() => ({
+    sheets: [...document.styleSheets].map((s) => s.cssRules.length),
+    bg: getComputedStyle(document.body).backgroundColor,
+    panel: getComputedStyle(document.querySelector('.panel')).borderRadius,
+  }));
+  if (styled.sheets.length !== 1 || !styled.sheets[0] || styled.panel !== '8px' || styled.bg === 'rgba(0, 0, 0, 0)') {
+    throw new Error('the number page is not styled: ' + JSON.stringify(styled));
+  }
+  await shot(page, 'mc-number.png');
+  // Dark when the system is: the web page's variables, no script.
+  await page.emulateMedia({ colorScheme: 'dark' });
+  const dark = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+  if (dark === styled.bg) throw new Error('the number page is the same in dark mode: ' + dark);
+  await page.emulateMedia({ colorScheme: 'light' });
+  await field.fill('+' + n);
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.getByRole('heading', { name: 'Check your phone' }).waitFor();
+  await shot(page, 'mc-wait.png');
+  // The login shows live, waiting for the phone.
+  const row = logins.locator('#login-list tbody tr', { hasText: '+' + n });
+  await row.filter({ hasText: 'waiting for the phone' }).waitFor();
+  // The person answers on the phone's page: PIN, OK.
+  const phone = watch(await ctx.newPage(), 'phone page');
+  await phone.goto(base + '/phones/' + n);
+  const pin = phone.getByLabel('PIN', { exact: true });
+  await pin.waitFor();
+  await pin.pressSequentially('12345');
+  await phone.getByRole('button', { name: 'OK', exact: true }).click();
+  // The waiting page moves on by itself to the shop, which checked the id_token.
+  await page.getByRole('heading', { name: 'Logged in' }).waitFor();
+  const result = await page.locator('#result').textContent();
+  if (!/at acr 3 as /.test(result)) throw new Error('the shop says: ' + result);
+  await phone.close();
+  // The Logins view: tokens issued, its steps, and a link to its challenge.
+  await row.filter({ hasText: 'tokens issued' }).waitFor();
+  await row.getByRole('link').first().click();
+  await logins.locator('ol.steps li', { hasText: 'Tokens issued' }).waitFor();
+  await logins.locator('ol.steps li', { hasText: 'Number page shown' }).waitFor();
+  await logins.getByRole('link', { name: 'Its challenge' }).waitFor();
+  await shot(logins, 'logins.png');
+  await logins.getByRole('link', { name: 'Its challenge' }).click();
+  await logins.locator('h2', { hasText: '+' + n }).waitFor();
+  await logins.locator('ol.steps li', { hasText: 'SEND SHORT MESSAGE' }).first().waitFor();
+  await logins.close();
+});
+
 await scenario('the overview reads /metrics', async (page) => {
   await page.goto(base + '/overview');
   await page.getByText('simlab_phones_materialised').first().waitFor();

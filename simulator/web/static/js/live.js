@@ -5,7 +5,7 @@
 // the stream (re)connects and "lost" when it overflowed (the server was
 // busier than a page can show): both mean "read what you show again".
 
-const topics = 'message,phone,human,challenge';
+const topics = 'message,phone,human,challenge,login';
 const listeners = new Map(); // event name → Set of callbacks
 let source = null;
 let statusEl = null;
@@ -33,7 +33,7 @@ function status(text, cls) {
 
 // Phone event kinds (fleet events) arrive under their own names.
 const phoneKinds = ['prompt', 'answer', 'sms_in', 'sms_out', 'url', 'session_end', 'error', 'delivery', 'session', 'behaviour', 'settings'];
-const names = ['message', 'state', 'deleted', 'human', 'human_done', 'challenge', 'overflow', ...phoneKinds];
+const names = ['message', 'state', 'deleted', 'human', 'human_done', 'challenge', 'login', 'overflow', ...phoneKinds];
 
 function open() {
   if (source) return;

@@ -1,0 +1,199 @@
+package load
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Shard is one of Count equal parts of an arrival schedule (`simlab load
+// --shard Index/Count`, docs/load-distributed.md). Shard Index sends the
+// arrivals i of the whole schedule with i % Count == Index, each at the
+// intended time the whole schedule gives it, to its own part of the
+// numbers; the Count shards together send exactly what one process running
+// the whole schedule would. The zero Shard (and any Count of 1) is the whole
+// schedule.
+type Shard struct {
+	Index, Count int
+}
+
+// MaxShards bounds Shard.Count: far more machines than a load needs, few
+// enough that a shard's part of the numbers stays meaningful.
+const MaxShards = 10_000
+
+// ErrShard is wrapped by errors about a shard specification.
+var ErrShard = errors.New("load: bad shard")
+
+// ParseShard reads "I/N": shard I (0-based) of N.
+func ParseShard(s string) (Shard, error) {
+	a, b, ok := strings.Cut(strings.TrimSpace(s), "/")
+	if !ok {
+		return Shard{}, fmt.Errorf("%w %q: want I/N, e.g. 0/3 for the first of three", ErrShard, s)
+	}
+	i, err1 := strconv.Atoi(strings.TrimSpace(a))
+	n, err2 := strconv.Atoi(strings.TrimSpace(b))
+	if err1 != nil || err2 != nil {
+		return Shard{}, fmt.Errorf("%w %q: want I/N, two whole numbers", ErrShard, s)
+	}
+	sh := Shard{Index: i, Count: n}
+	if err := sh.check(); err != nil {
+		return Shard{}, err
+	}
+	return sh, nil
+}
+
+func (s Shard) check() error {
+	if s.Count < 1 || s.Count > MaxShards {
+		return fmt.Errorf("%w %s: the count must be between 1 and %d", ErrShard, s, MaxShards)
+	}
+	if s.Index < 0 || s.Index >= s.Count {
+		return fmt.Errorf("%w %s: the index must be between 0 and %d", ErrShard, s, s.Count-1)
+	}
+	return nil
+}
+
+// String is the "I/N" form.
+func (s Shard) String() string { return fmt.Sprintf("%d/%d", s.Index, s.Count) }
+
+// step is the distance between two arrivals of the shard (1 for the whole
+// schedule).
+func (s Shard) step() int { return max(s.Count, 1) }
+
+// lastArrival is the index of the shard's last arrival of a schedule of
+// total arrivals, or -1 when it has none.
+func (s Shard) lastArrival(total int) int {
+	if total <= s.Index {
+		return -1
+	}
+	return s.Index + s.step()*((total-1-s.Index)/s.step())
+}
+
+// Shard returns the part of ns that shard s uses: the numbers at positions
+// s.Index, s.Index+s.Count, … of ns. No number is in two shards' parts, so
+// no card is shared between two senders (their replay counters would
+// collide). When s.Count divides ns.Len(), arrival i goes to the number
+// it goes to in the whole run (At(i) of ns); otherwise the parts differ in
+// length by one and arrival i goes to a number of its shard's part.
+func (ns Numbers) Shard(s Shard) (Numbers, error) {
+	if s.Count <= 1 {
+		return ns, nil
+	}
+	if err := s.check(); err != nil {
+		return Numbers{}, err
+	}
+	if n := ns.total(); n < s.Count {
+		return Numbers{}, fmt.Errorf("%w: %d numbers cannot be split into %d shards without two sharing a phone", ErrNumbers, n, s.Count)
+	}
+	ns.part, ns.parts = s.Index, s.Count
+	return ns, nil
+}
+
+// ErrBarrier is wrapped by errors of the start barrier.
+var ErrBarrier = errors.New("load: start barrier")
+
+// barrierPoll is how often AwaitBarrier looks for the other shards.
+const barrierPoll = 100 * time.Millisecond
+
+// AwaitBarrier lines up the shards of one run on a directory they share
+// (`simlab load --barrier DIR`): shard s writes DIR/shard-I-of-N.ready
+// holding the time it became ready, waits until every shard of the run has
+// written its file, and returns the run's start: the latest of their ready
+// times plus lead. Every shard reads the same files and so computes the
+// same start; lead must cover how long the slowest shard takes to see the
+// last file (its polling, a network file system's caching). A file of a run
+// with another shard count fails it: the directory must be the run's own.
+func AwaitBarrier(ctx context.Context, dir string, s Shard, lead time.Duration) (time.Time, error) {
+	if err := s.check(); err != nil {
+		return time.Time{}, err
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return time.Time{}, fmt.Errorf("%w: %v", ErrBarrier, err)
+	}
+	name := filepath.Join(dir, fmt.Sprintf("shard-%d-of-%d.ready", s.Index, s.Count))
+	tmp := name + ".tmp"
+	if err := os.WriteFile(tmp, []byte(time.Now().UTC().Format(time.RFC3339Nano)+"\n"), 0o644); err != nil {
+		return time.Time{}, fmt.Errorf("%w: %v", ErrBarrier, err)
+	}
+	if err := os.Rename(tmp, name); err != nil {
+		return time.Time{}, fmt.Errorf("%w: %v", ErrBarrier, err)
+	}
+	tick := time.NewTicker(barrierPoll)
+	defer tick.Stop()
+	for {
+		latest, missing, err := readBarrier(dir, s.Count)
+		if err != nil {
+			return time.Time{}, err
+		}
+		if missing == 0 {
+			return latest.Add(lead), nil
+		}
+		select {
+		case <-ctx.Done():
+			return time.Time{}, fmt.Errorf("%w: %d of %d shards never became ready in %s: %w", ErrBarrier, missing, s.Count, dir, ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
+
+// readBarrier reads the ready files of dir: the latest ready time and how
+// many of the count shards have not written theirs.
+func readBarrier(dir string, count int) (latest time.Time, missing int, err error) {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return time.Time{}, 0, fmt.Errorf("%w: %v", ErrBarrier, err)
+	}
+	seen := make([]bool, count)
+	for _, e := range ents {
+		var i, n int
+		if _, err := fmt.Sscanf(e.Name(), "shard-%d-of-%d.ready", &i, &n); err != nil || e.Name() != fmt.Sprintf("shard-%d-of-%d.ready", i, n) {
+			continue
+		}
+		if n != count {
+			return time.Time{}, 0, fmt.Errorf("%w: %s is a shard of a %d-shard run, this run has %d: give each run a directory of its own", ErrBarrier, filepath.Join(dir, e.Name()), n, count)
+		}
+		if i < 0 || i >= count {
+			continue
+		}
+		b, err := readLimited(filepath.Join(dir, e.Name()), 128)
+		if err != nil {
+			return time.Time{}, 0, fmt.Errorf("%w: %v", ErrBarrier, err)
+		}
+		t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(string(b)))
+		if err != nil {
+			return time.Time{}, 0, fmt.Errorf("%w: %s: not a ready time: %v", ErrBarrier, filepath.Join(dir, e.Name()), err)
+		}
+		seen[i] = true
+		if t.After(latest) {
+			latest = t
+		}
+	}
+	for _, ok := range seen {
+		if !ok {
+			missing++
+		}
+	}
+	return latest, missing, nil
+}
+
+// readLimited reads the file at path, refusing one longer than limit bytes.
+func readLimited(path string, limit int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%s: larger than %d bytes", path, limit)
+	}
+	return b, nil
+}

@@ -1,0 +1,294 @@
+package load
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+)
+
+func TestParseShard(t *testing.T) {
+	t.Parallel()
+	for s, want := range map[string]Shard{"0/1": {0, 1}, "2/3": {2, 3}, " 0 / 2 ": {0, 2}} {
+		if got, err := ParseShard(s); err != nil || got != want {
+			t.Errorf("ParseShard(%q) = %v, %v; want %v", s, got, err, want)
+		}
+	}
+	for _, s := range []string{"", "1", "3/3", "-1/2", "0/0", "a/b", "1/2/3", "0/10001"} {
+		if _, err := ParseShard(s); !errors.Is(err, ErrShard) {
+			t.Errorf("ParseShard(%q) = %v, want ErrShard", s, err)
+		}
+	}
+}
+
+// TestNumbersShard: the shards' parts are disjoint and cover the numbers;
+// when the count divides them, every arrival goes to the number it goes
+// to in the whole run.
+func TestNumbersShard(t *testing.T) {
+	t.Parallel()
+	whole, err := ParseRange("99901000000-99901000011") // 12 numbers
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{1, 2, 3, 4, 5, 7, 12} {
+		owner := map[string]int{}
+		for i := 0; i < n; i++ {
+			part, err := whole.Shard(Shard{i, n})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for j := 0; j < part.Len(); j++ {
+				m := part.Distinct(j)
+				if o, dup := owner[m]; dup {
+					t.Fatalf("%d shards: %s in shards %d and %d", n, m, o, i)
+				}
+				owner[m] = i
+			}
+			for a := i; a < 100; a += n {
+				m := part.At(a)
+				if owner[m] != i {
+					t.Fatalf("%d shards: arrival %d of shard %d goes to %s of shard %d", n, a, i, m, owner[m])
+				}
+				if 12%n == 0 && m != whole.At(a) {
+					t.Fatalf("%d shards: arrival %d goes to %s, the whole run sends it to %s", n, a, m, whole.At(a))
+				}
+			}
+		}
+		if len(owner) != 12 {
+			t.Errorf("%d shards cover %d of 12 numbers", n, len(owner))
+		}
+	}
+	if _, err := whole.Shard(Shard{0, 13}); !errors.Is(err, ErrNumbers) {
+		t.Errorf("13 shards of 12 numbers: %v, want ErrNumbers", err)
+	}
+}
+
+// arrival is what a target saw of one challenge: its index and when it
+// came, from the schedule's start.
+type arrival struct {
+	i  int
+	at time.Duration
+}
+
+// slowTarget answers challenge i after (i*7)%23 ms and records arrivals.
+type slowTarget struct {
+	start time.Time
+	mu    sync.Mutex
+	seen  []arrival
+}
+
+func (s *slowTarget) Do(ctx context.Context, i int) Result {
+	s.mu.Lock()
+	s.seen = append(s.seen, arrival{i, time.Since(s.start)})
+	s.mu.Unlock()
+	time.Sleep(time.Duration((i*7)%23) * time.Millisecond)
+	if i%50 == 49 {
+		return Result{Err: errors.New("refused")}
+	}
+	return Result{Outcome: "approved", Submit: time.Duration(100+i%300) * time.Microsecond, Verified: true}
+}
+
+// runLogged runs cfg against a fresh slowTarget and reads its histogram log
+// back.
+func runLogged(t *testing.T, cfg Config) (*ShardReport, []arrival) {
+	t.Helper()
+	var log bytes.Buffer
+	cfg.HistogramLog = &log
+	tg := &slowTarget{start: cfg.Start}
+	rep, err := Run(t.Context(), cfg, tg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := ReadHistogramLog(&log, cfg.Start)
+	if err != nil {
+		t.Fatalf("reading the log back: %v\n%s", err, log.String())
+	}
+	return &ShardReport{Dir: cfg.Shard.String(), Report: rep, Hist: h}, tg.seen
+}
+
+// TestShardsMergeToTheWholeRun: in fake time, three shards of a ramped
+// schedule started together send exactly the arrivals of the whole run at
+// the same intended times, and their merged report equals the whole run's:
+// counts, outcomes, the percentiles of every histogram, the distribution
+// and every second of the series.
+func TestShardsMergeToTheWholeRun(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now().Add(time.Second)
+		cfg := Config{Rate: 300, Duration: 3 * time.Second, Ramp: time.Second, Start: start, Timeout: 5 * time.Second}
+		whole, wholeSeen := runLogged(t, cfg)
+		if whole.Report.Sent != int64(arrivals(300, 3*time.Second, time.Second)) || !whole.Report.Accounted() {
+			t.Fatalf("whole run sent %d", whole.Report.Sent)
+		}
+		// A whole run is shard 0 of 1: merged alone, it is itself.
+		self, _, err := Merge([]*ShardReport{whole})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if self.Latency != whole.Report.Latency || !reflect.DeepEqual(self.Series, whole.Report.Series) || self.Rate != whole.Report.Rate {
+			t.Errorf("the whole run merged alone: %+v, itself %+v", self.Latency, whole.Report.Latency)
+		}
+		for _, n := range []int{2, 3} {
+			var parts []*ShardReport
+			var seen []arrival
+			var wg sync.WaitGroup
+			var mu sync.Mutex
+			shared := time.Now().Add(time.Second)
+			for i := 0; i < n; i++ {
+				wg.Go(func() {
+					c := cfg
+					c.Start = shared
+					c.Shard = Shard{i, n}
+					p, s := runLogged(t, c)
+					mu.Lock()
+					parts = append(parts, p)
+					seen = append(seen, s...)
+					mu.Unlock()
+				})
+			}
+			wg.Wait()
+			sortArrivals(seen)
+			sortArrivals(wholeSeen)
+			if !reflect.DeepEqual(seen, wholeSeen) {
+				t.Fatalf("%d shards: arrivals differ from the whole run's (%d against %d)", n, len(seen), len(wholeSeen))
+			}
+			merged, hist, err := Merge(parts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w := whole.Report
+			if merged.Sent != w.Sent || merged.Completed != w.Completed || merged.Failed != w.Failed || merged.Verified != w.Verified ||
+				!reflect.DeepEqual(merged.Outcomes, w.Outcomes) || !reflect.DeepEqual(merged.Errors, w.Errors) {
+				t.Errorf("%d shards: merged counts %+v, whole %+v", n, merged, w)
+			}
+			if merged.Latency != w.Latency || *merged.SubmitLatency != *w.SubmitLatency || !reflect.DeepEqual(merged.Distribution, w.Distribution) {
+				t.Errorf("%d shards: merged latency %+v submit %+v, whole %+v submit %+v", n, merged.Latency, *merged.SubmitLatency, w.Latency, *w.SubmitLatency)
+			}
+			if !reflect.DeepEqual(merged.Series, w.Series) {
+				t.Errorf("%d shards: series\n%+v\nwhole\n%+v", n, merged.Series, w.Series)
+			}
+			if merged.Rate != w.Rate || merged.TargetRate != 300 || !merged.Schedule.Merged || merged.Schedule.Shards != n || len(merged.Parts) != n {
+				t.Errorf("%d shards: rate %v target %v schedule %+v parts %d; whole rate %v", n, merged.Rate, merged.TargetRate, merged.Schedule, len(merged.Parts), w.Rate)
+			}
+			// The merged log reads back to the same figures.
+			var buf bytes.Buffer
+			if err := hist.WriteLog(&buf, "merged"); err != nil {
+				t.Fatal(err)
+			}
+			back, err := ReadHistogramLog(&buf, merged.Schedule.Start)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if percentiles(back.total(tagE2E)) != merged.Latency {
+				t.Errorf("the merged log reads back to %+v, want %+v", percentiles(back.total(tagE2E)), merged.Latency)
+			}
+		}
+	})
+}
+
+func sortArrivals(a []arrival) { sort.Slice(a, func(i, j int) bool { return a[i].i < a[j].i }) }
+
+// TestMergeRefuses: a missing shard, a shard twice, shards of another run.
+func TestMergeRefuses(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		start := time.Now()
+		cfg := Config{Rate: 100, Duration: time.Second, Start: start}
+		var parts []*ShardReport
+		for i := 0; i < 3; i++ {
+			c := cfg
+			c.Shard = Shard{i, 3}
+			p, _ := runLogged(t, c)
+			parts = append(parts, p)
+		}
+		if _, _, err := Merge(parts[:2]); !errors.Is(err, ErrMerge) || !bytes.Contains([]byte(err.Error()), []byte("shards 2 of 3 missing")) {
+			t.Errorf("missing shard: %v", err)
+		}
+		if _, _, err := Merge([]*ShardReport{parts[0], parts[1], parts[1]}); !errors.Is(err, ErrMerge) {
+			t.Errorf("a shard twice: %v", err)
+		}
+		c := cfg
+		c.Start = start.Add(time.Millisecond)
+		c.Shard = Shard{2, 3}
+		other, _ := runLogged(t, c)
+		if _, _, err := Merge([]*ShardReport{parts[0], parts[1], other}); !errors.Is(err, ErrMerge) {
+			t.Errorf("a shard of another start: %v", err)
+		}
+		if _, _, err := Merge(nil); !errors.Is(err, ErrMerge) {
+			t.Errorf("nothing: %v", err)
+		}
+	})
+}
+
+// TestStartInThePast: a shared start already gone sends the arrivals due at
+// once and charges them from their intended time.
+func TestStartInThePast(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		tg := TargetFunc(func(ctx context.Context, i int) Result { return Result{Outcome: "ok"} })
+		rep, err := Run(t.Context(), Config{Rate: 100, Duration: time.Second, Start: time.Now().Add(-500 * time.Millisecond)}, tg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Sent != 100 || rep.Latency.Max < 499 || rep.Latency.P50 > 1 {
+			t.Errorf("sent %d latency %+v: want the first 50 charged up to 500 ms, the rest on time", rep.Sent, rep.Latency)
+		}
+	})
+}
+
+// TestAwaitBarrier: shards arriving at different times all get the same
+// start, the last one's ready time plus the lead; a ready file of a run
+// with another shard count is refused.
+func TestAwaitBarrier(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	const n = 3
+	starts := make([]time.Time, n)
+	var wg sync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Go(func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+			defer cancel()
+			s, err := AwaitBarrier(ctx, dir, Shard{i, n}, 2*time.Second)
+			if err != nil {
+				t.Error(err)
+			}
+			starts[i] = s
+		})
+	}
+	wg.Wait()
+	var latest time.Time
+	for i := 0; i < n; i++ {
+		b, err := os.ReadFile(filepath.Join(dir, fmt.Sprintf("shard-%d-of-%d.ready", i, n)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r, err := time.Parse(time.RFC3339Nano, string(bytes.TrimSpace(b)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.After(latest) {
+			latest = r
+		}
+	}
+	for i, s := range starts {
+		if !s.Equal(latest.Add(2 * time.Second)) {
+			t.Errorf("shard %d starts %v, want %v", i, s, latest.Add(2*time.Second))
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := AwaitBarrier(ctx, dir, Shard{0, 2}, 0); !errors.Is(err, ErrBarrier) {
+		t.Errorf("a 2-shard run in a 3-shard run's directory: %v", err)
+	}
+	ctx, cancel = context.WithCancel(context.Background())
+	cancel()
+	if _, err := AwaitBarrier(ctx, t.TempDir(), Shard{0, 2}, 0); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled while alone: %v", err)
+	}
+}

@@ -1,0 +1,309 @@
+package simulator
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/simlab-dev/simlab/simulator/mobileconnect"
+	"github.com/simlab-dev/simlab/smsc/capture"
+)
+
+// DefaultLogins is how many recent Mobile Connect logins GET
+// /api/v1/mc/logins keeps.
+const DefaultLogins = 1000
+
+// maxLoginSteps bounds the steps kept per login (a client refreshing
+// its tokens adds one each time).
+const maxLoginSteps = 16
+
+// Login is one Mobile Connect login as GET /api/v1/mc/logins lists it:
+// the steps the gateway reported (mobileconnect.LoginEvent), folded. It
+// holds no secret.
+type Login struct {
+	// Seq orders the logins (newest highest): ?before= pages with it.
+	Seq        uint64    `json:"seq"`
+	ID         string    `json:"id"`
+	Flow       string    `json:"flow"`
+	Start      time.Time `json:"start"`
+	ClientID   string    `json:"client_id"`
+	ClientName string    `json:"client_name,omitempty"`
+	ACRAsked   string    `json:"acr_asked,omitempty"`
+	ACR        string    `json:"acr,omitempty"`
+	AMR        []string  `json:"amr,omitempty"`
+	// LoginHintMethod: MSISDN, ENCR_MSISDN, PCR, login_hint_token; empty
+	// while the number page waits.
+	LoginHintMethod string `json:"login_hint_method,omitempty"`
+	MSISDN          string `json:"msisdn,omitempty"`
+	// PCR is the subscriber's sub for this client.
+	PCR string `json:"pcr,omitempty"`
+	// Status: number_page, waiting (the phone is being asked),
+	// authenticated (code issued, or SI/CIBA tokens ready), redeemed
+	// (tokens handed out), failed.
+	Status           string `json:"status"`
+	Error            string `json:"error,omitempty"`
+	ErrorDescription string `json:"error_description,omitempty"`
+	// LatencyMS is from the request to its outcome (authenticated or
+	// failed); 0 while waiting.
+	LatencyMS float64 `json:"latency_ms"`
+	// Challenge is the SIM challenge the phone saw for it (GET
+	// /api/v1/challenges: its msisdn and first_seq), once found;
+	// MessageID the SMSC's id of the challenge SMS.
+	Challenge *ChallengeRef `json:"challenge,omitempty"`
+	MessageID string        `json:"message_id,omitempty"`
+	Steps     []LoginStep   `json:"steps"`
+}
+
+// ChallengeRef names a challenge of GET /api/v1/challenges.
+type ChallengeRef struct {
+	MSISDN   string `json:"msisdn"`
+	FirstSeq uint64 `json:"first_seq"`
+}
+
+// LoginStep is one step of a login.
+type LoginStep struct {
+	Step             string    `json:"step"`
+	Time             time.Time `json:"time"`
+	ElapsedMS        float64   `json:"elapsed_ms"`
+	Outcome          string    `json:"outcome,omitempty"`
+	Error            string    `json:"error,omitempty"`
+	ErrorDescription string    `json:"error_description,omitempty"`
+}
+
+// LoginList is the body of GET /api/v1/mc/logins.
+type LoginList struct {
+	Logins []Login `json:"logins"`
+	// Before is the ?before= of the next (older) page; 0 when none.
+	Before uint64 `json:"before,omitempty"`
+}
+
+// LoginLog keeps the most recent logins, by id, in a bounded ring.
+type LoginLog struct {
+	Max int
+
+	mu   sync.Mutex
+	seq  uint64
+	ring []*Login // in order of arrival; ring[next] is the oldest once full
+	next int
+	byID map[string]*Login
+}
+
+// add folds one event of the gateway into its login; it returns the
+// login's PCR when known.
+func (l *LoginLog) add(e mobileconnect.LoginEvent) string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	r := l.byID[e.ID]
+	if r == nil {
+		r = l.insertLocked(e)
+	}
+	if e.Step != mobileconnect.StepNumberPage && r.Status == mobileconnect.StepNumberPage {
+		// The number typed: the login proper starts.
+		r.Start, r.LoginHintMethod = e.Time, e.LoginHintMethod
+	}
+	if e.MSISDN != "" {
+		r.MSISDN = e.MSISDN
+	}
+	if e.ACR != "" {
+		r.ACR = e.ACR
+	}
+	if e.AMR != nil {
+		r.AMR = e.AMR
+	}
+	if e.MessageID != "" {
+		r.MessageID = e.MessageID
+	}
+	elapsed := float64(e.Time.Sub(r.Start).Microseconds()) / 1000
+	switch e.Step {
+	case mobileconnect.StepNumberPage:
+		r.Status = "number_page"
+	case mobileconnect.StepRequest, mobileconnect.StepAsked, mobileconnect.StepAnswered:
+		if r.Status == "number_page" || r.Status == "" {
+			r.Status = "waiting"
+		}
+	case mobileconnect.StepCode:
+		r.Status, r.LatencyMS = "authenticated", elapsed
+	case mobileconnect.StepToken:
+		r.Status = "redeemed"
+	case mobileconnect.StepError:
+		r.Status, r.Error, r.ErrorDescription = "failed", e.Error, e.ErrorDescription
+		if r.LatencyMS == 0 {
+			r.LatencyMS = elapsed
+		}
+	}
+	if len(r.Steps) < maxLoginSteps {
+		r.Steps = append(r.Steps, LoginStep{Step: e.Step, Time: e.Time, ElapsedMS: elapsed, Outcome: e.Outcome,
+			Error: e.Error, ErrorDescription: e.ErrorDescription})
+	}
+	return r.PCR
+}
+
+func (l *LoginLog) insertLocked(e mobileconnect.LoginEvent) *Login {
+	if l.byID == nil {
+		l.byID = map[string]*Login{}
+	}
+	l.seq++
+	r := &Login{Seq: l.seq, ID: e.ID, Flow: e.Flow, Start: e.Time, ClientID: e.ClientID, ClientName: e.ClientName,
+		ACRAsked: e.ACRAsked, LoginHintMethod: e.LoginHintMethod, Steps: make([]LoginStep, 0, 6)}
+	if len(l.ring) < max(l.Max, 1) {
+		l.ring = append(l.ring, r)
+	} else {
+		delete(l.byID, l.ring[l.next].ID)
+		l.ring[l.next] = r
+		l.next = (l.next + 1) % len(l.ring)
+	}
+	l.byID[e.ID] = r
+	return r
+}
+
+// LoginFilter selects logins: of one number, of one client, older than
+// Before (a Seq), at most Limit.
+type LoginFilter struct {
+	MSISDN, ClientID string
+	Before           uint64
+	Limit            int
+}
+
+// Recent returns the logins f selects, newest first, as copies, and the
+// Before of the next page (0 when there is none).
+func (l *LoginLog) Recent(f LoginFilter) ([]Login, uint64) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	out := []Login{}
+	n := len(l.ring)
+	for i := range n {
+		r := l.ring[(l.next-1-i+2*n)%n]
+		if (f.Before != 0 && r.Seq >= f.Before) || (f.MSISDN != "" && r.MSISDN != f.MSISDN) || (f.ClientID != "" && r.ClientID != f.ClientID) {
+			continue
+		}
+		if len(out) == f.Limit {
+			return out, out[len(out)-1].Seq
+		}
+		c := *r
+		c.Steps = append([]LoginStep(nil), r.Steps...)
+		out = append(out, c)
+	}
+	return out, 0
+}
+
+// complete fills what the list shows beyond the gateway's events, once,
+// outside the hot path: the PCR (two MACs) and the challenge the phone
+// saw between the login's asking and its answer.
+func (l *LoginLog) complete(ctx context.Context, logins []Login, gw *mobileconnect.Gateway, ch *ChallengeLog) {
+	for i := range logins {
+		r := &logins[i]
+		if r.MSISDN == "" {
+			continue
+		}
+		if r.PCR == "" && gw != nil {
+			if p, err := gw.PCR(ctx, r.ClientID, r.MSISDN); err == nil {
+				r.PCR = p
+			}
+		}
+		if r.Challenge == nil && r.MessageID != "" {
+			r.Challenge = findChallenge(ch, r)
+		}
+		l.mu.Lock()
+		if s := l.byID[r.ID]; s != nil && s.Seq == r.Seq {
+			s.PCR = r.PCR
+			if s.Challenge == nil {
+				s.Challenge = r.Challenge
+			}
+		}
+		l.mu.Unlock()
+	}
+}
+
+// findChallenge is the phone's challenge that began after the login asked
+// it and before its answer came back.
+func findChallenge(ch *ChallengeLog, r *Login) *ChallengeRef {
+	var asked, answered time.Time
+	for _, s := range r.Steps {
+		switch s.Step {
+		case mobileconnect.StepAsked:
+			asked = s.Time
+		case mobileconnect.StepAnswered:
+			answered = s.Time
+		}
+	}
+	if asked.IsZero() || answered.IsZero() {
+		return nil
+	}
+	for _, c := range ch.Recent(r.MSISDN, 50) {
+		if !c.Start.Before(asked) && !c.Start.After(answered) {
+			return &ChallengeRef{MSISDN: c.MSISDN, FirstSeq: c.FirstSeq}
+		}
+	}
+	return nil
+}
+
+// LoginStepEvent is what the hub's "login" topic sends: one step of a
+// login and, from the step that authenticated it on, the subscriber's PCR
+// (the id_token's sub).
+type LoginStepEvent struct {
+	mobileconnect.LoginEvent
+	PCR string `json:"pcr,omitempty"`
+}
+
+// onLogin is the gateway's Deps.OnLogin: the login log, and the hub's
+// "login" topic when someone listens (one non-blocking publish; the hub
+// encodes the event once, for every reader). Only then is the PCR worked
+// out here (two MACs, once per login); otherwise the list does it when
+// read.
+func (l *Live) onLogin(e mobileconnect.LoginEvent) {
+	pcr := l.Logins.add(e)
+	if !l.Hub.Wants(capture.TopicLogin) {
+		return
+	}
+	if pcr == "" && l.pcr != nil && e.MSISDN != "" && (e.Step == mobileconnect.StepCode || e.Step == mobileconnect.StepToken) {
+		if p, err := l.pcr(context.Background(), e.ClientID, e.MSISDN); err == nil {
+			pcr = p
+			l.Logins.setPCR(e.ID, p)
+		}
+	}
+	l.Hub.Publish(&capture.HubEvent{Topic: capture.TopicLogin, Name: "login", MSISDN: e.MSISDN, Value: LoginStepEvent{e, pcr}})
+}
+
+// setPCR records the PCR of login id.
+func (l *LoginLog) setPCR(id, pcr string) {
+	l.mu.Lock()
+	if r := l.byID[id]; r != nil {
+		r.PCR = pcr
+	}
+	l.mu.Unlock()
+}
+
+// loginsHandler serves GET /api/v1/mc/logins: the recent logins, newest
+// first, ?msisdn=, ?client_id=, ?limit= (1..DefaultLogins, default 50)
+// and ?before= (the answer's before, for the next page).
+func (c *Core) loginsHandler(gw *mobileconnect.Gateway) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		q := r.URL.Query()
+		var f LoginFilter
+		var err error
+		if f.MSISDN, err = msisdnParam(r); err != nil {
+			apiError(w, err)
+			return
+		}
+		f.ClientID = q.Get("client_id")
+		f.Limit = 50
+		if s := q.Get("limit"); s != "" {
+			if f.Limit, err = strconv.Atoi(s); err != nil || f.Limit < 1 || f.Limit > DefaultLogins {
+				apiError(w, fmt.Errorf("limit: want 1..%d, got %q", DefaultLogins, s))
+				return
+			}
+		}
+		if s := q.Get("before"); s != "" {
+			if f.Before, err = strconv.ParseUint(s, 10, 64); err != nil || f.Before == 0 {
+				apiError(w, fmt.Errorf("before: want a login's seq, got %q", s))
+				return
+			}
+		}
+		list, before := c.Live.Logins.Recent(f)
+		c.Live.Logins.complete(r.Context(), list, gw, c.Live.Challenges)
+		writeJSON(w, http.StatusOK, LoginList{Logins: list, Before: before})
+	}
+}

@@ -1,0 +1,34 @@
+package simulator
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/simlab-dev/simlab/simulator/trace"
+)
+
+// TraceConfig is where serve records its SMPP sessions and its phones'
+// APDUs for Wireshark (docs/lab.md, "Traces"). Both may be set: the same
+// exchanges go to both.
+type TraceConfig struct {
+	// PCAP is a pcap file (created or truncated): SMPP as TCP streams on
+	// port 2775, APDUs as GSMTAP SIM frames, in one capture.
+	PCAP string `yaml:"pcap" json:"pcap,omitempty"`
+	// GSMTAP is a UDP address (e.g. 127.0.0.1:4729) that gets the APDUs
+	// live as GSMTAP; the SMPP streams go live to the same host on UDP
+	// port 4789 as VXLAN frames.
+	GSMTAP string `yaml:"gsmtap" json:"gsmtap,omitempty"`
+}
+
+// startTrace returns serve's recorder, or nil without a trace configured.
+func startTrace(cfg TraceConfig, log *slog.Logger) (*trace.Recorder, error) {
+	return trace.Create(cfg.PCAP, cfg.GSMTAP, func(err error) { log.Warn("trace: recording failed", "err", err) })
+}
+
+// apduTrace is the fleet's Trace hook recording into rec; nil without one.
+func apduTrace(rec *trace.Recorder) func(msisdn string, capdu, rapdu []byte) {
+	if rec == nil {
+		return nil
+	}
+	return func(_ string, capdu, rapdu []byte) { rec.Report(rec.APDU(time.Time{}, capdu, rapdu)) }
+}
