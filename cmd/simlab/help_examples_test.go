@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -21,7 +20,7 @@ type example struct {
 }
 
 // helpExamples collects the simlab command lines of every command's
-// Example: continuation lines joined, comments dropped, an environment
+// Example: continuation lines joined, comments dropped (words), an environment
 // assignment or a pipe before "simlab" skipped; other lines (sudo pcscd)
 // are not simlab's.
 func helpExamples(t *testing.T, root *cobra.Command) []example {
@@ -34,61 +33,20 @@ func helpExamples(t *testing.T, root *cobra.Command) []example {
 		text := strings.ReplaceAll(c.Example, "\\\n", " ")
 		for _, line := range strings.Split(text, "\n") {
 			line = strings.TrimSpace(line)
-			if i := strings.Index(line, " # "); i >= 0 {
-				line = strings.TrimSpace(line[:i])
-			}
 			if i := strings.Index(line, "| simlab "); i >= 0 {
 				line = line[i+2:]
 			}
-			words, err := shellWords(line)
-			if err != nil {
-				t.Errorf("simlab %s help: example %q: %v", strings.Join(path, " "), line, err)
+			ws := words(line) // readme_test.go: sh's quoting, # comments
+			for len(ws) > 0 && strings.Contains(ws[0], "=") && ws[0] != "simlab" {
+				ws = ws[1:]
+			}
+			if len(ws) == 0 || ws[0] != "simlab" {
 				continue
 			}
-			for len(words) > 0 && strings.Contains(words[0], "=") && words[0] != "simlab" {
-				words = words[1:]
-			}
-			if len(words) == 0 || words[0] != "simlab" {
-				continue
-			}
-			out = append(out, example{owner: strings.Join(path, " "), line: line, args: words[1:]})
+			out = append(out, example{owner: strings.Join(path, " "), line: line, args: ws[1:]})
 		}
 	})
 	return out
-}
-
-// shellWords splits a line as sh would for the quoting the examples use:
-// '…', "…" and blanks.
-func shellWords(s string) ([]string, error) {
-	var words []string
-	var w strings.Builder
-	in, quote := false, rune(0)
-	for _, r := range s {
-		switch {
-		case quote != 0 && r == quote:
-			quote = 0
-		case quote != 0:
-			w.WriteRune(r)
-		case r == '\'' || r == '"':
-			quote, in = r, true
-		case r == ' ' || r == '\t':
-			if in {
-				words = append(words, w.String())
-				w.Reset()
-				in = false
-			}
-		default:
-			w.WriteRune(r)
-			in = true
-		}
-	}
-	if quote != 0 {
-		return nil, fmt.Errorf("unclosed %c", quote)
-	}
-	if in {
-		words = append(words, w.String())
-	}
-	return words, nil
 }
 
 // TestHelpExamplesParse: every example in every command's help names a
@@ -121,8 +79,9 @@ func TestHelpExamplesParse(t *testing.T) {
 // runnableExample says whether an example can run here, against a simlab
 // serve in this process: the offline decoders and sealers, and what talks
 // to the default server. Card readers, modems, an HSM store, other SMSCs,
-// a fleet file's numbers and elided hex (…) cannot.
-var runnableExample = regexp.MustCompile(`^(decode |ota |phone set |phone send |push |sms send |load )`)
+// a fleet file's numbers, the shards load merge reads and elided hex (…)
+// cannot.
+var runnableExample = regexp.MustCompile(`^(decode |ota |phone set |phone send |push |sms send |load --)`)
 
 // TestHelpExamplesRun runs the examples that can run against an
 // in-process simlab serve, its addresses put for the defaults (loads with

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -101,29 +100,21 @@ func TestLoadNoticesSMSCClosed(t *testing.T) {
 	}
 }
 
-// notifyWriter keeps what is written and signals each write.
+// notifyWriter is a syncBuffer that signals each write.
 type notifyWriter struct {
-	mu    sync.Mutex
-	buf   bytes.Buffer
+	syncBuffer
 	wrote chan struct{}
 }
 
 func newNotifyWriter() *notifyWriter { return &notifyWriter{wrote: make(chan struct{}, 1)} }
 
 func (w *notifyWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
+	n, err := w.syncBuffer.Write(p)
 	select {
 	case w.wrote <- struct{}{}:
 	default:
 	}
-	return w.buf.Write(p)
-}
-
-func (w *notifyWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.buf.String()
+	return n, err
 }
 
 // TestWaitingProgress: on no terminal a plain line now and then, each
