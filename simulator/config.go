@@ -232,6 +232,17 @@ func (c Config) Validate() error {
 	if err := c.HTTPS.validate(); err != nil {
 		errs = append(errs, err)
 	}
+	for _, l := range []struct{ name, addr string }{{"smpp", c.SMPPAddr}, {"http", c.HTTPAddr}, {"smpp_tls", c.SMPPTLS.Addr}} {
+		if l.addr == "" || l.addr == "off" {
+			continue
+		}
+		if _, _, err := net.SplitHostPort(l.addr); err != nil {
+			return fmt.Errorf("serve: %s address %q: want host:port, such as 127.0.0.1:0, or off", l.name, l.addr)
+		}
+	}
+	if c.PromptTimeout < 0 {
+		errs = append(errs, fmt.Errorf("serve: prompt_timeout %v: must not be negative", c.PromptTimeout))
+	}
 	if c.HTTPAddr != "off" && !IsLoopback(c.HTTPAddr) {
 		switch n := utf8.RuneCountInString(c.APIToken); {
 		case n == 0:

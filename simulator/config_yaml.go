@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/simlab-dev/simlab/internal/yamlmsg"
 )
 
 // deprecatedKeys are the keys of `simlab smsc serve`'s old configuration
@@ -211,68 +213,8 @@ func mapLines(a, b *yaml.Node, lines map[int]int) {
 	}
 }
 
-var (
-	fieldRe = regexp.MustCompile(`field (.*?) not found in type \S+`)
-	// A tag is !!str and the like, or a local one such as !0.
-	typeRe   = regexp.MustCompile("cannot unmarshal !!?(\\S*) `([^`]*)` into (\\S+)")
-	kindRe   = regexp.MustCompile(`cannot unmarshal !!?(\S*) into (\S+)`)
-	friendly = []struct {
-		re  *regexp.Regexp
-		say string
-	}{
-		{regexp.MustCompile(`^time\.Duration$`), "a duration such as 30s"},
-		{regexp.MustCompile(`^u?int\d*$`), "a whole number"},
-		{regexp.MustCompile(`^float\d*$`), "a number"},
-		{regexp.MustCompile(`^bool$`), "true or false"},
-		{regexp.MustCompile(`^\[\]`), "a list"},
-		{regexp.MustCompile(`^map\[`), "a mapping"},
-		{regexp.MustCompile(`^string$`), "a string"},
-	}
-)
-
-// yamlMessage rewrites a YAML error for people: the names of Go types that
-// yaml.v3 puts in its messages mean nothing to someone writing a config.
-func yamlMessage(err error) string {
-	var te *yaml.TypeError
-	var msgs []string
-	if errors.As(err, &te) {
-		msgs = te.Errors
-	} else {
-		msgs = []string{strings.TrimPrefix(err.Error(), "yaml: ")}
-	}
-	for i, m := range msgs {
-		m = fieldRe.ReplaceAllString(m, `unknown key "$1"`)
-		m = typeRe.ReplaceAllStringFunc(m, func(s string) string {
-			g := typeRe.FindStringSubmatch(s)
-			return fmt.Sprintf("%q is not %s", g[2], kindOf(g[3]))
-		})
-		m = kindRe.ReplaceAllStringFunc(m, func(s string) string {
-			g := kindRe.FindStringSubmatch(s)
-			return fmt.Sprintf("a %s is not %s", yamlKind(g[1]), kindOf(g[2]))
-		})
-		msgs[i] = m
-	}
-	return strings.Join(msgs, "; ")
-}
-
-func kindOf(goType string) string {
-	for _, f := range friendly {
-		if f.re.MatchString(goType) {
-			return f.say
-		}
-	}
-	return "a mapping of settings"
-}
-
-func yamlKind(tag string) string {
-	switch tag {
-	case "seq":
-		return "list"
-	case "map":
-		return "mapping"
-	}
-	return "value"
-}
+// yamlMessage rewrites a YAML error for people (yamlmsg.Message).
+func yamlMessage(err error) string { return yamlmsg.Message(err) }
 
 // LoadConfig reads the YAML configuration file at path (ParseConfig);
 // errors and warnings name the file.

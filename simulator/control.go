@@ -12,8 +12,13 @@ import (
 // PhoneUpdate is the body of PUT /api/v1/phones/{msisdn}: every field is
 // optional; what is given changes, the rest stays.
 type PhoneUpdate struct {
-	// Behaviour scripts the person (steps, then, open_urls).
+	// Behaviour replaces the person's script (steps, then, open_urls).
 	Behaviour *person.Behaviour `json:"behaviour,omitempty"`
+	// Next are answers for the next prompts, once each and in order, put
+	// before the rest of the script: after them the phone answers as it
+	// did (after Behaviour's steps when both are given). docs/api.md,
+	// "Answers".
+	Next []person.Step `json:"next,omitempty"`
 	// PIN is the applet PIN the card holds and the person types (5 digits).
 	PIN          string `json:"pin,omitempty"`
 	NoPINSupport *bool  `json:"no_pin_support,omitempty"`
@@ -77,6 +82,10 @@ func (c *Core) putPhone(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if err := person.ValidateSteps(u.Next); err != nil {
+		apiError(w, err)
+		return
+	}
 	p, err := c.Fleet.Set(r.Context(), r.PathValue("msisdn"), fleet.Spec{PIN: u.PIN, NoPINSupport: u.NoPINSupport, NoNFC: u.NoNFC, Absent: u.Absent})
 	if err != nil {
 		apiError(w, err)
@@ -84,6 +93,12 @@ func (c *Core) putPhone(w http.ResponseWriter, r *http.Request) {
 	}
 	if u.Behaviour != nil {
 		if err := p.SetBehaviour(*u.Behaviour); err != nil {
+			apiError(w, err)
+			return
+		}
+	}
+	if len(u.Next) > 0 {
+		if err := p.QueueAnswers(u.Next); err != nil {
 			apiError(w, err)
 			return
 		}

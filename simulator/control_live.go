@@ -9,6 +9,7 @@ import (
 
 	"github.com/simlab-dev/simlab/simulator/fleet"
 	"github.com/simlab-dev/simlab/simulator/person"
+	"github.com/simlab-dev/simlab/smsc"
 	"github.com/simlab-dev/simlab/smsc/capture"
 )
 
@@ -176,7 +177,7 @@ func (c *Core) eventStream(w http.ResponseWriter, r *http.Request) {
 	if n != "" {
 		match = func(e *capture.HubEvent) bool {
 			if e.Message != nil {
-				return e.Message.Dest.Addr == n || e.Message.Source.Addr == n
+				return smsc.NormalizeAddr(e.Message.Dest.Addr) == n || smsc.NormalizeAddr(e.Message.Source.Addr) == n
 			}
 			return e.Topic == capture.TopicMessage || e.MSISDN == n
 		}

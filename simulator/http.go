@@ -25,14 +25,16 @@ import (
 //     cannot make state-changing requests with the session cookie (public
 //     patterns of HandlePublic are exempt);
 //  4. the auth rule (http_auth.go);
-//  5. the mux, where subsystems mount their handlers.
+//  5. the query check: parameters the API document does not declare for
+//     the operation are refused (http_params.go);
+//  6. the mux, where subsystems mount their handlers.
 //
 // The server behind it has read-header, read and idle timeouts and sits on
 // a listener with connection caps (config.go HTTPLimits).
 func (s *Server) newHTTPServer() *http.Server {
 	lim := s.cfg.HTTPLimits
 	hs := &http.Server{
-		Handler:           jsonErrors(s.hosts.check(s.cop.Handler(s.auth.middleware(s.mux, s.isPublic)))),
+		Handler:           jsonErrors(s.hosts.check(s.cop.Handler(s.auth.middleware(s.checkQuery(s.mux), s.isPublic)))),
 		ReadHeaderTimeout: lim.ReadHeaderTimeout,
 		ReadTimeout:       lim.ReadTimeout,
 		IdleTimeout:       lim.IdleTimeout,

@@ -11,6 +11,7 @@
 //     shares (JSON errors and bodies, the auth rule and its lockout,
 //     session login, the Host check against DNS rebinding, limits);
 //     https.go: the listener over TLS (a certificate, or a self-signed one);
+//     http_params.go: the query parameters each operation declares;
 //   - metrics.go: /metrics;
 //   - core.go: the SMSC and fleet subsystem; routes.go, route_upstream.go:
 //     where the SMSC sends a message (the fleet, attached cards, bearers,
@@ -242,11 +243,23 @@ func Start(cfg Config) (*Server, error) {
 	return s, nil
 }
 
+// ListenError is the error of a listener serve could not open: Name is
+// "smpp", "http" or "smpp_tls", so that a caller can name the setting to
+// change (an address already in use).
+type ListenError struct {
+	Name, Addr string
+	Err        error
+}
+
+func (e *ListenError) Error() string { return fmt.Sprintf("serve: %s listener: %v", e.Name, e.Err) }
+
+func (e *ListenError) Unwrap() error { return e.Err }
+
 // listen opens a TCP listener with the connection caps of lim.
 func (s *Server) listen(name, addr string, lim ConnLimits, refuse func(net.Conn, string)) (net.Listener, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return nil, fmt.Errorf("serve: %s listener: %w", name, err)
+		return nil, &ListenError{Name: name, Addr: addr, Err: err}
 	}
 	return &connlimit.Listener{
 		Listener: ln, Max: lim.MaxConns, PerSource: lim.MaxConnsPerSource,

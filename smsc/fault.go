@@ -71,8 +71,10 @@ func NewFaults(seed uint64) *Faults {
 	}
 }
 
-// SetDest installs (replaces) the fault for a destination address.
+// SetDest installs (replaces) the fault for a destination address, which
+// matches however a submit writes the number (NormalizeAddr).
 func (f *Faults) SetDest(addr string, fl Fault) {
+	addr = NormalizeAddr(addr)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.dest[addr] = &faultRule{FaultRule: FaultRule{Dest: addr, Fault: fl}, bucket: tokenBucket{rate: fl.Throttle}}
@@ -87,6 +89,7 @@ func (f *Faults) SetAccount(systemID string, fl Fault) {
 
 // RemoveDest removes a destination's fault.
 func (f *Faults) RemoveDest(addr string) {
+	addr = NormalizeAddr(addr)
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	delete(f.dest, addr)
@@ -131,7 +134,11 @@ func (f *Faults) List() []FaultRule {
 // match returns the rule for dest, else for account, that passes want and
 // its probability and count. Caller holds mu.
 func (f *Faults) match(account, dest string, want func(*Fault) bool) *faultRule {
-	for _, r := range []*faultRule{f.dest[dest], f.account[account]} {
+	byDest := f.dest[dest]
+	if byDest == nil && len(f.dest) > 0 {
+		byDest = f.dest[NormalizeAddr(dest)]
+	}
+	for _, r := range []*faultRule{byDest, f.account[account]} {
 		if r == nil || !want(&r.Fault) {
 			continue
 		}

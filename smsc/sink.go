@@ -226,7 +226,7 @@ func (t *Routes) AddRange(r Range, s Sink) {
 
 // Route implements Router.
 func (t *Routes) Route(m *Message) Sink {
-	addr := strings.TrimPrefix(m.Dest.Addr, "+")
+	addr := NormalizeAddr(m.Dest.Addr) // +999…, 00999… and 999… are one number
 	t.mu.RLock()
 	defer t.mu.RUnlock()
 	if s, ok := t.exact[addr]; ok {

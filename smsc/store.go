@@ -106,13 +106,15 @@ func (f *Filter) Match(m *Message) bool {
 	if !f.AllNamespaces && m.Namespace != f.Namespace {
 		return false
 	}
-	if f.Number != "" && m.Dest.Addr != f.Number && m.Source.Addr != f.Number {
+	// Addresses match however they are written: +99901000042,
+	// 99901000042 and 0099901000042 are one number (NormalizeAddr).
+	if f.Number != "" && !sameAddr(m.Dest.Addr, f.Number) && !sameAddr(m.Source.Addr, f.Number) {
 		return false
 	}
-	if f.To != "" && m.Dest.Addr != f.To {
+	if f.To != "" && !sameAddr(m.Dest.Addr, f.To) {
 		return false
 	}
-	if f.From != "" && m.Source.Addr != f.From {
+	if f.From != "" && !sameAddr(m.Source.Addr, f.From) {
 		return false
 	}
 	if f.Account != "" && m.Account != f.Account {

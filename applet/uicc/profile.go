@@ -14,6 +14,7 @@ import (
 
 	"github.com/simlab-dev/simlab/applet/ota"
 	"github.com/simlab-dev/simlab/hsm"
+	"github.com/simlab-dev/simlab/internal/yamlmsg"
 )
 
 // ErrProfile is wrapped by every error about a card profile.
@@ -161,7 +162,7 @@ func ParseProfile(b []byte) (*Profile, error) {
 	dec.KnownFields(true)
 	var p Profile
 	if err := dec.Decode(&p); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrProfile, err)
+		return nil, fmt.Errorf("%w: %s", ErrProfile, yamlmsg.Message(err))
 	}
 	if err := p.Validate(); err != nil {
 		return nil, err

@@ -76,7 +76,14 @@ Keys in the default profile are public DEMO keys: test use only.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := cmd.Context()
-			card, closer, err := emulatedCardFor(ctx, profile, msisdn, pin)
+			n, err := numberFlag("msisdn", msisdn)
+			if err != nil {
+				return err
+			}
+			if err := addrFlag("vpcd", addr); err != nil {
+				return err
+			}
+			card, closer, err := emulatedCardFor(ctx, profile, n, pin)
 			if err != nil {
 				return err
 			}
@@ -94,7 +101,7 @@ Keys in the default profile are public DEMO keys: test use only.`,
 			}
 			p := card.Profile()
 			fmt.Fprintf(a.stdout, "serving card %s (ICCID %s, IMSI %s, MSISDN %s) to vpcd at %s; Ctrl-C to stop\n",
-				p.Name, p.ICCID, p.IMSI, p.MSISDN, addr)
+				p.Name, p.ICCID, p.IMSI, e164(p.MSISDN), addr)
 			err = v.Run(ctx)
 			if errors.Is(err, context.Canceled) {
 				fmt.Fprintf(a.stdout, "stopped after %d APDUs\n", v.APDUs())

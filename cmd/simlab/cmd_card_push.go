@@ -74,9 +74,9 @@ Needs pcscd and a simlab built with cgo (PC/SC support).`,
 				return usagef("--answer %q: want approve, cancel, ignore or wrong-pin", answer)
 			}
 			if msisdn != "" {
-				n, err := fleet.Normalize(msisdn)
+				n, err := numberFlag("msisdn", msisdn)
 				if err != nil {
-					return usagef("--msisdn: %v", err)
+					return err
 				}
 				cfg.MSISDN = n
 			}

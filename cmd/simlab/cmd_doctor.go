@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"text/tabwriter"
@@ -36,7 +37,8 @@ with --strict, 1 when any lab feature is missing.`,
 					return err
 				}
 			} else {
-				tw := tabwriter.NewWriter(a.stdout, 0, 4, 2, ' ', 0)
+				var table bytes.Buffer
+				tw := tabwriter.NewWriter(&table, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "AREA\tCHECK\tSTATUS\tDETAIL / FIX")
 				for _, ch := range rep.Checks {
 					fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", ch.Area, ch.Name, ch.Status, ch.Detail)
@@ -45,6 +47,10 @@ with --strict, 1 when any lab feature is missing.`,
 					}
 				}
 				tw.Flush()
+				pal := paletteFor(a.stdout)
+				if _, err := a.stdout.Write(pal.column(table.Bytes(), "STATUS", func(w string) string { return pal.status(doctor.Status(w)) })); err != nil {
+					return err
+				}
 			}
 			if !rep.CoreOK {
 				return fmt.Errorf("doctor: the core is not usable on this machine")

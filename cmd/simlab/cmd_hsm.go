@@ -37,7 +37,9 @@ show key check values (KCV). A key leaves the store only with an explicit
 --reveal, and only if it was created exportable.
 
 The store is named by --hsm (default $SIMLAB_HSM, else mem:):
-  mem:                              a new, empty in-memory store
+  mem:                              a new, empty in-memory store, gone when
+                                    the command exits (import and generate
+                                    refuse it: give soft:FILE)
   soft:/path/keys                   an encrypted file; passphrase from
                                     $SIMLAB_HSM_PASSPHRASE or
                                     ?passphrase-source=file:PATH|env:NAME
@@ -162,6 +164,9 @@ aes256 hmac-sha256 ec-p256 rsa2048.`,
 			if in == "" {
 				return usagef("import needs --in FILE (or - for stdin)")
 			}
+			if err := o.refuseThrowaway("import"); err != nil {
+				return err
+			}
 			material, err := readKeyMaterial(o.a.stdin, in, t)
 			if err != nil {
 				return err
@@ -183,6 +188,16 @@ aes256 hmac-sha256 ec-p256 rsa2048.`,
 	c.Flags().BoolVar(&opts.Exportable, "exportable", false, "allow the key to be revealed later")
 	c.Flags().BoolVar(&opts.Replace, "replace", false, "replace a key with the same label")
 	return c
+}
+
+// refuseThrowaway refuses to create a key in a mem: store: it lives as
+// long as the command, so the key would be gone the moment it is printed.
+func (o *hsmOpts) refuseThrowaway(verb string) error {
+	if strings.HasPrefix(*o.uri, "mem:") {
+		return fmt.Errorf("hsm: %s into %s, a store that lasts only as long as this command, would lose the key at once: "+
+			"pass --hsm soft:FILE (an encrypted key file; simlab hsm init --hsm soft:FILE creates it) or a pkcs11: URI, or set $%s", verb, *o.uri, hsmEnv)
+	}
+	return nil
 }
 
 // createKey imports (material != nil) or generates a key with opts.
@@ -254,6 +269,9 @@ func (o *hsmOpts) generateCmd() *cobra.Command {
 			t, err := hsm.ParseKeyType(typ)
 			if err != nil {
 				return usageError{err}
+			}
+			if err := o.refuseThrowaway("generate"); err != nil {
+				return err
 			}
 			ks, err := o.open(cmd.Context())
 			if err != nil {

@@ -111,3 +111,23 @@ func TestHSMUsage(t *testing.T) {
 		}
 	}
 }
+
+// TestHSMRefusesThrowawayStore: generate and import into mem: (the
+// default without $SIMLAB_HSM) would lose the key as the command exits:
+// exit 1 with the hint to pass --hsm soft:FILE, nothing printed as made.
+func TestHSMRefusesThrowawayStore(t *testing.T) {
+	t.Parallel()
+	keyFile := filepath.Join(t.TempDir(), "k.hex")
+	if err := os.WriteFile(keyFile, []byte("00112233445566778899aabbccddeeff\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{
+		{"hsm", "generate", "fleet/master/x", "--type", "aes128", "--hsm", "mem:"},
+		{"hsm", "import", "ota/kic", "--type", "aes128", "--in", keyFile, "--hsm", "mem:"},
+	} {
+		code, out, errb := runCLI(t, args...)
+		if code != exitFailure || out != "" || !strings.Contains(errb, "--hsm soft:FILE") || !strings.Contains(errb, "lose the key") {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, out, errb)
+		}
+	}
+}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/simlab-dev/simlab/applet/authn"
 	"github.com/simlab-dev/simlab/simulator/fleet"
 	"github.com/simlab-dev/simlab/simulator/load"
 	"github.com/simlab-dev/simlab/simulator/push"
@@ -69,7 +70,7 @@ so a stalled SMSC or fleet shows in the figures (no coordinated omission):
   text, otp:                  submit → delivery receipt
 plus submit_sm → submit_sm_resp, in HDR histograms (p50 p90 p99 p99.9 max).
 
---to is a RANGE (9990001000-9990001999, +99901000000-+99901000999) or a FILE
+--to is a RANGE (+99901000000-+99901000999, 99901001000-99901001999) or a FILE
 with one MSISDN per line; numbers are used round-robin. Use at least
 rate × latency distinct numbers: a phone busy with one challenge refuses the next.
 
@@ -77,15 +78,17 @@ Challenges are sealed with keys derived from the cards' ICCIDs in the
 embedded plan; against a server running a fleet file give --fleet FILE, or
 --fleet URL (the server's HTTP API) to read its plan.
 
-Live progress goes to stderr when it is a terminal (--progress always|never to
-override). The summary goes to stdout (--json for JSON); --out DIR also writes
+Live progress goes to stderr: one line redrawn in place on a terminal, else
+(a CI log) a line every 5 seconds (--progress always|never to override). The summary goes to stdout (--json for JSON); --out DIR also writes
 report.json, report.txt and report.html (plots, viewable offline).
 
 Exit status (a CI gate): 0 when every challenge sent completed (an answer or
 a network outcome came, whatever it said) and the p99 is within --max-p99
 when given; 1 when challenges failed or timed out beyond --min-completed
-(default 1: all must complete), the p99 is above --max-p99, or the run could
-not start (bind refused, SMSC unreachable); 2 for a usage error. The report
+(default 1: all must complete), the p99 is above --max-p99, the run could
+not start (bind refused, SMSC unreachable) or the SMSC closed the connection
+during the run (the run stops at once: "the SMSC closed the connection");
+2 for a usage error. The report
 is written either way. The bind password may also come from
 $SIMLAB_SMPP_PASSWORD, the HTTP API's token (--loa otp --api, --fleet URL)
 from $SIMLAB_API_TOKEN.
@@ -95,18 +98,31 @@ equal parts of the schedule (same --rate, --duration, --to on every shard: the
 rate and the numbers are split, intended send times come from the whole
 schedule), started together by --start-at TIME (RFC 3339) or --barrier DIR (a
 directory the shards share); each writes its report and HDR interval log
-(latency.hlog) to --out, and "simlab load merge DIR…" adds them up.
-
-Example, against "simlab serve":
-  simlab load --to +99901000000-+99901009999 --loa 3 --rate 500 --duration 30s --out /tmp/run`,
+(latency.hlog) to --out, and "simlab load merge DIR…" adds them up.`,
+		Example: `  simlab load --to +99901000000-+99901000999 --rate 100 --duration 10s
+  simlab load --to +99901000000-+99901009999 --loa 3 --rate 500 --duration 30s --out /tmp/run
+  simlab load --to 99901001000-99901001999 --loa text --rate 200 --duration 10s --json`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if to == "" {
-				return usagef("--to is required (a RANGE like 9990001000-9990001999, or a FILE)")
+				return usagef("--to is required (a RANGE like +99901000000-+99901000999, or a FILE)")
 			}
 			nums, err := parseTo(to)
 			if err != nil {
 				return usageError{err}
+			}
+			if err := addrFlag("smpp", smpp.Addr); err != nil {
+				return err
+			}
+			if source != "" {
+				if err := sourceFlag("source", source); err != nil {
+					return err
+				}
+			}
+			if loa, err := authn.ParseLoA(kind); err == nil {
+				if err := push.CheckTexts(loa, clientName, binding, ""); err != nil {
+					return usageError{err}
+				}
 			}
 			var shard load.Shard
 			if shardSpec != "" {
@@ -149,7 +165,8 @@ Example, against "simlab serve":
 			if binds < 1 {
 				return usagef("--binds must be at least 1")
 			}
-			showProgress, err := wantProgress(progress, asJSON, a.stderr)
+			show, err := wantProgress(progress, asJSON, a.stderr)
+			showProgress := show == progressLive
 			if err != nil {
 				return err
 			}
@@ -171,6 +188,7 @@ Example, against "simlab serve":
 				prompt = max(timeout*4/5, time.Second)
 			}
 			smpp.Password = smppPassword(smpp.Password)
+			smpp.NoReconnect = true // a dropped SMSC ends the run: exit 1
 			ctx := cmd.Context()
 			var plan *fleet.Directory
 			if fleetRef != "" {
@@ -247,13 +265,29 @@ Example, against "simlab serve":
 			if hlog != nil {
 				cfg.HistogramLog = hlog
 			}
-			if showProgress {
+			switch show {
+			case progressLive:
 				cfg.Progress = func(p load.Progress) { fmt.Fprintf(a.stderr, "\r%s\x1b[K", load.FormatProgress(p)) }
+			case progressLines:
+				cfg.ProgressEvery = ciProgressEvery
+				cfg.Progress = func(p load.Progress) { fmt.Fprintf(a.stderr, "simlab load: %s\n", load.FormatProgress(p)) }
 			}
-			rep, err := load.Run(ctx, cfg, tgt)
+			// A dropped SMSC ends the run at once: without it no answer
+			// or receipt can come, and the rest would only time out.
+			runCtx, stopRun := context.WithCancel(ctx)
+			defer stopRun()
+			go func() {
+				select {
+				case <-tgt.Lost():
+					stopRun()
+				case <-runCtx.Done():
+				}
+			}()
+			rep, err := load.Run(runCtx, cfg, tgt)
 			if err != nil {
 				return usageError{err}
 			}
+			lost := tgt.LostErr()
 			rep.Kind = strings.ReplaceAll(strings.TrimSpace(kind), " ", ",")
 			if showProgress { // the final figures, then a new line
 				fmt.Fprintf(a.stderr, "\r%s\x1b[K\n", load.FormatProgress(load.Progress{
@@ -270,6 +304,10 @@ Example, against "simlab serve":
 					return err
 				}
 			}
+			if lost != nil {
+				_ = printReport(a, rep, asJSON, load.Gate{})
+				return fmt.Errorf("load: %s: the run stopped after %.1fs (the report is of what was sent until then)", strings.TrimPrefix(lost.Error(), "push: "), rep.DurationS)
+			}
 			return printReport(a, rep, asJSON, gate)
 		},
 	}
@@ -279,7 +317,7 @@ Example, against "simlab serve":
 	f.StringVar(&smpp.Password, "password", "", "bind password (or $SIMLAB_SMPP_PASSWORD)")
 	f.IntVar(&binds, "binds", 4, "SMPP sessions (transceiver binds)")
 	f.IntVar(&smpp.Window, "window", 50, "submit_sm outstanding per bind")
-	f.StringVar(&to, "to", "", "destination RANGE (FIRST-LAST) or FILE (one MSISDN per line)")
+	f.StringVar(&to, "to", "", "destination RANGE (FIRST-LAST, numbers of the plan) or FILE (one MSISDN per line)")
 	f.StringVar(&kind, "loa", "3", "what to send: 2, 3, 3,2 (challenges), otp or text")
 	f.Float64Var(&rate, "rate", 100, "arrival rate at full speed, per second")
 	f.DurationVar(&duration, "duration", 10*time.Second, "length of the arrival schedule, ramp included")
@@ -326,17 +364,32 @@ func parseTo(s string) (load.Numbers, error) {
 	return ns, nil
 }
 
-// wantProgress decides whether to draw live progress.
-func wantProgress(mode string, asJSON bool, stderr io.Writer) (bool, error) {
+// How load shows its progress on stderr.
+const (
+	progressNone  = iota
+	progressLive  // one line redrawn in place (a terminal)
+	progressLines // a line every ciProgressEvery (a CI log)
+)
+
+// wantProgress decides how to show progress: --progress always draws the
+// live line, never nothing; auto the live line on a terminal (unless
+// --json), else a plain line every few seconds.
+func wantProgress(mode string, asJSON bool, stderr io.Writer) (int, error) {
 	switch mode {
 	case "always":
-		return true, nil
+		return progressLive, nil
 	case "never":
-		return false, nil
+		return progressNone, nil
 	case "auto":
-		return !asJSON && isTerminal(stderr), nil
+		switch {
+		case !isTerminal(stderr):
+			return progressLines, nil
+		case asJSON:
+			return progressNone, nil
+		}
+		return progressLive, nil
 	}
-	return false, usagef("--progress %q: want auto, always or never", mode)
+	return progressNone, usagef("--progress %q: want auto, always or never", mode)
 }
 
 // isTerminal reports whether w is a character device (a terminal), without

@@ -94,6 +94,9 @@ A refused login exits 1 with the gateway's error and error_description.`,
 			if req.MSISDN == "" {
 				return usagef("--to is required")
 			}
+			if _, err := numberFlag("to", req.MSISDN); err != nil {
+				return err
+			}
 			return rpf.run(cmd.Context(), a, poll, func(ctx context.Context, r *mobileconnect.RP) (*mobileconnect.LoginResult, error) {
 				return r.Login(ctx, req)
 			})
@@ -132,6 +135,9 @@ for the demo client, else HS256 with the client secret), posts it to
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if req.MSISDN == "" {
 				return usagef("--to is required")
+			}
+			if _, err := numberFlag("to", req.MSISDN); err != nil {
+				return err
 			}
 			if req.Mode != "async" && req.Mode != "polling" {
 				return usagef("--mode %q: want async or polling", req.Mode)

@@ -208,6 +208,9 @@ It prints the message reference of each segment.`,
 			if to == "" {
 				return usagef("--to is required")
 			}
+			if _, err := numberFlag("to", to); err != nil {
+				return err
+			}
 			if (text == "") == (ota == "") {
 				return usagef("give exactly one of --text and --ota")
 			}
@@ -362,6 +365,12 @@ ENVELOPE(SMS-PP download) instead of the message store.`,
 			if smppAddr != "" {
 				if cfg.MSISDN == "" {
 					return usagef("--smpp needs --msisdn: the SMSC routes by it")
+				}
+				if _, err := numberFlag("msisdn", cfg.MSISDN); err != nil {
+					return err
+				}
+				if err := addrFlag("smpp", smppAddr); err != nil {
+					return err
 				}
 				b := &atmodem.SMPPBackend{Addr: smppAddr, SystemID: systemID, Password: password, MSISDN: cfg.MSISDN,
 					Log: logf}

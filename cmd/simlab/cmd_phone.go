@@ -35,7 +35,7 @@ func newPhoneCmd(a *app) *cobra.Command {
 (/api/v1/phones). --api is the HTTP base URL (default ` + defaultAPI + `);
 the bearer token, when the server requires one, comes from $` + apiTokenEnv + `.
 
-  simlab phone set  MSISDN --answer approve|cancel|ignore|wrong-pin|busy|human [--pin DIGITS] ...
+  simlab phone set  MSISDN [--next A,…] [--answer approve|cancel|ignore|wrong-pin|busy|human] [--pin DIGITS] ...
   simlab phone get  MSISDN
   simlab phone list
   simlab phone reset MSISDN
@@ -115,6 +115,7 @@ func (f *apiFlags) onPhone(msisdn string, call func(c *apiclient.Client, n strin
 // phoneSetOptions are the flags of `phone set`.
 type phoneSetOptions struct {
 	answer       string
+	next         []string
 	pin          string
 	noPINSupport bool
 	noNFC        bool
@@ -124,8 +125,11 @@ type phoneSetOptions struct {
 	jitter       time.Duration
 }
 
-// update builds the PUT body from the flags that were given.
-func (o *phoneSetOptions) update(fl interface{ Changed(string) bool }) (apiclient.PhoneUpdate, error) {
+// update builds the PUT body from the flags that were given (docs/api.md,
+// "Answers"): --answer is the answer to every prompt (the behaviour's
+// then), --next the answers to the next prompts, once each (alone: queued
+// before what the phone does now; with --answer: the behaviour's steps).
+func (o *phoneSetOptions) update(fl interface{ Changed(string) bool }, stderr io.Writer) (apiclient.PhoneUpdate, error) {
 	var u apiclient.PhoneUpdate
 	if o.pin != "" {
 		if len(o.pin) != 5 || strings.Trim(o.pin, "0123456789") != "" {
@@ -145,23 +149,43 @@ func (o *phoneSetOptions) update(fl interface{ Changed(string) bool }) (apiclien
 	if o.delay < 0 || o.jitter < 0 {
 		return u, usagef("--delay and --jitter must not be negative")
 	}
-	if o.answer == "" {
+	step := func(w string) person.Step {
+		return person.Step{Answer: strings.TrimSpace(strings.ToLower(w)), Delay: person.Duration(o.delay), Jitter: person.Duration(o.jitter)}
+	}
+	var next []person.Step
+	for _, w := range o.next {
+		next = append(next, step(w))
+	}
+	if words := strings.Split(o.answer, ","); len(words) > 1 {
+		// The former sequence form, which read as "next time" to some
+		// and "always" to others: still taken, with what it means.
+		last := len(words) - 1
+		fmt.Fprintf(stderr, "simlab: warning: --answer with a list is deprecated: say --next %s --answer %s (each of --next once, then always --answer)\n",
+			strings.Join(words[:last], ","), words[last])
+		for _, w := range words[:last] {
+			next = append(next, step(w))
+		}
+		o.answer = words[last]
+	}
+	if o.answer == "" && len(next) == 0 {
 		if !fl.Changed("delay") && !fl.Changed("jitter") && !fl.Changed("open-urls") {
 			return u, nil
 		}
 		// Like the [delay=2s] keyword alone: approve, after the delay.
 		o.answer = person.AnswerApprove
 	}
-	b := person.Behaviour{OpenURLs: o.openURLs}
-	words := strings.Split(o.answer, ",")
-	for i, w := range words {
-		s := person.Step{Answer: strings.TrimSpace(strings.ToLower(w)), Delay: person.Duration(o.delay), Jitter: person.Duration(o.jitter)}
-		if i == len(words)-1 {
-			b.Then = s
-		} else {
-			b.Steps = append(b.Steps, s)
+	if o.answer == "" {
+		// Only the next answers: queued, then the phone goes on as it did.
+		if err := person.ValidateSteps(next); err != nil {
+			return u, usagef("--next: %v", err)
 		}
+		if fl.Changed("open-urls") {
+			return u, usagef("--open-urls is part of a whole script: give --answer with it")
+		}
+		u.Next = next
+		return u, nil
 	}
+	b := person.Behaviour{Steps: next, Then: step(o.answer), OpenURLs: o.openURLs}
 	if err := b.Validate(); err != nil {
 		return u, usagef("--answer: %v", err)
 	}
@@ -180,15 +204,20 @@ func newPhoneSetCmd(a *app) *cobra.Command {
 		Long: `set changes one phone through PUT /api/v1/phones/{msisdn}; flags not given
 stay as they were.
 
---answer is what the person does with every prompt: approve (press OK, or type
-the right PIN), cancel, ignore (never answer: the toolkit times out), wrong-pin
-(type a wrong PIN; OK prompts are confirmed), busy (the phone cannot show the
-prompt), back, human (a person answers on the web page's virtual handset,
+Answers (docs/api.md, "Answers"): approve (press OK, or type the right PIN),
+cancel, ignore (never answer: the toolkit times out), wrong-pin (type a wrong
+PIN; OK prompts are confirmed), busy (the phone cannot show the prompt), back,
+human (a person answers on the web page's virtual handset,
 http://127.0.0.1:8775/phones/MSISDN, or through POST /api/v1/prompts/{id},
-within the prompt's timeout). A comma-separated list is a sequence: each answer is used once,
-in order, and the last one for every prompt after, e.g.
---answer wrong-pin,wrong-pin,approve. --delay makes each answer take that long
-(--delay, --jitter or --open-urls without --answer mean --answer approve).
+within the prompt's timeout).
+
+  --answer A      always A: the answer to every prompt from now on
+  --next A[,B…]   next time A (then B…), once each; after them the phone
+                  answers as it did before
+  --next A --answer B   next time A, then always B
+
+--delay makes each answer take that long (--delay, --jitter or --open-urls
+without --answer or --next mean --answer approve).
 
 --pin sets the applet PIN the card holds and the person types (5 digits); it
 rebuilds the phone's card, so its PIN tries start again at 3. --no-pin-support
@@ -198,7 +227,9 @@ switches the phone off (--absent=false on again). Each takes =false too.
 A script set here wins over keywords in binding messages and over the
 number's magic outcome, until simlab phone reset.`,
 		Example: `  simlab phone set +99901000042 --answer approve --pin 24680
-  simlab phone set +99901000042 --answer wrong-pin,wrong-pin,wrong-pin,approve
+  simlab phone set +99901000042 --next wrong-pin
+  simlab phone set +99901000042 --next wrong-pin,wrong-pin --answer approve
+  simlab phone set +99901000042 --answer cancel
   simlab phone set +99901000042 --answer approve --delay 3s
   simlab phone set +99901000042 --absent`,
 		Args: exactArgs(1),
@@ -206,12 +237,12 @@ number's magic outcome, until simlab phone reset.`,
 			if _, err := normalized(args[0]); err != nil {
 				return err
 			}
-			u, err := o.update(cmd.Flags())
+			u, err := o.update(cmd.Flags(), a.stderr)
 			if err != nil {
 				return err
 			}
-			if u.Behaviour == nil && u.PIN == "" && u.NoPINSupport == nil && u.NoNFC == nil && u.Absent == nil {
-				return usagef("nothing to set: give --answer, --pin, --no-pin-support, --no-nfc or --absent")
+			if u.Behaviour == nil && u.Next == nil && u.PIN == "" && u.NoPINSupport == nil && u.NoNFC == nil && u.Absent == nil {
+				return usagef("nothing to set: give --answer, --next, --pin, --no-pin-support, --no-nfc or --absent")
 			}
 			return af.onPhone(args[0], func(c *apiclient.Client, n string) error {
 				p, err := c.UpdatePhone(cmd.Context(), n, u)
@@ -224,7 +255,8 @@ number's magic outcome, until simlab phone reset.`,
 	}
 	af.add(c)
 	f := c.Flags()
-	f.StringVar(&o.answer, "answer", "", "approve|cancel|ignore|wrong-pin|busy|back|human, or a comma-separated sequence")
+	f.StringVar(&o.answer, "answer", "", "always this answer: approve|cancel|ignore|wrong-pin|busy|back|human")
+	f.StringSliceVar(&o.next, "next", nil, "the next answers, once each (comma-separated), then as before (or --answer)")
 	f.StringVar(&o.pin, "pin", "", "the applet PIN the card holds and the person types (5 digits)")
 	f.BoolVar(&o.noPINSupport, "no-pin-support", false, "an applet without PIN (LoA2 only)")
 	f.BoolVar(&o.noNFC, "no-nfc", false, "a SIM without the authenticator applet")
@@ -427,19 +459,21 @@ func printPhone(w io.Writer, asJSON bool, in *apiclient.Phone) error {
 	return tw.Flush()
 }
 
-// answerSummary writes a behaviour as the --answer flag would: steps, then
-// the repeating answer, with delays.
+// answerSummary says what the person will answer in docs/api.md's words:
+// "next wrong-pin, then always approve", or "always approve".
 func answerSummary(in *apiclient.Phone) string {
 	b := in.Behaviour
-	var parts []string
+	var next []string
 	for i, s := range b.Steps {
 		if i < in.NextStep {
 			continue // already used
 		}
-		parts = append(parts, stepSummary(s))
+		next = append(next, stepSummary(s))
 	}
-	parts = append(parts, stepSummary(b.Then)+" (then always)")
-	return strings.Join(parts, ", ")
+	if len(next) == 0 {
+		return "always " + stepSummary(b.Then)
+	}
+	return "next " + strings.Join(next, ", ") + ", then always " + stepSummary(b.Then)
 }
 
 func stepSummary(s person.Step) string {

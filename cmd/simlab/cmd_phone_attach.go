@@ -6,7 +6,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/simlab-dev/simlab/simulator/apiclient"
-	"github.com/simlab-dev/simlab/simulator/fleet"
 	"github.com/simlab-dev/simlab/simulator/person"
 )
 
@@ -63,9 +62,9 @@ the fleet's plan and over bearers until ` + "`simlab phone detach N`" + `.
 			if reader == "" || msisdn == "" {
 				return usagef("--reader and --msisdn are required (or --list)")
 			}
-			n, err := fleet.Normalize(msisdn)
+			n, err := numberFlag("msisdn", msisdn)
 			if err != nil {
-				return usagef("--msisdn: %v", err)
+				return err
 			}
 			switch answer {
 			case "", person.AnswerApprove, person.AnswerCancel, person.AnswerIgnore, person.AnswerWrongPIN, person.AnswerHuman:

@@ -27,6 +27,34 @@ func phoneJSON(t *testing.T, args ...string) apiclient.Phone {
 	return in
 }
 
+// TestPhoneSetAlwaysAndNext: --answer is "always", --next "next time,
+// then as before", --next with --answer "next time, then always"
+// (docs/api.md, "Answers"); get says so in the same words.
+func TestPhoneSetAlwaysAndNext(t *testing.T) {
+	t.Parallel()
+	s := simtest.NewServer(t)
+	n := "+" + simtest.Number(t, "approve", 7002)
+	in := phoneJSON(t, "phone", "set", "--api", s.URL, n, "--answer", "cancel")
+	if len(in.Behaviour.Steps) != 0 || in.Behaviour.Then.Answer != "cancel" || !in.Behaviour.OpenURLs {
+		t.Errorf("--answer cancel: %+v", in.Behaviour)
+	}
+	in = phoneJSON(t, "phone", "set", "--api", s.URL, n, "--next", "wrong-pin,busy")
+	if len(in.Behaviour.Steps) != 2 || in.Behaviour.Steps[1].Answer != "busy" || in.Behaviour.Then.Answer != "cancel" || !in.Behaviour.OpenURLs {
+		t.Errorf("--next after --answer cancel: %+v", in.Behaviour)
+	}
+	code, out, errb := runCLI(t, "phone", "get", "--api", s.URL, n)
+	if code != exitOK || !strings.Contains(out, "next wrong-pin, busy, then always cancel") {
+		t.Errorf("get: exit %d %s\n%s", code, errb, out)
+	}
+	in = phoneJSON(t, "phone", "set", "--api", s.URL, n, "--next", "wrong-pin", "--answer", "approve")
+	if len(in.Behaviour.Steps) != 1 || in.Behaviour.Then.Answer != "approve" {
+		t.Errorf("--next wrong-pin --answer approve: %+v", in.Behaviour)
+	}
+	if code, _, errb := runCLI(t, "phone", "set", "--api", s.URL, n, "--next", "dance"); code != exitUsage {
+		t.Errorf("--next dance: exit %d %s", code, errb)
+	}
+}
+
 func TestPhoneSetGetListReset(t *testing.T) {
 	t.Parallel()
 	s := simtest.NewServer(t)
@@ -43,6 +71,12 @@ func TestPhoneSetGetListReset(t *testing.T) {
 	// through behaviour, so check the fleet directly.
 	if st := s.Phone(t, n).Info().PIN; !st.Supported || st.TriesLeft != 3 {
 		t.Errorf("PIN state %+v", st)
+	}
+
+	// The former list form still works, with a warning saying what it means.
+	code, _, errb := runCLI(t, "phone", "set", "--api", s.URL, n, "--answer", "wrong-pin,approve")
+	if code != exitOK || !strings.Contains(errb, "--next wrong-pin --answer approve") {
+		t.Errorf("--answer with a list: exit %d, warning %q", code, errb)
 	}
 
 	in = phoneJSON(t, "phone", "set", "--api", s.URL, n, "--delay", "2s")

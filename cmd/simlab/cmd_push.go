@@ -52,7 +52,7 @@ func newPushCmd(a *app) *cobra.Command {
 		Long: `push plays the operator's push server of a Mobile Connect SIM authenticator:
 it builds a challenge (docs/applet-protocol.md), seals it with the card's OTA
 keys (derived from simlab's demo master keys, fixtures/keys, and the card's
-ICCID: AES keyset 1, or 3DES keyset 2 with --3des), submits it over SMPP as
+ICCID: AES keyset 1, or 3DES keyset 2 with --tdes), submits it over SMPP as
 a class-2 SIM data download, waits for the phone's answer, opens and
 verifies it (CC, transaction id, the card's signature) and prints the
 outcome.
@@ -78,7 +78,11 @@ Two plain-SMS modes (LoA2 only):
 Exit codes: 0 when the push completed, whatever the outcome (read "outcome");
 1 when it could not be pushed (SMSC unreachable, bind refused — the error
 says what the account lacks —, number not in the plan, capture API
-unreachable); 2 for a usage error.
+unreachable) or the SMSC closed the connection while it waited ("the SMSC
+closed the connection"); 2 for a usage error.
+
+While it waits, push shows it on stderr: a spinner with the time left on a
+terminal, else a line every 5 seconds at most.
 
 Answers come back as MO SMS to --source. simlab's SMSC hands each answer to
 the bind that sent its challenge (docs/smsc.md, "Routing"), so any number of
@@ -109,7 +113,8 @@ token (--otp, --fleet URL) from $` + apiTokenEnv + `.`,
 	f.StringVar(&o.ctxt, "context", "", "the context shown to the user")
 	f.DurationVar(&o.timeout, "timeout", 60*time.Second, "prompt timeout sent to the card (and the SMS validity); the answer is awaited 10s longer")
 	f.BoolVar(&o.upk, "upk", false, "ask the card for its public key (upk)")
-	f.BoolVar(&o.tdes, "3des", false, "seal with the 3DES keyset (key index 2) instead of AES (1)")
+	f.BoolVar(&o.tdes, "tdes", false, "seal with the 3DES keyset (key index 2) instead of AES (1)")
+	deprecatedFlag(a, f, "3des", "tdes") // card push's name, and no leading digit
 	f.BoolVar(&o.jsonOut, "json", false, "print the result as JSON")
 	f.BoolVar(&o.url, "url", false, "SMS+URL mode: send a login link by SMS (LoA2)")
 	f.StringVar(&o.urlBase, "url-base", "", "URL prefix put in the SMS (default http://<listener address>)")
@@ -139,7 +144,7 @@ func runPush(ctx context.Context, a *app, cmd *cobra.Command, o *pushOptions) er
 			return usagef("--url and --otp give LoA2 only (got --loa %s)", o.loa)
 		}
 		if o.upk || o.tdes || o.ctxt != "" {
-			return usagef("--upk, --3des and --context apply to SIM challenges only")
+			return usagef("--upk, --tdes and --context apply to SIM challenges only")
 		}
 		if o.otp && (o.otpLength < 4 || o.otpLength > 10) {
 			return usagef("--otp-length: want 4..10 digits")
@@ -164,6 +169,22 @@ func runPush(ctx context.Context, a *app, cmd *cobra.Command, o *pushOptions) er
 	if o.fleet != "" && (o.otp || o.url) {
 		return usagef("--fleet applies to SIM challenges only")
 	}
+	to, err := numberFlag("to", o.to)
+	if err != nil {
+		return err
+	}
+	if err := addrFlag("smpp", o.smpp); err != nil {
+		return err
+	}
+	if err := sourceFlag("source", o.source); err != nil {
+		return err
+	}
+	if !o.otp && !o.url {
+		r := push.Request{MSISDN: o.to, LoA: loa, ClientName: o.clientName, BindingMessage: o.binding, Context: o.ctxt}
+		if err := r.Check(); err != nil {
+			return usageError{err}
+		}
+	}
 	o.password = smppPassword(o.password)
 
 	ar := o.addressRange
@@ -175,7 +196,6 @@ func runPush(ctx context.Context, a *app, cmd *cobra.Command, o *pushOptions) er
 	}
 	var plan *fleet.Directory
 	if o.fleet != "" {
-		var err error
 		if plan, err = push.OpenFleet(ctx, o.fleet, os.Getenv(apiTokenEnv)); err != nil {
 			return err
 		}
@@ -205,6 +225,14 @@ func runPush(ctx context.Context, a *app, cmd *cobra.Command, o *pushOptions) er
 	}()
 
 	out := pushOutput{Mode: "applet"}
+	what, limit := "waiting for the answer of +"+to, o.timeout+10*time.Second
+	switch {
+	case o.url:
+		what, limit = "waiting for the link to be opened on +"+to, o.timeout
+	case o.otp:
+		what, limit = "waiting for the code to reach +"+to, o.timeout
+	}
+	stop := newWaiting(a.stderr, what, limit).start()
 	switch {
 	case o.url:
 		out.Mode = "url"
@@ -218,21 +246,22 @@ func runPush(ctx context.Context, a *app, cmd *cobra.Command, o *pushOptions) er
 		out.Result, err = p.Push(ctx, push.Request{MSISDN: o.to, LoA: loa, ClientName: o.clientName, BindingMessage: o.binding,
 			Context: o.ctxt, Timeout: o.timeout, WantUPK: o.upk})
 	}
+	stop()
 	if err != nil {
 		return notInPlanHint(err, o.fleet)
 	}
 	if o.jsonOut {
 		return writeJSON(a.stdout, out)
 	}
-	return printPushResult(a.stdout, out)
+	return printPushResult(a.stdout, out, paletteFor(a.stdout))
 }
 
 // printPushResult writes the result as aligned "key  value" lines.
-func printPushResult(w io.Writer, out pushOutput) error {
+func printPushResult(w io.Writer, out pushOutput, pal palette) error {
 	r := out.Result
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	row := func(k, v string) { fmt.Fprintf(tw, "%s\t%s\n", k, v) }
-	row("outcome", r.Outcome)
+	row("outcome", pal.outcome(r.Outcome))
 	acr := "-"
 	if r.ACR != nil {
 		acr = *r.ACR

@@ -236,9 +236,13 @@ func TestPushCLIModes(t *testing.T) {
 		t.Errorf("--url not opened: %v", m)
 	}
 	// The readable form.
-	code, out, errb := runCLI(t, "push", "--smpp", s.SMPPAddr, "--to", n, "--loa", "3", "--upk", "--3des")
-	if code != exitOK {
+	code, out, errb := runCLI(t, "push", "--smpp", s.SMPPAddr, "--to", n, "--loa", "3", "--upk", "--tdes")
+	if code != exitOK || errb != "" {
 		t.Fatalf("exit %d: %s", code, errb)
+	}
+	// The former name still works, and says it is deprecated.
+	if code, _, errb := runCLI(t, "push", "--smpp", s.SMPPAddr, "--to", n, "--loa", "2", "--3des"); code != exitOK || !strings.Contains(errb, "--3des is deprecated: use --tdes") {
+		t.Errorf("--3des: exit %d %q", code, errb)
 	}
 	for _, want := range []string{"outcome", "approved", "acr", "3", "signature", "valid", "upk", "latency"} {
 		if !strings.Contains(out, want) {

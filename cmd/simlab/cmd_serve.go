@@ -85,7 +85,19 @@ type readyLine struct {
 	SMPP    string `json:"smpp,omitempty"`
 	SMPPTLS string `json:"smpp_tls,omitempty"`
 	HTTP    string `json:"http,omitempty"` // http://host:port
+	Page    string `json:"page,omitempty"` // the web page, http://host:port/
+	API     string `json:"api,omitempty"`  // the HTTP API's base, http://host:port/api/v1/
 	Data    string `json:"data,omitempty"`
+}
+
+// tryFirst is the command the ready line suggests: a challenge to the
+// phone that approves, on the SMSC serve runs.
+func tryFirst(smpp string) string {
+	c := "simlab push --to +99900000001 --loa 3"
+	if smpp != simulator.DefaultSMPPAddr {
+		c += " --smpp " + smpp
+	}
+	return c
 }
 
 func runServe(cmd *cobra.Command, a *app, sf *serveFlags, flagCfg *simulator.Config) error {
@@ -101,6 +113,13 @@ func runServe(cmd *cobra.Command, a *app, sf *serveFlags, flagCfg *simulator.Con
 		cfg = fc
 	}
 	fl := cmd.Flags()
+	for _, name := range []string{"smpp", "http"} {
+		if v := fl.Lookup(name).Value; fl.Changed(name) && v.String() == "" {
+			// The former smsc serve's way of saying off.
+			fmt.Fprintf(a.stderr, "simlab: warning: --%s \"\" is deprecated: use --%s off\n", name, name)
+			_ = v.Set("off")
+		}
+	}
 	if fl.Changed("smpp") {
 		cfg.SMPPAddr = flagCfg.SMPPAddr
 	}
@@ -166,6 +185,7 @@ func runServe(cmd *cobra.Command, a *app, sf *serveFlags, flagCfg *simulator.Con
 			if addrs.HTTPS {
 				rl.HTTP = "https://" + addrs.HTTP
 			}
+			rl.Page, rl.API = rl.HTTP+"/", rl.HTTP+"/api/v1/"
 		}
 		if sf.asJSON {
 			// One line, so scripts can read it with a line reader.
@@ -178,6 +198,14 @@ func runServe(cmd *cobra.Command, a *app, sf *serveFlags, flagCfg *simulator.Con
 			line += " smpp_tls=" + rl.SMPPTLS
 		}
 		fmt.Fprintf(a.stderr, "%s http=%s\n", line, orOff(addrs.HTTP))
+		// What to open and try, for a person: below the line scripts read.
+		if rl.HTTP != "" {
+			fmt.Fprintf(a.stderr, "  page  %s   (every message, phone and challenge, live)\n", rl.Page)
+			fmt.Fprintf(a.stderr, "  api   %s   (%sopenapi.json)\n", rl.API, rl.API)
+		}
+		if rl.SMPP != "" {
+			fmt.Fprintf(a.stderr, "  try   %s\n", tryFirst(rl.SMPP))
+		}
 	}
 	stop, err := startCPUProfile(sf.cpuProfile)
 	if err != nil {

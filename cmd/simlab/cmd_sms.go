@@ -42,7 +42,7 @@ type smsSendResult struct {
 
 type smsSendFlags struct {
 	addr, systemID, password, systemType string
-	to, from, text, hexData, udh         string
+	to, source, text, hexData, udh       string
 	pid, dcs                             string
 	dlr, asJSON, useTLS, insecure        bool
 	timeout                              time.Duration
@@ -65,9 +65,9 @@ with a concatenation UDH. --hex sends binary user data (data_coding 4 unless
 SIM Toolkit command packet with --pid 0x7F --dcs 0xF6.
 
 The password may also come from the SIMLAB_SMPP_PASSWORD environment variable.`,
-		Example: `  simlab sms send --to 99901000201 --text "Your code is 123456" --dlr
-  simlab sms send --smpp smsc.example:2775 --system-id me --password pw --to 4915112345678 --text "Hi" --json
-  simlab sms send --to 99901000201 --pid 0x7F --dcs 0xF6 --udh 027000 --hex 00150d12000000b0001100000000010000a40004023f00`,
+		Example: `  simlab sms send --to +99901000042 --text "Your code is 123456" --dlr
+  simlab sms send --smpp smsc.example:2775 --system-id me --password pw --to +4915112345678 --text "Hi" --json
+  simlab sms send --to +99901000042 --source 99955500 --pid 0x7F --dcs 0xF6 --udh 027000 --hex 00120102`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runSMSSend(cmd.Context(), a, &f)
@@ -79,7 +79,8 @@ The password may also come from the SIMLAB_SMPP_PASSWORD environment variable.`,
 	fl.StringVar(&f.password, "password", "", "bind password (or $SIMLAB_SMPP_PASSWORD)")
 	fl.StringVar(&f.systemType, "system-type", "", "bind system_type")
 	fl.StringVar(&f.to, "to", "", "destination number (required)")
-	fl.StringVar(&f.from, "from", "SIMLAB", "source address: digits (international) or alphanumeric")
+	fl.StringVar(&f.source, "source", "SIMLAB", "source address: digits (international, + first allowed) or up to 11 letters and digits")
+	deprecatedFlag(a, fl, "from", "source")
 	fl.StringVar(&f.text, "text", "", "message text")
 	fl.StringVar(&f.hexData, "hex", "", "binary user data in hex")
 	fl.StringVar(&f.udh, "udh", "", "user data header in hex, length octet included")
@@ -184,6 +185,15 @@ func runSMSSend(ctx context.Context, a *app, f *smsSendFlags) error {
 	if f.to == "" {
 		return usagef("--to is required")
 	}
+	if _, err := numberFlag("to", f.to); err != nil {
+		return err
+	}
+	if err := sourceFlag("source", f.source); err != nil {
+		return err
+	}
+	if err := addrFlag("smpp", f.addr); err != nil {
+		return err
+	}
 	parts, err := smsParts(f)
 	if err != nil {
 		return err
@@ -227,7 +237,7 @@ func runSMSSend(ctx context.Context, a *app, f *smsSendFlags) error {
 	res := smsSendResult{Parts: len(parts), DCS: parts[0].DataCoding}
 	for _, p := range parts {
 		m := &client.Message{
-			Source: smsAddress(f.from), Dest: smsAddress(f.to),
+			Source: smsAddress(f.source), Dest: smsAddress(f.to),
 			ESMClass: p.ESMClass, ProtocolID: pid, DataCoding: p.DataCoding, ShortMessage: p.ShortMessage,
 		}
 		if f.dlr {

@@ -68,7 +68,8 @@ func startServe(t *testing.T, args ...string) *serveProcess {
 }
 
 // words splits a command line as a POSIX shell does for the quoting the
-// README uses: words separated by spaces, '…' and "…" quoting.
+// README uses: words separated by spaces, '…' and "…" quoting, a comment
+// from a # that starts a word.
 func words(line string) []string {
 	var out []string
 	var cur strings.Builder
@@ -80,6 +81,8 @@ func words(line string) []string {
 			quote = 0
 		case quote != 0:
 			cur.WriteByte(c)
+		case c == '#' && !in:
+			i = len(line)
 		case c == '\'' || c == '"':
 			quote, in = c, true
 		case c == ' ' || c == '\t':
@@ -171,6 +174,14 @@ func TestReadmeTryIt(t *testing.T) {
 			if !ok {
 				want, ok = pushWants[magic.Name]
 			}
+			// A comment may say what to expect: "# outcome wrong_pin, …".
+			if _, c, found := strings.Cut(line, "# outcome "); found {
+				want, _, _ = strings.Cut(c, ",")
+				want, ok = strings.TrimSpace(want), true
+				if _, tries, found := strings.Cut(c, "pin tries left "); found && !strings.Contains(out, "pin tries left  "+strings.TrimSpace(tries)) {
+					t.Errorf("%s: the output does not say pin tries left %s:\n%s", line, tries, out)
+				}
+			}
 			if !ok {
 				t.Errorf("%s: the test does not know what a %q number gives", line, magic.Name)
 				continue
@@ -207,6 +218,12 @@ func TestReadmeTryIt(t *testing.T) {
 			var v map[string]any
 			if resp.StatusCode != http.StatusOK || json.Unmarshal(body, &v) != nil {
 				t.Errorf("%s: %s %s", line, resp.Status, body)
+			}
+			// It shows something: each list it answers has entries.
+			for k, x := range v {
+				if l, isList := x.([]any); isList && len(l) == 0 {
+					t.Errorf("%s: %q is empty: the README shows nothing there\n%s", line, k, body)
+				}
 			}
 		default:
 			t.Errorf("README.md's Try it runs %q, which this test does not know how to run: teach it", line)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -64,7 +65,81 @@ Exit codes: 0 success, 1 failure, 2 usage error.`,
 	for _, f := range commandFactories {
 		root.AddCommand(f(a))
 	}
+	root.SetHelpCommand(newHelpCmd(root))
+	root.InitDefaultCompletionCmd()
+	strictGroups(root)
 	return root
+}
+
+// strictGroups makes every command that has subcommands (the root, phone,
+// hsm, card …) refuse what is not one of them: `simlab phone lsit` is a
+// usage error saying "unknown command … did you mean list?" instead of
+// printing help and exiting 0, so a typo in a CI script fails. Alone, a
+// group prints its help (exit 0).
+func strictGroups(c *cobra.Command) {
+	if c.HasSubCommands() {
+		c.Args = unknownSubcommand
+		c.SuggestionsMinimumDistance = 2
+		if !c.Runnable() {
+			c.RunE = func(cmd *cobra.Command, args []string) error { return cmd.Help() }
+		}
+	}
+	for _, sub := range c.Commands() {
+		strictGroups(sub)
+	}
+}
+
+// unknownSubcommand is the Args check of a group: any argument is a
+// subcommand it does not have.
+func unknownSubcommand(cmd *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return nil
+	}
+	return usageError{errors.New(unknownCommandMessage(cmd, args[0]))}
+}
+
+// unknownCommandMessage says that name is not a subcommand of cmd, with
+// the nearest names (cobra's Levenshtein suggestions and prefixes).
+func unknownCommandMessage(cmd *cobra.Command, name string) string {
+	msg := fmt.Sprintf("unknown command %q for %q", name, cmd.CommandPath())
+	if s := cmd.SuggestionsFor(name); len(s) > 0 {
+		msg += fmt.Sprintf("; did you mean %s?", orList(s))
+	}
+	return msg + fmt.Sprintf(" (%s --help lists the commands)", cmd.CommandPath())
+}
+
+// orList quotes names and joins them with commas and a final "or".
+func orList(names []string) string {
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = strconv.Quote(n)
+	}
+	if len(q) == 1 {
+		return q[0]
+	}
+	return strings.Join(q[:len(q)-1], ", ") + " or " + q[len(q)-1]
+}
+
+// newHelpCmd is `simlab help [command]`, cobra's own but with an unknown
+// topic a usage error (exit 2) like an unknown command.
+func newHelpCmd(root *cobra.Command) *cobra.Command {
+	return &cobra.Command{
+		Use:   "help [command]",
+		Short: "Help about any command",
+		Long:  "help prints the help of any command: simlab help phone set.",
+		RunE: func(c *cobra.Command, args []string) error {
+			cmd, rest, err := root.Find(args)
+			if err != nil {
+				return usageError{err}
+			}
+			if len(rest) > 0 {
+				return usageError{errors.New(unknownCommandMessage(cmd, rest[0]))}
+			}
+			cmd.InitDefaultHelpFlag()
+			cmd.InitDefaultVersionFlag()
+			return cmd.Help()
+		},
+	}
 }
 
 // run executes the command line args and returns the process exit code.
@@ -76,7 +151,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err == nil {
 		return exitOK
 	}
-	fmt.Fprintf(stderr, "simlab: %v\n", err)
+	fmt.Fprintf(stderr, "simlab: %v\n", hint(err))
 	var ue usageError
 	if errors.As(err, &ue) || isCobraUsage(err) {
 		return exitUsage

@@ -62,8 +62,12 @@ type PINState struct {
 // PhoneUpdate is the body of PUT /api/v1/phones/{msisdn}: what is given
 // changes, the rest stays (schema PhoneUpdate).
 type PhoneUpdate struct {
-	// Behaviour scripts the person; it marks the phone scripted.
+	// Behaviour replaces the person's script; it marks the phone scripted.
 	Behaviour *Behaviour `json:"behaviour,omitempty"`
+	// Next are answers for the next prompts, once each and in order; after
+	// them the phone answers as it did ("next time wrong-pin, then as
+	// before"). It marks the phone scripted.
+	Next []Step `json:"next,omitempty"`
 	// PIN is the applet PIN the card holds and the person types (5
 	// digits); the card is rebuilt, its tries start again at 3.
 	PIN          string `json:"pin,omitempty"`

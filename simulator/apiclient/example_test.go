@@ -41,7 +41,7 @@ func Example() {
 	}
 	fmt.Println(p.Magic, p.PIN.TriesLeft)
 
-	// An ordinary phone, scripted: a wrong PIN, then approve.
+	// An ordinary phone, scripted: a wrong PIN next time, then always approve.
 	b := apiclient.Behaviour{
 		Steps:    []apiclient.Step{{Answer: "wrong-pin"}},
 		Then:     apiclient.Step{Answer: "approve"},

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/simlab-dev/simlab/simulator/person"
+	"github.com/simlab-dev/simlab/smsc"
 )
 
 // Numbers in simlab's plan use country code 999, which ITU-T E.164 leaves
@@ -74,25 +75,13 @@ var magicByCode = func() map[int]Magic {
 }()
 
 // Normalize strips "+", spaces and a leading "00" from an MSISDN and checks
-// it is all digits.
+// it is all digits (smsc.NormalizeNumber, the one normalisation of numbers).
 func Normalize(msisdn string) (string, error) {
-	if d := strings.TrimPrefix(msisdn, "+"); isDigits(d) && !(strings.HasPrefix(d, "00") && len(d) > NumberLength) {
-		return d, nil // already normal: the common case, on every delivery
-	}
-	s := strings.Map(func(r rune) rune {
-		if r == ' ' || r == '-' || r == '(' || r == ')' {
-			return -1
-		}
-		return r
-	}, msisdn)
-	s = strings.TrimPrefix(s, "+")
-	if strings.HasPrefix(s, "00") && len(s) > NumberLength {
-		s = s[2:]
-	}
-	if s == "" || strings.Trim(s, "0123456789") != "" {
+	d, ok := smsc.NormalizeNumber(msisdn)
+	if !ok {
 		return "", fmt.Errorf("fleet: %q is not an MSISDN", msisdn)
 	}
-	return s, nil
+	return d, nil
 }
 
 // Kind is where a number sits in the plan.

@@ -703,6 +703,21 @@ func (p *Phone) SetBehaviour(b person.Behaviour) error {
 	return p.save(true)
 }
 
+// QueueAnswers makes the person answer the next prompts with steps, once
+// each and in order, and then go on as before (person.Person.Queue); it
+// marks the phone scripted, like SetBehaviour.
+func (p *Phone) QueueAnswers(steps []person.Step) error {
+	if err := person.ValidateSteps(steps); err != nil {
+		return err
+	}
+	p.person.Queue(steps...)
+	p.mu.Lock()
+	p.scripted = true
+	p.mu.Unlock()
+	p.record("behaviour", fmt.Sprintf("next %d answer(s) queued over the API", len(steps)), nil)
+	return p.save(true)
+}
+
 // SetAbsent switches the phone off (true) or on; the setting is in the
 // fleet's Store when it returns.
 func (p *Phone) SetAbsent(absent bool) error {

@@ -14,6 +14,7 @@ import (
 	"github.com/simlab-dev/simlab/applet/authn"
 	"github.com/simlab-dev/simlab/applet/uicc"
 	"github.com/simlab-dev/simlab/fixtures/fleets"
+	"github.com/simlab-dev/simlab/internal/yamlmsg"
 	"github.com/simlab-dev/simlab/simulator/person"
 )
 
@@ -46,8 +47,10 @@ type PhoneDefaults struct {
 	// PIN is the applet PIN the card holds and the person types (5 digits,
 	// default DefaultPIN).
 	PIN string `yaml:"pin,omitempty"`
-	// Behaviour is the person's (docs/persons.md; default: approve).
-	Behaviour *person.Behaviour `yaml:"behaviour,omitempty"`
+	// Behaviour is the person's (docs/api.md, "Answers"; default:
+	// always approve, links opened). Each of its fields is inherited on
+	// its own when left out.
+	Behaviour *BehaviourDefaults `yaml:"behaviour,omitempty"`
 	// PromptTimeout is the handset's toolkit timeout when a prompt has no
 	// duration (default: Config.PromptTimeout, else 60 s).
 	PromptTimeout *Duration `yaml:"prompt_timeout,omitempty"`
@@ -58,6 +61,34 @@ type PhoneDefaults struct {
 	Absent        *bool `yaml:"absent,omitempty"`
 	DeliveryError *bool `yaml:"delivery_error,omitempty"`
 	SIMError      *bool `yaml:"sim_error,omitempty"`
+}
+
+// BehaviourDefaults is a person.Behaviour in a fleet file, every field
+// optional: what a range's behaviour leaves out comes from the defaults'
+// behaviour, then from person.Default() (always approve, open links). So
+// `behaviour: {then: {answer: cancel}}` in a range keeps the defaults'
+// open_urls, and `steps: []` clears inherited steps where leaving steps
+// out keeps them.
+type BehaviourDefaults struct {
+	// Steps are the answers to a phone's first prompts, once each.
+	Steps []person.Step `yaml:"steps,omitempty"`
+	// Then is the answer to every prompt after them (always).
+	Then *person.Step `yaml:"then,omitempty"`
+	// OpenURLs says whether the person opens links received by SMS.
+	OpenURLs *bool `yaml:"open_urls,omitempty"`
+}
+
+// apply sets on b what d gives.
+func (d *BehaviourDefaults) apply(b *person.Behaviour) {
+	if d.Steps != nil {
+		b.Steps = append([]person.Step(nil), d.Steps...)
+	}
+	if d.Then != nil {
+		b.Then = *d.Then
+	}
+	if d.OpenURLs != nil {
+		b.OpenURLs = *d.OpenURLs
+	}
 }
 
 // Range is a block of numbers with the same card profile and defaults.
@@ -145,7 +176,7 @@ func ParsePlan(b []byte) (*Plan, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(b))
 	dec.KnownFields(true)
 	if err := dec.Decode(&p); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrPlan, err)
+		return nil, fmt.Errorf("%w: %s", ErrPlan, yamlmsg.Message(err))
 	}
 	if _, err := p.resolve(); err != nil {
 		return nil, err
@@ -187,7 +218,7 @@ func (p *Plan) resolve() (planIndex, error) {
 				s.pin = d.PIN
 			}
 			if d.Behaviour != nil {
-				s.behaviour = *d.Behaviour
+				d.Behaviour.apply(&s.behaviour)
 			}
 			if d.PromptTimeout != nil {
 				s.promptTimeout = time.Duration(*d.PromptTimeout)
@@ -232,7 +263,10 @@ func (d *PhoneDefaults) check(field string) error {
 		return planErr(field+".pin", "the applet PIN must be %d digits", authn.PINLength)
 	}
 	if d.Behaviour != nil {
-		if err := d.Behaviour.Validate(); err != nil {
+		// Each field checked alone; the merged behaviour is whole.
+		b := person.Default()
+		d.Behaviour.apply(&b)
+		if err := b.Validate(); err != nil {
 			return planErr(field+".behaviour", "%v", err)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -76,7 +77,7 @@ func TestParsePlanErrors(t *testing.T) {
 	tests := []struct{ name, yaml, want string }{
 		{"empty", "", "EOF"},
 		{"no ranges", "defaults: {pin: \"12345\"}", "ranges: a fleet file needs at least one range"},
-		{"unknown field", "ranges: [{prefix: \"4479\", colour: red}]", "field colour not found"},
+		{"unknown field", "ranges: [{prefix: \"4479\", colour: red}]", `unknown key "colour"`},
 		{"both", "ranges: [{prefix: \"44\", from: \"4400\", to: \"4499\"}]", "ranges[0]: give either prefix or from/to"},
 		{"from only", "ranges: [{from: \"4400\"}]", "ranges[0]: needs from and to"},
 		{"bad from", "ranges: [{from: \"44x0\", to: \"4499\"}]", "ranges[0].from"},
@@ -219,4 +220,43 @@ func FuzzParsePlan(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestPlanBehaviourInherits: a range's behaviour inherits each field it
+// leaves out from the defaults' behaviour, then from person.Default(), as
+// docs/fleet.md says.
+func TestPlanBehaviourInherits(t *testing.T) {
+	p, err := ParsePlan([]byte(`
+defaults:
+  behaviour: {steps: [{answer: busy}], then: {answer: cancel}, open_urls: false}
+ranges:
+  - {name: a, from: "44000000000", to: "44000000009", behaviour: {then: {answer: approve}}}
+  - {name: b, from: "44000000010", to: "44000000019", behaviour: {steps: [], open_urls: true}}
+  - {name: c, from: "44000000020", to: "44000000029"}
+  - {name: d, from: "44000000030", to: "44000000039", behaviour: {steps: [{answer: wrong-pin}]}}
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := p.resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]person.Behaviour{
+		"a": {Steps: []person.Step{{Answer: "busy"}}, Then: person.Step{Answer: "approve"}},
+		"b": {Steps: []person.Step{}, Then: person.Step{Answer: "cancel"}, OpenURLs: true},
+		"c": {Steps: []person.Step{{Answer: "busy"}}, Then: person.Step{Answer: "cancel"}},
+		"d": {Steps: []person.Step{{Answer: "wrong-pin"}}, Then: person.Step{Answer: "cancel"}},
+	}
+	for _, s := range ix {
+		w := want[s.name]
+		if !reflect.DeepEqual(s.behaviour, w) && !(len(s.behaviour.Steps) == 0 && len(w.Steps) == 0 && s.behaviour.Then == w.Then && s.behaviour.OpenURLs == w.OpenURLs) {
+			t.Errorf("range %s: behaviour %+v, want %+v", s.name, s.behaviour, w)
+		}
+	}
+	// The merged behaviour is checked: no answer anywhere is an error only
+	// where it stays empty.
+	if _, err := ParsePlan([]byte(`ranges: [{from: "44000000000", to: "44000000009", behaviour: {then: {answer: dance}}}]`)); err == nil || !strings.Contains(err.Error(), "ranges[0].behaviour") {
+		t.Errorf("unknown answer: %v", err)
+	}
 }

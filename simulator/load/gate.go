@@ -36,10 +36,10 @@ func (r *Report) Check(g Gate) error {
 	if g.MinCompleted > 0 {
 		switch {
 		case r.Sent == 0:
-			miss = append(miss, "no challenge was sent")
+			miss = append(miss, "no "+strings.TrimSuffix(r.unit(), "s")+" was sent")
 		case float64(r.Completed) < g.MinCompleted*float64(r.Sent):
-			miss = append(miss, fmt.Sprintf("%d of %d challenges completed (%s), below the %s asked (%d failed, %d timed out)",
-				r.Completed, r.Sent, percent(float64(r.Completed)/float64(r.Sent)), percent(g.MinCompleted), r.Failed, r.TimedOut))
+			miss = append(miss, fmt.Sprintf("%d of %d %s completed (%s), below the %s asked (%d failed, %d timed out)",
+				r.Completed, r.Sent, r.unit(), percent(float64(r.Completed)/float64(r.Sent)), percent(g.MinCompleted), r.Failed, r.TimedOut))
 		}
 	}
 	if g.MaxP99 > 0 && r.Latency.P99 > ms(int64(g.MaxP99)) {

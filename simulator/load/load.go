@@ -446,6 +446,9 @@ issue:
 		Distribution: distribution(rec.e2e),
 		Schedule:     sched,
 	}
+	if u, ok := t.(interface{ Unit() string }); ok {
+		rep.Unit = u.Unit()
+	}
 	rep.Rate = achievedRate(rec.sent, sched, sh, interrupted, rep.DurationS)
 	if rec.submit.TotalCount() > 0 {
 		p := percentiles(rec.submit)

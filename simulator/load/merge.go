@@ -161,7 +161,7 @@ func Merge(parts []*ShardReport) (*Report, *Histograms, error) {
 	}
 	rep := &Report{
 		Outcomes: map[string]int64{}, Errors: map[string]int64{},
-		TargetRate: sc.Rate, Kind: first.Kind,
+		TargetRate: sc.Rate, Kind: first.Kind, Unit: first.Unit,
 	}
 	rep.Schedule = sc
 	rep.Schedule.Shard, rep.Schedule.Merged = 0, true

@@ -171,7 +171,7 @@ func (r *Report) throughputChart() chart {
 		done = append(done, xy{x, float64(s.Completed)})
 		bad = append(bad, xy{x, float64(s.Failed + s.TimedOut)})
 	}
-	return chart{Title: "Throughput", XLabel: "seconds since start", YLabel: "challenges per second",
+	return chart{Title: "Throughput", XLabel: "seconds since start", YLabel: r.unit() + " per second",
 		Series: []series{{"sent", "#7f7f7f", sent}, {"completed", "#2ca02c", done}, {"failed + timed out", "#d62728", bad}}}
 }
 

@@ -39,6 +39,9 @@ type Report struct {
 	// Interrupted is true when the run was stopped before its schedule
 	// ended.
 	Interrupted bool `json:"interrupted,omitempty"`
+	// Unit is what the run sent: "challenges", "messages" (--loa text) or
+	// "OTPs" (the target's Unit; empty reads as challenges).
+	Unit string `json:"unit,omitempty"`
 	// Series has one entry per second of the run.
 	Series []Second `json:"series"`
 	// Distribution samples the latency percentile curve.
@@ -141,7 +144,7 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, "   (shard %d/%d of %.0f/s)", sc.Shard, sc.Shards, sc.Rate)
 	}
 	b.WriteString("\n")
-	fmt.Fprintf(&b, "challenges sent %d = completed %d + failed %d + timed out %d\n", r.Sent, r.Completed, r.Failed, r.TimedOut)
+	fmt.Fprintf(&b, "%s sent %d = completed %d + failed %d + timed out %d\n", r.unit(), r.Sent, r.Completed, r.Failed, r.TimedOut)
 	if len(r.Outcomes) > 0 {
 		b.WriteString("outcomes  ")
 		for _, k := range sortedByCount(r.Outcomes) {
@@ -153,6 +156,10 @@ func (r *Report) WriteText(w io.Writer) error {
 		fmt.Fprintf(&b, "signatures verified %d of %d answers\n", r.Verified, r.Completed)
 	}
 	writeP := func(name string, p Percentiles) {
+		if p.Count == 0 { // no figures: not a latency of 0
+			fmt.Fprintf(&b, "%-10s none: no %s completed\n", name, r.unit())
+			return
+		}
 		fmt.Fprintf(&b, "%-10s p50 %s  p90 %s  p99 %s  p99.9 %s  max %s  (n=%d)\n", name,
 			fmtMs(p.P50), fmtMs(p.P90), fmtMs(p.P99), fmtMs(p.P999), fmtMs(p.Max), p.Count)
 	}
@@ -182,6 +189,19 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// unit is what the run sent, for labels.
+func (r *Report) unit() string {
+	switch {
+	case r.Unit != "":
+		return r.Unit
+	case r.Kind == KindText:
+		return "messages"
+	case r.Kind == KindOTP:
+		return "OTPs"
+	}
+	return "challenges"
 }
 
 func fmtMs(v float64) string {

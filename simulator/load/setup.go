@@ -61,6 +61,42 @@ var ErrKind = errors.New("load: unknown kind of load")
 type Dialed struct {
 	Target
 	close func(context.Context) error
+	lost  lostConn
+}
+
+// lostConn is what Dialed.Lost reads: a Pusher or a ConnWatch.
+type lostConn interface {
+	Lost() <-chan struct{}
+}
+
+// Lost is closed when a bind without reconnection
+// (TargetConfig.SMPP.NoReconnect) loses its connection: the run cannot
+// go on, and LostErr says why (push.ErrSMSCClosed).
+func (d *Dialed) Lost() <-chan struct{} { return d.lost.Lost() }
+
+// LostErr is push.ErrSMSCClosed with its cause once Lost is closed.
+func (d *Dialed) LostErr() error {
+	select {
+	case <-d.lost.Lost():
+	default:
+		return nil
+	}
+	switch l := d.lost.(type) {
+	case *push.Pusher:
+		return l.LostErr()
+	case *push.ConnWatch:
+		return l.Err()
+	}
+	return push.ErrSMSCClosed
+}
+
+// Unit is what the target sends, for the report: "challenges",
+// "messages" or "OTPs".
+func (d *Dialed) Unit() string {
+	if u, ok := d.Target.(interface{ Unit() string }); ok {
+		return u.Unit()
+	}
+	return "challenges"
 }
 
 // Close unbinds every session.
@@ -93,9 +129,10 @@ func NewTarget(ctx context.Context, cfg TargetConfig) (*Dialed, error) {
 		}
 		t := &Challenges{Pusher: p, Numbers: cfg.Numbers, LoA: loa, PromptTimeout: pt,
 			ClientName: cfg.ClientName, BindingMessage: cfg.BindingMessage, NoVerify: cfg.NoVerify, VerifyEvery: cfg.VerifyEvery, keys: ks, plan: cfg.Fleet}
-		return &Dialed{Target: t, close: p.Close}, nil
+		return &Dialed{Target: t, close: p.Close, lost: p}, nil
 	case KindOTP, KindText:
 		rs := push.NewReceipts()
+		watch := push.NewConnWatch()
 		t := &Texts{Receipts: rs, Numbers: cfg.Numbers, Source: cfg.Source, OTP: kind == KindOTP}
 		if t.OTP {
 			t.CaptureURL, t.CaptureToken = cfg.CaptureURL, cfg.CaptureToken
@@ -111,6 +148,9 @@ func NewTarget(ctx context.Context, cfg TargetConfig) (*Dialed, error) {
 			cc := cfg.SMPP
 			cc.Mode = client.Transceiver
 			cc.OnDeliver = rs.OnDeliver
+			if cc.NoReconnect {
+				cc.OnState = watch.Hook(cc.OnState)
+			}
 			c, err := client.Dial(ctx, cc)
 			if err != nil {
 				closeAll(context.Background())
@@ -118,7 +158,7 @@ func NewTarget(ctx context.Context, cfg TargetConfig) (*Dialed, error) {
 			}
 			t.Clients = append(t.Clients, c)
 		}
-		return &Dialed{Target: t, close: closeAll}, nil
+		return &Dialed{Target: t, close: closeAll, lost: watch}, nil
 	}
 	return nil, fmt.Errorf("%w %q: want 2, 3, 3,2, otp or text", ErrKind, cfg.Kind)
 }

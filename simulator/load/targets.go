@@ -376,3 +376,14 @@ func (t *Texts) readOTP(ctx context.Context, dest, code string, submitted time.T
 // otpWait bounds one read of a code back (the server waits a little less,
 // to answer 408 in time).
 const otpWait = 13 * time.Second
+
+// Unit is what a Texts run sends, for the report: "OTPs" or "messages".
+func (t *Texts) Unit() string {
+	if t.OTP {
+		return "OTPs"
+	}
+	return "messages"
+}
+
+// Unit is what a Challenges run sends, for the report.
+func (c *Challenges) Unit() string { return "challenges" }

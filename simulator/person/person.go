@@ -129,6 +129,21 @@ type Behaviour struct {
 // open links.
 func Default() Behaviour { return Behaviour{Then: Step{Answer: AnswerApprove}, OpenURLs: true} }
 
+// Always is the behaviour that gives answer to every prompt and opens
+// links: "always answer" in docs/api.md's words.
+func Always(answer string) Behaviour { return Behaviour{Then: Step{Answer: answer}, OpenURLs: true} }
+
+// ValidateSteps checks steps to be queued (Person.Queue): "the next
+// prompts, once each".
+func ValidateSteps(steps []Step) error {
+	for i, s := range steps {
+		if err := s.validate(); err != nil {
+			return fmt.Errorf("%w: next[%d]: %w", ErrBehaviour, i, err)
+		}
+	}
+	return nil
+}
+
 // ErrBehaviour reports an invalid behaviour.
 var ErrBehaviour = errors.New("person: invalid behaviour")
 
@@ -204,6 +219,17 @@ func (p *Person) Behaviour() (Behaviour, int) {
 func (p *Person) Set(b Behaviour) {
 	p.mu.Lock()
 	p.b, p.next = b, 0
+	p.mu.Unlock()
+}
+
+// Queue puts steps before the rest of the script: the next prompts take
+// them, once each and in order, then the behaviour goes on where it was
+// ("next time wrong-pin, then as before"). Check them with ValidateSteps.
+func (p *Person) Queue(steps ...Step) {
+	p.mu.Lock()
+	rest := p.b.Steps[min(p.next, len(p.b.Steps)):]
+	p.b.Steps = append(append([]Step(nil), steps...), rest...)
+	p.next = 0
 	p.mu.Unlock()
 }
 

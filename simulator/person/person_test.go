@@ -166,3 +166,32 @@ func FuzzKeyword(f *testing.F) {
 		}
 	})
 }
+
+// TestQueueBeforeTheRest: queued answers go first, once each, then the
+// script goes on where it was ("next time X, then as before").
+func TestQueueBeforeTheRest(t *testing.T) {
+	t.Parallel()
+	p := New(Behaviour{Steps: []Step{{Answer: AnswerBusy}, {Answer: AnswerBack}}, Then: Step{Answer: AnswerCancel}}, 1)
+	ctx := context.Background()
+	if a := p.Answer(ctx, okPrompt, nil); a.Action != Busy {
+		t.Fatalf("first: %v", a.Action)
+	}
+	p.Queue(Step{Answer: AnswerWrongPIN}, Step{Answer: AnswerApprove})
+	var got []Action
+	for range 5 {
+		got = append(got, p.Answer(ctx, pinPrompt, nil).Action)
+	}
+	// wrong PIN typed (Enter), right PIN (Enter), then back, cancel, cancel.
+	want := []Action{Enter, Enter, Back, Cancel, Cancel}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("answers %v, want %v", got, want)
+		}
+	}
+	if err := ValidateSteps([]Step{{Answer: "dance"}}); err == nil {
+		t.Error("ValidateSteps took an unknown answer")
+	}
+	if b := Always(AnswerIgnore); b.Then.Answer != AnswerIgnore || len(b.Steps) != 0 || !b.OpenURLs {
+		t.Errorf("Always: %+v", b)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/simlab-dev/simlab/simulator/apiclient"
@@ -89,10 +90,10 @@ func (p *Pusher) PushOTP(ctx context.Context, r OTPRequest) (Result, error) {
 	if err != nil {
 		var se *client.StatusError
 		if errors.As(err, &se) {
-			res.Outcome, res.Detail, res.LatencyMS = NotDelivered, "submit_sm refused: "+err.Error(), ms(time.Since(start))
+			res.Outcome, res.Detail, res.LatencyMS = NotDelivered, strings.TrimPrefix(err.Error(), "smpp client: "), ms(time.Since(start))
 			return res, nil
 		}
-		return res, fmt.Errorf("push: submit: %w", err)
+		return res, p.submitErr(err)
 	}
 	res.MessageID = ids[0]
 
@@ -105,6 +106,9 @@ func (p *Pusher) PushOTP(ctx context.Context, r OTPRequest) (Result, error) {
 			res.Outcome, res.Detail, res.LatencyMS = NotDelivered, "delivery receipt "+rc.Stat+" err:"+rc.Err, ms(time.Since(start))
 			return res, nil
 		}
+	case <-p.watch.Lost():
+		res.LatencyMS = ms(time.Since(start))
+		return res, p.watch.Err()
 	case <-wctx.Done():
 		res.LatencyMS = ms(time.Since(start))
 		if ctx.Err() != nil {

@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -96,6 +97,9 @@ type Pusher struct {
 	// sees its receipt whichever bind the SMSC hands it to.
 	receipts *Receipts
 
+	// watch sees a bind's connection lost (binds without reconnection).
+	watch *ConnWatch
+
 	mu      sync.Mutex
 	waiting map[string][]*waiter      // by phone number
 	parts   *tpdu.Reassembler[[]byte] // concatenated answers (newAnswerParts)
@@ -116,6 +120,35 @@ type Request struct {
 	// (SignatureValid stays false); it is still opened, its CC checked and
 	// its transaction id matched. Load generators use it to sample.
 	NoVerify bool
+}
+
+// ErrRequest reports a request that cannot be pushed as given: a malformed
+// number, texts over the protocol's limits. Nothing was sent.
+var ErrRequest = errors.New("push: invalid request")
+
+// Check reports, without sending anything, what Push would refuse in r: a
+// number that is not one, a LoA, client_name, binding_message or context
+// beyond docs/applet-protocol.md's limits (client_name 1..40 bytes, the
+// other two 93 bytes together). The errors wrap ErrRequest.
+func (r Request) Check() error {
+	if _, err := fleet.Normalize(r.MSISDN); err != nil {
+		return fmt.Errorf("%w: %w", ErrRequest, err)
+	}
+	return CheckTexts(r.LoA, r.ClientName, r.BindingMessage, r.Context)
+}
+
+// CheckTexts is Request.Check without the number: the LoA and the texts of
+// a challenge (an empty client_name stands for the default "simlab").
+func CheckTexts(loa authn.LoA, clientName, bindingMessage, context string) error {
+	if clientName == "" {
+		clientName = "simlab"
+	}
+	ch := authn.Challenge{TransactionID: make([]byte, 8), LoA: loa, ClientName: clientName,
+		BindingMessage: bindingMessage, Context: context, Nonce: make([]byte, 16)}
+	if err := ch.Validate(); err != nil {
+		return fmt.Errorf("%w: %w", ErrRequest, err)
+	}
+	return nil
 }
 
 // Result is what became of a challenge, as `simlab push --json` prints it.
@@ -149,7 +182,7 @@ var (
 
 // New binds to the SMSC and returns a Pusher.
 func New(ctx context.Context, cfg Config) (*Pusher, error) {
-	p := &Pusher{cfg: cfg, ks: cfg.Keystore, receipts: NewReceipts(), waiting: map[string][]*waiter{}, parts: newAnswerParts()}
+	p := &Pusher{cfg: cfg, ks: cfg.Keystore, receipts: NewReceipts(), watch: NewConnWatch(), waiting: map[string][]*waiter{}, parts: newAnswerParts()}
 	if p.cfg.Source == "" {
 		p.cfg.Source = "99955500"
 	}
@@ -179,6 +212,9 @@ func New(ctx context.Context, cfg Config) (*Pusher, error) {
 		cc := cfg.SMPP
 		cc.Mode = client.Transceiver
 		cc.OnDeliver = p.onDeliver
+		if cc.NoReconnect {
+			cc.OnState = p.watch.Hook(cc.OnState)
+		}
 		if cc.KeepReceipts == 0 {
 			cc.KeepReceipts = -1 // p.receipts keeps them, for every bind
 		}
@@ -191,6 +227,15 @@ func New(ctx context.Context, cfg Config) (*Pusher, error) {
 	}
 	return p, nil
 }
+
+// Lost is closed when one of the Pusher's binds loses its connection (the
+// SMSC closed it, or the network broke) and the Pusher does not reconnect
+// (client.Config.NoReconnect): pushes waiting then fail with
+// ErrSMSCClosed, and LostErr says why.
+func (p *Pusher) Lost() <-chan struct{} { return p.watch.Lost() }
+
+// LostErr is ErrSMSCClosed with its cause once Lost is closed, else nil.
+func (p *Pusher) LostErr() error { return p.watch.Err() }
 
 // Close unbinds.
 func (p *Pusher) Close(ctx context.Context) error {
@@ -473,11 +518,11 @@ func (p *Pusher) Push(ctx context.Context, r Request) (Result, error) {
 		if err != nil {
 			var se *client.StatusError
 			if errors.As(err, &se) {
-				res.Outcome, res.Detail = NotDelivered, "submit_sm refused: "+err.Error()
+				res.Outcome, res.Detail = NotDelivered, strings.TrimPrefix(err.Error(), "smpp client: ")
 				res.LatencyMS = ms(time.Since(start))
 				return res, nil
 			}
-			return res, fmt.Errorf("push: submit: %w", err)
+			return res, p.submitErr(err)
 		}
 		ids = append(ids, id)
 	}
@@ -506,6 +551,9 @@ func (p *Pusher) Push(ctx context.Context, r Request) (Result, error) {
 				res.Outcome, res.Detail = SIMError, "the SIM rejected the SMS-PP download (receipt err "+rc.Err+")"
 			}
 			return res, nil
+		case <-p.watch.Lost():
+			res.LatencyMS = ms(time.Since(start))
+			return res, p.watch.Err()
 		case <-wctx.Done():
 			res.LatencyMS = ms(time.Since(start))
 			if ctx.Err() != nil {

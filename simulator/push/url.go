@@ -198,10 +198,10 @@ func (p *Pusher) PushURL(ctx context.Context, r URLRequest) (Result, error) {
 	if err != nil {
 		var se *client.StatusError
 		if errors.As(err, &se) {
-			res.Outcome, res.Detail, res.LatencyMS = NotDelivered, "submit_sm refused: "+err.Error(), ms(time.Since(start))
+			res.Outcome, res.Detail, res.LatencyMS = NotDelivered, strings.TrimPrefix(err.Error(), "smpp client: "), ms(time.Since(start))
 			return res, nil
 		}
-		return res, fmt.Errorf("push: submit: %w", err)
+		return res, p.submitErr(err)
 	}
 	res.MessageID = ids[0]
 
@@ -224,6 +224,9 @@ func (p *Pusher) PushURL(ctx context.Context, r URLRequest) (Result, error) {
 			}
 			res.Outcome, res.Detail, res.LatencyMS = NotDelivered, "delivery receipt "+rc.Stat+" err:"+rc.Err, ms(time.Since(start))
 			return res, nil
+		case <-p.watch.Lost():
+			res.LatencyMS = ms(time.Since(start))
+			return res, p.watch.Err()
 		case <-wctx.Done():
 			res.LatencyMS = ms(time.Since(start))
 			if ctx.Err() != nil {

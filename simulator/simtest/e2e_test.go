@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -81,7 +82,7 @@ func TestWrongPINThenBlockedThenStillBlocked(t *testing.T) {
 	s := simtest.NewServer(t)
 	p := newPusher(t, s)
 	n := simtest.Number(t, "approve", 500)
-	s.Script(t, n, "wrong-pin", "wrong-pin", "wrong-pin", "approve")
+	s.Next(t, n, "wrong-pin", "wrong-pin", "wrong-pin")
 	for i, want := range []string{"wrong_pin", "wrong_pin", "pin_blocked", "pin_blocked"} {
 		res, err := p.Push(context.Background(), push.Request{MSISDN: n, LoA: authn.LoA3, Timeout: 5 * time.Second})
 		if err != nil {
@@ -93,6 +94,39 @@ func TestWrongPINThenBlockedThenStillBlocked(t *testing.T) {
 	}
 	if st := s.Phone(t, n).Info().PIN; !st.Blocked || st.TriesLeft != 0 {
 		t.Errorf("PIN state %+v", st)
+	}
+}
+
+// TestAnswerAlwaysAndNext: Answer is "always", Next "next time, then as
+// before" — the two sequences of docs/api.md's "Answers".
+func TestAnswerAlwaysAndNext(t *testing.T) {
+	s := simtest.NewServer(t)
+	p := newPusher(t, s)
+	n := simtest.Number(t, "approve", 501)
+	push3 := func() string {
+		t.Helper()
+		res, err := p.Push(context.Background(), push.Request{MSISDN: n, LoA: authn.LoA3, Timeout: 5 * time.Second})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Outcome
+	}
+	s.Answer(t, n, "cancel")
+	s.Next(t, n, "wrong-pin", "approve")
+	var got []string
+	for range 5 {
+		got = append(got, push3())
+	}
+	if want := []string{"wrong_pin", "approved", "cancelled", "cancelled", "cancelled"}; !slices.Equal(got, want) {
+		t.Errorf("always cancel, next wrong-pin and approve: %v, want %v", got, want)
+	}
+	// Queued again in the middle of a script: before the rest of it.
+	s.Next(t, n, "approve")
+	if got := push3(); got != "approved" {
+		t.Errorf("after Next approve: %s", got)
+	}
+	if got := push3(); got != "cancelled" {
+		t.Errorf("then as before: %s, want cancelled", got)
 	}
 }
 

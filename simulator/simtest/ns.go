@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/simlab-dev/simlab/simulator/apiclient"
+	"github.com/simlab-dev/simlab/simulator/person"
 	"github.com/simlab-dev/simlab/simulator/push"
 	"github.com/simlab-dev/simlab/smsc/client"
 )
@@ -142,9 +143,31 @@ func (n *NS) Numbers(outcome string, count int) []string {
 	})
 }
 
-// Script sets the answers a phone's person gives, as `simlab phone set
-// --answer a,b,c` does: each answer once, in order, and the last one for
-// every prompt after; no answers means approve. The person opens links.
+// Answer makes a phone's person give answer to every prompt from now on
+// ("always answer", `simlab phone set --answer`), opening links; it
+// replaces the phone's script. Answers are docs/api.md's ("Answers").
+func (n *NS) Answer(msisdn, answer string) *apiclient.Phone {
+	n.t.Helper()
+	b := person.Always(answer)
+	return n.Update(msisdn, apiclient.PhoneUpdate{Behaviour: &b})
+}
+
+// Next makes a phone's person give answers to the next prompts, once each
+// and in order, and then answer as before ("next time wrong-pin, then as
+// before", `simlab phone set --next`). For "next time A, then always B",
+// call Answer(n, B) and then Next(n, A).
+func (n *NS) Next(msisdn string, answers ...string) *apiclient.Phone {
+	n.t.Helper()
+	return n.Update(msisdn, apiclient.PhoneUpdate{Next: steps(answers)})
+}
+
+// Script sets the answers a phone's person gives: each answer once, in
+// order, and the last one for every prompt after; no answers means
+// approve. The person opens links.
+//
+// Deprecated: Script(n, "wrong-pin") reads as "next time" but means
+// "always": use Answer (always) and Next (next time, then as before).
+// Script(n, a, b, c) is Answer(n, c) then Next(n, a, b).
 func (n *NS) Script(msisdn string, answers ...string) *apiclient.Phone {
 	n.t.Helper()
 	b := script(answers)

@@ -74,7 +74,7 @@ func TestParallelNamespacesSeeOnlyTheirOwn(t *testing.T) {
 					ns.WaitSessions(ctx, n, sessions[n])
 				}
 				challenge(approve, "approved")
-				ns.Script(scripted, "wrong-pin", "approve")
+				ns.Next(scripted, "wrong-pin")
 				challenge(scripted, "wrong_pin")
 				challenge(scripted, "approved")
 				if ph := ns.Phone(scripted); ph.PIN.TriesLeft != 3 || !ph.Scripted {

@@ -232,9 +232,36 @@ func (s *Server) Phone(t testing.TB, msisdn string) *fleet.Phone {
 	return p
 }
 
-// Script sets the answers a phone's person gives, as `simlab phone set
-// --answer a,b,c` does: each answer once, in order, and the last one for
-// every prompt after; no answers means approve. The person opens links.
+// Answer makes a phone's person give answer to every prompt from now on,
+// opening links, as NS.Answer does, in process.
+func (s *Server) Answer(t testing.TB, msisdn, answer string) *fleet.Phone {
+	t.Helper()
+	s.inProcess(t, "Answer")
+	p := s.Phone(t, msisdn)
+	if err := p.SetBehaviour(person.Always(answer)); err != nil {
+		t.Fatalf("simtest: %v", err)
+	}
+	return p
+}
+
+// Next makes a phone's person give answers to the next prompts, once each,
+// then answer as before, as NS.Next does, in process.
+func (s *Server) Next(t testing.TB, msisdn string, answers ...string) *fleet.Phone {
+	t.Helper()
+	s.inProcess(t, "Next")
+	p := s.Phone(t, msisdn)
+	if err := p.QueueAnswers(steps(answers)); err != nil {
+		t.Fatalf("simtest: %v", err)
+	}
+	return p
+}
+
+// Script sets the answers a phone's person gives: each answer once, in
+// order, and the last one for every prompt after; no answers means
+// approve. The person opens links.
+//
+// Deprecated: Script(t, n, "wrong-pin") reads as "next time" but means
+// "always": use Answer (always) and Next (next time, then as before).
 func (s *Server) Script(t testing.TB, msisdn string, answers ...string) *fleet.Phone {
 	t.Helper()
 	s.inProcess(t, "Script")
@@ -270,6 +297,15 @@ func Number(t testing.TB, outcome string, index int) string {
 		t.Fatalf("simtest: %v", err)
 	}
 	return n
+}
+
+// steps are answers as behaviour steps.
+func steps(answers []string) []person.Step {
+	out := make([]person.Step, len(answers))
+	for i, a := range answers {
+		out[i] = person.Step{Answer: a}
+	}
+	return out
 }
 
 // script is the behaviour of a list of answers: each once, the last

@@ -218,8 +218,10 @@ func writeErr(w http.ResponseWriter, status int, format string, args ...any) {
 func filterOf(r *http.Request) (smsc.Filter, error) {
 	q := r.URL.Query()
 	f := smsc.Filter{
-		To: strings.TrimPrefix(q.Get("to"), "+"), From: strings.TrimPrefix(q.Get("from"), "+"),
-		Number: strings.TrimPrefix(q.Get("number"), "+"), Account: q.Get("account"), Text: q.Get("text"),
+		// +99901000042, 99901000042, 0099901000042 and " 99901000042"
+		// (a raw + in a query is a space) are one number.
+		To: smsc.NormalizeAddr(q.Get("to")), From: smsc.NormalizeAddr(q.Get("from")),
+		Number: smsc.NormalizeAddr(q.Get("number")), Account: q.Get("account"), Text: q.Get("text"),
 	}
 	ns, hasNS := q.Get("namespace"), q.Has("namespace")
 	if !hasNS {

@@ -59,8 +59,8 @@ func (a *API) compose(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, http.StatusBadRequest, "%v", err)
 		return
 	}
-	to := strings.TrimPrefix(strings.TrimSpace(req.To), "+")
-	if to == "" || len(to) > 20 || strings.Trim(to, "0123456789") != "" {
+	to, ok := smsc.NormalizeNumber(req.To)
+	if !ok || len(to) > 20 {
 		writeErr(w, http.StatusBadRequest, "to: want the phone's number in digits, got %q", req.To)
 		return
 	}

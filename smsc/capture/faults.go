@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/simlab-dev/simlab/internal/jsonbody"
@@ -140,7 +139,7 @@ func (a *API) faultsAdd(w http.ResponseWriter, r *http.Request) {
 		writeErr(w, http.StatusBadRequest, "fault: %v", err)
 		return
 	}
-	req.Dest = strings.TrimPrefix(req.Dest, "+")
+	req.Dest = smsc.NormalizeAddr(req.Dest)
 	f, err := req.toFault()
 	if err != nil {
 		writeErr(w, http.StatusBadRequest, "fault: %v", err)
@@ -163,7 +162,7 @@ func (a *API) faultsClear(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.URL.Query()
-	dest, account := strings.TrimPrefix(q.Get("dest"), "+"), q.Get("account")
+	dest, account := smsc.NormalizeAddr(q.Get("dest")), q.Get("account")
 	before := len(a.Faults.List())
 	switch {
 	case dest != "":

@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -119,8 +120,12 @@ type StatusError struct {
 	Status  uint32 // command_status (SMPP v3.4 §5.1.3)
 }
 
+// Error names the command and the status by their SMPP names, the
+// status's number after: "smpp client: submit_sm refused with
+// ESME_RTHROTTLED (command_status 0x00000058)".
 func (e *StatusError) Error() string {
-	return fmt.Sprintf("smpp client: command 0x%08X failed with command_status 0x%08X (%s)", e.Command, e.Status, StatusName(e.Status))
+	cmd := strings.TrimSuffix(pdu.CommandID(e.Command).String(), "_resp")
+	return fmt.Sprintf("smpp client: %s refused with %s (command_status 0x%08X)", cmd, StatusName(e.Status), e.Status)
 }
 
 // Errors returned by the client.
