@@ -55,7 +55,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -69,7 +68,6 @@ import (
 	"github.com/simlab-dev/simlab/applet/uicc"
 	"github.com/simlab-dev/simlab/simulator"
 	"github.com/simlab-dev/simlab/simulator/fleet"
-	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 )
 
@@ -77,9 +75,10 @@ import (
 // for the documented defaults: "127.0.0.1:2775=HOST:PORT,127.0.0.1:8775=HOST:PORT".
 const docsAddrsEnv = "SIMLAB_DOCS_ADDRS"
 
-// runDocsCommand runs the command line of this process as simlab does,
-// with every flag whose default names a documented address defaulting to
-// the test server's instead (docsAddrsEnv).
+// runDocsCommand runs the command line of this process through run, as
+// simlab does, with every flag whose default names a documented address
+// given the test server's instead (docsAddrsEnv), unless the command line
+// sets it.
 func runDocsCommand() int {
 	var pairs []string
 	for _, kv := range strings.Split(os.Getenv(docsAddrsEnv), ",") {
@@ -88,35 +87,26 @@ func runDocsCommand() int {
 		}
 	}
 	rep := strings.NewReplacer(pairs...)
-	ctx := context.Background()
-	a := &app{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}
-	root := newRoot(a)
-	var walk func(c *cobra.Command)
-	walk = func(c *cobra.Command) {
-		for _, fs := range []*pflag.FlagSet{c.Flags(), c.PersistentFlags()} {
-			fs.VisitAll(func(f *pflag.Flag) {
-				if v := rep.Replace(f.DefValue); v != f.DefValue {
-					_ = f.Value.Set(v)
-					f.DefValue = v
+	args := os.Args[1:]
+	if c, _, err := newRoot(&app{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}).Find(args); err == nil {
+		otp := strings.Contains(" "+strings.Join(args, " ")+" ", " --otp ") || strings.Contains(strings.Join(args, " "), "--loa otp")
+		c.Flags().VisitAll(func(f *pflag.Flag) {
+			v := rep.Replace(f.DefValue)
+			if v == f.DefValue {
+				return
+			}
+			if f.Name == "api" && (c.Name() == "push" || c.Name() == "load") && !otp {
+				return // push and load refuse --api without OTPs
+			}
+			for _, a := range args {
+				if a == "--"+f.Name || strings.HasPrefix(a, "--"+f.Name+"=") {
+					return
 				}
-			})
-		}
-		for _, s := range c.Commands() {
-			walk(s)
-		}
+			}
+			args = append(args, "--"+f.Name+"="+v)
+		})
 	}
-	walk(root)
-	root.SetArgs(os.Args[1:])
-	err := root.ExecuteContext(ctx)
-	if err == nil {
-		return exitOK
-	}
-	fmt.Fprintf(os.Stderr, "simlab: %v\n", err)
-	var ue usageError
-	if isCobraUsage(err) || errors.As(err, &ue) {
-		return exitUsage
-	}
-	return exitFailure
+	return run(context.Background(), args, os.Stdin, os.Stdout, os.Stderr)
 }
 
 // docBlock is one fenced block of a page.
