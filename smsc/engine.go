@@ -325,11 +325,14 @@ func (e *engine) attempt(sh *engShard, q *destQueue, it *qItem, now time.Time) {
 		return
 	}
 	if !m.ValidUntil.IsZero() && !next.Before(m.ValidUntil) {
-		e.remove(sh, q, it)
-		e.finalize(m, Expired, de.Code, it.attempts)
-		return
+		// No retry fits before the validity period ends: the message
+		// waits for its end and expires then (attempt), not earlier
+		// (SMPP 3.4 §5.2.15: undelivered messages are discarded when
+		// their validity period expires).
+		next = m.ValidUntil
+	} else {
+		e.s.counters.retries.Add(1)
 	}
-	e.s.counters.retries.Add(1)
 	sh.mu.Lock()
 	it.busy, it.notBefore, it.lastCode = false, next, de.Code
 	q.holdUntil = next

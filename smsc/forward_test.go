@@ -127,7 +127,9 @@ func TestStoreAndForward(t *testing.T) {
 			t.Errorf("attempts at %v", got)
 		}
 
-		// Always absent with a validity of one minute: EXPIRED, err 027.
+		// Always absent with a validity of one minute: EXPIRED, err 027,
+		// when the minute ends (docs/numbers.md), not at the last attempt
+		// (35 s) although no retry fits after it.
 		start = time.Now()
 		sm = textSM("99900000011", "never")
 		sm.RegisteredDelivery = 1
@@ -136,6 +138,9 @@ func TestStoreAndForward(t *testing.T) {
 		r, d := e.receipt(t)
 		if r.ID != id || r.State != smsc.Expired || r.Err != 27 {
 			t.Errorf("expiry receipt %+v", r)
+		}
+		if at := time.Since(start); at != time.Minute {
+			t.Errorf("expired after %v, want the validity period, 1m0s", at)
 		}
 		if nec, _ := d.TLVs.Get(pdu.TagNetworkErrorCode); string(nec) != "\x03\x00\x1b" {
 			t.Errorf("network_error_code % x", nec)

@@ -3,7 +3,6 @@ package ota
 import (
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/simlab-dev/simlab/smsc/tpdu"
@@ -158,28 +157,19 @@ type ReassemblyLimits struct {
 }
 
 // Reassembler joins the concatenated short messages that carry one command
-// packet (TS 31.115 §4.2; TS 23.040 §9.2.3.24.1), card side. It holds no
-// global state and takes the time from its caller. It is safe for
-// concurrent use.
+// packet (TS 31.115 §4.2; TS 23.040 §9.2.3.24.1), card side, with
+// smsc/tpdu's Reassembler (simlab's one): by sender, reference and number
+// of segments. It holds no global state and takes the time from its
+// caller. It is safe for concurrent use.
 type Reassembler struct {
-	limits  ReassemblyLimits
-	mu      sync.Mutex
-	pending map[reasmKey]*partial
+	limits ReassemblyLimits
+	r      *tpdu.Reassembler[segment]
 }
 
-type reasmKey struct {
-	sender string
-	ref    uint16
-	ref16  bool
-	total  uint8
-}
-
-type partial struct {
-	first time.Time
-	parts [][]byte
-	have  int
-	size  int
-	cmd   bool // segment 1 carried IEI 70
+// segment is one segment's payload, and whether its UDH carried IEI 70.
+type segment struct {
+	data []byte
+	cmd  bool
 }
 
 // NewReassembler returns a Reassembler bounded by l.
@@ -187,7 +177,11 @@ func NewReassembler(l ReassemblyLimits) (*Reassembler, error) {
 	if l.MaxParts <= 0 || l.MaxParts > 255 || l.MaxBytes <= 0 || l.MaxAge <= 0 || l.MaxPending <= 0 {
 		return nil, fmt.Errorf("ota: reassembly limits must be positive (MaxParts at most 255): %+v", l)
 	}
-	return &Reassembler{limits: l, pending: make(map[reasmKey]*partial)}, nil
+	r, err := tpdu.NewReassembler[segment](tpdu.ReassemblyLimits{MaxParts: l.MaxParts, MaxBytes: l.MaxBytes, MaxAge: l.MaxAge, MaxPending: l.MaxPending})
+	if err != nil {
+		return nil, fmt.Errorf("ota: %w", err)
+	}
+	return &Reassembler{limits: l, r: r}, nil
 }
 
 // Add takes the TP-User-Data (UDH first) of one short message from sender
@@ -209,74 +203,27 @@ func (r *Reassembler) Add(now time.Time, sender string, ud []byte) ([]byte, erro
 		}
 		return append([]byte(nil), payload...), nil
 	}
-	if int(u.Total) > r.limits.MaxParts {
-		return nil, fmt.Errorf("%w: %d segments, limit %d", ErrTooLong, u.Total, r.limits.MaxParts)
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.expire(now)
-	k := reasmKey{sender: sender, ref: u.Ref, ref16: u.Ref16, total: u.Total}
-	p := r.pending[k]
-	if p == nil {
-		if len(r.pending) >= r.limits.MaxPending {
-			r.dropOldest()
-		}
-		p = &partial{first: now, parts: make([][]byte, u.Total)}
-		r.pending[k] = p
-	}
-	i := int(u.Seq) - 1
-	if p.parts[i] != nil {
+	seg := segment{data: append(make([]byte, 0, len(payload)), payload...), cmd: u.CommandPacket}
+	a, err := r.r.Add(now, sender, tpdu.Concat{Ref: u.Ref, Wide: u.Ref16, Total: u.Total, Seq: u.Seq}, seg, len(payload))
+	switch {
+	case errors.Is(err, tpdu.ErrReassemblyLimit):
+		return nil, fmt.Errorf("%w: %w", ErrTooLong, err)
+	case err != nil:
+		return nil, fmt.Errorf("ota: %w", err)
+	case a.Complete == nil:
 		return nil, nil
-	}
-	p.size += len(payload)
-	if p.size > r.limits.MaxBytes {
-		delete(r.pending, k)
-		return nil, fmt.Errorf("%w: more than %d bytes in segments", ErrTooLong, r.limits.MaxBytes)
-	}
-	p.parts[i] = append(make([]byte, 0, len(payload)), payload...)
-	if u.Seq == 1 {
-		p.cmd = u.CommandPacket
-	}
-	p.have++
-	if p.have < len(p.parts) {
-		return nil, nil
-	}
-	delete(r.pending, k)
-	if !p.cmd {
+	case !a.Complete.Parts[0].cmd:
 		return nil, ErrNotCommandPacket
 	}
-	out := make([]byte, 0, p.size)
-	for _, s := range p.parts {
-		out = append(out, s...)
+	out := make([]byte, 0, a.Complete.Size)
+	for _, s := range a.Complete.Parts {
+		out = append(out, s.data...)
 	}
 	return out, nil
 }
 
 // Pending returns how many packets are waiting for segments.
 func (r *Reassembler) Pending() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.pending)
-}
-
-func (r *Reassembler) expire(now time.Time) {
-	for k, p := range r.pending {
-		if now.Sub(p.first) > r.limits.MaxAge {
-			delete(r.pending, k)
-		}
-	}
-}
-
-func (r *Reassembler) dropOldest() {
-	var oldest reasmKey
-	var t time.Time
-	found := false
-	for k, p := range r.pending {
-		if !found || p.first.Before(t) {
-			oldest, t, found = k, p.first, true
-		}
-	}
-	if found {
-		delete(r.pending, oldest)
-	}
+	n, _ := r.r.Pending()
+	return n
 }

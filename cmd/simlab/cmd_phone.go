@@ -411,6 +411,12 @@ func newPhoneInboxCmd(a *app) *cobra.Command {
 						link = "  [link opened]"
 					}
 				}
+				switch {
+				case len(m.Missing) > 0:
+					link += fmt.Sprintf("  [incomplete: part(s) %v of %d missing]", m.Missing, m.Parts)
+				case m.Parts > 1:
+					link += fmt.Sprintf("  [%d parts]", m.Parts)
+				}
 				fmt.Fprintf(a.stdout, "%s  from %s: %s%s\n", m.Received.UTC().Format("15:04:05.000"), m.From, m.Text, link)
 			}
 			fmt.Fprintf(a.stdout, "%d message(s)\n", len(inbox))

@@ -21,6 +21,9 @@ import (
 // on a real process.
 func TestMain(m *testing.M) {
 	if os.Getenv("SIMLAB_TEST_MAIN") == "1" {
+		if os.Getenv(docsAddrsEnv) != "" { // docs_examples_test.go
+			os.Exit(runDocsCommand())
+		}
 		main()
 		return
 	}

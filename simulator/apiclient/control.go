@@ -103,8 +103,13 @@ type InboxMessage struct {
 	Text string `json:"text"`
 	// URL is the link found in the text; Opened says whether the person
 	// opened it.
-	URL      string    `json:"url,omitempty"`
-	Opened   bool      `json:"opened"`
+	URL    string `json:"url,omitempty"`
+	Opened bool   `json:"opened"`
+	// Parts is the number of SMS the text came in; Missing the parts
+	// (from 1) that never arrived, for a concatenated message the phone
+	// gave up waiting for.
+	Parts    int       `json:"parts"`
+	Missing  []int     `json:"missing,omitempty"`
 	Received time.Time `json:"received"`
 }
 

@@ -564,17 +564,11 @@ func (p *Phone) powerOn(ctx context.Context) error {
 		Card: sessionCard{card, p}, Person: p, PIN: p.pin, PromptTimeout: timeout,
 		IMEI:    imei(p.msisdn),
 		SendSMS: p.sendSMS, OpenURL: f.cfg.OpenURL,
-		Inbox: func(msg handset.Message) {
-			p.mu.Lock()
-			p.inbox = append(p.inbox, msg)
-			if len(p.inbox) > f.cfg.MaxEvents {
-				p.inbox = p.inbox[1:]
-			}
-			p.mu.Unlock()
-		},
-		Trace: p.traceAPDU,
-		Event: func(e handset.Event) { p.record(e.Kind, e.Detail, nil) },
-		Go:    p.goSession(f.cfg.Go),
+		Inbox:      p.addInbox,
+		Reassembly: p.reassembly(),
+		Trace:      p.traceAPDU,
+		Event:      func(e handset.Event) { p.record(e.Kind, e.Detail, nil) },
+		Go:         p.goSession(f.cfg.Go),
 	})
 	if _, err := hs.PowerOn(ctx); err != nil {
 		return fmt.Errorf("fleet: %s: power on: %w", p.msisdn, err)

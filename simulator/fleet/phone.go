@@ -141,7 +141,10 @@ type Phone struct {
 	spec     Spec // what the API set (Fleet.Set, SetAbsent)
 	scripted bool
 	inbox    []handset.Message
-	events   []event
+	// reasm holds the parts of concatenated texts until all are in; it
+	// outlives the handset (built when the phone first is).
+	reasm  *handset.Reassembly
+	events []event
 	// active is the download session that last exchanged APDUs with the
 	// card: the one holding the handset's toolkit (one at a time), until
 	// it ends.
@@ -601,6 +604,7 @@ func DeliveryFailure(err error) error {
 // derive the card's signing key: use Settings and PINState for cheap
 // looks at many phones).
 func (p *Phone) Info() Info {
+	p.expireParts()
 	var pin authn.PINState
 	var upk string
 	if !p.settings.NoNFC { // fixed when the phone is built
@@ -725,11 +729,49 @@ func (p *Phone) SetAbsent(absent bool) error {
 	return p.save(true)
 }
 
-// Inbox returns the text messages received, oldest first.
+// Inbox returns the text messages received, oldest first: a
+// concatenated one once, whole, or with its missing parts named once the
+// phone gave up waiting for them (handset.DefaultReassemblyLimits).
 func (p *Phone) Inbox() []handset.Message {
+	p.expireParts()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return append([]handset.Message(nil), p.inbox...)
+}
+
+// addInbox keeps msg in the inbox, the newest Config.MaxEvents only.
+func (p *Phone) addInbox(msg handset.Message) {
+	p.mu.Lock()
+	p.inbox = append(p.inbox, msg)
+	if len(p.inbox) > p.fleet.cfg.MaxEvents {
+		p.inbox = p.inbox[1:]
+	}
+	p.mu.Unlock()
+}
+
+// reassembly returns the phone's Reassembly, made on first use.
+func (p *Phone) reassembly() *handset.Reassembly {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.reasm == nil {
+		p.reasm, _ = handset.NewReassembly(handset.DefaultReassemblyLimits) // valid limits: no error
+	}
+	return p.reasm
+}
+
+// expireParts moves the concatenated texts still incomplete past their
+// time to the inbox, as a delivery would: the phone is looked at.
+func (p *Phone) expireParts() {
+	p.mu.Lock()
+	r := p.reasm
+	p.mu.Unlock()
+	if r == nil {
+		return
+	}
+	for _, m := range r.Expire(time.Now()) {
+		p.record("sms_in", fmt.Sprintf("text from %s incomplete: part(s) %v of %d never arrived", m.From, m.Missing, m.Parts), nil)
+		p.addInbox(m)
+	}
 }
 
 // Events returns the phone's event log, oldest first.

@@ -8,7 +8,8 @@
 // commands the card raises (91xx → FETCH), shows prompts to the Person,
 // answers with TERMINAL RESPONSE, and sends the SMS the card asks for (SEND
 // SHORT MESSAGE) as mobile-originated messages. Plain text SMS go to the
-// inbox; a link in one is offered to the person to open.
+// inbox, a concatenated one once all its parts are in (Reassembly); a link
+// in one is offered to the person to open.
 //
 // One proactive session runs at a time per handset. A second SMS for the SIM
 // that arrives during a session is refused as a real handset does when its
@@ -95,8 +96,16 @@ type Config struct {
 	SendSMS func(ctx context.Context, submit *tpdu.Submit) error
 	// OpenURL fetches a link the person chose to open; nil never opens.
 	OpenURL func(ctx context.Context, url string) error
-	// Inbox receives text messages.
+	// Inbox receives text messages, a concatenated one once, whole.
 	Inbox func(Message)
+	// Reassembly holds the parts of concatenated text messages until all
+	// are in; nil: the handset keeps its own, with
+	// DefaultReassemblyLimits. A phone gives its own so that parts
+	// outlive a rebuilt handset.
+	Reassembly *Reassembly
+	// Now is the handset's clock (reassembly timeouts, receipt times);
+	// nil: time.Now.
+	Now func() time.Time
 	// Trace receives every APDU exchanged with the card, in order.
 	Trace func(capdu, rapdu []byte)
 	// Event receives what happened, for the phone's event log.
@@ -107,12 +116,19 @@ type Config struct {
 	Go func(func())
 }
 
-// Message is a text SMS as the phone's inbox holds it.
+// Message is a text SMS as the phone's inbox holds it: a concatenated
+// one (TS 23.040 §9.2.3.24.1) once, its parts joined.
 type Message struct {
-	From     string    `json:"from"`
-	Text     string    `json:"text"`
-	URL      string    `json:"url,omitempty"`
-	Opened   bool      `json:"opened"`
+	From   string `json:"from"`
+	Text   string `json:"text"`
+	URL    string `json:"url,omitempty"`
+	Opened bool   `json:"opened"`
+	// Parts is the number of SMS the text came in (1 for a single one).
+	Parts int `json:"parts"`
+	// Missing lists the parts (from 1) that never arrived, for a
+	// concatenated message given up incomplete (its text is the parts
+	// that did, and no link in it was offered to the person).
+	Missing  []int     `json:"missing,omitempty"`
 	Received time.Time `json:"received"`
 }
 
@@ -160,6 +176,7 @@ func (e *DeliveryError) Is(target error) bool {
 type Handset struct {
 	cfg     Config
 	card    apdu.Transmitter // cfg.Card, traced when cfg.Trace is set
+	reasm   *Reassembly      // cfg.Reassembly, or the handset's own
 	session chan struct{}    // a one-slot semaphore held during an SMS-PP download and its proactive session
 	cardMu  sync.Mutex       // serialises APDUs
 	errMu   sync.Mutex
@@ -190,7 +207,10 @@ func New(cfg Config) *Handset {
 	if cfg.BusyWait == 0 {
 		cfg.BusyWait = DefaultBusyWait
 	}
-	h := &Handset{cfg: cfg, session: make(chan struct{}, 1), card: cfg.Card}
+	h := &Handset{cfg: cfg, session: make(chan struct{}, 1), card: cfg.Card, reasm: cfg.Reassembly}
+	if h.reasm == nil {
+		h.reasm, _ = NewReassembly(DefaultReassemblyLimits) // valid limits: no error
+	}
 	if cfg.Trace != nil {
 		h.card = tracedCard{card: cfg.Card, trace: cfg.Trace}
 	}
@@ -224,7 +244,7 @@ func (h *Handset) tryLock(ctx context.Context, d time.Duration) bool {
 
 func (h *Handset) event(kind, format string, args ...any) {
 	if h.cfg.Event != nil {
-		h.cfg.Event(Event{Time: time.Now(), Kind: kind, Detail: fmt.Sprintf(format, args...)})
+		h.cfg.Event(Event{Time: h.now(), Kind: kind, Detail: fmt.Sprintf(format, args...)})
 	}
 }
 
@@ -383,30 +403,3 @@ func (h *Handset) download(ctx context.Context, tpdus [][]byte) ([]byte, error) 
 }
 
 var urlPattern = regexp.MustCompile(`https?://[^\s<>"']+`)
-
-func (h *Handset) inbox(ctx context.Context, parts []*tpdu.Deliver) {
-	var text string
-	for _, p := range parts {
-		t, _, _ := p.UD.Text(p.DCS)
-		text += t
-	}
-	m := Message{From: parts[0].OA.String(), Text: text, Received: time.Now()}
-	if u := urlPattern.FindString(text); u != "" {
-		m.URL = u
-		a := h.cfg.Person.Answer(ctx, person.Prompt{Kind: person.URL, Text: text, URL: u}, nil)
-		if a.Action == person.Open && h.cfg.OpenURL != nil {
-			if err := h.cfg.OpenURL(ctx, u); err != nil {
-				h.event("url", "open %s failed: %v", u, err)
-			} else {
-				m.Opened = true
-				h.event("url", "opened %s", u)
-			}
-		} else {
-			h.event("url", "did not open %s", u)
-		}
-	}
-	h.event("sms_in", "text from %s (%d characters)", m.From, len([]rune(text)))
-	if h.cfg.Inbox != nil {
-		h.cfg.Inbox(m)
-	}
-}

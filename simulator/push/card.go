@@ -124,7 +124,7 @@ func ChallengeCard(ctx context.Context, cfg CardConfig, r Request) (Result, erro
 	}
 
 	answers := make(chan []byte, 1)
-	asm := &Pusher{parts: map[partKey]*partial{}}
+	asm := &Pusher{parts: newAnswerParts()}
 	h := handset.New(handset.Config{
 		Card: cfg.Card, Person: cfg.Person, PIN: cfg.PIN, PromptTimeout: cfg.PromptTimeout,
 		Trace: cfg.Trace, Event: cfg.Event,

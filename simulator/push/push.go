@@ -27,6 +27,7 @@ import (
 	"github.com/simlab-dev/simlab/hsm"
 	"github.com/simlab-dev/simlab/simulator/fleet"
 	"github.com/simlab-dev/simlab/smsc/client"
+	"github.com/simlab-dev/simlab/smsc/tpdu"
 )
 
 // Outcome names as `simlab push --json` prints them: the applet's outcomes
@@ -100,8 +101,8 @@ type Pusher struct {
 	watch *ConnWatch
 
 	mu      sync.Mutex
-	waiting map[string][]*waiter // by phone number
-	parts   map[partKey]*partial
+	waiting map[string][]*waiter      // by phone number
+	parts   *tpdu.Reassembler[[]byte] // concatenated answers (newAnswerParts)
 }
 
 // Request is one challenge to push.
@@ -181,7 +182,7 @@ var (
 
 // New binds to the SMSC and returns a Pusher.
 func New(ctx context.Context, cfg Config) (*Pusher, error) {
-	p := &Pusher{cfg: cfg, ks: cfg.Keystore, receipts: NewReceipts(), watch: NewConnWatch(), waiting: map[string][]*waiter{}, parts: map[partKey]*partial{}}
+	p := &Pusher{cfg: cfg, ks: cfg.Keystore, receipts: NewReceipts(), watch: NewConnWatch(), waiting: map[string][]*waiter{}, parts: newAnswerParts()}
 	if p.cfg.Source == "" {
 		p.cfg.Source = "99955500"
 	}
@@ -616,16 +617,19 @@ func relativeTime(d time.Duration) string {
 	return fmt.Sprintf("0000%02d%02d%02d%02d000R", min(days, 99), s/3600, s%3600/60, s%60)
 }
 
-// partKey identifies a concatenated answer being reassembled.
-type partKey struct {
-	from string
-	ref  uint16
-}
+// answerLimits bound the concatenated answers being joined: a response
+// packet takes a few parts; a minute covers their arrival; thousands of
+// answers in flight (simlab load) fit, and no more than 1 MiB of parts.
+var answerLimits = tpdu.ReassemblyLimits{MaxParts: 16, MaxBytes: 16 * ota.MaxUserData, MaxAge: time.Minute, MaxPending: 4096, MaxPendingBytes: 1 << 20}
 
-type partial struct {
-	parts [][]byte
-	got   int
-	at    time.Time
+// newAnswerParts returns the reassembler of concatenated answers, simlab's
+// one (smsc/tpdu).
+func newAnswerParts() *tpdu.Reassembler[[]byte] {
+	r, err := tpdu.NewReassembler[[]byte](answerLimits)
+	if err != nil {
+		panic(err) // answerLimits are valid
+	}
+	return r
 }
 
 // onDeliver takes MO messages (answers) and delivery receipts from the
@@ -684,33 +688,15 @@ func (p *Pusher) reassemble(from string, ud []byte) []byte {
 // join adds one part of an answer, its header u already read, and returns
 // the response packet once all parts are in.
 func (p *Pusher) join(from string, u ota.UDH, data []byte) []byte {
-	ref, total, seq := u.Ref, u.Total, u.Seq
-	if !u.Concatenated || total <= 1 {
+	if !u.Concatenated || u.Total <= 1 {
 		return append([]byte{0x02, 0x71, 0x00}, data...)
 	}
-	k := partKey{from, ref}
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	for key, pt := range p.parts { // drop reassemblies older than a minute
-		if time.Since(pt.at) > time.Minute {
-			delete(p.parts, key)
-		}
-	}
-	pt := p.parts[k]
-	if pt == nil || len(pt.parts) != int(total) {
-		pt = &partial{parts: make([][]byte, total), at: time.Now()}
-		p.parts[k] = pt
-	}
-	if pt.parts[seq-1] == nil {
-		pt.parts[seq-1] = bytes.Clone(data)
-		pt.got++
-	}
-	if pt.got < int(total) {
+	a, err := p.parts.Add(time.Now(), from, tpdu.Concat{Ref: u.Ref, Wide: u.Ref16, Total: u.Total, Seq: u.Seq}, bytes.Clone(data), len(data))
+	if err != nil || a.Complete == nil {
 		return nil
 	}
-	delete(p.parts, k)
 	out := []byte{0x02, 0x71, 0x00}
-	for _, b := range pt.parts {
+	for _, b := range a.Complete.Parts {
 		out = append(out, b...)
 	}
 	return out

@@ -209,10 +209,17 @@ function renderEditor(el, p, done) {
   clear(el, h('h2', { id: 'beh-h' }, 'Behaviour'), form);
 }
 
+// partsNote says how many SMS a concatenated text came in, or which parts
+// never arrived (the phone joins the parts; the API's parts and missing).
+export function partsNote(m) {
+  if (m.missing && m.missing.length) return ` · incomplete: part ${m.missing.join(', ')} of ${m.parts} missing`;
+  return m.parts > 1 ? ` · ${m.parts} SMS` : '';
+}
+
 function renderInbox(el, msgs) {
   clear(el, h('h2', { id: 'inbox-h' }, `Inbox (${msgs.length})`),
     msgs.length ? h('ul', { class: 'stack', style: null }, msgs.slice().reverse().map((m) => h('li', {},
-      h('div', { class: 'muted' }, `${time(m.received)} from ${m.from}${m.url ? (m.opened ? ' · link opened' : ' · link not opened') : ''}`),
+      h('div', { class: 'muted' }, `${time(m.received)} from ${m.from}${m.url ? (m.opened ? ' · link opened' : ' · link not opened') : ''}${partsNote(m)}`),
       h('div', { class: 'bubble' }, linkify(m.text))))) : h('p', { class: 'muted' }, 'No text SMS received.'));
 }
 

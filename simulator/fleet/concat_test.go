@@ -1,0 +1,85 @@
+package fleet_test
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/simlab-dev/simlab/simulator/fleet"
+	"github.com/simlab-dev/simlab/simulator/handset"
+	"github.com/simlab-dev/simlab/smsc"
+	"github.com/simlab-dev/simlab/smsc/tpdu"
+)
+
+// TestPhoneReassemblesText: a phone's inbox shows a concatenated text once,
+// whole, with its parts count; a text missing a part shows, in fake time,
+// once handset.DefaultReassemblyLimits.MaxAge has passed, with the missing
+// part named, when the inbox is next looked at.
+func TestPhoneReassemblesText(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		f, err := fleet.New(fleet.Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := f.Phone(ctx, fleet.FleetNumber(21))
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := strings.Repeat("A long message. ", 25)
+		m := &smsc.Message{Source: smsc.Address{TON: 1, NPI: 1, Addr: "99955500"}}
+		parts := deliverParts(t, "99955500", text, 9)
+		for _, i := range []int{2, 0, 1} {
+			if err := p.DeliverSMS(ctx, m, parts[i:i+1]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		in := p.Inbox()
+		if len(in) != 1 || in[0].Text != text || in[0].Parts != 3 || in[0].Missing != nil {
+			t.Fatalf("inbox %+v", in)
+		}
+		if info := p.Info(); info.Inbox != 1 {
+			t.Errorf("info counts %d messages", info.Inbox)
+		}
+		parts = deliverParts(t, "99955500", text, 10)
+		for _, i := range []int{0, 2} {
+			if err := p.DeliverSMS(ctx, m, parts[i:i+1]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		time.Sleep(handset.DefaultReassemblyLimits.MaxAge - time.Millisecond) // fake time
+		if in := p.Inbox(); len(in) != 1 {
+			t.Fatalf("given up early: %+v", in)
+		}
+		time.Sleep(time.Millisecond)
+		in = p.Inbox()
+		if len(in) != 2 || in[1].Parts != 3 || !slices.Equal(in[1].Missing, []int{2}) || in[1].From != "+99955500" {
+			t.Fatalf("inbox %+v", in)
+		}
+		ev := p.Events()
+		if last := ev[len(ev)-1]; last.Kind != "sms_in" || !strings.Contains(last.Detail, "incomplete") {
+			t.Errorf("last event %+v", last)
+		}
+	})
+}
+
+func deliverParts(t *testing.T, from, text string, ref uint16) [][]byte {
+	t.Helper()
+	dcs, data := tpdu.EncodeText(text)
+	uds, err := tpdu.Split(dcs, data, nil, ref, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([][]byte, len(uds))
+	for i, ud := range uds {
+		d := &tpdu.Deliver{OA: tpdu.InternationalAddress(from), DCS: dcs, SCTS: time.Now(), UD: ud}
+		if out[i], err = d.AppendBinary(nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
