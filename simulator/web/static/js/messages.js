@@ -74,8 +74,18 @@ async function load() {
   const res = await get('/api/v1/messages' + q);
   if (!st || gen !== st.gen) return;
   const old = new Set([...st.tbody.querySelectorAll('tr[data-id]')].map((r) => r.dataset.id));
+  // A live refresh rebuilds the rows: keep the keyboard's place (the link
+  // focused in a row) on the same message's new row.
+  const focused = st.tbody.contains(document.activeElement) ? document.activeElement : null;
+  const focusRow = focused && focused.closest('tr[data-id]');
+  const focusAt = focusRow ? [...focusRow.querySelectorAll('a')].indexOf(focused) : -1;
   clear(st.tbody, res.messages.length ? res.messages.map((m) => row(m, old.size > 0 && !old.has(m.id))) :
     h('tr', {}, h('td', { colspan: 6, class: 'empty' }, 'No message matches.')));
+  if (focusRow && focusAt >= 0) {
+    const again = [...st.tbody.querySelectorAll('tr[data-id]')].find((r) => r.dataset.id === focusRow.dataset.id);
+    const link = again && again.querySelectorAll('a')[focusAt];
+    if (link) link.focus();
+  }
   clear(st.pager,
     h('button', { type: 'button', disabled: !st.cursor, onclick: () => { st.cursor = ''; st.history = []; load(); } }, 'Newest'),
     h('button', { type: 'button', disabled: st.history.length === 0, onclick: () => { st.cursor = st.history.pop() || ''; load(); } }, 'Newer'),
