@@ -127,9 +127,13 @@ func applyFaults(c *idClaims, sess *session, now time.Time) {
 
 // signFaulty signs the claims (payload) the way the session's faults say,
 // or returns false when no signing fault applies.
-func (g *Gateway) signFaulty(sess *session, payload []byte) (string, bool, error) {
+// info, when set, learns the header.
+func (g *Gateway) signFaulty(sess *session, payload []byte, info *IssuedIDToken) (string, bool, error) {
 	switch {
 	case slices.Contains(sess.faults, FaultAlgNone):
+		if info != nil {
+			info.Alg = "none"
+		}
 		hdr := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none","typ":"JWT"}`))
 		return hdr + "." + base64.RawURLEncoding.EncodeToString(payload) + ".", true, nil
 	case slices.Contains(sess.faults, FaultUnknownKey):
@@ -140,6 +144,10 @@ func (g *Gateway) signFaulty(sess *session, payload []byte) (string, bool, error
 		jws, err := s.Sign(payload)
 		if err != nil {
 			return "", true, err
+		}
+		if info != nil && len(jws.Signatures) == 1 {
+			h := jws.Signatures[0].Protected
+			info.Alg, info.Kid, info.Published = h.Algorithm, h.KeyID, false
 		}
 		out, err := jws.CompactSerialize()
 		return out, true, err

@@ -1,0 +1,154 @@
+package simulator
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/go-jose/go-jose/v4"
+
+	"github.com/simlab-dev/simlab/simulator/mobileconnect"
+)
+
+// codeRecorder is the relying party's transport: it notes the
+// authorization code the RP redeems at /token, so that the test can look
+// for it in what the server shows.
+type codeRecorder struct {
+	mu    sync.Mutex
+	codes []string
+}
+
+func (c *codeRecorder) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/token") && r.Body != nil {
+		b, err := io.ReadAll(r.Body)
+		r.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+		if f, err := url.ParseQuery(string(b)); err == nil && f.Get("code") != "" {
+			c.mu.Lock()
+			c.codes = append(c.codes, f.Get("code"))
+			c.mu.Unlock()
+		}
+		r.Body = io.NopCloser(bytes.NewReader(b))
+	}
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// TestLoginTokenStepDecoded: the token step of a login, in GET
+// /api/v1/mc/logins and on the hub's login topic, carries the id_token the
+// relying party received, decoded: the JOSE header (alg, kid, as the RP's
+// verification saw them) and every claim it shows equal to the RP's
+// verified claims; and neither answer holds the id_token, the access or
+// refresh token, the code or the client secret.
+func TestLoginTokenStepDecoded(t *testing.T) {
+	t.Parallel()
+	s := startTest(t, Config{})
+	mc := s.MobileConnect()
+	if mc == nil {
+		t.Fatal("no gateway")
+	}
+	gw := mc.Gateway
+	events := openEvents(t, s, "topics=login")
+	rec := &codeRecorder{}
+	rp := &mobileconnect.RP{Issuer: gw.Issuer(), ClientID: mobileconnect.DemoClientID, ClientSecret: mobileconnect.DemoClientSecret,
+		Wait: gw.AwaitLogin, HTTPClient: &http.Client{Transport: rec}}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	res, err := rp.Login(ctx, mobileconnect.LoginRequest{MSISDN: "99901000123", ACR: "3 2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var live []byte
+	var ev LoginStepEvent
+	for ev.Step != mobileconnect.StepToken {
+		raw := events.next(t, "login")
+		live = append(live, raw...)
+		ev = LoginStepEvent{}
+		if err := json.Unmarshal(raw, &ev); err != nil {
+			t.Fatal(err)
+		}
+		if ev.Step != mobileconnect.StepToken && ev.IDToken != nil {
+			t.Fatalf("an id_token on step %s", ev.Step)
+		}
+	}
+
+	var list LoginList
+	raw := getRaw(t, s, "/api/v1/mc/logins", &list)
+	if len(list.Logins) != 1 {
+		t.Fatalf("list %s", raw)
+	}
+	var step *LoginStep
+	for i, st := range list.Logins[0].Steps {
+		if st.Step == mobileconnect.StepToken {
+			step = &list.Logins[0].Steps[i]
+		} else if st.IDToken != nil {
+			t.Fatalf("an id_token on step %s", st.Step)
+		}
+	}
+	if step == nil || step.IDToken == nil {
+		t.Fatalf("no decoded id_token in %s", raw)
+	}
+	for where, v := range map[string]*IDTokenView{"list": step.IDToken, "live": ev.IDToken} {
+		if v == nil {
+			t.Fatalf("%s: no id_token", where)
+		}
+		if v.Alg != res.Alg || v.Alg != string(jose.ES256) || v.Kid != res.KeyID || v.Kid == "" || !v.Published || len(v.Faults) != 0 {
+			t.Fatalf("%s: header %+v, the RP saw alg %s kid %s", where, v, res.Alg, res.KeyID)
+		}
+		// The claims as the RP verified them, and as listed: the same
+		// values, claim by claim, for every claim the RP received.
+		b, _ := json.Marshal(v.Claims)
+		var got map[string]any
+		if err := json.Unmarshal(b, &got); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range []string{"iss", "aud", "azp", "sub", "acr", "amr", "nonce", "auth_time", "iat", "exp", "jti", "at_hash", "hashed_login_hint", "dts", "dts_time", "upk"} {
+			if _, ok := res.Claims[k]; !ok {
+				t.Errorf("%s: the RP's id_token has no %s", where, k)
+				continue
+			}
+			if !reflect.DeepEqual(got[k], res.Claims[k]) {
+				t.Errorf("%s: claim %s = %v, the RP received %v", where, k, got[k], res.Claims[k])
+			}
+		}
+		for k := range got {
+			if _, ok := res.Claims[k]; !ok {
+				t.Errorf("%s: claim %s listed but not in the RP's id_token", where, k)
+			}
+		}
+		if v.Claims.ACR != "3" || v.Claims.Sub != list.Logins[0].PCR {
+			t.Errorf("%s: acr %q sub %q, the login's PCR %q", where, v.Claims.ACR, v.Claims.Sub, list.Logins[0].PCR)
+		}
+	}
+
+	rec.mu.Lock()
+	codes := rec.codes
+	rec.mu.Unlock()
+	if len(codes) != 1 {
+		t.Fatalf("codes redeemed: %d", len(codes))
+	}
+	secrets := map[string]string{"id_token": res.IDToken, "access_token": res.AccessToken, "refresh_token": res.RefreshToken,
+		"code": codes[0], "client_secret": mobileconnect.DemoClientSecret}
+	// The id_token's signing input and signature, separately: a listed
+	// header or payload segment would be the token in pieces.
+	for i, part := range strings.Split(res.IDToken, ".") {
+		secrets["id_token segment "+string(rune('0'+i))] = part
+	}
+	for name, v := range secrets {
+		if v == "" {
+			t.Fatalf("the RP got no %s", name)
+		}
+		if strings.Contains(raw, v) || bytes.Contains(live, []byte(v)) {
+			t.Errorf("the %s is shown", name)
+		}
+	}
+}
