@@ -95,24 +95,24 @@ type IDTokenView struct {
 // IDTokenClaims are the claims of an id_token a list of logins shows
 // (MOBILE-CONNECT.md §1.4); times in seconds since the epoch.
 type IDTokenClaims struct {
-	Iss           string          `json:"iss"`
-	Aud           string          `json:"aud"`
-	Azp           string          `json:"azp,omitempty"`
-	Sub           string          `json:"sub"`
-	ACR           string          `json:"acr,omitempty"`
-	AMR           []string        `json:"amr,omitempty"`
-	Nonce         string          `json:"nonce,omitempty"`
-	AuthTime      int64           `json:"auth_time,omitempty"`
-	Iat           int64           `json:"iat"`
-	Exp           int64           `json:"exp"`
-	JTI           string          `json:"jti,omitempty"`
-	AtHash        string          `json:"at_hash,omitempty"`
-	HashedHint    string          `json:"hashed_login_hint,omitempty"`
-	DisplayedData json.RawMessage `json:"displayed_data,omitempty"`
-	DTS           string          `json:"dts,omitempty"`
-	DTSTime       *int64          `json:"dts_time,omitempty"`
-	UPK           json.RawMessage `json:"upk,omitempty"`
-	Recipient     string          `json:"recipient,omitempty"`
+	Iss           string         `json:"iss"`
+	Aud           string         `json:"aud"`
+	Azp           string         `json:"azp,omitempty"`
+	Sub           string         `json:"sub"`
+	ACR           string         `json:"acr,omitempty"`
+	AMR           []string       `json:"amr,omitempty"`
+	Nonce         string         `json:"nonce,omitempty"`
+	AuthTime      int64          `json:"auth_time,omitempty"`
+	Iat           int64          `json:"iat"`
+	Exp           int64          `json:"exp"`
+	JTI           string         `json:"jti,omitempty"`
+	AtHash        string         `json:"at_hash,omitempty"`
+	HashedHint    string         `json:"hashed_login_hint,omitempty"`
+	DisplayedData *DisplayedData `json:"displayed_data,omitempty"`
+	DTS           string         `json:"dts,omitempty"`
+	DTSTime       *int64         `json:"dts_time,omitempty"`
+	UPK           *JWK           `json:"upk,omitempty"`
+	Recipient     string         `json:"recipient,omitempty"`
 }
 
 // idTokenView decodes the gateway's id_token: the claims it shows, from
@@ -126,6 +126,24 @@ func idTokenView(t *mobileconnect.IssuedIDToken) *IDTokenView {
 		return nil
 	}
 	return v
+}
+
+// DisplayedData is what the phone showed (the displayed_data claim of
+// an authorization login).
+type DisplayedData struct {
+	ClientName     string `json:"client_name"`
+	BindingMessage string `json:"binding_message,omitempty"`
+	Context        string `json:"context,omitempty"`
+}
+
+// JWK is the card's public key of the upk claim (a P-256 JWK).
+type JWK struct {
+	Kty string `json:"kty"`
+	Crv string `json:"crv,omitempty"`
+	Alg string `json:"alg,omitempty"`
+	Use string `json:"use,omitempty"`
+	X   string `json:"x,omitempty"`
+	Y   string `json:"y,omitempty"`
 }
 
 // LoginList is the body of GET /api/v1/mc/logins.
