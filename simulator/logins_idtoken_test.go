@@ -152,3 +152,63 @@ func TestLoginTokenStepDecoded(t *testing.T) {
 		}
 	}
 }
+
+// TestLoginTokenStepFaults: an id_token spoilt by an injected fault is
+// shown as it was issued: unsigned under alg_none, signed by a key not in
+// the JWKS under unknown_key, its claims as changed (acr_lower), and the
+// faults named.
+func TestLoginTokenStepFaults(t *testing.T) {
+	t.Parallel()
+	s := startTest(t, Config{})
+	gw := s.MobileConnect().Gateway
+	rp := &mobileconnect.RP{Issuer: gw.Issuer(), ClientID: mobileconnect.DemoClientID, ClientSecret: mobileconnect.DemoClientSecret, Wait: gw.AwaitLogin}
+	d, err := rp.Discover(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.Get(d.JWKSURI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || !strings.Contains(string(b), `"kid"`) {
+		t.Fatalf("jwks %s: %v", b, err)
+	}
+	jwks := string(b)
+	for _, c := range []struct {
+		faults    []string
+		alg       string
+		acr       string
+		published bool
+	}{
+		{[]string{mobileconnect.FaultAlgNone}, "none", "3", false},
+		{[]string{mobileconnect.FaultUnknownKey, mobileconnect.FaultACRLower}, "ES256", "2", false},
+	} {
+		rule := mobileconnect.FaultRule{ClientID: mobileconnect.DemoClientID, Faults: c.faults, Next: true}
+		if code := callJSON(t, s, "POST", "/api/v1/mc/faults", rule, nil); code != http.StatusCreated {
+			t.Fatalf("fault rule: %d", code)
+		}
+		if _, err := rp.Login(t.Context(), mobileconnect.LoginRequest{MSISDN: "99901000123", ACR: "3 2"}); err == nil {
+			t.Fatalf("%v: the RP accepted the id_token", c.faults)
+		}
+		var list LoginList
+		raw := getRaw(t, s, "/api/v1/mc/logins?limit=1", &list)
+		var v *IDTokenView
+		for _, st := range list.Logins[0].Steps {
+			if st.Step == mobileconnect.StepToken {
+				v = st.IDToken
+			}
+		}
+		if v == nil {
+			t.Fatalf("%v: no id_token in %s", c.faults, raw)
+		}
+		if v.Alg != c.alg || v.Published != c.published || !reflect.DeepEqual(v.Faults, c.faults) || v.Claims.ACR != c.acr ||
+			(c.alg == "none") != (v.Kid == "") {
+			t.Errorf("%v: %s", c.faults, raw)
+		}
+		if v.Kid != "" && strings.Contains(jwks, v.Kid) {
+			t.Errorf("%v: kid %s is in the JWKS", c.faults, v.Kid)
+		}
+	}
+}

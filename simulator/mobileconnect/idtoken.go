@@ -134,8 +134,8 @@ type IssuedIDToken struct {
 	// alg_none fault).
 	Alg string
 	Kid string
-	// Published is false when the key that signed it is not in the JWKS
-	// (the unknown_key fault).
+	// Published is false when no key of the JWKS signed it (the
+	// unknown_key and alg_none faults).
 	Published bool
 	// Faults are the faults injected into this token.
 	Faults []string
