@@ -3,6 +3,7 @@ package simulator
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -209,6 +210,70 @@ func TestLoginTokenStepFaults(t *testing.T) {
 		}
 		if v.Kid != "" && strings.Contains(jwks, v.Kid) {
 			t.Errorf("%v: kid %s is in the JWKS", c.faults, v.Kid)
+		}
+	}
+}
+
+// TestLoginTokenStepCIBA: a CIBA login's token step shows the id_token's
+// claims but not the auth_req_id claim the gateway signed into it, and the
+// list holds neither the auth_req_id nor the tokens.
+func TestLoginTokenStepCIBA(t *testing.T) {
+	t.Parallel()
+	s := startTest(t, Config{})
+	gw := s.MobileConnect().Gateway
+	post := func(path string, form url.Values) map[string]any {
+		t.Helper()
+		req, _ := http.NewRequest("POST", gw.Issuer()+path, strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth(url.QueryEscape(mobileconnect.DemoClientID), url.QueryEscape(mobileconnect.DemoClientSecret))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var out map[string]any
+		json.NewDecoder(resp.Body).Decode(&out)
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d %v", path, resp.StatusCode, out)
+		}
+		return out
+	}
+	ack := post("/bc-authorize", url.Values{"scope": {"openid"}, "login_hint": {"MSISDN:99901000123"}, "acr_values": {"3"},
+		"binding_message": {"CIBA"}})
+	id, _ := ack["auth_req_id"].(string)
+	if id == "" {
+		t.Fatalf("ack %v", ack)
+	}
+	if err := gw.AwaitBackchannel(t.Context(), id); err != nil {
+		t.Fatal(err)
+	}
+	tr := post("/token", url.Values{"grant_type": {mobileconnect.GrantCIBA}, "auth_req_id": {id}})
+	idt, _ := tr["id_token"].(string)
+	parts := strings.Split(idt, ".")
+	if len(parts) != 3 {
+		t.Fatalf("id_token %q", idt)
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil || !bytes.Contains(payload, []byte(id)) {
+		t.Fatalf("the id_token names no auth_req_id: %s %v", payload, err)
+	}
+	var list LoginList
+	raw := getRaw(t, s, "/api/v1/mc/logins?limit=1", &list)
+	if len(list.Logins) != 1 || list.Logins[0].Flow != mobileconnect.FlowCIBA {
+		t.Fatalf("list %s", raw)
+	}
+	var v *IDTokenView
+	for _, st := range list.Logins[0].Steps {
+		if st.Step == mobileconnect.StepToken {
+			v = st.IDToken
+		}
+	}
+	if v == nil || v.Claims.ACR != "3" || v.Claims.Sub == "" || v.Alg != "ES256" {
+		t.Fatalf("token step in %s", raw)
+	}
+	for _, secret := range []string{id, idt, parts[1], parts[2], tr["access_token"].(string), "auth_req_id"} {
+		if strings.Contains(raw, secret) {
+			t.Errorf("the list shows %.16s…", secret)
 		}
 	}
 }
