@@ -75,6 +75,9 @@ type LoginStep struct {
 	// IDToken is the id_token handed to the client, decoded (the token
 	// step).
 	IDToken *IDTokenView `json:"id_token,omitempty"`
+	// issued is the id_token as the gateway reported it, decoded into
+	// IDToken when the list is read (complete), not per login.
+	issued *mobileconnect.IssuedIDToken
 }
 
 // IDTokenView is an issued id_token decoded: its JOSE header and its
@@ -209,7 +212,7 @@ func (l *LoginLog) add(e mobileconnect.LoginEvent, idt *IDTokenView) string {
 	}
 	if len(r.Steps) < maxLoginSteps {
 		r.Steps = append(r.Steps, LoginStep{Step: e.Step, Time: e.Time, ElapsedMS: elapsed, Outcome: e.Outcome,
-			Error: e.Error, ErrorDescription: e.ErrorDescription, IDToken: idt})
+			Error: e.Error, ErrorDescription: e.ErrorDescription, IDToken: idt, issued: e.IDToken})
 	}
 	return r.PCR
 }
@@ -268,6 +271,7 @@ func (l *LoginLog) Recent(f LoginFilter) ([]Login, uint64) {
 func (l *LoginLog) complete(ctx context.Context, logins []Login, gw *mobileconnect.Gateway, ch *ChallengeLog) {
 	for i := range logins {
 		r := &logins[i]
+		l.decodeIDTokens(r)
 		if r.MSISDN == "" {
 			continue
 		}
@@ -325,15 +329,16 @@ type LoginStepEvent struct {
 
 // onLogin is the gateway's Deps.OnLogin: the login log, and the hub's
 // "login" topic when someone listens (one non-blocking publish; the hub
-// encodes the event once, for every reader). Only then is the PCR worked
-// out here (two MACs, once per login); otherwise the list does it when
-// read.
+// encodes the event once, for every reader). Only then are the PCR (two
+// MACs, once per login) and the id_token's claims (one JSON decoding)
+// worked out here; otherwise the list does it when read.
 func (l *Live) onLogin(e mobileconnect.LoginEvent) {
-	idt := idTokenView(e.IDToken)
-	pcr := l.Logins.add(e, idt)
 	if !l.Hub.Wants(capture.TopicLogin) {
+		l.Logins.add(e, nil)
 		return
 	}
+	idt := idTokenView(e.IDToken)
+	pcr := l.Logins.add(e, idt)
 	if pcr == "" && l.pcr != nil && e.MSISDN != "" && (e.Step == mobileconnect.StepCode || e.Step == mobileconnect.StepToken) {
 		if p, err := l.pcr(context.Background(), e.ClientID, e.MSISDN); err == nil {
 			pcr = p
@@ -341,6 +346,23 @@ func (l *Live) onLogin(e mobileconnect.LoginEvent) {
 		}
 	}
 	l.Hub.Publish(&capture.HubEvent{Topic: capture.TopicLogin, Name: "login", MSISDN: e.MSISDN, Value: LoginStepEvent{e, pcr, idt}})
+}
+
+// decodeIDTokens decodes the id_tokens of r's steps not yet decoded, and
+// keeps them in the log: once per login, when the list is read.
+func (l *LoginLog) decodeIDTokens(r *Login) {
+	for j := range r.Steps {
+		st := &r.Steps[j]
+		if st.issued == nil || st.IDToken != nil {
+			continue
+		}
+		st.IDToken = idTokenView(st.issued)
+		l.mu.Lock()
+		if s := l.byID[r.ID]; s != nil && s.Seq == r.Seq && j < len(s.Steps) && s.Steps[j].issued == st.issued {
+			s.Steps[j].IDToken = st.IDToken
+		}
+		l.mu.Unlock()
+	}
 }
 
 // setPCR records the PCR of login id.
