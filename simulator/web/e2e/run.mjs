@@ -245,7 +245,7 @@ await scenario('a Mobile Connect login by a real RP: the styled number page, the
   const sig = await logins.locator('#id-token-signature').textContent();
   if (!/^signed ES256 by kid \S+$/.test(sig)) throw new Error('the id_token signature: ' + sig);
   if (!/\d{4}|\d{1,2}\/\d{1,2}/.test(await claim('exp'))) throw new Error('exp is not shown as a date: ' + await claim('exp'));
-  await shot(logins, 'logins.png');
+  await shot(logins, 'logins.png', true);
   await logins.getByRole('link', { name: 'Its challenge' }).click();
   await logins.locator('h2', { hasText: '+' + n }).waitFor();
   await logins.locator('ol.steps li', { hasText: 'SEND SHORT MESSAGE' }).first().waitFor();
