@@ -2,6 +2,7 @@ package simulator
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -71,6 +72,81 @@ type LoginStep struct {
 	Outcome          string    `json:"outcome,omitempty"`
 	Error            string    `json:"error,omitempty"`
 	ErrorDescription string    `json:"error_description,omitempty"`
+	// IDToken is the id_token handed to the client, decoded (the token
+	// step).
+	IDToken *IDTokenView `json:"id_token,omitempty"`
+	// issued is the id_token as the gateway reported it, decoded into
+	// IDToken when the list is read (complete), not per login.
+	issued *mobileconnect.IssuedIDToken
+}
+
+// IDTokenView is an issued id_token decoded: its JOSE header and its
+// claims. Never the token itself, nor the access or refresh token.
+type IDTokenView struct {
+	// Alg and Kid are the JOSE header's; alg "none" (unsigned) under the
+	// alg_none fault.
+	Alg string `json:"alg"`
+	Kid string `json:"kid,omitempty"`
+	// Published is false when the signing key is not in the JWKS (the
+	// unknown_key fault).
+	Published bool `json:"published"`
+	// Faults are the faults injected into the token.
+	Faults []string      `json:"faults,omitempty"`
+	Claims IDTokenClaims `json:"claims"`
+}
+
+// IDTokenClaims are the claims of an id_token a list of logins shows
+// (MOBILE-CONNECT.md §1.4); times in seconds since the epoch.
+type IDTokenClaims struct {
+	Iss           string         `json:"iss"`
+	Aud           string         `json:"aud"`
+	Azp           string         `json:"azp,omitempty"`
+	Sub           string         `json:"sub"`
+	ACR           string         `json:"acr,omitempty"`
+	AMR           []string       `json:"amr,omitempty"`
+	Nonce         string         `json:"nonce,omitempty"`
+	AuthTime      int64          `json:"auth_time,omitempty"`
+	Iat           int64          `json:"iat"`
+	Exp           int64          `json:"exp"`
+	JTI           string         `json:"jti,omitempty"`
+	AtHash        string         `json:"at_hash,omitempty"`
+	HashedHint    string         `json:"hashed_login_hint,omitempty"`
+	DisplayedData *DisplayedData `json:"displayed_data,omitempty"`
+	DTS           string         `json:"dts,omitempty"`
+	DTSTime       *int64         `json:"dts_time,omitempty"`
+	UPK           *JWK           `json:"upk,omitempty"`
+	Recipient     string         `json:"recipient,omitempty"`
+}
+
+// idTokenView decodes the gateway's id_token: the claims it shows, from
+// the payload the gateway signed (the CIBA auth_req_id is dropped).
+func idTokenView(t *mobileconnect.IssuedIDToken) *IDTokenView {
+	if t == nil {
+		return nil
+	}
+	v := &IDTokenView{Alg: t.Alg, Kid: t.Kid, Published: t.Published, Faults: t.Faults}
+	if err := json.Unmarshal(t.Claims, &v.Claims); err != nil {
+		return nil
+	}
+	return v
+}
+
+// DisplayedData is what the phone showed (the displayed_data claim of
+// an authorization login).
+type DisplayedData struct {
+	ClientName     string `json:"client_name"`
+	BindingMessage string `json:"binding_message,omitempty"`
+	Context        string `json:"context,omitempty"`
+}
+
+// JWK is the card's public key of the upk claim (a P-256 JWK).
+type JWK struct {
+	Kty string `json:"kty"`
+	Crv string `json:"crv,omitempty"`
+	Alg string `json:"alg,omitempty"`
+	Use string `json:"use,omitempty"`
+	X   string `json:"x,omitempty"`
+	Y   string `json:"y,omitempty"`
 }
 
 // LoginList is the body of GET /api/v1/mc/logins.
@@ -93,7 +169,7 @@ type LoginLog struct {
 
 // add folds one event of the gateway into its login; it returns the
 // login's PCR when known.
-func (l *LoginLog) add(e mobileconnect.LoginEvent) string {
+func (l *LoginLog) add(e mobileconnect.LoginEvent, idt *IDTokenView) string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	r := l.byID[e.ID]
@@ -136,7 +212,7 @@ func (l *LoginLog) add(e mobileconnect.LoginEvent) string {
 	}
 	if len(r.Steps) < maxLoginSteps {
 		r.Steps = append(r.Steps, LoginStep{Step: e.Step, Time: e.Time, ElapsedMS: elapsed, Outcome: e.Outcome,
-			Error: e.Error, ErrorDescription: e.ErrorDescription})
+			Error: e.Error, ErrorDescription: e.ErrorDescription, IDToken: idt, issued: e.IDToken})
 	}
 	return r.PCR
 }
@@ -195,6 +271,7 @@ func (l *LoginLog) Recent(f LoginFilter) ([]Login, uint64) {
 func (l *LoginLog) complete(ctx context.Context, logins []Login, gw *mobileconnect.Gateway, ch *ChallengeLog) {
 	for i := range logins {
 		r := &logins[i]
+		l.decodeIDTokens(r)
 		if r.MSISDN == "" {
 			continue
 		}
@@ -246,25 +323,46 @@ func findChallenge(ch *ChallengeLog, r *Login) *ChallengeRef {
 type LoginStepEvent struct {
 	mobileconnect.LoginEvent
 	PCR string `json:"pcr,omitempty"`
+	// IDToken is the id_token decoded (the token step).
+	IDToken *IDTokenView `json:"id_token,omitempty"`
 }
 
 // onLogin is the gateway's Deps.OnLogin: the login log, and the hub's
 // "login" topic when someone listens (one non-blocking publish; the hub
-// encodes the event once, for every reader). Only then is the PCR worked
-// out here (two MACs, once per login); otherwise the list does it when
-// read.
+// encodes the event once, for every reader). Only then are the PCR (two
+// MACs, once per login) and the id_token's claims (one JSON decoding)
+// worked out here; otherwise the list does it when read.
 func (l *Live) onLogin(e mobileconnect.LoginEvent) {
-	pcr := l.Logins.add(e)
 	if !l.Hub.Wants(capture.TopicLogin) {
+		l.Logins.add(e, nil)
 		return
 	}
+	idt := idTokenView(e.IDToken)
+	pcr := l.Logins.add(e, idt)
 	if pcr == "" && l.pcr != nil && e.MSISDN != "" && (e.Step == mobileconnect.StepCode || e.Step == mobileconnect.StepToken) {
 		if p, err := l.pcr(context.Background(), e.ClientID, e.MSISDN); err == nil {
 			pcr = p
 			l.Logins.setPCR(e.ID, p)
 		}
 	}
-	l.Hub.Publish(&capture.HubEvent{Topic: capture.TopicLogin, Name: "login", MSISDN: e.MSISDN, Value: LoginStepEvent{e, pcr}})
+	l.Hub.Publish(&capture.HubEvent{Topic: capture.TopicLogin, Name: "login", MSISDN: e.MSISDN, Value: LoginStepEvent{e, pcr, idt}})
+}
+
+// decodeIDTokens decodes the id_tokens of r's steps not yet decoded, and
+// keeps them in the log: once per login, when the list is read.
+func (l *LoginLog) decodeIDTokens(r *Login) {
+	for j := range r.Steps {
+		st := &r.Steps[j]
+		if st.issued == nil || st.IDToken != nil {
+			continue
+		}
+		st.IDToken = idTokenView(st.issued)
+		l.mu.Lock()
+		if s := l.byID[r.ID]; s != nil && s.Seq == r.Seq && j < len(s.Steps) && s.Steps[j].issued == st.issued {
+			s.Steps[j].IDToken = st.IDToken
+		}
+		l.mu.Unlock()
+	}
 }
 
 // setPCR records the PCR of login id.

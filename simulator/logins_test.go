@@ -233,10 +233,26 @@ func TestLoginsDocExample(t *testing.T) {
 // hub) — with no one listening and with a page's stream reading them (its
 // encoding included: the reader's, once per event). Compare with BenchmarkLoA3Login's cpu-µs/op (docs/benchmarks.md).
 func BenchmarkLoginHook(b *testing.B) {
-	for _, listening := range []bool{false, true} {
+	// A LoA3 login's id_token claims, as the gateway signs them: the token
+	// step carries them (decoded once by onLogin for the list).
+	claims := []byte(`{"iss":"http://127.0.0.1:8775/mc","aud":"odRmlfWY0CWcHOo8RcrKO6wTg2jwrqe0","azp":"odRmlfWY0CWcHOo8RcrKO6wTg2jwrqe0",` +
+		`"sub":"tiZxSR3fdj0KAmoOJpl1gEOQthKNFpRGbmDL","acr":"3","amr":["SIM_PIN"],"auth_time":1796648187,"iat":1796648187,"exp":1796651787,` +
+		`"jti":"ezp2XP_5X861P8uQ","nonce":"NsEinIAJUqibGbz2","at_hash":"ltDbHWXapMpeD9ZVKseFFA",` +
+		`"hashed_login_hint":"a924198fca9e4f89161a53cd60263982c657735f7ad0007d46ee3dd0cfe84b01",` +
+		`"dts":"oCyAAQGBCKTEMxW9e5DFggEygwRkZW1vhhD7ZEfadwLe1xoaA291Sfu3iAIAPKFegAEBgQikxDMVvXuQxYIBAIMBA4QBA4UEaxas-4pAPpUX3DyNWZBkaBht1rpYIABJ08NZGXwTBnCLuEUVI9UKgAafkK1H9Hnc4Jv4DPrfPzsF14_TLWqL20BuIFWMtQ",` +
+		`"dts_time":1796648187,"upk":{"use":"sig","kty":"EC","crv":"P-256","alg":"ES256","x":"JjpRsl-iU4l2maS4f2a45Awll3Xq9tFp_RR1PgoQ-3A","y":"_889mq37ZiJGQyoT_n8kkYgxTfZyZwXTSy78lkO40LQ"}}`)
+	for _, v := range []struct {
+		listening, idToken bool
+	}{{false, false}, {true, false}, {false, true}, {true, true}} {
+		listening := v.listening
 		name := "quiet"
 		if listening {
 			name = "listened"
+		}
+		var idt *mobileconnect.IssuedIDToken
+		if v.idToken {
+			name += "/id_token"
+			idt = &mobileconnect.IssuedIDToken{Alg: "ES256", Kid: "kid", Published: true, Claims: claims}
 		}
 		b.Run(name, func(b *testing.B) {
 			l := newLive(time.Second)
@@ -265,8 +281,12 @@ func BenchmarkLoginHook(b *testing.B) {
 			for i := 0; b.Loop(); i++ {
 				id := strconv.Itoa(i)
 				for _, st := range steps {
-					l.onLogin(mobileconnect.LoginEvent{ID: id, Step: st, Time: now, Flow: "redirect", ClientID: mobileconnect.DemoClientID,
-						ACRAsked: "3 2", LoginHintMethod: "MSISDN", MSISDN: "99901000123"})
+					e := mobileconnect.LoginEvent{ID: id, Step: st, Time: now, Flow: "redirect", ClientID: mobileconnect.DemoClientID,
+						ACRAsked: "3 2", LoginHintMethod: "MSISDN", MSISDN: "99901000123"}
+					if st == mobileconnect.StepToken {
+						e.IDToken = idt
+					}
+					l.onLogin(e)
 				}
 			}
 		})
@@ -308,7 +328,7 @@ func TestLoginsServerInitiated(t *testing.T) {
 
 // TestLoginEventSchema: the OpenAPI document's MCLoginEvent (what the
 // login topic of /api/v1/events sends) has the fields LoginStepEvent
-// encodes: the gateway's LoginEvent and the PCR.
+// encodes: the gateway's LoginEvent, the PCR and the decoded id_token.
 func TestLoginEventSchema(t *testing.T) {
 	t.Parallel()
 	raw, err := MergedOpenAPI()
@@ -332,9 +352,11 @@ func TestLoginEventSchema(t *testing.T) {
 	typ := reflect.TypeFor[mobileconnect.LoginEvent]()
 	for i := range typ.NumField() {
 		name, _, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ",")
-		fields = append(fields, name)
+		if name != "-" {
+			fields = append(fields, name)
+		}
 	}
-	fields = append(fields, "pcr") // LoginStepEvent's
+	fields = append(fields, "pcr", "id_token") // LoginStepEvent's
 	slices.Sort(documented)
 	slices.Sort(fields)
 	if !slices.Equal(documented, fields) {

@@ -148,6 +148,62 @@ type MCLoginStep struct {
 	Outcome          string    `json:"outcome,omitempty"`
 	Error            string    `json:"error,omitempty"`
 	ErrorDescription string    `json:"error_description,omitempty"`
+	// IDToken is the id_token handed to the client, decoded (the token
+	// step); never the token itself.
+	IDToken *MCIDToken `json:"id_token,omitempty"`
+}
+
+// MCIDToken is an id_token the gateway issued, decoded: its JOSE header
+// and claims.
+type MCIDToken struct {
+	Alg string `json:"alg"`
+	Kid string `json:"kid,omitempty"`
+	// Published is false when the signing key is not in the JWKS (the
+	// unknown_key fault).
+	Published bool            `json:"published"`
+	Faults    []string        `json:"faults,omitempty"`
+	Claims    MCIDTokenClaims `json:"claims"`
+}
+
+// MCIDTokenClaims are an issued id_token's claims (times in seconds since
+// the epoch).
+type MCIDTokenClaims struct {
+	Iss             string           `json:"iss"`
+	Aud             string           `json:"aud"`
+	Azp             string           `json:"azp,omitempty"`
+	Sub             string           `json:"sub"`
+	ACR             string           `json:"acr,omitempty"`
+	AMR             []string         `json:"amr,omitempty"`
+	Nonce           string           `json:"nonce,omitempty"`
+	AuthTime        int64            `json:"auth_time,omitempty"`
+	Iat             int64            `json:"iat"`
+	Exp             int64            `json:"exp"`
+	JTI             string           `json:"jti,omitempty"`
+	AtHash          string           `json:"at_hash,omitempty"`
+	HashedLoginHint string           `json:"hashed_login_hint,omitempty"`
+	DisplayedData   *MCDisplayedData `json:"displayed_data,omitempty"`
+	DTS             string           `json:"dts,omitempty"`
+	DTSTime         *int64           `json:"dts_time,omitempty"`
+	UPK             *MCJWK           `json:"upk,omitempty"`
+	Recipient       string           `json:"recipient,omitempty"`
+}
+
+// MCDisplayedData is what the phone showed (the displayed_data claim of
+// an authorization login).
+type MCDisplayedData struct {
+	ClientName     string `json:"client_name"`
+	BindingMessage string `json:"binding_message,omitempty"`
+	Context        string `json:"context,omitempty"`
+}
+
+// MCJWK is the card's public key of the upk claim (a P-256 JWK).
+type MCJWK struct {
+	Kty string `json:"kty"`
+	Crv string `json:"crv,omitempty"`
+	Alg string `json:"alg,omitempty"`
+	Use string `json:"use,omitempty"`
+	X   string `json:"x,omitempty"`
+	Y   string `json:"y,omitempty"`
 }
 
 // MCLoginList is the body of GET /api/v1/mc/logins: a page of logins,

@@ -14,7 +14,9 @@ import (
 // Deps.OnLogin (simlab serve lists them at GET /api/v1/mc/logins and
 // publishes them on the event hub's "login" topic for the web page). It
 // never holds a secret: no code, token, PIN, client secret, state, nonce
-// or auth_req_id — the login's ID is a digest.
+// or auth_req_id — the login's ID is a digest — except in IDToken, the
+// claims of an id_token already handed to its client (its nonce, and the
+// CIBA auth_req_id a reader must drop).
 type LoginEvent struct {
 	// ID names the login: the same for every step of one login, the
 	// number page included (a digest of client_id, state and nonce; of
@@ -46,6 +48,11 @@ type LoginEvent struct {
 	MessageID string `json:"message_id,omitempty"`
 	// ElapsedMS is the time since the request arrived.
 	ElapsedMS float64 `json:"elapsed_ms"`
+	// IDToken is the id_token handed to the client (StepToken), decoded:
+	// header and claims, not the token. Not encoded with the event (its
+	// claims may name the CIBA auth_req_id): a reader decodes the claims
+	// it shows.
+	IDToken *IssuedIDToken `json:"-"`
 }
 
 // Login steps, in the order a login goes through them.
@@ -87,6 +94,7 @@ func (t *trace) emit(e LoginEvent) {
 		b.MSISDN = e.MSISDN
 	}
 	b.ACR, b.AMR, b.Outcome, b.Error, b.ErrorDescription, b.MessageID = e.ACR, e.AMR, e.Outcome, e.Error, e.ErrorDescription, e.MessageID
+	b.IDToken = e.IDToken
 	t.on(b)
 }
 
@@ -110,10 +118,15 @@ func (t *trace) done(sess *session, e *Error) {
 	t.emit(LoginEvent{Step: StepCode, ACR: sess.acr, AMR: sess.amr})
 }
 
-// tokens reports tokens handed to the client for sess.
-func (sess *session) tokens() {
+// tokens reports tokens handed to the client for sess, with its id_token
+// decoded.
+func (sess *session) tokens(resp *TokenResponse) {
 	if sess != nil && sess.trace != nil {
-		sess.trace.emit(LoginEvent{Step: StepToken, ACR: sess.acr, AMR: sess.amr})
+		e := LoginEvent{Step: StepToken, ACR: sess.acr, AMR: sess.amr}
+		if resp != nil {
+			e.IDToken = resp.issued
+		}
+		sess.trace.emit(e)
 	}
 }
 

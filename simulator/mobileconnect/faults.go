@@ -52,7 +52,8 @@ type faults struct {
 	mu    sync.Mutex
 	rules []FaultRule
 	// unknown is the key that signs unknown_key tokens: never published.
-	unknown jose.Signer
+	unknown    jose.Signer
+	unknownKid string
 }
 
 func (f *faults) validate(r FaultRule) error {
@@ -127,19 +128,26 @@ func applyFaults(c *idClaims, sess *session, now time.Time) {
 
 // signFaulty signs the claims (payload) the way the session's faults say,
 // or returns false when no signing fault applies.
-func (g *Gateway) signFaulty(sess *session, payload []byte) (string, bool, error) {
+// info, when set, learns the header.
+func (g *Gateway) signFaulty(sess *session, payload []byte, info *IssuedIDToken) (string, bool, error) {
 	switch {
 	case slices.Contains(sess.faults, FaultAlgNone):
+		if info != nil {
+			info.Alg, info.Published = "none", false
+		}
 		hdr := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none","typ":"JWT"}`))
 		return hdr + "." + base64.RawURLEncoding.EncodeToString(payload) + ".", true, nil
 	case slices.Contains(sess.faults, FaultUnknownKey):
-		s, err := g.unknownSigner()
+		s, kid, err := g.unknownSigner()
 		if err != nil {
 			return "", true, err
 		}
 		jws, err := s.Sign(payload)
 		if err != nil {
 			return "", true, err
+		}
+		if info != nil {
+			info.Alg, info.Kid, info.Published = string(jose.ES256), kid, false
 		}
 		out, err := jws.CompactSerialize()
 		return out, true, err
@@ -149,24 +157,25 @@ func (g *Gateway) signFaulty(sess *session, payload []byte) (string, bool, error
 
 // unknownSigner is an ES256 key made for unknown_key and never published;
 // its kid is its thumbprint, so an RP finds no such key in the JWKS.
-func (g *Gateway) unknownSigner() (jose.Signer, error) {
+func (g *Gateway) unknownSigner() (jose.Signer, string, error) {
 	g.faults.mu.Lock()
 	defer g.faults.mu.Unlock()
 	if g.faults.unknown != nil {
-		return g.faults.unknown, nil
+		return g.faults.unknown, g.faults.unknownKid, nil
 	}
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	j := jose.JSONWebKey{Key: k.Public()}
-	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: k, KeyID: thumbprint(&j)}},
+	kid := thumbprint(&j)
+	s, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.ES256, Key: jose.JSONWebKey{Key: k, KeyID: kid}},
 		(&jose.SignerOptions{}).WithType("JWT"))
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	g.faults.unknown = s
-	return s, nil
+	g.faults.unknown, g.faults.unknownKid = s, kid
+	return s, kid, nil
 }
 
 // slowToken holds the token endpoint when the session's faults ask for it.

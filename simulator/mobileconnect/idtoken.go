@@ -127,21 +127,49 @@ func ecJWK(pub *ecdsa.PublicKey) json.RawMessage {
 	return append(b, `"}`...)
 }
 
+// IssuedIDToken is an id_token the gateway issued, decoded for a list of
+// logins: its JOSE header and its claim set, never the token itself.
+type IssuedIDToken struct {
+	// Alg and Kid are the JOSE header's (alg "none" and no kid under the
+	// alg_none fault).
+	Alg string
+	Kid string
+	// Published is false when no key of the JWKS signed it (the
+	// unknown_key and alg_none faults).
+	Published bool
+	// Faults are the faults injected into this token.
+	Faults []string
+	// Claims is the claim set exactly as encoded for signing (JSON). It
+	// holds the CIBA auth_req_id claim when there is one: a reader keeps
+	// only the claims it shows.
+	Claims []byte
+}
+
 // sign signs a session's claims with the client's algorithm (the current
-// key), or as an injected fault says.
-func (g *Gateway) sign(cl *registered, sess *session, claims *idClaims) (string, error) {
+// key), or as an injected fault says. When the session's login is traced
+// it also returns the token decoded: the payload already encoded for
+// signing, kept rather than encoded again.
+func (g *Gateway) sign(cl *registered, sess *session, claims *idClaims) (string, *IssuedIDToken, error) {
 	payload, err := json.Marshal(claims)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
-	if out, faulty, err := g.signFaulty(sess, payload); faulty {
-		return out, err
+	var info *IssuedIDToken
+	if sess.trace != nil {
+		info = &IssuedIDToken{Claims: payload, Faults: sess.faults, Published: true}
+	}
+	if out, faulty, err := g.signFaulty(sess, payload, info); faulty {
+		return out, info, err
 	}
 	sk := g.keys.signer(g.algFor(&cl.Client))
 	if sk == nil {
-		return "", fmt.Errorf("mobileconnect: no signing key")
+		return "", nil, fmt.Errorf("mobileconnect: no signing key")
 	}
-	return sk.signCompact(payload)
+	if info != nil {
+		info.Alg, info.Kid = string(sk.alg), sk.kid
+	}
+	out, err := sk.signCompact(payload)
+	return out, info, err
 }
 
 // signCompact is the JWS compact serialisation (RFC 7515 §7.1) of payload

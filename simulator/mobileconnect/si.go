@@ -448,7 +448,7 @@ func (g *Gateway) notifyBackchannel(ctx context.Context, cl *registered, bc *bac
 				if resp.RefreshToken != "" {
 					body["refresh_token"] = resp.RefreshToken
 				}
-				bc.sess.tokens()
+				bc.sess.tokens(resp)
 			}
 			bc.mu.Lock()
 			bc.redeemed = true
@@ -545,7 +545,7 @@ func (g *Gateway) pollBackchannel(ctx context.Context, cl *registered, tr tokenR
 	g.slowToken(ctx, sess)
 	resp, e := g.issueTokens(ctx, cl, sess, true, true, bc.cibaID(), &family{})
 	if e == nil {
-		sess.tokens()
+		sess.tokens(resp)
 	}
 	return resp, e
 }

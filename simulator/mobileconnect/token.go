@@ -34,6 +34,9 @@ type TokenResponse struct {
 	IDToken      string `json:"id_token,omitempty"`
 	RefreshToken string `json:"refresh_token,omitempty"`
 	Scope        string `json:"scope,omitempty"`
+	// issued is the id_token decoded, for the login's trace (nil unless
+	// someone listens).
+	issued *IssuedIDToken
 }
 
 // handleToken is /token: form-encoded only, client_secret_basic or
@@ -155,7 +158,7 @@ func (g *Gateway) redeemCode(r *http.Request, cl *registered, tr tokenRequest) (
 	g.slowToken(r.Context(), c.sess)
 	resp, e := g.issueTokens(r.Context(), cl, c.sess, true, true, "", c.fam)
 	if e == nil {
-		c.sess.tokens()
+		c.sess.tokens(resp)
 	}
 	return resp, e
 }
@@ -212,13 +215,13 @@ func (g *Gateway) issueTokens(ctx context.Context, cl *registered, sess *session
 		return nil, newError(ErrServerError, "the id_token could not be built")
 	}
 	claims.CIBAAuthReqID = cibaID
-	idt, err := g.sign(cl, sess, claims)
+	idt, info, err := g.sign(cl, sess, claims)
 	if err != nil {
 		g.log.Error("mc: id_token signing", "err", err)
 		return nil, newError(ErrServerError, "the id_token could not be signed")
 	}
 	resp := &TokenResponse{AccessToken: at, TokenType: "Bearer", ExpiresIn: int(g.cfg.TokenTTL.Seconds()), IDToken: idt,
-		Scope: strings.Join(sess.scope, " ")}
+		Scope: strings.Join(sess.scope, " "), issued: info}
 	keys := [][32]byte{tokenKey(at)}
 	var rt string
 	if withRefresh {

@@ -235,7 +235,17 @@ await scenario('a Mobile Connect login by a real RP: the styled number page, the
   await logins.locator('ol.steps li', { hasText: 'Tokens issued' }).waitFor();
   await logins.locator('ol.steps li', { hasText: 'Number page shown' }).waitFor();
   await logins.getByRole('link', { name: 'Its challenge' }).waitFor();
-  await shot(logins, 'logins.png');
+  // The id_token the shop checked, decoded: signed ES256, acr 3, its sub.
+  const sub = (/at acr 3 as (\S+)/.exec(result) || [])[1];
+  const claims = logins.getByRole('table', { name: 'id_token claims' });
+  const claim = async (k) => (await claims.locator(`tr[data-claim="${k}"] td`).textContent()).trim();
+  await claims.waitFor();
+  if (await claim('acr') !== '3') throw new Error('the claims table says acr ' + await claim('acr'));
+  if (!sub || await claim('sub') !== sub) throw new Error(`the claims table says sub ${await claim('sub')}, the shop ${sub}`);
+  const sig = await logins.locator('#id-token-signature').textContent();
+  if (!/^signed ES256 by kid \S+$/.test(sig)) throw new Error('the id_token signature: ' + sig);
+  if (!/\d{4}|\d{1,2}\/\d{1,2}/.test(await claim('exp'))) throw new Error('exp is not shown as a date: ' + await claim('exp'));
+  await shot(logins, 'logins.png', true);
   await logins.getByRole('link', { name: 'Its challenge' }).click();
   await logins.locator('h2', { hasText: '+' + n }).waitFor();
   await logins.locator('ol.steps li', { hasText: 'SEND SHORT MESSAGE' }).first().waitFor();

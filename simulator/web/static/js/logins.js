@@ -2,10 +2,11 @@
 // (GET /api/v1/mc/logins, the event stream's "login" topic): client, number,
 // acr asked and achieved, status, latency; one login's steps (number page,
 // request, phone asked, answered, code, tokens, error) with its PCR, and
-// links to its challenge, its phone and the challenge SMS. Never a secret:
-// the API shows none.
+// links to its challenge, its phone and the challenge SMS; the id_token
+// handed to the client, decoded (its signature and a claims table). Never a
+// secret: the API shows no token, code or client secret.
 
-import { h, clear, plus, time, badge, coalesce } from './dom.js';
+import { h, clear, plus, time, dateTime, badge, coalesce } from './dom.js';
 import { get, query, APIError } from './api.js';
 import * as live from './live.js';
 
@@ -116,5 +117,44 @@ function showLogin(el, l) {
       h('span', { class: 'mono muted' }, time(s.time)), ' ', h('strong', {}, stepNames[s.step] || s.step),
       ` +${s.elapsed_ms.toFixed(1)} ms`,
       s.outcome ? [' · ', s.outcome] : null,
-      s.error ? [' · ', h('span', { class: 'bad' }, s.error)] : null))));
+      s.error ? [' · ', h('span', { class: 'bad' }, s.error)] : null))),
+    idToken(l));
+}
+
+// The claims an id_token's table lists, in order; times are Unix seconds.
+const claimOrder = ['iss', 'aud', 'azp', 'sub', 'acr', 'amr', 'nonce', 'auth_time', 'iat', 'exp', 'jti', 'at_hash',
+  'hashed_login_hint', 'displayed_data', 'dts', 'dts_time', 'upk', 'recipient'];
+const timeClaims = new Set(['auth_time', 'iat', 'exp', 'dts_time']);
+
+// signature says how the id_token was signed, from its JOSE header.
+function signature(t) {
+  if (t.alg === 'none') return h('span', { class: 'bad' }, 'unsigned (alg none)');
+  const s = `signed ${t.alg} by kid ${t.kid || '–'}`;
+  return t.published ? s : h('span', { class: 'bad' }, s + ', a key not in the JWKS');
+}
+
+function claimValue(k, v) {
+  if (timeClaims.has(k) && typeof v === 'number') {
+    return [dateTime(v * 1000), ' ', h('span', { class: 'muted mono' }, String(v))];
+  }
+  if (Array.isArray(v)) return v.join(' ');
+  if (v && typeof v === 'object') return h('span', { class: 'mono' }, JSON.stringify(v));
+  return h('span', { class: k === 'acr' ? '' : 'mono' }, String(v));
+}
+
+// idToken is the last id_token handed to the login's client, decoded: its
+// signature and its claims.
+function idToken(l) {
+  const st = (l.steps || []).filter((s) => s.id_token).pop();
+  if (!st) return null;
+  const t = st.id_token;
+  const c = t.claims || {};
+  const rows = claimOrder.filter((k) => c[k] !== undefined && c[k] !== '').map((k) => h('tr', { 'data-claim': k },
+    h('th', { scope: 'row', class: 'mono' }, k), h('td', {}, claimValue(k, c[k]))));
+  return [h('h3', {}, 'id_token'),
+    h('dl', { class: 'kv' }, h('dt', {}, 'Signature'), h('dd', { id: 'id-token-signature' }, signature(t)),
+      t.faults && t.faults.length ? [h('dt', {}, 'Faults'), h('dd', { class: 'bad' }, t.faults.join(' '))] : null),
+    h('table', { id: 'id-token-claims', 'aria-label': 'id_token claims' },
+      h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Claim'), h('th', { scope: 'col' }, 'Value'))),
+      h('tbody', {}, rows))];
 }
