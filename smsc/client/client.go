@@ -582,8 +582,13 @@ func (c *Client) AwaitReceipt(ctx context.Context, id string) (*Receipt, error) 
 	}
 }
 
+// closeHandlerWait bounds how long Close waits for an OnDeliver under way.
+const closeHandlerWait = time.Second
+
 // Close unbinds (SMPP v3.4 §4.2), waits for unbind_resp until ctx ends, and
-// closes the connection. Outstanding requests fail with ErrClosed.
+// closes the connection. Outstanding requests fail with ErrClosed. An
+// OnDeliver under way returns and its response is sent first (up to
+// closeHandlerWait).
 func (c *Client) Close(ctx context.Context) error {
 	c.mu.Lock()
 	if c.closed {
@@ -596,6 +601,15 @@ func (c *Client) Close(ctx context.Context) error {
 	c.mu.Unlock()
 	var err error
 	if cn != nil {
+		// A deliver handler under way (its message already handed on,
+		// its response not yet queued) finishes first: its response goes
+		// out before the unbind. Bounded, for a Close called from inside
+		// OnDeliver itself.
+		select {
+		case <-cn.handlers.done():
+		case <-ctx.Done():
+		case <-time.After(closeHandlerWait):
+		}
 		_, err = cn.roundTrip(ctx, pdu.CmdUnbindResp, func(b []byte, seq uint32) []byte {
 			return appendEmpty(b, pdu.CmdUnbind, 0, seq)
 		})

@@ -33,6 +33,10 @@ type conn struct {
 	c  *Client
 	nc net.Conn
 
+	// handlers counts OnDeliver calls under way, so that Close lets their
+	// responses go out before its unbind (handlerGate).
+	handlers handlerGate
+
 	// Writes are double-buffered: writers append PDUs to wbuf under wmu
 	// and wake the flusher, which swaps the buffers and writes the batch
 	// while the next PDUs are appended. sendMu serialises socket writes.
@@ -317,8 +321,10 @@ func (cn *conn) handleRequest(h pdu.Header, body []byte) bool {
 			}
 			break
 		}
+		cn.handlers.enter()
 		status := cn.deliver(h, body)
 		cn.write(func(b []byte) []byte { return appendRespID(b, resp, status, h.Seq, "") })
+		cn.handlers.leave()
 	default:
 		cn.write(func(b []byte) []byte { return appendEmpty(b, pdu.CmdGenericNack, StatusInvCmdID, h.Seq) })
 	}
@@ -426,3 +432,45 @@ func addrPort(a net.Addr) netip.AddrPort {
 	}
 	return netip.AddrPort{}
 }
+
+// handlerGate counts the deliver handlers under way on a connection and
+// tells when none is. A handler may hand its message to a goroutine that
+// then closes the client before the handler has returned and its
+// deliver_sm_resp is queued; Close waits for the gate so that the
+// response leaves before the unbind, instead of the SMSC seeing the
+// unbind first and delivering the message again to the next bind.
+type handlerGate struct {
+	mu   sync.Mutex
+	n    int
+	idle chan struct{} // closed when n returns to 0
+}
+
+func (g *handlerGate) enter() {
+	g.mu.Lock()
+	if g.n == 0 {
+		g.idle = make(chan struct{})
+	}
+	g.n++
+	g.mu.Unlock()
+}
+
+func (g *handlerGate) leave() {
+	g.mu.Lock()
+	g.n--
+	if g.n == 0 {
+		close(g.idle)
+	}
+	g.mu.Unlock()
+}
+
+// done is closed once no handler is under way.
+func (g *handlerGate) done() <-chan struct{} {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.n == 0 {
+		return closedChan
+	}
+	return g.idle
+}
+
+var closedChan = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
