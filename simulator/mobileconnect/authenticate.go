@@ -270,9 +270,16 @@ func (g *Gateway) runOTP(ctx context.Context, sess *session, l *login) *Error {
 	if err != nil {
 		return newError(ErrServerError, "no randomness")
 	}
+	// The login gets its id, which the code form posts back, only now:
+	// a login by the SIM or a link never needs one.
+	id, err := randomToken(g.deps.Rand, 16)
+	if err != nil {
+		return newError(ErrServerError, "no randomness")
+	}
+	g.st.byID.put(id, l, g.deps.Now(), l.created.Add(g.loginTTL()))
 	result := make(chan bool, 1)
 	l.mu.Lock()
-	l.otpWanted, l.otpHash, l.otpResult = true, sha256.Sum256([]byte(code)), result
+	l.id, l.otpWanted, l.otpHash, l.otpResult = id, true, sha256.Sum256([]byte(code)), result
 	l.mu.Unlock()
 	close(l.otpAsked)
 	defer func() {

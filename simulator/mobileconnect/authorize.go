@@ -36,11 +36,11 @@ func (g *Gateway) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 			form.Del("login_hint_msisdn")
 			form.Set("login_hint", HintMSISDN+":"+strings.TrimPrefix(strings.ReplaceAll(n, " ", ""), "+"))
 		}
-		w.Header().Set("Cache-Control", "no-store")
+		w.Header()["Cache-Control"] = hdrNoStore
 		http.Redirect(w, r, g.path+"/authorize?"+form.Encode(), http.StatusSeeOther)
 		return
 	}
-	w.Header().Set("Cache-Control", "no-store")
+	w.Header()["Cache-Control"] = hdrNoStore
 	q := r.URL.Query()
 	// The headless re-GET of a login under way or done: the request was
 	// checked when the login started, so it is not parsed again.
@@ -136,13 +136,9 @@ func acceptsHTML(r *http.Request) bool {
 // startLogin records a login and runs its authentication in the
 // background; a concurrent request for the same key gets the same login.
 func (g *Gateway) startLogin(cl *registered, ar *AuthRequest, msisdn string) (*login, *Error) {
-	id, err := randomToken(g.deps.Rand, 16)
-	if err != nil {
-		return nil, newError(ErrServerError, "no randomness")
-	}
 	key := loginKey{ar.ClientID, ar.State, ar.Nonce}
 	now := g.deps.Now()
-	l := &login{id: id, key: key, req: *ar, created: now, done: make(chan struct{}), otpAsked: make(chan struct{})}
+	l := &login{key: key, req: *ar, created: now, done: make(chan struct{}), otpAsked: make(chan struct{})}
 	if !g.st.begin(g.cfg.MaxPending) {
 		return nil, newError(ErrTemporarilyUnavailable, "too many logins under way")
 	}
@@ -151,7 +147,6 @@ func (g *Gateway) startLogin(cl *registered, ar *AuthRequest, msisdn string) (*l
 		g.st.end()
 		return old, nil
 	}
-	g.st.byID.put(id, l, now, exp)
 	g.log.Debug("mc: login started", "client_id", cl.ID, "msisdn", msisdn, "acr_values", strings.Join(ar.ACR, " "))
 	t := g.redirectTrace(ar, msisdn)
 	g.goCtx(func(ctx context.Context) {
@@ -216,7 +211,7 @@ func (g *Gateway) showLogin(w http.ResponseWriter, r *http.Request, l *login, ho
 	default:
 	}
 	l.mu.Lock()
-	otp, tries := l.otpWanted, l.otpTries
+	otp, tries, id := l.otpWanted, l.otpTries, l.id
 	l.mu.Unlock()
 	// The page reloads the request as sent when it is all URL-safe
 	// characters (as clients send it), else as parsed and encoded again.
@@ -226,7 +221,7 @@ func (g *Gateway) showLogin(w http.ResponseWriter, r *http.Request, l *login, ho
 	}
 	self := g.path + "/authorize?" + raw
 	if otp {
-		g.render(w, http.StatusOK, "otp", pageData{Title: "Enter your code", Action: g.path + "/otp", LoginID: l.id,
+		g.render(w, http.StatusOK, "otp", pageData{Title: "Enter your code", Action: g.path + "/otp", LoginID: id,
 			Back: self, Wrong: tries > 0, ClientName: l.req.ClientName})
 		return
 	}

@@ -103,7 +103,7 @@ type loginKey struct{ clientID, state, nonce string }
 
 // login is a redirect (DI) authentication under way or done.
 type login struct {
-	id      string // random; names the login in the OTP form and SMS link
+	id      string // random, set (under mu) when a one-time code is asked: names the login in the code form
 	key     loginKey
 	req     AuthRequest
 	created time.Time
@@ -136,7 +136,7 @@ func (l *login) result() string {
 // under a lock).
 type state struct {
 	logins  table[loginKey, *login]
-	byID    table[string, *login]        // by login id, for the OTP form
+	byID    table[string, *login]        // by login id, for the OTP form (OTP logins only)
 	links   table[string, chan struct{}] // SMS+URL links waiting to be opened
 	codes   table[[32]byte, *codeGrant]  // authorization codes
 	access  table[[32]byte, *tokenInfo]  // access tokens
