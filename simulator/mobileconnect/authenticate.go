@@ -23,7 +23,7 @@ func (g *Gateway) resolveHint(ctx context.Context, cl *registered, ar *AuthReque
 		if e != nil {
 			return "", e
 		}
-		hint = h
+		hint, ar.tokenHint = h, h
 	}
 	kind, value, e := parseLoginHint(hint)
 	if e != nil {
@@ -85,7 +85,12 @@ func (g *Gateway) authenticate(ctx context.Context, cl *registered, ar *AuthRequ
 	if name == "" {
 		name = cl.defaultName()
 	}
-	sess := &session{clientID: cl.ID, msisdn: msisdn, scope: ar.Scope, nonce: ar.Nonce, loginHint: ar.LoginHint, authz: ar.Authz,
+	hint := ar.LoginHint
+	if hint == "" {
+		// A login_hint_token's hint: the RP knows it, having written it.
+		hint = ar.tokenHint
+	}
+	sess := &session{clientID: cl.ID, msisdn: msisdn, scope: ar.Scope, nonce: ar.Nonce, loginHint: hint, authz: ar.Authz,
 		displayed: displayedData{ClientName: name, BindingMessage: ar.BindingMessage, Context: ar.Context}}
 	m := methodSIM
 	switch {

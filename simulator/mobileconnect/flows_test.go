@@ -470,7 +470,9 @@ func TestEncryptedMSISDN(t *testing.T) {
 }
 
 // TestLoginHintToken: a login_hint_token signed by the client names the
-// subscriber.
+// subscriber; the id_token's hashed_login_hint hashes the hint the token
+// carried (its login_hint claim as written, or MSISDN:<digits> for a
+// phone_number claim).
 func TestLoginHintToken(t *testing.T) {
 	t.Parallel()
 	secret := strings.Repeat("k", 32)
@@ -489,8 +491,19 @@ func TestLoginHintToken(t *testing.T) {
 	q.Del("login_hint")
 	q.Set("login_hint_token", lht)
 	claims, _ := r.login(q)
-	if _, ok := claims["hashed_login_hint"]; ok {
-		t.Fatal("hashed_login_hint without a login_hint")
+	if got, want := claims["hashed_login_hint"], mobileconnect.HashLoginHint("MSISDN:"+n); got != want {
+		t.Fatalf("hashed_login_hint %v, want %s (of the token's login_hint)", got, want)
+	}
+	lht, err = jwt.Signed(sig).Claims(map[string]any{"iss": "hs", "phone_number": "+" + n}).Serialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	q.Set("login_hint_token", lht)
+	q.Set("state", "by-phone-number")
+	q.Set("nonce", "by-phone-number")
+	claims, _ = r.login(q)
+	if got, want := claims["hashed_login_hint"], mobileconnect.HashLoginHint("MSISDN:"+n); got != want {
+		t.Fatalf("phone_number: hashed_login_hint %v, want %s", got, want)
 	}
 	bad, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.HS256, Key: []byte(strings.Repeat("x", 32))}, nil)
 	lht, _ = jwt.Signed(bad).Claims(map[string]any{"login_hint": "MSISDN:" + n}).Serialize()

@@ -20,7 +20,7 @@ type session struct {
 	amr       []string
 	authTime  time.Time
 	nonce     string
-	loginHint string // as sent, for hashed_login_hint
+	loginHint string // as sent, or as its login_hint_token carried it: for hashed_login_hint
 	authz     bool
 	displayed displayedData
 	answer    *push.Answer // the card's signed answer (SIM logins)
