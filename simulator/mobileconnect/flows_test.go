@@ -61,11 +61,11 @@ func TestDiscovery(t *testing.T) {
 
 // TestHeadlessIdempotent: the GSMA SDKs re-GET the same authorize URL; the
 // same (client_id, state, nonce) is one login: 200 while the phone is
-// asked (here without the hold of a repeated look), then the same 302
-// every time.
+// asked (here without the holds of a first or a repeated look), then the
+// same 302 every time.
 func TestHeadlessIdempotent(t *testing.T) {
 	t.Parallel()
-	s, _ := server(t, func(c *mobileconnect.Config) { c.AuthorizeHold = -1 })
+	s, _ := server(t, func(c *mobileconnect.Config) { c.AuthorizeHold, c.AuthorizeFirstHold = -1, -1 })
 	r := newRP(t, s)
 	n := simtest.Number(t, "slow", 20) // answers after 2 s
 	q := r.params(n, "2")
@@ -100,11 +100,12 @@ func TestHeadlessIdempotent(t *testing.T) {
 
 // TestAuthorizeHold: a repeated look at a login under way waits for it to
 // end, so the headless SDK's next poll gets the redirect as soon as the
-// phone has answered: the first GET answers the waiting page at once, the
-// second the redirect, with nothing between.
+// phone has answered: the first GET (not held here: authorize_first_hold
+// -1) answers the waiting page at once, the second the redirect, with
+// nothing between.
 func TestAuthorizeHold(t *testing.T) {
 	t.Parallel()
-	s, _ := server(t, nil)
+	s, _ := server(t, func(c *mobileconnect.Config) { c.AuthorizeFirstHold = -1 })
 	r := newRP(t, s)
 	q := r.params(simtest.Number(t, "slow", 20), "2") // answers after 2 s
 	if st, _, _ := r.get(q); st != http.StatusOK {
