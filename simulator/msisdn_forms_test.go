@@ -1,9 +1,7 @@
 package simulator
 
 import (
-	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
 	"regexp"
 	"strings"
@@ -20,30 +18,15 @@ func TestMSISDNInputForms(t *testing.T) {
 	t.Parallel()
 	s := startTest(t, Config{})
 	base := "http://" + s.Addrs().HTTP
-	call := func(method, path string, body any) (int, string) {
+	hdr := http.Header{"Content-Type": {"application/json"}}
+	do := func(method, path string, body any) (int, string) {
 		t.Helper()
-		var rd io.Reader
-		if body != nil {
-			b, err := json.Marshal(body)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rd = bytes.NewReader(b)
+		b, err := json.Marshal(body)
+		if err != nil || body == nil {
+			b = nil
 		}
-		req, err := http.NewRequest(method, base+path, rd)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if body != nil {
-			req.Header.Set("Content-Type", "application/json")
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, string(b)
+		code, _, got := call(t, nil, method, base+path, hdr, string(b))
+		return code, got
 	}
 	const n = "99900010007"
 	forms := []string{n, "+" + n, "%2B" + n}
@@ -51,7 +34,7 @@ func TestMSISDNInputForms(t *testing.T) {
 	// A phone sends one SMS, so that the capture's filters have a
 	// message to find, with its destination in each form.
 	for _, to := range []string{"12345", "+12345"} {
-		if code, body := call("POST", "/api/v1/phones/"+n+"/sms", map[string]string{"to": to, "text": "hi"}); code != http.StatusAccepted {
+		if code, body := do("POST", "/api/v1/phones/"+n+"/sms", map[string]string{"to": to, "text": "hi"}); code != http.StatusAccepted {
 			t.Fatalf("POST sms to %q: %d %s", to, code, body)
 		}
 	}
@@ -83,7 +66,7 @@ func TestMSISDNInputForms(t *testing.T) {
 			if c.body != nil {
 				body = c.body(f)
 			}
-			code, got := call(c.method, path, body)
+			code, got := do(c.method, path, body)
 			if c.want != 0 && code != c.want {
 				t.Errorf("%s %s: %d %s, want %d", c.method, path, code, got, c.want)
 			}
@@ -108,18 +91,18 @@ func TestMSISDNInputForms(t *testing.T) {
 	// The numbers in bodies: an SMS to a short code written with a "+",
 	// a fault rule's dest.
 	for _, f := range []string{n, "+" + n} {
-		code, got := call("POST", "/api/v1/faults", map[string]any{"dest": f, "submit_status": 8})
+		code, got := do("POST", "/api/v1/faults", map[string]any{"dest": f, "submit_status": 8})
 		if code != http.StatusCreated || !strings.Contains(got, `"dest":"`+n+`"`) {
 			t.Errorf("POST /api/v1/faults dest %q: %d %s, want the dest as digits", f, code, got)
 		}
 	}
 	for _, f := range forms {
-		call("POST", "/api/v1/faults", map[string]any{"dest": n, "submit_status": 8})
-		if code, got := call("DELETE", "/api/v1/faults?dest="+f, nil); code != http.StatusOK {
+		do("POST", "/api/v1/faults", map[string]any{"dest": n, "submit_status": 8})
+		if code, got := do("DELETE", "/api/v1/faults?dest="+f, nil); code != http.StatusOK {
 			t.Errorf("DELETE /api/v1/faults?dest=%s: %d %s", f, code, got)
 		}
 	}
-	if code, got := call("GET", "/api/v1/messages?to=%2B12345", nil); code != 200 || strings.Count(got, `"to":"12345"`) != 2 {
+	if code, got := do("GET", "/api/v1/messages?to=%2B12345", nil); code != 200 || strings.Count(got, `"to":"12345"`) != 2 {
 		t.Errorf("the two SMS sent to 12345 and +12345: %d %s, want both to 12345", code, got)
 	}
 }

@@ -23,14 +23,7 @@ func TestPhoneReassemblesText(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		ctx := context.Background()
-		f, err := fleet.New(fleet.Config{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := f.Phone(ctx, fleet.FleetNumber(21))
-		if err != nil {
-			t.Fatal(err)
-		}
+		p := fleetPhone(t, fleet.Config{})
 		text := strings.Repeat("A long message. ", 25)
 		m := &smsc.Message{Source: smsc.Address{TON: 1, NPI: 1, Addr: "99955500"}}
 		parts := deliverParts(t, "99955500", text, 9)
@@ -68,6 +61,20 @@ func TestPhoneReassemblesText(t *testing.T) {
 	})
 }
 
+// fleetPhone is the phone of fleet number 21 of a fleet made with cfg.
+func fleetPhone(t *testing.T, cfg fleet.Config) *fleet.Phone {
+	t.Helper()
+	f, err := fleet.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := f.Phone(context.Background(), fleet.FleetNumber(21))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 func deliverParts(t *testing.T, from, text string, ref uint16) [][]byte {
 	t.Helper()
 	dcs, data := tpdu.EncodeText(text)
@@ -101,14 +108,7 @@ ranges: [{prefix: "99901", digits: 11}]
 		if err != nil {
 			t.Fatal(err)
 		}
-		f, err := fleet.New(fleet.Config{Plan: plan})
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := f.Phone(ctx, fleet.FleetNumber(21))
-		if err != nil {
-			t.Fatal(err)
-		}
+		p := fleetPhone(t, fleet.Config{Plan: plan})
 		text := strings.Repeat("A long message. ", 25)
 		m := &smsc.Message{Source: smsc.Address{TON: 1, NPI: 1, Addr: "99955500"}}
 		parts := deliverParts(t, "99955500", text, 11)
