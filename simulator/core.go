@@ -117,6 +117,7 @@ func startCore(s *Server, cfg Config) (Subsystem, error) {
 		// Test namespaces for parallel tests (namespaces.go).
 		ns := newNamespaces(c.Fleet, len(cfg.Accounts) > 0)
 		ns.forget = c.SMSC.Forget
+		ns.addAccount, ns.removeAccount = c.SMSC.AddAccount, c.SMSC.RemoveAccount
 		mountNamespaces(s.Mux(), ns)
 		s.Metrics().MustRegister(&fleetCollector{fleet: c.Fleet, sessions: c.Sessions})
 	} else {

@@ -16,14 +16,17 @@ import (
 	"github.com/simlab-dev/simlab/internal/jsonbody"
 	"github.com/simlab-dev/simlab/simulator/apiclient"
 	"github.com/simlab-dev/simlab/simulator/fleet"
+	"github.com/simlab-dev/simlab/smsc"
 )
 
 // Namespaces keep parallel tests on one server apart (docs/api.md, "Test
 // namespaces"). A namespace is a name that is at once an SMPP system_id and
 // a capture namespace (on an SMSC without configured accounts, a message's
-// namespace is its bind's system_id), plus a reply address and phone
-// numbers leased to it alone. The server hands them out, so tests in
-// separate processes sharing one `simlab serve` never pick the same ones.
+// namespace is its bind's system_id; on one with accounts, the namespace
+// gets an SMPP account of its own, its password answered once by the POST
+// that made it), plus a reply address and phone numbers leased to it
+// alone. The server hands them out, so tests in separate processes sharing
+// one `simlab serve` never pick the same ones.
 const (
 	// MaxNamespaces bounds the namespaces alive at once.
 	MaxNamespaces = 10_000
@@ -55,8 +58,8 @@ type (
 
 // Errors of the namespace registry: errNoNamespace is a name nobody
 // holds (404); errNamespaceConflict is a request the server's state
-// refuses (409): accounts configured, too many namespaces, every number of
-// an outcome leased, numbers outside the plan.
+// refuses (409): too many namespaces, every number of an outcome leased,
+// numbers outside the plan.
 var (
 	errNoNamespace       = errors.New("namespaces: no such namespace")
 	errNamespaceConflict = errors.New("namespaces")
@@ -65,17 +68,21 @@ var (
 // namespaces is the server's registry of test namespaces.
 type namespaces struct {
 	fleet    *fleet.Fleet
-	accounts bool // the SMSC has configured accounts: system_ids are fixed
+	accounts bool // the SMSC has configured accounts: a namespace gets one
 	// forget, if set, drops what the SMSC keeps for a deleted namespace's
 	// system_id (smsc.Server.Forget).
-	forget     func(systemID string) bool
-	now        func() time.Time
-	mu         sync.Mutex
-	byName     map[string]*Namespace
-	leased     map[string]string // number → namespace name
-	sources    map[string]bool
-	nextSource int
-	cursor     map[string]int // per outcome: the next index to try, downwards
+	forget func(systemID string) bool
+	// addAccount and removeAccount give a namespace its SMPP account on an
+	// SMSC with accounts (smsc.Server.AddAccount, RemoveAccount).
+	addAccount    func(smsc.Account) error
+	removeAccount func(systemID string) bool
+	now           func() time.Time
+	mu            sync.Mutex
+	byName        map[string]*Namespace
+	leased        map[string]string // number → namespace name
+	sources       map[string]bool
+	nextSource    int
+	cursor        map[string]int // per outcome: the next index to try, downwards
 	// numbering gives an outcome's count of numbers and its i-th number.
 	numbering func(outcome string) (int, func(int) string, error)
 }
@@ -110,9 +117,30 @@ func nameOf(label string) string {
 	return pre + "-" + strings.ToLower(rand.Text()[:6])
 }
 
+// smppPassword returns a fresh password for a namespace's account: 8
+// characters, the most SMPP carries (§5.2.3), each of 62 letters and
+// digits (47 bits) from crypto/rand. rand.Text's base32 would give 40.
+func smppPassword() string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+	var b [smsc.MaxPasswordLen]byte
+	var r [1]byte
+	for i := range b {
+		for {
+			rand.Read(r[:])                  // never fails (crypto/rand)
+			if int(r[0]) < 4*len(alphabet) { // 248: no bias
+				b[i] = alphabet[int(r[0])%len(alphabet)]
+				break
+			}
+		}
+	}
+	return string(b[:])
+}
+
+// create makes a namespace; on an SMSC with accounts also its account,
+// whose password only the answer holds (Namespace.SMPPPassword).
 func (n *namespaces) create(label string) (Namespace, error) {
-	if n.accounts {
-		return Namespace{}, fmt.Errorf("%w: this SMSC has smpp_accounts: binds must use a configured account, whose namespace tags their messages; namespaces need an SMSC without accounts (on loopback)", errNamespaceConflict)
+	if n.accounts && n.addAccount == nil {
+		return Namespace{}, fmt.Errorf("%w: this SMSC has smpp_accounts and cannot add one for a namespace", errNamespaceConflict)
 	}
 	if len(label) > maxLabel {
 		return Namespace{}, fmt.Errorf("namespaces: label longer than %d bytes", maxLabel)
@@ -136,9 +164,22 @@ func (n *namespaces) create(label string) (Namespace, error) {
 		}
 	}
 	ns := &Namespace{Name: name, Label: label, Source: src, Numbers: []string{}, Created: n.now().UTC()}
+	password := ""
+	if n.accounts {
+		// The namespace tags the account's messages, as a system_id does
+		// on an SMSC without accounts. The name is fresh and no
+		// configured account holds it (it ends in 6 random characters),
+		// but a clash is refused rather than shared.
+		password = smppPassword()
+		if err := n.addAccount(smsc.Account{SystemID: name, Password: password, Namespace: name}); err != nil {
+			return Namespace{}, fmt.Errorf("%w: %w", errNamespaceConflict, err)
+		}
+	}
 	n.byName[name] = ns
 	n.sources[src] = true
-	return copyNamespace(ns), nil
+	out := copyNamespace(ns)
+	out.SMPPPassword = password // answered once: never kept in byName
+	return out, nil
 }
 
 func copyNamespace(ns *Namespace) Namespace {
@@ -309,7 +350,10 @@ func (n *namespaces) remove(name string) (int, error) {
 	}
 	delete(n.sources, ns.Source)
 	n.mu.Unlock()
-	if n.forget != nil && !n.accounts {
+	switch {
+	case n.accounts && n.removeAccount != nil:
+		n.removeAccount(name) // its binds are asked to unbind; what waits for it is dropped
+	case n.forget != nil && !n.accounts:
 		n.forget(name) // a client still bound keeps it until it unbinds
 	}
 	return len(nums), nil

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 )
@@ -68,4 +69,139 @@ func (a *Account) UnmarshalYAML(n *yaml.Node) error {
 		return fmt.Errorf("line %d: %w", n.Line, err)
 	}
 	return nil
+}
+
+// MaxAddedAccounts bounds the accounts added at run time (AddAccount).
+const MaxAddedAccounts = 10_000
+
+// Errors of AddAccount: ErrAccountExists is a system_id already taken (by
+// a configured or an added account), ErrTooManyAccounts a server holding
+// MaxAddedAccounts, ErrOpenServer a server without configured accounts,
+// where any system_id binds already.
+var (
+	ErrAccountExists   = errors.New("smsc: account exists")
+	ErrTooManyAccounts = errors.New("smsc: too many accounts added")
+	ErrOpenServer      = errors.New("smsc: no accounts configured: any credentials bind")
+)
+
+// runtimeAccounts are the accounts added while the server runs: test
+// namespaces on an SMSC with accounts (simulator/namespaces.go). Binds and
+// deliveries read them without a lock; adding and removing are rare.
+type runtimeAccounts struct {
+	mu sync.Mutex // serialises add and remove, guards n
+	n  int
+	m  sync.Map // system_id → *account
+}
+
+func (r *runtimeAccounts) get(systemID string) (*account, bool) {
+	v, ok := r.m.Load(systemID)
+	if !ok {
+		return nil, false
+	}
+	return v.(*account), true
+}
+
+// knownAccount returns the configured or added account of a system_id, nil
+// for none (a server with configured accounts).
+func (s *Server) knownAccount(systemID string) *account {
+	if a := s.accounts[systemID]; a != nil {
+		return a
+	}
+	a, _ := s.added.get(systemID)
+	return a
+}
+
+// AddAccount lets a new account bind while the server runs, beside the
+// configured ones: a test namespace's credentials. It is checked like a
+// configured one (Account.Validate) and may not claim addresses (no
+// MORanges, no DefaultMO): its binds get the answers to what they sent and
+// what their address_range claims. Only on a server with configured
+// accounts (ErrOpenServer otherwise). Safe at run time; added accounts
+// are not kept across restarts.
+func (s *Server) AddAccount(a Account) error {
+	if err := s.init(); err != nil {
+		return err
+	}
+	if s.open {
+		return ErrOpenServer
+	}
+	if err := a.Validate(); err != nil {
+		return err
+	}
+	if len(a.MORanges) > 0 || a.DefaultMO {
+		return fmt.Errorf("%w: %q: an account added at run time claims no addresses (mo_ranges, default_mo)", ErrAccount, a.SystemID)
+	}
+	acc := &account{Account: a}
+	acc.bucket.rate = a.Throughput
+	acc.out = newOutbox(s, a.SystemID)
+	r := &s.added
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := s.accounts[a.SystemID]; ok {
+		return fmt.Errorf("%w: %q", ErrAccountExists, a.SystemID)
+	}
+	if _, ok := r.get(a.SystemID); ok {
+		return fmt.Errorf("%w: %q", ErrAccountExists, a.SystemID)
+	}
+	if r.n >= MaxAddedAccounts {
+		return fmt.Errorf("%w: %d", ErrTooManyAccounts, MaxAddedAccounts)
+	}
+	r.m.Store(a.SystemID, acc)
+	r.n++
+	return nil
+}
+
+// RemoveAccount takes an account added by AddAccount away and reports
+// whether there was one: it binds no more, its binds are asked to unbind
+// (Shutdown's way), and once they have ended what waits for it is dropped
+// as Forget drops an open-mode system_id's (answers end DELETED, receipts
+// are no longer owed). Messages it sent stay in the store.
+func (s *Server) RemoveAccount(systemID string) bool {
+	if err := s.init(); err != nil {
+		return false
+	}
+	r := &s.added
+	r.mu.Lock()
+	acc, ok := r.get(systemID)
+	if ok {
+		r.m.Delete(systemID)
+		r.n--
+	}
+	r.mu.Unlock()
+	if !ok {
+		return false
+	}
+	// Remembered before the outbox is retired: a receipt held back by
+	// ReceiptDelay is dropped when its hold ends (engine.rehome).
+	s.forgot.remember(systemID, s.Clock.Now(), s.receiptDelay())
+	// A bind setting its account after this sees removed (session.bind).
+	acc.removed.Store(true)
+	s.mu.Lock()
+	var binds []*session
+	for ss := range s.sessions {
+		if ss.acct == acc {
+			binds = append(binds, ss)
+		}
+	}
+	s.mu.Unlock()
+	for _, ss := range binds {
+		ss.startUnbind()
+	}
+	s.releaseRemoved(acc)
+	return true
+}
+
+// releaseRemoved drops what waits in a removed account's outbox and
+// retires it, once nobody is bound: what is pushed to it later is routed
+// as for an account that does not exist (engine.rehome, engine.moTarget).
+// Called by RemoveAccount and by each of its binds as it ends.
+func (s *Server) releaseRemoved(acc *account) {
+	for acc.binds.Load() == 0 {
+		for _, it := range acc.out.takeAll() {
+			s.dropForgotten(it)
+		}
+		if acc.out.retire() {
+			return
+		}
+	}
 }

@@ -313,8 +313,11 @@ func (e *engine) moTarget(m *Message) (*outbox, *account) {
 		if s := ref.receiver(); s != nil {
 			return s.box, ref.acct
 		}
-		a := e.s.current(ref.acct) // the account made again if it was released
-		return a.out, a
+		// The account made again if it was released; none if it was a
+		// run-time account removed: routed as if unanswered.
+		if a := e.s.current(ref.acct); a != nil {
+			return a.out, a
+		}
 	}
 	if ob, acc := e.owner(m.Dest.Addr); ob != nil {
 		return ob, acc
@@ -346,6 +349,10 @@ func (e *engine) rehome(it *outItem, from *outbox) {
 		acct = e.s.current(from.own.acct)
 	} else {
 		acct = e.s.accountFor(from.key) // a released account's outbox
+	}
+	if acct == nil {
+		e.s.dropForgotten(it) // a run-time account removed (RemoveAccount)
+		return
 	}
 	acct.out.push(it)
 }

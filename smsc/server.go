@@ -266,6 +266,7 @@ type Server struct {
 	counters  counters
 	guard     guard
 	forgot    forgetting
+	added     runtimeAccounts // accounts added at run time (account.go)
 }
 
 // EventType says what happened to a message.
@@ -293,6 +294,7 @@ type account struct {
 	bucket     tokenBucket
 	binds      atomic.Int32
 	out        *outbox
+	removed    atomic.Bool // a run-time account taken away (account.go)
 }
 
 func (s *Server) init() error {
@@ -509,6 +511,9 @@ func (s *Server) authenticate(systemID, password string, bt BindType) (acc *acco
 	}
 	acc, ok := s.accounts[systemID]
 	if !ok {
+		acc, ok = s.added.get(systemID)
+	}
+	if !ok {
 		// Compare anyway so timing does not reveal which ids exist.
 		subtle.ConstantTimeCompare([]byte(password), []byte(password))
 		return nil, pdu.StatusBindFail, "unknown system_id"
@@ -529,7 +534,7 @@ func (s *Server) authenticate(systemID, password string, bt BindType) (acc *acco
 // without making one.
 func (s *Server) lookupAccount(systemID string) *account {
 	if !s.open {
-		return s.accounts[systemID]
+		return s.knownAccount(systemID)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -540,7 +545,7 @@ func (s *Server) lookupAccount(systemID string) *account {
 // one, created on first use without accounts (open mode).
 func (s *Server) accountFor(systemID string) *account {
 	if !s.open {
-		return s.accounts[systemID]
+		return s.knownAccount(systemID)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -580,6 +585,10 @@ func (s *Server) acquire(acc *account, systemID string) *account {
 // Its outbox is retired: what is pushed to it later goes to the account
 // made again for the system_id (engine.rehome).
 func (s *Server) releaseAccount(acc *account) {
+	if !s.open && acc != nil && acc.removed.Load() {
+		s.releaseRemoved(acc) // account.go
+		return
+	}
 	if !s.open || acc == nil {
 		return
 	}
@@ -592,7 +601,8 @@ func (s *Server) releaseAccount(acc *account) {
 }
 
 // current returns the account now serving acc's system_id: acc itself
-// unless it was released (open mode).
+// unless it was released (open mode); nil if it was a run-time account
+// removed (RemoveAccount).
 func (s *Server) current(acc *account) *account {
 	if !acc.out.retired.Load() {
 		return acc

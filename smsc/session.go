@@ -666,9 +666,23 @@ func (s *session) handleBind(h pdu.Header, body []byte) bool {
 		}
 	}
 	acc = s.srv.acquire(acc, sysID)
+	// Under the server's lock, so RemoveAccount finds this bind; a
+	// run-time account removed meanwhile refuses it (account.go).
+	s.srv.mu.Lock()
+	s.acct, s.systemID = acc, sysID
+	s.srv.mu.Unlock()
+	if acc.removed.Load() {
+		s.srv.mu.Lock()
+		s.acct, s.systemID = nil, ""
+		s.srv.mu.Unlock()
+		acc.binds.Add(-1)
+		s.srv.releaseAccount(acc)
+		s.log.Info("smpp: bind refused", "system_id", sysID, "bind", bt.String(), "reason", "account removed")
+		s.respondStatus(h, pdu.StatusBindFail)
+		return false
+	}
 	s.everBound, s.grow = true, true
 	s.srv.bound(s.conn)
-	s.acct, s.systemID = acc, sysID
 	s.ref = &bindRef{acct: acc}
 	s.ref.live.Store(s)
 	s.srv.counters.bound.Add(1)

@@ -21,6 +21,11 @@ type Namespace struct {
 	Source  string    `json:"source"`
 	Numbers []string  `json:"numbers"`
 	Created time.Time `json:"created"`
+	// SMPPPassword is the password of the namespace's own SMPP account
+	// (system_id Name), on an SMSC with smpp_accounts: given once, in the
+	// answer of the POST that made the namespace, never by a GET. Empty
+	// on an SMSC without accounts, where any password binds.
+	SMPPPassword string `json:"smpp_password,omitempty"`
 }
 
 // NamespaceRequest is the body of POST /api/v1/namespaces.

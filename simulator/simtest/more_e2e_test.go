@@ -42,8 +42,14 @@ type esme struct {
 
 func newESME(t *testing.T, s *simtest.Server, systemID string) *esme {
 	t.Helper()
+	return newESMEAuth(t, s, systemID, "x")
+}
+
+// newESMEAuth is newESME binding with a password (an SMSC with accounts).
+func newESMEAuth(t *testing.T, s *simtest.Server, systemID, password string) *esme {
+	t.Helper()
 	e := &esme{receipts: map[string]*smsc.Receipt{}, arrived: make(chan struct{})}
-	e.tc = &smpp.Transceiver{Addr: s.SMPPAddr, User: systemID, Passwd: "x", Handler: func(p gopdu.Body) {
+	e.tc = &smpp.Transceiver{Addr: s.SMPPAddr, User: systemID, Passwd: password, Handler: func(p gopdu.Body) {
 		if p.Header().ID != gopdu.DeliverSMID {
 			return
 		}

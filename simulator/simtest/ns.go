@@ -26,7 +26,8 @@ const DefaultWait = 30 * time.Second
 // other's traffic.
 //
 // The path of a namespaced test: its SMPP clients bind with system_id
-// Name and address_range Source (NS.SMPP gives both), so what they submit
+// Name, password Password and address_range Source (NS.SMPP gives them),
+// so what they submit
 // is captured in namespace Name, and the phones' answers to Source are
 // delivered to those binds and captured in Name too; WaitOTP, WaitMessage
 // and Messages read namespace Name only.
@@ -35,6 +36,11 @@ const DefaultWait = 30 * time.Second
 type NS struct {
 	// Name is the namespace and the system_id to bind with.
 	Name string
+	// Password is the password to bind with: on a server whose SMSC has
+	// smpp_accounts (a shared CI service beyond loopback), the one of the
+	// account the server made for the namespace; else any binds and it
+	// is "simtest".
+	Password string
 	// Source is the reply address reserved for the namespace: send
 	// challenges and texts from it; phones answer to it.
 	Source string
@@ -52,8 +58,10 @@ type NS struct {
 
 // NS creates a fresh namespace for t, named after t.Name(), and deletes it
 // when t ends (its numbers go back to the pool; its captured messages
-// stay). The server must run its SMSC without configured accounts (the
-// default on loopback): a namespace is an SMPP system_id.
+// stay). On a server whose SMSC has smpp_accounts the server makes the
+// namespace an SMPP account of its own and NS binds with its password
+// (NS.Password); without accounts (the default on loopback) any password
+// binds.
 func (s *Server) NS(t testing.TB) *NS {
 	t.Helper()
 	api := s.API()
@@ -70,8 +78,12 @@ func (s *Server) NS(t testing.TB) *NS {
 			t.Errorf("simtest: deleting namespace %s: %v", ns.Name, err)
 		}
 	})
+	password := ns.SMPPPassword
+	if password == "" {
+		password = "simtest" // an SMSC without accounts: any binds
+	}
 	return &NS{
-		Name: ns.Name, Source: ns.Source, SMPPAddr: s.SMPPAddr, API: api.WithNamespace(ns.Name),
+		Name: ns.Name, Password: password, Source: ns.Source, SMPPAddr: s.SMPPAddr, API: api.WithNamespace(ns.Name),
 		t: t, created: ns.Created, cursor: map[string]time.Time{},
 	}
 }
@@ -102,10 +114,10 @@ func waitCtx(ctx context.Context) (context.Context, context.CancelFunc) {
 }
 
 // SMPP returns the configuration of simlab's SMPP client (smsc/client) for
-// the namespace: system_id Name, address_range Source. A service under
-// test binds with the same values.
+// the namespace: system_id Name, password Password, address_range Source.
+// A service under test binds with the same values.
 func (n *NS) SMPP() client.Config {
-	return client.Config{Addr: n.SMPPAddr, SystemID: n.Name, Password: "simtest", AddressRange: n.Source}
+	return client.Config{Addr: n.SMPPAddr, SystemID: n.Name, Password: n.Password, AddressRange: n.Source}
 }
 
 // Pusher returns simlab's push client bound in the namespace (challenges
