@@ -66,8 +66,9 @@ type Released struct {
 func nsPath(name string) string { return "/api/v1/namespaces/" + url.PathEscape(name) }
 
 // CreateNamespace asks the server for a fresh namespace (POST
-// /api/v1/namespaces). A server whose SMSC has configured accounts refuses
-// with a 409 *Error: its binds' namespaces are their accounts'.
+// /api/v1/namespaces). On a server whose SMSC has configured accounts the
+// answer also holds the password of the namespace's own SMPP account
+// (Namespace.SMPPPassword), given this once.
 func (c *Client) CreateNamespace(ctx context.Context, r NamespaceRequest) (*Namespace, error) {
 	return call[Namespace](ctx, c, http.MethodPost, "/api/v1/namespaces", nil, r)
 }
