@@ -1,0 +1,122 @@
+package smsc_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/simlab-dev/simlab/smsc"
+	"github.com/simlab-dev/simlab/smsc/pdu"
+)
+
+// TestAddedAccounts: an account added at run time (a test namespace on an
+// SMSC with accounts) binds with its password only, tags its messages with
+// its namespace and gets its answers and receipts; removed, its bind is
+// asked to unbind, it binds no more, and an answer to what it sent is
+// routed as one nobody sent (here to the default_mo account), during the
+// Forget window and after it.
+func TestAddedAccounts(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		if err := (&smsc.Server{}).AddAccount(smsc.Account{SystemID: "x", Password: "pw"}); !errors.Is(err, smsc.ErrOpenServer) {
+			t.Errorf("AddAccount on an open server: %v", err)
+		}
+		srv := &smsc.Server{Accounts: []smsc.Account{{SystemID: "app", Password: "pw", DefaultMO: true}}}
+		defer shutdown(t, srv)
+		for _, c := range []struct {
+			a    smsc.Account
+			want error
+		}{
+			{smsc.Account{SystemID: "app", Password: "pw"}, smsc.ErrAccountExists},
+			{smsc.Account{SystemID: "ns-x", Password: "123456789"}, smsc.ErrAccount},
+			{smsc.Account{SystemID: "ns-x", Password: "pw", MORanges: []string{"999*"}}, smsc.ErrAccount},
+			{smsc.Account{SystemID: "ns-x", Password: "pw", DefaultMO: true}, smsc.ErrAccount},
+		} {
+			if err := srv.AddAccount(c.a); !errors.Is(err, c.want) {
+				t.Errorf("AddAccount(%s): %v, want %v", c.a.SystemID, err, c.want)
+			}
+		}
+		for _, id := range []string{"ns-a", "ns-b"} {
+			if err := srv.AddAccount(smsc.Account{SystemID: id, Password: "pw", Namespace: id + "-tag"}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := srv.AddAccount(smsc.Account{SystemID: "ns-a", Password: "other"}); !errors.Is(err, smsc.ErrAccountExists) {
+			t.Errorf("AddAccount twice: %v", err)
+		}
+		pipeSession(t, srv).bind(pdu.CmdBindTransceiver, "ns-a", "nope", pdu.StatusBindFail)
+
+		app := bound(t, srv, pdu.CmdBindReceiver, "app", "")
+		a := bound(t, srv, pdu.CmdBindTransceiver, "ns-a", "")
+		b := bound(t, srv, pdu.CmdBindTransceiver, "ns-b", "")
+		ida := a.challenge("99955700000", "99900000001")
+		a.receiptFor(ida)
+		idb := b.challenge("99955700001", "99900000002")
+		b.receiptFor(idb)
+		for id, ns := range map[string]string{ida: "ns-a-tag", idb: "ns-b-tag"} {
+			if m, err := srv.Store.Get(context.Background(), id); err != nil || m.Namespace != ns {
+				t.Fatalf("message %s: %+v %v, want namespace %s", id, m, err, ns)
+			}
+		}
+		mo(t, srv, "99900000002", "99955700001")
+		mo(t, srv, "99900000001", "99955700000")
+		a.answer("99900000001")
+		b.answer("99900000002")
+		app.quiet()
+
+		// Removed with a bind: the bind is asked to unbind.
+		if !srv.RemoveAccount("ns-a") || srv.RemoveAccount("ns-a") || srv.RemoveAccount("app") {
+			t.Fatal("RemoveAccount: want true once, false for a configured account")
+		}
+		h, _ := a.read()
+		if h.ID != pdu.CmdUnbind {
+			t.Fatalf("the removed account's bind got %v, want unbind", h.ID)
+		}
+		a.raw(pdu.Append(nil, pdu.CmdUnbindResp, 0, h.Seq, nil))
+		if !a.closed(time.Second) {
+			t.Fatal("the removed account's session was not closed")
+		}
+		pipeSession(t, srv).bind(pdu.CmdBindTransceiver, "ns-a", "pw", pdu.StatusBindFail)
+		// An answer to what it sent: not queued for it, routed as unsent.
+		mo(t, srv, "99900000001", "99955700000")
+		app.answer("99900000001")
+
+		// Removed without binds, the answer comes after the Forget
+		// window: the same.
+		b.call(pdu.CmdUnbind, nil, pdu.StatusOK)
+		synctest.Wait()
+		if !srv.RemoveAccount("ns-b") {
+			t.Fatal("RemoveAccount(ns-b)")
+		}
+		time.Sleep(10 * time.Minute) // the idle app bind is closed meanwhile (enquire_link unanswered)
+		synctest.Wait()
+		mo(t, srv, "99900000002", "99955700001")
+		app = bound(t, srv, pdu.CmdBindReceiver, "app", "")
+		app.answer("99900000002")
+		app.quiet()
+	})
+}
+
+// TestAddedAccountsBounded: at most MaxAddedAccounts live at once; a
+// removed one makes room.
+func TestAddedAccountsBounded(t *testing.T) {
+	t.Parallel()
+	srv := &smsc.Server{Accounts: []smsc.Account{{SystemID: "app", Password: "pw"}}}
+	defer shutdown(t, srv)
+	for i := range smsc.MaxAddedAccounts {
+		if err := srv.AddAccount(smsc.Account{SystemID: fmt.Sprint("ns-", i), Password: "pw"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := srv.AddAccount(smsc.Account{SystemID: "one-more", Password: "pw"}); !errors.Is(err, smsc.ErrTooManyAccounts) {
+		t.Fatalf("account %d: %v", smsc.MaxAddedAccounts+1, err)
+	}
+	if !srv.RemoveAccount("ns-7") {
+		t.Fatal("RemoveAccount(ns-7)")
+	}
+	if err := srv.AddAccount(smsc.Account{SystemID: "one-more", Password: "pw"}); err != nil {
+		t.Fatalf("after a removal: %v", err)
+	}
+}
