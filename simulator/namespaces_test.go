@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/simlab-dev/simlab/simulator/fleet"
+	"github.com/simlab-dev/simlab/smsc"
 	"github.com/simlab-dev/simlab/smsc/client"
 )
 
@@ -192,5 +193,60 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 		case <-deadline:
 			t.Fatalf("waited 10 s for %s", what)
 		}
+	}
+}
+
+// TestNamespaceAccounts: on an SMSC with accounts a namespace is made
+// with an account of its own (system_id and namespace = its name, a fresh
+// password only the creation answers), removed with it; an account the
+// SMSC refuses is a conflict that leaves no namespace behind.
+func TestNamespaceAccounts(t *testing.T) {
+	t.Parallel()
+	s := startTest(t, Config{SMPPAddr: "off"})
+	n := newNamespaces(s.Core().Fleet, true)
+	if _, err := n.create("a"); !errors.Is(err, errNamespaceConflict) {
+		t.Fatalf("no way to add accounts: %v", err)
+	}
+	added := map[string]smsc.Account{}
+	var removed []string
+	refuse := errors.New("refused")
+	n.addAccount = func(a smsc.Account) error {
+		if a.SystemID == "" || strings.HasPrefix(a.SystemID, "refuse") {
+			return refuse
+		}
+		added[a.SystemID] = a
+		return nil
+	}
+	n.removeAccount = func(id string) bool { removed = append(removed, id); return true }
+	ns, err := n.create("TestX")
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc := added[ns.Name]
+	if acc.Password != ns.SMPPPassword || len(acc.Password) != smsc.MaxPasswordLen || acc.Namespace != ns.Name {
+		t.Fatalf("account %s (password %d characters, namespace %q) for namespace %s", acc.SystemID, len(acc.Password), acc.Namespace, ns.Name)
+	}
+	if got, _ := n.get(ns.Name); got.SMPPPassword != "" {
+		t.Error("get gives the password")
+	}
+	if l := n.list(); len(l) != 1 || l[0].SMPPPassword != "" {
+		t.Errorf("list: %d namespaces, or gives the password", len(l))
+	}
+	if _, err := n.create("refuse"); !errors.Is(err, errNamespaceConflict) || !errors.Is(err, refuse) {
+		t.Errorf("refused account: %v", err)
+	}
+	if l := n.list(); len(l) != 1 {
+		t.Errorf("a refused account left a namespace: %d", len(l))
+	}
+	if _, err := n.remove(ns.Name); err != nil || len(removed) != 1 || removed[0] != ns.Name {
+		t.Errorf("remove: %v, accounts removed %v", err, removed)
+	}
+	seen := map[string]bool{}
+	for range 200 {
+		p := smppPassword()
+		if len(p) != smsc.MaxPasswordLen || strings.Trim(p, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") != "" || seen[p] {
+			t.Fatalf("password %d characters, not letters and digits, or seen before", len(p))
+		}
+		seen[p] = true
 	}
 }

@@ -382,15 +382,44 @@ func TestRoundTripNamespaces(t *testing.T) {
 	}
 }
 
-// TestNamespacesNeedAnOpenSMSC: with configured accounts a bind's
-// namespace is its account's, so the server refuses to hand namespaces out.
-func TestNamespacesNeedAnOpenSMSC(t *testing.T) {
+// TestNamespacesOnAnSMSCWithAccounts: with configured accounts each
+// namespace gets an SMPP account of its own, whose password the POST
+// answers once; GET and the list never give it. Without accounts there is
+// none.
+func TestNamespacesOnAnSMSCWithAccounts(t *testing.T) {
 	t.Parallel()
 	_, c := start(t, simulator.Config{Accounts: []smsc.Account{{SystemID: "bank", Password: "secret"}}})
-	_, err := c.CreateNamespace(t.Context(), apiclient.NamespaceRequest{Label: "x"})
-	wantStatus(t, err, http.StatusConflict, "a namespace with accounts")
-	if !strings.Contains(err.Error(), "smpp_accounts") {
-		t.Errorf("the error does not say why: %v", err)
+	ctx := t.Context()
+	a, err := c.CreateNamespace(ctx, apiclient.NamespaceRequest{Label: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := c.CreateNamespace(ctx, apiclient.NamespaceRequest{Label: "x"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ns := range []*apiclient.Namespace{a, b} {
+		if len(ns.SMPPPassword) != smsc.MaxPasswordLen || strings.Trim(ns.SMPPPassword, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789") != "" {
+			t.Errorf("password of %s: %d characters, want %d letters and digits", ns.Name, len(ns.SMPPPassword), smsc.MaxPasswordLen)
+		}
+		got, err := c.GetNamespace(ctx, ns.Name)
+		if err != nil || got.SMPPPassword != "" {
+			t.Errorf("GET %s: %+v %v", ns.Name, got, err)
+		}
+	}
+	if a.SMPPPassword == b.SMPPPassword {
+		t.Error("two namespaces, one password")
+	}
+	list, err := c.Namespaces(ctx)
+	if err != nil || len(list) != 2 || list[0].SMPPPassword != "" || list[1].SMPPPassword != "" {
+		t.Errorf("list: %+v %v", list, err)
+	}
+	if _, err := c.DeleteNamespace(ctx, a.Name); err != nil {
+		t.Fatal(err)
+	}
+	_, open := start(t, simulator.Config{})
+	if ns, err := open.CreateNamespace(ctx, apiclient.NamespaceRequest{}); err != nil || ns.SMPPPassword != "" {
+		t.Errorf("a namespace on an SMSC without accounts: %+v %v", ns, err)
 	}
 }
 
