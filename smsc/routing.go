@@ -246,6 +246,7 @@ func (c *claim) contains(addr string) bool {
 func (e *engine) addClaim(s *session) {
 	e.claimMu.Lock()
 	e.claims = append(e.claims, claim{r: s.rangeLo, pfx: s.rangePfx, ref: s.ref})
+	e.nclaims.Store(int32(len(e.claims)))
 	e.claimMu.Unlock()
 }
 
@@ -260,12 +261,16 @@ func (e *engine) dropClaims(ref *bindRef) {
 	}
 	clear(e.claims[len(kept):])
 	e.claims = kept
+	e.nclaims.Store(int32(len(e.claims)))
 	e.claimMu.Unlock()
 }
 
 // claimed returns the session of the most recent live bind whose
 // address_range contains addr.
 func (e *engine) claimed(addr string) *session {
+	if e.nclaims.Load() == 0 {
+		return nil // no read lock: its counter is a line every core writes
+	}
 	e.claimMu.RLock()
 	defer e.claimMu.RUnlock()
 	for i := len(e.claims) - 1; i >= 0; i-- {
