@@ -85,8 +85,8 @@ type MemStore struct {
 type memEntry struct {
 	seq     uint64
 	m       *Message
-	size    int
-	pending bool // m.NeedsWork() when last accounted
+	size    uint32 // MessageSize: a message is at most a 64 KiB payload and its fields
+	pending bool   // m.NeedsWork() when last accounted
 }
 
 var (
@@ -247,7 +247,7 @@ func (s *MemStore) Append(_ context.Context, msgs ...*Message) error {
 	}
 	for j, m := range msgs {
 		s.seq++
-		e := memEntry{seq: s.seq, m: m, size: MessageSize(m), pending: m.NeedsWork()}
+		e := memEntry{seq: s.seq, m: m, size: uint32(MessageSize(m)), pending: m.NeedsWork()}
 		s.log.push(e)
 		s.count++
 		s.bytes += int64(e.size)
@@ -285,10 +285,10 @@ func (s *MemStore) modify(i int, fn func(m *Message)) *Message {
 	fn(m)
 	e.m = m
 	size, pending := MessageSize(m), m.NeedsWork()
-	s.bytes += int64(size - e.size)
+	s.bytes += int64(size) - int64(e.size)
 	switch {
 	case e.pending && pending:
-		s.pendingBytes += int64(size - e.size)
+		s.pendingBytes += int64(size) - int64(e.size)
 	case e.pending:
 		s.pendingCount--
 		s.pendingBytes -= int64(e.size)
@@ -297,7 +297,7 @@ func (s *MemStore) modify(i int, fn func(m *Message)) *Message {
 		s.pendingCount++
 		s.pendingBytes += int64(size)
 	}
-	e.size, e.pending = size, pending
+	e.size, e.pending = uint32(size), pending
 	return m
 }
 
@@ -355,7 +355,7 @@ func (s *MemStore) scanDown(before uint64, visit func(seq uint64, size int, m *M
 		}
 		s.mu.RUnlock()
 		for _, e := range chunk[:n] {
-			if !visit(e.seq, e.size, e.m) {
+			if !visit(e.seq, int(e.size), e.m) {
 				return
 			}
 		}
