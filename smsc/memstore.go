@@ -219,22 +219,30 @@ func (s *MemStore) makeRoom(n int, size int64) error {
 // message with the id of one already held replaces it. It returns
 // ErrStoreFull, storing none of msgs, when they do not fit.
 func (s *MemStore) Append(_ context.Context, msgs ...*Message) error {
+	// What can be known of the entries is worked out before the lock:
+	// every bind's submits wait for it.
+	var one [1]memEntry
+	es := one[:0]
+	if len(msgs) > 1 {
+		es = make([]memEntry, 0, len(msgs))
+	}
 	size := int64(0)
 	for _, m := range msgs {
 		if m.ID == "" {
 			return fmt.Errorf("smsc: append: message without id")
 		}
-		size += int64(MessageSize(m))
-	}
-	// The ids' hashes, computed once (outside the lock).
-	var one [1]uint64
-	hs := one[:0]
-	if len(msgs) > 1 {
-		hs = make([]uint64, 0, len(msgs))
+		e := memEntry{m: m, size: uint32(MessageSize(m)), pending: m.NeedsWork()}
+		size += int64(e.size)
+		es = append(es, e)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.init()
+	var oneHash [1]uint64
+	hs := oneHash[:0]
+	if len(msgs) > 1 {
+		hs = make([]uint64, 0, len(msgs))
+	}
 	for _, m := range msgs {
 		h := maphash.String(s.seed, m.ID)
 		hs = append(hs, h)
@@ -245,9 +253,10 @@ func (s *MemStore) Append(_ context.Context, msgs ...*Message) error {
 	if err := s.makeRoom(len(msgs), size); err != nil {
 		return err
 	}
-	for j, m := range msgs {
+	for j, e := range es {
+		m := e.m
 		s.seq++
-		e := memEntry{seq: s.seq, m: m, size: uint32(MessageSize(m)), pending: m.NeedsWork()}
+		e.seq = s.seq
 		s.log.push(e)
 		s.count++
 		s.bytes += int64(e.size)
