@@ -218,6 +218,7 @@ func BenchmarkReplyRecordParallel(b *testing.B) {
 	tab := newReplyTable()
 	var next atomic.Int64
 	b.SetParallelism(2) // with -cpu 2: four goroutines
+	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		ref := &bindRef{}
 		i := int(next.Add(1)) << 18
