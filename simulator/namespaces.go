@@ -171,7 +171,14 @@ func (n *namespaces) create(label string) (Namespace, error) {
 		// configured account holds it (it ends in 6 random characters),
 		// but a clash is refused rather than shared.
 		password = smppPassword()
-		if err := n.addAccount(smsc.Account{SystemID: name, Password: password, Namespace: name}); err != nil {
+		acc := smsc.Account{SystemID: name, Password: password, Namespace: name}
+		if src != "" {
+			// What a phone sends to the reply address unasked is the
+			// namespace's too, as a bind's address_range makes it on an
+			// SMSC without accounts.
+			acc.MORanges = []string{src}
+		}
+		if err := n.addAccount(acc); err != nil {
 			return Namespace{}, fmt.Errorf("%w: %w", errNamespaceConflict, err)
 		}
 	}

@@ -198,7 +198,8 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 
 // TestNamespaceAccounts: on an SMSC with accounts a namespace is made
 // with an account of its own (system_id and namespace = its name, a fresh
-// password only the creation answers), removed with it; an account the
+// password only the creation answers, its reply address as mo_ranges),
+// removed with it; an account the
 // SMSC refuses is a conflict that leaves no namespace behind.
 func TestNamespaceAccounts(t *testing.T) {
 	t.Parallel()
@@ -223,8 +224,9 @@ func TestNamespaceAccounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	acc := added[ns.Name]
-	if acc.Password != ns.SMPPPassword || len(acc.Password) != smsc.MaxPasswordLen || acc.Namespace != ns.Name {
-		t.Fatalf("account %s (password %d characters, namespace %q) for namespace %s", acc.SystemID, len(acc.Password), acc.Namespace, ns.Name)
+	if acc.Password != ns.SMPPPassword || len(acc.Password) != smsc.MaxPasswordLen || acc.Namespace != ns.Name ||
+		len(acc.MORanges) != 1 || acc.MORanges[0] != ns.Source {
+		t.Fatalf("account %s (password %d characters, namespace %q, mo_ranges %v) for namespace %s (source %s)", acc.SystemID, len(acc.Password), acc.Namespace, acc.MORanges, ns.Name, ns.Source)
 	}
 	if got, _ := n.get(ns.Name); got.SMPPPassword != "" {
 		t.Error("get gives the password")

@@ -88,9 +88,19 @@ var (
 // namespaces on an SMSC with accounts (simulator/namespaces.go). Binds and
 // deliveries read them without a lock; adding and removing are rare.
 type runtimeAccounts struct {
-	mu sync.Mutex // serialises add and remove, guards n
-	n  int
-	m  sync.Map // system_id → *account
+	mu     sync.Mutex // serialises add and remove, guards n
+	n      int
+	m      sync.Map // system_id → *account
+	byAddr sync.Map // an address of their mo_ranges (digits) → *account
+}
+
+// byAddress returns the added account whose mo_ranges hold addr.
+func (r *runtimeAccounts) byAddress(addr string) *account {
+	v, ok := r.byAddr.Load(strings.TrimPrefix(addr, "+"))
+	if !ok {
+		return nil
+	}
+	return v.(*account)
 }
 
 func (r *runtimeAccounts) get(systemID string) (*account, bool) {
@@ -113,9 +123,11 @@ func (s *Server) knownAccount(systemID string) *account {
 
 // AddAccount lets a new account bind while the server runs, beside the
 // configured ones: a test namespace's credentials. It is checked like a
-// configured one (Account.Validate) and may not claim addresses (no
-// MORanges, no DefaultMO): its binds get the answers to what they sent and
-// what their address_range claims. Only on a server with configured
+// configured one (Account.Validate); its MORanges may only be single
+// numbers that no other added account holds (a namespace's reply address),
+// and it is never DefaultMO: its binds get the answers to what they sent
+// and the MO to its numbers that no configured account's mo_ranges claim
+// (docs/smsc.md, Routing, rule 4). Only on a server with configured
 // accounts (ErrOpenServer otherwise). Safe at run time; added accounts
 // are not kept across restarts.
 func (s *Server) AddAccount(a Account) error {
@@ -128,10 +140,19 @@ func (s *Server) AddAccount(a Account) error {
 	if err := a.Validate(); err != nil {
 		return err
 	}
-	if len(a.MORanges) > 0 || a.DefaultMO {
-		return fmt.Errorf("%w: %q: an account added at run time claims no addresses (mo_ranges, default_mo)", ErrAccount, a.SystemID)
+	if a.DefaultMO {
+		return fmt.Errorf("%w: %q: an account added at run time is not default_mo", ErrAccount, a.SystemID)
+	}
+	var addrs []string
+	for _, m := range a.MORanges {
+		rg, _, err := ParseRange(m)
+		if err != nil || rg.Lo == "" || rg.Lo != rg.Hi {
+			return fmt.Errorf("%w: %q: mo_ranges %q: an account added at run time claims single numbers only", ErrAccount, a.SystemID, m)
+		}
+		addrs = append(addrs, rg.Lo)
 	}
 	acc := &account{Account: a}
+	acc.MORanges = append([]string(nil), a.MORanges...)
 	acc.bucket.rate = a.Throughput
 	acc.out = newOutbox(s, a.SystemID)
 	r := &s.added
@@ -145,6 +166,14 @@ func (s *Server) AddAccount(a Account) error {
 	}
 	if r.n >= MaxAddedAccounts {
 		return fmt.Errorf("%w: %d", ErrTooManyAccounts, MaxAddedAccounts)
+	}
+	for _, addr := range addrs {
+		if other := r.byAddress(addr); other != nil {
+			return fmt.Errorf("%w: %q: number %s is %q's", ErrAccountExists, a.SystemID, addr, other.SystemID)
+		}
+	}
+	for _, addr := range addrs {
+		r.byAddr.Store(addr, acc)
 	}
 	r.m.Store(a.SystemID, acc)
 	r.n++
@@ -166,6 +195,11 @@ func (s *Server) RemoveAccount(systemID string) bool {
 	if ok {
 		r.m.Delete(systemID)
 		r.n--
+		for _, m := range acc.MORanges {
+			if rg, _, err := ParseRange(m); err == nil {
+				r.byAddr.CompareAndDelete(rg.Lo, acc)
+			}
+		}
 	}
 	r.mu.Unlock()
 	if !ok {

@@ -14,7 +14,8 @@ import (
 
 // TestAddedAccounts: an account added at run time (a test namespace on an
 // SMSC with accounts) binds with its password only, tags its messages with
-// its namespace and gets its answers and receipts; removed, its bind is
+// its namespace and gets its answers, its receipts and the MO to its
+// number (mo_ranges, single numbers only); removed, its bind is
 // asked to unbind, it binds no more, and an answer to what it sent is
 // routed as one nobody sent (here to the default_mo account), during the
 // Forget window and after it.
@@ -32,19 +33,23 @@ func TestAddedAccounts(t *testing.T) {
 			{smsc.Account{SystemID: "app", Password: "pw"}, smsc.ErrAccountExists},
 			{smsc.Account{SystemID: "ns-x", Password: "123456789"}, smsc.ErrAccount},
 			{smsc.Account{SystemID: "ns-x", Password: "pw", MORanges: []string{"999*"}}, smsc.ErrAccount},
+			{smsc.Account{SystemID: "ns-x", Password: "pw", MORanges: []string{"99955700000-99955700009"}}, smsc.ErrAccount},
 			{smsc.Account{SystemID: "ns-x", Password: "pw", DefaultMO: true}, smsc.ErrAccount},
 		} {
 			if err := srv.AddAccount(c.a); !errors.Is(err, c.want) {
 				t.Errorf("AddAccount(%s): %v, want %v", c.a.SystemID, err, c.want)
 			}
 		}
-		for _, id := range []string{"ns-a", "ns-b"} {
-			if err := srv.AddAccount(smsc.Account{SystemID: id, Password: "pw", Namespace: id + "-tag"}); err != nil {
+		for i, id := range []string{"ns-a", "ns-b"} {
+			if err := srv.AddAccount(smsc.Account{SystemID: id, Password: "pw", Namespace: id + "-tag", MORanges: []string{fmt.Sprint("+9995570000", i)}}); err != nil {
 				t.Fatal(err)
 			}
 		}
 		if err := srv.AddAccount(smsc.Account{SystemID: "ns-a", Password: "other"}); !errors.Is(err, smsc.ErrAccountExists) {
 			t.Errorf("AddAccount twice: %v", err)
+		}
+		if err := srv.AddAccount(smsc.Account{SystemID: "ns-c", Password: "pw", MORanges: []string{"99955700001"}}); !errors.Is(err, smsc.ErrAccountExists) {
+			t.Errorf("AddAccount of a number another added account holds: %v", err)
 		}
 		pipeSession(t, srv).bind(pdu.CmdBindTransceiver, "ns-a", "nope", pdu.StatusBindFail)
 
@@ -65,6 +70,11 @@ func TestAddedAccounts(t *testing.T) {
 		a.answer("99900000001")
 		b.answer("99900000002")
 		app.quiet()
+		// Unasked, to an added account's number: to it (rule 4).
+		mo(t, srv, "99900000009", "99955700000")
+		a.answer("99900000009")
+		b.quiet()
+		app.quiet()
 
 		// Removed with a bind: the bind is asked to unbind.
 		if !srv.RemoveAccount("ns-a") || srv.RemoveAccount("ns-a") || srv.RemoveAccount("app") {
@@ -82,6 +92,11 @@ func TestAddedAccounts(t *testing.T) {
 		// An answer to what it sent: not queued for it, routed as unsent.
 		mo(t, srv, "99900000001", "99955700000")
 		app.answer("99900000001")
+		mo(t, srv, "99900000009", "99955700000")
+		app.answer("99900000009")
+		if err := srv.AddAccount(smsc.Account{SystemID: "ns-c", Password: "pw", MORanges: []string{"99955700000"}}); err != nil {
+			t.Errorf("the number of a removed account is free again: %v", err)
+		}
 
 		// Removed without binds, the answer comes after the Forget
 		// window: the same.

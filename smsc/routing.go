@@ -283,7 +283,8 @@ func (e *engine) claimed(addr string) *session {
 	return nil
 }
 
-// configured returns the account whose mo_ranges contain addr.
+// configured returns the account whose mo_ranges contain addr: a
+// configured one, else one added at run time (account.go).
 func (e *engine) configured(addr string) *account {
 	for _, acc := range e.s.Accounts {
 		a := e.s.accounts[acc.SystemID]
@@ -298,7 +299,10 @@ func (e *engine) configured(addr string) *account {
 			}
 		}
 	}
-	return nil
+	if e.s.open {
+		return nil
+	}
+	return e.s.added.byAddress(addr)
 }
 
 // owner returns the outbox of the bind owning addr by address: a live

@@ -88,7 +88,8 @@ func bindStatus(t *testing.T, addr, systemID, password string) pdu.Status {
 // shared CI service), two parallel tests each get a namespace with an SMPP
 // account of its own: they bind with its password (simlab's client
 // through NS.Pusher, go-smpp through the credentials NS gives), get
-// exactly their own answers, codes and receipts, and a wrong password is
+// exactly their own answers, codes, receipts and the texts phones send to
+// their reply address, and a wrong password is
 // refused. The password is answered once, by the POST; after the tests
 // (DELETE) the accounts bind no more; no password reaches the logs or the
 // trace.
@@ -168,6 +169,20 @@ func TestNamespacesOnSMSCWithAccounts(t *testing.T) {
 				}
 				if answers != 1 {
 					t.Errorf("%d answers in the namespace, want 1", answers)
+				}
+				// A phone texting the reply address unasked (nothing was
+				// sent to it from there) reaches the namespace too (the
+				// account's mo_ranges).
+				text, stranger := "STOP "+ns.Name, ns.Number("")
+				if _, err := ns.API.SendSMS(ctx, stranger, ns.Source, text); err != nil {
+					t.Fatal(err)
+				}
+				m := ns.WaitMessage(ctx, ns.Source)
+				if m.From == approve { // the answer to the push came first
+					m = ns.WaitMessage(ctx, ns.Source)
+				}
+				if m.Body() != text || m.From != stranger || m.Namespace != ns.Name {
+					t.Errorf("unasked MO to the reply address: %q from %s in %q", m.Body(), m.From, m.Namespace)
 				}
 
 				wrong := []byte(ns.Password)
