@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -34,5 +36,40 @@ func TestConnectWaitsUntilReady(t *testing.T) {
 	s := simtest.Connect(t, simtest.Remote{URL: srv.URL, ReadyTimeout: 20 * time.Second})
 	if !s.External() || asked.Load() != 4 {
 		t.Fatalf("connected after %d health checks, want 4", asked.Load())
+	}
+}
+
+// fatalRecorder is a testing.TB whose Fatalf records the message and ends
+// the goroutine, as testing's does, without failing the real test.
+type fatalRecorder struct {
+	testing.TB
+	msg string
+}
+
+func (f *fatalRecorder) Helper() {}
+
+func (f *fatalRecorder) Fatalf(format string, args ...any) {
+	f.msg = fmt.Sprintf(format, args...)
+	runtime.Goexit()
+}
+
+// TestNSWithoutSMPPAddress: a CI job that sets $SIMLAB_API but forgets
+// $SIMLAB_SMPP is told which variable to set when a test binds over SMPP,
+// not "dial tcp: missing address".
+func TestNSWithoutSMPPAddress(t *testing.T) {
+	t.Parallel()
+	in := simtest.NewServer(t)
+	s := simtest.Connect(t, simtest.Remote{URL: in.URL, Token: in.Token})
+	rec := &fatalRecorder{TB: t}
+	ns := s.NS(rec)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		ns.Pusher()
+		t.Error("Pusher returned without an SMPP address")
+	}()
+	<-done
+	if !strings.Contains(rec.msg, "$SIMLAB_SMPP") {
+		t.Errorf("failure %q does not name $SIMLAB_SMPP", rec.msg)
 	}
 }
