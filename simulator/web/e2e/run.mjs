@@ -182,6 +182,13 @@ await scenario('challenges are listed live with their flow', async (page) => {
   await row.getByRole('link').first().click();
   await page.locator('ol.steps li', { hasText: 'Answer' }).first().waitFor();
   await page.locator('ol.steps li', { hasText: 'SEND SHORT MESSAGE' }).first().waitFor();
+  // A cancelled challenge achieved no LoA: a dash, not the API's "0".
+  const c = await ctl('push', { msisdn: '99900010106', loa: 3 });
+  if (c.outcome !== 'cancelled') throw new Error(c.outcome);
+  const crow = page.locator('tbody tr', { hasText: '+99900010106' });
+  await crow.waitFor();
+  const cells = await crow.locator('td').allTextContents();
+  if (cells[2] !== '3' || cells[3] !== '–') throw new Error(`cancelled challenge's LoA asked/achieved: ${cells[2]}/${cells[3]}`);
   await shot(page, 'challenges.png');
 });
 

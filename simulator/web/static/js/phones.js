@@ -1,7 +1,7 @@
 // Phones: the fleet in use, and each phone at /phones/{msisdn} with its
 // virtual handset, state, behaviour editor, inbox and event log.
 
-import { h, clear, plus, time, toast, badge, outcomeBadge, coalesce, linkify } from './dom.js';
+import { h, clear, plus, time, toast, badge, outcomeBadge, loa, coalesce, linkify } from './dom.js';
 import { get, put, post, del } from './api.js';
 import * as live from './live.js';
 import { Handset, summary } from './handset.js';
@@ -244,7 +244,7 @@ function renderChallenges(el, list) {
     list.length ? h('table', {}, h('thead', {}, h('tr', {}, ['Time', 'LoA asked', 'Achieved', 'Outcome', 'Latency'].map((c) => h('th', {}, c)))),
       h('tbody', {}, list.map((c) => h('tr', {},
         h('td', {}, h('a', { href: `/challenges?msisdn=${c.msisdn}&seq=${c.first_seq}`, 'data-nav': '' }, time(c.start))),
-        h('td', {}, c.loa_asked || '–'), h('td', {}, c.loa_achieved || '–'), h('td', {}, outcomeBadge(c.outcome)),
+        h('td', {}, loa(c.loa_asked)), h('td', {}, loa(c.loa_achieved)), h('td', {}, outcomeBadge(c.outcome)),
         h('td', {}, c.latency_ms.toFixed(1) + ' ms'))))) : h('p', { class: 'muted' }, 'No challenge yet.'));
 }
 
