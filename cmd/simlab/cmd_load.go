@@ -141,6 +141,10 @@ directory the shards share); each writes its report and HDR interval log
 				if barrier != "" {
 					return usagef("--start-at and --barrier both set the start: give one")
 				}
+				if late := time.Since(start); late > load.MaxLate {
+					return usagef("--start-at %s was %s ago: a start more than %s ago would charge every arrival more than a latency can be (the time's year or zone?)",
+						startAt, late.Round(time.Second), load.MaxLate)
+				}
 			}
 			if shard.Count > 1 {
 				if outDir == "" {

@@ -341,6 +341,7 @@ func TestLoadMergeWaitAndErrors(t *testing.T) {
 		{"load", "--to", "99901050000", "--shard", "0/2", "--out", t.TempDir(), "--start-at", start}, // one number, two shards
 		{"load", "--to", "99901050000-99901050099", "--start-at", "tomorrow"},
 		{"load", "--to", "99901050000-99901050099", "--start-at", start, "--barrier", t.TempDir()},
+		{"load", "--to", "99901050000-99901050099", "--start-at", "2020-01-01T00:00:00Z"}, // years ago: was killed for its memory
 	} {
 		if code, _, errb := runCLI(t, args...); code != exitUsage {
 			t.Errorf("%v: exit %d (%s), want %d", args, code, errb, exitUsage)
