@@ -256,6 +256,11 @@ directory the shards share); each writes its report and HDR interval log
 					return err
 				}
 			}
+			if wait := time.Until(start); wait > time.Second {
+				// Said whatever --progress is: without it a run waiting
+				// for a start hours away looks hung.
+				fmt.Fprintf(a.stderr, "simlab: load: waiting %s for the run's start, %s\n", wait.Round(time.Second), start.UTC().Format(time.RFC3339))
+			}
 			if late := time.Since(start); !start.IsZero() && late > 100*time.Millisecond {
 				fmt.Fprintf(a.stderr, "simlab: warning: the run's start was %s ago: the arrivals already due leave at once, each charged from its intended time\n", late.Round(time.Millisecond))
 			}

@@ -450,7 +450,7 @@ issue:
 		Verified:     rec.verified,
 		Errors:       rec.errs,
 		TargetRate:   cfg.Rate / float64(sh.Count),
-		DurationS:    end.Sub(start).Seconds(),
+		DurationS:    max(end.Sub(start), 0).Seconds(), // 0 when stopped while waiting for a start to come
 		Interrupted:  interrupted,
 		Latency:      percentiles(rec.e2e),
 		Series:       rec.series,

@@ -266,6 +266,24 @@ func TestStartTooLongAgo(t *testing.T) {
 	})
 }
 
+// TestStoppedBeforeTheStart: a run stopped while it waits for a start
+// still to come reports a duration of 0, not the negative time to the
+// start.
+func TestStoppedBeforeTheStart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+		defer cancel()
+		tg := TargetFunc(func(ctx context.Context, i int) Result { return Result{Outcome: "ok"} })
+		rep, err := Run(ctx, Config{Rate: 10, Duration: time.Second, Start: time.Now().Add(time.Hour)}, tg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !rep.Interrupted || rep.Sent != 0 || rep.DurationS != 0 {
+			t.Errorf("interrupted %v sent %d duration %gs, want interrupted, none sent, 0 s", rep.Interrupted, rep.Sent, rep.DurationS)
+		}
+	})
+}
+
 // TestAwaitBarrier: shards arriving at different times all get the same
 // start, the last one's ready time plus the lead; a ready file of a run
 // with another shard count is refused.
