@@ -73,3 +73,21 @@ func TestNSWithoutSMPPAddress(t *testing.T) {
 		t.Errorf("failure %q does not name $SIMLAB_SMPP", rec.msg)
 	}
 }
+
+// TestLoginExternal: s.Login, RP and Issuer work against an external
+// server too (a CI's `simlab serve` through FromEnv), polling the gateway;
+// they dereferenced the missing in-process server and panicked.
+func TestLoginExternal(t *testing.T) {
+	t.Parallel()
+	in := simtest.NewServer(t)
+	s := simtest.Connect(t, simtest.Remote{URL: in.URL, SMPPAddr: in.SMPPAddr, Token: in.Token})
+	if s.Issuer() != in.Issuer() || s.Gateway() != nil {
+		t.Errorf("external issuer %q (in process %q), gateway %v", s.Issuer(), in.Issuer(), s.Gateway())
+	}
+	ns := s.NS(t)
+	n := ns.Number("")
+	res := s.Login(t, "+"+n, "3 2")
+	if acr := res.Claims["acr"]; acr != "3" {
+		t.Errorf("external login: acr %v, want 3", acr)
+	}
+}
