@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/simlab-dev/simlab/simulator"
 	"github.com/simlab-dev/simlab/simulator/simtest"
 )
 
@@ -89,5 +90,24 @@ func TestLoginExternal(t *testing.T) {
 	res := s.Login(t, "+"+n, "3 2")
 	if acr := res.Claims["acr"]; acr != "3" {
 		t.Errorf("external login: acr %v, want 3", acr)
+	}
+}
+
+// TestNSWithoutToken: a server that needs an API token, connected without
+// it, fails the test naming $SIMLAB_API_TOKEN, not only "401 Unauthorized".
+func TestNSWithoutToken(t *testing.T) {
+	t.Parallel()
+	in := simtest.NewServer(t, func(c *simulator.Config) { c.APIToken = "s3cret-token" })
+	s := simtest.Connect(t, simtest.Remote{URL: in.URL, SMPPAddr: in.SMPPAddr})
+	rec := &fatalRecorder{TB: t}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		s.NS(rec)
+		t.Error("NS returned without the token")
+	}()
+	<-done
+	if !strings.Contains(rec.msg, "$SIMLAB_API_TOKEN") || strings.Contains(rec.msg, "s3cret") {
+		t.Errorf("failure %q: want $SIMLAB_API_TOKEN named, never the token", rec.msg)
 	}
 }

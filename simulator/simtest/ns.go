@@ -60,6 +60,9 @@ func (s *Server) NS(t testing.TB) *NS {
 	ctx, cancel := context.WithTimeout(context.Background(), DefaultWait)
 	defer cancel()
 	ns, err := api.CreateNamespace(ctx, apiclient.NamespaceRequest{Label: t.Name()})
+	if apiclient.StatusCode(err) == http.StatusUnauthorized {
+		t.Fatalf("simtest: namespace: %v: the server needs its API token ($%s with FromEnv, Remote.Token with Connect)", err, EnvToken)
+	}
 	if err != nil {
 		t.Fatalf("simtest: namespace: %v", err)
 	}
