@@ -127,3 +127,41 @@ func TestDocsNamespaceShell(t *testing.T) {
 		}
 	}
 }
+
+// TestDocsCIJob runs docs/api.md's CI job script as written, `simlab` on
+// PATH being this binary, with its `go test` line replaced by a check
+// that what it exported reaches the server it started.
+func TestDocsCIJob(t *testing.T) {
+	t.Parallel()
+	sh := needs.Command(t, "sh", "dash")
+	needs.Command(t, "curl", "curl")
+	needs.Command(t, "jq", "jq")
+	doc, err := os.ReadFile("../../docs/api.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, _ := strings.Cut(string(doc), "In a CI job, start `simlab serve`")
+	_, rest, _ = strings.Cut(rest, "```sh\n")
+	script, _, _ := strings.Cut(rest, "```")
+	if !strings.HasSuffix(script, "go test ./...\n") {
+		t.Fatalf("the script no longer ends with go test:\n%s", script)
+	}
+	// serve (the only background job) is stopped however the script ends.
+	first, others, _ := strings.Cut(strings.TrimSuffix(script, "go test ./...\n"), "\n")
+	script = first + "\ntrap 'kill $! 2>/dev/null' EXIT\n" + others +
+		`curl -sf "$SIMLAB_API/healthz" >/dev/null && echo "api ok"` + "\n" +
+		`simlab push --smpp "$SIMLAB_SMPP" --to +99900000001 --loa 2 | head -1` + "\n"
+	dir, bin := t.TempDir(), t.TempDir()
+	shim := "#!/bin/sh\nSIMLAB_TEST_MAIN=1 exec " + os.Args[0] + " \"$@\"\n"
+	if err := os.WriteFile(filepath.Join(bin, "simlab"), []byte(shim), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(sh, "-e", "-c", script)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "api ok") || !strings.Contains(string(out), "approved") {
+		log, _ := os.ReadFile(filepath.Join(dir, "simlab.log"))
+		t.Fatalf("the script: %v\n%s\nserve's log:\n%s", err, out, log)
+	}
+}
