@@ -82,16 +82,7 @@ func TestSimtestAgainstServe(t *testing.T) {
 // server's address differs, and `simlab` on PATH is this binary.
 func TestDocsNamespaceShell(t *testing.T) {
 	t.Parallel()
-	sh := needs.Command(t, "sh", "dash")
-	needs.Command(t, "curl", "curl")
-	needs.Command(t, "jq", "jq")
-	doc, err := os.ReadFile("../../docs/api.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, rest, _ := strings.Cut(string(doc), "## Test namespaces")
-	_, rest, _ = strings.Cut(rest, "```sh\n")
-	script, rest, _ := strings.Cut(rest, "```")
+	sh, script, rest := apiShellScript(t, "## Test namespaces")
 	_, rest, _ = strings.Cut(rest, "```\n")
 	want, _, _ := strings.Cut(rest, "```")
 	if !strings.Contains(script, "API=http://127.0.0.1:8775\n") {
@@ -133,16 +124,7 @@ func TestDocsNamespaceShell(t *testing.T) {
 // that what it exported reaches the server it started.
 func TestDocsCIJob(t *testing.T) {
 	t.Parallel()
-	sh := needs.Command(t, "sh", "dash")
-	needs.Command(t, "curl", "curl")
-	needs.Command(t, "jq", "jq")
-	doc, err := os.ReadFile("../../docs/api.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, rest, _ := strings.Cut(string(doc), "In a CI job, start `simlab serve`")
-	_, rest, _ = strings.Cut(rest, "```sh\n")
-	script, _, _ := strings.Cut(rest, "```")
+	sh, script, _ := apiShellScript(t, "In a CI job, start `simlab serve`")
 	if !strings.HasSuffix(script, "go test ./...\n") {
 		t.Fatalf("the script no longer ends with go test:\n%s", script)
 	}
@@ -164,4 +146,24 @@ func TestDocsCIJob(t *testing.T) {
 		log, _ := os.ReadFile(filepath.Join(dir, "simlab.log"))
 		t.Fatalf("the script: %v\n%s\nserve's log:\n%s", err, out, log)
 	}
+}
+
+// apiShellScript returns the sh (with curl and jq, or skips) and the first
+// sh block of docs/api.md after the text after, and the page after it.
+func apiShellScript(t *testing.T, after string) (sh, script, rest string) {
+	t.Helper()
+	sh = needs.Command(t, "sh", "dash")
+	needs.Command(t, "curl", "curl")
+	needs.Command(t, "jq", "jq")
+	doc, err := os.ReadFile("../../docs/api.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(doc), after)
+	if !ok {
+		t.Fatalf("docs/api.md no longer has %q", after)
+	}
+	_, rest, _ = strings.Cut(rest, "```sh\n")
+	script, rest, _ = strings.Cut(rest, "```")
+	return sh, script, rest
 }
