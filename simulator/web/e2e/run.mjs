@@ -51,6 +51,8 @@ function watch(page, name) {
     if (m.type() !== 'error') return;
     // A wrong API token is refused with 401, which the browser logs.
     if (m.location().url.endsWith('/api/v1/session') && / 401 /.test(m.text())) return;
+    // The numbers that are no phone, refused on purpose (40x).
+    if (/\/api\/v1\/phones\/(abc|4915112345678)(\/|$)/.test(m.location().url) && / 40\d /.test(m.text())) return;
     consoleErrors.push(`${name}: console: ${m.text()} (${m.location().url})`);
   });
   page.on('pageerror', (e) => consoleErrors.push(`${name}: ${e.stack || e.message}`));
@@ -276,6 +278,17 @@ await scenario('a phone texts an ESME from its page', async (page) => {
   await page.getByText('Sent (1 SMS)').waitFor();
   const got = await api(`${base}/api/v1/messages?from=${n}`, 'GET');
   if (!got.messages.length || got.messages[0].text !== 'STOP' || got.messages[0].direction !== 'MO') throw new Error(JSON.stringify(got.messages[0]));
+});
+
+await scenario('a number that is no phone shows its error once, without a handset', async (page) => {
+  for (const [n, err] of [['abc', 'is not an MSISDN'], ['4915112345678', 'not in the fleet\'s plan']]) {
+    await page.goto(base + '/phones/' + n);
+    await page.getByRole('link', { name: 'All phones' }).waitFor();
+    await page.getByText(err).waitFor();
+    const handsets = await page.locator('.handset').count();
+    const toasts = await page.locator('#toasts .toast').count();
+    if (handsets || toasts) throw new Error(`${n}: ${handsets} handset(s) and ${toasts} error toast(s) beside the error`);
+  }
 });
 
 await scenario('keyboard: a message opens with the keyboard alone, in the dark theme', async (page) => {
