@@ -52,7 +52,7 @@ function watch(page, name) {
     // A wrong API token is refused with 401, which the browser logs.
     if (m.location().url.endsWith('/api/v1/session') && / 401 /.test(m.text())) return;
     // The numbers that are no phone, refused on purpose (40x).
-    if (/\/api\/v1\/phones\/(abc|4915112345678)(\/|$)/.test(m.location().url) && / 40\d /.test(m.text())) return;
+    if (/\/api\/v1\/(phones\/(abc|4915112345678)(\/|$)|challenges\?.*msisdn=abc)/.test(m.location().url) && / 40\d /.test(m.text())) return;
     consoleErrors.push(`${name}: console: ${m.text()} (${m.location().url})`);
   });
   page.on('pageerror', (e) => consoleErrors.push(`${name}: ${e.stack || e.message}`));
@@ -289,6 +289,11 @@ await scenario('a number that is no phone shows its error once, without a handse
     const toasts = await page.locator('#toasts .toast').count();
     if (handsets || toasts) throw new Error(`${n}: ${handsets} handset(s) and ${toasts} error toast(s) beside the error`);
   }
+  // The same for a challenge filter the server refuses: the error in the table.
+  await page.goto(base + '/challenges?msisdn=abc');
+  await page.locator('tbody td .bad', { hasText: 'is not an MSISDN' }).waitFor();
+  const toasts = await page.locator('#toasts .toast').count();
+  if (toasts) throw new Error(`challenges?msisdn=abc: ${toasts} error toast(s) beside the error`);
 });
 
 await scenario('keyboard: a message opens with the keyboard alone, in the dark theme', async (page) => {

@@ -14,12 +14,24 @@ export function render(main) {
   const flow = h('section', { class: 'panel', 'aria-label': 'Challenge flow' });
   const filter = h('input', { id: 'chal-filter', inputmode: 'tel', placeholder: '+999…', value: sel.msisdn ? plus(sel.msisdn) : '' });
   let list = [];
+  let refused = '';
   const load = async () => {
     const n = filter.value.trim().replace(/^\+/, '');
-    list = (await get('/api/v1/challenges' + query({ msisdn: n, limit: 200 }))).challenges;
+    try {
+      list = (await get('/api/v1/challenges' + query({ msisdn: n, limit: 200 }))).challenges;
+      refused = '';
+    } catch (e) {
+      // A filter the server refuses (not a number): said once, in the table.
+      list = [];
+      refused = e.message;
+    }
     draw();
   };
   const draw = () => {
+    if (refused) {
+      clear(tbody, h('tr', {}, h('td', { colspan: 6, class: 'empty' }, h('span', { class: 'bad' }, refused))));
+      return;
+    }
     clear(tbody, list.length ? list.map((c) => {
       const on = c.msisdn === sel.msisdn && c.first_seq === sel.seq;
       return h('tr', { class: on ? 'selected' : '' },
