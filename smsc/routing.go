@@ -332,6 +332,10 @@ func (e *engine) moTarget(m *Message) (*outbox, *account) {
 // its account's outbox, an MO by the routing rules again, an MT that was
 // routed to the bind to its account's outbox.
 func (e *engine) rehome(it *outItem, from *outbox) {
+	if e.s.forgot.dropped(from, e.s.Clock.Now()) {
+		e.s.dropForgotten(it) // its namespace was deleted (Server.Forget)
+		return
+	}
 	if it.m != nil && it.m.Direction == MO {
 		ob, _ := e.moTarget(it.m)
 		ob.push(it)

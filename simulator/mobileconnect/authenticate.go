@@ -23,7 +23,7 @@ func (g *Gateway) resolveHint(ctx context.Context, cl *registered, ar *AuthReque
 		if e != nil {
 			return "", e
 		}
-		hint = h
+		hint, ar.tokenHint = h, h
 	}
 	kind, value, e := parseLoginHint(hint)
 	if e != nil {
@@ -85,7 +85,12 @@ func (g *Gateway) authenticate(ctx context.Context, cl *registered, ar *AuthRequ
 	if name == "" {
 		name = cl.defaultName()
 	}
-	sess := &session{clientID: cl.ID, msisdn: msisdn, scope: ar.Scope, nonce: ar.Nonce, loginHint: ar.LoginHint, authz: ar.Authz,
+	hint := ar.LoginHint
+	if hint == "" {
+		// A login_hint_token's hint: the RP knows it, having written it.
+		hint = ar.tokenHint
+	}
+	sess := &session{clientID: cl.ID, msisdn: msisdn, scope: ar.Scope, nonce: ar.Nonce, loginHint: hint, authz: ar.Authz,
 		displayed: displayedData{ClientName: name, BindingMessage: ar.BindingMessage, Context: ar.Context}}
 	m := methodSIM
 	switch {
@@ -270,9 +275,16 @@ func (g *Gateway) runOTP(ctx context.Context, sess *session, l *login) *Error {
 	if err != nil {
 		return newError(ErrServerError, "no randomness")
 	}
+	// The login gets its id, which the code form posts back, only now:
+	// a login by the SIM or a link never needs one.
+	id, err := randomToken(g.deps.Rand, 16)
+	if err != nil {
+		return newError(ErrServerError, "no randomness")
+	}
+	g.st.byID.put(id, l, g.deps.Now(), l.created.Add(g.loginTTL()))
 	result := make(chan bool, 1)
 	l.mu.Lock()
-	l.otpWanted, l.otpHash, l.otpResult = true, sha256.Sum256([]byte(code)), result
+	l.id, l.otpWanted, l.otpHash, l.otpResult = id, true, sha256.Sum256([]byte(code)), result
 	l.mu.Unlock()
 	close(l.otpAsked)
 	defer func() {

@@ -36,17 +36,17 @@ func (g *Gateway) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 			form.Del("login_hint_msisdn")
 			form.Set("login_hint", HintMSISDN+":"+strings.TrimPrefix(strings.ReplaceAll(n, " ", ""), "+"))
 		}
-		w.Header().Set("Cache-Control", "no-store")
+		w.Header()["Cache-Control"] = hdrNoStore
 		http.Redirect(w, r, g.path+"/authorize?"+form.Encode(), http.StatusSeeOther)
 		return
 	}
-	w.Header().Set("Cache-Control", "no-store")
+	w.Header()["Cache-Control"] = hdrNoStore
 	q := r.URL.Query()
 	// The headless re-GET of a login under way or done: the request was
 	// checked when the login started, so it is not parsed again.
 	if l, ok := g.st.logins.get(loginKey{q.Get("client_id"), q.Get("state"), q.Get("nonce")}, g.deps.Now()); ok &&
 		q.Get("redirect_uri") == l.req.RedirectURI && len(q["client_id"]) == 1 {
-		g.showLogin(w, r, l, true)
+		g.showLogin(w, r, l, g.cfg.AuthorizeHold)
 		return
 	}
 	ar, perr := ParseAuthorize(q)
@@ -87,7 +87,7 @@ func (g *Gateway) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if l, ok := g.st.logins.get(loginKey{ar.ClientID, ar.State, ar.Nonce}, g.deps.Now()); ok {
-		g.showLogin(w, r, l, true)
+		g.showLogin(w, r, l, g.cfg.AuthorizeHold)
 		return
 	}
 	if ar.LoginHint == "" && ar.LoginHintToken == "" {
@@ -111,19 +111,34 @@ func (g *Gateway) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		fail(e)
 		return
 	}
-	g.showLogin(w, r, l, false)
+	// The first look: a client that is not a browser waits a little for
+	// the phone, so that a fast one makes this the redirect (one exchange
+	// less); a person's browser gets the waiting page at once.
+	var hold time.Duration
+	if !acceptsHTML(r) {
+		hold = g.cfg.AuthorizeFirstHold
+	}
+	g.showLogin(w, r, l, hold)
+}
+
+// acceptsHTML reports whether r comes from a browser: its Accept header
+// names text/html, as every browser's navigation does (the headless
+// SDKs, curl and RP libraries send */*, application/json or nothing).
+func acceptsHTML(r *http.Request) bool {
+	for _, a := range r.Header["Accept"] {
+		if strings.Contains(a, "text/html") {
+			return true
+		}
+	}
+	return false
 }
 
 // startLogin records a login and runs its authentication in the
 // background; a concurrent request for the same key gets the same login.
 func (g *Gateway) startLogin(cl *registered, ar *AuthRequest, msisdn string) (*login, *Error) {
-	id, err := randomToken(g.deps.Rand, 16)
-	if err != nil {
-		return nil, newError(ErrServerError, "no randomness")
-	}
 	key := loginKey{ar.ClientID, ar.State, ar.Nonce}
 	now := g.deps.Now()
-	l := &login{id: id, key: key, req: *ar, created: now, done: make(chan struct{}), otpAsked: make(chan struct{})}
+	l := &login{key: key, req: *ar, created: now, done: make(chan struct{}), otpAsked: make(chan struct{})}
 	if !g.st.begin(g.cfg.MaxPending) {
 		return nil, newError(ErrTemporarilyUnavailable, "too many logins under way")
 	}
@@ -132,7 +147,6 @@ func (g *Gateway) startLogin(cl *registered, ar *AuthRequest, msisdn string) (*l
 		g.st.end()
 		return old, nil
 	}
-	g.st.byID.put(id, l, now, exp)
 	g.log.Debug("mc: login started", "client_id", cl.ID, "msisdn", msisdn, "acr_values", strings.Join(ar.ACR, " "))
 	t := g.redirectTrace(ar, msisdn)
 	g.goCtx(func(ctx context.Context) {
@@ -164,26 +178,30 @@ func (g *Gateway) startLogin(cl *registered, ar *AuthRequest, msisdn string) (*l
 
 // showLogin answers a look at a login: the redirect once it is done, the
 // code entry page while it waits for a one-time code, else the waiting
-// page (which reloads itself, as the headless SDKs poll). With hold (a
-// look again at a login under way) it first waits up to
-// Config.AuthorizeHold for the login to end or to want a code, so that a
-// headless SDK's next poll, or the page's reload, brings the redirect as
-// soon as the phone has answered instead of one more waiting page.
-func (g *Gateway) showLogin(w http.ResponseWriter, r *http.Request, l *login, hold bool) {
-	if hold && g.cfg.AuthorizeHold > 0 {
+// page (which reloads itself, as the headless SDKs poll). A positive
+// hold first waits up to that long for the login to end or to want a
+// code, so that the answer is the redirect as soon as the phone has
+// answered instead of one more waiting page: Config.AuthorizeHold for a
+// look again at a login under way (a headless SDK's next poll, the page's
+// reload), Config.AuthorizeFirstHold for a non-browser's first look. The
+// wait runs on Deps.After, so tests hold it in fake time.
+func (g *Gateway) showLogin(w http.ResponseWriter, r *http.Request, l *login, hold time.Duration) {
+	if hold > 0 {
 		l.mu.Lock()
 		otp := l.otpWanted
 		l.mu.Unlock()
 		if !otp {
-			t := time.NewTimer(g.cfg.AuthorizeHold)
 			select {
 			case <-l.done:
-			case <-l.otpAsked:
-			case <-t.C:
-			case <-r.Context().Done():
-			case <-g.ctx.Done():
+			default:
+				select {
+				case <-l.done:
+				case <-l.otpAsked:
+				case <-g.deps.After(hold):
+				case <-r.Context().Done():
+				case <-g.ctx.Done():
+				}
 			}
-			t.Stop()
 		}
 	}
 	select {
@@ -193,7 +211,7 @@ func (g *Gateway) showLogin(w http.ResponseWriter, r *http.Request, l *login, ho
 	default:
 	}
 	l.mu.Lock()
-	otp, tries := l.otpWanted, l.otpTries
+	otp, tries, id := l.otpWanted, l.otpTries, l.id
 	l.mu.Unlock()
 	// The page reloads the request as sent when it is all URL-safe
 	// characters (as clients send it), else as parsed and encoded again.
@@ -203,7 +221,7 @@ func (g *Gateway) showLogin(w http.ResponseWriter, r *http.Request, l *login, ho
 	}
 	self := g.path + "/authorize?" + raw
 	if otp {
-		g.render(w, http.StatusOK, "otp", pageData{Title: "Enter your code", Action: g.path + "/otp", LoginID: l.id,
+		g.render(w, http.StatusOK, "otp", pageData{Title: "Enter your code", Action: g.path + "/otp", LoginID: id,
 			Back: self, Wrong: tries > 0, ClientName: l.req.ClientName})
 		return
 	}

@@ -47,6 +47,14 @@ type Config struct {
 	// under way waits for it to end before answering the waiting page
 	// (default 5 s, the GSMA SDKs' polling interval; negative: not at all).
 	AuthorizeHold time.Duration `yaml:"authorize_hold" json:"authorize_hold,omitempty"`
+	// AuthorizeFirstHold is how long the first GET /authorize of a login
+	// from a client that is not a browser (its Accept header does not name
+	// text/html: the headless SDKs, curl, RP libraries) waits for the
+	// phone before answering the waiting page (default 1 s; negative: not
+	// at all). A phone that answers within it makes the first GET the
+	// redirect, one HTTP exchange less per login. A browser gets the
+	// waiting page at once, whatever this says.
+	AuthorizeFirstHold time.Duration `yaml:"authorize_first_hold" json:"authorize_first_hold,omitempty"`
 	// MaxPending bounds the logins under way at once (default 10,000);
 	// past it /authorize answers temporarily_unavailable.
 	MaxPending int `yaml:"max_pending" json:"max_pending,omitempty"`
@@ -112,14 +120,15 @@ func DemoClient() Client {
 
 // Default lifetimes and limits.
 const (
-	DefaultChallengeTimeout = 60 * time.Second
-	DefaultCodeTTL          = 5 * time.Minute
-	DefaultTokenTTL         = time.Hour
-	DefaultRefreshTTL       = 24 * time.Hour
-	DefaultSITTL            = 5 * time.Minute
-	DefaultMaxPending       = 10000
-	DefaultAuthorizeHold    = 5 * time.Second
-	DefaultSource           = "99955513"
+	DefaultChallengeTimeout   = 60 * time.Second
+	DefaultCodeTTL            = 5 * time.Minute
+	DefaultTokenTTL           = time.Hour
+	DefaultRefreshTTL         = 24 * time.Hour
+	DefaultSITTL              = 5 * time.Minute
+	DefaultMaxPending         = 10000
+	DefaultAuthorizeHold      = 5 * time.Second
+	DefaultAuthorizeFirstHold = time.Second
+	DefaultSource             = "99955513"
 	// DefaultPath is the issuer's path on simlab's HTTP listener.
 	DefaultPath = "/mc"
 )
@@ -146,6 +155,9 @@ func (c Config) WithDefaults() Config {
 	}
 	if c.AuthorizeHold == 0 {
 		c.AuthorizeHold = DefaultAuthorizeHold
+	}
+	if c.AuthorizeFirstHold == 0 {
+		c.AuthorizeFirstHold = DefaultAuthorizeFirstHold
 	}
 	if c.MaxPending <= 0 {
 		c.MaxPending = DefaultMaxPending

@@ -38,12 +38,12 @@ func TestDocsWalkthrough(t *testing.T) {
 		t.Fatalf("%v\n%s", err, out)
 	}
 	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
-	// mc_version, 200, the redirect, then the documented output.
-	if len(lines) < 4 || lines[0] != `["mc_v1.1","mc_v2.0","mc_di_r2_v2.3","mc_si_r2_v1.0"]` || lines[1] != "200" ||
-		!strings.HasPrefix(lines[2], "http://127.0.0.1:9/callback?code=") {
+	// mc_version, the redirect, then the documented output.
+	if len(lines) < 3 || lines[0] != `["mc_v1.1","mc_v2.0","mc_di_r2_v2.3","mc_si_r2_v1.0"]` ||
+		!strings.HasPrefix(lines[1], "http://127.0.0.1:9/callback?code=") {
 		t.Fatalf("walkthrough output:\n%s", out)
 	}
-	if got, want := strings.Join(lines[3:], "\n"), strings.TrimSpace(outs[0]); got != want {
+	if got, want := strings.Join(lines[2:], "\n"), strings.TrimSpace(outs[0]); got != want {
 		t.Fatalf("the walkthrough printed\n%s\nthe page says\n%s", got, want)
 	}
 }

@@ -116,7 +116,7 @@ func withQuery(uri string, q url.Values) string {
 }
 
 func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header().Set("Content-Type", "application/json")
+	w.Header()["Content-Type"] = hdrJSON
 	w.WriteHeader(code)
 	_ = json.NewEncoder(w).Encode(v)
 }

@@ -138,7 +138,8 @@ func TestSlowTokenAndQuota(t *testing.T) {
 		c <- time.Time{}
 		return c
 	}
-	r, clk, _ := gatewayWithClockDeps(t, mobileconnect.Config{Quota: 3, QuotaWindow: time.Hour}, after)
+	// No hold of the first GET: after records the token endpoint's wait only.
+	r, clk, _ := gatewayWithClockDeps(t, mobileconnect.Config{Quota: 3, QuotaWindow: time.Hour, AuthorizeFirstHold: -1}, after)
 	base := strings.TrimSuffix(r.iss, "/mc")
 	addFault(t, base, mobileconnect.FaultRule{Faults: []string{mobileconnect.FaultSlowToken}, TokenDelay: "7s", Next: true})
 	res := r.authorize(r.params("99901000601", "2")) // call 1

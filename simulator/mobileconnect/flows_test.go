@@ -61,11 +61,11 @@ func TestDiscovery(t *testing.T) {
 
 // TestHeadlessIdempotent: the GSMA SDKs re-GET the same authorize URL; the
 // same (client_id, state, nonce) is one login: 200 while the phone is
-// asked (here without the hold of a repeated look), then the same 302
-// every time.
+// asked (here without the holds of a first or a repeated look), then the
+// same 302 every time.
 func TestHeadlessIdempotent(t *testing.T) {
 	t.Parallel()
-	s, _ := server(t, func(c *mobileconnect.Config) { c.AuthorizeHold = -1 })
+	s, _ := server(t, func(c *mobileconnect.Config) { c.AuthorizeHold, c.AuthorizeFirstHold = -1, -1 })
 	r := newRP(t, s)
 	n := simtest.Number(t, "slow", 20) // answers after 2 s
 	q := r.params(n, "2")
@@ -100,11 +100,12 @@ func TestHeadlessIdempotent(t *testing.T) {
 
 // TestAuthorizeHold: a repeated look at a login under way waits for it to
 // end, so the headless SDK's next poll gets the redirect as soon as the
-// phone has answered: the first GET answers the waiting page at once, the
-// second the redirect, with nothing between.
+// phone has answered: the first GET (not held here: authorize_first_hold
+// -1) answers the waiting page at once, the second the redirect, with
+// nothing between.
 func TestAuthorizeHold(t *testing.T) {
 	t.Parallel()
-	s, _ := server(t, nil)
+	s, _ := server(t, func(c *mobileconnect.Config) { c.AuthorizeFirstHold = -1 })
 	r := newRP(t, s)
 	q := r.params(simtest.Number(t, "slow", 20), "2") // answers after 2 s
 	if st, _, _ := r.get(q); st != http.StatusOK {
@@ -470,7 +471,9 @@ func TestEncryptedMSISDN(t *testing.T) {
 }
 
 // TestLoginHintToken: a login_hint_token signed by the client names the
-// subscriber.
+// subscriber; the id_token's hashed_login_hint hashes the hint the token
+// carried (its login_hint claim as written, or MSISDN:<digits> for a
+// phone_number claim).
 func TestLoginHintToken(t *testing.T) {
 	t.Parallel()
 	secret := strings.Repeat("k", 32)
@@ -489,8 +492,19 @@ func TestLoginHintToken(t *testing.T) {
 	q.Del("login_hint")
 	q.Set("login_hint_token", lht)
 	claims, _ := r.login(q)
-	if _, ok := claims["hashed_login_hint"]; ok {
-		t.Fatal("hashed_login_hint without a login_hint")
+	if got, want := claims["hashed_login_hint"], mobileconnect.HashLoginHint("MSISDN:"+n); got != want {
+		t.Fatalf("hashed_login_hint %v, want %s (of the token's login_hint)", got, want)
+	}
+	lht, err = jwt.Signed(sig).Claims(map[string]any{"iss": "hs", "phone_number": "+" + n}).Serialize()
+	if err != nil {
+		t.Fatal(err)
+	}
+	q.Set("login_hint_token", lht)
+	q.Set("state", "by-phone-number")
+	q.Set("nonce", "by-phone-number")
+	claims, _ = r.login(q)
+	if got, want := claims["hashed_login_hint"], mobileconnect.HashLoginHint("MSISDN:"+n); got != want {
+		t.Fatalf("phone_number: hashed_login_hint %v, want %s", got, want)
 	}
 	bad, _ := jose.NewSigner(jose.SigningKey{Algorithm: jose.HS256, Key: []byte(strings.Repeat("x", 32))}, nil)
 	lht, _ = jwt.Signed(bad).Claims(map[string]any{"login_hint": "MSISDN:" + n}).Serialize()

@@ -360,10 +360,19 @@ func (g *Gateway) handleJWKS(w http.ResponseWriter, r *http.Request) {
 
 // writeRawJSON writes an encoded JSON document, 200.
 func writeRawJSON(w http.ResponseWriter, b []byte) {
-	w.Header().Set("Content-Type", "application/json")
+	w.Header()["Content-Type"] = hdrJSON
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(b)
 }
+
+// Header values of every login's answers, made once and shared: net/http
+// only reads a header's values, and Set or Add elsewhere replaces or
+// copies the slice rather than writing into it. The keys are canonical.
+var (
+	hdrNoStore = []string{"no-store"}
+	hdrNoCache = []string{"no-cache"}
+	hdrJSON    = []string{"application/json"}
+)
 
 // algFor is the id_token algorithm for a client.
 func (g *Gateway) algFor(cl *Client) jose.SignatureAlgorithm {

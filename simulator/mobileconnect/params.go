@@ -54,6 +54,9 @@ type AuthRequest struct {
 	// CorrelationID is echoed in SI notifications.
 	CorrelationID string
 	DTBS          string
+	// tokenHint is the login hint a login_hint_token carried, once
+	// resolveHint has read it: what hashed_login_hint hashes then.
+	tokenHint string
 }
 
 // ClaimsRequest is the part of the claims parameter (OpenID Connect Core

@@ -147,6 +147,7 @@ func (g *Gateway) loginHintFromToken(cl *registered, raw string) (string, *Error
 		return h, nil
 	}
 	if p := strClaim(c, "phone_number"); p != "" {
+		// As login_hint would name it: what hashed_login_hint hashes.
 		return HintMSISDN + ":" + strings.TrimPrefix(p, "+"), nil
 	}
 	return "", newError(ErrInvalidRequest, "login_hint_token: needs a login_hint or phone_number claim")

@@ -28,13 +28,17 @@ type SILogin struct {
 	// nil signs HS256 with the client secret (at least 32 bytes).
 	Key           crypto.Signer
 	CorrelationID string
+	// NotificationURI, in polling mode, is the notification_uri the
+	// request object names (registered for the client): the id_token's
+	// recipient then. Async mode names the listener it opens.
+	NotificationURI string
 }
 
 // SI runs a Server-Initiated login: it signs the request object, posts it
 // to si_authorization_endpoint, then takes the tokens from the
 // notification (async) or by polling the token endpoint with the SI grant
-// (polling), and checks the id_token as Login does (plus recipient for
-// async).
+// (polling), and checks the id_token as Login does (plus recipient when
+// the request named a notification_uri).
 func (r *RP) SI(ctx context.Context, req SILogin) (*LoginResult, error) {
 	d, err := r.Discover(ctx)
 	if err != nil {
@@ -81,6 +85,8 @@ func (r *RP) SI(ctx context.Context, req SILogin) (*LoginResult, error) {
 		go srv.Serve(ln)
 		defer srv.Close()
 		claims["notification_uri"] = "http://" + ln.Addr().String() + "/notify"
+	} else if req.NotificationURI != "" {
+		claims["notification_uri"] = req.NotificationURI
 	}
 	obj, err := signRequestObject(claims, req.Key, r.ClientSecret)
 	if err != nil {
@@ -138,7 +144,7 @@ func (r *RP) SI(ctx context.Context, req SILogin) (*LoginResult, error) {
 	if err != nil {
 		return nil, err
 	}
-	if rt == SIAsync && c["recipient"] != claims["notification_uri"] {
+	if uri, named := claims["notification_uri"]; named && c["recipient"] != uri {
 		return nil, errors.New("mobileconnect: SI id_token recipient is not our notification_uri")
 	}
 	return &LoginResult{IDToken: tr.IDToken, AccessToken: tr.AccessToken, RefreshToken: tr.RefreshToken, Claims: c,

@@ -234,7 +234,10 @@ func (g *Gateway) handleSIAuthorize(w http.ResponseWriter, r *http.Request) {
 		e.writeJSON(w)
 		return
 	}
-	if sr.ResponseType == SIAsync && !cl.notificationAllowed(sr.NotificationURI) {
+	// Async needs a notification_uri (ParseSIRequest); polling may name
+	// one too, which its id_token then carries as recipient: registered
+	// in either case, so the claim never names a stranger's address.
+	if sr.NotificationURI != "" && !cl.notificationAllowed(sr.NotificationURI) {
 		newError(ErrInvalidRequest, "notification_uri is not registered for this client").writeJSON(w)
 		return
 	}
@@ -242,9 +245,9 @@ func (g *Gateway) handleSIAuthorize(w http.ResponseWriter, r *http.Request) {
 		newError(ErrInvalidRequest, "client_name is not one this client may use").writeJSON(w)
 		return
 	}
-	mode, uri := "polling", ""
+	mode, uri := "polling", sr.NotificationURI
 	if sr.ResponseType == SIAsync {
-		mode, uri = "async", sr.NotificationURI
+		mode = "async"
 	}
 	bc, e := g.startBackchannel(r.Context(), cl, &sr.AuthRequest, false, mode, uri, sr.NotificationToken)
 	if e != nil {
@@ -408,7 +411,10 @@ func (g *Gateway) startBackchannel(ctx context.Context, cl *registered, ar *Auth
 	g.goCtx(func(ctx context.Context) {
 		sess, e := g.authenticate(withTrace(ctx, t), cl, &req, msisdn, nil)
 		t.done(sess, e)
-		if sess != nil && mode == "async" {
+		if sess != nil && !ciba && uri != "" {
+			// SI tokens name the request's notification_uri, polling
+			// ones too when the request named one (CIBA has no such
+			// claim).
 			sess.recipient = uri
 		}
 		bc.mu.Lock()

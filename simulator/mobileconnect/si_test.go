@@ -63,7 +63,8 @@ func TestSIPolling(t *testing.T) {
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	jwks, _ := json.Marshal(jose.JSONWebKeySet{Keys: []jose.JSONWebKey{{Key: key.Public(), Use: "sig", Algorithm: "ES256"}}})
 	s, _ := server(t, func(c *mobileconnect.Config) {
-		c.Clients = []mobileconnect.Client{{ID: "hs", Secret: secret, RedirectURIs: []string{"http://127.0.0.1:9/cb"}},
+		c.Clients = []mobileconnect.Client{{ID: "hs", Secret: secret, RedirectURIs: []string{"http://127.0.0.1:9/cb"},
+			NotificationURIs: []string{"http://127.0.0.1:9/mc-notify"}},
 			{ID: "es", JWKS: string(jwks), Secret: "es-secret", RedirectURIs: []string{"http://127.0.0.1:9/cb"}}}
 	})
 	ctx := context.Background()
@@ -73,8 +74,24 @@ func TestSIPolling(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// No notification_uri in the request: nothing for recipient to name.
 	if res.Claims["acr"] != "2" || res.Claims["recipient"] != nil {
 		t.Fatalf("%v", res.Claims)
+	}
+	// A polling request naming its (registered) notification_uri gets it
+	// back as recipient, as async ones do; an unregistered one is refused.
+	res, err = r.SI(ctx, mobileconnect.SILogin{LoginRequest: mobileconnect.LoginRequest{MSISDN: simtest.Number(t, "approve", 112), ACR: "2"},
+		Mode: "polling", NotificationURI: "http://127.0.0.1:9/mc-notify"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Claims["recipient"] != "http://127.0.0.1:9/mc-notify" {
+		t.Fatalf("polling recipient %v, want the request's notification_uri", res.Claims["recipient"])
+	}
+	_, err = r.SI(ctx, mobileconnect.SILogin{LoginRequest: mobileconnect.LoginRequest{MSISDN: simtest.Number(t, "approve", 113), ACR: "2"},
+		Mode: "polling", NotificationURI: "http://127.0.0.1:9/elsewhere"})
+	if e := (*mobileconnect.Error)(nil); !errors.As(err, &e) || e.Code != "invalid_request" {
+		t.Fatalf("unregistered notification_uri on polling: %v", err)
 	}
 	r.ClientID, r.ClientSecret = "es", "es-secret"
 	if _, err := r.SI(ctx, mobileconnect.SILogin{LoginRequest: mobileconnect.LoginRequest{MSISDN: simtest.Number(t, "approve", 111), ACR: "3"},

@@ -1,6 +1,7 @@
 package mobileconnect
 
 import (
+	"crypto/sha256"
 	"strconv"
 	"sync"
 	"testing"
@@ -61,6 +62,55 @@ func TestTableExpiry(t *testing.T) {
 	}
 	if got, ok := s.logins.putNew(k, l2, t0.Add(2*time.Hour), t0.Add(3*time.Hour)); !ok || got != l2 {
 		t.Fatal("putNew did not replace an expired entry")
+	}
+}
+
+// TestTableExpiryAcrossBlocks: a queue many blocks long forgets its
+// expired entries block by block and keeps the live ones findable.
+func TestTableExpiryAcrossBlocks(t *testing.T) {
+	s := newState()
+	t0 := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	const n, step, ttl = 40000, 10 * time.Millisecond, 10 * time.Second // 1,000 live at the end
+	var now time.Time
+	for i := range n {
+		now = t0.Add(time.Duration(i) * step)
+		s.byID.put(strconv.Itoa(i), nil, now, now.Add(ttl))
+	}
+	live := int(ttl / step)
+	for i := n - live; i < n; i++ {
+		if _, ok := s.byID.get(strconv.Itoa(i), now); !ok {
+			t.Fatalf("live entry %d not found", i)
+		}
+	}
+	if _, ok := s.byID.get(strconv.Itoa(n-live-1), now); ok {
+		t.Fatal("an expired entry is found")
+	}
+	// Each shard forgot what had expired at its last put: the last
+	// 1,000 entries and a few per shard besides.
+	if got := s.byID.len(); got < live || got > live+shards*20 {
+		t.Fatalf("%d entries held, want about %d", got, live)
+	}
+	for i := range s.byID.shards {
+		sh := &s.byID.shards[i]
+		if held := len(sh.m); len(sh.fifo) > held/fifoBlock+2 {
+			t.Fatalf("shard %d: %d blocks queued for %d entries", i, len(sh.fifo), held)
+		}
+	}
+}
+
+// BenchmarkTablePut: one insert into a filling table (an authorization
+// code's), its key a SHA-256 as the gateway's are.
+func BenchmarkTablePut(b *testing.B) {
+	s := newState()
+	now := time.Now()
+	keys := make([][32]byte, b.N)
+	for i := range keys {
+		keys[i] = sha256.Sum256([]byte(strconv.Itoa(i)))
+	}
+	cg := &codeGrant{}
+	b.ResetTimer()
+	for i := range b.N {
+		s.codes.put(keys[i], cg, now, now.Add(time.Hour))
 	}
 }
 

@@ -77,8 +77,8 @@ func (g *Gateway) handleToken(w http.ResponseWriter, r *http.Request) {
 		e.writeJSON(w)
 		return
 	}
-	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("Pragma", "no-cache")
+	h := w.Header()
+	h["Cache-Control"], h["Pragma"] = hdrNoStore, hdrNoCache
 	writeJSON(w, http.StatusOK, resp)
 }
 
