@@ -200,6 +200,15 @@ directory the shards share); each writes its report and HDR interval log
 					return err
 				}
 			}
+			// --out first: a directory that cannot be written fails the
+			// run before the binds and the key derivation, not after.
+			var hlog *histogramFile
+			if outDir != "" {
+				if hlog, err = createHistogramLog(outDir); err != nil {
+					return fmt.Errorf("--out: %w", err)
+				}
+				defer hlog.Close()
+			}
 			rec, closeTrace, err := tracing.open(a.stderr)
 			if err != nil {
 				return err
@@ -236,13 +245,6 @@ directory the shards share); each writes its report and HDR interval log
 				if err := ch.Warm(ctx, n); err != nil {
 					return notInPlanHint(err, fleetRef)
 				}
-			}
-			var hlog *histogramFile
-			if outDir != "" {
-				if hlog, err = createHistogramLog(outDir); err != nil {
-					return err
-				}
-				defer hlog.Close()
 			}
 			if barrier != "" {
 				sh := shard
