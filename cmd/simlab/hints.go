@@ -32,6 +32,10 @@ func hint(err error) error {
 		// SSL_CERT_FILE (Linux, BSD), so simlab's own commands need no flag.
 		return fmt.Errorf("%w: to trust a serve with --https-self-signed, write its certificate with --https-self-signed-out FILE and run this command with SSL_CERT_FILE=FILE", err)
 	}
+	if strings.Contains(err.Error(), "/.well-known/openid-configuration: 404") {
+		// simlab mc against a serve whose gateway is off.
+		return fmt.Errorf("%w: no Mobile Connect gateway there: serve runs none with --no-mobile-connect, nor when its SMSC has smpp_accounts and mobile_connect.smpp_system_id is unset (its log says so); --issuer names another", err)
+	}
 	var op *net.OpError
 	if !errors.Is(err, syscall.ECONNREFUSED) || !errors.As(err, &op) || op.Op != "dial" || op.Addr == nil {
 		return err
