@@ -3,6 +3,7 @@ package mobileconnect
 import (
 	"encoding/json"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -10,17 +11,30 @@ import (
 )
 
 // FuzzParseAuthorize: any query either parses or gives an *Error, never a
-// panic; a request that parses obeys the rules it was checked against.
+// panic; a request that parses obeys the rules it was checked against;
+// and the handler's one-pass reader (readAuthorizeQuery) reads exactly
+// what url.ParseQuery does, so both give the same request and error.
 func FuzzParseAuthorize(f *testing.F) {
 	f.Add(validAuthorize().Encode())
 	f.Add("client_id=c&redirect_uri=http://127.0.0.1/cb&response_type=code&scope=openid+mc_authz&version=mc_di_r2_v2.3&acr_values=3+2&state=s&nonce=n&client_name=pay&context=x&binding_message=y&claims=%7B%22id_token%22%3A%7B%22acr%22%3A%7B%22essential%22%3Atrue%2C%22values%22%3A%5B%223%22%5D%7D%7D%7D")
 	f.Add("client_id=c&redirect_uri=x&max-age=3600&prompt=none+login&login_hint=ENCR_MSISDN:00")
+	// What url.ParseQuery drops or rewrites: escaped names, ";", bad
+	// escapes, repeats, empty pairs, names without "=".
+	f.Add("client%5Fid=c&redirect_uri=http%3A%2F%2F127.0.0.1%2Fcb&state=a;b&nonce=%zz&nonce=n&&scope&state=s+t&client_id=%63")
+	f.Add("client_id=c&client_id=c&redirect_uri=http://h/&state=%E2%82&nonce=n%2&x=%&=v&scope=openid%20mc_authn")
 	f.Fuzz(func(t *testing.T, q string) {
-		v, err := url.ParseQuery(q)
-		if err != nil {
-			return
+		// The reference: r.URL.Query() (url.ParseQuery, errors ignored)
+		// then the url.Values reader.
+		v, _ := url.ParseQuery(q)
+		want := authorizeQueryOf(v)
+		got := readAuthorizeQuery(q)
+		if *got != *want {
+			t.Fatalf("readAuthorizeQuery(%q)\n = %+v\nurl.ParseQuery gives %+v", q, *got, *want)
 		}
 		a, e := ParseAuthorize(v)
+		if a2, e2 := got.parse(); !reflect.DeepEqual(a, a2) || !reflect.DeepEqual(e, e2) {
+			t.Fatalf("the one-pass reader's request differs: %+v, %+v; want %+v, %+v", a2, e2, a, e)
+		}
 		if e != nil {
 			if e.Code == "" || e.Description == "" {
 				t.Fatalf("error without code or description: %+v", e)
@@ -34,6 +48,22 @@ func FuzzParseAuthorize(f *testing.F) {
 			t.Fatal("accepted texts over 93 bytes")
 		}
 	})
+}
+
+// TestReadAuthorizeQueryMany: past queryFallback pairs the query goes to
+// url.ParseQuery, whose parameter limit (10,000) then applies as on
+// r.URL.Query(): over it, nothing is read.
+func TestReadAuthorizeQueryMany(t *testing.T) {
+	for _, n := range []int{queryFallback, queryFallback + 1, 10000, 10001} {
+		q := validAuthorize().Encode() + strings.Repeat("&x=1", n-len(validAuthorize()))
+		v, _ := url.ParseQuery(q)
+		if got, want := readAuthorizeQuery(q), authorizeQueryOf(v); *got != *want {
+			t.Fatalf("%d pairs: %+v, want %+v", n, *got, *want)
+		}
+		if over := len(v) == 0; over != (n > 10000) {
+			t.Fatalf("%d pairs: url.ParseQuery read %d names", n, len(v))
+		}
+	}
 }
 
 // FuzzParseTokenForm: the token endpoint's form.
