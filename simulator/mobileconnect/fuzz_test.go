@@ -66,19 +66,45 @@ func TestReadAuthorizeQueryMany(t *testing.T) {
 	}
 }
 
-// FuzzParseTokenForm: the token endpoint's form.
+// FuzzParseTokenForm: the token endpoint's form; the handler's one-pass
+// reader (readTokenForm) answers as r.ParseForm (url.ParseQuery) then
+// parseTokenForm do.
 func FuzzParseTokenForm(f *testing.F) {
 	f.Add("grant_type=authorization_code&code=abc&redirect_uri=http://x/cb&code_verifier=" + strings.Repeat("a", 43))
 	f.Add("grant_type=refresh_token&refresh_token=r")
 	f.Add("grant_type=" + url.QueryEscape(GrantSI) + "&auth_req_id=x")
+	f.Add("grant_type=authorization_code&code=a%2Bb&x=1&x=2&&=v&redirect_uri=http%3A%2F%2Fh%2Fcb&code=c")
+	f.Add("grant%5Ftype=refresh_token&refresh_token=r;s&y=%zz")
+	f.Add("grant_type=refresh_token&refresh_token=" + strings.Repeat("r", maxParam+1) + "&refresh_token=x")
 	f.Fuzz(func(t *testing.T, q string) {
 		v, err := url.ParseQuery(q)
+		got, gotE := readTokenForm(q)
 		if err != nil {
+			if gotE == nil || *gotE != *errFormUnreadable() {
+				t.Fatalf("readTokenForm(%q) = %+v, %+v; url.ParseQuery refuses it: %v", q, got, gotE, err)
+			}
 			return
 		}
-		tr, e := parseTokenForm(v)
-		if e == nil && tr.GrantType == "" {
-			t.Fatal("accepted without grant_type")
+		want, wantE := parseTokenForm(v)
+		if got != want || (gotE == nil) != (wantE == nil) {
+			t.Fatalf("readTokenForm(%q) = %+v, %+v; want %+v, %+v", q, got, gotE, want, wantE)
+		}
+		if wantE == nil {
+			if got.GrantType == "" {
+				t.Fatal("accepted without grant_type")
+			}
+			return
+		}
+		// parseTokenForm names the first bad name in map order: the
+		// descriptions agree when there is one.
+		bad := 0
+		for _, vs := range v {
+			if len(vs) > 1 || len(vs[0]) > maxParam {
+				bad++
+			}
+		}
+		if gotE.Code != wantE.Code || (bad <= 1 && *gotE != *wantE) {
+			t.Fatalf("readTokenForm(%q) error %+v, want %+v", q, gotE, wantE)
 		}
 	})
 }

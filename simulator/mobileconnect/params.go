@@ -506,9 +506,13 @@ func parseTokenForm(v url.Values) (tokenRequest, *Error) {
 			return t, newError(ErrInvalidRequest, "parameter "+k+" is too long")
 		}
 	}
-	t = tokenRequest{GrantType: v.Get("grant_type"), Code: v.Get("code"), RedirectURI: v.Get("redirect_uri"),
+	return checkTokenRequest(tokenRequest{GrantType: v.Get("grant_type"), Code: v.Get("code"), RedirectURI: v.Get("redirect_uri"),
 		CodeVerifier: v.Get("code_verifier"), RefreshToken: v.Get("refresh_token"), AuthReqID: v.Get("auth_req_id"),
-		ClientID: v.Get("client_id"), ClientSecret: v.Get("client_secret"), Scope: v.Get("scope")}
+		ClientID: v.Get("client_id"), ClientSecret: v.Get("client_secret"), Scope: v.Get("scope")})
+}
+
+// checkTokenRequest checks that the grant's own parameters are present.
+func checkTokenRequest(t tokenRequest) (tokenRequest, *Error) {
 	switch t.GrantType {
 	case "":
 		return t, mandatory("grant_type")

@@ -2,6 +2,7 @@ package mobileconnect
 
 import (
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -61,4 +62,96 @@ func queryUnescape(s string) (string, bool) {
 	}
 	u, err := url.QueryUnescape(s)
 	return u, err == nil
+}
+
+// tokenFormFields are the names a token request's form is read for, in
+// tokenRequest's field order.
+var tokenFormFields = [...]string{"grant_type", "code", "redirect_uri", "code_verifier", "refresh_token", "auth_req_id",
+	"client_id", "client_secret", "scope"}
+
+// errFormUnreadable is postForm's answer to a form that does not parse.
+func errFormUnreadable() *Error { return newError(ErrInvalidRequest, "the form could not be read") }
+
+// readTokenForm reads a token request's form body as r.ParseForm then
+// parseTokenForm would: a form url.ParseQuery refuses is unreadable;
+// every name, known or not, at most once and its value at most maxParam
+// bytes. Only the known names' values are kept.
+func readTokenForm(body string) (tokenRequest, *Error) {
+	if strings.Count(body, "&") >= queryFallback {
+		v, err := url.ParseQuery(body)
+		if err != nil {
+			return tokenRequest{}, errFormUnreadable()
+		}
+		return parseTokenForm(v)
+	}
+	// Per name: how often it came and whether its first value is too
+	// long; repeated is reported before too long, as parseTokenForm does.
+	type seen struct {
+		name string
+		n    int
+		long bool
+	}
+	var (
+		val   [len(tokenFormFields)]string
+		known [len(tokenFormFields)]seen
+		other []seen
+	)
+	for body != "" {
+		var pair string
+		pair, body, _ = strings.Cut(body, "&")
+		if pair == "" {
+			continue
+		}
+		if strings.IndexByte(pair, ';') >= 0 {
+			return tokenRequest{}, errFormUnreadable()
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		k, ok := queryUnescape(k)
+		if !ok {
+			return tokenRequest{}, errFormUnreadable()
+		}
+		if v, ok = queryUnescape(v); !ok {
+			return tokenRequest{}, errFormUnreadable()
+		}
+		var s *seen
+		if i := tokenFieldIndex(k); i >= 0 {
+			s = &known[i]
+			if s.n == 0 {
+				val[i] = v
+			}
+		} else {
+			j := slices.IndexFunc(other, func(o seen) bool { return o.name == k })
+			if j < 0 {
+				other = append(other, seen{name: k})
+				j = len(other) - 1
+			}
+			s = &other[j]
+		}
+		if s.n == 0 {
+			s.name, s.long = k, len(v) > maxParam
+		}
+		s.n++
+	}
+	for _, set := range [2][]seen{known[:], other} {
+		for _, s := range set {
+			if s.n > 1 {
+				return tokenRequest{}, newError(ErrInvalidRequest, "parameter "+s.name+" is repeated")
+			}
+			if s.long {
+				return tokenRequest{}, newError(ErrInvalidRequest, "parameter "+s.name+" is too long")
+			}
+		}
+	}
+	return checkTokenRequest(tokenRequest{GrantType: val[0], Code: val[1], RedirectURI: val[2], CodeVerifier: val[3],
+		RefreshToken: val[4], AuthReqID: val[5], ClientID: val[6], ClientSecret: val[7], Scope: val[8]})
+}
+
+// tokenFieldIndex is k's index in tokenFormFields, or -1.
+func tokenFieldIndex(k string) int {
+	for i, f := range tokenFormFields {
+		if f == k {
+			return i
+		}
+	}
+	return -1
 }
