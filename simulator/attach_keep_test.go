@@ -72,16 +72,17 @@ func TestAttachmentsRestored(t *testing.T) {
 	if err := sink.Deliver(context.Background(), &smsc.Message{Dest: smsc.Address{Addr: "4930123456"}, Body: []byte("hi"), SubmitTime: time.Now()}); err == nil || !strings.Contains(err.Error(), "absent") {
 		t.Errorf("delivery to the restored attachment without a card: %v, want absent", err)
 	}
-	for _, n := range []string{"4930123456", "4930123457"} {
-		req, _ := http.NewRequest(http.MethodDelete, "http://"+s.Addrs().HTTP+"/api/v1/attached/"+n, nil)
+	// The number in either form ("+" or "%2B"); the answer prints digits.
+	for n, form := range map[string]string{"4930123456": "+4930123456", "4930123457": "%2B4930123457"} {
+		req, _ := http.NewRequest(http.MethodDelete, "http://"+s.Addrs().HTTP+"/api/v1/attached/"+form, nil)
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK {
-			t.Errorf("DELETE %s: %d %s", n, resp.StatusCode, body)
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"msisdn":"`+n+`"`) {
+			t.Errorf("DELETE %s: %d %s, want 200 naming %s", form, resp.StatusCode, body, n)
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

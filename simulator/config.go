@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/simlab-dev/simlab/internal/secretfile"
 	"github.com/simlab-dev/simlab/simulator/mobileconnect"
 	"github.com/simlab-dev/simlab/smsc"
 )
@@ -319,7 +320,9 @@ func IsLoopback(addr string) bool {
 
 // ReadTokenFile reads an API token from path (surrounding white space
 // dropped). Like ssh with its keys, it refuses a file that group or others
-// may read or write: the token is a password.
+// may read or write (secretfile.Private: a root-owned file its group may
+// read is fine, as a Kubernetes Secret volume with fsGroup makes it): the
+// token is a password.
 func ReadTokenFile(path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -330,8 +333,8 @@ func ReadTokenFile(path string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("serve: API token file: %w", err)
 	}
-	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
-		return "", fmt.Errorf("serve: API token file %s is accessible to group or others (mode %04o): chmod 600 it", path, perm)
+	if perm := fi.Mode().Perm(); !secretfile.Private(fi) {
+		return "", fmt.Errorf("serve: API token file %s is accessible to group or others (mode %04o): %s", path, perm, secretfile.Advice)
 	}
 	b, err := io.ReadAll(io.LimitReader(f, 4096))
 	if err != nil {

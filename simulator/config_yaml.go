@@ -12,6 +12,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/simlab-dev/simlab/internal/secretfile"
 	"github.com/simlab-dev/simlab/internal/yamlmsg"
 )
 
@@ -219,8 +220,9 @@ func yamlMessage(err error) string { return yamlmsg.Message(err) }
 // LoadConfig reads the YAML configuration file at path (ParseConfig);
 // errors and warnings name the file.
 //
-// A file that group or others may read is refused when it holds the API
-// token (as a token file is, ReadTokenFile: the token guards the API
+// A file that group or others may read (beyond what secretfile.Private
+// allows: a root-owned file its group may read) is refused when it holds
+// the API token (as a token file is, ReadTokenFile: the token guards the API
 // beyond loopback), and warned about when it holds other secrets (SMPP
 // account passwords, the gateway's client secrets and SMPP password,
 // attached cards' PINs): those are often a CI's test credentials in a
@@ -246,12 +248,12 @@ func LoadConfig(path string) (Config, []string, error) {
 	if err != nil {
 		return Config{}, warn, fmt.Errorf("config %s: %w", path, err)
 	}
-	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
+	if perm := fi.Mode().Perm(); !secretfile.Private(fi) {
 		if cfg.APIToken != "" {
-			return Config{}, warn, fmt.Errorf("config %s: it holds api_token and is accessible to group or others (mode %04o): chmod 600 it, or move the token to --api-token-file", path, perm)
+			return Config{}, warn, fmt.Errorf("config %s: it holds api_token and is accessible to group or others (mode %04o): %s, or move the token to --api-token-file", path, perm, secretfile.Advice)
 		}
 		if what := otherSecrets(&cfg); what != "" {
-			warn = append(warn, fmt.Sprintf("config %s: it holds %s and is accessible to group or others (mode %04o): chmod 600 it unless these are test credentials", path, what, perm))
+			warn = append(warn, fmt.Sprintf("config %s: it holds %s and is accessible to group or others (mode %04o): %s unless these are test credentials", path, what, perm, secretfile.Advice))
 		}
 	}
 	return cfg, warn, nil

@@ -212,7 +212,8 @@ func mountAttach(mux *http.ServeMux, c *Core) {
 		}
 		switch {
 		case err == nil:
-			writeJSON(w, http.StatusOK, map[string]any{"msisdn": r.PathValue("msisdn"), "detached": true})
+			n, _ := fleet.Normalize(r.PathValue("msisdn")) // it normalised to be detached
+			writeJSON(w, http.StatusOK, map[string]any{"msisdn": n, "detached": true})
 		case errors.Is(err, ErrNotAttached):
 			writeJSON(w, http.StatusNotFound, map[string]string{"error": err.Error()})
 		default:

@@ -77,3 +77,63 @@ func TestServedOpenAPIHasBothAPIs(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenAPIDocuments400: checkQuery answers 400 for a query parameter an
+// /api/v1/ operation does not declare, so every such operation of the
+// served document — with query parameters or none — lists a 400 response,
+// and a response given by $ref names one the document has.
+func TestOpenAPIDocuments400(t *testing.T) {
+	t.Parallel()
+	doc, err := MergedOpenAPI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		Paths      map[string]map[string]json.RawMessage `json:"paths"`
+		Components struct {
+			Responses map[string]json.RawMessage `json:"responses"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(doc, &d); err != nil {
+		t.Fatal(err)
+	}
+	params, err := parseQueryParams(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, withQuery := 0, 0
+	for path, item := range d.Paths {
+		if !strings.HasPrefix(path, "/api/v1/") {
+			continue
+		}
+		for method, raw := range item {
+			if method == "parameters" || method == "summary" || method == "description" {
+				continue
+			}
+			var op struct {
+				Responses map[string]struct {
+					Ref string `json:"$ref"`
+				} `json:"responses"`
+			}
+			if err := json.Unmarshal(raw, &op); err != nil {
+				t.Fatalf("%s %s: %v", method, path, err)
+			}
+			n++
+			if len(params[strings.ToUpper(method)+" "+path]) > 0 {
+				withQuery++
+			}
+			if _, ok := op.Responses["400"]; !ok {
+				t.Errorf("%s %s lists no 400 (an unknown query parameter is answered 400)", method, path)
+				continue
+			}
+			for code, r := range op.Responses {
+				if name, isRef := strings.CutPrefix(r.Ref, "#/components/responses/"); isRef && d.Components.Responses[name] == nil {
+					t.Errorf("%s %s: response %s refers to %s, which the document lacks", method, path, code, r.Ref)
+				}
+			}
+		}
+	}
+	if n < 40 || withQuery < 10 {
+		t.Fatalf("%d /api/v1/ operations, %d with query parameters: expected the capture and control APIs'", n, withQuery)
+	}
+}

@@ -86,6 +86,39 @@ func TestOpenAccountsFreed(t *testing.T) {
 	})
 }
 
+// TestForgetHeldReceipt: a receipt still held back by ReceiptDelay when
+// the namespace is deleted (Forget within the delay of the submit_sm_resp)
+// is dropped when the delay ends, like the receipts that were waiting: it
+// does not make the account again nor stay owed.
+func TestForgetHeldReceipt(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := &smsc.Server{ReceiptDelay: time.Second}
+		defer shutdown(t, srv)
+		tx := bound(t, srv, pdu.CmdBindTransmitter, "ns-g", "")
+		id := tx.challenge("99955500", "99900000004")
+		tx.call(pdu.CmdUnbind, nil, pdu.StatusOK)
+		synctest.Wait()
+		if m, err := srv.Store.Get(context.Background(), id); err != nil || !m.ReceiptDue {
+			t.Fatalf("the receipt is not owed while held: %v %v", m, err)
+		}
+		if !srv.Forget("ns-g") {
+			t.Fatal("Forget kept an account with no binds")
+		}
+		time.Sleep(2 * time.Second) // fake time: the hold ends
+		synctest.Wait()
+		if g := gauges(t, srv, "simlab_smpp_receipts_owed"); len(g) != 0 {
+			t.Fatalf("receipts_owed after Forget and the hold's end: %v", g)
+		}
+		m, err := srv.Store.Get(context.Background(), id)
+		if err != nil || m.ReceiptDue {
+			t.Fatalf("after Forget the held receipt is still owed: %v %v", m, err)
+		}
+		// The system_id's next bind (a namespace made again) gets nothing.
+		rx := bound(t, srv, pdu.CmdBindReceiver, "ns-g", "")
+		rx.quiet()
+	})
+}
+
 // TestConfiguredAccountsKeepSeries: configured accounts keep their
 // receipts_owed series at 0.
 func TestConfiguredAccountsKeepSeries(t *testing.T) {

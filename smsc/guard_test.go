@@ -251,15 +251,18 @@ func TestUnboundPDULimit(t *testing.T) {
 }
 
 // flakyListener fails Accept with EMFILE a number of times before
-// handing out connections from a real listener.
+// handing out connections from a real listener; each failure handed out
+// is signalled on failed.
 type flakyListener struct {
 	net.Listener
-	fails chan struct{}
+	fails  chan struct{}
+	failed chan struct{}
 }
 
 func (l *flakyListener) Accept() (net.Conn, error) {
 	select {
 	case <-l.fails:
+		l.failed <- struct{}{}
 		return nil, &net.OpError{Op: "accept", Net: "tcp", Err: syscall.EMFILE}
 	default:
 		return l.Listener.Accept()
@@ -277,7 +280,7 @@ func TestAcceptBackoff(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Five failures: back-off 5+10+20+40+80 ms.
-	fl := &flakyListener{Listener: l, fails: make(chan struct{}, 20)}
+	fl := &flakyListener{Listener: l, fails: make(chan struct{}, 20), failed: make(chan struct{}, 25)}
 	for range 5 {
 		fl.fails <- struct{}{}
 	}
@@ -287,11 +290,18 @@ func TestAcceptBackoff(t *testing.T) {
 	e := dialESME(t, l.Addr().String())
 	e.bind(pdu.CmdBindTransceiver, "after-the-flood", "x", pdu.StatusOK)
 	e.c.Close()
-	// Shutdown while backing off.
+	for range 5 { // all five were handed out before the bind was accepted
+		<-fl.failed
+	}
+	// Shutdown while backing off: once Accept has failed again the server
+	// is in a back-off (the 19 failures after it would take over 10 s).
+	// The server is blocked in the real Accept: one more connection lets
+	// it return and take the failures on the next call.
 	for range 20 {
 		fl.fails <- struct{}{}
 	}
-	time.Sleep(50 * time.Millisecond) // let the back-off grow; the assertion below does not depend on it
+	dialESME(t, l.Addr().String()).c.Close()
+	<-fl.failed
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()

@@ -30,6 +30,8 @@ type outbox struct {
 	closed bool
 	// retired is set (with closed) on a released account's outbox.
 	retired atomic.Bool
+	// born orders the outbox among those made (Server.Forget).
+	born uint64
 	// sweep ends queued messages at their validity while nobody takes
 	// them (an account with no receiving bind, windows full): one timer
 	// on the server's clock, at the earliest ValidUntil queued.
@@ -37,7 +39,9 @@ type outbox struct {
 	sweepTimer Timer
 }
 
-func newOutbox(s *Server, key string) *outbox { return &outbox{srv: s, key: key} }
+func newOutbox(s *Server, key string) *outbox {
+	return &outbox{srv: s, key: key, born: s.forgot.born.Add(1)}
+}
 
 // push queues an item and tries to send it. The item must not be in
 // flight: its box is set here.

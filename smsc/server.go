@@ -265,6 +265,7 @@ type Server struct {
 	sessSeq   atomic.Uint64
 	counters  counters
 	guard     guard
+	forgot    forgetting
 }
 
 // EventType says what happened to a message.
@@ -600,8 +601,9 @@ func (s *Server) current(acc *account) *account {
 }
 
 // Forget drops what waits for an open-mode system_id that has no binds
-// (answers end DELETED, receipts are no longer owed) and frees its
-// account: a test namespace deleted. It reports whether the account is
+// (answers end DELETED, receipts are no longer owed, those still held back
+// by ReceiptDelay included) and frees its account: a test namespace
+// deleted. It reports whether the account is
 // gone; with binds, or with configured accounts, it does nothing.
 func (s *Server) Forget(systemID string) bool {
 	if err := s.init(); err != nil || !s.open {
@@ -610,23 +612,36 @@ func (s *Server) Forget(systemID string) bool {
 	s.mu.Lock()
 	acc := s.accounts[systemID]
 	s.mu.Unlock()
+	if acc != nil && acc.binds.Load() != 0 {
+		return false
+	}
+	// Remembered before the outbox is retired: a receipt still held back
+	// by ReceiptDelay, even for an account already freed, is dropped when
+	// its hold ends (engine.rehome) rather than making the account again.
+	s.forgot.remember(systemID, s.Clock.Now(), s.receiptDelay())
 	if acc == nil {
 		return true
 	}
-	if acc.binds.Load() != 0 {
-		return false
-	}
 	for _, it := range acc.out.takeAll() {
-		if it.m != nil {
-			s.engine.finalize(it.m, Deleted, 0, it.tries)
-		} else if id := it.rcpt.owedBy; id != "" {
-			patch(s.engine.ctx, s.Store, id, func(m *Message) { m.ReceiptDue = false })
-		}
+		s.dropForgotten(it)
 	}
 	s.releaseAccount(acc)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.accounts[systemID] == acc {
+		s.forgot.keep(systemID) // a bind came first: the account stays
+	}
 	return s.accounts[systemID] == nil
+}
+
+// dropForgotten ends an item of a forgotten account: a message DELETED, a
+// receipt no longer owed.
+func (s *Server) dropForgotten(it *outItem) {
+	if it.m != nil {
+		s.engine.finalize(it.m, Deleted, 0, it.tries)
+	} else if id := it.rcpt.owedBy; id != "" {
+		patch(s.engine.ctx, s.Store, id, func(m *Message) { m.ReceiptDue = false })
+	}
 }
 
 // newID returns the next message id in the configured format.

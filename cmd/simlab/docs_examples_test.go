@@ -39,6 +39,13 @@ package main
 //	<!-- docs-test: example PKG FUNC -->  go block: FUNC in PKG's tests
 //	<!-- docs-test: config|fleet|profile -->  yaml block: the loader
 //	<!-- docs-test: output -->         not commands: output or a synopsis
+//	<!-- docs-test: modem -->          a transcript against the page's
+//	                                   emulated modem (docs_modem_test.go)
+//	<!-- docs-test: pkcs11 -->         a transcript that makes a SoftHSM2
+//	                                   token in its directory: run when the
+//	                                   build has cgo (PKCS#11) and
+//	                                   softhsm2-util is installed; outputs
+//	                                   compared as written
 //	<!-- docs-test: setup CMDS -->     shell commands run first, unshown
 //	                                   (what the page did before: a push)
 //	<!-- docs-test: serve-config YAML -->  this block runs against a server
@@ -66,6 +73,7 @@ import (
 	"time"
 
 	"github.com/simlab-dev/simlab/applet/uicc"
+	"github.com/simlab-dev/simlab/internal/needs"
 	"github.com/simlab-dev/simlab/simulator"
 	"github.com/simlab-dev/simlab/simulator/fleet"
 	"github.com/spf13/pflag"
@@ -214,7 +222,7 @@ func hasCommand(body string) bool {
 // runnable lists the programs a block may run without a marker: simlab,
 // curl and the shell's own. Anything else (go test, make, kubectl, a
 // benchmark's /tmp/simlab) needs a marker saying what to do.
-var runnable = regexp.MustCompile(`^(?:simlab|bin/simlab|curl|printf|echo|cat|mkdir|export|for|do|done|jq|openssl|xxd|tr|[A-Z_][A-Z0-9_]*=\S*)(?:\s|$)`)
+var runnable = regexp.MustCompile(`^(?:simlab|bin/simlab|curl|printf|echo|cat|mkdir|export|for|do|done|jq|openssl|xxd|tr|softhsm2-util|gammu|[A-Z_][A-Z0-9_]*=\S*)(?:\s|$)`)
 
 // unknownCommand returns the first command of script lines that runnable
 // does not allow, "" if none.
@@ -431,6 +439,7 @@ func TestDocsExamples(t *testing.T) {
 
 func checkPage(t *testing.T, page string) {
 	var srv *serveProcess
+	var modem *docsModem
 	server := func(args ...string) *serveProcess {
 		if len(args) > 0 { // the block's own server
 			for i, a := range args { // paths in the pages are from the root
@@ -455,6 +464,21 @@ func checkPage(t *testing.T, page string) {
 				t.Errorf("%v: skip marker without a reason", b)
 			}
 		case kind == "output":
+		case kind == "modem":
+			if modem == nil {
+				modem = startDocsModem(t)
+			}
+			runTranscript(t, modem.block(b), func(...string) *serveProcess { return modem.srv }, false)
+		case kind == "pkcs11":
+			// Keys in a SoftHSM2 token made in the transcript's own
+			// directory: needs a cgo build and softhsm2-util.
+			t.Run(fmt.Sprintf("line%d", b.line), func(t *testing.T) {
+				if !cgoEnabled {
+					t.Skip("a CGO_ENABLED=0 build has no PKCS#11 backend")
+				}
+				needs.Command(t, "softhsm2-util", "softhsm2")
+				runTranscript(t, b, server, true) // the keys are given: outputs as written
+			})
 		case b.lang == "yaml":
 			checkYAML(t, b, kind)
 		case b.lang == "go":

@@ -20,6 +20,7 @@ import (
 	kjson "sigs.k8s.io/json"
 	"sigs.k8s.io/yaml"
 
+	"github.com/simlab-dev/simlab/internal/secretfile"
 	"github.com/simlab-dev/simlab/simulator"
 	"github.com/simlab-dev/simlab/simulator/fleet"
 	"github.com/simlab-dev/simlab/simulator/load"
@@ -455,5 +456,66 @@ func TestManifestsConfigs(t *testing.T) {
 	}
 	if len(front.Accounts) != 1 || front.Accounts[0].SystemID != "load" || front.Accounts[0].Password != sec.StringData["smpp-password"] {
 		t.Errorf("front accounts %+v: want the load's account with the secret's smpp-password", front.Accounts)
+	}
+}
+
+// TestManifestsSecretModes: a Secret volume's files, as the kubelet writes
+// them (owned by root; with the pod's fsGroup, that group and group read
+// added to defaultMode), are readable by the container's non-root user
+// through the group and private enough for simlab to read them without a
+// mode warning (secretfile.PrivateMode: root-owned, 0640 or less).
+func TestManifestsSecretModes(t *testing.T) {
+	t.Parallel()
+	o := readAll(t)
+	var specs []struct {
+		name string
+		spec *corev1.PodSpec
+	}
+	add := func(name string, s *corev1.PodSpec) {
+		specs = append(specs, struct {
+			name string
+			spec *corev1.PodSpec
+		}{name, s})
+	}
+	for _, d := range o.deployments {
+		add("deployment/"+d.Name, &d.Spec.Template.Spec)
+	}
+	for _, j := range o.jobs {
+		add("job/"+j.Name, &j.Spec.Template.Spec)
+	}
+	for _, p := range o.pods {
+		add("pod/"+p.Name, &p.Spec)
+	}
+	seen := 0
+	for _, s := range specs {
+		for _, v := range s.spec.Volumes {
+			if v.Secret == nil {
+				continue
+			}
+			seen++
+			sc := s.spec.SecurityContext
+			if sc == nil || sc.RunAsUser == nil || *sc.RunAsUser == 0 || sc.FSGroup == nil {
+				t.Errorf("%s: secret volume %s without a non-root runAsUser and an fsGroup to read it through", s.name, v.Name)
+				continue
+			}
+			modes := []int32{0o644} // the API's default
+			if v.Secret.DefaultMode != nil {
+				modes[0] = *v.Secret.DefaultMode
+			}
+			for _, it := range v.Secret.Items {
+				if it.Mode != nil {
+					modes = append(modes, *it.Mode)
+				}
+			}
+			for _, m := range modes {
+				got := fs.FileMode(m) | 0o440 // fsGroup: the kubelet adds group read
+				if !secretfile.PrivateMode(got, true) {
+					t.Errorf("%s: secret volume %s files end mode %04o: simlab warns (want defaultMode 0440 or less)", s.name, v.Name, got)
+				}
+			}
+		}
+	}
+	if seen == 0 {
+		t.Fatal("no secret volume in the manifests")
 	}
 }

@@ -2,6 +2,7 @@ package fleet_test
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -22,14 +23,7 @@ func TestPhoneReassemblesText(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		ctx := context.Background()
-		f, err := fleet.New(fleet.Config{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := f.Phone(ctx, fleet.FleetNumber(21))
-		if err != nil {
-			t.Fatal(err)
-		}
+		p := fleetPhone(t, fleet.Config{})
 		text := strings.Repeat("A long message. ", 25)
 		m := &smsc.Message{Source: smsc.Address{TON: 1, NPI: 1, Addr: "99955500"}}
 		parts := deliverParts(t, "99955500", text, 9)
@@ -67,6 +61,20 @@ func TestPhoneReassemblesText(t *testing.T) {
 	})
 }
 
+// fleetPhone is the phone of fleet number 21 of a fleet made with cfg.
+func fleetPhone(t *testing.T, cfg fleet.Config) *fleet.Phone {
+	t.Helper()
+	f, err := fleet.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := f.Phone(context.Background(), fleet.FleetNumber(21))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 func deliverParts(t *testing.T, from, text string, ref uint16) [][]byte {
 	t.Helper()
 	dcs, data := tpdu.EncodeText(text)
@@ -82,4 +90,62 @@ func deliverParts(t *testing.T, from, text string, ref uint16) [][]byte {
 		}
 	}
 	return out
+}
+
+// TestPlanReassemblyLimits: the fleet file's reassembly section sets the
+// phones' limits (here a text missing a part is given up after 30 s of
+// fake time, not the default 2 minutes); fields left out keep the
+// defaults, and limits that could hold nothing are refused with their
+// field named.
+func TestPlanReassemblyLimits(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		ctx := context.Background()
+		plan, err := fleet.ParsePlan([]byte(`
+reassembly: {max_age: 30s, max_pending: 2}
+ranges: [{prefix: "99901", digits: 11}]
+`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := fleetPhone(t, fleet.Config{Plan: plan})
+		text := strings.Repeat("A long message. ", 25)
+		m := &smsc.Message{Source: smsc.Address{TON: 1, NPI: 1, Addr: "99955500"}}
+		parts := deliverParts(t, "99955500", text, 11)
+		for _, i := range []int{0, 2} {
+			if err := p.DeliverSMS(ctx, m, parts[i:i+1]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		time.Sleep(30*time.Second - time.Millisecond) // fake time
+		if in := p.Inbox(); len(in) != 0 {
+			t.Fatalf("given up before max_age: %+v", in)
+		}
+		time.Sleep(time.Millisecond)
+		if in := p.Inbox(); len(in) != 1 || !slices.Equal(in[0].Missing, []int{2}) {
+			t.Fatalf("inbox after max_age %+v", in)
+		}
+		// max_pending 2: a third text being joined gives up the oldest.
+		for ref := uint16(20); ref < 23; ref++ {
+			parts := deliverParts(t, "99955500", text, ref)
+			if err := p.DeliverSMS(ctx, m, parts[:1]); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if in := p.Inbox(); len(in) != 2 || !slices.Equal(in[1].Missing, []int{2, 3}) {
+			t.Fatalf("inbox after three texts pending with max_pending 2: %+v", in)
+		}
+	})
+	for doc, field := range map[string]string{
+		"reassembly: {max_age: 0s}":                              "reassembly.max_age",
+		"reassembly: {max_parts: 256}":                           "reassembly.max_parts",
+		"reassembly: {max_pending: 0}":                           "reassembly.max_pending",
+		"reassembly: {max_bytes: 4096, max_pending_bytes: 1000}": "reassembly.max_pending_bytes",
+		"reassembly: {max_colour: 1}":                            "max_colour",
+	} {
+		_, err := fleet.ParsePlan([]byte(doc + "\nranges: [{prefix: \"99901\", digits: 11}]\n"))
+		if !errors.Is(err, fleet.ErrPlan) || !strings.Contains(err.Error(), field) {
+			t.Errorf("%s: %v, want a plan error naming %s", doc, err, field)
+		}
+	}
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/simlab-dev/simlab/simulator/handset"
 	"github.com/simlab-dev/simlab/simulator/person"
 	"github.com/simlab-dev/simlab/smsc"
+	"github.com/simlab-dev/simlab/smsc/tpdu"
 )
 
 // DefaultPIN is the applet PIN of every phone nobody gave another.
@@ -132,7 +133,9 @@ type Fleet struct {
 	ks   hsm.Keystore
 	tmpl *uicc.Profile
 	plan planIndex
-	seq  atomic.Uint64
+	// reasmLimits bound each phone's Reassembly (Plan.Reassembly).
+	reasmLimits tpdu.ReassemblyLimits
+	seq         atomic.Uint64
 
 	store Store
 
@@ -257,6 +260,9 @@ func New(cfg Config) (*Fleet, error) {
 		return nil, err
 	}
 	f.plan = ix
+	if f.reasmLimits, err = plan.reassemblyLimits(); err != nil {
+		return nil, err
+	}
 	if f.cfg.OpenURL == nil {
 		f.cfg.OpenURL = f.openURL
 	}

@@ -754,7 +754,7 @@ func (p *Phone) reassembly() *handset.Reassembly {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.reasm == nil {
-		p.reasm, _ = handset.NewReassembly(handset.DefaultReassemblyLimits) // valid limits: no error
+		p.reasm, _ = handset.NewReassembly(p.fleet.reasmLimits) // checked by New: no error
 	}
 	return p.reasm
 }

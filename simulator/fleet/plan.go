@@ -33,6 +33,9 @@ type Plan struct {
 	Defaults PhoneDefaults `yaml:"defaults"`
 	// Ranges are the numbers; they must not overlap.
 	Ranges []Range `yaml:"ranges"`
+	// Reassembly bounds how the phones join concatenated texts; nil (or
+	// a field left out) keeps handset.DefaultReassemblyLimits.
+	Reassembly *ReassemblyLimits `yaml:"reassembly,omitempty"`
 
 	// dir is where card profile paths are relative to.
 	dir string
@@ -179,6 +182,9 @@ func ParsePlan(b []byte) (*Plan, error) {
 		return nil, fmt.Errorf("%w: %s", ErrPlan, yamlmsg.Message(err))
 	}
 	if _, err := p.resolve(); err != nil {
+		return nil, err
+	}
+	if _, err := p.reassemblyLimits(); err != nil {
 		return nil, err
 	}
 	return &p, nil

@@ -14,7 +14,8 @@ import (
 // phone holds while it waits for the rest (TS 23.040 §9.2.3.24.1): up to 8
 // messages and 32 KiB at once, 16 KiB (about 115 parts of 140 octets) per
 // message; a message still incomplete 2 minutes after its first part goes
-// to the inbox as it is, its missing parts named.
+// to the inbox as it is, its missing parts named. A fleet file's
+// `reassembly:` section changes them for its phones (docs/fleet.md).
 var DefaultReassemblyLimits = tpdu.ReassemblyLimits{
 	MaxParts: 255, MaxBytes: 16 << 10, MaxAge: 2 * time.Minute,
 	MaxPending: 8, MaxPendingBytes: 32 << 10,

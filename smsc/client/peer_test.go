@@ -190,9 +190,14 @@ func TestEnquireLinkTimeout(t *testing.T) {
 	})
 }
 
-// TestWindow: no more than Window requests are outstanding.
+// TestWindow: no more than Window requests are outstanding. In a synctest
+// bubble: once every goroutine is blocked, a fourth submit_sm would already
+// be waiting in the pipe, and the read deadline passes in fake time.
 func TestWindow(t *testing.T) {
-	t.Parallel()
+	synctest.Test(t, testWindow)
+}
+
+func testWindow(t *testing.T) {
 	cl, p := dialPeer(t, Config{Window: 3})
 	done := make(chan error, 10)
 	for range 10 {
@@ -207,6 +212,7 @@ func TestWindow(t *testing.T) {
 		seqs = append(seqs, h.Seq)
 	}
 	// The fourth must wait until one is answered.
+	synctest.Wait()
 	p.nc.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
 	var one [1]byte
 	if _, err := p.nc.Read(one[:]); err == nil {
