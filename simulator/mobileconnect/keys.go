@@ -445,7 +445,18 @@ func randomToken(r io.Reader, n int) (string, error) {
 
 // tokenKey is what the gateway stores for a code or token: its SHA-256,
 // so a dump of the gateway's memory holds no usable token.
-func tokenKey(tok string) [32]byte { return sha256.Sum256([]byte(tok)) }
+func tokenKey(tok string) [32]byte { return sum256(tok) }
+
+// sum256 is SHA-256 of s, copied through a stack buffer when it fits: a
+// plain []byte(s) is a heap allocation for anything over 32 bytes, as
+// every token, code and login hint is.
+func sum256(s string) [32]byte {
+	var buf [256]byte
+	if len(s) <= len(buf) {
+		return sha256.Sum256(append(buf[:0], s...))
+	}
+	return sha256.Sum256([]byte(s))
+}
 
 // cryptoRand reads crypto/rand (for the RP side, which has no Deps).
 type cryptoRand struct{}

@@ -2,7 +2,6 @@ package mobileconnect
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"io"
@@ -137,7 +136,7 @@ func (g *Gateway) redeemCode(r *http.Request, cl *registered, tr tokenRequest) (
 	}
 	switch {
 	case c.codeChallenge != "":
-		sum := sha256.Sum256([]byte(tr.CodeVerifier))
+		sum := sum256(tr.CodeVerifier)
 		want := base64.RawURLEncoding.EncodeToString(sum[:])
 		if tr.CodeVerifier == "" || subtle.ConstantTimeCompare([]byte(want), []byte(c.codeChallenge)) != 1 {
 			c.mu.Unlock()
