@@ -132,5 +132,34 @@ func TestReceiptsAwaitAll(t *testing.T) {
 		if n != 0 {
 			t.Errorf("%d waiters left", n)
 		}
+
+		// One part: its receipt, failed or delivered, early or not;
+		// nothing and no waiter left once the context ends.
+		ch = rs.awaitAll(ctx, []string{"s1"})
+		synctest.Wait()
+		rs.OnDeliver(receipt("s1", "UNDELIV"))
+		if rc := <-ch; rc == nil || rc.ID != "s1" || rc.Stat != "UNDELIV" {
+			t.Errorf("one failed part: %+v", rc)
+		}
+		rs.OnDeliver(receipt("t1", "DELIVRD"))
+		if rc := <-rs.awaitAll(ctx, []string{"t1"}); rc == nil || rc.ID != "t1" || !rc.Delivered() {
+			t.Errorf("one early delivered part: %+v", rc)
+		}
+		cctx, cancel = context.WithCancel(ctx)
+		ch = rs.awaitAll(cctx, []string{"u1"})
+		synctest.Wait()
+		cancel()
+		synctest.Wait()
+		select {
+		case rc := <-ch:
+			t.Errorf("one part: receipt %+v after the context ended", rc)
+		default:
+		}
+		rs.mu.Lock()
+		n = len(rs.waiting)
+		rs.mu.Unlock()
+		if n != 0 {
+			t.Errorf("one part: %d waiters left", n)
+		}
 	})
 }
