@@ -27,6 +27,7 @@ type engine struct {
 	replies *replyTable
 	claimMu sync.RWMutex
 	claims  []claim
+	nclaims atomic.Int32 // len(claims), written under claimMu
 
 	groupMu sync.Mutex
 	groups  map[groupKey]*concatGroup

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"hash/maphash"
 	"runtime"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -64,9 +63,7 @@ type MemStore struct {
 	MaxBytes int64
 
 	mu    sync.RWMutex
-	log   []memEntry // ascending seq; log[:head] dropped; m == nil: deleted
-	head  int
-	dead  int    // deleted entries in log[head:]
+	log   memLog // ascending seq; m == nil: deleted
 	seq   uint64 // last sequence number assigned
 	idx   map[uint64]uint64
 	dup   map[string]uint64 // ids whose hash collides with another live id
@@ -88,8 +85,8 @@ type MemStore struct {
 type memEntry struct {
 	seq     uint64
 	m       *Message
-	size    int
-	pending bool // m.NeedsWork() when last accounted
+	size    uint32 // MessageSize: a message is at most a 64 KiB payload and its fields
+	pending bool   // m.NeedsWork() when last accounted
 }
 
 var (
@@ -130,34 +127,28 @@ func (s *MemStore) init() {
 
 // find returns the log position of sequence number q, or -1. Caller holds
 // mu.
-func (s *MemStore) find(q uint64) int {
-	live := s.log[s.head:]
-	// Fast path: the log has no holes below q's place (the common case
-	// between compactions of a log appended in order).
-	if n := len(live); n > 0 && live[n-1].seq >= q && live[0].seq <= q {
-		if i := int(q - live[0].seq); i < n && live[i].seq == q {
-			return s.head + i
-		}
-	}
-	i := sort.Search(len(live), func(i int) bool { return live[i].seq >= q })
-	if i < len(live) && live[i].seq == q {
-		return s.head + i
-	}
-	return -1
-}
+func (s *MemStore) find(q uint64) int { return s.log.find(q) }
 
 // lookup finds the log position of id. Caller holds mu.
 func (s *MemStore) lookup(id string) (int, bool) {
 	if s.idx == nil {
 		return 0, false
 	}
-	if q, ok := s.idx[maphash.String(s.seed, id)]; ok {
-		if i := s.find(q); i >= 0 && s.log[i].m != nil && s.log[i].m.ID == id {
+	return s.lookupHash(maphash.String(s.seed, id), id)
+}
+
+// lookupHash is lookup with the id's hash h. Caller holds mu.
+func (s *MemStore) lookupHash(h uint64, id string) (int, bool) {
+	if q, ok := s.idx[h]; ok {
+		if i := s.find(q); i >= 0 && s.log.at(i).m != nil && s.log.at(i).m.ID == id {
 			return i, true
 		}
 	}
+	if len(s.dup) == 0 {
+		return 0, false
+	}
 	if q, ok := s.dup[id]; ok {
-		if i := s.find(q); i >= 0 && s.log[i].m != nil && s.log[i].m.ID == id {
+		if i := s.find(q); i >= 0 && s.log.at(i).m != nil && s.log.at(i).m.ID == id {
 			return i, true
 		}
 	}
@@ -166,7 +157,7 @@ func (s *MemStore) lookup(id string) (int, bool) {
 
 // remove deletes the message at log position i. Caller holds mu.
 func (s *MemStore) remove(i int) {
-	e := &s.log[i]
+	e := s.log.at(i)
 	m := e.m
 	h := maphash.String(s.seed, m.ID)
 	if v, ok := s.idx[h]; ok && v == e.seq {
@@ -194,28 +185,7 @@ func (s *MemStore) remove(i int) {
 		s.pendingCount--
 		s.pendingBytes -= int64(e.size)
 	}
-	e.m = nil
-	s.dead++
-}
-
-// tidy drops deleted entries from the front of the log and compacts it
-// when deleted entries are more than half of it. Caller holds mu.
-func (s *MemStore) tidy() {
-	for s.head < len(s.log) && s.log[s.head].m == nil {
-		s.log[s.head] = memEntry{}
-		s.head++
-		s.dead--
-	}
-	live := len(s.log) - s.head
-	if s.dead > 1024 && s.dead > live/2 || s.head > 1024 && s.head > len(s.log)/2 {
-		out := make([]memEntry, 0, live-s.dead+live/4+16)
-		for _, e := range s.log[s.head:] {
-			if e.m != nil {
-				out = append(out, e)
-			}
-		}
-		s.log, s.head, s.dead = out, 0, 0
-	}
+	s.log.drop(i)
 }
 
 // makeRoom forgets the oldest final messages until n more messages of
@@ -229,20 +199,19 @@ func (s *MemStore) makeRoom(n int, size int64) error {
 		return fmt.Errorf("%w: %d messages (%d bytes) await delivery or a receipt; limits %d messages, %d bytes",
 			ErrStoreFull, s.pendingCount, s.pendingBytes, s.maxMessages, s.maxBytes)
 	}
-	live := s.log[s.head:]
-	i := sort.Search(len(live), func(i int) bool { return live[i].seq >= s.evictFrom }) + s.head
-	for ; i < len(s.log) && (s.count+n > s.maxMessages || s.bytes+size > s.maxBytes); i++ {
-		if e := &s.log[i]; e.m != nil && !e.pending {
+	i := s.log.search(s.evictFrom)
+	for ; i < s.log.len() && (s.count+n > s.maxMessages || s.bytes+size > s.maxBytes); i++ {
+		if e := s.log.at(i); e.m != nil && !e.pending {
 			s.remove(i)
 		}
 	}
 	// Everything below i is now pending or deleted.
-	if i < len(s.log) {
-		s.evictFrom = s.log[i].seq
+	if i < s.log.len() {
+		s.evictFrom = s.log.at(i).seq
 	} else {
 		s.evictFrom = s.seq + 1
 	}
-	s.tidy()
+	s.log.tidy()
 	return nil
 }
 
@@ -250,37 +219,58 @@ func (s *MemStore) makeRoom(n int, size int64) error {
 // message with the id of one already held replaces it. It returns
 // ErrStoreFull, storing none of msgs, when they do not fit.
 func (s *MemStore) Append(_ context.Context, msgs ...*Message) error {
+	// What can be known of the entries is worked out before the lock:
+	// every bind's submits wait for it.
+	var one [1]memEntry
+	es := one[:0]
+	if len(msgs) > 1 {
+		es = make([]memEntry, 0, len(msgs))
+	}
 	size := int64(0)
 	for _, m := range msgs {
 		if m.ID == "" {
 			return fmt.Errorf("smsc: append: message without id")
 		}
-		size += int64(MessageSize(m))
+		e := memEntry{m: m, size: uint32(MessageSize(m)), pending: m.NeedsWork()}
+		size += int64(e.size)
+		es = append(es, e)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.init()
+	var oneHash [1]uint64
+	hs := oneHash[:0]
+	if len(msgs) > 1 {
+		hs = make([]uint64, 0, len(msgs))
+	}
 	for _, m := range msgs {
-		if i, ok := s.lookup(m.ID); ok {
+		h := maphash.String(s.seed, m.ID)
+		hs = append(hs, h)
+		if i, ok := s.lookupHash(h, m.ID); ok {
 			s.remove(i)
 		}
 	}
 	if err := s.makeRoom(len(msgs), size); err != nil {
 		return err
 	}
-	for _, m := range msgs {
+	for j, e := range es {
+		m := e.m
 		s.seq++
-		e := memEntry{seq: s.seq, m: m, size: MessageSize(m), pending: m.NeedsWork()}
-		s.log = append(s.log, e)
+		e.seq = s.seq
+		s.log.push(e)
 		s.count++
 		s.bytes += int64(e.size)
 		if e.pending {
 			s.pendingCount++
 			s.pendingBytes += int64(e.size)
 		}
-		h := maphash.String(s.seed, m.ID)
-		if v, taken := s.idx[h]; taken && s.find(v) >= 0 && s.log[s.find(v)].m != nil {
-			s.dup[m.ID] = s.seq // another live id has the same hash
+		h := hs[j]
+		if v, taken := s.idx[h]; taken {
+			if i := s.find(v); i >= 0 && s.log.at(i).m != nil {
+				s.dup[m.ID] = s.seq // another live id has the same hash
+			} else {
+				s.idx[h] = s.seq
+			}
 		} else {
 			s.idx[h] = s.seq
 		}
@@ -288,7 +278,7 @@ func (s *MemStore) Append(_ context.Context, msgs ...*Message) error {
 			s.parts[k] = append(s.parts[k], s.seq)
 		}
 	}
-	s.tidy()
+	s.log.tidy()
 	return nil
 }
 
@@ -298,16 +288,16 @@ func (s *MemStore) Append(_ context.Context, msgs ...*Message) error {
 // messages without holding the lock, and the caller of Append may go on
 // reading the one it handed over.
 func (s *MemStore) modify(i int, fn func(m *Message)) *Message {
-	e := &s.log[i]
+	e := s.log.at(i)
 	c := *e.m
 	m := &c
 	fn(m)
 	e.m = m
 	size, pending := MessageSize(m), m.NeedsWork()
-	s.bytes += int64(size - e.size)
+	s.bytes += int64(size) - int64(e.size)
 	switch {
 	case e.pending && pending:
-		s.pendingBytes += int64(size - e.size)
+		s.pendingBytes += int64(size) - int64(e.size)
 	case e.pending:
 		s.pendingCount--
 		s.pendingBytes -= int64(e.size)
@@ -316,7 +306,7 @@ func (s *MemStore) modify(i int, fn func(m *Message)) *Message {
 		s.pendingCount++
 		s.pendingBytes += int64(size)
 	}
-	e.size, e.pending = size, pending
+	e.size, e.pending = uint32(size), pending
 	return m
 }
 
@@ -351,7 +341,7 @@ func (s *MemStore) Get(_ context.Context, id string) (*Message, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, id)
 	}
-	return s.log[i].m.Clone(), nil
+	return s.log.at(i).m.Clone(), nil
 }
 
 // scanDown visits the held messages with a sequence number below before,
@@ -362,19 +352,19 @@ func (s *MemStore) scanDown(before uint64, visit func(seq uint64, size int, m *M
 	var chunk [scanChunk]memEntry
 	for {
 		s.mu.RLock()
-		live := s.log[s.head:]
-		i := sort.Search(len(live), func(i int) bool { return live[i].seq >= before }) - 1
+		i := s.log.search(before) - 1
 		n := 0
 		for ; i >= 0 && n < scanChunk; i-- {
-			if live[i].m != nil {
-				chunk[n] = live[i]
+			e := s.log.at(i)
+			if e.m != nil {
+				chunk[n] = *e
 				n++
 			}
-			before = live[i].seq
+			before = e.seq
 		}
 		s.mu.RUnlock()
 		for _, e := range chunk[:n] {
-			if !visit(e.seq, e.size, e.m) {
+			if !visit(e.seq, int(e.size), e.m) {
 				return
 			}
 		}
@@ -391,15 +381,16 @@ func (s *MemStore) scanUp(visit func(seq uint64, m *Message) bool) {
 	var from uint64
 	for {
 		s.mu.RLock()
-		live := s.log[s.head:]
-		i := sort.Search(len(live), func(i int) bool { return live[i].seq >= from })
+		i := s.log.search(from)
+		end := s.log.len()
 		n := 0
-		for ; i < len(live) && n < scanChunk; i++ {
-			if live[i].m != nil {
-				chunk[n] = live[i]
+		for ; i < end && n < scanChunk; i++ {
+			e := s.log.at(i)
+			if e.m != nil {
+				chunk[n] = *e
 				n++
 			}
-			from = live[i].seq + 1
+			from = e.seq + 1
 		}
 		s.mu.RUnlock()
 		for _, e := range chunk[:n] {
@@ -407,7 +398,7 @@ func (s *MemStore) scanUp(visit func(seq uint64, m *Message) bool) {
 				return
 			}
 		}
-		if i >= len(live) {
+		if i >= end {
 			return
 		}
 		runtime.Gosched()
@@ -461,8 +452,8 @@ func (s *MemStore) Parts(_ context.Context, k ConcatKey) ([]*Message, error) {
 	defer s.mu.RUnlock()
 	var out []*Message
 	for _, q := range s.parts[k] {
-		if i := s.find(q); i >= 0 && s.log[i].m != nil {
-			out = append(out, s.log[i].m.Clone())
+		if i := s.find(q); i >= 0 && s.log.at(i).m != nil {
+			out = append(out, s.log.at(i).m.Clone())
 		}
 	}
 	return out, nil
@@ -487,12 +478,12 @@ func (s *MemStore) Delete(_ context.Context, f Filter) (int, error) {
 	n := 0
 	for _, h := range hits {
 		// A message changed since it matched is checked again.
-		if i := s.find(h.seq); i >= 0 && s.log[i].m != nil && (s.log[i].m == h.m || f.Match(s.log[i].m)) {
+		if i := s.find(h.seq); i >= 0 && s.log.at(i).m != nil && (s.log.at(i).m == h.m || f.Match(s.log.at(i).m)) {
 			s.remove(i)
 			n++
 		}
 	}
-	s.tidy()
+	s.log.tidy()
 	return n, nil
 }
 

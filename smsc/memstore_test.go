@@ -112,7 +112,7 @@ func TestMemStoreHashCollision(t *testing.T) {
 	s.Append(ctx, &Message{ID: "A", State: Delivered})
 	s.mu.Lock()
 	ia, _ := s.lookup("A")
-	s.idx[maphash.String(s.seed, "B")] = s.log[ia].seq // pretend B hashes like A's slot
+	s.idx[maphash.String(s.seed, "B")] = s.log.at(ia).seq // pretend B hashes like A's slot
 	s.mu.Unlock()
 	s.Append(ctx, &Message{ID: "B", Body: []byte("b1")})
 	if len(s.dup) != 1 {

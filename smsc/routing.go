@@ -1,11 +1,12 @@
 package smsc
 
 import (
-	"encoding/binary"
+	"hash/maphash"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 )
 
 // Routing of the deliver_sm an ESME receives (docs/smsc.md, "Routing"): MO
@@ -55,31 +56,36 @@ func (r *bindRef) receiver() *session {
 	return s
 }
 
-// replyKey is an (ESME address, phone number) pair, without a leading
-// '+', copied into fixed arrays: the table holds no pointer into a
-// submitted message's buffer (which can be a 64 KiB message_payload),
-// making a key costs no allocation, and an entry's size is fixed
-// (docs/smsc.md states the table's memory bound). SMPP addresses are 20
+// replyKey stands for an (ESME address, phone number) pair, without a
+// leading '+': the pair's 128-bit hash under the table's random seeds. A
+// key holds no pointer into a submitted message's buffer (which can be a
+// 64 KiB message_payload), making one costs no allocation, and an entry
+// is small and of fixed size (docs/smsc.md states the table's memory
+// bound): 32 bytes a slot, half what a copy of the two addresses took, so
+// that the table's slots, which every submit to a new phone misses in
+// the cache, spread over half the memory (docs/benchmarks.md (w)). Two
+// pairs share a key with a chance of 2^-128 per pair of pairs, and seeds
+// drawn at start leave nobody able to make them. SMPP addresses are 20
 // octets at most in submit_sm (§5.2.8-9); a longer one (data_sm allows
 // 64) is not recorded, and its answers are routed by address.
-type replyKey struct {
-	a, p   [maxReplyAddr]byte
-	al, pl uint8
-}
+type replyKey struct{ h1, h2 uint64 }
 
 // maxReplyAddr is the longest address the reply table keys.
 const maxReplyAddr = 20
 
 // makeReplyKey returns the key of (addr, phone), false if either is empty
 // or too long to be keyed.
-func makeReplyKey(addr, phone string) (replyKey, bool) {
+func (t *replyTable) makeReplyKey(addr, phone string) (replyKey, bool) {
 	addr, phone = strings.TrimPrefix(addr, "+"), strings.TrimPrefix(phone, "+")
-	var k replyKey
 	if addr == "" || phone == "" || len(addr) > maxReplyAddr || len(phone) > maxReplyAddr {
-		return k, false
+		return replyKey{}, false
 	}
-	k.al, k.pl = uint8(copy(k.a[:], addr)), uint8(copy(k.p[:], phone))
-	return k, true
+	// The two addresses and a separator that no digit string contains.
+	var b [2*maxReplyAddr + 1]byte
+	n := copy(b[:], addr)
+	b[n] = 0
+	n += 1 + copy(b[n+1:], phone)
+	return replyKey{maphash.Bytes(t.seed1, b[:n]), maphash.Bytes(t.seed2, b[:n])}, true
 }
 
 type replyEntry struct {
@@ -92,7 +98,8 @@ const replyShards = 16 // a power of two: shard takes the top 4 bits of a hash
 // replyTable maps (address, phone) to the bind that last submitted an MT
 // from address to phone, so the phone's answer goes back to it.
 type replyTable struct {
-	shards [replyShards]replyShard
+	shards       [replyShards]replyShard
+	seed1, seed2 maphash.Seed
 }
 
 // replyShard keeps two generations: new pairs go to cur; when cur is full
@@ -102,48 +109,44 @@ type replyTable struct {
 type replyShard struct {
 	mu       sync.Mutex
 	cur, old map[replyKey]replyEntry
+	// The shards' locks and map headers are written by every bind's
+	// reader: each shard on cache lines of its own, so that two cores
+	// recording in two shards do not take a line from each other.
+	_ [128 - unsafe.Sizeof(sync.Mutex{}) - 2*unsafe.Sizeof(map[replyKey]replyEntry(nil))]byte
 }
 
 // replyGeneration is how many pairs a shard's generation holds.
 const replyGeneration = MaxReplyRoutes / replyShards / 2
 
 func newReplyTable() *replyTable {
-	t := &replyTable{}
+	t := &replyTable{seed1: maphash.MakeSeed(), seed2: maphash.MakeSeed()}
 	for i := range t.shards {
 		t.shards[i].cur = make(map[replyKey]replyEntry)
 	}
 	return t
 }
 
-// shard picks a pair's shard from a hash of the whole phone number:
-// numbers that share their last digits across ranges still spread (the
-// map hashes the whole key itself). The number's 20 bytes (zero-padded)
-// are mixed as three words, multiply and xor-shift: a few instructions on
-// the submit path, where a general hash call costs more.
+// shard picks a pair's shard: the top 4 bits of its key's second hash
+// (the map hashes the key itself).
 func (t *replyTable) shard(k *replyKey) *replyShard {
-	const m = 0x9E3779B97F4A7C15
-	h := binary.LittleEndian.Uint64(k.p[0:8])
-	h = (h^h>>29)*m ^ binary.LittleEndian.Uint64(k.p[8:16])
-	h = (h^h>>29)*m ^ uint64(binary.LittleEndian.Uint32(k.p[16:20]))
-	h = (h ^ h>>29) * m
-	return &t.shards[h>>60] // the top 4 bits: replyShards is 16
+	return &t.shards[k.h2>>60] // replyShards is 16
 }
 
 // record notes that ref submitted an MT from addr to phone; its replies
 // follow it until until. It returns the entry it replaced (a zero entry if
 // none), for undo.
 func (t *replyTable) record(addr, phone string, ref *bindRef, until time.Time) (prev replyEntry) {
-	k, ok := makeReplyKey(addr, phone)
+	k, ok := t.makeReplyKey(addr, phone)
 	if !ok {
 		return replyEntry{}
 	}
 	sh := t.shard(&k)
 	e := replyEntry{ref: ref, until: until.UnixNano()}
 	sh.mu.Lock()
-	prev, ok = sh.cur[k]
-	if !ok {
-		prev = sh.old[k]
-	}
+	// Only the current generation is looked at: a pair found only in the
+	// older one stays there, so undo deleting the new entry brings it back
+	// (a lookup there too cost a cache miss on every new pair).
+	prev = sh.cur[k]
 	sh.cur[k] = e
 	if len(sh.cur) >= replyGeneration {
 		// The generation dropped is cleared and reused: no allocation.
@@ -162,7 +165,7 @@ func (t *replyTable) record(addr, phone string, ref *bindRef, until time.Time) (
 // undo takes back the entry record(addr, phone, ref, until) made, putting
 // prev (what record returned) back, unless a later record replaced it.
 func (t *replyTable) undo(addr, phone string, ref *bindRef, until time.Time, prev replyEntry) {
-	k, ok := makeReplyKey(addr, phone)
+	k, ok := t.makeReplyKey(addr, phone)
 	if !ok {
 		return
 	}
@@ -188,7 +191,7 @@ func (t *replyTable) undo(addr, phone string, ref *bindRef, until time.Time, pre
 // lookup returns the bind that last submitted an MT from addr to phone, if
 // its entry has not expired at now.
 func (t *replyTable) lookup(addr, phone string, now time.Time) *bindRef {
-	k, ok := makeReplyKey(addr, phone)
+	k, ok := t.makeReplyKey(addr, phone)
 	if !ok {
 		return nil
 	}
@@ -243,6 +246,7 @@ func (c *claim) contains(addr string) bool {
 func (e *engine) addClaim(s *session) {
 	e.claimMu.Lock()
 	e.claims = append(e.claims, claim{r: s.rangeLo, pfx: s.rangePfx, ref: s.ref})
+	e.nclaims.Store(int32(len(e.claims)))
 	e.claimMu.Unlock()
 }
 
@@ -257,12 +261,16 @@ func (e *engine) dropClaims(ref *bindRef) {
 	}
 	clear(e.claims[len(kept):])
 	e.claims = kept
+	e.nclaims.Store(int32(len(e.claims)))
 	e.claimMu.Unlock()
 }
 
 // claimed returns the session of the most recent live bind whose
 // address_range contains addr.
 func (e *engine) claimed(addr string) *session {
+	if e.nclaims.Load() == 0 {
+		return nil // no read lock: its counter is a line every core writes
+	}
 	e.claimMu.RLock()
 	defer e.claimMu.RUnlock()
 	for i := len(e.claims) - 1; i >= 0; i-- {

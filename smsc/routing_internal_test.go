@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -102,7 +103,7 @@ func TestReplyShardsSpread(t *testing.T) {
 	} {
 		count := map[*replyShard]int{}
 		for i := range 16_000 {
-			k, ok := makeReplyKey("1", c.phone(i))
+			k, ok := tab.makeReplyKey("1", c.phone(i))
 			if !ok {
 				t.Fatal(c.phone(i))
 			}
@@ -202,3 +203,78 @@ func TestReplyTableMemory(t *testing.T) {
 // replyTableBound is the memory bound docs/smsc.md states for the full
 // reply table.
 const replyTableBound = 12 << 20
+
+// BenchmarkReplyRecordParallel is BenchmarkReplyRecord/new from four
+// goroutines at once, as four binds submit: the table's shards are shared
+// between the cores.
+//
+//	go test -run '^$' -bench ReplyRecordParallel -cpu 2 ./smsc/
+func BenchmarkReplyRecordParallel(b *testing.B) {
+	phones := make([]string, 1<<20)
+	for i := range phones {
+		phones[i] = strconv.Itoa(99902000000 + i)
+	}
+	until := time.Now().Add(time.Hour)
+	tab := newReplyTable()
+	var next atomic.Int64
+	b.SetParallelism(2) // with -cpu 2: four goroutines
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		ref := &bindRef{}
+		i := int(next.Add(1)) << 18
+		for pb.Next() {
+			tab.record("99955500", phones[i&(len(phones)-1)], ref, until)
+			i++
+		}
+	})
+}
+
+// TestReplyUndo: a refused submit's entry is taken back, and the pair
+// routes as before it: to the previous bind whether its entry was in the
+// current generation or only in the older one (record looks only at the
+// current one), to nobody when there was none, and a later submit's
+// entry is left alone.
+func TestReplyUndo(t *testing.T) {
+	t.Parallel()
+	tab := newReplyTable()
+	a, b, c := &bindRef{}, &bindRef{}, &bindRef{}
+	now := time.Now()
+	until := now.Add(time.Hour)
+	tab.record("1", "99900000001", a, until)
+	prev := tab.record("1", "99900000001", b, until)
+	tab.undo("1", "99900000001", b, until, prev)
+	if got := tab.lookup("1", "99900000001", now); got != a {
+		t.Errorf("same generation: routed to %p, want a %p", got, a)
+	}
+	prev = tab.record("1", "99900000002", b, until)
+	tab.undo("1", "99900000002", b, until, prev)
+	if got := tab.lookup("1", "99900000002", now); got != nil {
+		t.Errorf("no previous entry: routed to %p", got)
+	}
+	// Push "99900000001" into the older generation of its shard.
+	k, _ := tab.makeReplyKey("1", "99900000001")
+	sh := tab.shard(&k)
+	for i := 0; ; i++ {
+		if _, ok := sh.old[k]; ok {
+			break
+		}
+		p := strconv.Itoa(99910000000 + i)
+		if pk, _ := tab.makeReplyKey("1", p); tab.shard(&pk) == sh {
+			tab.record("1", p, c, until)
+		}
+	}
+	prev = tab.record("1", "99900000001", b, until)
+	if got := tab.lookup("1", "99900000001", now); got != b {
+		t.Fatalf("after the new record: %p, want b %p", got, b)
+	}
+	tab.undo("1", "99900000001", b, until, prev)
+	if got := tab.lookup("1", "99900000001", now); got != a {
+		t.Errorf("older generation: routed to %p, want a %p", got, a)
+	}
+	prev = tab.record("1", "99900000003", b, until)
+	tab.record("1", "99900000003", c, until)
+	tab.undo("1", "99900000003", b, until, prev)
+	if got := tab.lookup("1", "99900000003", now); got != c {
+		t.Errorf("a later submit's entry was taken back: %p, want c %p", got, c)
+	}
+}

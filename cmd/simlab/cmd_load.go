@@ -141,6 +141,10 @@ directory the shards share); each writes its report and HDR interval log
 				if barrier != "" {
 					return usagef("--start-at and --barrier both set the start: give one")
 				}
+				if late := time.Since(start); late > load.MaxLate {
+					return usagef("--start-at %s was %s ago: a start more than %s ago would charge every arrival more than a latency can be (the time's year or zone?)",
+						startAt, late.Round(time.Second), load.MaxLate)
+				}
 			}
 			if shard.Count > 1 {
 				if outDir == "" {
@@ -196,6 +200,15 @@ directory the shards share); each writes its report and HDR interval log
 					return err
 				}
 			}
+			// --out first: a directory that cannot be written fails the
+			// run before the binds and the key derivation, not after.
+			var hlog *histogramFile
+			if outDir != "" {
+				if hlog, err = createHistogramLog(outDir); err != nil {
+					return fmt.Errorf("--out: %w", err)
+				}
+				defer hlog.Close()
+			}
 			rec, closeTrace, err := tracing.open(a.stderr)
 			if err != nil {
 				return err
@@ -233,13 +246,6 @@ directory the shards share); each writes its report and HDR interval log
 					return notInPlanHint(err, fleetRef)
 				}
 			}
-			var hlog *histogramFile
-			if outDir != "" {
-				if hlog, err = createHistogramLog(outDir); err != nil {
-					return err
-				}
-				defer hlog.Close()
-			}
 			if barrier != "" {
 				sh := shard
 				if sh.Count == 0 {
@@ -251,6 +257,11 @@ directory the shards share); each writes its report and HDR interval log
 				if start, err = load.AwaitBarrier(ctx, barrier, sh, barrierLead); err != nil {
 					return err
 				}
+			}
+			if wait := time.Until(start); wait > time.Second {
+				// Said whatever --progress is: without it a run waiting
+				// for a start hours away looks hung.
+				fmt.Fprintf(a.stderr, "simlab: load: waiting %s for the run's start, %s\n", wait.Round(time.Second), start.UTC().Format(time.RFC3339))
 			}
 			if late := time.Since(start); !start.IsZero() && late > 100*time.Millisecond {
 				fmt.Fprintf(a.stderr, "simlab: warning: the run's start was %s ago: the arrivals already due leave at once, each charged from its intended time\n", late.Round(time.Millisecond))

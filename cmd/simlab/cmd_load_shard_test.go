@@ -341,9 +341,19 @@ func TestLoadMergeWaitAndErrors(t *testing.T) {
 		{"load", "--to", "99901050000", "--shard", "0/2", "--out", t.TempDir(), "--start-at", start}, // one number, two shards
 		{"load", "--to", "99901050000-99901050099", "--start-at", "tomorrow"},
 		{"load", "--to", "99901050000-99901050099", "--start-at", start, "--barrier", t.TempDir()},
+		{"load", "--to", "99901050000-99901050099", "--start-at", "2020-01-01T00:00:00Z"}, // years ago: was killed for its memory
 	} {
 		if code, _, errb := runCLI(t, args...); code != exitUsage {
 			t.Errorf("%v: exit %d (%s), want %d", args, code, errb, exitUsage)
 		}
+	}
+	// An --out that cannot be a directory fails the run before it binds
+	// (the SMSC address here refuses: the error must be --out's).
+	file := filepath.Join(t.TempDir(), "a-file")
+	if err := os.WriteFile(file, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errb := runCLI(t, "load", "--to", "99901050000-99901050099", "--smpp", "127.0.0.1:1", "--out", file); code != exitFailure || !strings.Contains(errb, "--out: ") {
+		t.Errorf("--out a file: exit %d: %s, want %d naming --out", code, errb, exitFailure)
 	}
 }

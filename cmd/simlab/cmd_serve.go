@@ -91,11 +91,19 @@ type readyLine struct {
 }
 
 // tryFirst is the command the ready line suggests: a challenge to the
-// phone that approves, on the SMSC serve runs.
-func tryFirst(smpp string) string {
+// phone that approves, on the SMSC serve runs, bound as its first account
+// when it has accounts (the password is left for the person to type: it is
+// a secret). Without a fleet no phone would answer, so it suggests none.
+func tryFirst(cfg *simulator.Config, smpp string) string {
+	if cfg.NoFleet {
+		return "bind your service to " + smpp + " over SMPP (--no-fleet: messages are captured, no phone answers)"
+	}
 	c := "simlab push --to +99900000001 --loa 3"
 	if smpp != simulator.DefaultSMPPAddr {
 		c += " --smpp " + smpp
+	}
+	if len(cfg.Accounts) > 0 {
+		c += " --system-id " + cfg.Accounts[0].SystemID + " --password PASSWORD"
 	}
 	return c
 }
@@ -204,7 +212,7 @@ func runServe(cmd *cobra.Command, a *app, sf *serveFlags, flagCfg *simulator.Con
 			fmt.Fprintf(a.stderr, "  api   %s   (%sopenapi.json)\n", rl.API, rl.API)
 		}
 		if rl.SMPP != "" {
-			fmt.Fprintf(a.stderr, "  try   %s\n", tryFirst(rl.SMPP))
+			fmt.Fprintf(a.stderr, "  try   %s\n", tryFirst(&cfg, rl.SMPP))
 		}
 	}
 	stop, err := startCPUProfile(sf.cpuProfile)

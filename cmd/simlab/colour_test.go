@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/simlab-dev/simlab/simulator"
+	"github.com/simlab-dev/simlab/smsc"
 )
 
 // TestColourOnlyOnATerminal: colour needs a terminal, and NO_COLOR (set,
@@ -123,5 +126,26 @@ func TestServeReadyLineForPeople(t *testing.T) {
 	go io.Copy(io.Discard, jr)
 	if err != nil || json.Unmarshal([]byte(line), &rl) != nil || rl.Page != rl.HTTP+"/" || rl.API != rl.HTTP+"/api/v1/" {
 		t.Errorf("--json ready line %q (%v)", line, err)
+	}
+}
+
+// The ready line suggests a command that works on the server started: bound
+// as an account when the SMSC has accounts (without the password, a secret),
+// and no push when no fleet would answer it.
+func TestTryFirstFitsTheServer(t *testing.T) {
+	for _, c := range []struct {
+		cfg  simulator.Config
+		smpp string
+		want string
+	}{
+		{simulator.Config{}, simulator.DefaultSMPPAddr, "simlab push --to +99900000001 --loa 3"},
+		{simulator.Config{}, "127.0.0.1:2780", "simlab push --to +99900000001 --loa 3 --smpp 127.0.0.1:2780"},
+		{simulator.Config{Accounts: []smsc.Account{{SystemID: "job1", Password: "secret1"}, {SystemID: "job2"}}}, simulator.DefaultSMPPAddr,
+			"simlab push --to +99900000001 --loa 3 --system-id job1 --password PASSWORD"},
+		{simulator.Config{NoFleet: true}, "127.0.0.1:2780", "bind your service to 127.0.0.1:2780 over SMPP (--no-fleet: messages are captured, no phone answers)"},
+	} {
+		if got := tryFirst(&c.cfg, c.smpp); got != c.want {
+			t.Errorf("tryFirst(…, %s) = %q, want %q", c.smpp, got, c.want)
+		}
 	}
 }

@@ -130,3 +130,26 @@ func TestBadValuesAreUsageErrors(t *testing.T) {
 		t.Logf("%v: %s", args, errb)
 	}
 }
+
+// TestDecodeHexFirst: hex given where decode's or ota's kind belongs (a
+// README reader's `simlab decode 00A4…`) is a usage error that says to name
+// the kind first, listing them.
+func TestDecodeHexFirst(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"decode", "00A40004023F00"}, "simlab decode apdu|cat|ota|tpdu HEX"},
+		{[]string{"decode", "00 a4 00 04"}, "simlab decode apdu|cat|ota|tpdu HEX"},
+		{[]string{"ota", "0020150619"}, "simlab ota open|open-por|seal|seal-por HEX"},
+	} {
+		code, _, errb := runCLI(t, c.args...)
+		if code != exitUsage || !strings.Contains(errb, "looks like hex") || !strings.Contains(errb, c.want) {
+			t.Errorf("%q: exit %d: %q, want %d naming %q", c.args, code, errb, exitUsage, c.want)
+		}
+	}
+	if _, _, errb := runCLI(t, "phone", "cafe"); strings.Contains(errb, "hex") {
+		t.Errorf("phone cafe: %q: only decode and ota take hex", errb)
+	}
+}

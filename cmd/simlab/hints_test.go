@@ -2,6 +2,8 @@ package main
 
 import (
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 )
@@ -24,6 +26,14 @@ func TestErrorHints(t *testing.T) {
 	}
 	refused := free.Addr().String()
 	free.Close()
+	// An HTTPS server whose certificate no system root signed, as serve
+	// --https-self-signed.
+	tlsSrv := httptest.NewTLSServer(http.NotFoundHandler())
+	defer tlsSrv.Close()
+	// A server without the gateway: discovery is 404, as serve
+	// --no-mobile-connect answers.
+	noGateway := httptest.NewServer(http.NotFoundHandler())
+	defer noGateway.Close()
 	for _, c := range []struct {
 		args []string
 		want string
@@ -33,6 +43,9 @@ func TestErrorHints(t *testing.T) {
 		{[]string{"phone", "get", "+99901000042", "--api", "http://" + refused}, "is simlab serve running on " + refused + "? (--api gives its HTTP address)"},
 		{[]string{"serve", "--smpp", addr, "--http", "127.0.0.1:0"}, "another process listens on " + addr + "; stop it, or give --smpp another address"},
 		{[]string{"serve", "--smpp", "127.0.0.1:0", "--http", addr}, "give --http another address"},
+		{[]string{"phone", "get", "+99901000042", "--api", tlsSrv.URL}, "--https-self-signed-out FILE and run this command with SSL_CERT_FILE=FILE"},
+		{[]string{"mc", "login", "--issuer", tlsSrv.URL + "/mc", "--to", "+99901000042"}, "SSL_CERT_FILE=FILE"},
+		{[]string{"mc", "login", "--issuer", noGateway.URL + "/mc", "--to", "+99901000042"}, "no Mobile Connect gateway there: serve runs none with --no-mobile-connect"},
 	} {
 		code, _, errb := runCLI(t, c.args...)
 		if code != exitFailure || !strings.Contains(errb, c.want) {

@@ -60,7 +60,7 @@ func (p *waiting) start() (stop func()) {
 				if p.tty {
 					fmt.Fprintf(p.w, "\r%c %s (%v left)\x1b[K", frames[i%len(frames)], p.what, left)
 				} else {
-					fmt.Fprintf(p.w, "simlab: %s: %v, %v left\n", p.what, elapsed, left)
+					fmt.Fprintf(p.w, "simlab: %s: %v so far, %v left\n", p.what, elapsed, left)
 				}
 			}
 		}

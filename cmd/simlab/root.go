@@ -104,8 +104,33 @@ func unknownCommandMessage(cmd *cobra.Command, name string) string {
 	msg := fmt.Sprintf("unknown command %q for %q", name, cmd.CommandPath())
 	if s := cmd.SuggestionsFor(name); len(s) > 0 {
 		msg += fmt.Sprintf("; did you mean %s?", orList(s))
+	} else if (cmd.Name() == "decode" || cmd.Name() == "ota") && looksHex(name) {
+		// `simlab decode 00A40004…`: the hex came before what it is.
+		var subs []string
+		for _, c := range cmd.Commands() {
+			if c.IsAvailableCommand() && c.Name() != "help" {
+				subs = append(subs, c.Name())
+			}
+		}
+		msg += fmt.Sprintf("; that looks like hex: say what it is first, %s %s HEX", cmd.CommandPath(), strings.Join(subs, "|"))
 	}
 	return msg + fmt.Sprintf(" (%s --help lists the commands)", cmd.CommandPath())
+}
+
+// looksHex reports whether s is hex digits (spaces allowed), at least
+// two of them.
+func looksHex(s string) bool {
+	n := 0
+	for _, r := range s {
+		switch {
+		case r == ' ':
+		case strings.ContainsRune("0123456789abcdefABCDEF", r):
+			n++
+		default:
+			return false
+		}
+	}
+	return n >= 2
 }
 
 // orList quotes names and joins them with commas and a final "or".

@@ -82,16 +82,7 @@ func TestSimtestAgainstServe(t *testing.T) {
 // server's address differs, and `simlab` on PATH is this binary.
 func TestDocsNamespaceShell(t *testing.T) {
 	t.Parallel()
-	sh := needs.Command(t, "sh", "dash")
-	needs.Command(t, "curl", "curl")
-	needs.Command(t, "jq", "jq")
-	doc, err := os.ReadFile("../../docs/api.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, rest, _ := strings.Cut(string(doc), "## Test namespaces")
-	_, rest, _ = strings.Cut(rest, "```sh\n")
-	script, rest, _ := strings.Cut(rest, "```")
+	sh, script, rest := apiShellScript(t, "## Test namespaces")
 	_, rest, _ = strings.Cut(rest, "```\n")
 	want, _, _ := strings.Cut(rest, "```")
 	if !strings.Contains(script, "API=http://127.0.0.1:8775\n") {
@@ -126,4 +117,53 @@ func TestDocsNamespaceShell(t *testing.T) {
 			t.Errorf("line %d: %q, want %q", i+1, g, w)
 		}
 	}
+}
+
+// TestDocsCIJob runs docs/api.md's CI job script as written, `simlab` on
+// PATH being this binary, with its `go test` line replaced by a check
+// that what it exported reaches the server it started.
+func TestDocsCIJob(t *testing.T) {
+	t.Parallel()
+	sh, script, _ := apiShellScript(t, "In a CI job, start `simlab serve`")
+	if !strings.HasSuffix(script, "go test ./...\n") {
+		t.Fatalf("the script no longer ends with go test:\n%s", script)
+	}
+	// serve (the only background job) is stopped however the script ends.
+	first, others, _ := strings.Cut(strings.TrimSuffix(script, "go test ./...\n"), "\n")
+	script = first + "\ntrap 'kill $! 2>/dev/null' EXIT\n" + others +
+		`curl -sf "$SIMLAB_API/healthz" >/dev/null && echo "api ok"` + "\n" +
+		`simlab push --smpp "$SIMLAB_SMPP" --to +99900000001 --loa 2 | head -1` + "\n"
+	dir, bin := t.TempDir(), t.TempDir()
+	shim := "#!/bin/sh\nSIMLAB_TEST_MAIN=1 exec " + os.Args[0] + " \"$@\"\n"
+	if err := os.WriteFile(filepath.Join(bin, "simlab"), []byte(shim), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(sh, "-e", "-c", script)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"))
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "api ok") || !strings.Contains(string(out), "approved") {
+		log, _ := os.ReadFile(filepath.Join(dir, "simlab.log"))
+		t.Fatalf("the script: %v\n%s\nserve's log:\n%s", err, out, log)
+	}
+}
+
+// apiShellScript returns the sh (with curl and jq, or skips) and the first
+// sh block of docs/api.md after the text after, and the page after it.
+func apiShellScript(t *testing.T, after string) (sh, script, rest string) {
+	t.Helper()
+	sh = needs.Command(t, "sh", "dash")
+	needs.Command(t, "curl", "curl")
+	needs.Command(t, "jq", "jq")
+	doc, err := os.ReadFile("../../docs/api.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(doc), after)
+	if !ok {
+		t.Fatalf("docs/api.md no longer has %q", after)
+	}
+	_, rest, _ = strings.Cut(rest, "```sh\n")
+	script, rest, _ = strings.Cut(rest, "```")
+	return sh, script, rest
 }

@@ -134,7 +134,7 @@ func TestWaitingProgress(t *testing.T) {
 		t.Errorf("want two lines at least: %q", got)
 	}
 	for _, line := range lines {
-		if !strings.HasPrefix(line, "simlab: waiting for the answer of +99901000042: ") || !strings.HasSuffix(line, " left") || strings.ContainsAny(line, "\r\x1b") {
+		if !strings.HasPrefix(line, "simlab: waiting for the answer of +99901000042: ") || !strings.Contains(line, " so far, ") || !strings.HasSuffix(line, " left") || strings.ContainsAny(line, "\r\x1b") {
 			t.Errorf("progress line %q", line)
 		}
 	}

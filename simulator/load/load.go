@@ -82,7 +82,7 @@ type Config struct {
 	// of one run share it (--start-at, AwaitBarrier) so that their
 	// schedules line up. A Start in the future is waited for; one in the
 	// past sends the arrivals already due at once, each charged from its
-	// intended time.
+	// intended time; one more than MaxLate ago is refused (ErrConfig).
 	Start time.Time
 	// HistogramLog, when set, receives the run's latency histograms as an
 	// HdrHistogram interval log (one histogram per second of the run and
@@ -113,6 +113,13 @@ const (
 	histMax = int64(10 * time.Minute)
 	sigFigs = 3
 )
+
+// MaxLate is how far in the past a Start may lie: the latency histograms
+// hold up to 10 minutes, and every arrival of a run that starts later than
+// that would be charged more (a start years ago, a typo, also built a
+// per-second series over the whole gap until the process ran out of
+// memory).
+const MaxLate = time.Duration(histMax)
 
 func (c Config) validate() (Config, error) {
 	if !(c.Rate > 0) || math.IsInf(c.Rate, 0) {
@@ -342,6 +349,10 @@ func Run(ctx context.Context, cfg Config, t Target) (*Report, error) {
 	if start.IsZero() {
 		start = time.Now()
 	}
+	if late := time.Since(start); late > MaxLate {
+		return nil, fmt.Errorf("%w: the start %s was %s ago, more than the %s a latency can be", ErrConfig,
+			start.UTC().Format(time.RFC3339), late.Round(time.Second), MaxLate)
+	}
 	sh := cfg.Shard
 	if sh.Count <= 1 {
 		sh = Shard{Count: 1}
@@ -439,7 +450,7 @@ issue:
 		Verified:     rec.verified,
 		Errors:       rec.errs,
 		TargetRate:   cfg.Rate / float64(sh.Count),
-		DurationS:    end.Sub(start).Seconds(),
+		DurationS:    max(end.Sub(start), 0).Seconds(), // 0 when stopped while waiting for a start to come
 		Interrupted:  interrupted,
 		Latency:      percentiles(rec.e2e),
 		Series:       rec.series,

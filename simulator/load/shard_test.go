@@ -9,7 +9,9 @@ import (
 	"path/filepath"
 	"reflect"
 	"sort"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -237,6 +239,47 @@ func TestStartInThePast(t *testing.T) {
 		}
 		if rep.Sent != 100 || rep.Latency.Max < 499 || rep.Latency.P50 > 1 {
 			t.Errorf("sent %d latency %+v: want the first 50 charged up to 500 ms, the rest on time", rep.Sent, rep.Latency)
+		}
+	})
+}
+
+// TestStartTooLongAgo: a start more than MaxLate ago (a wrong year in
+// --start-at) is refused before anything is sent; it used to run, charging
+// every arrival the histograms' maximum, and a start years ago made the
+// per-second series so long that the process was killed for its memory.
+func TestStartTooLongAgo(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var sent atomic.Int64
+		tg := TargetFunc(func(ctx context.Context, i int) Result { sent.Add(1); return Result{Outcome: "ok"} })
+		for _, ago := range []time.Duration{MaxLate + time.Second, 6 * 365 * 24 * time.Hour} {
+			_, err := Run(t.Context(), Config{Rate: 10, Duration: time.Second, Start: time.Now().Add(-ago)}, tg)
+			if !errors.Is(err, ErrConfig) || !strings.Contains(err.Error(), "ago") {
+				t.Errorf("start %v ago: err %v, want ErrConfig saying how long ago", ago, err)
+			}
+		}
+		if _, err := Run(t.Context(), Config{Rate: 10, Duration: time.Second, Start: time.Now().Add(-MaxLate)}, tg); err != nil {
+			t.Errorf("a start MaxLate ago: %v", err)
+		}
+		if sent.Load() != 10 {
+			t.Errorf("sent %d, want only the 10 of the run within MaxLate", sent.Load())
+		}
+	})
+}
+
+// TestStoppedBeforeTheStart: a run stopped while it waits for a start
+// still to come reports a duration of 0, not the negative time to the
+// start.
+func TestStoppedBeforeTheStart(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+		defer cancel()
+		tg := TargetFunc(func(ctx context.Context, i int) Result { return Result{Outcome: "ok"} })
+		rep, err := Run(ctx, Config{Rate: 10, Duration: time.Second, Start: time.Now().Add(time.Hour)}, tg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !rep.Interrupted || rep.Sent != 0 || rep.DurationS != 0 {
+			t.Errorf("interrupted %v sent %d duration %gs, want interrupted, none sent, 0 s", rep.Interrupted, rep.Sent, rep.DurationS)
 		}
 	})
 }

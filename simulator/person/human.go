@@ -126,11 +126,7 @@ func (h *Human) Ask(ctx context.Context, msisdn string, pr Prompt) Answer {
 	delete(h.pending, hp.state.ID)
 	st = hp.state
 	h.mu.Unlock()
-	st.Open = false
-	st.Result = a.Action.String()
-	if a.Action == Ignore {
-		st.Result = "timeout"
-	}
+	st.closed(a)
 	h.changed(st)
 	// The person took this long; the handset waits no longer.
 	a.Delay = time.Since(shown)
@@ -179,7 +175,19 @@ func (h *Human) Reply(id string, r Reply) (PromptState, error) {
 		return hp.state, fmt.Errorf("%w: %s (answered already)", ErrNoPrompt, id)
 	}
 	delete(h.pending, id) // answered: no second reply
-	return hp.state, nil
+	st := hp.state
+	st.closed(a) // as Ask will record it: the reply's caller sees it over
+	return st, nil
+}
+
+// closed marks st answered with a: no longer open, and how it ended
+// (ignoring a prompt is "no response from the user": timeout).
+func (st *PromptState) closed(a Answer) {
+	st.Open = false
+	st.Result = a.Action.String()
+	if a.Action == Ignore {
+		st.Result = "timeout"
+	}
 }
 
 // answer turns a reply into the person's answer to st.

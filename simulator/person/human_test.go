@@ -45,8 +45,13 @@ func TestHumanEntersPIN(t *testing.T) {
 			t.Errorf("reply %+v: %v", bad, err)
 		}
 	}
-	if _, err := h.Reply(st.ID, Reply{Action: "ok", Input: "54321"}); err != nil {
+	replied, err := h.Reply(st.ID, Reply{Action: "ok", Input: "54321"})
+	if err != nil {
 		t.Fatal(err)
+	}
+	// The answer to the reply says the prompt is over, and how.
+	if replied.ID != st.ID || replied.Open || replied.Result != "enter" {
+		t.Errorf("replied %+v: want closed, result enter", replied)
 	}
 	if a := <-out; a.Action != Enter || a.Input != "54321" {
 		t.Fatalf("answer %+v", a)

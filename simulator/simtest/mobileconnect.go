@@ -10,8 +10,13 @@ import (
 
 // Issuer is the Mobile Connect gateway's issuer URL
 // (docs/mobile-connect.md); discovery is at Issuer() +
-// "/.well-known/openid-configuration".
+// "/.well-known/openid-configuration". For an external server it is the
+// default issuer, URL + "/mc" (a serve configured with another
+// mobile_connect.issuer needs its own RP).
 func (s *Server) Issuer() string {
+	if s.srv == nil {
+		return s.URL + "/mc"
+	}
 	m := s.srv.MobileConnect()
 	if m == nil {
 		return ""
@@ -19,8 +24,12 @@ func (s *Server) Issuer() string {
 	return m.Gateway.Issuer()
 }
 
-// Gateway returns the running Mobile Connect gateway (nil when disabled).
+// Gateway returns the running Mobile Connect gateway (nil when disabled,
+// and for an external server).
 func (s *Server) Gateway() *mobileconnect.Gateway {
+	if s.srv == nil {
+		return nil
+	}
 	m := s.srv.MobileConnect()
 	if m == nil {
 		return nil
@@ -29,8 +38,14 @@ func (s *Server) Gateway() *mobileconnect.Gateway {
 }
 
 // RP returns a relying party for the gateway with the built-in demo
-// client that waits for logins instead of polling.
+// client: in process it waits for logins instead of polling; against an
+// external server (Connect, FromEnv) it polls the authorize URL, as the
+// GSMA SDKs and `simlab mc login` do.
 func (s *Server) RP() *mobileconnect.RP {
+	if s.srv == nil {
+		return &mobileconnect.RP{Issuer: s.Issuer(), ClientID: mobileconnect.DemoClientID,
+			ClientSecret: mobileconnect.DemoClientSecret, HTTPClient: s.Client()}
+	}
 	gw := s.Gateway()
 	if gw == nil {
 		return nil

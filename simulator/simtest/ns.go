@@ -60,6 +60,9 @@ func (s *Server) NS(t testing.TB) *NS {
 	ctx, cancel := context.WithTimeout(context.Background(), DefaultWait)
 	defer cancel()
 	ns, err := api.CreateNamespace(ctx, apiclient.NamespaceRequest{Label: t.Name()})
+	if apiclient.StatusCode(err) == http.StatusUnauthorized {
+		t.Fatalf("simtest: namespace: %v: the server needs its API token ($%s with FromEnv, Remote.Token with Connect)", err, EnvToken)
+	}
 	if err != nil {
 		t.Fatalf("simtest: namespace: %v", err)
 	}
@@ -103,8 +106,13 @@ func waitCtx(ctx context.Context) (context.Context, context.CancelFunc) {
 
 // SMPP returns the configuration of simlab's SMPP client (smsc/client) for
 // the namespace: system_id Name, address_range Source. A service under
-// test binds with the same values.
+// test binds with the same values. It fails the test when the server was
+// connected without an SMPP address ($SIMLAB_SMPP unset beside $SIMLAB_API).
 func (n *NS) SMPP() client.Config {
+	n.t.Helper()
+	if n.SMPPAddr == "" {
+		n.t.Fatalf("simtest: no SMPP address for %s: set $%s to its SMSC's host:port beside $%s (Remote.SMPPAddr with Connect)", n.API.BaseURL, EnvSMPP, EnvAPI)
+	}
 	return client.Config{Addr: n.SMPPAddr, SystemID: n.Name, Password: "simtest", AddressRange: n.Source}
 }
 

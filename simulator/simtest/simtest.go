@@ -113,8 +113,9 @@ type Remote struct {
 // `simlab serve` started by the CI job — once its /healthz says ready: a
 // server still starting (503 "starting", or not yet listening) is asked
 // again, more slowly each time, until r.ReadyTimeout. The namespaced
-// helpers (NS) and API work as with NewServer; the in-process accessors
-// (Fleet, SMSC, Phone, Script) fail the test.
+// helpers (NS) and API work as with NewServer, and so do Issuer, RP and
+// Login (the RP polls); the in-process accessors (Fleet, SMSC, Phone,
+// Script) fail the test, Gateway is nil.
 func Connect(t testing.TB, r Remote) *Server {
 	t.Helper()
 	if _, err := apiclient.New(r.URL); err != nil {

@@ -440,9 +440,14 @@ func (a *API) deleteOne(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]int{"deleted": n})
 }
 
-// waitTimeout reads the timeout parameter (a Go duration or seconds).
+// waitTimeout reads the timeout parameter (a Go duration or seconds), or
+// /otp's wait, naming in an error the one the request gave.
 func waitTimeout(r *http.Request) (time.Duration, error) {
-	s := r.URL.Query().Get("timeout")
+	q := r.URL.Query()
+	name, s := "timeout", q.Get("timeout")
+	if !q.Has("timeout") && q.Has("wait") {
+		name, s = "wait", q.Get("wait")
+	}
 	if s == "" {
 		return DefaultWait, nil
 	}
@@ -450,12 +455,12 @@ func waitTimeout(r *http.Request) (time.Duration, error) {
 	if err != nil {
 		secs, err2 := strconv.ParseFloat(s, 64)
 		if err2 != nil {
-			return 0, fmt.Errorf("timeout: want a duration such as 10s, got %q", s)
+			return 0, fmt.Errorf("%s: want a duration such as 10s, got %q", name, s)
 		}
 		d = time.Duration(secs * float64(time.Second))
 	}
 	if d <= 0 || d > MaxWait {
-		return 0, fmt.Errorf("timeout: want (0, %v], got %v", MaxWait, d)
+		return 0, fmt.Errorf("%s: want (0, %v], got %v", name, MaxWait, d)
 	}
 	return d, nil
 }
@@ -569,11 +574,6 @@ func (a *API) otp(w http.ResponseWriter, r *http.Request) {
 		return OTPResponse{OTP: code, MessageID: m.ID, From: m.Source.Addr, To: m.Dest.Addr, Text: text}, ok
 	}
 	if r.URL.Query().Has("wait") || r.URL.Query().Has("timeout") {
-		q := r.URL.Query()
-		if !q.Has("timeout") {
-			q.Set("timeout", q.Get("wait"))
-			r.URL.RawQuery = q.Encode()
-		}
 		d, err := waitTimeout(r)
 		if err != nil {
 			writeErr(w, http.StatusBadRequest, "%v", err)

@@ -245,6 +245,18 @@ func TestWaitAndOTP(t *testing.T) {
 	do(t, "GET", srv.URL+"/api/v1/messages/wait?timeout=-1s", nil, nil, 400, nil)
 	do(t, "GET", srv.URL+"/api/v1/otp?to=999000299", nil, nil, 404, nil)
 	do(t, "GET", srv.URL+"/api/v1/otp?pattern=(", nil, nil, 400, nil)
+	// A bad wait is refused naming the parameter the request gave.
+	for _, c := range []struct{ q, want string }{
+		{"otp?to=999000299&wait=10m", "wait: want (0, 5m0s]"},
+		{"otp?to=999000299&wait=soon", `wait: want a duration such as 10s, got "soon"`},
+		{"messages/wait?to=999000299&timeout=10m", "timeout: want (0, 5m0s]"},
+	} {
+		var e struct{ Error string }
+		do(t, "GET", srv.URL+"/api/v1/"+c.q, nil, nil, 400, &e)
+		if !strings.Contains(e.Error, c.want) {
+			t.Errorf("%s: error %q, want %q", c.q, e.Error, c.want)
+		}
+	}
 }
 
 // TestStream reads the SSE stream: the leading comment proves the

@@ -51,6 +51,8 @@ function watch(page, name) {
     if (m.type() !== 'error') return;
     // A wrong API token is refused with 401, which the browser logs.
     if (m.location().url.endsWith('/api/v1/session') && / 401 /.test(m.text())) return;
+    // The numbers that are no phone, refused on purpose (40x).
+    if (/\/api\/v1\/(phones\/(abc|4915112345678)(\/|$)|challenges\?.*msisdn=abc)/.test(m.location().url) && / 40\d /.test(m.text())) return;
     consoleErrors.push(`${name}: console: ${m.text()} (${m.location().url})`);
   });
   page.on('pageerror', (e) => consoleErrors.push(`${name}: ${e.stack || e.message}`));
@@ -182,6 +184,13 @@ await scenario('challenges are listed live with their flow', async (page) => {
   await row.getByRole('link').first().click();
   await page.locator('ol.steps li', { hasText: 'Answer' }).first().waitFor();
   await page.locator('ol.steps li', { hasText: 'SEND SHORT MESSAGE' }).first().waitFor();
+  // A cancelled challenge achieved no LoA: a dash, not the API's "0".
+  const c = await ctl('push', { msisdn: '99900010106', loa: 3 });
+  if (c.outcome !== 'cancelled') throw new Error(c.outcome);
+  const crow = page.locator('tbody tr', { hasText: '+99900010106' });
+  await crow.waitFor();
+  const cells = await crow.locator('td').allTextContents();
+  if (cells[2] !== '3' || cells[3] !== '–') throw new Error(`cancelled challenge's LoA asked/achieved: ${cells[2]}/${cells[3]}`);
   await shot(page, 'challenges.png');
 });
 
@@ -269,6 +278,22 @@ await scenario('a phone texts an ESME from its page', async (page) => {
   await page.getByText('Sent (1 SMS)').waitFor();
   const got = await api(`${base}/api/v1/messages?from=${n}`, 'GET');
   if (!got.messages.length || got.messages[0].text !== 'STOP' || got.messages[0].direction !== 'MO') throw new Error(JSON.stringify(got.messages[0]));
+});
+
+await scenario('a number that is no phone shows its error once, without a handset', async (page) => {
+  for (const [n, err] of [['abc', 'is not an MSISDN'], ['4915112345678', 'not in the fleet\'s plan']]) {
+    await page.goto(base + '/phones/' + n);
+    await page.getByRole('link', { name: 'All phones' }).waitFor();
+    await page.getByText(err).waitFor();
+    const handsets = await page.locator('.handset').count();
+    const toasts = await page.locator('#toasts .toast').count();
+    if (handsets || toasts) throw new Error(`${n}: ${handsets} handset(s) and ${toasts} error toast(s) beside the error`);
+  }
+  // The same for a challenge filter the server refuses: the error in the table.
+  await page.goto(base + '/challenges?msisdn=abc');
+  await page.locator('tbody td .bad', { hasText: 'is not an MSISDN' }).waitFor();
+  const toasts = await page.locator('#toasts .toast').count();
+  if (toasts) throw new Error(`challenges?msisdn=abc: ${toasts} error toast(s) beside the error`);
 });
 
 await scenario('keyboard: a message opens with the keyboard alone, in the dark theme', async (page) => {

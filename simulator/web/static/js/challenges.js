@@ -2,7 +2,7 @@
 // one's flow step by step (SMS in, ENVELOPE, prompts, answer, SEND SHORT
 // MESSAGE, the messages and their receipts).
 
-import { h, clear, plus, addr, time, outcomeBadge, coalesce } from './dom.js';
+import { h, clear, plus, addr, time, outcomeBadge, loa, coalesce } from './dom.js';
 import { get, query } from './api.js';
 import * as live from './live.js';
 import { traceView } from './phones.js';
@@ -14,19 +14,31 @@ export function render(main) {
   const flow = h('section', { class: 'panel', 'aria-label': 'Challenge flow' });
   const filter = h('input', { id: 'chal-filter', inputmode: 'tel', placeholder: '+999…', value: sel.msisdn ? plus(sel.msisdn) : '' });
   let list = [];
+  let refused = '';
   const load = async () => {
     const n = filter.value.trim().replace(/^\+/, '');
-    list = (await get('/api/v1/challenges' + query({ msisdn: n, limit: 200 }))).challenges;
+    try {
+      list = (await get('/api/v1/challenges' + query({ msisdn: n, limit: 200 }))).challenges;
+      refused = '';
+    } catch (e) {
+      // A filter the server refuses (not a number): said once, in the table.
+      list = [];
+      refused = e.message;
+    }
     draw();
   };
   const draw = () => {
+    if (refused) {
+      clear(tbody, h('tr', {}, h('td', { colspan: 6, class: 'empty' }, h('span', { class: 'bad' }, refused))));
+      return;
+    }
     clear(tbody, list.length ? list.map((c) => {
       const on = c.msisdn === sel.msisdn && c.first_seq === sel.seq;
       return h('tr', { class: on ? 'selected' : '' },
         h('td', { class: 'mono' }, h('a', { href: `/challenges?msisdn=${c.msisdn}&seq=${c.first_seq}`, 'aria-current': on ? 'true' : null,
           onclick: (e) => { e.preventDefault(); choose(c); } }, time(c.start))),
         h('td', {}, h('a', { href: '/phones/' + c.msisdn, 'data-nav': '' }, plus(c.msisdn))),
-        h('td', {}, c.loa_asked || '–'), h('td', {}, c.loa_achieved || '–'),
+        h('td', {}, loa(c.loa_asked)), h('td', {}, loa(c.loa_achieved)),
         h('td', {}, outcomeBadge(c.outcome)), h('td', {}, c.latency_ms.toFixed(1) + ' ms'));
     }) : h('tr', {}, h('td', { colspan: 6, class: 'empty' }, 'No challenge yet: push one (simlab push --to +99900000001 --loa 3).')));
   };
@@ -92,7 +104,7 @@ async function showFlow(el, c) {
   items.sort((a, b) => new Date(a.t) - new Date(b.t));
   clear(el, h('h2', {}, `${plus(c.msisdn)}: `, outcomeBadge(c.outcome)),
     h('dl', { class: 'kv' },
-      h('dt', {}, 'LoA asked / achieved'), h('dd', {}, `${c.loa_asked || '–'} / ${c.loa_achieved || '–'}`),
+      h('dt', {}, 'LoA asked / achieved'), h('dd', {}, `${loa(c.loa_asked)} / ${loa(c.loa_achieved)}`),
       h('dt', {}, 'Latency at the phone'), h('dd', {}, c.latency_ms.toFixed(1) + ' ms')),
     h('h3', {}, 'Flow'),
     h('ol', { class: 'steps' }, items.map((s) => h('li', {}, h('span', { class: 'mono muted' }, time(s.t)), ' ', h('strong', {}, s.label), ': ', s.detail))));

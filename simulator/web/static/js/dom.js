@@ -118,6 +118,13 @@ const good = new Set(['approved', 'DELIVERED', 'confirm', 'enter', 'choose']);
 const bad = new Set(['cancelled', 'timeout', 'wrong_pin', 'pin_blocked', 'pin_not_supported', 'sim_error', 'busy', 'no_answer',
   'UNDELIVERABLE', 'EXPIRED', 'REJECTED', 'UNKNOWN', 'DELETED', 'invalid_request', 'not_delivered']);
 
+// loa shows a challenge's LoA: the API's "0" (none achieved: the challenge
+// failed) and an empty one (a card without the applet) as a dash, as the
+// CLI and the Logins view do.
+export function loa(v) {
+  return v && v !== '0' ? v : '–';
+}
+
 export function outcomeBadge(o) {
   return badge(o, good.has(o) ? 'ok' : bad.has(o) ? 'bad' : 'warn');
 }

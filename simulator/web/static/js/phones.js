@@ -1,7 +1,7 @@
 // Phones: the fleet in use, and each phone at /phones/{msisdn} with its
 // virtual handset, state, behaviour editor, inbox and event log.
 
-import { h, clear, plus, time, toast, badge, outcomeBadge, coalesce, linkify } from './dom.js';
+import { h, clear, plus, time, toast, badge, outcomeBadge, loa, coalesce, linkify } from './dom.js';
 import { get, put, post, del } from './api.js';
 import * as live from './live.js';
 import { Handset, summary } from './handset.js';
@@ -76,32 +76,43 @@ export function renderPhone(main, raw) {
   sendForm(send, msisdn);
 
   let info = null;
+  // refresh says whether the phone could be read. A number the server
+  // refuses (not an MSISDN, not in the plan) gets its error once, in place
+  // of the handset and the forms, and nothing else is asked about it.
   const refresh = async () => {
     let box;
     try {
       [info, box] = await Promise.all([get('/api/v1/phones/' + msisdn), get(`/api/v1/phones/${msisdn}/inbox`)]);
     } catch (e) {
-      clear(state, h('p', { class: 'bad' }, e.message));
-      return;
+      if (!info) {
+        clear(main, title, h('section', { class: 'panel' }, h('p', { class: 'bad' }, e.message),
+          h('p', {}, h('a', { href: '/phones', 'data-nav': '' }, 'All phones'))));
+      } else {
+        clear(state, h('p', { class: 'bad' }, e.message));
+      }
+      return false;
     }
     title.textContent = plus(info.msisdn);
     renderState(state, info);
     if (!editor.dataset.dirty) renderEditor(editor, info, refresh);
     renderInbox(inbox, box.messages || []);
     hs.setInfo(info, box.messages || []);
+    return true;
   };
   const loadLog = async () => renderLog(log, (await get(`/api/v1/phones/${msisdn}/events`)).events || []);
   const loadChal = async () => renderChallenges(chal, (await get('/api/v1/challenges?limit=20&msisdn=' + msisdn)).challenges);
-  refresh().then(() => { hs.loadPrompts(); loadLog(); loadChal(); });
+  const loadAll = () => { hs.loadPrompts(); loadChal(); };
+  refresh().then((ok) => { if (ok) { loadAll(); loadLog(); } });
 
-  const soon = coalesce(() => { refresh(); loadLog(); }, 300);
+  const soon = coalesce(() => refresh().then((ok) => ok && loadLog()), 300);
+  const known = (f) => (...a) => { if (info) f(...a); };
   const offs = [
     live.on('phone', (e) => { if (e && e.msisdn === msisdn) soon(); }),
-    live.on('human', (p) => { if (p.msisdn === msisdn) hs.show(p); }),
-    live.on('human_done', (p) => { if (p.msisdn === msisdn) hs.done(p); }),
-    live.on('challenge', (c) => { if (c.msisdn === msisdn) loadChal(); }),
-    live.on('reload', () => { soon(); hs.loadPrompts(); loadChal(); }),
-    live.on('lost', () => { soon(); hs.loadPrompts(); loadChal(); }),
+    live.on('human', known((p) => { if (p.msisdn === msisdn) hs.show(p); })),
+    live.on('human_done', known((p) => { if (p.msisdn === msisdn) hs.done(p); })),
+    live.on('challenge', known((c) => { if (c.msisdn === msisdn) loadChal(); })),
+    live.on('reload', known(() => { soon(); loadAll(); })),
+    live.on('lost', known(() => { soon(); loadAll(); })),
   ];
   return () => { offs.forEach((f) => f()); hs.stop(); };
 }
@@ -244,7 +255,7 @@ function renderChallenges(el, list) {
     list.length ? h('table', {}, h('thead', {}, h('tr', {}, ['Time', 'LoA asked', 'Achieved', 'Outcome', 'Latency'].map((c) => h('th', {}, c)))),
       h('tbody', {}, list.map((c) => h('tr', {},
         h('td', {}, h('a', { href: `/challenges?msisdn=${c.msisdn}&seq=${c.first_seq}`, 'data-nav': '' }, time(c.start))),
-        h('td', {}, c.loa_asked || '–'), h('td', {}, c.loa_achieved || '–'), h('td', {}, outcomeBadge(c.outcome)),
+        h('td', {}, loa(c.loa_asked)), h('td', {}, loa(c.loa_achieved)), h('td', {}, outcomeBadge(c.outcome)),
         h('td', {}, c.latency_ms.toFixed(1) + ' ms'))))) : h('p', { class: 'muted' }, 'No challenge yet.'));
 }
 
