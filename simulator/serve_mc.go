@@ -46,6 +46,12 @@ func startMobileConnect(s *Server, cfg Config) (Subsystem, error) {
 	if mc.Disabled || s.httpLn == nil {
 		return nil, nil
 	}
+	if cfg.NoFleet {
+		// No phone to answer a login, and no router to find a card or
+		// bearer for one: the gateway would only hold two SMPP binds.
+		cfg.Logger.Info("mobile connect gateway off: --no-fleet runs no phones to answer a login")
+		return nil, nil
+	}
 	if core == nil || s.smppLn == nil {
 		cfg.Logger.Warn("mobile connect gateway off: it needs the SMPP listener to reach the phones")
 		return nil, nil

@@ -32,7 +32,8 @@ func newServeCmd(a *app) *cobra.Command {
 		Long: `serve runs simlab's main job on loopback by default:
   SMPP on 127.0.0.1:2775, HTTP (API, /healthz, /metrics) on 127.0.0.1:8775,
   everything in memory unless --data DIR is given. --no-fleet runs the SMSC
-  without emulated phones (what "simlab smsc serve" was).
+  without emulated phones (what "simlab smsc serve" was), and so without
+  the Mobile Connect gateway.
 
 Settings come from --config FILE (YAML, docs/cli.md), then flags. Listening
 beyond loopback requires credentials: an API token of 16 characters or more

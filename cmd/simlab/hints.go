@@ -34,7 +34,7 @@ func hint(err error) error {
 	}
 	if strings.Contains(err.Error(), "/.well-known/openid-configuration: 404") {
 		// simlab mc against a serve whose gateway is off.
-		return fmt.Errorf("%w: no Mobile Connect gateway there: serve runs none with --no-mobile-connect, nor when its SMSC has smpp_accounts and mobile_connect.smpp_system_id is unset (its log says so); --issuer names another", err)
+		return fmt.Errorf("%w: no Mobile Connect gateway there: serve runs none with --no-mobile-connect or --no-fleet, nor when its SMSC has smpp_accounts and mobile_connect.smpp_system_id is unset (its log says so); --issuer names another", err)
 	}
 	var op *net.OpError
 	if !errors.Is(err, syscall.ECONNREFUSED) || !errors.As(err, &op) || op.Op != "dial" || op.Addr == nil {

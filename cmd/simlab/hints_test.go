@@ -45,7 +45,7 @@ func TestErrorHints(t *testing.T) {
 		{[]string{"serve", "--smpp", "127.0.0.1:0", "--http", addr}, "give --http another address"},
 		{[]string{"phone", "get", "+99901000042", "--api", tlsSrv.URL}, "--https-self-signed-out FILE and run this command with SSL_CERT_FILE=FILE"},
 		{[]string{"mc", "login", "--issuer", tlsSrv.URL + "/mc", "--to", "+99901000042"}, "SSL_CERT_FILE=FILE"},
-		{[]string{"mc", "login", "--issuer", noGateway.URL + "/mc", "--to", "+99901000042"}, "no Mobile Connect gateway there: serve runs none with --no-mobile-connect"},
+		{[]string{"mc", "login", "--issuer", noGateway.URL + "/mc", "--to", "+99901000042"}, "no Mobile Connect gateway there: serve runs none with --no-mobile-connect or --no-fleet"},
 	} {
 		code, _, errb := runCLI(t, c.args...)
 		if code != exitFailure || !strings.Contains(errb, c.want) {

@@ -22,6 +22,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"sort"
 	"sync"
@@ -55,6 +56,12 @@ type key struct {
 	block  cipher.Block // DES, 3DES, AES
 	mac    *cmac        // AES only
 	signer crypto.Signer
+	// hmacs holds HMAC-SHA256 states keyed with material, reused across
+	// calls (HMAC keys only): crypto/hmac's Reset returns a state to its
+	// keyed start, so a call costs no key schedule and no allocation but
+	// its result. The states are as secret as the key and never leave
+	// the store.
+	hmacs *sync.Pool
 }
 
 // NewMemory returns an empty in-memory Store whose keys vanish with it. It
@@ -116,6 +123,8 @@ func newKey(ref string, typ hsm.KeyType, material []byte, exportable, fast bool)
 		m := hmac.New(sha256.New, material)
 		m.Write(make([]byte, 32))
 		k.info.KCV = hex.EncodeToString(m.Sum(nil)[:3])
+		keyed := k.material
+		k.hmacs = &sync.Pool{New: func() any { return hmac.New(sha256.New, keyed) }}
 	case typ == hsm.ECP256 && fast:
 		// The fast parser leaves the public point uncomputed until it is
 		// asked for: a fleet card derives its key and only ever signs.
@@ -314,9 +323,12 @@ func (s *Store) HMAC(_ context.Context, ref string, data []byte) ([]byte, error)
 	if k.info.Type != hsm.HMAC {
 		return nil, fmt.Errorf("hsm/soft: key %q is %s, not %s: %w", ref, k.info.Type, hsm.HMAC, hsm.ErrKeyType)
 	}
-	m := hmac.New(sha256.New, k.material)
+	m := k.hmacs.Get().(hash.Hash)
+	m.Reset()
 	m.Write(data)
-	return m.Sum(nil), nil
+	out := m.Sum(make([]byte, 0, sha256.Size))
+	k.hmacs.Put(m)
+	return out, nil
 }
 
 // signer hides the private key behind crypto.Signer, so a caller cannot

@@ -168,6 +168,9 @@ type Fleet struct {
 	tracesMu sync.Mutex
 	traces   []traceRef
 	traceAt  int
+	// lastTrace is the length of the last session's APDU trace, the
+	// capacity the next one starts with (traceHint).
+	lastTrace atomic.Int32
 }
 
 // traceRef names the session event of a phone that holds a trace; it
@@ -175,6 +178,15 @@ type Fleet struct {
 type traceRef struct {
 	p   weak.Pointer[Phone]
 	seq uint64
+}
+
+// maxTraceHint bounds the capacity a session's trace starts with.
+const maxTraceHint = 4096
+
+// traceHint is the capacity of a new session's APDU trace whose first
+// pair takes first bytes: the last session's length, at least first.
+func (f *Fleet) traceHint(first int) int {
+	return max(int(f.lastTrace.Load()), first)
 }
 
 // keepTrace records that p's event seq holds an APDU trace, dropping the

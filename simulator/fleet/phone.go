@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"bytes"
+	"cmp"
 	"container/list"
 	"context"
 	"crypto/ecdsa"
@@ -191,6 +192,12 @@ func (c sessionCard) Transmit(ctx context.Context, capdu []byte) ([]byte, error)
 	// so the session of this APDU is the one running now.
 	c.p.active = s
 	if s != nil && s.tracing {
+		if s.trace == nil {
+			// Sized as the last session's trace: a LoA session's eight
+			// or so APDUs otherwise grow it by doubling, copying it
+			// seven times over.
+			s.trace = make([]byte, 0, c.p.fleet.traceHint(len(capdu)+len(r)+4))
+		}
 		s.trace = appendAPDU(s.trace, capdu, r)
 	}
 	c.p.mu.Unlock()
@@ -436,11 +443,10 @@ func (p *Phone) recentEvents() []event {
 func (p *Phone) dropTrace(seq uint64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for i := range p.events {
-		if p.events[i].seq == seq {
-			p.events[i].trace = nil
-			return
-		}
+	// The log is in sequence order (record appends under p.mu).
+	i, ok := slices.BinarySearchFunc(p.events, seq, func(e event, seq uint64) int { return cmp.Compare(e.seq, seq) })
+	if ok {
+		p.events[i].trace = nil
 	}
 }
 
@@ -501,6 +507,9 @@ func (p *Phone) endSession(s *session, err error) {
 	p.mu.Lock()
 	tr := slices.Clip(s.trace)
 	s.trace = nil
+	if tr != nil {
+		p.fleet.lastTrace.Store(int32(min(len(tr), maxTraceHint)))
+	}
 	answered := s.answered
 	s.answered = true
 	if p.active == s {

@@ -7,6 +7,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/sha256"
 	"errors"
+	"slices"
 	"strconv"
 	"testing"
 
@@ -158,13 +159,15 @@ func TestTraceRing(t *testing.T) {
 	}
 	c, r := []byte{0x80, 0xC2, 0x00, 0x00, 0x01, 0xAA}, []byte{0x91, 0x26}
 	for i := 0; i < 3; i++ {
+		p.record("prompt", "between sessions", nil)
 		p.record("session", "ended", appendAPDU(appendAPDU(nil, c, r), nil, []byte{0x90, 0x00}))
 	}
-	var traced []int
+	var traced, sessions []int
 	for i, e := range p.Events() {
 		if e.Kind != "session" {
 			continue
 		}
+		sessions = append(sessions, i)
 		if len(e.APDUs) > 0 {
 			traced = append(traced, i)
 			if len(e.APDUs) != 2 || e.APDUs[0].C != "80c2000001aa" || e.APDUs[0].R != "9126" || e.APDUs[1].C != "" || e.APDUs[1].R != "9000" {
@@ -172,8 +175,8 @@ func TestTraceRing(t *testing.T) {
 			}
 		}
 	}
-	if len(traced) != 2 {
-		t.Errorf("%d sessions with a trace, want 2", len(traced))
+	if len(traced) != 2 || len(sessions) != 3 || !slices.Equal(traced, sessions[1:]) {
+		t.Errorf("sessions at %v, those with a trace at %v: want the last two", sessions, traced)
 	}
 	if got := decodeTrace([]byte{0x00, 0x05, 0x01}); len(got) != 0 {
 		t.Errorf("truncated trace decoded to %+v", got)

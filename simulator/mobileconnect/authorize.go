@@ -41,15 +41,15 @@ func (g *Gateway) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header()["Cache-Control"] = hdrNoStore
-	q := r.URL.Query()
+	q := readAuthorizeQuery(r.URL.RawQuery)
 	// The headless re-GET of a login under way or done: the request was
 	// checked when the login started, so it is not parsed again.
-	if l, ok := g.st.logins.get(loginKey{q.Get("client_id"), q.Get("state"), q.Get("nonce")}, g.deps.Now()); ok &&
-		q.Get("redirect_uri") == l.req.RedirectURI && len(q["client_id"]) == 1 {
+	if l, ok := g.st.logins.get(loginKey{q.val[apClientID], q.val[apState], q.val[apNonce]}, g.deps.Now()); ok &&
+		q.val[apRedirectURI] == l.req.RedirectURI && q.n[apClientID] == 1 {
 		g.showLogin(w, r, l, g.cfg.AuthorizeHold)
 		return
 	}
-	ar, perr := ParseAuthorize(q)
+	ar, perr := q.parse()
 	// Nowhere safe to redirect to: the error goes on a page.
 	if ar.ClientID == "" || ar.RedirectURI == "" {
 		g.errorPage(w, http.StatusBadRequest, perr)
@@ -91,7 +91,7 @@ func (g *Gateway) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if ar.LoginHint == "" && ar.LoginHintToken == "" {
-		g.numberPage(w, &ar, q)
+		g.numberPage(w, &ar, r.URL.Query())
 		return
 	}
 	if e := g.quota.take(cl.ID, g.deps.Now()); e != nil {

@@ -38,7 +38,7 @@ func (r *registered) secretMatches(secret string) bool {
 	if r.Secret == "" {
 		return false
 	}
-	sum := sha256.Sum256([]byte(secret))
+	sum := sum256(secret)
 	return subtle.ConstantTimeCompare(sum[:], r.secretSum[:]) == 1
 }
 

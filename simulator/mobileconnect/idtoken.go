@@ -21,14 +21,14 @@ import (
 // HashLoginHint is the hashed_login_hint claim: lowercase hex SHA-256 of
 // the login_hint as sent, prefix included (MOBILE-CONNECT.md §1.4).
 func HashLoginHint(hint string) string {
-	h := sha256.Sum256([]byte(hint))
+	h := sum256(hint)
 	return hex.EncodeToString(h[:])
 }
 
 // atHash is OpenID Connect Core §3.1.3.6's at_hash for ES256 and RS256:
 // base64url of the left half of SHA-256 of the access token.
 func atHash(accessToken string) string {
-	h := sha256.Sum256([]byte(accessToken))
+	h := sum256(accessToken)
 	return base64.RawURLEncoding.EncodeToString(h[:16])
 }
 

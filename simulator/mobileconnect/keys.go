@@ -333,16 +333,20 @@ func (k *keyRing) pcr(ctx context.Context, clientID, msisdn string) (string, err
 	if len(msisdn) > 32 {
 		return "", errors.New("mobileconnect: number too long for a PCR")
 	}
-	tag, err := k.ks.HMAC(ctx, labelPCR, pcrInput("simlab-pcr-tag", clientID, []byte(msisdn)))
+	// Both MAC inputs share one buffer: the tag's, then the pad's after it.
+	in := make([]byte, 0, 2*(len("simlab-pcr-tag")+2+len(clientID))+len(msisdn)+16)
+	in = appendPCRInput(in, "simlab-pcr-tag", clientID, msisdn)
+	tag, err := k.ks.HMAC(ctx, labelPCR, in)
 	if err != nil {
 		return "", fmt.Errorf("mobileconnect: PCR: %w", err)
 	}
 	tag = tag[:16]
-	pad, err := k.ks.HMAC(ctx, labelPCR, pcrInput("simlab-pcr-pad", clientID, tag))
+	pad, err := k.ks.HMAC(ctx, labelPCR, appendPCRInput(in[len(in):], "simlab-pcr-pad", clientID, tag))
 	if err != nil {
 		return "", fmt.Errorf("mobileconnect: PCR: %w", err)
 	}
-	out := append([]byte(nil), tag...)
+	var buf [16 + 32]byte
+	out := append(buf[:0], tag...)
 	for i := 0; i < len(msisdn); i++ {
 		out = append(out, msisdn[i]^pad[i])
 	}
@@ -374,8 +378,13 @@ func (k *keyRing) resolvePCR(ctx context.Context, clientID, pcr string) (string,
 	return string(msisdn), nil
 }
 
-func pcrInput(domain, clientID string, v []byte) []byte {
-	b := make([]byte, 0, len(domain)+len(clientID)+len(v)+2)
+// pcrInput is domain ‖ 0 ‖ client_id ‖ 0 ‖ v, a PCR MAC's input.
+func pcrInput[T string | []byte](domain, clientID string, v T) []byte {
+	return appendPCRInput(make([]byte, 0, len(domain)+len(clientID)+len(v)+2), domain, clientID, v)
+}
+
+// appendPCRInput appends pcrInput's bytes to b.
+func appendPCRInput[T string | []byte](b []byte, domain, clientID string, v T) []byte {
 	b = append(b, domain...)
 	b = append(b, 0)
 	b = append(b, clientID...)
@@ -436,7 +445,18 @@ func randomToken(r io.Reader, n int) (string, error) {
 
 // tokenKey is what the gateway stores for a code or token: its SHA-256,
 // so a dump of the gateway's memory holds no usable token.
-func tokenKey(tok string) [32]byte { return sha256.Sum256([]byte(tok)) }
+func tokenKey(tok string) [32]byte { return sum256(tok) }
+
+// sum256 is SHA-256 of s, copied through a stack buffer when it fits: a
+// plain []byte(s) is a heap allocation for anything over 32 bytes, as
+// every token, code and login hint is.
+func sum256(s string) [32]byte {
+	var buf [256]byte
+	if len(s) <= len(buf) {
+		return sha256.Sum256(append(buf[:0], s...))
+	}
+	return sha256.Sum256([]byte(s))
+}
 
 // cryptoRand reads crypto/rand (for the RP side, which has no Deps).
 type cryptoRand struct{}

@@ -76,13 +76,71 @@ type ClaimSpec struct {
 // hasScope reports whether s is in the request's scope.
 func (a *AuthRequest) hasScope(s string) bool { return slices.Contains(a.Scope, s) }
 
-// authorizeParams are the parameters ParseAuthorize reads; each may appear
-// once (RFC 6749 §3.1). Others are ignored (OpenID Connect Core §3.1.2.1;
-// the GSMA SDKs send `max-age`).
-var authorizeParams = []string{"client_id", "redirect_uri", "response_type", "scope", "version", "acr_values",
+// authorizeParams are the parameters ParseAuthorize reads, in the order
+// of the ap* indexes; each may appear once (RFC 6749 §3.1). Others are
+// ignored (OpenID Connect Core §3.1.2.1; the GSMA SDKs send `max-age`).
+var authorizeParams = [...]string{"client_id", "redirect_uri", "response_type", "scope", "version", "acr_values",
 	"state", "nonce", "login_hint", "login_hint_token", "client_name", "context", "binding_message", "prompt",
 	"max_age", "claims", "ui_locales", "code_challenge", "code_challenge_method", "correlation_id", "dtbs",
 	"request", "request_uri", "display", "id_token_hint", "claims_locales"}
+
+// Indexes into authorizeParams.
+const (
+	apClientID = iota
+	apRedirectURI
+	apResponseType
+	apScope
+	apVersion
+	apACRValues
+	apState
+	apNonce
+	apLoginHint
+	apLoginHintToken
+	apClientName
+	apContext
+	apBindingMessage
+	apPrompt
+	apMaxAge
+	apClaims
+	apUILocales
+	apCodeChallenge
+	apCodeChallengeMethod
+	apCorrelationID
+	apDTBS
+	apRequest
+	apRequestURI
+	apDisplay
+	apIDTokenHint
+	apClaimsLocales
+	nAuthorizeParams
+)
+
+// authorizeParamIndex maps a parameter's name to its index.
+var authorizeParamIndex = func() map[string]int {
+	m := make(map[string]int, len(authorizeParams))
+	for i, k := range authorizeParams {
+		m[k] = i
+	}
+	return m
+}()
+
+// authorizeQuery is what ParseAuthorize needs of a request's parameters:
+// for each of authorizeParams its first value and how often it appears.
+type authorizeQuery struct {
+	val [nAuthorizeParams]string
+	n   [nAuthorizeParams]int
+}
+
+// authorizeQueryOf takes the parameters from url.Values.
+func authorizeQueryOf(v url.Values) *authorizeQuery {
+	q := new(authorizeQuery)
+	for i, k := range authorizeParams {
+		if vs := v[k]; len(vs) > 0 {
+			q.val[i], q.n[i] = vs[0], len(vs)
+		}
+	}
+	return q
+}
 
 // The parameters' character rules are byte loops, not regular
 // expressions: they run on every request.
@@ -141,6 +199,11 @@ func isUnreserved(c byte) bool {
 // (RFC 6749 §4.1.2.1). Checks that need the client (client_name,
 // redirect_uri registration) are the caller's.
 func ParseAuthorize(v url.Values) (AuthRequest, *Error) {
+	return authorizeQueryOf(v).parse()
+}
+
+// parse is ParseAuthorize over the parameters however they were read.
+func (q *authorizeQuery) parse() (AuthRequest, *Error) {
 	a := AuthRequest{MaxAge: -1}
 	var first *Error
 	fail := func(e *Error) {
@@ -148,28 +211,29 @@ func ParseAuthorize(v url.Values) (AuthRequest, *Error) {
 			first = e
 		}
 	}
-	get := func(k string) string {
-		vs := v[k]
-		if len(vs) > 1 {
+	get := func(i int) string {
+		k := authorizeParams[i]
+		if q.n[i] > 1 {
 			fail(newError(ErrInvalidRequest, "parameter "+k+" is repeated"))
 		}
-		if len(vs) == 0 {
+		if q.n[i] == 0 {
 			return ""
 		}
-		if len(vs[0]) > maxParam && k != "claims" && k != "login_hint_token" && k != "request" {
+		v := q.val[i]
+		if len(v) > maxParam && i != apClaims && i != apLoginHintToken && i != apRequest {
 			fail(newError(ErrInvalidRequest, "parameter "+k+" is too long"))
 			return ""
 		}
-		if !utf8.ValidString(vs[0]) {
+		if !utf8.ValidString(v) {
 			fail(newError(ErrInvalidRequest, "parameter "+k+" is not UTF-8"))
 			return ""
 		}
-		return vs[0]
+		return v
 	}
 	// The redirect target first: without it nothing can be redirected.
-	a.ClientID = get("client_id")
-	a.RedirectURI = get("redirect_uri")
-	a.State = get("state")
+	a.ClientID = get(apClientID)
+	a.RedirectURI = get(apRedirectURI)
+	a.State = get(apState)
 	if len(a.State) > maxStateNonce {
 		a.State = ""
 		fail(mandatory("state"))
@@ -181,15 +245,15 @@ func ParseAuthorize(v url.Values) (AuthRequest, *Error) {
 		a.RedirectURI = ""
 		return a, mandatory("redirect_uri")
 	}
-	for _, k := range authorizeParams {
-		if len(v[k]) > 1 {
+	for i, k := range authorizeParams {
+		if q.n[i] > 1 {
 			fail(newError(ErrInvalidRequest, "parameter "+k+" is repeated"))
 		}
 	}
-	if get("request") != "" || get("request_uri") != "" {
+	if get(apRequest) != "" || get(apRequestURI) != "" {
 		fail(newError("request_not_supported", "request objects are taken by /si-authorize only"))
 	}
-	a.ResponseType = get("response_type")
+	a.ResponseType = get(apResponseType)
 	switch a.ResponseType {
 	case "code":
 	case "":
@@ -197,16 +261,16 @@ func ParseAuthorize(v url.Values) (AuthRequest, *Error) {
 	default:
 		fail(newError(ErrUnsupportedResponseType, "response_type must be code"))
 	}
-	a.Scope = strings.Fields(get("scope"))
-	a.Version = get("version")
+	a.Scope = strings.Fields(get(apScope))
+	a.Version = get(apVersion)
 	if !slices.Contains(diVersions, a.Version) {
 		fail(mandatory("version"))
 	}
 	var e *Error
-	if a.ACR, e = parseACR(get("acr_values")); e != nil {
+	if a.ACR, e = parseACR(get(apACRValues)); e != nil {
 		fail(e)
 	}
-	a.Nonce = get("nonce")
+	a.Nonce = get(apNonce)
 	if a.Nonce == "" || len(a.Nonce) > maxStateNonce {
 		fail(mandatory("nonce"))
 	}
@@ -216,8 +280,8 @@ func ParseAuthorize(v url.Values) (AuthRequest, *Error) {
 	if e := checkScope(&a); e != nil {
 		fail(e)
 	}
-	a.LoginHint = get("login_hint")
-	a.LoginHintToken = get("login_hint_token")
+	a.LoginHint = get(apLoginHint)
+	a.LoginHintToken = get(apLoginHintToken)
 	if a.LoginHint != "" {
 		if _, _, e := parseLoginHint(a.LoginHint); e != nil {
 			fail(e)
@@ -229,13 +293,13 @@ func ParseAuthorize(v url.Values) (AuthRequest, *Error) {
 	if len(a.LoginHintToken) > maxParam*4 {
 		fail(newError(ErrInvalidRequest, "login_hint_token is too long"))
 	}
-	a.ClientName = get("client_name")
-	a.Context = get("context")
-	a.BindingMessage = get("binding_message")
+	a.ClientName = get(apClientName)
+	a.Context = get(apContext)
+	a.BindingMessage = get(apBindingMessage)
 	if e := checkTexts(&a); e != nil {
 		fail(e)
 	}
-	if p := get("prompt"); p != "" {
+	if p := get(apPrompt); p != "" {
 		a.Prompt = strings.Fields(p)
 		for _, x := range a.Prompt {
 			switch x {
@@ -248,7 +312,7 @@ func ParseAuthorize(v url.Values) (AuthRequest, *Error) {
 			fail(newError(ErrInvalidRequest, "prompt=none cannot be combined with other values"))
 		}
 	}
-	if m := get("max_age"); m != "" {
+	if m := get(apMaxAge); m != "" {
 		n, err := strconv.Atoi(m)
 		if err != nil || n < 0 {
 			fail(newError(ErrInvalidRequest, "max_age must be a non-negative integer"))
@@ -256,7 +320,7 @@ func ParseAuthorize(v url.Values) (AuthRequest, *Error) {
 			a.MaxAge = n
 		}
 	}
-	if c := get("claims"); c != "" {
+	if c := get(apClaims); c != "" {
 		if len(c) > maxClaims {
 			fail(newError(ErrInvalidRequest, "claims is too long"))
 		} else {
@@ -271,9 +335,9 @@ func ParseAuthorize(v url.Values) (AuthRequest, *Error) {
 			}
 		}
 	}
-	a.UILocales = strings.Fields(get("ui_locales"))
-	a.CodeChallenge = get("code_challenge")
-	method := get("code_challenge_method")
+	a.UILocales = strings.Fields(get(apUILocales))
+	a.CodeChallenge = get(apCodeChallenge)
+	method := get(apCodeChallengeMethod)
 	if a.CodeChallenge != "" {
 		if method != "S256" {
 			fail(newError(ErrInvalidRequest, "code_challenge_method must be S256"))
@@ -283,11 +347,11 @@ func ParseAuthorize(v url.Values) (AuthRequest, *Error) {
 	} else if method != "" {
 		fail(newError(ErrInvalidRequest, "code_challenge_method without code_challenge"))
 	}
-	a.CorrelationID = get("correlation_id")
-	a.DTBS = get("dtbs")
-	get("display")
-	get("id_token_hint")
-	get("claims_locales")
+	a.CorrelationID = get(apCorrelationID)
+	a.DTBS = get(apDTBS)
+	get(apDisplay)
+	get(apIDTokenHint)
+	get(apClaimsLocales)
 	return a, first
 }
 
@@ -442,9 +506,13 @@ func parseTokenForm(v url.Values) (tokenRequest, *Error) {
 			return t, newError(ErrInvalidRequest, "parameter "+k+" is too long")
 		}
 	}
-	t = tokenRequest{GrantType: v.Get("grant_type"), Code: v.Get("code"), RedirectURI: v.Get("redirect_uri"),
+	return checkTokenRequest(tokenRequest{GrantType: v.Get("grant_type"), Code: v.Get("code"), RedirectURI: v.Get("redirect_uri"),
 		CodeVerifier: v.Get("code_verifier"), RefreshToken: v.Get("refresh_token"), AuthReqID: v.Get("auth_req_id"),
-		ClientID: v.Get("client_id"), ClientSecret: v.Get("client_secret"), Scope: v.Get("scope")}
+		ClientID: v.Get("client_id"), ClientSecret: v.Get("client_secret"), Scope: v.Get("scope")})
+}
+
+// checkTokenRequest checks that the grant's own parameters are present.
+func checkTokenRequest(t tokenRequest) (tokenRequest, *Error) {
 	switch t.GrantType {
 	case "":
 		return t, mandatory("grant_type")

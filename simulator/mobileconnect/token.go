@@ -2,9 +2,9 @@ package mobileconnect
 
 import (
 	"context"
-	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"io"
 	"mime"
 	"net/http"
 	"net/url"
@@ -43,12 +43,7 @@ type TokenResponse struct {
 // client_secret_post, grants authorization_code (single use, PKCE S256),
 // refresh_token, and the SI and CIBA polling grants.
 func (g *Gateway) handleToken(w http.ResponseWriter, r *http.Request) {
-	form, e := postForm(w, r, "the token endpoint")
-	if e != nil {
-		e.writeJSON(w)
-		return
-	}
-	tr, e := parseTokenForm(form)
+	tr, e := tokenForm(w, r)
 	if e != nil {
 		e.writeJSON(w)
 		return
@@ -141,7 +136,7 @@ func (g *Gateway) redeemCode(r *http.Request, cl *registered, tr tokenRequest) (
 	}
 	switch {
 	case c.codeChallenge != "":
-		sum := sha256.Sum256([]byte(tr.CodeVerifier))
+		sum := sum256(tr.CodeVerifier)
 		want := base64.RawURLEncoding.EncodeToString(sum[:])
 		if tr.CodeVerifier == "" || subtle.ConstantTimeCompare([]byte(want), []byte(c.codeChallenge)) != 1 {
 			c.mu.Unlock()
@@ -284,6 +279,38 @@ func (g *Gateway) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
+// tokenForm reads and checks /token's form as postForm then
+// parseTokenForm do, in one pass over the body (readTokenForm) unless the
+// request also has a query, which r.ParseForm would read too (and refuse
+// malformed).
+func tokenForm(w http.ResponseWriter, r *http.Request) (tokenRequest, *Error) {
+	if r.URL.RawQuery != "" {
+		form, e := postForm(w, r, "the token endpoint")
+		if e != nil {
+			return tokenRequest{}, e
+		}
+		return parseTokenForm(form)
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "application/x-www-form-urlencoded" {
+		// What postForm and then r.ParseForm make of any other header.
+		mt, _, err := mime.ParseMediaType(ct)
+		if mt != "application/x-www-form-urlencoded" {
+			return tokenRequest{}, newError(ErrInvalidRequest, "the token endpoint takes application/x-www-form-urlencoded")
+		}
+		if err != nil {
+			return tokenRequest{}, errFormUnreadable()
+		}
+	}
+	if r.Body == nil {
+		return tokenRequest{}, errFormUnreadable()
+	}
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBytes))
+	if err != nil {
+		return tokenRequest{}, errFormUnreadable()
+	}
+	return readTokenForm(string(b))
+}
+
 // postForm reads a POST body that must be a form (RFC 6749 §3.2), at most
 // maxRequestBytes long.
 func postForm(w http.ResponseWriter, r *http.Request, endpoint string) (url.Values, *Error) {
@@ -293,7 +320,7 @@ func postForm(w http.ResponseWriter, r *http.Request, endpoint string) (url.Valu
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, maxRequestBytes)
 	if err := r.ParseForm(); err != nil {
-		return nil, newError(ErrInvalidRequest, "the form could not be read")
+		return nil, errFormUnreadable()
 	}
 	return r.PostForm, nil
 }

@@ -116,21 +116,42 @@ func TestReceiptsAwaitAll(t *testing.T) {
 		}
 
 		// The context ends: nothing is sent and no waiter is left behind.
-		cctx, cancel := context.WithCancel(ctx)
-		ch = rs.awaitAll(cctx, []string{"r1", "r2"})
+		awaitCancelled(t, ctx, rs, "r1", "r2")
+
+		// One part: its receipt, failed or delivered, early or not;
+		// nothing and no waiter left once the context ends.
+		ch = rs.awaitAll(ctx, []string{"s1"})
 		synctest.Wait()
-		cancel()
-		synctest.Wait()
-		select {
-		case rc := <-ch:
-			t.Errorf("receipt %+v after the context ended", rc)
-		default:
+		rs.OnDeliver(receipt("s1", "UNDELIV"))
+		if rc := <-ch; rc == nil || rc.ID != "s1" || rc.Stat != "UNDELIV" {
+			t.Errorf("one failed part: %+v", rc)
 		}
-		rs.mu.Lock()
-		n := len(rs.waiting)
-		rs.mu.Unlock()
-		if n != 0 {
-			t.Errorf("%d waiters left", n)
+		rs.OnDeliver(receipt("t1", "DELIVRD"))
+		if rc := <-rs.awaitAll(ctx, []string{"t1"}); rc == nil || rc.ID != "t1" || !rc.Delivered() {
+			t.Errorf("one early delivered part: %+v", rc)
 		}
+		awaitCancelled(t, ctx, rs, "u1")
 	})
+}
+
+// awaitCancelled awaits the receipts of ids, then ends the wait: nothing
+// may come and no waiter may be left behind. It runs in a synctest bubble.
+func awaitCancelled(t *testing.T, ctx context.Context, rs *Receipts, ids ...string) {
+	t.Helper()
+	cctx, cancel := context.WithCancel(ctx)
+	ch := rs.awaitAll(cctx, ids)
+	synctest.Wait()
+	cancel()
+	synctest.Wait()
+	select {
+	case rc := <-ch:
+		t.Errorf("%v: receipt %+v after the context ended", ids, rc)
+	default:
+	}
+	rs.mu.Lock()
+	n := len(rs.waiting)
+	rs.mu.Unlock()
+	if n != 0 {
+		t.Errorf("%v: %d waiters left", ids, n)
+	}
 }
