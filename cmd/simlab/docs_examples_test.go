@@ -16,8 +16,11 @@ package main
 //     for its block alone (before the block's other commands). The lines
 //     that follow a command are its output: they must appear in the
 //     output, in order, compared with every token that holds a digit
-//     masked (ids, times, ports, latencies, keys) and "…" matching
-//     anything; a block marked exact compares them as written.
+//     masked (ids, times, ports, latencies) but hex values (keys, MACs,
+//     APDUs, hashes: 6 or more hex digits with a letter), which are
+//     compared as written, and "…" matching anything; a block marked
+//     exact compares everything as written, one marked random-hex masks
+//     its hex values too, but for their length.
 //   - A yaml block loads with the real loaders: a serve configuration
 //     (simulator.ParseConfig, then Validate), a fleet file
 //     (fleet.ParsePlan) or a card profile (uicc.ParseProfile), whichever
@@ -36,6 +39,11 @@ package main
 //	<!-- docs-test: skip REASON -->   not run; REASON says why (hardware, a
 //	                                   benchmark, Kubernetes, …)
 //	<!-- docs-test: exact -->          outputs compared as written
+//	<!-- docs-test: random-hex REASON -->  the block's hex values are
+//	                                   random (REASON says which: a
+//	                                   transaction id, a link token):
+//	                                   compared by form and length only;
+//	                                   it may stand above another marker
 //	<!-- docs-test: example PKG FUNC -->  go block: FUNC in PKG's tests
 //	<!-- docs-test: config|fleet|profile -->  yaml block: the loader
 //	<!-- docs-test: output -->         not commands: output or a synopsis
@@ -123,7 +131,11 @@ type docBlock struct {
 	line   int // of the opening fence
 	lang   string
 	marker string // the docs-test marker before it, if any
-	body   string
+	// randomHex is the reason of a "random-hex" marker: the block's hex
+	// outputs are random (nonces, keys made at run time), compared by
+	// length only.
+	randomHex string
+	body      string
 }
 
 func (b docBlock) String() string { return fmt.Sprintf("%s:%d", b.file, b.line) }
@@ -145,13 +157,25 @@ func docBlocks(t *testing.T, path string) []docBlock {
 			continue
 		}
 		blk := docBlock{file: path, line: i + 1, lang: strings.TrimSpace(strings.TrimPrefix(l, "```"))}
-		for j := i - 1; j >= 0 && j >= i-2; j-- {
-			if m := markerRE.FindStringSubmatch(lines[j]); m != nil {
-				blk.marker = m[1]
-				break
+		// The markers on the lines just before the fence (a blank line
+		// between allowed): one saying what the block is, and perhaps a
+		// random-hex one.
+		for j, blank := i-1, 0; j >= 0 && blank < 2; j-- {
+			m := markerRE.FindStringSubmatch(lines[j])
+			if m == nil {
+				if strings.TrimSpace(lines[j]) != "" {
+					break
+				}
+				blank++
+				continue
 			}
-			if strings.TrimSpace(lines[j]) != "" {
-				break
+			if kind, reason, _ := strings.Cut(m[1], " "); kind == "random-hex" {
+				blk.randomHex = strings.TrimSpace(reason)
+				if blk.randomHex == "" {
+					blk.randomHex = "?" // checkPage reports it
+				}
+			} else if blk.marker == "" {
+				blk.marker = m[1]
 			}
 		}
 		var body []string
@@ -349,12 +373,34 @@ func rewrite(s string, srv *serveProcess) string {
 	return regexp.MustCompile(`127\.0\.0\.1:2775\b`).ReplaceAllLiteralString(s, srv.smpp)
 }
 
-var digitToken = regexp.MustCompile(`[0-9A-Za-z_.+-]*[0-9][0-9A-Za-z_.:+-]*`)
+var (
+	digitToken = regexp.MustCompile(`[0-9A-Za-z_.+-]*[0-9][0-9A-Za-z_.:+-]*`)
+	// hexToken is a token of hex digits holding a letter (so not a
+	// decimal id, time or port): a key, MAC, APDU, ciphertext or hash.
+	hexToken = regexp.MustCompile(`^(?:[0-9A-Fa-f]*[A-Fa-f][0-9A-Fa-f]*)$`)
+	allHex   = regexp.MustCompile(`^[0-9A-Fa-f]+$`)
+)
 
 // norm masks what changes from run to run: every token holding a digit
-// becomes "#"; spaces are collapsed.
-func norm(s string) string {
-	s = digitToken.ReplaceAllString(s, "#")
+// becomes "#", but a hex token of 6 or more characters (hexToken) stays
+// as written, the values a block computes from given keys and inputs
+// being the same every run; in a block marked random-hex (randomHex) it
+// becomes "#hexN", N its length, so a random value is still checked for
+// its form and length (a decimal token of 6 or more digits too: a random
+// value may hold no letter). Spaces are collapsed.
+func norm(s string, randomHex bool) string {
+	s = digitToken.ReplaceAllStringFunc(s, func(tok string) string {
+		switch {
+		case len(tok) < 6:
+			return "#"
+		case randomHex && allHex.MatchString(tok):
+			// A random value may come out without a letter.
+			return fmt.Sprintf("#hex%d", len(tok))
+		case !randomHex && hexToken.MatchString(tok):
+			return tok
+		}
+		return "#"
+	})
 	return strings.Join(strings.Fields(s), " ")
 }
 
@@ -362,7 +408,7 @@ func norm(s string) string {
 // matching anything (Go blocks: the line's code as written).
 func lineMatch(want, got string, exact bool) bool {
 	if !exact {
-		want, got = norm(want), norm(got)
+		want, got = norm(want, false), norm(got, false)
 	}
 	return wantRE(want, true).MatchString(strings.Join(strings.Fields(got), ""))
 }
@@ -389,17 +435,18 @@ func wantRE(want string, anchored bool) *regexp.Regexp {
 }
 
 // matchOutput checks that each command's documented output appears in the
-// block's output, in order, tokens holding digits masked unless exact. It
-// returns the first documented output not found.
-func matchOutput(wants [][]string, got string, exact bool) (string, bool) {
+// block's output, in order, tokens holding digits masked unless exact
+// (norm; randomHex masks hex tokens too). It returns the first documented
+// output not found.
+func matchOutput(wants [][]string, got string, exact, randomHex bool) (string, bool) {
 	if !exact {
-		got = norm(strings.ReplaceAll(got, "\n", " \n "))
+		got = norm(strings.ReplaceAll(got, "\n", " \n "), randomHex)
 	}
 	got = strings.Join(strings.Fields(got), "")
 	for _, want := range wants {
 		w := strings.Join(want, "\n")
 		if !exact {
-			w = norm(w)
+			w = norm(w, randomHex)
 		}
 		if strings.Trim(w, " …\n") == "" {
 			continue
@@ -458,6 +505,9 @@ func checkPage(t *testing.T, page string) {
 	}
 	for _, b := range docBlocks(t, page) {
 		kind, arg, _ := strings.Cut(b.marker, " ")
+		if b.randomHex == "?" {
+			t.Errorf("%v: random-hex marker without a reason (which values are random)", b)
+		}
 		switch {
 		case kind == "skip":
 			if strings.TrimSpace(arg) == "" {
@@ -555,7 +605,7 @@ func runTranscriptEnv(t *testing.T, b docBlock, server func(...string) *servePro
 		t.Fatal(err)
 	}
 	out, err := runScriptIn(t, dir, append(docsEnv(t, s), env...), text)
-	if miss, ok := matchOutput(want, out, exact); !ok {
+	if miss, ok := matchOutput(want, out, exact, b.randomHex != ""); !ok {
 		t.Errorf("%v: the output lacks %q\nran:\n%s\ngot (%v):\n%s", b, miss, text, err, out)
 	}
 }
