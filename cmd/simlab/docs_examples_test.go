@@ -45,6 +45,9 @@ package main
 //	                                   compared by form and length only;
 //	                                   it may stand above another marker
 //	<!-- docs-test: example PKG FUNC -->  go block: FUNC in PKG's tests
+//	<!-- docs-test: compiled PKG FUNC -->  go block that test FUNC in PKG
+//	                                   compiles and runs itself, as
+//	                                   written (a fragment it wraps)
 //	<!-- docs-test: config|fleet|profile -->  yaml block: the loader
 //	<!-- docs-test: output -->         not commands: output or a synopsis
 //	<!-- docs-test: modem -->          a transcript against the page's
@@ -475,6 +478,13 @@ func TestDocsExamples(t *testing.T) {
 	for _, page := range docPages(t) {
 		name := strings.TrimPrefix(page, repoRoot+"/")
 		if othersPages[name] {
+			// Their Go blocks all the same: each compiled by some test.
+			for _, b := range docBlocks(t, page) {
+				if b.lang == "go" {
+					kind, arg, _ := strings.Cut(b.marker, " ")
+					checkGo(t, b, kind, arg)
+				}
+			}
 			continue
 		}
 		t.Run(name, func(t *testing.T) {
@@ -677,13 +687,21 @@ func checkYAML(t *testing.T, b docBlock, kind string) {
 // dir's tests (go test compiles and runs it).
 func checkGo(t *testing.T, b docBlock, kind, arg string) {
 	dir, fn, _ := strings.Cut(strings.TrimSpace(arg), " ")
-	if kind != "example" || dir == "" || fn == "" {
+	if (kind != "example" && kind != "compiled") || dir == "" || fn == "" {
 		t.Errorf("%v: a Go block no test compiles: mark it docs-test: example PKGDIR FUNC (the example or test holding it)", b)
 		return
 	}
 	body, err := funcSource(filepath.Join(repoRoot, dir), fn)
 	if err != nil {
 		t.Errorf("%v: %v", b, err)
+		return
+	}
+	if kind == "compiled" {
+		// The test extracts the block from the page itself; it must say
+		// so (name the page).
+		if !strings.Contains(body, filepath.Base(b.file)) {
+			t.Errorf("%v: %s in %s does not read %s", b, fn, dir, filepath.Base(b.file))
+		}
 		return
 	}
 	src := strings.Split(body, "\n")
