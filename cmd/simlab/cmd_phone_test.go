@@ -10,6 +10,7 @@ import (
 
 	"github.com/simlab-dev/simlab/simulator"
 	"github.com/simlab-dev/simlab/simulator/apiclient"
+	"github.com/simlab-dev/simlab/simulator/person"
 	"github.com/simlab-dev/simlab/simulator/simtest"
 )
 
@@ -242,5 +243,41 @@ func TestPhoneSend(t *testing.T) {
 	// A person on the web page answers this phone from now on.
 	if in := phoneJSON(t, "phone", "set", "--api", s.URL, n, "--answer", "human"); in.Behaviour.Then.Answer != "human" {
 		t.Fatalf("--answer human: %+v", in.Behaviour)
+	}
+}
+
+// TestPhoneSetHelpListsEveryAnswer: `phone set --help` has one line for
+// each answer the person package takes, and each line's answer is taken
+// by `phone set` as written there.
+func TestPhoneSetHelpListsEveryAnswer(t *testing.T) {
+	t.Parallel()
+	code, help, errb := runCLI(t, "phone", "set", "--help")
+	if code != exitOK {
+		t.Fatalf("--help: exit %d %s", code, errb)
+	}
+	listed := map[string]bool{}
+	for _, line := range strings.Split(help, "\n") {
+		if f := strings.Fields(line); len(f) > 1 && strings.HasPrefix(line, "  ") && !strings.HasPrefix(line, "   ") && !strings.HasPrefix(f[0], "-") && !strings.HasPrefix(f[0], "simlab") {
+			listed[f[0]] = true
+		}
+	}
+	s := simtest.NewServer(t)
+	n := "+" + simtest.Number(t, "approve", 7003)
+	for _, a := range []string{person.AnswerApprove, person.AnswerCancel, person.AnswerIgnore, person.AnswerWrongPIN, person.AnswerPIN, person.AnswerBusy, person.AnswerBack, person.AnswerHuman} {
+		word := a
+		if a == person.AnswerPIN {
+			word = "pin=DIGITS"
+		}
+		if !listed[word] {
+			t.Errorf("phone set --help has no line for the answer %s; lines starting with a word: %v", word, listed)
+			continue
+		}
+		in := phoneJSON(t, "phone", "set", "--api", s.URL, n, "--answer", strings.ReplaceAll(word, "DIGITS", "13579"))
+		if in.Behaviour.Then.Answer != a {
+			t.Errorf("--answer %s: then %+v", word, in.Behaviour.Then)
+		}
+	}
+	if code, _, errb := runCLI(t, "phone", "set", "--api", s.URL, n, "--next", "pin"); code != exitUsage || !strings.Contains(errb, "pin=DIGITS") {
+		t.Errorf("--next pin: exit %d %q, want usage naming pin=DIGITS", code, errb)
 	}
 }
