@@ -196,7 +196,7 @@ directory the shards share); each writes its report and HDR interval log
 			ctx := cmd.Context()
 			var plan *fleet.Directory
 			if fleetRef != "" {
-				if plan, err = push.OpenFleet(ctx, fleetRef, os.Getenv(apiTokenEnv)); err != nil {
+				if plan, err = load.OpenFleet(ctx, fleetRef, os.Getenv(apiTokenEnv)); err != nil {
 					return err
 				}
 			}
