@@ -359,6 +359,11 @@ func phoneOneCmd(a *app, call func(*apiclient.Client, context.Context, string) (
 	return c
 }
 
+// traceDropped stands for the APDUs of a session whose trace the server
+// no longer keeps.
+const traceDropped = "(APDU trace no longer kept: the server keeps only its most recent sessions' traces, " +
+	"10,000 unless its config says trace: {apdu_sessions: N})"
+
 func newPhoneEventsCmd(a *app) *cobra.Command {
 	var (
 		af    apiFlags
@@ -369,7 +374,9 @@ func newPhoneEventsCmd(a *app) *cobra.Command {
 		Short: "Show a phone's event log: prompts, answers, SMS in and out, sessions",
 		Long: `events shows the phone's event log (GET /api/v1/phones/{msisdn}/events),
 oldest first; --apdus adds the command/response APDUs of each SMS-PP
-download session.`,
+download session. The server keeps the traces of its most recent sessions
+only (10,000 unless its config says trace: {apdu_sessions: N}); an older
+session shows "(APDU trace no longer kept …)".`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var events []apiclient.Event
@@ -387,6 +394,11 @@ download session.`,
 			for _, e := range events {
 				fmt.Fprintf(tw, "%s\t%s\t%s\n", e.Time.UTC().Format("15:04:05.000"), e.Kind, e.Detail)
 				if apdus {
+					if e.Kind == "session" && len(e.APDUs) == 0 {
+						// The fleet keeps the traces of its most recent
+						// sessions only (docs/fleet.md, "Memory").
+						fmt.Fprintf(tw, "\t  %s\n", traceDropped)
+					}
 					for _, x := range e.APDUs {
 						fmt.Fprintf(tw, "\t  > %s\t%s\n\t  < %s\t%s\n", x.Command, x.C, x.Status, x.R)
 					}
