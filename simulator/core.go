@@ -249,6 +249,7 @@ func (c *Core) startFleet(cfg Config) error {
 		PromptTimeout: cfg.PromptTimeout,
 		HTTPClient:    linkClient(cfg.httpsRoots),
 		Trace:         apduTrace(c.trace),
+		MaxTraces:     cfg.Trace.APDUSessions,
 	}
 	c.Live.wireFleet(&fc) // live.go: events, human prompts, challenges
 	fl, err := fleet.New(fc)

@@ -18,6 +18,11 @@ type TraceConfig struct {
 	// live as GSMTAP; the SMPP streams go live to the same host on UDP
 	// port 4789 as VXLAN frames.
 	GSMTAP string `yaml:"gsmtap" json:"gsmtap,omitempty"`
+	// APDUSessions is how many SMS-PP download sessions, fleet-wide and
+	// most recent first, keep their APDU trace in the phones' event logs
+	// (fleet.Config.MaxTraces: 0 is fleet.DefaultMaxTraces, negative none);
+	// older sessions keep their event without the APDUs.
+	APDUSessions int `yaml:"apdu_sessions" json:"apdu_sessions,omitempty"`
 }
 
 // startTrace returns serve's recorder, or nil without a trace configured.

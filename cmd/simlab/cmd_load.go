@@ -97,7 +97,7 @@ Past one machine (docs/load-distributed.md): --shard I/N runs the I-th of N
 equal parts of the schedule (same --rate, --duration, --to on every shard: the
 rate and the numbers are split, intended send times come from the whole
 schedule), started together by --start-at TIME (RFC 3339) or --barrier DIR (a
-directory the shards share); each writes its report and HDR interval log
+directory the shards share, one per run); each writes its report and HDR interval log
 (latency.hlog) to --out, and "simlab load merge DIR…" adds them up.`,
 		Example: `  simlab load --to +99901000000-+99901000999 --rate 100 --duration 10s
   simlab load --to +99901000000-+99901009999 --loa 3 --rate 500 --duration 30s --out /tmp/run
@@ -196,7 +196,7 @@ directory the shards share); each writes its report and HDR interval log
 			ctx := cmd.Context()
 			var plan *fleet.Directory
 			if fleetRef != "" {
-				if plan, err = push.OpenFleet(ctx, fleetRef, os.Getenv(apiTokenEnv)); err != nil {
+				if plan, err = load.OpenFleet(ctx, fleetRef, os.Getenv(apiTokenEnv)); err != nil {
 					return err
 				}
 			}

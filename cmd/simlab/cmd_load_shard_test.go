@@ -180,6 +180,14 @@ func TestLoadShardsAsProcesses(t *testing.T) {
 		if strings.Count(string(html), "<svg") != 3 {
 			t.Errorf("%d shards: merged report.html has %d plots, want 3", n, strings.Count(string(html), "<svg"))
 		}
+		if n == 3 {
+			// A shard re-run in the barrier directory of this run would
+			// take its ready files and start alone: it is refused.
+			args := append(append([]string{}, common...), "--to", to, "--shard", "0/3", "--out", filepath.Join(run, "rerun-0"), "--barrier", filepath.Join(run, "barrier"))
+			if code, _, errb := loadProcess(t, args...); code != exitFailure || !strings.Contains(errb, "earlier run") || !strings.Contains(errb, "directory of its own") {
+				t.Errorf("a shard re-run in the barrier directory: exit %d: %s", code, errb)
+			}
+		}
 		t.Logf("%d shards: sent %d, p50 %.3f ms p99 %.3f ms; one process p50 %.3f ms p99 %.3f ms",
 			n, m.Sent, m.Latency.P50, m.Latency.P99, one.Latency.P50, one.Latency.P99)
 	}

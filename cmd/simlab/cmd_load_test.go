@@ -263,3 +263,24 @@ func TestLoadGate(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadErrorsAreLoads: a load run that cannot bind or read the fleet
+// says so as load ("simlab: load: bind 1: …"), not with the push
+// package's prefix it sets up through, and keeps the cause.
+func TestLoadErrorsAreLoads(t *testing.T) {
+	t.Parallel()
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--loa", "2"}, "simlab: load: bind 1: "},
+		{[]string{"--loa", "otp"}, "simlab: load: bind 1: "},
+		{[]string{"--loa", "2", "--fleet", "http://127.0.0.1:1"}, "simlab: load: fleet: "},
+	} {
+		args := append([]string{"load", "--to", "99901050000-99901050099", "--smpp", "127.0.0.1:1", "--duration", "1s"}, c.args...)
+		code, _, errb := runCLI(t, args...)
+		if code != exitFailure || !strings.HasPrefix(errb, c.want) || strings.Contains(errb, "push:") || !strings.Contains(errb, "connection refused") {
+			t.Errorf("%v: exit %d %q, want %d starting %q with the cause and no push:", c.args, code, errb, exitFailure, c.want)
+		}
+	}
+}

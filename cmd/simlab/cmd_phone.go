@@ -35,7 +35,7 @@ func newPhoneCmd(a *app) *cobra.Command {
 (/api/v1/phones). --api is the HTTP base URL (default ` + defaultAPI + `);
 the bearer token, when the server requires one, comes from $` + apiTokenEnv + `.
 
-  simlab phone set  MSISDN [--next A,…] [--answer approve|cancel|ignore|wrong-pin|busy|human] [--pin DIGITS] ...
+  simlab phone set  MSISDN [--next A,…] [--answer A] [--pin DIGITS] ...   (A: simlab phone set --help)
   simlab phone get  MSISDN
   simlab phone list
   simlab phone reset MSISDN
@@ -149,8 +149,19 @@ func (o *phoneSetOptions) update(fl interface{ Changed(string) bool }, stderr io
 	if o.delay < 0 || o.jitter < 0 {
 		return u, usagef("--delay and --jitter must not be negative")
 	}
+	// step reads one answer word; "pin=DIGITS" is the pin answer with its
+	// digits, as the [pin=DIGITS] keyword spells it.
 	step := func(w string) person.Step {
-		return person.Step{Answer: strings.TrimSpace(strings.ToLower(w)), Delay: person.Duration(o.delay), Jitter: person.Duration(o.jitter)}
+		s := person.Step{Answer: strings.TrimSpace(strings.ToLower(w)), Delay: person.Duration(o.delay), Jitter: person.Duration(o.jitter)}
+		if k, v, ok := strings.Cut(s.Answer, "="); ok && k == person.AnswerPIN {
+			s.Answer, s.PIN = person.AnswerPIN, v
+		}
+		return s
+	}
+	for _, w := range append(strings.Split(o.answer, ","), o.next...) {
+		if strings.TrimSpace(strings.ToLower(w)) == person.AnswerPIN {
+			return u, usagef("answer pin: say which digits the person types, pin=DIGITS (--pin sets the card's PIN)")
+		}
 	}
 	var next []person.Step
 	for _, w := range o.next {
@@ -204,12 +215,17 @@ func newPhoneSetCmd(a *app) *cobra.Command {
 		Long: `set changes one phone through PUT /api/v1/phones/{msisdn}; flags not given
 stay as they were.
 
-Answers (docs/api.md, "Answers"): approve (press OK, or type the right PIN),
-cancel, ignore (never answer: the toolkit times out), wrong-pin (type a wrong
-PIN; OK prompts are confirmed), busy (the phone cannot show the prompt), back,
-human (a person answers on the web page's virtual handset,
-http://127.0.0.1:8775/phones/MSISDN, or through POST /api/v1/prompts/{id},
-within the prompt's timeout).
+Answers (docs/api.md, "Answers"), for --answer and --next:
+  approve      press OK, or type the right PIN
+  cancel       press cancel
+  ignore       never answer: the toolkit times out
+  wrong-pin    type a PIN that differs from the card's (OK prompts are confirmed)
+  pin=DIGITS   type these digits as the PIN, right or wrong
+  busy         the phone cannot show the prompt
+  back         press back
+  human        a person answers on the web page's virtual handset
+               (http://127.0.0.1:8775/phones/MSISDN) or through
+               POST /api/v1/prompts/{id}, within the prompt's timeout
 
   --answer A      always A: the answer to every prompt from now on
   --next A[,B…]   next time A (then B…), once each; after them the phone
@@ -255,7 +271,7 @@ number's magic outcome, until simlab phone reset.`,
 	}
 	af.add(c)
 	f := c.Flags()
-	f.StringVar(&o.answer, "answer", "", "always this answer: approve|cancel|ignore|wrong-pin|busy|back|human")
+	f.StringVar(&o.answer, "answer", "", "always this answer: approve|cancel|ignore|wrong-pin|pin=DIGITS|busy|back|human")
 	f.StringSliceVar(&o.next, "next", nil, "the next answers, once each (comma-separated), then as before (or --answer)")
 	f.StringVar(&o.pin, "pin", "", "the applet PIN the card holds and the person types (5 digits)")
 	f.BoolVar(&o.noPINSupport, "no-pin-support", false, "an applet without PIN (LoA2 only)")
@@ -343,6 +359,11 @@ func phoneOneCmd(a *app, call func(*apiclient.Client, context.Context, string) (
 	return c
 }
 
+// traceDropped stands for the APDUs of a session whose trace the server
+// no longer keeps.
+const traceDropped = "(APDU trace no longer kept: the server keeps only its most recent sessions' traces, " +
+	"10,000 unless its config says trace: {apdu_sessions: N})"
+
 func newPhoneEventsCmd(a *app) *cobra.Command {
 	var (
 		af    apiFlags
@@ -353,7 +374,9 @@ func newPhoneEventsCmd(a *app) *cobra.Command {
 		Short: "Show a phone's event log: prompts, answers, SMS in and out, sessions",
 		Long: `events shows the phone's event log (GET /api/v1/phones/{msisdn}/events),
 oldest first; --apdus adds the command/response APDUs of each SMS-PP
-download session.`,
+download session. The server keeps the traces of its most recent sessions
+only (10,000 unless its config says trace: {apdu_sessions: N}); an older
+session shows "(APDU trace no longer kept …)".`,
 		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			var events []apiclient.Event
@@ -371,6 +394,11 @@ download session.`,
 			for _, e := range events {
 				fmt.Fprintf(tw, "%s\t%s\t%s\n", e.Time.UTC().Format("15:04:05.000"), e.Kind, e.Detail)
 				if apdus {
+					if e.Kind == "session" && len(e.APDUs) == 0 {
+						// The fleet keeps the traces of its most recent
+						// sessions only (docs/fleet.md, "Memory").
+						fmt.Fprintf(tw, "\t  %s\n", traceDropped)
+					}
 					for _, x := range e.APDUs {
 						fmt.Fprintf(tw, "\t  > %s\t%s\n\t  < %s\t%s\n", x.Command, x.C, x.Status, x.R)
 					}

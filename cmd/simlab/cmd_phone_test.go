@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"reflect"
@@ -8,8 +9,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/simlab-dev/simlab/applet/authn"
 	"github.com/simlab-dev/simlab/simulator"
 	"github.com/simlab-dev/simlab/simulator/apiclient"
+	"github.com/simlab-dev/simlab/simulator/person"
+	"github.com/simlab-dev/simlab/simulator/push"
 	"github.com/simlab-dev/simlab/simulator/simtest"
 )
 
@@ -242,5 +246,77 @@ func TestPhoneSend(t *testing.T) {
 	// A person on the web page answers this phone from now on.
 	if in := phoneJSON(t, "phone", "set", "--api", s.URL, n, "--answer", "human"); in.Behaviour.Then.Answer != "human" {
 		t.Fatalf("--answer human: %+v", in.Behaviour)
+	}
+}
+
+// TestPhoneSetHelpListsEveryAnswer: `phone set --help` has one line for
+// each answer the person package takes, and each line's answer is taken
+// by `phone set` as written there.
+func TestPhoneSetHelpListsEveryAnswer(t *testing.T) {
+	t.Parallel()
+	code, help, errb := runCLI(t, "phone", "set", "--help")
+	if code != exitOK {
+		t.Fatalf("--help: exit %d %s", code, errb)
+	}
+	listed := map[string]bool{}
+	for _, line := range strings.Split(help, "\n") {
+		if f := strings.Fields(line); len(f) > 1 && strings.HasPrefix(line, "  ") && !strings.HasPrefix(line, "   ") && !strings.HasPrefix(f[0], "-") && !strings.HasPrefix(f[0], "simlab") {
+			listed[f[0]] = true
+		}
+	}
+	s := simtest.NewServer(t)
+	n := "+" + simtest.Number(t, "approve", 7003)
+	for _, a := range []string{person.AnswerApprove, person.AnswerCancel, person.AnswerIgnore, person.AnswerWrongPIN, person.AnswerPIN, person.AnswerBusy, person.AnswerBack, person.AnswerHuman} {
+		word := a
+		if a == person.AnswerPIN {
+			word = "pin=DIGITS"
+		}
+		if !listed[word] {
+			t.Errorf("phone set --help has no line for the answer %s; lines starting with a word: %v", word, listed)
+			continue
+		}
+		in := phoneJSON(t, "phone", "set", "--api", s.URL, n, "--answer", strings.ReplaceAll(word, "DIGITS", "13579"))
+		if in.Behaviour.Then.Answer != a {
+			t.Errorf("--answer %s: then %+v", word, in.Behaviour.Then)
+		}
+	}
+	if code, _, errb := runCLI(t, "phone", "set", "--api", s.URL, n, "--next", "pin"); code != exitUsage || !strings.Contains(errb, "pin=DIGITS") {
+		t.Errorf("--next pin: exit %d %q, want usage naming pin=DIGITS", code, errb)
+	}
+}
+
+// TestPhoneEventsDroppedTrace: a session whose APDU trace the server no
+// longer keeps (trace: {apdu_sessions: 1}: only the latest) says so under
+// --apdus, naming the setting, instead of showing nothing; the latest
+// session still shows its APDUs.
+func TestPhoneEventsDroppedTrace(t *testing.T) {
+	t.Parallel()
+	s := simtest.NewServer(t, func(c *simulator.Config) { c.Trace.APDUSessions = 1 })
+	ns := s.NS(t)
+	n := ns.Number("approve")
+	p := ns.Pusher()
+	ctx, cancel := context.WithTimeout(context.Background(), simtest.DefaultWait)
+	defer cancel()
+	for i := 1; i <= 2; i++ {
+		if res, err := p.Push(ctx, push.Request{MSISDN: n, LoA: authn.LoA2}); err != nil || res.Outcome != "approved" {
+			t.Fatalf("push %d: %+v %v", i, res, err)
+		}
+		ns.WaitSessions(ctx, n, i)
+	}
+	code, out, errb := runCLI(t, "phone", "events", "+"+n, "--api", s.URL, "--apdus")
+	if code != exitOK {
+		t.Fatalf("events: exit %d %s", code, errb)
+	}
+	_, after, ok := strings.Cut(out, "SMS-PP download session ended")
+	if !ok {
+		t.Fatalf("no session event:\n%s", out)
+	}
+	// Under the first session, up to the second.
+	first, second, _ := strings.Cut(after, "SMS-PP download session ended")
+	if !strings.Contains(first, "(APDU trace no longer kept") || !strings.Contains(first, "apdu_sessions") || strings.Contains(first, "  > ") {
+		t.Errorf("the first session's trace was dropped, and events should say so:\n%s", out)
+	}
+	if !strings.Contains(second, "  > ") || strings.Contains(second, "no longer kept") {
+		t.Errorf("the latest session keeps its APDUs:\n%s", out)
 	}
 }

@@ -125,7 +125,7 @@ func NewTarget(ctx context.Context, cfg TargetConfig) (*Dialed, error) {
 		}
 		p, err := push.New(ctx, push.Config{SMPP: cfg.SMPP, Binds: binds, Keystore: ks, Fleet: cfg.Fleet})
 		if err != nil {
-			return nil, err
+			return nil, ownError(err)
 		}
 		t := &Challenges{Pusher: p, Numbers: cfg.Numbers, LoA: loa, PromptTimeout: pt,
 			ClientName: cfg.ClientName, BindingMessage: cfg.BindingMessage, NoVerify: cfg.NoVerify, VerifyEvery: cfg.VerifyEvery, keys: ks, plan: cfg.Fleet}
@@ -161,6 +161,24 @@ func NewTarget(ctx context.Context, cfg TargetConfig) (*Dialed, error) {
 		return &Dialed{Target: t, close: closeAll, lost: watch}, nil
 	}
 	return nil, fmt.Errorf("%w %q: want 2, 3, 3,2, otp or text", ErrKind, cfg.Kind)
+}
+
+// ownError words a push setup error (push.OpError: "push: bind 1: …")
+// as the load run's, "load: bind 1: …", its cause kept: the run's user
+// asked for a load, not a push. Other errors are returned as they are.
+func ownError(err error) error {
+	var oe *push.OpError
+	if errors.As(err, &oe) {
+		return fmt.Errorf("load: %s: %w", oe.Op, oe.Err)
+	}
+	return err
+}
+
+// OpenFleet is push.OpenFleet with its errors worded as the load run's
+// ("load: fleet: …").
+func OpenFleet(ctx context.Context, ref, token string) (*fleet.Directory, error) {
+	d, err := push.OpenFleet(ctx, ref, token)
+	return d, ownError(err)
 }
 
 // FormatProgress renders a live progress line: elapsed time, send rate,

@@ -108,12 +108,22 @@ const barrierPoll = 100 * time.Millisecond
 // same start; lead must cover how long the slowest shard takes to see the
 // last file (its polling, a network file system's caching). A file of a run
 // with another shard count fails it: the directory must be the run's own.
+//
+// A shard that passes the barrier writes DIR/shard-I-of-N.started with the
+// run's start, and a shard arriving in a directory holding one is refused:
+// the ready files there are an earlier run's (a re-run in the same
+// directory), and taking them would start the new shards each on its own.
+// No shard of a run can pass before every shard of it wrote its ready file,
+// so a run never finds its own marker on arrival.
 func AwaitBarrier(ctx context.Context, dir string, s Shard, lead time.Duration) (time.Time, error) {
 	if err := s.check(); err != nil {
 		return time.Time{}, err
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return time.Time{}, fmt.Errorf("%w: %v", ErrBarrier, err)
+	}
+	if err := earlierRun(dir); err != nil {
+		return time.Time{}, err
 	}
 	name := filepath.Join(dir, fmt.Sprintf("shard-%d-of-%d.ready", s.Index, s.Count))
 	tmp := name + ".tmp"
@@ -131,7 +141,12 @@ func AwaitBarrier(ctx context.Context, dir string, s Shard, lead time.Duration) 
 			return time.Time{}, err
 		}
 		if missing == 0 {
-			return latest.Add(lead), nil
+			start := latest.Add(lead)
+			marker := filepath.Join(dir, fmt.Sprintf("shard-%d-of-%d.started", s.Index, s.Count))
+			if err := os.WriteFile(marker, []byte(start.UTC().Format(time.RFC3339Nano)+"\n"), 0o644); err != nil {
+				return time.Time{}, fmt.Errorf("%w: %v", ErrBarrier, err)
+			}
+			return start, nil
 		}
 		select {
 		case <-ctx.Done():
@@ -139,6 +154,24 @@ func AwaitBarrier(ctx context.Context, dir string, s Shard, lead time.Duration) 
 		case <-tick.C:
 		}
 	}
+}
+
+// earlierRun fails when dir holds the marker of a run that already passed
+// its barrier (shard-I-of-N.started), saying what to do.
+func earlierRun(dir string) error {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrBarrier, err)
+	}
+	for _, e := range ents {
+		var i, n int
+		if _, err := fmt.Sscanf(e.Name(), "shard-%d-of-%d.started", &i, &n); err != nil || e.Name() != fmt.Sprintf("shard-%d-of-%d.started", i, n) {
+			continue
+		}
+		return fmt.Errorf("%w: %s is an earlier run's barrier (%s says it started): give each run a directory of its own, or empty this one first",
+			ErrBarrier, dir, e.Name())
+	}
+	return nil
 }
 
 // readBarrier reads the ready files of dir: the latest ready time and how

@@ -326,6 +326,11 @@ func TestAwaitBarrier(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
+	// A re-run in the same directory: the earlier run's ready files would
+	// start this shard alone; it is refused, saying what to do.
+	if _, err := AwaitBarrier(ctx, dir, Shard{1, n}, 2*time.Second); !errors.Is(err, ErrBarrier) || !strings.Contains(err.Error(), "earlier run") || !strings.Contains(err.Error(), "directory of its own") {
+		t.Errorf("a re-run in the directory of a run that started: %v", err)
+	}
 	if _, err := AwaitBarrier(ctx, dir, Shard{0, 2}, 0); !errors.Is(err, ErrBarrier) {
 		t.Errorf("a 2-shard run in a 3-shard run's directory: %v", err)
 	}

@@ -14,6 +14,20 @@ import (
 	"github.com/simlab-dev/simlab/smsc/pdu"
 )
 
+// OpError is a failure of one step of setting up pushes: binding
+// ("bind 2") or reading the fleet's plan ("fleet"). It reads "push: OP:
+// cause"; a caller that is not push, such as a load run, can word it as
+// its own with Op and Err (errors.As), the cause kept.
+type OpError struct {
+	Op  string
+	Err error
+}
+
+func (e *OpError) Error() string { return "push: " + e.Op + ": " + e.Err.Error() }
+
+// Unwrap returns the cause.
+func (e *OpError) Unwrap() error { return e.Err }
+
 // BindError explains a refused bind in terms of the SMSC's account
 // settings (docs/smsc.md, "Accounts and binds"): a sender of challenges
 // binds as transceiver, because the answers and receipts come back on the
@@ -51,12 +65,12 @@ func BindError(err error, systemID string) error {
 func FetchFleet(ctx context.Context, hc *http.Client, api, token string) (*fleet.Directory, error) {
 	c, err := apiclient.New(api)
 	if err != nil {
-		return nil, fmt.Errorf("push: fleet: %w", err)
+		return nil, &OpError{Op: "fleet", Err: err}
 	}
 	c.Token, c.HTTPClient = token, hc
 	n, err := c.Numbers(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("push: fleet: %w", err)
+		return nil, &OpError{Op: "fleet", Err: err}
 	}
 	// The API's ranges are the directory's (the server writes a
 	// fleet.Directory); ParseDirectory checks them.
@@ -64,11 +78,11 @@ func FetchFleet(ctx context.Context, hc *http.Client, api, token string) (*fleet
 		Ranges []apiclient.RangeInfo `json:"ranges"`
 	}{n.Ranges})
 	if err != nil {
-		return nil, fmt.Errorf("push: fleet: %w", err)
+		return nil, &OpError{Op: "fleet", Err: err}
 	}
 	d, err := fleet.ParseDirectory(b)
 	if err != nil {
-		return nil, fmt.Errorf("push: fleet: GET /api/v1/numbers: %w", err)
+		return nil, &OpError{Op: "fleet", Err: fmt.Errorf("GET /api/v1/numbers: %w", err)}
 	}
 	return d, nil
 }

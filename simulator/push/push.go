@@ -221,7 +221,7 @@ func New(ctx context.Context, cfg Config) (*Pusher, error) {
 		cl, err := client.Dial(ctx, cc)
 		if err != nil {
 			p.Close(context.Background())
-			return nil, fmt.Errorf("push: bind %d: %w", i+1, BindError(err, cc.SystemID))
+			return nil, &OpError{Op: fmt.Sprintf("bind %d", i+1), Err: BindError(err, cc.SystemID)}
 		}
 		p.clients = append(p.clients, cl)
 	}
