@@ -220,7 +220,8 @@ type shard[K comparable, V any] struct {
 // queue grows a block at a time and drops a block once all of it has
 // expired, so it never copies what it holds: one growing slice copied
 // itself, into freshly faulted memory, about once per five inserts while
-// a gateway filled up (1.3-2 µs a put, docs/benchmarks.md (v)).
+// a gateway filled up (1.11-1.86 µs a put against 0.78-1.57 µs,
+// BenchmarkTablePut, docs/benchmarks.md (v)).
 const fifoBlock = 256
 
 type entry[V any] struct {
