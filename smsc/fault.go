@@ -148,14 +148,20 @@ func (f *Faults) List() []FaultRule {
 	return out
 }
 
+// byDest returns the rule for dest however it is written (SetDest keys
+// the normalized address). Caller holds mu.
+func (f *Faults) byDest(dest string) *faultRule {
+	r := f.dest[dest]
+	if r == nil && len(f.dest) > 0 {
+		r = f.dest[NormalizeAddr(dest)]
+	}
+	return r
+}
+
 // match returns the rule for dest, else for account, that passes want and
 // its probability and count. Caller holds mu.
 func (f *Faults) match(account, dest string, want func(*Fault) bool) *faultRule {
-	byDest := f.dest[dest]
-	if byDest == nil && len(f.dest) > 0 {
-		byDest = f.dest[NormalizeAddr(dest)]
-	}
-	for _, r := range []*faultRule{byDest, f.account[account]} {
+	for _, r := range []*faultRule{f.byDest(dest), f.account[account]} {
 		if r == nil || !want(&r.Fault) {
 			continue
 		}
@@ -235,7 +241,7 @@ func (f *Faults) hasDelivery(account, dest string) bool {
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for _, r := range []*faultRule{f.dest[dest], f.account[account]} {
+	for _, r := range []*faultRule{f.byDest(dest), f.account[account]} {
 		if r != nil && (r.DeliveryError != nil || r.Latency > 0 || r.Jitter > 0) {
 			return true
 		}
