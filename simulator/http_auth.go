@@ -154,7 +154,7 @@ func (a *authenticator) check(r *http.Request) credResult {
 	if c, err := r.Cookie(sessionCookie); err == nil && a.validSession(c.Value) {
 		return credOK
 	}
-	if r.Method == http.MethodGet && strings.Contains(r.Header.Get("Accept"), "text/event-stream") && r.URL.Query().Has("token") &&
+	if isEventStreamGET(r) && r.URL.Query().Has("token") &&
 		a.pattern != nil && eventStreamPatterns[a.pattern(r)] {
 		return a.compare(r.URL.Query().Get("token"))
 	}

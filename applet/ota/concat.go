@@ -174,9 +174,7 @@ type segment struct {
 
 // NewReassembler returns a Reassembler bounded by l.
 func NewReassembler(l ReassemblyLimits) (*Reassembler, error) {
-	if l.MaxParts <= 0 || l.MaxParts > 255 || l.MaxBytes <= 0 || l.MaxAge <= 0 || l.MaxPending <= 0 {
-		return nil, fmt.Errorf("ota: reassembly limits must be positive (MaxParts at most 255): %+v", l)
-	}
+	// tpdu.NewReassembler checks the limits.
 	r, err := tpdu.NewReassembler[segment](tpdu.ReassemblyLimits{MaxParts: l.MaxParts, MaxBytes: l.MaxBytes, MaxAge: l.MaxAge, MaxPending: l.MaxPending})
 	if err != nil {
 		return nil, fmt.Errorf("ota: %w", err)

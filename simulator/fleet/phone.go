@@ -778,7 +778,7 @@ func (p *Phone) expireParts() {
 		return
 	}
 	for _, m := range r.Expire(time.Now()) {
-		p.record("sms_in", fmt.Sprintf("text from %s incomplete: part(s) %v of %d never arrived", m.From, m.Missing, m.Parts), nil)
+		p.record("sms_in", m.IncompleteNote(), nil)
 		p.addInbox(m)
 	}
 }

@@ -83,6 +83,12 @@ func joinText(g *tpdu.Group[textPart]) string {
 	return t
 }
 
+// IncompleteNote is the event that tells of m, a message given up with
+// parts missing (Reassembly.Expire), in a phone's log.
+func (m Message) IncompleteNote() string {
+	return fmt.Sprintf("text from %s incomplete: part(s) %v of %d never arrived", m.From, m.Missing, m.Parts)
+}
+
 func incomplete(g *tpdu.Group[textPart], now time.Time) Message {
 	return Message{From: g.Sender, Text: joinText(g), Parts: len(g.Parts), Missing: g.Missing(), Received: now}
 }
@@ -141,7 +147,7 @@ func (h *Handset) inbox(ctx context.Context, parts []*tpdu.Deliver) {
 // inbox.
 func (h *Handset) deliverIncomplete(g *tpdu.Group[textPart], now time.Time) {
 	m := incomplete(g, now)
-	h.event("sms_in", "text from %s incomplete: part(s) %v of %d never arrived", m.From, m.Missing, m.Parts)
+	h.event("sms_in", "%s", m.IncompleteNote())
 	if h.cfg.Inbox != nil {
 		h.cfg.Inbox(m)
 	}

@@ -61,33 +61,24 @@ var ErrKind = errors.New("load: unknown kind of load")
 type Dialed struct {
 	Target
 	close func(context.Context) error
-	lost  lostConn
-}
-
-// lostConn is what Dialed.Lost reads: a Pusher or a ConnWatch.
-type lostConn interface {
-	Lost() <-chan struct{}
+	// lost and lostErr are the binds' push.ConnWatch, the Pusher's or
+	// the texts' own.
+	lost    <-chan struct{}
+	lostErr func() error
 }
 
 // Lost is closed when a bind without reconnection
 // (TargetConfig.SMPP.NoReconnect) loses its connection: the run cannot
 // go on, and LostErr says why (push.ErrSMSCClosed).
-func (d *Dialed) Lost() <-chan struct{} { return d.lost.Lost() }
+func (d *Dialed) Lost() <-chan struct{} { return d.lost }
 
-// LostErr is push.ErrSMSCClosed with its cause once Lost is closed.
+// LostErr is push.ErrSMSCClosed with its cause once Lost is closed, else
+// nil.
 func (d *Dialed) LostErr() error {
-	select {
-	case <-d.lost.Lost():
-	default:
+	if d.lostErr == nil {
 		return nil
 	}
-	switch l := d.lost.(type) {
-	case *push.Pusher:
-		return l.LostErr()
-	case *push.ConnWatch:
-		return l.Err()
-	}
-	return push.ErrSMSCClosed
+	return d.lostErr()
 }
 
 // Unit is what the target sends, for the report: "challenges",
@@ -129,7 +120,7 @@ func NewTarget(ctx context.Context, cfg TargetConfig) (*Dialed, error) {
 		}
 		t := &Challenges{Pusher: p, Numbers: cfg.Numbers, LoA: loa, PromptTimeout: pt,
 			ClientName: cfg.ClientName, BindingMessage: cfg.BindingMessage, NoVerify: cfg.NoVerify, VerifyEvery: cfg.VerifyEvery, keys: ks, plan: cfg.Fleet}
-		return &Dialed{Target: t, close: p.Close, lost: p}, nil
+		return &Dialed{Target: t, close: p.Close, lost: p.Lost(), lostErr: p.LostErr}, nil
 	case KindOTP, KindText:
 		rs := push.NewReceipts()
 		watch := push.NewConnWatch()
@@ -158,7 +149,7 @@ func NewTarget(ctx context.Context, cfg TargetConfig) (*Dialed, error) {
 			}
 			t.Clients = append(t.Clients, c)
 		}
-		return &Dialed{Target: t, close: closeAll, lost: watch}, nil
+		return &Dialed{Target: t, close: closeAll, lost: watch.Lost(), lostErr: watch.Err}, nil
 	}
 	return nil, fmt.Errorf("%w %q: want 2, 3, 3,2, otp or text", ErrKind, cfg.Kind)
 }
