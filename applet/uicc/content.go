@@ -11,20 +11,29 @@ import (
 
 // swappedBCD encodes digits two per byte, low nibble first, padded with F
 // to n bytes (TS 102 221 §13.2 for EF_ICCID, TS 24.008 §10.5.4.7 numbers).
-func swappedBCD(digits string, n int) []byte {
-	b := make([]byte, n)
-	for i := range b {
-		b[i] = 0xFF
+func swappedBCD(digits string, n int) []byte { return appendSwappedBCD(nil, digits, n) }
+
+// appendSwappedBCD appends swappedBCD(digits, n) to dst.
+func appendSwappedBCD(dst []byte, digits string, n int) []byte {
+	s := len(dst)
+	for range n {
+		dst = append(dst, 0xFF)
 	}
-	for i := 0; i < len(digits) && i/2 < n; i++ {
-		d := digits[i] - '0'
-		if i%2 == 0 {
-			b[i/2] = 0xF0 | d
+	putBCD(dst[s:], 0, digits)
+	return dst
+}
+
+// putBCD writes digits in swapped BCD into b from nibble k on (nibble 0
+// is the low one of b[0]), as far as b goes.
+func putBCD(b []byte, k int, digits string) {
+	for i := 0; i < len(digits) && (k+i)/2 < len(b); i++ {
+		j, d := k+i, digits[i]-'0'
+		if j%2 == 0 {
+			b[j/2] = 0xF0 | d
 		} else {
-			b[i/2] = b[i/2]&0x0F | d<<4
+			b[j/2] = b[j/2]&0x0F | d<<4
 		}
 	}
-	return b
 }
 
 // efICCID is the 10-byte EF_ICCID (TS 102 221 §13.2).
@@ -62,43 +71,45 @@ func DecodeIMSI(ef []byte) string {
 
 // efIMSI is the 9-byte EF_IMSI (TS 31.102 §4.2.2): length, then the digits
 // with the parity/type nibble first (odd 9, even 1).
-func efIMSI(imsi string) []byte {
-	b := make([]byte, 9)
-	for i := range b {
-		b[i] = 0xFF
-	}
-	b[0] = byte((len(imsi) + 2) / 2)
+func efIMSI(imsi string) []byte { return appendIMSI(nil, imsi) }
+
+// appendIMSI appends efIMSI(imsi) to dst.
+func appendIMSI(dst []byte, imsi string) []byte {
+	dst = append(dst, byte((len(imsi)+2)/2))
+	s := len(dst)
+	dst = appendSwappedBCD(dst, "", imsiLen-1)
 	parity := byte(0x1)
 	if len(imsi)%2 == 1 {
 		parity = 0x9
 	}
-	digits := string(rune('0'+parity)) + imsi // the type nibble takes the first position
-	copy(b[1:], swappedBCD(digits, 8))
-	return b
+	dst[s] = 0xF0 | parity // the type nibble takes the first position
+	putBCD(dst[s:], 1, imsi)
+	return dst
 }
 
 // dialNumber codes a number as TS 31.102 §4.2.26 (EF_MSISDN / EF_ADN):
 // BCD length, TON/NPI, 10 bytes of BCD. International numbers start with +.
-func dialNumber(num string) []byte {
+func dialNumber(num string) []byte { return appendDialNumber(make([]byte, 0, 12), num) }
+
+// appendDialNumber appends dialNumber(num) to dst.
+func appendDialNumber(dst []byte, num string) []byte {
 	ton := byte(0x81) // unknown TON, ISDN/E.164
 	if strings.HasPrefix(num, "+") {
 		ton = 0x91
 		num = num[1:]
 	}
-	out := make([]byte, 0, 12)
-	out = append(out, byte(1+(len(num)+1)/2), ton)
-	return append(out, swappedBCD(num, 10)...)
+	dst = append(dst, byte(1+(len(num)+1)/2), ton)
+	return appendSwappedBCD(dst, num, 10)
 }
 
-// msisdnRecord is one EF_MSISDN record: alpha identifier of alphaLen bytes
-// (FF), dialling number, CCP2 FF, Ext5 FF.
-func msisdnRecord(num string, alphaLen int) []byte {
-	r := make([]byte, 0, alphaLen+14)
+// appendMSISDNRecord appends one EF_MSISDN record: alpha identifier of
+// alphaLen bytes (FF), dialling number, CCP2 FF, Ext5 FF.
+func appendMSISDNRecord(dst []byte, num string, alphaLen int) []byte {
 	for range alphaLen {
-		r = append(r, 0xFF)
+		dst = append(dst, 0xFF)
 	}
-	r = append(r, dialNumber(num)...)
-	return append(r, 0xFF, 0xFF)
+	dst = appendDialNumber(dst, num)
+	return append(dst, 0xFF, 0xFF)
 }
 
 // smspRecord is one EF_SMSP record (TS 31.102 §4.2.27): alpha identifier,
@@ -193,17 +204,17 @@ func dirRecord(aid []byte, label string, n int) []byte {
 	return r
 }
 
-// plmnBCD codes MCC and MNC as TS 24.008 §10.5.1.3 does (3 bytes: MCC2
-// MCC1, MNC3 MCC3, MNC2 MNC1; MNC3 = F for a 2-digit MNC), taking them
-// from the IMSI with a 2-digit MNC as EF_AD says.
-func plmnBCD(imsi string) []byte {
+// appendPLMN appends MCC and MNC coded as TS 24.008 §10.5.1.3 does (3
+// bytes: MCC2 MCC1, MNC3 MCC3, MNC2 MNC1; MNC3 = F for a 2-digit MNC),
+// taking them from the IMSI with a 2-digit MNC as EF_AD says.
+func appendPLMN(dst []byte, imsi string) []byte {
 	d := func(i int) byte {
 		if i < len(imsi) {
 			return imsi[i] - '0'
 		}
 		return 0x0F
 	}
-	return []byte{d(1)<<4 | d(0), 0xF0 | d(2), d(4)<<4 | d(3)}
+	return append(dst, d(1)<<4|d(0), 0xF0|d(2), d(4)<<4|d(3))
 }
 
 // filled returns n bytes of v.
@@ -215,29 +226,33 @@ func filled(n int, v byte) []byte {
 	return b
 }
 
-// efACC is EF_ACC (TS 31.102 §4.2.15, TS 51.011 §10.3.15): the access
-// control class, one of 0..9 allocated from the last digit of the IMSI
-// (TS 22.011 §4.2). Byte 2 b1..b8 are classes 0..7, byte 1 b1..b2 8..9.
-func efACC(imsi string) []byte {
+// appendACC appends EF_ACC (TS 31.102 §4.2.15, TS 51.011 §10.3.15): the
+// access control class, one of 0..9 allocated from the last digit of the
+// IMSI (TS 22.011 §4.2). Byte 2 b1..b8 are classes 0..7, byte 1 b1..b2
+// 8..9.
+func appendACC(dst []byte, imsi string) []byte {
 	class := int(imsi[len(imsi)-1] - '0')
 	v := uint16(1) << class
-	return []byte{byte(v >> 8), byte(v)}
+	return append(dst, byte(v>>8), byte(v))
 }
 
-// efLOCI is EF_LOCI (TS 31.102 §4.2.17, TS 51.011 §10.3.17) of a card that
-// has not registered yet: no TMSI, the home PLMN with the "deleted" LAC
-// FFFE (TS 24.008 §10.5.1.3), location update status 01 "not updated".
-func efLOCI(imsi string) []byte {
-	b := append(filled(4, 0xFF), plmnBCD(imsi)...)
-	return append(b, 0xFF, 0xFE, 0xFF, 0x01)
+// appendLOCI appends EF_LOCI (TS 31.102 §4.2.17, TS 51.011 §10.3.17) of a
+// card that has not registered yet: no TMSI, the home PLMN with the
+// "deleted" LAC FFFE (TS 24.008 §10.5.1.3), location update status 01 "not
+// updated".
+func appendLOCI(dst []byte, imsi string) []byte {
+	dst = append(dst, 0xFF, 0xFF, 0xFF, 0xFF)
+	dst = appendPLMN(dst, imsi)
+	return append(dst, 0xFF, 0xFE, 0xFF, 0x01)
 }
 
-// efPSLOCI is EF_PSLOCI (TS 31.102 §4.2.23): no P-TMSI nor signature, the
-// routing area of the home PLMN with the deleted LAC and RAC FF, routing
-// area update status 01 "not updated".
-func efPSLOCI(imsi string) []byte {
-	b := append(filled(7, 0xFF), plmnBCD(imsi)...)
-	return append(b, 0xFF, 0xFE, 0xFF, 0x01)
+// appendPSLOCI appends EF_PSLOCI (TS 31.102 §4.2.23): no P-TMSI nor
+// signature, the routing area of the home PLMN with the deleted LAC and RAC
+// FF, routing area update status 01 "not updated".
+func appendPSLOCI(dst []byte, imsi string) []byte {
+	dst = append(dst, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF)
+	dst = appendPLMN(dst, imsi)
+	return append(dst, 0xFF, 0xFE, 0xFF, 0x01)
 }
 
 // efKeys is EF_Keys or EF_KeysPS (TS 31.102 §4.2.3, §4.2.4): key set

@@ -1,6 +1,9 @@
 package uicc
 
 import (
+	"bytes"
+	"slices"
+
 	"github.com/simlab-dev/simlab/applet/tlv"
 )
 
@@ -28,23 +31,9 @@ const (
 	accNever
 )
 
-// body is an EF's content. DF_GSM and DF_TELECOM EFs share the body of their
-// USIM twins, as on real cards where both paths reach the same data.
-type body struct {
-	data   []byte // transparent data, or records back to back
-	recLen int    // record length for linear fixed EFs
-}
-
-func (b *body) records() int {
-	if b.recLen == 0 {
-		return 0
-	}
-	return len(b.data) / b.recLen
-}
-
-func (b *body) record(n int) []byte { return b.data[(n-1)*b.recLen : n*b.recLen] }
-
-// file is a node of the card's file tree.
+// file is a node of a card's file tree. The tree belongs to an fsTemplate
+// and is shared read-only by every card made from it: an EF names its
+// content by slot, and the card holds the contents (Card.content).
 type file struct {
 	fid      uint16
 	kind     kind
@@ -52,9 +41,22 @@ type file struct {
 	sfi      byte   // 1..30, 0 = none
 	parent   *file
 	children []*file
-	body     *body
-	read     access
-	update   access
+	// slot indexes the EF's content in fsTemplate.shared and Card.own. DF_GSM
+	// and DF_TELECOM EFs have the slot of their USIM twins, as on real cards
+	// where both paths reach the same data.
+	slot   uint8
+	size   int // content length in bytes (EFs never grow nor shrink)
+	recLen int // record length for linear fixed EFs
+	read   access
+	update access
+}
+
+// records is how many records a linear fixed EF has.
+func (f *file) records() int {
+	if f.recLen == 0 {
+		return 0
+	}
+	return f.size / f.recLen
 }
 
 func (f *file) child(fid uint16) *file {
@@ -79,7 +81,7 @@ func (f *file) childSFI(sfi byte) *file {
 // structural overhead per file as appendFCP counts it for EFs.
 func (f *file) totalSize() int {
 	if !f.kind.isDF() {
-		return len(f.body.data) + 32
+		return f.size + 32
 	}
 	n := 0
 	for _, c := range f.children {
@@ -94,24 +96,77 @@ func (f *file) add(c *file) *file {
 	return c
 }
 
-func ef(fid uint16, sfi byte, read, update access, data []byte) *file {
-	return &file{fid: fid, kind: kindTransparent, sfi: sfi, read: read, update: update, body: &body{data: data}}
+// maxContents bounds the distinct EF contents of a card (30 today).
+const maxContents = 32
+
+// fsTemplate is the file tree of the cards made from profiles that agree
+// on what the files hold beyond the subscriber's identities (USIM AID,
+// languages, SMSC, SPN), with the contents that are the same on each of
+// them. Building the tree and those contents cost most of making a card
+// since every mandatory EF is there, so a profile builds its template once
+// (Profile.template) and every card made from it or from its Subscriber
+// copies shares it read-only; a card writes to its own copy of a content
+// (Card.writable).
+type fsTemplate struct {
+	mf, usim *file
+	// shared are the contents by slot; nil for the per-card files.
+	shared [maxContents][]byte
+	// The per-card EFs, whose contents New builds from the card's
+	// profile: EF_ICCID, EF_IMSI, EF_ACC, EF_LOCI, EF_PSLOCI, EF_MSISDN.
+	iccid, imsi, acc, loci, psloci, msisdn *file
+	perCard                                int // their sizes added up
+	// What the shared contents were built from (copies).
+	aid       []byte
+	langs     []string
+	smsc, spn string
+	slots     uint8
 }
 
-func efRec(fid uint16, sfi byte, read, update access, recLen int, recs ...[]byte) *file {
-	b := &body{recLen: recLen, data: make([]byte, recLen*len(recs))}
+// fits reports whether the template's shared contents are those p makes.
+func (t *fsTemplate) fits(p *Profile) bool {
+	return bytes.Equal(t.aid, p.USIMAID) && slices.Equal(t.langs, p.Languages) && t.smsc == p.SMSC && t.spn == p.SPN
+}
+
+// ef adds a transparent EF with content data shared by every card.
+func (t *fsTemplate) ef(fid uint16, sfi byte, read, update access, data []byte) *file {
+	f := t.newEF(fid, kindTransparent, sfi, read, update, len(data), 0)
+	t.shared[f.slot] = data
+	return f
+}
+
+// efRec adds a linear fixed EF whose records, padded with FF to recLen,
+// are shared by every card.
+func (t *fsTemplate) efRec(fid uint16, sfi byte, read, update access, recLen int, recs ...[]byte) *file {
+	data := make([]byte, recLen*len(recs))
 	for i, r := range recs {
-		rec := b.data[i*recLen : (i+1)*recLen]
+		rec := data[i*recLen : (i+1)*recLen]
 		n := copy(rec, r)
 		for j := n; j < recLen; j++ {
 			rec[j] = 0xFF
 		}
 	}
-	return &file{fid: fid, kind: kindLinear, sfi: sfi, read: read, update: update, body: b}
+	f := t.newEF(fid, kindLinear, sfi, read, update, len(data), recLen)
+	t.shared[f.slot] = data
+	return f
+}
+
+// own adds an EF of size bytes whose content each card builds.
+func (t *fsTemplate) own(fid uint16, k kind, sfi byte, read, update access, size, recLen int) *file {
+	t.perCard += size
+	return t.newEF(fid, k, sfi, read, update, size, recLen)
+}
+
+func (t *fsTemplate) newEF(fid uint16, k kind, sfi byte, read, update access, size, recLen int) *file {
+	if t.slots == maxContents {
+		panic("uicc: more than maxContents EF contents")
+	}
+	f := &file{fid: fid, kind: k, sfi: sfi, read: read, update: update, slot: t.slots, size: size, recLen: recLen}
+	t.slots++
+	return f
 }
 
 func alias(fid uint16, of *file) *file {
-	return &file{fid: fid, kind: of.kind, read: of.read, update: of.update, body: of.body}
+	return &file{fid: fid, kind: of.kind, read: of.read, update: of.update, slot: of.slot, size: of.size, recLen: of.recLen}
 }
 
 // File identifiers (TS 102 221 §13, TS 31.102 §4, TS 51.011 §10).
@@ -159,82 +214,128 @@ const (
 	smsRecords   = 10
 	smsRecLen    = 176
 	msisdnRecCnt = 2
+	msisdnRecLen = msisdnAlpha + 14
+	iccidLen     = 10
+	imsiLen      = 9
+	accLen       = 2
+	lociLen      = 11
+	psLociLen    = 14
 )
 
-// buildFS builds the file tree of a profile: the MF with EF_ICCID, EF_DIR,
-// EF_PL and EF_ARR (TS 102 221 §13); ADF_USIM with every EF that TS 31.102
-// §4.2 makes mandatory and those the profile fills (MSISDN, SMSP, SPN, SMS,
-// SMSS); DF_TELECOM and DF_GSM for 2G clients, DF_GSM with the EFs that TS
-// 51.011 §10.3 makes mandatory, sharing the USIM's contents where the two
-// specifications describe the same data (IMSI, ACC, FPLMN, LOCI, AD,
-// HPPLMN, SPN). mandatoryFiles in the tests lists them with their
-// structure and size.
-func buildFS(p *Profile) (mf, usim *file) {
-	mf = &file{fid: fidMF, kind: kindMF}
+// newTemplate builds the file tree of a profile's cards: the MF with
+// EF_ICCID, EF_DIR, EF_PL and EF_ARR (TS 102 221 §13); ADF_USIM with every
+// EF that TS 31.102 §4.2 makes mandatory and those the profile fills
+// (MSISDN, SMSP, SPN, SMS, SMSS); DF_TELECOM and DF_GSM for 2G clients,
+// DF_GSM with the EFs that TS 51.011 §10.3 makes mandatory, sharing the
+// USIM's contents where the two specifications describe the same data
+// (IMSI, ACC, FPLMN, LOCI, AD, HPPLMN, SPN). mandatoryFiles in the tests
+// lists them with their structure and size. The contents that depend on
+// the subscriber (ICCID, IMSI, MSISDN) are left to each card
+// (Card.personalize).
+func newTemplate(p *Profile) *fsTemplate {
+	t := &fsTemplate{aid: bytes.Clone(p.USIMAID), langs: slices.Clone(p.Languages), smsc: p.SMSC, spn: p.SPN}
+	mf := &file{fid: fidMF, kind: kindMF}
 	langs := p.Languages
 	if len(langs) == 0 {
 		langs = []string{"en"}
 	}
 	arr := arrRecords()
-	mf.add(ef(fidICCID, 0x02, accAlways, accNever, efICCID(p.ICCID)))
-	mf.add(efRec(fidDIR, 0x1E, accAlways, accADM, dirRecLen, dirRecord(p.USIMAID, "USIM", dirRecLen)))
-	mf.add(ef(fidPL, 0x05, accAlways, accPIN1, efLanguages(langs, 4)))
-	mf.add(efRec(fidARRMF, 0x06, accAlways, accADM, arrRecLen, arr...))
+	t.iccid = mf.add(t.own(fidICCID, kindTransparent, 0x02, accAlways, accNever, iccidLen, 0))
+	mf.add(t.efRec(fidDIR, 0x1E, accAlways, accADM, dirRecLen, dirRecord(p.USIMAID, "USIM", dirRecLen)))
+	mf.add(t.ef(fidPL, 0x05, accAlways, accPIN1, efLanguages(langs, 4)))
+	mf.add(t.efRec(fidARRMF, 0x06, accAlways, accADM, arrRecLen, arr...))
 
-	usim = mf.add(&file{fid: fidADF, kind: kindADF, aid: p.USIMAID})
-	usim.add(ef(fidLI, 0x02, accAlways, accPIN1, efLanguages(langs, 4)))
-	usim.add(efRec(fidARR, 0x17, accAlways, accADM, arrRecLen, arr...))
-	imsi := usim.add(ef(fidIMSI, 0x07, accPIN1, accADM, efIMSI(p.IMSI)))
-	usim.add(ef(fidKeys, 0x08, accPIN1, accPIN1, efKeys()))
-	usim.add(ef(fidKeysPS, 0x09, accPIN1, accPIN1, efKeys()))
-	hpplmn := usim.add(ef(fidHPPLMN, 0x12, accPIN1, accADM, []byte{0x05})) // search every 5×6 minutes
-	usim.add(ef(fidUST, 0x04, accPIN1, accADM, efUST()))
-	acc := usim.add(ef(fidACC, 0x06, accPIN1, accADM, efACC(p.IMSI)))
-	fplmn := usim.add(ef(fidFPLMN, 0x0D, accPIN1, accPIN1, filled(12, 0xFF))) // room for 4 PLMNs, none forbidden
-	loci := usim.add(ef(fidLOCI, 0x0B, accPIN1, accPIN1, efLOCI(p.IMSI)))
-	ad := usim.add(ef(fidAD, 0x03, accAlways, accADM, efAD(2)))
-	usim.add(efRec(fidECC, 0x01, accAlways, accADM, eccRecLen, efECC("112"), efECC("911")))
-	usim.add(ef(fidPSLOCI, 0x0C, accPIN1, accPIN1, efPSLOCI(p.IMSI)))
-	usim.add(ef(fidStartHFN, 0x0F, accPIN1, accPIN1, []byte{0xF0, 0x00, 0x00, 0xF0, 0x00, 0x00}))
-	usim.add(ef(fidThreshold, 0x10, accPIN1, accADM, []byte{0xF0, 0x10, 0x00}))
-	usim.add(ef(fidNETPAR, 0, accPIN1, accPIN1, efNETPAR()))
-	var msisdnRecs [][]byte
-	if p.MSISDN != "" {
-		msisdnRecs = append(msisdnRecs, msisdnRecord(p.MSISDN, msisdnAlpha))
-	}
-	for len(msisdnRecs) < msisdnRecCnt {
-		msisdnRecs = append(msisdnRecs, nil)
-	}
-	msisdn := usim.add(efRec(fidMSISDN, 0, accPIN1, accPIN1, msisdnAlpha+14, msisdnRecs...))
-	smsp := usim.add(efRec(fidSMSP, 0, accPIN1, accPIN1, smspAlpha+28, smspRecord(p.SMSC, smspAlpha)))
-	spn := usim.add(ef(fidSPN, 0, accAlways, accADM, efSPN(p.SPN)))
+	usim := mf.add(&file{fid: fidADF, kind: kindADF, aid: p.USIMAID})
+	usim.add(t.ef(fidLI, 0x02, accAlways, accPIN1, efLanguages(langs, 4)))
+	usim.add(t.efRec(fidARR, 0x17, accAlways, accADM, arrRecLen, arr...))
+	t.imsi = usim.add(t.own(fidIMSI, kindTransparent, 0x07, accPIN1, accADM, imsiLen, 0))
+	usim.add(t.ef(fidKeys, 0x08, accPIN1, accPIN1, efKeys()))
+	usim.add(t.ef(fidKeysPS, 0x09, accPIN1, accPIN1, efKeys()))
+	hpplmn := usim.add(t.ef(fidHPPLMN, 0x12, accPIN1, accADM, []byte{0x05})) // search every 5×6 minutes
+	usim.add(t.ef(fidUST, 0x04, accPIN1, accADM, efUST()))
+	t.acc = usim.add(t.own(fidACC, kindTransparent, 0x06, accPIN1, accADM, accLen, 0))
+	fplmn := usim.add(t.ef(fidFPLMN, 0x0D, accPIN1, accPIN1, filled(12, 0xFF))) // room for 4 PLMNs, none forbidden
+	t.loci = usim.add(t.own(fidLOCI, kindTransparent, 0x0B, accPIN1, accPIN1, lociLen, 0))
+	ad := usim.add(t.ef(fidAD, 0x03, accAlways, accADM, efAD(2)))
+	usim.add(t.efRec(fidECC, 0x01, accAlways, accADM, eccRecLen, efECC("112"), efECC("911")))
+	t.psloci = usim.add(t.own(fidPSLOCI, kindTransparent, 0x0C, accPIN1, accPIN1, psLociLen, 0))
+	usim.add(t.ef(fidStartHFN, 0x0F, accPIN1, accPIN1, []byte{0xF0, 0x00, 0x00, 0xF0, 0x00, 0x00}))
+	usim.add(t.ef(fidThreshold, 0x10, accPIN1, accADM, []byte{0xF0, 0x10, 0x00}))
+	usim.add(t.ef(fidNETPAR, 0, accPIN1, accPIN1, efNETPAR()))
+	t.msisdn = usim.add(t.own(fidMSISDN, kindLinear, 0, accPIN1, accPIN1, msisdnRecLen*msisdnRecCnt, msisdnRecLen))
+	smsp := usim.add(t.efRec(fidSMSP, 0, accPIN1, accPIN1, smspAlpha+28, smspRecord(p.SMSC, smspAlpha)))
+	spn := usim.add(t.ef(fidSPN, 0, accAlways, accADM, efSPN(p.SPN)))
 	sms := make([][]byte, smsRecords)
 	for i := range sms {
 		sms[i] = []byte{0x00} // status byte 00: free record (TS 31.102 §4.2.25)
 	}
-	smsEF := usim.add(efRec(fidSMS, 0, accPIN1, accPIN1, smsRecLen, sms...))
-	smss := usim.add(ef(fidSMSS, 0, accPIN1, accPIN1, []byte{0xFF, 0xFF}))
+	smsEF := usim.add(t.efRec(fidSMS, 0, accPIN1, accPIN1, smsRecLen, sms...))
+	smss := usim.add(t.ef(fidSMSS, 0, accPIN1, accPIN1, []byte{0xFF, 0xFF}))
 
 	telecom := mf.add(&file{fid: fidTelecom, kind: kindDF})
-	telecom.add(alias(fidMSISDN, msisdn))
+	telecom.add(alias(fidMSISDN, t.msisdn))
 	telecom.add(alias(fidSMSP, smsp))
 	telecom.add(alias(fidSMS, smsEF))
 	telecom.add(alias(fidSMSS, smss))
 
 	gsm := mf.add(&file{fid: fidGSM, kind: kindDF})
-	gsm.add(ef(fidLP, 0, accAlways, accPIN1, efLP(langs, 4)))
-	gsm.add(alias(fidIMSI, imsi))
-	gsm.add(ef(fidKc, 0, accPIN1, accPIN1, efKc()))
+	gsm.add(t.ef(fidLP, 0, accAlways, accPIN1, efLP(langs, 4)))
+	gsm.add(alias(fidIMSI, t.imsi))
+	gsm.add(t.ef(fidKc, 0, accPIN1, accPIN1, efKc()))
 	gsm.add(alias(fidHPPLMN, hpplmn))
-	gsm.add(ef(fidSST, 0, accPIN1, accADM, efGSMSST()))
-	gsm.add(ef(fidBCCH, 0, accPIN1, accPIN1, filled(16, 0xFF)))
-	gsm.add(alias(fidACC, acc))
+	gsm.add(t.ef(fidSST, 0, accPIN1, accADM, efGSMSST()))
+	gsm.add(t.ef(fidBCCH, 0, accPIN1, accPIN1, filled(16, 0xFF)))
+	gsm.add(alias(fidACC, t.acc))
 	gsm.add(alias(fidFPLMN, fplmn))
-	gsm.add(alias(fidLOCI, loci))
+	gsm.add(alias(fidLOCI, t.loci))
 	gsm.add(alias(fidAD, ad))
-	gsm.add(ef(fidPhase, 0, accAlways, accADM, []byte{0x03})) // phase 2+, TERMINAL PROFILE required
+	gsm.add(t.ef(fidPhase, 0, accAlways, accADM, []byte{0x03})) // phase 2+, TERMINAL PROFILE required
 	gsm.add(alias(fidSPN, spn))
-	return mf, usim
+	t.mf, t.usim = mf, usim
+	return t
+}
+
+// personalize gives the card the contents of its per-card EFs, made from
+// its profile, in one allocation.
+func (c *Card) personalize(p *Profile) {
+	t := c.fs
+	buf := make([]byte, 0, t.perCard)
+	put := func(f *file, b []byte) []byte {
+		c.own[f.slot] = b[len(b)-f.size : len(b) : len(b)]
+		return b
+	}
+	buf = put(t.iccid, appendSwappedBCD(buf, p.ICCID, iccidLen))
+	buf = put(t.imsi, appendIMSI(buf, p.IMSI))
+	buf = put(t.acc, appendACC(buf, p.IMSI))
+	buf = put(t.loci, appendLOCI(buf, p.IMSI))
+	buf = put(t.psloci, appendPSLOCI(buf, p.IMSI))
+	start := len(buf)
+	if p.MSISDN != "" {
+		buf = appendMSISDNRecord(buf, p.MSISDN, msisdnAlpha)
+	}
+	for len(buf) < start+t.msisdn.size {
+		buf = append(buf, 0xFF)
+	}
+	put(t.msisdn, buf)
+}
+
+// content is f's content on the card: its own copy, or the template's.
+func (c *Card) content(f *file) []byte {
+	if b := c.own[f.slot]; b != nil {
+		return b
+	}
+	return c.fs.shared[f.slot]
+}
+
+// writable is f's content as the card may change it: the template's is
+// copied the first time.
+func (c *Card) writable(f *file) []byte {
+	if b := c.own[f.slot]; b != nil {
+		return b
+	}
+	b := bytes.Clone(c.fs.shared[f.slot])
+	c.own[f.slot] = b
+	return b
 }
 
 // fileDescriptor returns the value of tag 82 (TS 102 221 §11.1.1.4.3).
@@ -243,8 +344,8 @@ func (f *file) fileDescriptor(dst []byte) []byte {
 	case kindTransparent:
 		return append(dst, 0x41, 0x21) // shareable working EF, transparent; data coding 21
 	case kindLinear:
-		n := f.body.records()
-		return append(dst, 0x42, 0x21, byte(f.body.recLen>>8), byte(f.body.recLen), byte(n))
+		n := f.records()
+		return append(dst, 0x42, 0x21, byte(f.recLen>>8), byte(f.recLen), byte(n))
 	default:
 		return append(dst, 0x78, 0x21) // shareable DF/ADF
 	}
@@ -301,7 +402,7 @@ func (c *Card) appendFCP(dst []byte, f *file) []byte {
 			return tlv.AppendBER(b, 0x81, []byte{byte(n >> 8), byte(n)}) // total file size
 		}
 		b = tlv.AppendBER(b, 0x8C, []byte{0x03, compactSC(f.update), compactSC(f.read)})
-		n := len(f.body.data)
+		n := f.size
 		b = tlv.AppendBER(b, 0x80, []byte{byte(n >> 8), byte(n)})
 		b = tlv.AppendBER(b, 0x81, []byte{byte((n + 32) >> 8), byte(n + 32)})
 		if f.sfi != 0 {
@@ -352,10 +453,10 @@ func (c *Card) appendGSMResponse(dst []byte, f *file) []byte {
 			0x80|byte(c.pin1.retries), 0x80|byte(c.puk1.retries), 0x00, 0x00)
 		return dst
 	}
-	n := len(f.body.data)
+	n := f.size
 	structure, rl := byte(0x00), byte(0)
 	if f.kind == kindLinear {
-		structure, rl = 0x01, byte(f.body.recLen)
+		structure, rl = 0x01, byte(f.recLen)
 	}
 	return append(dst, 0x00, 0x00, byte(n>>8), byte(n), fid[0], fid[1], 0x04, 0x00,
 		gsmAC(f.read)<<4|gsmAC(f.update), 0xF0, 0x44, 0x01, 0x02, structure, rl)

@@ -261,7 +261,7 @@ func (c *Card) readBinary(cmd *apdu.Command, gsm bool) ([]byte, apdu.SW) {
 	if !c.allowed(f.read) {
 		return nil, apdu.SWSecurityStatus
 	}
-	data := f.body.data
+	data := c.content(f)
 	if off >= len(data) {
 		return nil, apdu.SWWrongP1P2
 	}
@@ -288,13 +288,13 @@ func (c *Card) updateBinary(cmd *apdu.Command, gsm bool) ([]byte, apdu.SW) {
 	if !c.allowed(f.update) {
 		return nil, apdu.SWSecurityStatus
 	}
-	if off >= len(f.body.data) {
+	if off >= f.size {
 		return nil, apdu.SWWrongP1P2
 	}
-	if off+len(cmd.Data) > len(f.body.data) {
+	if off+len(cmd.Data) > f.size {
 		return nil, apdu.SWWrongLength
 	}
-	copy(f.body.data[off:], cmd.Data)
+	copy(c.writable(f)[off:], cmd.Data)
 	return nil, apdu.SWOK
 }
 
@@ -320,7 +320,7 @@ func (c *Card) recordTarget(cmd *apdu.Command, gsm bool, update bool) (*file, in
 	if !c.allowed(a) {
 		return nil, 0, apdu.SWSecurityStatus
 	}
-	n := f.body.records()
+	n := f.records()
 	var rec int
 	switch mode {
 	case 0x04: // absolute, or current when P1 = 0
@@ -365,14 +365,14 @@ func (c *Card) readRecord(cmd *apdu.Command, gsm bool) ([]byte, apdu.SW) {
 	}
 	// Check Le before moving the record pointer, so that a T=0 retry after
 	// 6Cxx reads the same record.
-	if f := c.peekRecordEF(cmd.P2 >> 3); f != nil && cmd.Ne != 256 && cmd.Ne != 65536 && cmd.Ne != f.body.recLen {
-		return nil, apdu.WrongLe(f.body.recLen)
+	if f := c.peekRecordEF(cmd.P2 >> 3); f != nil && cmd.Ne != 256 && cmd.Ne != 65536 && cmd.Ne != f.recLen {
+		return nil, apdu.WrongLe(f.recLen)
 	}
 	f, rec, sw := c.recordTarget(cmd, gsm, false)
 	if sw != apdu.SWOK {
 		return nil, sw
 	}
-	return append(c.scratch[:0], f.body.record(rec)...), apdu.SWOK
+	return append(c.scratch[:0], c.content(f)[(rec-1)*f.recLen:rec*f.recLen]...), apdu.SWOK
 }
 
 func (c *Card) peekRecordEF(sfi byte) *file {
@@ -391,13 +391,13 @@ func (c *Card) updateRecord(cmd *apdu.Command, gsm bool) ([]byte, apdu.SW) {
 	if len(cmd.Data) == 0 || cmd.Ne != 0 {
 		return nil, apdu.SWWrongLength
 	}
-	if f := c.peekRecordEF(cmd.P2 >> 3); f != nil && len(cmd.Data) != f.body.recLen {
+	if f := c.peekRecordEF(cmd.P2 >> 3); f != nil && len(cmd.Data) != f.recLen {
 		return nil, apdu.SWWrongLength
 	}
 	f, rec, sw := c.recordTarget(cmd, gsm, true)
 	if sw != apdu.SWOK {
 		return nil, sw
 	}
-	copy(f.body.record(rec), cmd.Data)
+	copy(c.writable(f)[(rec-1)*f.recLen:rec*f.recLen], cmd.Data)
 	return nil, apdu.SWOK
 }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 
 	"gopkg.in/yaml.v3"
 
@@ -55,6 +56,30 @@ type Profile struct {
 	Keysets []Keyset `yaml:"keysets,omitempty"`
 	// Applets are the card's applications, addressed by TAR and/or AID.
 	Applets []AppletProfile `yaml:"applets,omitempty"`
+
+	// fs is the file tree template of the cards made from the profile,
+	// shared with its Subscriber copies; nil in a profile not made by
+	// ParseProfile, whose cards each build their own.
+	fs *fsCache
+}
+
+// fsCache holds a profile's fsTemplate, built on first use.
+type fsCache struct {
+	once sync.Once
+	t    *fsTemplate
+}
+
+// template returns the file tree template for a card made from p: the one
+// p shares with the profile it was parsed as (and that one's other
+// Subscriber copies) when its contents are what p makes, or a new one.
+func (p *Profile) template() *fsTemplate {
+	if c := p.fs; c != nil {
+		c.once.Do(func() { c.t = newTemplate(p) })
+		if c.t.fits(p) {
+			return c.t
+		}
+	}
+	return newTemplate(p)
 }
 
 // PIN is a PIN, PUK or ADM code with its retry counter (TS 102 221 §9.5).
@@ -167,6 +192,7 @@ func ParseProfile(b []byte) (*Profile, error) {
 	if err := p.Validate(); err != nil {
 		return nil, err
 	}
+	p.fs = new(fsCache)
 	return &p, nil
 }
 

@@ -77,7 +77,9 @@ type Card struct {
 	atr   []byte
 
 	// Persistent state: survives Reset.
-	mf, usim          *file
+	fs                *fsTemplate         // the file tree, shared with other cards
+	mf, usim          *file               // fs.mf, fs.usim
+	own               [maxContents][]byte // by file slot: per-card and written contents
 	pin1, puk1, adm1  pinState
 	termProfile       []byte
 	applets           []*installed
@@ -145,7 +147,9 @@ func New(p *Profile, opts Options) (*Card, error) {
 	if p.ATR != nil {
 		c.atr = append([]byte(nil), p.ATR...)
 	}
-	c.mf, c.usim = buildFS(p)
+	c.fs = p.template()
+	c.mf, c.usim = c.fs.mf, c.fs.usim
+	c.personalize(p)
 	c.pin1 = newPIN(p.PIN1, p.PIN1.Enabled == nil || *p.PIN1.Enabled)
 	c.puk1 = newPIN(p.PUK1, true)
 	c.adm1 = newPIN(p.ADM1, true)

@@ -1,0 +1,131 @@
+package uicc
+
+import (
+	"bytes"
+	"testing"
+)
+
+// Steps on the shared contents: EF_FPLMN (transparent, PIN1), EF_SMS record
+// 3 (linear fixed, PIN1) and EF_SPN (ADM), read through ADF_USIM and, for
+// the twins, through DF_GSM and DF_TELECOM.
+const (
+	verifyPIN1  = "0020000108" + "31323334FFFFFFFF"
+	verifyADM1  = "002000 0A08" + "3838383838383838"
+	selFPLMN    = "00A4080C047FF06F7B"
+	selGSMFPLMN = "00A4080C047F206F7B"
+	selSMS      = "00A4080C047FF06F3C"
+	selTelSMS   = "00A4080C047F106F3C"
+	selSPN      = "00A4080C047FF06F46"
+	fplmnWrite  = "02F810FFFFFFFFFFFFFFFFFF"
+	spnWrite    = "01" + "4F5441" + "FFFFFFFFFFFFFFFFFFFFFFFFFF"
+)
+
+var (
+	fplmnAsMade = "FFFFFFFFFFFFFFFFFFFFFFFF"
+	smsWrite    = "03" + string(bytes.Repeat([]byte("AB"), smsRecLen-1))
+	smsAsMade   = "00" + string(bytes.Repeat([]byte("FF"), smsRecLen-1))
+)
+
+// write changes the three files on c.
+func write(t *testing.T, c *Card) {
+	t.Helper()
+	run(t, c, []step{
+		{verifyPIN1, "9000"}, {verifyADM1, "9000"},
+		{selFPLMN, "9000"}, {"00D600000C" + fplmnWrite, "9000"},
+		{selSMS, "9000"}, {"00DC0304B0" + smsWrite, "9000"},
+		{selSPN, "9000"}, {"00D6000011" + spnWrite, "9000"},
+	})
+}
+
+// read checks the three files on c, through both paths of the twins.
+func read(t *testing.T, c *Card, fplmn, sms, spnPrefix string) {
+	t.Helper()
+	run(t, c, []step{
+		{verifyPIN1, "9000"},
+		{selFPLMN, "9000"}, {"00B000000C", fplmn + "9000"},
+		{selGSMFPLMN, "9000"}, {"00B000000C", fplmn + "9000"},
+		{selSMS, "9000"}, {"00B20304B0", sms + "9000"},
+		{selTelSMS, "9000"}, {"00B20304B0", sms + "9000"},
+		{selSPN, "9000"}, {"00B0000011", spnPrefix + "…9000"},
+	})
+}
+
+// TestSharedContents: cards made from one profile and from its Subscriber
+// copies share one file tree and its contents, yet a card's UPDATE BINARY
+// and UPDATE RECORD change only its own files (and their DF_GSM and
+// DF_TELECOM twins), whether the other card was made before or after the
+// write; the template keeps its contents; the per-card files (ICCID, IMSI,
+// MSISDN) are each card's.
+func TestSharedContents(t *testing.T) {
+	t.Parallel()
+	p := loadProfile(t, testProfile)
+	mk := func(n uint64) *Card {
+		t.Helper()
+		q, err := p.Subscriber(n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := New(q, Options{Clock: fixedClock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
+	}
+	before, writer := mk(1), mk(2)
+	if before.fs != writer.fs || before.fs != p.fs.t {
+		t.Fatal("cards of one profile do not share its file tree")
+	}
+	shared := before.fs.shared
+	pristine := newTemplate(p)
+	write(t, writer)
+	after := mk(3)
+	read(t, writer, fplmnWrite, smsWrite, "014F5441FF")
+	for name, c := range map[string]*Card{"made before the write": before, "made after the write": after} {
+		t.Run(name, func(t *testing.T) {
+			read(t, c, fplmnAsMade, smsAsMade, "0173696D6C6162FF")
+		})
+	}
+	// A second writer copies the template's contents, not the first
+	// writer's, and the first does not see its write.
+	run(t, after, []step{{verifyPIN1, "9000"}, {selFPLMN, "9000"}, {"00D6000003" + "130014", "9000"}, {"00B000000C", "130014FFFFFFFFFFFFFFFFFF9000"}})
+	read(t, writer, fplmnWrite, smsWrite, "014F5441FF")
+	for i := range shared {
+		if !bytes.Equal(shared[i], pristine.shared[i]) || (shared[i] == nil) != (pristine.shared[i] == nil) {
+			t.Errorf("template content %d is %X, want %X", i, shared[i], pristine.shared[i])
+		}
+	}
+	// Per-card values: EF_ICCID, EF_IMSI and EF_MSISDN differ by card.
+	ids := map[string]bool{}
+	for _, c := range []*Card{before, writer, after} {
+		id := tx(t, c, "00A4080C022FE2") + tx(t, c, "00B000000A") +
+			tx(t, c, "00A4080C047FF06F07") + tx(t, c, "00B0000009") +
+			tx(t, c, "00A4080C047FF06F40") + tx(t, c, "00B201041C")
+		if ids[id] {
+			t.Errorf("two cards have identities %s", id)
+		}
+		ids[id] = true
+	}
+}
+
+// TestTemplateFits: a copy of a parsed profile whose shared contents
+// differ (another SPN) gets a tree of its own with its own SPN, and the
+// parsed profile's cards keep theirs.
+func TestTemplateFits(t *testing.T) {
+	t.Parallel()
+	p := loadProfile(t, testProfile)
+	q := *p
+	q.SPN = "OTA"
+	c, err := New(&q, Options{Clock: fixedClock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := New(p, Options{Clock: fixedClock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.fs == d.fs {
+		t.Fatal("profiles with different SPNs share a file tree")
+	}
+	run(t, c, []step{{selSPN, "9000"}, {"00B0000011", "014F5441FF…9000"}})
+	run(t, d, []step{{selSPN, "9000"}, {"00B0000011", "0173696D6C6162FF…9000"}})
+}
