@@ -153,6 +153,8 @@ func New(p *Profile, opts Options) (*Card, error) {
 	c.pin1 = newPIN(p.PIN1, p.PIN1.Enabled == nil || *p.PIN1.Enabled)
 	c.puk1 = newPIN(p.PUK1, true)
 	c.adm1 = newPIN(p.ADM1, true)
+	c.keysets = make([]keysetState, 0, len(p.Keysets))
+	c.applets = make([]*installed, 0, len(p.Applets))
 	for _, k := range p.Keysets {
 		c.keysets = append(c.keysets, keysetState{Keyset: k, counter: ota.CounterFromUint64(k.Counter), keys: p.keysOf(k)})
 	}
