@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/simlab-dev/simlab/simulator/person"
 	"github.com/simlab-dev/simlab/smsc/tpdu"
@@ -170,10 +171,8 @@ func (h *Handset) deliverText(ctx context.Context, m Message) {
 			h.event("url", "did not open %s", u)
 		}
 	}
-	if m.Parts > 1 {
-		h.event("sms_in", "text from %s (%d characters in %d parts)", m.From, len([]rune(m.Text)), m.Parts)
-	} else {
-		h.event("sms_in", "text from %s (%d characters)", m.From, len([]rune(m.Text)))
+	if h.cfg.Event != nil {
+		h.emit("sms_in", receivedText(m.From, utf8.RuneCountInString(m.Text), m.Parts))
 	}
 	if h.cfg.Inbox != nil {
 		h.cfg.Inbox(m)

@@ -364,7 +364,9 @@ func (h *Handset) download(ctx context.Context, tpdus [][]byte) ([]byte, error) 
 		if err != nil {
 			return nil, &DeliveryError{FCS: ErrDownload.FCS, Reason: ErrDownload.Reason, Err: err}
 		}
-		h.event("sms_in", "SMS-PP download part %d/%d: SW %04X", i+1, len(tpdus), sw)
+		if h.cfg.Event != nil {
+			h.emit("sms_in", downloadText(i+1, len(tpdus), sw))
+		}
 		switch {
 		case sw == 0x9300:
 			return nil, ErrToolkitBusy

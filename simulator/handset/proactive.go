@@ -49,7 +49,9 @@ func (h *Handset) proactive(ctx context.Context, sw uint16) error {
 			return fmt.Errorf("handset: TERMINAL RESPONSE: %w", err)
 		}
 	}
-	h.event("session_end", "SW %04X", sw)
+	if h.cfg.Event != nil {
+		h.emit("session_end", swText(sw))
+	}
 	if sw != 0x9000 {
 		return fmt.Errorf("handset: proactive session ended with %04X", sw)
 	}
@@ -120,7 +122,9 @@ func (h *Handset) handle(ctx context.Context, cmd cat.Command, override **person
 	case *cat.DisplayText:
 		text, _ := c.Text.String()
 		if !c.WaitForUser || c.ImmediateResponse {
-			h.event("prompt", "display %q (no answer needed)", text)
+			if h.cfg.Event != nil {
+				h.emit("prompt", displayText(text))
+			}
 			return cat.RespondTo(c, cat.ResultOK), nil
 		}
 		return h.ask(ctx, c, person.Prompt{Kind: person.Display, Text: text}, h.timeout(c.Duration), override, nil)
@@ -204,7 +208,9 @@ func (h *Handset) ask(ctx context.Context, c cat.Command, pr person.Prompt, time
 	if k := person.Keyword(pr.Text); k != nil {
 		*override = k
 	}
-	h.event("prompt", "%s %q", pr.Kind, pr.Text)
+	if h.cfg.Event != nil {
+		h.emit("prompt", promptText(pr.Kind, pr.Text))
+	}
 	shown := time.Now()
 	actx, cancel := context.WithDeadline(ctx, shown.Add(timeout))
 	a := h.cfg.Person.Answer(actx, pr, *override)
@@ -214,15 +220,9 @@ func (h *Handset) ask(ctx context.Context, c cat.Command, pr person.Prompt, time
 		return nil, err
 	}
 	g, add := userResult(a.Action, timedOut)
-	detail := a.Action.String()
-	if timedOut {
-		detail = fmt.Sprintf("no answer within %v", timeout)
-	} else if a.Action == person.Enter && pr.Hidden {
-		detail = fmt.Sprintf("entered %d hidden characters", len(a.Input))
-	} else if a.Action == person.Enter {
-		detail = fmt.Sprintf("entered %q", a.Input)
+	if h.cfg.Event != nil {
+		h.emit("answer", answerText(a, pr.Hidden, timedOut, timeout))
 	}
-	h.event("answer", "%s after %v", detail, min(a.Delay, timeout))
 	tr := cat.RespondTo(c, g, add...)
 	if g == cat.ResultOK && fill != nil {
 		if err := fill(tr, a); err != nil {
@@ -247,7 +247,9 @@ func (h *Handset) sendSM(ctx context.Context, c *cat.SendShortMessage) *cat.Term
 		h.event("error", "SEND SHORT MESSAGE: a %s, not an SMS-SUBMIT", m.Type())
 		return cat.RespondTo(c, cat.ResultBeyondCapabilities)
 	}
-	h.event("sms_out", "SMS-SUBMIT to %s, PID %02X DCS %02X, %d bytes of user data", s.DA.String(), s.PID, byte(s.DCS), len(s.UD.Data))
+	if h.cfg.Event != nil {
+		h.emit("sms_out", submitText(s))
+	}
 	if err := h.cfg.SendSMS(ctx, s); err != nil {
 		h.event("error", "SEND SHORT MESSAGE failed: %v", err)
 		// TS 31.111 §6.8.12: RP-ERROR, cause "temporary failure" (0x29).
