@@ -262,9 +262,10 @@ func (p *Profile) Validate() error {
 	}
 	seen := map[int]bool{}
 	for i, k := range p.Keysets {
-		f := fmt.Sprintf("keysets[%d]", i)
+		// f names a field of the keyset in an error, built only then.
+		f := func(field string) string { return fmt.Sprintf("keysets[%d].%s", i, field) }
 		if k.KVN < 1 || k.KVN > 15 || seen[k.KVN] {
-			return profErr(f+".kvn", "want a unique key version number 1..15, got %d", k.KVN)
+			return profErr(f("kvn"), "want a unique key version number 1..15, got %d", k.KVN)
 		}
 		seen[k.KVN] = true
 		for _, kr := range []struct {
@@ -275,48 +276,48 @@ func (p *Profile) Validate() error {
 				continue
 			}
 			if kr.r.Ref == "" {
-				return profErr(f+"."+kr.n+".ref", "missing")
+				return profErr(f(kr.n+".ref"), "missing")
 			}
 			a, err := ota.ParseAlgorithm(kr.r.Algorithm)
 			if err != nil {
-				return profErr(f+"."+kr.n+".algorithm", "%v", err)
+				return profErr(f(kr.n+".algorithm"), "%v", err)
 			}
 			if kr.r.Value != nil {
 				if _, err := ota.KeyType(a, len(kr.r.Value)); err != nil {
-					return profErr(f+"."+kr.n+".value", "%v", err)
+					return profErr(f(kr.n+".value"), "%v", err)
 				}
 			}
 		}
 		if k.Counter > ota.MaxCounter {
-			return profErr(f+".counter", "above 2^40-1")
+			return profErr(f("counter"), "above 2^40-1")
 		}
 	}
 	names := map[string]bool{}
 	tars := map[string]bool{}
 	for i, a := range p.Applets {
-		f := fmt.Sprintf("applets[%d]", i)
+		f := func(field string) string { return fmt.Sprintf("applets[%d].%s", i, field) }
 		if a.Name == "" || names[a.Name] {
-			return profErr(f+".name", "want a unique name, got %q", a.Name)
+			return profErr(f("name"), "want a unique name, got %q", a.Name)
 		}
 		names[a.Name] = true
 		if a.AID != nil && (len(a.AID) < 5 || len(a.AID) > 16) {
-			return profErr(f+".aid", "want 5 to 16 bytes")
+			return profErr(f("aid"), "want 5 to 16 bytes")
 		}
 		for j, t := range a.TARs {
-			g := fmt.Sprintf("%s.tars[%d]", f, j)
+			g := func(field string) string { return fmt.Sprintf("applets[%d].tars[%d].%s", i, j, field) }
 			if len(t.TAR) != 3 {
-				return profErr(g+".tar", "want 3 bytes, got %d", len(t.TAR))
+				return profErr(g("tar"), "want 3 bytes, got %d", len(t.TAR))
 			}
 			if tars[string(t.TAR)] {
-				return profErr(g+".tar", "TAR %X used twice", []byte(t.TAR))
+				return profErr(g("tar"), "TAR %X used twice", []byte(t.TAR))
 			}
 			tars[string(t.TAR)] = true
 			if len(t.MSL) > 1 {
-				return profErr(g+".msl", "want one byte")
+				return profErr(g("msl"), "want one byte")
 			}
 			for _, kvn := range t.Keysets {
 				if !seen[kvn] {
-					return profErr(g+".keysets", "no keyset with kvn %d", kvn)
+					return profErr(g("keysets"), "no keyset with kvn %d", kvn)
 				}
 			}
 		}
