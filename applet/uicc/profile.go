@@ -7,9 +7,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"gopkg.in/yaml.v3"
 
@@ -57,29 +59,63 @@ type Profile struct {
 	// Applets are the card's applications, addressed by TAR and/or AID.
 	Applets []AppletProfile `yaml:"applets,omitempty"`
 
-	// fs is the file tree template of the cards made from the profile,
-	// shared with its Subscriber copies; nil in a profile not made by
-	// ParseProfile, whose cards each build their own.
+	// fs holds the file tree templates of the cards made from the
+	// profile, shared with its Subscriber copies; nil in a profile not
+	// made by ParseProfile, whose cards each build their own.
 	fs *fsCache
 }
 
-// fsCache holds a profile's fsTemplate, built on first use.
+// maxTemplates bounds the templates a parsed profile and its copies keep:
+// copies whose shared contents differ (another SPN, SMSC, languages or
+// AID) beyond that many build a tree for each card.
+const maxTemplates = 8
+
+// fsCache holds the fsTemplates of a profile and its copies, built on
+// first use. Readers take the list without a lock; adding one is
+// serialised.
 type fsCache struct {
-	once sync.Once
-	t    *fsTemplate
+	mu sync.Mutex
+	ts atomic.Pointer[[]*fsTemplate]
+}
+
+// find returns the template whose shared contents are what p makes, or nil.
+func (c *fsCache) find(p *Profile) *fsTemplate {
+	if ts := c.ts.Load(); ts != nil {
+		for _, t := range *ts {
+			if t.fits(p) {
+				return t
+			}
+		}
+	}
+	return nil
 }
 
 // template returns the file tree template for a card made from p: the one
-// p shares with the profile it was parsed as (and that one's other
-// Subscriber copies) when its contents are what p makes, or a new one.
+// p shares with the profile it was parsed as and that one's copies when
+// its contents are what p makes, or a new one, kept for the next cards.
 func (p *Profile) template() *fsTemplate {
-	if c := p.fs; c != nil {
-		c.once.Do(func() { c.t = newTemplate(p) })
-		if c.t.fits(p) {
-			return c.t
-		}
+	c := p.fs
+	if c == nil {
+		return newTemplate(p)
 	}
-	return newTemplate(p)
+	if t := c.find(p); t != nil {
+		return t
+	}
+	t := newTemplate(p)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if u := c.find(p); u != nil { // another card built it meanwhile
+		return u
+	}
+	var ts []*fsTemplate
+	if old := c.ts.Load(); old != nil {
+		ts = *old
+	}
+	if len(ts) < maxTemplates {
+		ts = append(slices.Clip(ts), t)
+		c.ts.Store(&ts)
+	}
+	return t
 }
 
 // PIN is a PIN, PUK or ADM code with its retry counter (TS 102 221 §9.5).

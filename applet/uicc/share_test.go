@@ -2,6 +2,7 @@ package uicc
 
 import (
 	"bytes"
+	"fmt"
 	"testing"
 )
 
@@ -72,7 +73,7 @@ func TestSharedContents(t *testing.T) {
 		return c
 	}
 	before, writer := mk(1), mk(2)
-	if before.fs != writer.fs || before.fs != p.fs.t {
+	if before.fs != writer.fs || before.fs != (*p.fs.ts.Load())[0] {
 		t.Fatal("cards of one profile do not share its file tree")
 	}
 	shared := before.fs.shared
@@ -108,24 +109,42 @@ func TestSharedContents(t *testing.T) {
 }
 
 // TestTemplateFits: a copy of a parsed profile whose shared contents
-// differ (another SPN) gets a tree of its own with its own SPN, and the
-// parsed profile's cards keep theirs.
+// differ (another SPN) gets a tree of its own with its own SPN, shared by
+// the copy's next cards, even when its card is the first one made; the
+// parsed profile's cards share theirs.
 func TestTemplateFits(t *testing.T) {
 	t.Parallel()
 	p := loadProfile(t, testProfile)
 	q := *p
 	q.SPN = "OTA"
-	c, err := New(&q, Options{Clock: fixedClock})
-	if err != nil {
-		t.Fatal(err)
+	mk := func(p *Profile) *Card {
+		t.Helper()
+		c, err := New(p, Options{Clock: fixedClock})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c
 	}
-	d, err := New(p, Options{Clock: fixedClock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if c.fs == d.fs {
+	c1, d1, c2, d2 := mk(&q), mk(p), mk(&q), mk(p)
+	if c1.fs == d1.fs {
 		t.Fatal("profiles with different SPNs share a file tree")
 	}
-	run(t, c, []step{{selSPN, "9000"}, {"00B0000011", "014F5441FF…9000"}})
-	run(t, d, []step{{selSPN, "9000"}, {"00B0000011", "0173696D6C6162FF…9000"}})
+	if c1.fs != c2.fs || d1.fs != d2.fs {
+		t.Error("cards of one profile do not share its file tree")
+	}
+	for _, c := range []*Card{c1, c2} {
+		run(t, c, []step{{selSPN, "9000"}, {"00B0000011", "014F5441FF…9000"}})
+	}
+	for _, d := range []*Card{d1, d2} {
+		run(t, d, []step{{selSPN, "9000"}, {"00B0000011", "0173696D6C6162FF…9000"}})
+	}
+	// Beyond maxTemplates variants, cards still get the right contents.
+	for i := range maxTemplates + 2 {
+		r := *p
+		r.SPN = string(rune('A' + i))
+		run(t, mk(&r), []step{{selSPN, "9000"}, {"00B0000011", fmt.Sprintf("01%02XFF…9000", 'A'+i)}})
+	}
+	if n := len(*p.fs.ts.Load()); n != maxTemplates {
+		t.Errorf("%d templates kept, want %d", n, maxTemplates)
+	}
 }
