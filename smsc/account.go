@@ -91,12 +91,14 @@ type runtimeAccounts struct {
 	mu     sync.Mutex // serialises add and remove, guards n
 	n      int
 	m      sync.Map // system_id → *account
-	byAddr sync.Map // an address of their mo_ranges (digits) → *account
+	byAddr sync.Map // a number of their mo_ranges (NormalizeAddr) → *account
 }
 
-// byAddress returns the added account whose mo_ranges hold addr.
+// byAddress returns the added account whose mo_ranges hold addr, written
+// any way the SMSC takes for the same number (NormalizeAddr: +999…,
+// 00999…, spaces and dashes).
 func (r *runtimeAccounts) byAddress(addr string) *account {
-	v, ok := r.byAddr.Load(strings.TrimPrefix(addr, "+"))
+	v, ok := r.byAddr.Load(NormalizeAddr(addr))
 	if !ok {
 		return nil
 	}
@@ -149,7 +151,7 @@ func (s *Server) AddAccount(a Account) error {
 		if err != nil || rg.Lo == "" || rg.Lo != rg.Hi {
 			return fmt.Errorf("%w: %q: mo_ranges %q: an account added at run time claims single numbers only", ErrAccount, a.SystemID, m)
 		}
-		addrs = append(addrs, rg.Lo)
+		addrs = append(addrs, NormalizeAddr(rg.Lo))
 	}
 	acc := &account{Account: a}
 	acc.MORanges = append([]string(nil), a.MORanges...)
@@ -197,7 +199,7 @@ func (s *Server) RemoveAccount(systemID string) bool {
 		r.n--
 		for _, m := range acc.MORanges {
 			if rg, _, err := ParseRange(m); err == nil {
-				r.byAddr.CompareAndDelete(rg.Lo, acc)
+				r.byAddr.CompareAndDelete(NormalizeAddr(rg.Lo), acc)
 			}
 		}
 	}

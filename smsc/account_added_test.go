@@ -135,3 +135,35 @@ func TestAddedAccountsBounded(t *testing.T) {
 		t.Fatalf("after a removal: %v", err)
 	}
 }
+
+// TestAddedAccountAddressForms: an added account's number is one number
+// however it is written, as everywhere in the SMSC (NormalizeAddr): the MO
+// to +999…, 00999… or "+999 557 …" reaches it, and a number written
+// another way is still the same number when another account claims it.
+func TestAddedAccountAddressForms(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := &smsc.Server{Accounts: []smsc.Account{{SystemID: "app", Password: "pw", DefaultMO: true}}}
+		defer shutdown(t, srv)
+		if err := srv.AddAccount(smsc.Account{SystemID: "ns-a", Password: "pw", MORanges: []string{"0099955700000"}}); err != nil {
+			t.Fatal(err)
+		}
+		for _, other := range []string{"99955700000", "+99955700000", "0099955700000"} {
+			if err := srv.AddAccount(smsc.Account{SystemID: "ns-b", Password: "pw", MORanges: []string{other}}); !errors.Is(err, smsc.ErrAccountExists) {
+				t.Errorf("AddAccount of %s, which ns-a holds as 0099955700000: %v", other, err)
+			}
+		}
+		app := bound(t, srv, pdu.CmdBindReceiver, "app", "")
+		a := bound(t, srv, pdu.CmdBindReceiver, "ns-a", "")
+		for _, to := range []string{"99955700000", "+99955700000", "0099955700000", "+999 557 00000", "+999-557-00000"} {
+			mo(t, srv, "99900000001", to)
+			a.answer("99900000001")
+			app.quiet()
+		}
+		if !srv.RemoveAccount("ns-a") {
+			t.Fatal("RemoveAccount(ns-a)")
+		}
+		if err := srv.AddAccount(smsc.Account{SystemID: "ns-b", Password: "pw", MORanges: []string{"+99955700000"}}); err != nil {
+			t.Errorf("the number is free again once ns-a is removed: %v", err)
+		}
+	})
+}
