@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -73,6 +74,12 @@ func (a *Account) UnmarshalYAML(n *yaml.Node) error {
 
 // MaxAddedAccounts bounds the accounts added at run time (AddAccount).
 const MaxAddedAccounts = 10_000
+
+// RemovedAccountGrace is how long a bind of an account taken away by
+// RemoveAccount has to answer the unbind it is sent before the server
+// closes it: a client that ignores the unbind (and answers enquire_link)
+// would otherwise stay connected until it goes.
+const RemovedAccountGrace = 5 * time.Second
 
 // Errors of AddAccount: ErrAccountExists is a system_id already taken (by
 // a configured or an added account), ErrTooManyAccounts a server holding
@@ -183,8 +190,10 @@ func (s *Server) AddAccount(a Account) error {
 }
 
 // RemoveAccount takes an account added by AddAccount away and reports
-// whether there was one: it binds no more, its binds are asked to unbind
-// (Shutdown's way), and once they have ended what waits for it is dropped
+// whether there was one: it binds no more, its binds may submit no more
+// (ESME_RINVBNDSTS) and are asked to unbind (Shutdown's way), those still
+// there RemovedAccountGrace later are closed, and once they have ended
+// what waits for it is dropped
 // as Forget drops an open-mode system_id's (answers end DELETED, receipts
 // are no longer owed). Messages it sent stay in the store.
 func (s *Server) RemoveAccount(systemID string) bool {
@@ -222,6 +231,7 @@ func (s *Server) RemoveAccount(systemID string) bool {
 	s.mu.Unlock()
 	for _, ss := range binds {
 		ss.startUnbind()
+		ss.closeAfter(RemovedAccountGrace, "account removed, unbind unanswered")
 	}
 	s.releaseRemoved(acc)
 	return true

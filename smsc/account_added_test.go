@@ -167,3 +167,42 @@ func TestAddedAccountAddressForms(t *testing.T) {
 		}
 	})
 }
+
+// TestRemovedAccountBindClosed: a bind of a removed account that ignores
+// the unbind may submit no more (ESME_RINVBNDSTS, nothing stored in its
+// namespace) and is closed RemovedAccountGrace after the removal, not
+// after the ordinary timeouts (it answers enquire_link).
+func TestRemovedAccountBindClosed(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := &smsc.Server{Accounts: []smsc.Account{{SystemID: "app", Password: "pw", DefaultMO: true}}}
+		defer shutdown(t, srv)
+		if err := srv.AddAccount(smsc.Account{SystemID: "ns-a", Password: "pw", Namespace: "ns-a"}); err != nil {
+			t.Fatal(err)
+		}
+		a := bound(t, srv, pdu.CmdBindTransceiver, "ns-a", "")
+		a.submit(textSM("99900000001", "before"), pdu.StatusOK)
+		removed := time.Now()
+		if !srv.RemoveAccount("ns-a") {
+			t.Fatal("RemoveAccount(ns-a)")
+		}
+		if h, _ := a.read(); h.ID != pdu.CmdUnbind {
+			t.Fatalf("got %v, want unbind", h.ID)
+		}
+		// Ignored: it goes on submitting.
+		a.submit(textSM("99900000001", "after"), pdu.StatusInvBndSts)
+		a.call(pdu.CmdEnquireLink, nil, pdu.StatusOK)
+		page, err := srv.Store.List(context.Background(), smsc.Query{Filter: smsc.Filter{Namespace: "ns-a"}})
+		if err != nil || len(page.Messages) != 1 || string(page.Messages[0].Body) != "before" {
+			t.Fatalf("ns-a's messages: %+v %v, want the one sent before the removal", page, err)
+		}
+		if a.closed(smsc.RemovedAccountGrace - time.Second) {
+			t.Fatal("closed before the grace ended")
+		}
+		if !a.closed(time.Minute) {
+			t.Fatal("still open a minute later")
+		}
+		if d := time.Since(removed); d != smsc.RemovedAccountGrace {
+			t.Errorf("closed %v after the removal, want %v", d, smsc.RemovedAccountGrace)
+		}
+	})
+}
