@@ -120,6 +120,15 @@ func (r *runtimeAccounts) get(systemID string) (*account, bool) {
 	return v.(*account), true
 }
 
+// appendAll appends the accounts added now to dst.
+func (r *runtimeAccounts) appendAll(dst []*account) []*account {
+	r.m.Range(func(_, v any) bool {
+		dst = append(dst, v.(*account))
+		return true
+	})
+	return dst
+}
+
 // knownAccount returns the configured or added account of a system_id, nil
 // for none (a server with configured accounts).
 func (s *Server) knownAccount(systemID string) *account {

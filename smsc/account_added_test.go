@@ -206,3 +206,39 @@ func TestRemovedAccountBindClosed(t *testing.T) {
 		}
 	})
 }
+
+// TestAddedAccountMetrics: an added account has the per-account series a
+// configured one has (receipts owed, throttled submits when it has a
+// throughput, its queue in the deliver_sm depth), and none is left once
+// it is removed.
+func TestAddedAccountMetrics(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		srv := &smsc.Server{Accounts: []smsc.Account{{SystemID: "app", Password: "pw", DefaultMO: true, Throughput: 5}}}
+		defer shutdown(t, srv)
+		if err := srv.AddAccount(smsc.Account{SystemID: "ns-a", Password: "pw", Throughput: 5, MORanges: []string{"99955700000"}}); err != nil {
+			t.Fatal(err)
+		}
+		for _, name := range []string{"simlab_smpp_receipts_owed", "simlab_smpp_throttled_total"} {
+			if g := gauges(t, srv, name); len(g) != 2 || g["app"] != 0 || g["ns-a"] != 0 {
+				t.Errorf("%s with an added account: %v, want app and ns-a at 0", name, g)
+			}
+		}
+		// Its queue: an MO to its number waits for a bind.
+		mo(t, srv, "99900000001", "99955700000")
+		synctest.Wait()
+		if g := gauges(t, srv, "simlab_smpp_queue_depth"); g["deliver_sm"] != 1 {
+			t.Errorf("queue depth with an MO waiting for ns-a: %v", g)
+		}
+		if !srv.RemoveAccount("ns-a") {
+			t.Fatal("RemoveAccount(ns-a)")
+		}
+		for _, name := range []string{"simlab_smpp_receipts_owed", "simlab_smpp_throttled_total"} {
+			if g := gauges(t, srv, name); len(g) != 1 || g["app"] != 0 {
+				t.Errorf("%s after the removal: %v, want app only", name, g)
+			}
+		}
+		if g := gauges(t, srv, "simlab_smpp_queue_depth"); g["deliver_sm"] != 0 {
+			t.Errorf("queue depth after the removal: %v", g)
+		}
+	})
+}
