@@ -572,6 +572,12 @@ func (s *session) handle(pkt []byte) (stop bool) {
 			s.respondStatus(h, pdu.StatusInvBndSts)
 			return false
 		}
+		if s.acct.removed.Load() {
+			// A run-time account taken away (RemoveAccount): its bind,
+			// asked to unbind, stores nothing more in its namespace.
+			s.respondStatus(h, pdu.StatusInvBndSts)
+			return false
+		}
 		s.handleSubmitFamily(h, body)
 	case pdu.CmdDeliverSM:
 		// An SMSC does not take deliver_sm from an ESME.
@@ -841,6 +847,17 @@ func (s *session) startUnbind() {
 	s.pending[seq] = nil
 	s.omu.Unlock()
 	s.write(pdu.CmdUnbind, pdu.StatusOK, seq, nil)
+}
+
+// closeAfter closes the session d from now on the server clock unless it
+// has ended by then (a removed account's bind that ignores its unbind).
+func (s *session) closeAfter(d time.Duration, reason string) {
+	s.srv.Clock.AfterFunc(d, func() {
+		if !s.isDead() {
+			s.log.Warn("smpp: closing session: " + reason)
+			s.close(reason)
+		}
+	})
 }
 
 func (s *session) handleResponse(h pdu.Header, body []byte) {

@@ -117,7 +117,19 @@ func TestLoadShardsAsProcesses(t *testing.T) {
 			sync1 = []string{"--start-at", time.Now().Add(3 * time.Second).UTC().Format(time.RFC3339Nano)}
 		} else {
 			sync1 = []string{"--barrier", filepath.Join(run, "barrier"), "--barrier-lead", "1s"}
+			// A run that died before its shards passed the barrier left
+			// the ready files of two: they must not start this one.
+			if err := os.MkdirAll(filepath.Join(run, "barrier"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			for i := range 2 {
+				old := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339Nano) + "\n3\n"
+				if err := os.WriteFile(filepath.Join(run, "barrier", fmt.Sprintf("shard-%d-of-3.ready", i)), []byte(old), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
 		}
+		began := time.Now()
 		var wg sync.WaitGroup
 		for i := 0; i < n; i++ {
 			wg.Go(func() {
@@ -134,11 +146,18 @@ func TestLoadShardsAsProcesses(t *testing.T) {
 		}
 		var sent, completed int64
 		var logs []string
+		var start time.Time
 		for i := 0; i < n; i++ {
 			dir := filepath.Join(run, fmt.Sprintf("shard-%d", i))
 			r := readReport(t, filepath.Join(dir, "report.json"))
 			if r.Schedule.Shard != i || r.Schedule.Shards != n || r.TargetRate != float64(rate)/float64(n) {
 				t.Errorf("shard %d/%d: schedule %+v target %v", i, n, r.Schedule, r.TargetRate)
+			}
+			if i == 0 {
+				start = r.Schedule.Start
+			}
+			if !r.Schedule.Start.Equal(start) || r.Schedule.Start.Before(began) {
+				t.Errorf("shard %d/%d starts %v, shard 0 %v: want one start, after the run began (%v)", i, n, r.Schedule.Start, start, began)
 			}
 			sent += r.Sent
 			completed += r.Completed
