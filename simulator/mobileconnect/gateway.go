@@ -28,6 +28,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -360,7 +361,9 @@ func (g *Gateway) handleJWKS(w http.ResponseWriter, r *http.Request) {
 
 // writeRawJSON writes an encoded JSON document, 200.
 func writeRawJSON(w http.ResponseWriter, b []byte) {
-	w.Header()["Content-Type"] = hdrJSON
+	h := w.Header()
+	h["Content-Type"] = hdrJSON
+	h["Content-Length"] = []string{strconv.Itoa(len(b))}
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(b)
 }

@@ -1,6 +1,7 @@
 package mobileconnect
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
@@ -149,13 +150,17 @@ type IssuedIDToken struct {
 // it also returns the token decoded: the payload already encoded for
 // signing, kept rather than encoded again.
 func (g *Gateway) sign(cl *registered, sess *session, claims *idClaims) (string, *IssuedIDToken, error) {
-	payload, err := json.Marshal(claims)
+	// Encoded into a pooled buffer (the same bytes as json.Marshal, and a
+	// newline cut off), kept only when the login is traced.
+	buf := getBuffer()
+	defer putBuffer(buf)
+	payload, err := buf.marshal(claims)
 	if err != nil {
 		return "", nil, err
 	}
 	var info *IssuedIDToken
 	if sess.trace != nil {
-		info = &IssuedIDToken{Claims: payload, Faults: sess.faults, Published: true}
+		info = &IssuedIDToken{Claims: bytes.Clone(payload), Faults: sess.faults, Published: true}
 	}
 	if out, faulty, err := g.signFaulty(sess, payload, info); faulty {
 		return out, info, err
@@ -178,7 +183,12 @@ func (g *Gateway) sign(cl *registered, sess *session, claims *idClaims) (string,
 // and openid-client do) re-encodes its header for every signature.
 func (sk *sigKey) signCompact(payload []byte) (string, error) {
 	enc := base64.RawURLEncoding
-	b := make([]byte, 0, len(sk.header)+1+enc.EncodedLen(len(payload))+1+enc.EncodedLen(256))
+	// Put together in a pooled buffer: the token's one allocation is the
+	// string returned.
+	buf := getBuffer()
+	defer putBuffer(buf)
+	buf.Grow(len(sk.header) + 1 + enc.EncodedLen(len(payload)) + 1 + enc.EncodedLen(512))
+	b := buf.AvailableBuffer()
 	b = append(b, sk.header...)
 	b = append(b, '.')
 	b = enc.AppendEncode(b, payload)
