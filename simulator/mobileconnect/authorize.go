@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -157,9 +158,8 @@ func (g *Gateway) startLogin(cl *registered, ar *AuthRequest, msisdn string) (*l
 			if err != nil {
 				e = newError(ErrServerError, "no code could be issued")
 			} else {
-				q := url.Values{"code": {code}, "state": {l.req.State}}
 				t.done(sess, nil)
-				loc = withQuery(l.req.RedirectURI, q)
+				loc = codeRedirect(l.req.RedirectURI, code, l.req.State)
 			}
 		}
 		if e != nil {
@@ -194,12 +194,24 @@ func (g *Gateway) showLogin(w http.ResponseWriter, r *http.Request, l *login, ho
 			select {
 			case <-l.done:
 			default:
+				var t *time.Timer
+				var timeout <-chan time.Time
+				if g.realAfter {
+					t = holdTimer(hold)
+					timeout = t.C
+				} else {
+					timeout = g.deps.After(hold)
+				}
 				select {
 				case <-l.done:
 				case <-l.otpAsked:
-				case <-g.deps.After(hold):
+				case <-timeout:
 				case <-r.Context().Done():
 				case <-g.ctx.Done():
+				}
+				if t != nil {
+					t.Stop()
+					holdTimers.Put(t)
 				}
 			}
 		}
@@ -227,6 +239,22 @@ func (g *Gateway) showLogin(w http.ResponseWriter, r *http.Request, l *login, ho
 	}
 	g.renderWait(w, self, l.req.ClientName, l.req.BindingMessage)
 }
+
+// holdTimer is a timer running for d, for a hold with the real clock
+// (Gateway.realAfter): one of holdTimers, stopped and put back when the
+// hold ends (since Go 1.23 a stopped timer delivers nothing stale and
+// Reset reuses it), which spares every held GET a new timer and channel.
+func holdTimer(d time.Duration) *time.Timer {
+	t, _ := holdTimers.Get().(*time.Timer)
+	if t == nil {
+		return time.NewTimer(d)
+	}
+	t.Reset(d)
+	return t
+}
+
+// holdTimers are the stopped timers holdTimer reuses.
+var holdTimers sync.Pool
 
 // urlSafe reports whether a query holds only unreserved characters,
 // percent escapes and the separators "&", "=" and "+".

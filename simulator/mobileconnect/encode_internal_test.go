@@ -5,9 +5,12 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 )
 
 // randomText is a string of up to n characters drawn from ASCII, the
@@ -133,4 +136,44 @@ func TestWriteJSONOverHTTP(t *testing.T) {
 	if resp.ContentLength != int64(len(want)+1) || len(resp.TransferEncoding) != 0 {
 		t.Fatalf("Content-Length %d, Transfer-Encoding %v", resp.ContentLength, resp.TransferEncoding)
 	}
+}
+
+// TestCodeRedirect: the login's redirect is the string withQuery makes
+// of url.Values{"code", "state"}, for redirect URIs with and without a
+// query and states with every kind of character.
+func TestCodeRedirect(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 5))
+	uris := []string{"https://rp.example/cb", "https://rp.example/cb?x=1", "http://127.0.0.1:9/callback", "com.example.app:/cb?a=b&c"}
+	for i := range 3000 {
+		uri, code, state := uris[i%len(uris)], randomText(r, 43), randomText(r, 30)
+		want := withQuery(uri, url.Values{"code": {code}, "state": {state}})
+		if got := codeRedirect(uri, code, state); got != want {
+			t.Fatalf("%q %q %q:\n got %s\nwant %s", uri, code, state, got, want)
+		}
+	}
+}
+
+// TestHoldTimerReused: a hold's timer put back is handed out again,
+// reset: it does not fire at once, and fires after its new duration.
+func TestHoldTimerReused(t *testing.T) {
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for range 50 {
+				tm := holdTimer(time.Microsecond)
+				<-tm.C
+				tm.Stop()
+				holdTimers.Put(tm)
+				tm = holdTimer(time.Hour)
+				select {
+				case <-tm.C:
+					t.Error("a reused timer fired at once")
+				default:
+				}
+				tm.Stop()
+				holdTimers.Put(tm)
+			}
+		})
+	}
+	wg.Wait()
 }

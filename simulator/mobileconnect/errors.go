@@ -117,6 +117,18 @@ func withQuery(uri string, q url.Values) string {
 	return uri + sep + q.Encode()
 }
 
+// codeRedirect is the successful login's redirect: redirectURI with code
+// and state added, the same string as withQuery with url.Values{"code",
+// "state"} makes (keys in order, each value query-escaped), put together
+// without the map and its sorting.
+func codeRedirect(redirectURI, code, state string) string {
+	sep := "?"
+	if strings.Contains(redirectURI, "?") {
+		sep = "&"
+	}
+	return redirectURI + sep + "code=" + url.QueryEscape(code) + "&state=" + url.QueryEscape(state)
+}
+
 // writeJSON answers code with v as JSON (and a newline, as
 // json.Encoder writes it), encoded first into a pooled buffer so that the
 // answer carries its Content-Length and its body goes to net/http in one
