@@ -347,7 +347,7 @@ func (g *Gateway) loginTTL() time.Duration {
 // redirect answers 302 to loc without a body: http.Redirect also writes a
 // small HTML page for GET requests, which no relying party reads.
 func redirect(w http.ResponseWriter, loc string) {
-	w.Header().Set("Location", loc)
+	w.Header()["Location"] = []string{loc} // canonical key: no Set
 	w.WriteHeader(http.StatusFound)
 }
 

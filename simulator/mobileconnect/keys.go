@@ -434,12 +434,22 @@ func parseJWKS(s string) (*jose.JSONWebKeySet, error) {
 	return &set, nil
 }
 
-// randomToken returns n random bytes from r, base64url.
+// randomToken returns n random bytes from r, base64url. From crypto/rand
+// (the default Deps.Rand) the bytes are read into the stack: since Go
+// 1.24 rand.Read keeps its buffer from escaping, where a Read through
+// the io.Reader interface moves it to the heap; any other reader (a
+// test's seeded one) fills a heap buffer first.
 func randomToken(r io.Reader, n int) (string, error) {
-	b := make([]byte, n)
-	if _, err := io.ReadFull(r, b); err != nil {
-		return "", fmt.Errorf("mobileconnect: randomness: %w", err)
+	var buf [32]byte
+	if n > len(buf) || (r != rand.Reader && r != io.Reader(cryptoRand{})) {
+		b := make([]byte, n)
+		if _, err := io.ReadFull(r, b); err != nil {
+			return "", fmt.Errorf("mobileconnect: randomness: %w", err)
+		}
+		return base64.RawURLEncoding.EncodeToString(b), nil
 	}
+	b := buf[:n]
+	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24)
 	return base64.RawURLEncoding.EncodeToString(b), nil
 }
 
