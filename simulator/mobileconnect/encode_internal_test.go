@@ -1,7 +1,11 @@
 package mobileconnect
 
 import (
+	"bytes"
+	crand "crypto/rand"
+	"encoding/base64"
 	"encoding/json"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
@@ -176,4 +180,35 @@ func TestHoldTimerReused(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// TestRandomToken: from crypto/rand (the stack path) and from any other
+// reader (the heap path) a token is n bytes base64url, as the reader gave
+// them, for every length the gateway asks and a longer one.
+func TestRandomToken(t *testing.T) {
+	seen := map[string]bool{}
+	for _, n := range []int{12, 16, 18, 24, 32, 48} {
+		for _, r := range []io.Reader{crand.Reader, cryptoRand{}} {
+			tok, err := randomToken(r, n)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, err := base64.RawURLEncoding.DecodeString(tok)
+			if err != nil || len(b) != n || seen[tok] {
+				t.Fatalf("n %d: %q (%v, %d bytes, seen before %v)", n, tok, err, len(b), seen[tok])
+			}
+			seen[tok] = true
+		}
+		src := make([]byte, n)
+		for i := range src {
+			src[i] = byte(i * 7)
+		}
+		tok, err := randomToken(bytes.NewReader(src), n)
+		if err != nil || tok != base64.RawURLEncoding.EncodeToString(src) {
+			t.Fatalf("n %d from a reader: %q %v", n, tok, err)
+		}
+		if _, err := randomToken(bytes.NewReader(src[:n-1]), n); err == nil {
+			t.Fatalf("n %d: a short reader gave a token", n)
+		}
+	}
 }

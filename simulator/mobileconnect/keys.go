@@ -450,7 +450,10 @@ func randomToken(r io.Reader, n int) (string, error) {
 	}
 	b := buf[:n]
 	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24)
-	return base64.RawURLEncoding.EncodeToString(b), nil
+	// Encoded on the stack too: the string is the one allocation
+	// (EncodeToString makes two past 32 bytes).
+	var enc [43]byte // base64url of 32 bytes, unpadded
+	return string(base64.RawURLEncoding.AppendEncode(enc[:0], b)), nil
 }
 
 // tokenKey is what the gateway stores for a code or token: its SHA-256,
