@@ -54,37 +54,6 @@ func randomClaims(r *rand.Rand) *idClaims {
 	return c
 }
 
-// TestMarshalMatchesJSON: the pooled encoder gives the id_token payload
-// byte for byte as json.Marshal does, for many claim sets, one buffer
-// reused across them, and the bytes decode back to the claim set.
-func TestMarshalMatchesJSON(t *testing.T) {
-	r := rand.New(rand.NewPCG(13, 4))
-	buf := getBuffer()
-	defer putBuffer(buf)
-	for i := range 2000 {
-		c := randomClaims(r)
-		want, err := json.Marshal(c)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := buf.marshal(c)
-		if err != nil || string(got) != string(want) {
-			t.Fatalf("claim set %d: %v\n got %s\nwant %s", i, err, got, want)
-		}
-		var back idClaims
-		if err := json.Unmarshal(got, &back); err != nil {
-			t.Fatalf("claim set %d: %v", i, err)
-		}
-		again, _ := json.Marshal(&back)
-		if string(again) != string(want) {
-			t.Fatalf("claim set %d decodes to another claim set:\n%s\n%s", i, again, want)
-		}
-	}
-	if _, err := buf.marshal(make(chan int)); err == nil {
-		t.Fatal("a channel was encoded")
-	}
-}
-
 // writeCounter is a ResponseWriter counting the Writes of the body.
 type writeCounter struct {
 	*httptest.ResponseRecorder

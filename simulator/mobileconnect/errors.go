@@ -153,20 +153,10 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 }
 
 // jsonBuffer is a buffer with a json.Encoder writing into it, kept in
-// bufferPool for answers and id_token payloads.
+// bufferPool for answers, id_token payloads and JWS.
 type jsonBuffer struct {
 	bytes.Buffer
 	enc *json.Encoder
-}
-
-// marshal encodes v into b (emptied first) and returns the bytes
-// json.Marshal would: the encoder's newline cut off. They live in b.
-func (b *jsonBuffer) marshal(v any) ([]byte, error) {
-	b.Reset()
-	if err := b.enc.Encode(v); err != nil {
-		return nil, err
-	}
-	return bytes.TrimSuffix(b.Bytes(), []byte("\n")), nil
 }
 
 // bufferPool holds the jsonBuffers; one grown past maxPooledBuffer (an

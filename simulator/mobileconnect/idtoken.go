@@ -150,14 +150,11 @@ type IssuedIDToken struct {
 // it also returns the token decoded: the payload already encoded for
 // signing, kept rather than encoded again.
 func (g *Gateway) sign(cl *registered, sess *session, claims *idClaims) (string, *IssuedIDToken, error) {
-	// Encoded into a pooled buffer (the same bytes as json.Marshal, and a
-	// newline cut off), kept only when the login is traced.
+	// Written into a pooled buffer (the same bytes as json.Marshal,
+	// appendClaims), kept only when the login is traced.
 	buf := getBuffer()
 	defer putBuffer(buf)
-	payload, err := buf.marshal(claims)
-	if err != nil {
-		return "", nil, err
-	}
+	payload := appendClaims(buf.AvailableBuffer(), claims)
 	var info *IssuedIDToken
 	if sess.trace != nil {
 		info = &IssuedIDToken{Claims: bytes.Clone(payload), Faults: sess.faults, Published: true}
