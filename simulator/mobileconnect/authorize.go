@@ -3,6 +3,7 @@ package mobileconnect
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"mime"
 	"net/http"
 	"net/url"
@@ -148,7 +149,10 @@ func (g *Gateway) startLogin(cl *registered, ar *AuthRequest, msisdn string) (*l
 		g.st.end()
 		return old, nil
 	}
-	g.log.Debug("mc: login started", "client_id", cl.ID, "msisdn", msisdn, "acr_values", strings.Join(ar.ACR, " "))
+	if g.log.Enabled(context.Background(), slog.LevelDebug) {
+		// Checked first: the arguments cost allocations even unlogged.
+		g.log.Debug("mc: login started", "client_id", cl.ID, "msisdn", msisdn, "acr_values", strings.Join(ar.ACR, " "))
+	}
 	t := g.redirectTrace(ar, msisdn)
 	g.goCtx(func(ctx context.Context) {
 		sess, e := g.authenticate(withTrace(ctx, t), cl, &l.req, msisdn, l)

@@ -71,6 +71,9 @@ type idClaims struct {
 	UPK           json.RawMessage `json:"upk,omitempty"`
 	Recipient     string          `json:"recipient,omitempty"`
 	CIBAAuthReqID string          `json:"urn:openid:params:jwt:claim:auth_req_id,omitempty"`
+	// dtsTime is what DTSTime points to, held here rather than in an
+	// allocation of its own.
+	dtsTime int64
 }
 
 // idTokenClaims builds the id_token of a session. accessToken may be
@@ -101,8 +104,8 @@ func (g *Gateway) idTokenClaims(ctx context.Context, sess *session, accessToken 
 	}
 	if a := sess.answer; a != nil {
 		c.DTS = DTS(a.Challenge, &a.Response)
-		t := int64(a.Response.DTSTime)
-		c.DTSTime = &t
+		c.dtsTime = int64(a.Response.DTSTime)
+		c.DTSTime = &c.dtsTime
 		if a.Public != nil {
 			c.UPK = ecJWK(a.Public)
 		}
