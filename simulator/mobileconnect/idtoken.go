@@ -23,7 +23,9 @@ import (
 // the login_hint as sent, prefix included (MOBILE-CONNECT.md §1.4).
 func HashLoginHint(hint string) string {
 	h := sum256(hint)
-	return hex.EncodeToString(h[:])
+	var enc [64]byte // hex on the stack: the string is the one allocation
+	hex.Encode(enc[:], h[:])
+	return string(enc[:])
 }
 
 // atHash is OpenID Connect Core §3.1.3.6's at_hash for ES256 and RS256:
@@ -38,9 +40,13 @@ func atHash(accessToken string) string {
 // self-delimiting BER-TLV. An RP splits them and checks the signature with
 // the upk claim as docs/applet-protocol.md says.
 func DTS(challenge []byte, resp *authn.Response) string {
-	b := append([]byte(nil), challenge...)
+	// Both put together on the stack when they fit (a LoA3 answer's are
+	// about 150 bytes): the string is the one allocation.
+	var raw [256]byte
+	var enc [344]byte
+	b := append(raw[:0], challenge...)
 	b = authn.AppendResponse(b, resp)
-	return base64.RawURLEncoding.EncodeToString(b)
+	return string(base64.RawURLEncoding.AppendEncode(enc[:0], b))
 }
 
 // subject returns the session's sub: its PCR for the client.

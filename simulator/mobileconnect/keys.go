@@ -350,7 +350,8 @@ func (k *keyRing) pcr(ctx context.Context, clientID, msisdn string) (string, err
 	for i := 0; i < len(msisdn); i++ {
 		out = append(out, msisdn[i]^pad[i])
 	}
-	return base64.RawURLEncoding.EncodeToString(out), nil
+	var enc [64]byte // base64url of 48 bytes: the string is the one allocation
+	return string(base64.RawURLEncoding.AppendEncode(enc[:0], out)), nil
 }
 
 // resolvePCR returns the number behind a PCR issued to clientID.
