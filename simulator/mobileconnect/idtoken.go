@@ -40,8 +40,9 @@ func atHash(accessToken string) string {
 // self-delimiting BER-TLV. An RP splits them and checks the signature with
 // the upk claim as docs/applet-protocol.md says.
 func DTS(challenge []byte, resp *authn.Response) string {
-	// Both put together on the stack when they fit (a LoA3 answer's are
-	// about 150 bytes): the string is the one allocation.
+	// The raw bytes in one buffer of their usual size (a LoA3 answer's
+	// are about 150 bytes), the base64url on the stack: two allocations,
+	// the buffer and the string, where growing and encoding made four.
 	var raw [256]byte
 	var enc [344]byte
 	b := append(raw[:0], challenge...)
