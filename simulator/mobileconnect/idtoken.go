@@ -42,7 +42,7 @@ func atHash(accessToken string) string {
 func DTS(challenge []byte, resp *authn.Response) string {
 	// The raw bytes in one buffer of their usual size (a LoA3 answer's
 	// are about 150 bytes), the base64url on the stack: two allocations,
-	// the buffer and the string, where growing and encoding made four.
+	// the buffer and the string, where growing and encoding made five.
 	var raw [256]byte
 	var enc [344]byte
 	b := append(raw[:0], challenge...)
