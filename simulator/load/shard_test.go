@@ -346,46 +346,65 @@ func TestAwaitBarrier(t *testing.T) {
 // barrier left the ready files of shards 0 and 1 of 3. A re-run in the
 // same directory is not started by them: its shard 2 alone waits (and
 // gives up when its context ends, naming the shards missing), and once
-// all three are there they start together, on their own ready times.
+// all three are there they start together, on their own ready times: the
+// shard already waiting wakes when the others arrive. On the bubble's
+// clock (testing/synctest), so the polls take no time and "still
+// waiting" is a fact, not a guess.
 func TestAwaitBarrierAfterCrash(t *testing.T) {
 	t.Parallel()
-	dir := t.TempDir()
-	const n = 3
-	crashed := time.Now().Add(-time.Hour).UTC()
-	for i, content := range []string{
-		crashed.Format(time.RFC3339Nano) + "\n",    // as simlab wrote it before beats
-		crashed.Format(time.RFC3339Nano) + "\n7\n", // a shard that waited 7 polls
-	} {
-		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("shard-%d-of-%d.ready", i, n)), []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// Alone with the dead run's files: 10 polls, and still waiting.
-	ctx, cancel := context.WithTimeout(context.Background(), 10*barrierPoll)
-	_, err := AwaitBarrier(ctx, dir, Shard{2, n}, time.Second)
-	cancel()
-	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "2 of 3 shards never became ready") {
-		t.Fatalf("shard 2 alone beside a dead run's ready files: %v, want it still waiting for 2 of 3", err)
-	}
-
-	rerun := time.Now()
-	starts := make([]time.Time, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			s, err := AwaitBarrier(ctx, dir, Shard{i, n}, time.Second)
-			if err != nil {
-				t.Error(err)
+	synctest.Test(t, func(t *testing.T) {
+		dir := t.TempDir()
+		const n = 3
+		crashed := time.Now().Add(-time.Hour).UTC()
+		for i, content := range []string{
+			crashed.Format(time.RFC3339Nano) + "\n",    // as simlab wrote it before beats
+			crashed.Format(time.RFC3339Nano) + "\n7\n", // a shard that waited 7 polls
+		} {
+			if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("shard-%d-of-%d.ready", i, n)), []byte(content), 0o644); err != nil {
+				t.Fatal(err)
 			}
-			starts[i] = s
-		})
-	}
-	wg.Wait()
-	for i, s := range starts {
-		if !s.Equal(starts[0]) || s.Before(rerun.Add(time.Second)) {
-			t.Errorf("shard %d starts %v, want %v for all, after the re-run began (%v) plus the lead", i, s, starts[0], rerun)
 		}
-	}
+		// Alone with the dead run's files: 10 polls, and still waiting.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*barrierPoll)
+		_, err := AwaitBarrier(ctx, dir, Shard{2, n}, time.Second)
+		cancel()
+		if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "2 of 3 shards never became ready") {
+			t.Fatalf("shard 2 alone beside a dead run's ready files: %v, want it still waiting for 2 of 3", err)
+		}
+
+		rerun := time.Now()
+		starts := make([]time.Time, n)
+		var wg sync.WaitGroup
+		await := func(i int) {
+			wg.Go(func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				defer cancel()
+				s, err := AwaitBarrier(ctx, dir, Shard{i, n}, time.Second)
+				if err != nil {
+					t.Error(err)
+				}
+				starts[i] = s
+			})
+		}
+		// Shard 2 first: ten polls of the bubble's clock later it still
+		// waits; it passes once 0 and 1 are there.
+		await(2)
+		passed := make(chan struct{})
+		go func() { wg.Wait(); close(passed) }()
+		time.Sleep(10 * barrierPoll)
+		synctest.Wait()
+		select {
+		case <-passed:
+			t.Fatal("shard 2 passed before shards 0 and 1 of the re-run arrived")
+		default:
+		}
+		await(0)
+		await(1)
+		<-passed
+		for i, s := range starts {
+			if !s.Equal(starts[0]) || s.Before(rerun.Add(time.Second)) {
+				t.Errorf("shard %d starts %v, want %v for all, after the re-run began (%v) plus the lead", i, s, starts[0], rerun)
+			}
+		}
+	})
 }
