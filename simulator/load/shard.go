@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -115,7 +117,9 @@ const barrierPoll = 100 * time.Millisecond
 // before any shard passed (a crash, a cancelled job) never change, so a
 // re-run in the same directory is not started by them; each of its shards
 // overwrites its own. No clocks are compared, so the shards' clocks need
-// not agree for this.
+// not agree for this. A file renamed over by its beat while it is read
+// (gone, or a stale NFS handle) is a shard not seen that poll, not an
+// error of the barrier.
 //
 // A shard that passes the barrier writes DIR/shard-I-of-N.started with the
 // run's start; a shard of the run still waiting that finds it passes too,
@@ -170,8 +174,12 @@ func AwaitBarrier(ctx context.Context, dir string, s Shard, lead time.Duration) 
 			return start, err
 		}
 		var latest time.Time
+		var readErr error // of a ready file being replaced as it was read
 		missing := 0
 		for i, f := range files {
+			if f.err != nil {
+				readErr = f.err
+			}
 			switch {
 			case !f.ok:
 			case live[i]:
@@ -192,6 +200,9 @@ func AwaitBarrier(ctx context.Context, dir string, s Shard, lead time.Duration) 
 		}
 		select {
 		case <-ctx.Done():
+			if readErr != nil {
+				return time.Time{}, fmt.Errorf("%w: %d of %d shards never became ready in %s (%v): %w", ErrBarrier, missing, s.Count, dir, readErr, ctx.Err())
+			}
 			return time.Time{}, fmt.Errorf("%w: %d of %d shards never became ready in %s: %w", ErrBarrier, missing, s.Count, dir, ctx.Err())
 		case <-tick.C:
 		}
@@ -259,6 +270,13 @@ type barrierFile struct {
 	ok      bool      // the file is there
 	ready   time.Time // its ready time (first line)
 	content string    // all of it, the beat counter included
+	err     error     // why it could not be read this poll (replaced)
+}
+
+// replaced reports whether err is the error of reading a file that was
+// renamed over meanwhile: gone (ENOENT) or, on NFS, a stale handle.
+func replaced(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ESTALE)
 }
 
 // readBarrier reads the ready files of dir, by shard index of count.
@@ -280,6 +298,13 @@ func readBarrier(dir string, count int) ([]barrierFile, error) {
 			continue
 		}
 		b, err := readLimited(filepath.Join(dir, e.Name()), 128)
+		if replaced(err) {
+			// Renamed over by its shard's beat between the listing and
+			// the read (a network file system answers ESTALE): not seen
+			// this poll.
+			files[i] = barrierFile{err: err}
+			continue
+		}
 		if err != nil {
 			return nil, fmt.Errorf("%w: %v", ErrBarrier, err)
 		}

@@ -408,3 +408,49 @@ func TestAwaitBarrierAfterCrash(t *testing.T) {
 		}
 	})
 }
+
+// TestAwaitBarrierFileReplaced: a ready file that is gone when read
+// (listed, then renamed over by its shard's beat; here a dangling
+// symlink, as ENOENT) is a shard not seen this poll, not the end of the
+// barrier: the shard waiting goes on, names the read error if its
+// context ends, and passes once the file can be read.
+func TestAwaitBarrierFileReplaced(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		dir := t.TempDir()
+		ready0 := filepath.Join(dir, "shard-0-of-2.ready")
+		if err := os.Symlink(filepath.Join(dir, "gone"), ready0); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*barrierPoll)
+		_, err := AwaitBarrier(ctx, dir, Shard{1, 2}, time.Second)
+		cancel()
+		if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "1 of 2 shards never became ready") || !strings.Contains(err.Error(), ready0) {
+			t.Fatalf("shard 1 beside an unreadable ready file of shard 0: %v, want it waiting until its context ends, naming the file", err)
+		}
+
+		starts := make([]time.Time, 2)
+		var wg sync.WaitGroup
+		await := func(i int) {
+			wg.Go(func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				defer cancel()
+				s, err := AwaitBarrier(ctx, dir, Shard{i, 2}, time.Second)
+				if err != nil {
+					t.Error(err)
+				}
+				starts[i] = s
+			})
+		}
+		await(1)
+		synctest.Wait() // shard 1 polled, could not read shard 0's file, waits
+		if err := os.Remove(ready0); err != nil {
+			t.Fatal(err)
+		}
+		await(0)
+		wg.Wait()
+		if starts[0].IsZero() || !starts[0].Equal(starts[1]) {
+			t.Errorf("starts %v, want one start for both", starts)
+		}
+	})
+}
