@@ -454,3 +454,46 @@ func TestAwaitBarrierFileReplaced(t *testing.T) {
 		}
 	})
 }
+
+// TestAwaitBarrierPassedByAnother: a shard that passed the barrier stops
+// rewriting its ready file, and may do so before a shard still waiting
+// saw that file change; the waiting shard then passes on the passed one's
+// marker, with the start written there, and leaves its own.
+func TestAwaitBarrierPassedByAnother(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		dir := t.TempDir()
+		ready := time.Now().UTC()
+		// Shard 0's last beat, as shard 1 will first (and only) see it.
+		if err := os.WriteFile(filepath.Join(dir, "shard-0-of-2.ready"), []byte(ready.Format(time.RFC3339Nano)+"\n9\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var got time.Time
+		done := make(chan error, 1)
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			var err error
+			got, err = AwaitBarrier(ctx, dir, Shard{1, 2}, time.Second)
+			done <- err
+		}()
+		time.Sleep(10 * barrierPoll)
+		synctest.Wait()
+		select {
+		case err := <-done:
+			t.Fatalf("shard 1 passed (%v) on a file it never saw change", err)
+		default:
+		}
+		start := ready.Add(time.Second)
+		if err := os.WriteFile(filepath.Join(dir, "shard-0-of-2.started"), []byte(start.Format(time.RFC3339Nano)+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-done; err != nil || !got.Equal(start) {
+			t.Fatalf("shard 1 after shard 0 passed: %v, %v; want %v", got, err, start)
+		}
+		b, err := os.ReadFile(filepath.Join(dir, "shard-1-of-2.started"))
+		if err != nil || strings.TrimSpace(string(b)) != start.Format(time.RFC3339Nano) {
+			t.Errorf("shard 1's marker: %q %v, want %v", b, err, start)
+		}
+	})
+}
