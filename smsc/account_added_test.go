@@ -207,6 +207,49 @@ func TestRemovedAccountBindClosed(t *testing.T) {
 	})
 }
 
+// TestRemovedAccountPoliteBind: a bind of a removed account that answers
+// its unbind ends at once, and the timer that would have closed it after
+// RemovedAccountGrace is stopped with it, not left to fire on a session
+// long gone. The server's clock is fakeClock (standing still), so the
+// grace timer is the one due RemovedAccountGrace from now.
+func TestRemovedAccountPoliteBind(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		clock := newFakeClock()
+		srv := &smsc.Server{Clock: clock, Accounts: []smsc.Account{{SystemID: "app", Password: "pw", DefaultMO: true}}}
+		defer shutdown(t, srv)
+		if err := srv.AddAccount(smsc.Account{SystemID: "ns-a", Password: "pw", Namespace: "ns-a"}); err != nil {
+			t.Fatal(err)
+		}
+		a := bound(t, srv, pdu.CmdBindTransceiver, "ns-a", "")
+		if !srv.RemoveAccount("ns-a") {
+			t.Fatal("RemoveAccount(ns-a)")
+		}
+		h, _ := a.read()
+		if h.ID != pdu.CmdUnbind {
+			t.Fatalf("got %v, want unbind", h.ID)
+		}
+		a.raw(pdu.Append(nil, pdu.CmdUnbindResp, 0, h.Seq, nil))
+		if !a.closed(time.Second) {
+			t.Fatal("still open after answering the unbind")
+		}
+		synctest.Wait() // the session's teardown has run
+		clock.mu.Lock()
+		defer clock.mu.Unlock()
+		graces, pending := 0, 0
+		for _, tm := range clock.timers {
+			if tm.at.Equal(clock.now.Add(smsc.RemovedAccountGrace)) {
+				graces++
+				if tm.ok {
+					pending++
+				}
+			}
+		}
+		if graces != 1 || pending != 0 {
+			t.Errorf("%d grace timers, %d of them pending: want the removed bind's one, stopped as the bind ended", graces, pending)
+		}
+	})
+}
+
 // TestAddedAccountMetrics: an added account has the per-account series a
 // configured one has (receipts owed, throttled submits when it has a
 // throughput, its queue in the deliver_sm depth), and none is left once

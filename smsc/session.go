@@ -98,6 +98,7 @@ type session struct {
 	unbindSeq  uint32
 	dead       bool
 	timer      Timer
+	grace      Timer // closes a removed account's bind (closeAfter)
 
 	lastRecv  atomic.Int64
 	closeOnce sync.Once
@@ -288,6 +289,9 @@ func (s *session) finish(reason string) {
 	s.dead = true
 	if s.timer != nil {
 		s.timer.Stop()
+	}
+	if s.grace != nil {
+		s.grace.Stop()
 	}
 	items := make([]*outItem, 0, len(s.pending))
 	for seq, it := range s.pending {
@@ -850,9 +854,16 @@ func (s *session) startUnbind() {
 }
 
 // closeAfter closes the session d from now on the server clock unless it
-// has ended by then (a removed account's bind that ignores its unbind).
+// has ended by then (a removed account's bind that ignores its unbind);
+// the timer is stopped when the session ends (finish), so a bind that
+// unbinds in time leaves nothing behind.
 func (s *session) closeAfter(d time.Duration, reason string) {
-	s.srv.Clock.AfterFunc(d, func() {
+	s.omu.Lock()
+	defer s.omu.Unlock()
+	if s.dead || s.grace != nil {
+		return
+	}
+	s.grace = s.srv.Clock.AfterFunc(d, func() {
 		if !s.isDead() {
 			s.log.Warn("smpp: closing session: " + reason)
 			s.close(reason)

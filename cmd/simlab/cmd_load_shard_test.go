@@ -290,6 +290,7 @@ func TestLoadDistributedDocExample(t *testing.T) {
 	dir := t.TempDir()
 	var wg sync.WaitGroup
 	ran := 0
+	var again []string // the first shard's, run again after the block
 	for _, line := range strings.Split(strings.TrimSpace(block), "\n") {
 		line = strings.ReplaceAll(strings.TrimSpace(line), "/tmp/run-1", dir)
 		w := words(strings.TrimSuffix(line, " &"))
@@ -307,6 +308,9 @@ func TestLoadDistributedDocExample(t *testing.T) {
 			}
 		case len(w) > 1 && w[0] == "simlab" && w[1] == "load" && strings.HasSuffix(line, "&"):
 			args := append([]string{"--smpp", srv.smpp}, w[2:]...)
+			if again == nil {
+				again = args
+			}
 			wg.Go(func() {
 				if code, out, errb := loadProcess(t, args...); code != 0 {
 					t.Errorf("%s: exit %d: %s\n%s", line, code, errb, out)
@@ -319,6 +323,14 @@ func TestLoadDistributedDocExample(t *testing.T) {
 	}
 	if ran != 5 {
 		t.Errorf("ran %d lines, the block has 3 shards, wait and merge", ran)
+	}
+	// "To run it again, use a new directory": the page's error, as written.
+	want := "simlab: load: start barrier: " + filepath.Join(dir, "barrier") + " is an earlier run's barrier"
+	if _, rest, ok := strings.Cut(string(b), "the shards refuse a barrier directory whose run already started\n(`simlab: load: start barrier: /tmp/run-1/barrier is an earlier run's barrier …`)"); !ok || rest == "" {
+		t.Fatal("docs/load-distributed.md no longer says what a re-run in a started run's directory gets: update this test")
+	}
+	if code, out, errb := loadProcess(t, again...); code == 0 || !strings.Contains(errb, want) {
+		t.Errorf("the first shard again in the same directory: exit %d, stderr %q, want it refused with %q\n%s", code, errb, want, out)
 	}
 }
 

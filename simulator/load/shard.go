@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -115,7 +117,9 @@ const barrierPoll = 100 * time.Millisecond
 // before any shard passed (a crash, a cancelled job) never change, so a
 // re-run in the same directory is not started by them; each of its shards
 // overwrites its own. No clocks are compared, so the shards' clocks need
-// not agree for this.
+// not agree for this. A file renamed over by its beat while it is read
+// (gone, or a stale NFS handle) is a shard not seen that poll, not an
+// error of the barrier.
 //
 // A shard that passes the barrier writes DIR/shard-I-of-N.started with the
 // run's start; a shard of the run still waiting that finds it passes too,
@@ -159,19 +163,20 @@ func AwaitBarrier(ctx context.Context, dir string, s Shard, lead time.Duration) 
 	live[s.Index] = true
 	marker := filepath.Join(dir, fmt.Sprintf("shard-%d-of-%d.started", s.Index, s.Count))
 	for {
-		files, err := readBarrier(dir, s.Count)
+		files, start, started, err := readBarrier(dir, s.Count)
 		if err != nil {
 			return time.Time{}, err
 		}
-		if start, ok, err := startedRun(dir, s.Count); err != nil || ok {
-			if err == nil {
-				err = writeStarted(marker, start)
-			}
-			return start, err
+		if started {
+			return start, writeStarted(marker, start)
 		}
 		var latest time.Time
+		var readErr error // of a ready file being replaced as it was read
 		missing := 0
 		for i, f := range files {
+			if f.err != nil {
+				readErr = f.err
+			}
 			switch {
 			case !f.ok:
 			case live[i]:
@@ -192,6 +197,9 @@ func AwaitBarrier(ctx context.Context, dir string, s Shard, lead time.Duration) 
 		}
 		select {
 		case <-ctx.Done():
+			if readErr != nil {
+				return time.Time{}, fmt.Errorf("%w: %d of %d shards never became ready in %s (%v): %w", ErrBarrier, missing, s.Count, dir, readErr, ctx.Err())
+			}
 			return time.Time{}, fmt.Errorf("%w: %d of %d shards never became ready in %s: %w", ErrBarrier, missing, s.Count, dir, ctx.Err())
 		case <-tick.C:
 		}
@@ -209,33 +217,6 @@ func writeStarted(marker string, start time.Time) error {
 	return nil
 }
 
-// startedRun returns the start a shard of this run (count shards) that
-// passed the barrier wrote in its marker, if one did.
-func startedRun(dir string, count int) (time.Time, bool, error) {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return time.Time{}, false, fmt.Errorf("%w: %v", ErrBarrier, err)
-	}
-	for _, e := range ents {
-		var i, n int
-		if _, err := fmt.Sscanf(e.Name(), "shard-%d-of-%d.started", &i, &n); err != nil || e.Name() != fmt.Sprintf("shard-%d-of-%d.started", i, n) || n != count {
-			continue
-		}
-		path := filepath.Join(dir, e.Name())
-		b, err := readLimited(path, 128)
-		if err != nil {
-			return time.Time{}, false, fmt.Errorf("%w: %v", ErrBarrier, err)
-		}
-		t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(string(b)))
-		if err != nil {
-			// Being written (os.WriteFile truncates first): the next poll.
-			continue
-		}
-		return t, true, nil
-	}
-	return time.Time{}, false, nil
-}
-
 // earlierRun fails when dir holds the marker of a run that already passed
 // its barrier (shard-I-of-N.started), saying what to do.
 func earlierRun(dir string) error {
@@ -244,8 +225,7 @@ func earlierRun(dir string) error {
 		return fmt.Errorf("%w: %v", ErrBarrier, err)
 	}
 	for _, e := range ents {
-		var i, n int
-		if _, err := fmt.Sscanf(e.Name(), "shard-%d-of-%d.started", &i, &n); err != nil || e.Name() != fmt.Sprintf("shard-%d-of-%d.started", i, n) {
+		if _, _, ext, ok := barrierName(e.Name()); !ok || ext != "started" {
 			continue
 		}
 		return fmt.Errorf("%w: %s is an earlier run's barrier (%s says it started): give each run a directory of its own, or empty this one first",
@@ -259,38 +239,77 @@ type barrierFile struct {
 	ok      bool      // the file is there
 	ready   time.Time // its ready time (first line)
 	content string    // all of it, the beat counter included
+	err     error     // why it could not be read this poll (replaced)
 }
 
-// readBarrier reads the ready files of dir, by shard index of count.
-func readBarrier(dir string, count int) ([]barrierFile, error) {
+// replaced reports whether err is the error of reading a file that was
+// renamed over meanwhile: gone (ENOENT) or, on NFS, a stale handle.
+func replaced(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ESTALE)
+}
+
+// barrierName parses the name of a barrier file, shard-I-of-N.ready or
+// shard-I-of-N.started; ok is false for any other name (a .tmp file).
+func barrierName(name string) (i, n int, ext string, ok bool) {
+	if _, err := fmt.Sscanf(name, "shard-%d-of-%d.%s", &i, &n, &ext); err != nil || name != fmt.Sprintf("shard-%d-of-%d.%s", i, n, ext) {
+		return 0, 0, "", false
+	}
+	return i, n, ext, ext == "ready" || ext == "started"
+}
+
+// readBarrier reads dir in one listing: the ready files by shard index of
+// count, and the start a shard of this run that passed the barrier wrote
+// in its marker, if one did (started).
+func readBarrier(dir string, count int) (files []barrierFile, start time.Time, started bool, err error) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBarrier, err)
+		return nil, time.Time{}, false, fmt.Errorf("%w: %v", ErrBarrier, err)
 	}
-	files := make([]barrierFile, count)
+	files = make([]barrierFile, count)
 	for _, e := range ents {
-		var i, n int
-		if _, err := fmt.Sscanf(e.Name(), "shard-%d-of-%d.ready", &i, &n); err != nil || e.Name() != fmt.Sprintf("shard-%d-of-%d.ready", i, n) {
+		i, n, ext, ok := barrierName(e.Name())
+		path := filepath.Join(dir, e.Name())
+		switch {
+		case !ok:
+			continue
+		case ext == "started":
+			if n != count || started {
+				continue
+			}
+			b, err := readLimited(path, 128)
+			if err != nil {
+				return nil, time.Time{}, false, fmt.Errorf("%w: %v", ErrBarrier, err)
+			}
+			// Unparsable while being written (os.WriteFile truncates
+			// first): the next poll.
+			if t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(string(b))); err == nil {
+				start, started = t, true
+			}
+			continue
+		case n != count:
+			return nil, time.Time{}, false, fmt.Errorf("%w: %s is a shard of a %d-shard run, this run has %d: give each run a directory of its own", ErrBarrier, path, n, count)
+		case i < 0 || i >= count:
 			continue
 		}
-		if n != count {
-			return nil, fmt.Errorf("%w: %s is a shard of a %d-shard run, this run has %d: give each run a directory of its own", ErrBarrier, filepath.Join(dir, e.Name()), n, count)
-		}
-		if i < 0 || i >= count {
+		b, err := readLimited(path, 128)
+		if replaced(err) {
+			// Renamed over by its shard's beat between the listing and
+			// the read (a network file system answers ESTALE): not seen
+			// this poll.
+			files[i] = barrierFile{err: err}
 			continue
 		}
-		b, err := readLimited(filepath.Join(dir, e.Name()), 128)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrBarrier, err)
+			return nil, time.Time{}, false, fmt.Errorf("%w: %v", ErrBarrier, err)
 		}
 		line, _, _ := strings.Cut(string(b), "\n")
 		t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(line))
 		if err != nil {
-			return nil, fmt.Errorf("%w: %s: not a ready time: %v", ErrBarrier, filepath.Join(dir, e.Name()), err)
+			return nil, time.Time{}, false, fmt.Errorf("%w: %s: not a ready time: %v", ErrBarrier, path, err)
 		}
 		files[i] = barrierFile{ok: true, ready: t, content: string(b)}
 	}
-	return files, nil
+	return files, start, started, nil
 }
 
 // readLimited reads the file at path, refusing one longer than limit bytes.
