@@ -35,6 +35,7 @@ import (
 
 	"github.com/simlab-dev/simlab/hsm"
 	"github.com/simlab-dev/simlab/hsm/soft"
+	"github.com/simlab-dev/simlab/internal/testlog"
 	"github.com/simlab-dev/simlab/simulator/mobileconnect"
 )
 
@@ -189,7 +190,7 @@ func startFloorServer(b *testing.B, mode string) *floorServer {
 	}
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), "SIMLAB_MC_FLOOR_SERVER="+mode)
-	stderr := &syncBuffer{}
+	stderr := &testlog.Buffer{}
 	cmd.Stderr = stderr
 	in, err := cmd.StdinPipe()
 	if err != nil {

@@ -30,6 +30,7 @@ import (
 
 	"github.com/simlab-dev/simlab/applet/authn"
 	"github.com/simlab-dev/simlab/internal/needs"
+	"github.com/simlab-dev/simlab/internal/testlog"
 	"github.com/simlab-dev/simlab/simulator/mobileconnect"
 	"github.com/simlab-dev/simlab/simulator/push"
 	"github.com/simlab-dev/simlab/simulator/simtest"
@@ -275,7 +276,7 @@ func startBenchServer(b *testing.B, mode string) (iss string, pid int) {
 	}
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), "SIMLAB_MC_BENCH_SERVER="+mode)
-	stderr := &syncBuffer{}
+	stderr := &testlog.Buffer{}
 	cmd.Stderr = stderr
 	in, err := cmd.StdinPipe()
 	if err != nil {
@@ -441,7 +442,7 @@ func BenchmarkPeerOIDCProvider(b *testing.B) {
 	}
 	cmd := exec.Command(node, "peer.mjs")
 	cmd.Dir = "testdata/peer"
-	peerErr := &syncBuffer{}
+	peerErr := &testlog.Buffer{}
 	cmd.Stderr = peerErr
 	defer func() {
 		if b.Failed() {
