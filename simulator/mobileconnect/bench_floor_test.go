@@ -18,9 +18,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -35,7 +33,6 @@ import (
 
 	"github.com/simlab-dev/simlab/hsm"
 	"github.com/simlab-dev/simlab/hsm/soft"
-	"github.com/simlab-dev/simlab/simulator/mobileconnect"
 )
 
 // The floor under the gateway's own CPU per login (issue #13,
@@ -113,31 +110,22 @@ func benchFloor(b *testing.B, mode string) {
 // server that redirects at once: GET /authorize, then POST /token with
 // client_secret_basic. It returns the id_token.
 func floorLogin(hc *http.Client, iss string, i int64) (string, error) {
-	const redirect = "http://127.0.0.1:9/callback"
-	msisdn := strconv.FormatInt(99901000000+i%500000, 10)
-	q := url.Values{"client_id": {mobileconnect.DemoClientID}, "redirect_uri": {redirect}, "response_type": {"code"},
-		"scope": {"openid mc_authn"}, "version": {"mc_di_r2_v2.3"}, "acr_values": {"3"}, "state": {"s" + strconv.FormatInt(i, 10)},
-		"nonce": {"n" + strconv.FormatInt(i, 10)}, "login_hint": {"MSISDN:" + msisdn}}
-	st, loc, err := benchGet(hc, iss+"/authorize?"+q.Encode())
+	u, _, _ := benchAuthorizeURL(iss, "3", i%500000, i)
+	st, loc, err := benchGet(hc, u)
 	if err != nil || st != http.StatusFound {
 		return "", fmt.Errorf("authorize: %d %v", st, err)
 	}
-	cb, err := url.Parse(loc)
-	if err != nil || cb.Query().Get("code") == "" {
-		return "", fmt.Errorf("no code: %s", loc)
-	}
-	idt, _, err := postToken(hc, iss+"/token", mobileconnect.DemoClientID, mobileconnect.DemoClientSecret, cb.Query().Get("code"), redirect)
+	idt, _, err := benchRedeem(hc, iss, loc)
 	return idt, err
 }
 
 // floorServer is the parent's end of a floor child.
 type floorServer struct {
+	*benchChild
 	iss    string
-	pid    int
 	pub    *ecdsa.PublicKey
 	idtLen int
-	in     io.Writer
-	lines  chan string
+	lines  chan string // its STATS lines
 }
 
 // floorStats are the child's counters.
@@ -168,68 +156,28 @@ func (fs *floorServer) stats() (floorStats, error) {
 		return s, err
 	}
 	select {
-	case line, ok := <-fs.lines:
-		if !ok {
-			return s, errors.New("floor server: ended")
-		}
+	case line := <-fs.lines:
 		_, err := fmt.Sscanf(line, "STATS %d %d %d %d %d %d %d", &s.logins, &s.bad, &s.signs, &s.signNs, &s.migrated, &s.cpuNs, &s.sysNs)
 		return s, err
+	case <-fs.done:
+		return s, errors.New("floor server: ended")
 	case <-time.After(time.Minute):
 		return s, errors.New("floor server: no answer to STATS")
 	}
 }
 
-// startFloorServer runs this test binary as TestMCFloorServer in mode and
-// waits for its READY line. (startBenchServer's READY protocol, plus the
-// STATS lines the floor's counters need.)
+// startFloorServer runs this test binary as TestMCFloorServer in mode
+// (startBenchServer) and reads its READY line.
 func startFloorServer(b *testing.B, mode string) *floorServer {
-	args := []string{"-test.run", "^TestMCFloorServer$", "-test.v"}
-	if prof := os.Getenv("SIMLAB_MC_BENCH_SERVER_PROFILE"); prof != "" {
-		args = append(args, "-test.cpuprofile", prof)
-	}
-	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "SIMLAB_MC_FLOOR_SERVER="+mode)
-	stderr := &syncBuffer{}
-	cmd.Stderr = stderr
-	in, err := cmd.StdinPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		in.Close()
-		if err := cmd.Wait(); err != nil {
-			b.Logf("floor server: %v\n%s", err, stderr.String())
+	fs := &floorServer{lines: make(chan string, 4)}
+	fs.benchChild = startBenchServer(b, "TestMCFloorServer", "SIMLAB_MC_FLOOR_SERVER="+mode, func(line string) {
+		if strings.HasPrefix(line, "STATS ") {
+			fs.lines <- line
 		}
 	})
-	fs := &floorServer{pid: cmd.Process.Pid, in: in, lines: make(chan string, 4)}
-	ready := make(chan string, 1)
-	go func() {
-		defer close(fs.lines)
-		sc := bufio.NewScanner(out)
-		for sc.Scan() {
-			line := sc.Text()
-			if strings.HasPrefix(line, "READY ") {
-				ready <- line
-			} else if strings.HasPrefix(line, "STATS ") {
-				fs.lines <- line
-			}
-		}
-		close(ready)
-	}()
-	line, ok := <-ready
-	if !ok {
-		b.Fatalf("floor server ended before READY\n%s", stderr.String())
-	}
 	var pubHex string
-	if _, err := fmt.Sscanf(line, "READY %s %s %d", &fs.iss, &pubHex, &fs.idtLen); err != nil {
-		b.Fatalf("floor server: %q: %v", line, err)
+	if _, err := fmt.Sscanf(fs.ready, "%s %s %d", &fs.iss, &pubHex, &fs.idtLen); err != nil {
+		b.Fatalf("floor server: %q: %v", fs.ready, err)
 	}
 	pb, err := hex.DecodeString(pubHex)
 	if err == nil {
