@@ -241,6 +241,9 @@ func (c Config) Validate() error {
 			return fmt.Errorf("serve: %s address %q: want host:port, such as 127.0.0.1:0, or off", l.name, l.addr)
 		}
 	}
+	if err := c.Trace.validate(); err != nil {
+		errs = append(errs, err)
+	}
 	if c.PromptTimeout < 0 {
 		errs = append(errs, fmt.Errorf("serve: prompt_timeout %v: must not be negative", c.PromptTimeout))
 	}

@@ -132,6 +132,12 @@ func TestValidateSecrets(t *testing.T) {
 		{Config{HTTPAddr: "off", SMPPAddr: "off", HTTPLimits: HTTPLimits{ReadTimeout: -time.Second}}, "http_limits.read_timeout -1s: want a duration above 0"},
 		{Config{HTTPAddr: "off", SMPPAddr: "off", HTTPLimits: HTTPLimits{ReadHeaderTimeout: -1}}, "http_limits.read_header_timeout"},
 		{Config{HTTPAddr: "off", SMPPAddr: "off", HTTPLimits: HTTPLimits{IdleTimeout: -time.Hour}}, "http_limits.idle_timeout"},
+		// trace.apdu_sessions: -1 keeps none, 0 the default; the error
+		// names what is allowed.
+		{Config{HTTPAddr: "off", SMPPAddr: "off", Trace: TraceConfig{APDUSessions: -1}}, ""},
+		{Config{HTTPAddr: "off", SMPPAddr: "off", Trace: TraceConfig{APDUSessions: MaxAPDUSessions}}, ""},
+		{Config{HTTPAddr: "off", SMPPAddr: "off", Trace: TraceConfig{APDUSessions: -2}}, "serve: trace.apdu_sessions -2: want -1 (keep none), 0 or left out (the default, 10000) or a count up to 1000000"},
+		{Config{HTTPAddr: "off", SMPPAddr: "off", Trace: TraceConfig{APDUSessions: MaxAPDUSessions + 1}}, "trace.apdu_sessions 1000001: want -1"},
 	} {
 		err := tc.cfg.WithDefaults().Validate()
 		if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {

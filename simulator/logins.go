@@ -217,20 +217,27 @@ func (l *LoginLog) add(e mobileconnect.LoginEvent, idt *IDTokenView) string {
 	return r.PCR
 }
 
+// insertLocked starts login e's record. Once the ring is full it reuses
+// the oldest login's record and its steps' array, which leave the log:
+// readers hold copies (Recent), never a record, so the log allocates
+// nothing per login in steady state (docs/benchmarks.md (aa)).
 func (l *LoginLog) insertLocked(e mobileconnect.LoginEvent) *Login {
 	if l.byID == nil {
 		l.byID = map[string]*Login{}
 	}
-	l.seq++
-	r := &Login{Seq: l.seq, ID: e.ID, Flow: e.Flow, Start: e.Time, ClientID: e.ClientID, ClientName: e.ClientName,
-		ACRAsked: e.ACRAsked, LoginHintMethod: e.LoginHintMethod, Steps: make([]LoginStep, 0, 6)}
+	var r *Login
 	if len(l.ring) < max(l.Max, 1) {
+		r = &Login{Steps: make([]LoginStep, 0, 6)}
 		l.ring = append(l.ring, r)
 	} else {
-		delete(l.byID, l.ring[l.next].ID)
-		l.ring[l.next] = r
+		r = l.ring[l.next]
+		delete(l.byID, r.ID)
 		l.next = (l.next + 1) % len(l.ring)
+		clear(r.Steps) // the old steps' id_tokens go with them
 	}
+	l.seq++
+	*r = Login{Seq: l.seq, ID: e.ID, Flow: e.Flow, Start: e.Time, ClientID: e.ClientID, ClientName: e.ClientName,
+		ACRAsked: e.ACRAsked, LoginHintMethod: e.LoginHintMethod, Steps: r.Steps[:0]}
 	l.byID[e.ID] = r
 	return r
 }

@@ -359,7 +359,10 @@ func (n *namespaces) remove(name string) (int, error) {
 	n.mu.Unlock()
 	switch {
 	case n.accounts && n.removeAccount != nil:
-		n.removeAccount(name) // its binds are asked to unbind; what waits for it is dropped
+		// Its binds are asked to unbind (those still there
+		// smsc.RemovedAccountGrace later are closed), they may submit no
+		// more, and what waits for it is dropped.
+		n.removeAccount(name)
 	case n.forget != nil && !n.accounts:
 		n.forget(name) // a client still bound keeps it until it unbinds
 	}

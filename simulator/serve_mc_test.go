@@ -1,31 +1,13 @@
 package simulator
 
 import (
-	"bytes"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/simlab-dev/simlab/internal/testlog"
 )
-
-// lockedBuffer is a log sink the server's goroutines may write at once.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestNoFleetNoGateway: serve --no-fleet starts no Mobile Connect gateway
 // (no phone could answer a login, and it would hold two SMPP binds for
@@ -33,7 +15,7 @@ func (l *lockedBuffer) String() string {
 func TestNoFleetNoGateway(t *testing.T) {
 	t.Parallel()
 	for _, noFleet := range []bool{true, false} {
-		var logs lockedBuffer
+		var logs testlog.Buffer
 		s := startTest(t, Config{NoFleet: noFleet, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 		resp, err := http.Get("http://" + s.Addrs().HTTP + "/mc/.well-known/openid-configuration")
 		if err != nil {

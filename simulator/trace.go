@@ -1,9 +1,11 @@
 package simulator
 
 import (
+	"fmt"
 	"log/slog"
 	"time"
 
+	"github.com/simlab-dev/simlab/simulator/fleet"
 	"github.com/simlab-dev/simlab/simulator/trace"
 )
 
@@ -20,9 +22,23 @@ type TraceConfig struct {
 	GSMTAP string `yaml:"gsmtap" json:"gsmtap,omitempty"`
 	// APDUSessions is how many SMS-PP download sessions, fleet-wide and
 	// most recent first, keep their APDU trace in the phones' event logs
-	// (fleet.Config.MaxTraces: 0 is fleet.DefaultMaxTraces, negative none);
+	// (fleet.Config.MaxTraces: 0 is fleet.DefaultMaxTraces, -1 none, at
+	// most MaxAPDUSessions);
 	// older sessions keep their event without the APDUs.
 	APDUSessions int `yaml:"apdu_sessions" json:"apdu_sessions,omitempty"`
+}
+
+// MaxAPDUSessions bounds TraceConfig.APDUSessions: a trace takes 0.5 to
+// 1.2 KB (docs/fleet.md, fleet.DefaultMaxTraces), so at most about 1 GB.
+const MaxAPDUSessions = 1_000_000
+
+// validate checks APDUSessions: -1 (none kept), 0 (the default) or a
+// count up to MaxAPDUSessions.
+func (c TraceConfig) validate() error {
+	if c.APDUSessions < -1 || c.APDUSessions > MaxAPDUSessions {
+		return fmt.Errorf("serve: trace.apdu_sessions %d: want -1 (keep none), 0 or left out (the default, %d) or a count up to %d", c.APDUSessions, fleet.DefaultMaxTraces, MaxAPDUSessions)
+	}
+	return nil
 }
 
 // startTrace returns serve's recorder, or nil without a trace configured.

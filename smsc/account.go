@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"time"
 
 	"gopkg.in/yaml.v3"
 )
@@ -74,6 +75,12 @@ func (a *Account) UnmarshalYAML(n *yaml.Node) error {
 // MaxAddedAccounts bounds the accounts added at run time (AddAccount).
 const MaxAddedAccounts = 10_000
 
+// RemovedAccountGrace is how long a bind of an account taken away by
+// RemoveAccount has to answer the unbind it is sent before the server
+// closes it: a client that ignores the unbind (and answers enquire_link)
+// would otherwise stay connected until it goes.
+const RemovedAccountGrace = 5 * time.Second
+
 // Errors of AddAccount: ErrAccountExists is a system_id already taken (by
 // a configured or an added account), ErrTooManyAccounts a server holding
 // MaxAddedAccounts, ErrOpenServer a server without configured accounts,
@@ -91,12 +98,14 @@ type runtimeAccounts struct {
 	mu     sync.Mutex // serialises add and remove, guards n
 	n      int
 	m      sync.Map // system_id → *account
-	byAddr sync.Map // an address of their mo_ranges (digits) → *account
+	byAddr sync.Map // a number of their mo_ranges (NormalizeAddr) → *account
 }
 
-// byAddress returns the added account whose mo_ranges hold addr.
+// byAddress returns the added account whose mo_ranges hold addr, written
+// any way the SMSC takes for the same number (NormalizeAddr: +999…,
+// 00999…, spaces and dashes).
 func (r *runtimeAccounts) byAddress(addr string) *account {
-	v, ok := r.byAddr.Load(strings.TrimPrefix(addr, "+"))
+	v, ok := r.byAddr.Load(NormalizeAddr(addr))
 	if !ok {
 		return nil
 	}
@@ -109,6 +118,15 @@ func (r *runtimeAccounts) get(systemID string) (*account, bool) {
 		return nil, false
 	}
 	return v.(*account), true
+}
+
+// appendAll appends the accounts added now to dst.
+func (r *runtimeAccounts) appendAll(dst []*account) []*account {
+	r.m.Range(func(_, v any) bool {
+		dst = append(dst, v.(*account))
+		return true
+	})
+	return dst
 }
 
 // knownAccount returns the configured or added account of a system_id, nil
@@ -149,7 +167,7 @@ func (s *Server) AddAccount(a Account) error {
 		if err != nil || rg.Lo == "" || rg.Lo != rg.Hi {
 			return fmt.Errorf("%w: %q: mo_ranges %q: an account added at run time claims single numbers only", ErrAccount, a.SystemID, m)
 		}
-		addrs = append(addrs, rg.Lo)
+		addrs = append(addrs, NormalizeAddr(rg.Lo))
 	}
 	acc := &account{Account: a}
 	acc.MORanges = append([]string(nil), a.MORanges...)
@@ -181,8 +199,10 @@ func (s *Server) AddAccount(a Account) error {
 }
 
 // RemoveAccount takes an account added by AddAccount away and reports
-// whether there was one: it binds no more, its binds are asked to unbind
-// (Shutdown's way), and once they have ended what waits for it is dropped
+// whether there was one: it binds no more, its binds may submit no more
+// (ESME_RINVBNDSTS) and are asked to unbind (Shutdown's way), those still
+// there RemovedAccountGrace later are closed, and once they have ended
+// what waits for it is dropped
 // as Forget drops an open-mode system_id's (answers end DELETED, receipts
 // are no longer owed). Messages it sent stay in the store.
 func (s *Server) RemoveAccount(systemID string) bool {
@@ -197,7 +217,7 @@ func (s *Server) RemoveAccount(systemID string) bool {
 		r.n--
 		for _, m := range acc.MORanges {
 			if rg, _, err := ParseRange(m); err == nil {
-				r.byAddr.CompareAndDelete(rg.Lo, acc)
+				r.byAddr.CompareAndDelete(NormalizeAddr(rg.Lo), acc)
 			}
 		}
 	}
@@ -220,6 +240,7 @@ func (s *Server) RemoveAccount(systemID string) bool {
 	s.mu.Unlock()
 	for _, ss := range binds {
 		ss.startUnbind()
+		ss.closeAfter(RemovedAccountGrace, "account removed, unbind unanswered")
 	}
 	s.releaseRemoved(acc)
 	return true

@@ -1,7 +1,6 @@
 package smsc_test
 
 import (
-	"bytes"
 	"encoding/binary"
 	"errors"
 	"log/slog"
@@ -11,34 +10,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/simlab-dev/simlab/internal/testlog"
 	"github.com/simlab-dev/simlab/smsc"
 	"github.com/simlab-dev/simlab/smsc/pdu"
 )
-
-// logBuffer collects log lines for assertions.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestBadInput sends garbage, truncated PDUs, wrong lengths, unknown
 // command ids and requests before bind; each gets its status, and other
 // sessions go on being served.
 func TestBadInput(t *testing.T) {
 	t.Parallel()
-	var logs logBuffer
+	var logs testlog.Buffer
 	srv := &smsc.Server{Logger: slog.New(slog.NewTextHandler(&logs, nil))}
 	addr := startServer(t, srv)
 

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/simlab-dev/simlab/internal/testlog"
 	"github.com/simlab-dev/simlab/smsc"
 	"github.com/simlab-dev/simlab/smsc/pdu"
 )
@@ -26,7 +27,7 @@ func FuzzSession(f *testing.F) {
 	f.Add([]byte("GET / HTTP/1.1\r\n\r\n"))
 	f.Add([]byte{0, 0, 0, 0x14, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 9, 0, 0, 0, 0})
 	f.Fuzz(func(t *testing.T, data []byte) {
-		var logs logBuffer
+		var logs testlog.Buffer
 		srv := &smsc.Server{Logger: slog.New(slog.NewTextHandler(&logs, nil))}
 		c, s := net.Pipe()
 		srv.ServeConn(s)

@@ -13,6 +13,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/simlab-dev/simlab/internal/testlog"
 	"github.com/simlab-dev/simlab/smsc"
 	"github.com/simlab-dev/simlab/smsc/pdu"
 )
@@ -61,7 +62,7 @@ func pipelined(t *testing.T, srv *smsc.Server, n int) []pdu.Status {
 func TestBindBruteForce(t *testing.T) {
 	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
-		var logs logBuffer
+		var logs testlog.Buffer
 		srv := &smsc.Server{
 			Accounts: []smsc.Account{{SystemID: "sut", Password: "s3cret"}},
 			Logger:   slog.New(slog.NewTextHandler(&logs, nil)),
@@ -156,7 +157,7 @@ func TestBindFailureNotThrottledForOthers(t *testing.T) {
 // are served, and a slot frees when a connection ends or binds.
 func TestConnectionLimits(t *testing.T) {
 	t.Parallel()
-	var logs logBuffer
+	var logs testlog.Buffer
 	srv := &smsc.Server{MaxConnsPerAddr: 3, MaxUnbound: 2, MaxConns: 100, Logger: slog.New(slog.NewTextHandler(&logs, nil))}
 	addr := startServer(t, srv)
 	a := dialESME(t, addr)

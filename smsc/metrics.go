@@ -101,6 +101,9 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		accounts = append(accounts, a)
 	}
 	s.mu.Unlock()
+	// Accounts added at run time have the same series, gone with them
+	// (RemoveAccount takes them out of the map first).
+	accounts = s.added.appendAll(accounts)
 	for _, ss := range sessions {
 		// systemID is written before the bound state is stored (atomic),
 		// so reading it after loading a bound state is safe.
@@ -172,7 +175,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	for _, ob := range append([]*outbox{e.catchAll}, boxesOf(accounts)...) {
-		// Configured accounts always have their series; open-mode ones
+		// Configured and added accounts always have their series; open-mode ones
 		// (one per system_id seen) only while they owe receipts.
 		if n := owed[ob] + inflightRcpt[ob.key]; n > 0 || (ob != e.catchAll && !s.open) {
 			gauge(descOwed, n, ob.key)

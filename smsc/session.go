@@ -98,6 +98,7 @@ type session struct {
 	unbindSeq  uint32
 	dead       bool
 	timer      Timer
+	grace      Timer // closes a removed account's bind (closeAfter)
 
 	lastRecv  atomic.Int64
 	closeOnce sync.Once
@@ -288,6 +289,9 @@ func (s *session) finish(reason string) {
 	s.dead = true
 	if s.timer != nil {
 		s.timer.Stop()
+	}
+	if s.grace != nil {
+		s.grace.Stop()
 	}
 	items := make([]*outItem, 0, len(s.pending))
 	for seq, it := range s.pending {
@@ -572,6 +576,12 @@ func (s *session) handle(pkt []byte) (stop bool) {
 			s.respondStatus(h, pdu.StatusInvBndSts)
 			return false
 		}
+		if s.acct.removed.Load() {
+			// A run-time account taken away (RemoveAccount): its bind,
+			// asked to unbind, stores nothing more in its namespace.
+			s.respondStatus(h, pdu.StatusInvBndSts)
+			return false
+		}
 		s.handleSubmitFamily(h, body)
 	case pdu.CmdDeliverSM:
 		// An SMSC does not take deliver_sm from an ESME.
@@ -841,6 +851,24 @@ func (s *session) startUnbind() {
 	s.pending[seq] = nil
 	s.omu.Unlock()
 	s.write(pdu.CmdUnbind, pdu.StatusOK, seq, nil)
+}
+
+// closeAfter closes the session d from now on the server clock unless it
+// has ended by then (a removed account's bind that ignores its unbind);
+// the timer is stopped when the session ends (finish), so a bind that
+// unbinds in time leaves nothing behind.
+func (s *session) closeAfter(d time.Duration, reason string) {
+	s.omu.Lock()
+	defer s.omu.Unlock()
+	if s.dead || s.grace != nil {
+		return
+	}
+	s.grace = s.srv.Clock.AfterFunc(d, func() {
+		if !s.isDead() {
+			s.log.Warn("smpp: closing session: " + reason)
+			s.close(reason)
+		}
+	})
 }
 
 func (s *session) handleResponse(h pdu.Header, body []byte) {

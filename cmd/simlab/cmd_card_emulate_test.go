@@ -7,31 +7,13 @@ import (
 	"io"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/simlab-dev/simlab/applet/uicc"
 	"github.com/simlab-dev/simlab/fixtures/cards"
+	"github.com/simlab-dev/simlab/internal/testlog"
 )
-
-// syncBuffer is a bytes.Buffer safe for the CLI goroutine and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestCardEmulateServesUICC plays vpcd on 127.0.0.1 and checks that
 // `simlab card emulate` connects, answers GET ATR with the emulated UICC's
@@ -45,7 +27,7 @@ func TestCardEmulateServesUICC(t *testing.T) {
 	defer ln.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var out, errb syncBuffer
+	var out, errb testlog.Buffer
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"card", "emulate", "--vpcd", ln.Addr().String()}, strings.NewReader(""), &out, &errb)

@@ -117,7 +117,19 @@ func TestLoadShardsAsProcesses(t *testing.T) {
 			sync1 = []string{"--start-at", time.Now().Add(3 * time.Second).UTC().Format(time.RFC3339Nano)}
 		} else {
 			sync1 = []string{"--barrier", filepath.Join(run, "barrier"), "--barrier-lead", "1s"}
+			// A run that died before its shards passed the barrier left
+			// the ready files of two: they must not start this one.
+			if err := os.MkdirAll(filepath.Join(run, "barrier"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			for i := range 2 {
+				old := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339Nano) + "\n3\n"
+				if err := os.WriteFile(filepath.Join(run, "barrier", fmt.Sprintf("shard-%d-of-3.ready", i)), []byte(old), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
 		}
+		began := time.Now()
 		var wg sync.WaitGroup
 		for i := 0; i < n; i++ {
 			wg.Go(func() {
@@ -134,11 +146,18 @@ func TestLoadShardsAsProcesses(t *testing.T) {
 		}
 		var sent, completed int64
 		var logs []string
+		var start time.Time
 		for i := 0; i < n; i++ {
 			dir := filepath.Join(run, fmt.Sprintf("shard-%d", i))
 			r := readReport(t, filepath.Join(dir, "report.json"))
 			if r.Schedule.Shard != i || r.Schedule.Shards != n || r.TargetRate != float64(rate)/float64(n) {
 				t.Errorf("shard %d/%d: schedule %+v target %v", i, n, r.Schedule, r.TargetRate)
+			}
+			if i == 0 {
+				start = r.Schedule.Start
+			}
+			if !r.Schedule.Start.Equal(start) || r.Schedule.Start.Before(began) {
+				t.Errorf("shard %d/%d starts %v, shard 0 %v: want one start, after the run began (%v)", i, n, r.Schedule.Start, start, began)
 			}
 			sent += r.Sent
 			completed += r.Completed
@@ -271,6 +290,7 @@ func TestLoadDistributedDocExample(t *testing.T) {
 	dir := t.TempDir()
 	var wg sync.WaitGroup
 	ran := 0
+	var again []string // the first shard's, run again after the block
 	for _, line := range strings.Split(strings.TrimSpace(block), "\n") {
 		line = strings.ReplaceAll(strings.TrimSpace(line), "/tmp/run-1", dir)
 		w := words(strings.TrimSuffix(line, " &"))
@@ -288,6 +308,9 @@ func TestLoadDistributedDocExample(t *testing.T) {
 			}
 		case len(w) > 1 && w[0] == "simlab" && w[1] == "load" && strings.HasSuffix(line, "&"):
 			args := append([]string{"--smpp", srv.smpp}, w[2:]...)
+			if again == nil {
+				again = args
+			}
 			wg.Go(func() {
 				if code, out, errb := loadProcess(t, args...); code != 0 {
 					t.Errorf("%s: exit %d: %s\n%s", line, code, errb, out)
@@ -300,6 +323,14 @@ func TestLoadDistributedDocExample(t *testing.T) {
 	}
 	if ran != 5 {
 		t.Errorf("ran %d lines, the block has 3 shards, wait and merge", ran)
+	}
+	// "To run it again, use a new directory": the page's error, as written.
+	want := "simlab: load: start barrier: " + filepath.Join(dir, "barrier") + " is an earlier run's barrier"
+	if _, rest, ok := strings.Cut(string(b), "the shards refuse a barrier directory whose run already started\n(`simlab: load: start barrier: /tmp/run-1/barrier is an earlier run's barrier …`)"); !ok || rest == "" {
+		t.Fatal("docs/load-distributed.md no longer says what a re-run in a started run's directory gets: update this test")
+	}
+	if code, out, errb := loadProcess(t, again...); code == 0 || !strings.Contains(errb, want) {
+		t.Errorf("the first shard again in the same directory: exit %d, stderr %q, want it refused with %q\n%s", code, errb, want, out)
 	}
 }
 

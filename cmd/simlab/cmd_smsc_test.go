@@ -20,6 +20,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/simlab-dev/simlab/internal/testlog"
 )
 
 // startSMSC runs `simlab serve --no-fleet --json` (what `smsc serve` was)
@@ -37,7 +39,7 @@ func startServeJSON(t *testing.T, args ...string) readyLine {
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan int, 1)
-	var stderr syncBuffer
+	var stderr testlog.Buffer
 	args = append(args, "--smpp", "127.0.0.1:0", "--http", "127.0.0.1:0", "--json")
 	go func() { done <- run(ctx, args, strings.NewReader(""), pw, &stderr); pw.Close() }()
 	t.Cleanup(func() {
@@ -222,7 +224,7 @@ func TestSMSCServeAlias(t *testing.T) {
 	os.WriteFile(cfg, []byte("fault_seed: 7\naccounts:\n  - system_id: sut\n    password: secret\n"), 0o600)
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
-	var stderr syncBuffer
+	var stderr testlog.Buffer
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"smsc", "serve", "--config", cfg, "--smpp", "127.0.0.1:0", "--http", "127.0.0.1:0", "--json"}, nil, pw, &stderr)

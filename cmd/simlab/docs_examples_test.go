@@ -15,12 +15,15 @@ package main
 //     reach it. A `$ simlab serve ARGS &` line starts a server with ARGS
 //     for its block alone (before the block's other commands). The lines
 //     that follow a command are its output: they must appear in the
-//     output, in order, compared with every token that holds a digit
-//     masked (ids, times, ports, latencies) but hex values (keys, MACs,
-//     APDUs, hashes: 6 or more hex digits with a letter), which are
-//     compared as written, and "…" matching anything; a block marked
-//     exact compares everything as written, one marked random-hex masks
-//     its hex values too, but for their length.
+//     output, in order, compared as written but for what changes from
+//     run to run (norm): clock times, dates, durations, ports and message
+//     ids are masked, keeping their form (an id its length); counts,
+//     statuses, phone numbers, keys, MACs and APDUs are compared as
+//     written, and "…" matches anything (a value that depends on what ran
+//     before on the page's server: write "…" or give the block a setup
+//     that makes it fresh). A block marked exact compares everything as
+//     written, one marked random-hex masks its hex values (and decimal
+//     ones of 6 or more digits: an OTP) but for their length.
 //   - A yaml block loads with the real loaders: a serve configuration
 //     (simulator.ParseConfig, then Validate), a fleet file
 //     (fleet.ParsePlan) or a card profile (uicc.ParseProfile), whichever
@@ -377,34 +380,54 @@ func rewrite(s string, srv *serveProcess) string {
 }
 
 var (
-	digitToken = regexp.MustCompile(`[0-9A-Za-z_.+-]*[0-9][0-9A-Za-z_.:+-]*`)
+	digitToken = regexp.MustCompile(`[0-9A-Za-z_.+-]*[0-9][0-9A-Za-z_.:+µ-]*`)
 	// hexToken is a token of hex digits holding a letter (so not a
 	// decimal id, time or port): a key, MAC, APDU, ciphertext or hash.
 	hexToken = regexp.MustCompile(`^(?:[0-9A-Fa-f]*[A-Fa-f][0-9A-Fa-f]*)$`)
 	allHex   = regexp.MustCompile(`^[0-9A-Fa-f]+$`)
 )
 
-// norm masks what changes from run to run: every token holding a digit
-// becomes "#", but a hex token of 6 or more characters (hexToken) stays
-// as written, the values a block computes from given keys and inputs
-// being the same every run; in a block marked random-hex (randomHex) it
-// becomes "#hexN", N its length, so a random value is still checked for
-// its form and length (a decimal token of 6 or more digits too: a random
-// value may hold no letter). Spaces are collapsed.
+// norm masks what changes from run to run and leaves the rest to be
+// compared as written (normToken): clock times, dates, durations,
+// addresses with a port and message ids are masked, keeping their form;
+// every other token holding a digit (a count, a status, an SW, a phone
+// number, a key or MAC computed from given inputs) stays as it is. In a
+// block marked random-hex (randomHex) hex values are random too. Spaces
+// are collapsed.
 func norm(s string, randomHex bool) string {
-	s = digitToken.ReplaceAllStringFunc(s, func(tok string) string {
-		switch {
-		case len(tok) < 6:
-			return "#"
-		case randomHex && allHex.MatchString(tok):
-			// A random value may come out without a letter.
-			return fmt.Sprintf("#hex%d", len(tok))
-		case !randomHex && hexToken.MatchString(tok):
-			return tok
-		}
-		return "#"
-	})
+	s = digitToken.ReplaceAllStringFunc(s, func(tok string) string { return normToken(tok, randomHex) })
 	return strings.Join(strings.Fields(s), " ")
+}
+
+var (
+	// timeToken is a clock time, a date or an address with a port
+	// (12:08:40.985, 2026-12-07T16:50:00Z, 127.0.0.1:41234): a ":"
+	// between digits, or a date.
+	timeToken = regexp.MustCompile(`[0-9]:[0-9]|^[0-9]{4}-[0-9]{2}-[0-9]{2}`)
+	// durationToken is a duration or a latency: a number with a
+	// fraction, or one with a unit of time (48.2, 3.1ms, 250µs, 1m30s).
+	durationToken = regexp.MustCompile(`^[0-9]+\.[0-9]+|^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`)
+	digitRun      = regexp.MustCompile(`[0-9]+`)
+)
+
+// minIDLen is the shortest decimal token taken for a message id (ids are
+// 16 digits by default), longer than any phone number (E.164: at most 15).
+const minIDLen = 16
+
+// normToken masks one token holding a digit if it is a value that changes
+// from run to run: a time, date, address:port or duration keeps its form,
+// its runs of digits becoming "#" (12:08:40.985 → #:#:#.#); a message id,
+// and in a random-hex block a hex value of 6 or more characters, becomes
+// "#hexN", N its length (a random value may come out without a letter).
+// Any other token is compared as written.
+func normToken(tok string, randomHex bool) string {
+	switch {
+	case timeToken.MatchString(tok) || durationToken.MatchString(tok):
+		return digitRun.ReplaceAllLiteralString(tok, "#")
+	case allHex.MatchString(tok) && (len(tok) >= minIDLen && !hexToken.MatchString(tok) || randomHex && len(tok) >= 6):
+		return fmt.Sprintf("#hex%d", len(tok))
+	}
+	return tok
 }
 
 // lineMatch reports whether a line matches a documented one, "…" in want
@@ -438,8 +461,8 @@ func wantRE(want string, anchored bool) *regexp.Regexp {
 }
 
 // matchOutput checks that each command's documented output appears in the
-// block's output, in order, tokens holding digits masked unless exact
-// (norm; randomHex masks hex tokens too). It returns the first documented
+// block's output, in order, what changes from run to run masked unless
+// exact (norm; randomHex masks hex tokens too). It returns the first documented
 // output not found.
 func matchOutput(wants [][]string, got string, exact, randomHex bool) (string, bool) {
 	if !exact {

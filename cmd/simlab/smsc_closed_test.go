@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/simlab-dev/simlab/internal/testlog"
 	"github.com/simlab-dev/simlab/simulator"
 	"github.com/simlab-dev/simlab/simulator/simtest"
 )
@@ -100,16 +101,16 @@ func TestLoadNoticesSMSCClosed(t *testing.T) {
 	}
 }
 
-// notifyWriter is a syncBuffer that signals each write.
+// notifyWriter is a testlog.Buffer that signals each write.
 type notifyWriter struct {
-	syncBuffer
+	testlog.Buffer
 	wrote chan struct{}
 }
 
 func newNotifyWriter() *notifyWriter { return &notifyWriter{wrote: make(chan struct{}, 1)} }
 
 func (w *notifyWriter) Write(p []byte) (int, error) {
-	n, err := w.syncBuffer.Write(p)
+	n, err := w.Buffer.Write(p)
 	select {
 	case w.wrote <- struct{}{}:
 	default:

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -109,12 +111,24 @@ const barrierPoll = 100 * time.Millisecond
 // last file (its polling, a network file system's caching). A file of a run
 // with another shard count fails it: the directory must be the run's own.
 //
+// While it waits a shard rewrites its file every barrierPoll with a beat
+// counter under the ready time, and it counts another shard only once it
+// has seen that shard's file change: the ready files of a run that died
+// before any shard passed (a crash, a cancelled job) never change, so a
+// re-run in the same directory is not started by them; each of its shards
+// overwrites its own. No clocks are compared, so the shards' clocks need
+// not agree for this. A file renamed over by its beat while it is read
+// (gone, or a stale NFS handle) is a shard not seen that poll, not an
+// error of the barrier.
+//
 // A shard that passes the barrier writes DIR/shard-I-of-N.started with the
-// run's start, and a shard arriving in a directory holding one is refused:
-// the ready files there are an earlier run's (a re-run in the same
-// directory), and taking them would start the new shards each on its own.
-// No shard of a run can pass before every shard of it wrote its ready file,
-// so a run never finds its own marker on arrival.
+// run's start; a shard of the run still waiting that finds it passes too,
+// with that start (the passing shard may have stopped rewriting its file
+// before the other saw it change). A shard arriving in a directory that
+// holds one is refused: that run already started, and its ready files
+// would start the new shards each on its own. No shard of a run can pass
+// before every shard of it wrote its ready file, so a run never finds its
+// own marker on arrival.
 func AwaitBarrier(ctx context.Context, dir string, s Shard, lead time.Duration) (time.Time, error) {
 	if err := s.check(); err != nil {
 		return time.Time{}, err
@@ -126,34 +140,81 @@ func AwaitBarrier(ctx context.Context, dir string, s Shard, lead time.Duration) 
 		return time.Time{}, err
 	}
 	name := filepath.Join(dir, fmt.Sprintf("shard-%d-of-%d.ready", s.Index, s.Count))
-	tmp := name + ".tmp"
-	if err := os.WriteFile(tmp, []byte(time.Now().UTC().Format(time.RFC3339Nano)+"\n"), 0o644); err != nil {
-		return time.Time{}, fmt.Errorf("%w: %v", ErrBarrier, err)
+	ready := time.Now().UTC().Format(time.RFC3339Nano)
+	beat := 0
+	announce := func() error {
+		beat++
+		tmp := name + ".tmp"
+		if err := os.WriteFile(tmp, fmt.Appendf(nil, "%s\n%d\n", ready, beat), 0o644); err != nil {
+			return fmt.Errorf("%w: %v", ErrBarrier, err)
+		}
+		if err := os.Rename(tmp, name); err != nil {
+			return fmt.Errorf("%w: %v", ErrBarrier, err)
+		}
+		return nil
 	}
-	if err := os.Rename(tmp, name); err != nil {
-		return time.Time{}, fmt.Errorf("%w: %v", ErrBarrier, err)
+	if err := announce(); err != nil {
+		return time.Time{}, err
 	}
 	tick := time.NewTicker(barrierPoll)
 	defer tick.Stop()
+	first := make(map[int]string, s.Count) // each other shard's file as first seen
+	live := make([]bool, s.Count)          // shards seen rewriting their file
+	live[s.Index] = true
+	marker := filepath.Join(dir, fmt.Sprintf("shard-%d-of-%d.started", s.Index, s.Count))
 	for {
-		latest, missing, err := readBarrier(dir, s.Count)
+		files, start, started, err := readBarrier(dir, s.Count)
 		if err != nil {
 			return time.Time{}, err
 		}
+		if started {
+			return start, writeStarted(marker, start)
+		}
+		var latest time.Time
+		var readErr error // of a ready file being replaced as it was read
+		missing := 0
+		for i, f := range files {
+			if f.err != nil {
+				readErr = f.err
+			}
+			switch {
+			case !f.ok:
+			case live[i]:
+			case first[i] == "":
+				first[i] = f.content
+			case first[i] != f.content:
+				live[i] = true
+			}
+			if !live[i] || !f.ok {
+				missing++
+			} else if f.ready.After(latest) {
+				latest = f.ready
+			}
+		}
 		if missing == 0 {
 			start := latest.Add(lead)
-			marker := filepath.Join(dir, fmt.Sprintf("shard-%d-of-%d.started", s.Index, s.Count))
-			if err := os.WriteFile(marker, []byte(start.UTC().Format(time.RFC3339Nano)+"\n"), 0o644); err != nil {
-				return time.Time{}, fmt.Errorf("%w: %v", ErrBarrier, err)
-			}
-			return start, nil
+			return start, writeStarted(marker, start)
 		}
 		select {
 		case <-ctx.Done():
+			if readErr != nil {
+				return time.Time{}, fmt.Errorf("%w: %d of %d shards never became ready in %s (%v): %w", ErrBarrier, missing, s.Count, dir, readErr, ctx.Err())
+			}
 			return time.Time{}, fmt.Errorf("%w: %d of %d shards never became ready in %s: %w", ErrBarrier, missing, s.Count, dir, ctx.Err())
 		case <-tick.C:
 		}
+		if err := announce(); err != nil {
+			return time.Time{}, err
+		}
 	}
+}
+
+// writeStarted writes a shard's marker of the run's start.
+func writeStarted(marker string, start time.Time) error {
+	if err := os.WriteFile(marker, []byte(start.UTC().Format(time.RFC3339Nano)+"\n"), 0o644); err != nil {
+		return fmt.Errorf("%w: %v", ErrBarrier, err)
+	}
+	return nil
 }
 
 // earlierRun fails when dir holds the marker of a run that already passed
@@ -164,8 +225,7 @@ func earlierRun(dir string) error {
 		return fmt.Errorf("%w: %v", ErrBarrier, err)
 	}
 	for _, e := range ents {
-		var i, n int
-		if _, err := fmt.Sscanf(e.Name(), "shard-%d-of-%d.started", &i, &n); err != nil || e.Name() != fmt.Sprintf("shard-%d-of-%d.started", i, n) {
+		if _, _, ext, ok := barrierName(e.Name()); !ok || ext != "started" {
 			continue
 		}
 		return fmt.Errorf("%w: %s is an earlier run's barrier (%s says it started): give each run a directory of its own, or empty this one first",
@@ -174,44 +234,82 @@ func earlierRun(dir string) error {
 	return nil
 }
 
-// readBarrier reads the ready files of dir: the latest ready time and how
-// many of the count shards have not written theirs.
-func readBarrier(dir string, count int) (latest time.Time, missing int, err error) {
+// barrierFile is what readBarrier found of one shard's ready file.
+type barrierFile struct {
+	ok      bool      // the file is there
+	ready   time.Time // its ready time (first line)
+	content string    // all of it, the beat counter included
+	err     error     // why it could not be read this poll (replaced)
+}
+
+// replaced reports whether err is the error of reading a file that was
+// renamed over meanwhile: gone (ENOENT) or, on NFS, a stale handle.
+func replaced(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ESTALE)
+}
+
+// barrierName parses the name of a barrier file, shard-I-of-N.ready or
+// shard-I-of-N.started; ok is false for any other name (a .tmp file).
+func barrierName(name string) (i, n int, ext string, ok bool) {
+	if _, err := fmt.Sscanf(name, "shard-%d-of-%d.%s", &i, &n, &ext); err != nil || name != fmt.Sprintf("shard-%d-of-%d.%s", i, n, ext) {
+		return 0, 0, "", false
+	}
+	return i, n, ext, ext == "ready" || ext == "started"
+}
+
+// readBarrier reads dir in one listing: the ready files by shard index of
+// count, and the start a shard of this run that passed the barrier wrote
+// in its marker, if one did (started).
+func readBarrier(dir string, count int) (files []barrierFile, start time.Time, started bool, err error) {
 	ents, err := os.ReadDir(dir)
 	if err != nil {
-		return time.Time{}, 0, fmt.Errorf("%w: %v", ErrBarrier, err)
+		return nil, time.Time{}, false, fmt.Errorf("%w: %v", ErrBarrier, err)
 	}
-	seen := make([]bool, count)
+	files = make([]barrierFile, count)
 	for _, e := range ents {
-		var i, n int
-		if _, err := fmt.Sscanf(e.Name(), "shard-%d-of-%d.ready", &i, &n); err != nil || e.Name() != fmt.Sprintf("shard-%d-of-%d.ready", i, n) {
+		i, n, ext, ok := barrierName(e.Name())
+		path := filepath.Join(dir, e.Name())
+		switch {
+		case !ok:
+			continue
+		case ext == "started":
+			if n != count || started {
+				continue
+			}
+			b, err := readLimited(path, 128)
+			if err != nil {
+				return nil, time.Time{}, false, fmt.Errorf("%w: %v", ErrBarrier, err)
+			}
+			// Unparsable while being written (os.WriteFile truncates
+			// first): the next poll.
+			if t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(string(b))); err == nil {
+				start, started = t, true
+			}
+			continue
+		case n != count:
+			return nil, time.Time{}, false, fmt.Errorf("%w: %s is a shard of a %d-shard run, this run has %d: give each run a directory of its own", ErrBarrier, path, n, count)
+		case i < 0 || i >= count:
 			continue
 		}
-		if n != count {
-			return time.Time{}, 0, fmt.Errorf("%w: %s is a shard of a %d-shard run, this run has %d: give each run a directory of its own", ErrBarrier, filepath.Join(dir, e.Name()), n, count)
-		}
-		if i < 0 || i >= count {
+		b, err := readLimited(path, 128)
+		if replaced(err) {
+			// Renamed over by its shard's beat between the listing and
+			// the read (a network file system answers ESTALE): not seen
+			// this poll.
+			files[i] = barrierFile{err: err}
 			continue
 		}
-		b, err := readLimited(filepath.Join(dir, e.Name()), 128)
 		if err != nil {
-			return time.Time{}, 0, fmt.Errorf("%w: %v", ErrBarrier, err)
+			return nil, time.Time{}, false, fmt.Errorf("%w: %v", ErrBarrier, err)
 		}
-		t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(string(b)))
+		line, _, _ := strings.Cut(string(b), "\n")
+		t, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(line))
 		if err != nil {
-			return time.Time{}, 0, fmt.Errorf("%w: %s: not a ready time: %v", ErrBarrier, filepath.Join(dir, e.Name()), err)
+			return nil, time.Time{}, false, fmt.Errorf("%w: %s: not a ready time: %v", ErrBarrier, path, err)
 		}
-		seen[i] = true
-		if t.After(latest) {
-			latest = t
-		}
+		files[i] = barrierFile{ok: true, ready: t, content: string(b)}
 	}
-	for _, ok := range seen {
-		if !ok {
-			missing++
-		}
-	}
-	return latest, missing, nil
+	return files, start, started, nil
 }
 
 // readLimited reads the file at path, refusing one longer than limit bytes.

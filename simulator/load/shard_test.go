@@ -311,7 +311,8 @@ func TestAwaitBarrier(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		r, err := time.Parse(time.RFC3339Nano, string(bytes.TrimSpace(b)))
+		line, _, _ := bytes.Cut(b, []byte("\n"))
+		r, err := time.Parse(time.RFC3339Nano, string(line))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -339,4 +340,160 @@ func TestAwaitBarrier(t *testing.T) {
 	if _, err := AwaitBarrier(ctx, t.TempDir(), Shard{0, 2}, 0); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled while alone: %v", err)
 	}
+}
+
+// TestAwaitBarrierAfterCrash: a run that died before any shard passed the
+// barrier left the ready files of shards 0 and 1 of 3. A re-run in the
+// same directory is not started by them: its shard 2 alone waits (and
+// gives up when its context ends, naming the shards missing), and once
+// all three are there they start together, on their own ready times: the
+// shard already waiting wakes when the others arrive. On the bubble's
+// clock (testing/synctest), so the polls take no time and "still
+// waiting" is a fact, not a guess.
+func TestAwaitBarrierAfterCrash(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		dir := t.TempDir()
+		const n = 3
+		crashed := time.Now().Add(-time.Hour).UTC()
+		for i, content := range []string{
+			crashed.Format(time.RFC3339Nano) + "\n",    // as simlab wrote it before beats
+			crashed.Format(time.RFC3339Nano) + "\n7\n", // a shard that waited 7 polls
+		} {
+			if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("shard-%d-of-%d.ready", i, n)), []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Alone with the dead run's files: 10 polls, and still waiting.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*barrierPoll)
+		_, err := AwaitBarrier(ctx, dir, Shard{2, n}, time.Second)
+		cancel()
+		if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "2 of 3 shards never became ready") {
+			t.Fatalf("shard 2 alone beside a dead run's ready files: %v, want it still waiting for 2 of 3", err)
+		}
+
+		rerun := time.Now()
+		starts := make([]time.Time, n)
+		var wg sync.WaitGroup
+		await := func(i int) {
+			wg.Go(func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				defer cancel()
+				s, err := AwaitBarrier(ctx, dir, Shard{i, n}, time.Second)
+				if err != nil {
+					t.Error(err)
+				}
+				starts[i] = s
+			})
+		}
+		// Shard 2 first: ten polls of the bubble's clock later it still
+		// waits; it passes once 0 and 1 are there.
+		await(2)
+		passed := make(chan struct{})
+		go func() { wg.Wait(); close(passed) }()
+		time.Sleep(10 * barrierPoll)
+		synctest.Wait()
+		select {
+		case <-passed:
+			t.Fatal("shard 2 passed before shards 0 and 1 of the re-run arrived")
+		default:
+		}
+		await(0)
+		await(1)
+		<-passed
+		for i, s := range starts {
+			if !s.Equal(starts[0]) || s.Before(rerun.Add(time.Second)) {
+				t.Errorf("shard %d starts %v, want %v for all, after the re-run began (%v) plus the lead", i, s, starts[0], rerun)
+			}
+		}
+	})
+}
+
+// TestAwaitBarrierFileReplaced: a ready file that is gone when read
+// (listed, then renamed over by its shard's beat; here a dangling
+// symlink, as ENOENT) is a shard not seen this poll, not the end of the
+// barrier: the shard waiting goes on, names the read error if its
+// context ends, and passes once the file can be read.
+func TestAwaitBarrierFileReplaced(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		dir := t.TempDir()
+		ready0 := filepath.Join(dir, "shard-0-of-2.ready")
+		if err := os.Symlink(filepath.Join(dir, "gone"), ready0); err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*barrierPoll)
+		_, err := AwaitBarrier(ctx, dir, Shard{1, 2}, time.Second)
+		cancel()
+		if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "1 of 2 shards never became ready") || !strings.Contains(err.Error(), ready0) {
+			t.Fatalf("shard 1 beside an unreadable ready file of shard 0: %v, want it waiting until its context ends, naming the file", err)
+		}
+
+		starts := make([]time.Time, 2)
+		var wg sync.WaitGroup
+		await := func(i int) {
+			wg.Go(func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				defer cancel()
+				s, err := AwaitBarrier(ctx, dir, Shard{i, 2}, time.Second)
+				if err != nil {
+					t.Error(err)
+				}
+				starts[i] = s
+			})
+		}
+		await(1)
+		synctest.Wait() // shard 1 polled, could not read shard 0's file, waits
+		if err := os.Remove(ready0); err != nil {
+			t.Fatal(err)
+		}
+		await(0)
+		wg.Wait()
+		if starts[0].IsZero() || !starts[0].Equal(starts[1]) {
+			t.Errorf("starts %v, want one start for both", starts)
+		}
+	})
+}
+
+// TestAwaitBarrierPassedByAnother: a shard that passed the barrier stops
+// rewriting its ready file, and may do so before a shard still waiting
+// saw that file change; the waiting shard then passes on the passed one's
+// marker, with the start written there, and leaves its own.
+func TestAwaitBarrierPassedByAnother(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		dir := t.TempDir()
+		ready := time.Now().UTC()
+		// Shard 0's last beat, as shard 1 will first (and only) see it.
+		if err := os.WriteFile(filepath.Join(dir, "shard-0-of-2.ready"), []byte(ready.Format(time.RFC3339Nano)+"\n9\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var got time.Time
+		done := make(chan error, 1)
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			var err error
+			got, err = AwaitBarrier(ctx, dir, Shard{1, 2}, time.Second)
+			done <- err
+		}()
+		time.Sleep(10 * barrierPoll)
+		synctest.Wait()
+		select {
+		case err := <-done:
+			t.Fatalf("shard 1 passed (%v) on a file it never saw change", err)
+		default:
+		}
+		start := ready.Add(time.Second)
+		if err := os.WriteFile(filepath.Join(dir, "shard-0-of-2.started"), []byte(start.Format(time.RFC3339Nano)+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := <-done; err != nil || !got.Equal(start) {
+			t.Fatalf("shard 1 after shard 0 passed: %v, %v; want %v", got, err, start)
+		}
+		b, err := os.ReadFile(filepath.Join(dir, "shard-1-of-2.started"))
+		if err != nil || strings.TrimSpace(string(b)) != start.Format(time.RFC3339Nano) {
+			t.Errorf("shard 1's marker: %q %v, want %v", b, err, start)
+		}
+	})
 }

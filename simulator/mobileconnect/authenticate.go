@@ -160,10 +160,11 @@ func (g *Gateway) runSIM(ctx context.Context, sess *session, ar *AuthRequest) *E
 		return newError(ErrAccessDenied, "the SIM achieved acr "+acr+", which was not asked for")
 	}
 	sess.acr = acr
-	sess.amr = []string{AMRSIMOK}
+	amr := AMRSIMOK
 	if acr == "3" {
-		sess.amr = []string{AMRSIMPIN}
+		amr = AMRSIMPIN
 	}
+	sess.amr = []string{amr}
 	sess.answer = res.Answer
 	return nil
 }

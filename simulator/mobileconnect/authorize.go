@@ -3,12 +3,14 @@ package mobileconnect
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"mime"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -147,7 +149,10 @@ func (g *Gateway) startLogin(cl *registered, ar *AuthRequest, msisdn string) (*l
 		g.st.end()
 		return old, nil
 	}
-	g.log.Debug("mc: login started", "client_id", cl.ID, "msisdn", msisdn, "acr_values", strings.Join(ar.ACR, " "))
+	if g.log.Enabled(context.Background(), slog.LevelDebug) {
+		// Checked first: the arguments cost allocations even unlogged.
+		g.log.Debug("mc: login started", "client_id", cl.ID, "msisdn", msisdn, "acr_values", strings.Join(ar.ACR, " "))
+	}
 	t := g.redirectTrace(ar, msisdn)
 	g.goCtx(func(ctx context.Context) {
 		sess, e := g.authenticate(withTrace(ctx, t), cl, &l.req, msisdn, l)
@@ -157,9 +162,8 @@ func (g *Gateway) startLogin(cl *registered, ar *AuthRequest, msisdn string) (*l
 			if err != nil {
 				e = newError(ErrServerError, "no code could be issued")
 			} else {
-				q := url.Values{"code": {code}, "state": {l.req.State}}
 				t.done(sess, nil)
-				loc = withQuery(l.req.RedirectURI, q)
+				loc = codeRedirect(l.req.RedirectURI, code, l.req.State)
 			}
 		}
 		if e != nil {
@@ -194,12 +198,24 @@ func (g *Gateway) showLogin(w http.ResponseWriter, r *http.Request, l *login, ho
 			select {
 			case <-l.done:
 			default:
+				var t *time.Timer
+				var timeout <-chan time.Time
+				if g.realAfter {
+					t = holdTimer(hold)
+					timeout = t.C
+				} else {
+					timeout = g.deps.After(hold)
+				}
 				select {
 				case <-l.done:
 				case <-l.otpAsked:
-				case <-g.deps.After(hold):
+				case <-timeout:
 				case <-r.Context().Done():
 				case <-g.ctx.Done():
+				}
+				if t != nil {
+					t.Stop()
+					holdTimers.Put(t)
 				}
 			}
 		}
@@ -227,6 +243,22 @@ func (g *Gateway) showLogin(w http.ResponseWriter, r *http.Request, l *login, ho
 	}
 	g.renderWait(w, self, l.req.ClientName, l.req.BindingMessage)
 }
+
+// holdTimer is a timer running for d, for a hold with the real clock
+// (Gateway.realAfter): one of holdTimers, stopped and put back when the
+// hold ends (since Go 1.23 a stopped timer delivers nothing stale and
+// Reset reuses it), which spares every held GET a new timer and channel.
+func holdTimer(d time.Duration) *time.Timer {
+	t, _ := holdTimers.Get().(*time.Timer)
+	if t == nil {
+		return time.NewTimer(d)
+	}
+	t.Reset(d)
+	return t
+}
+
+// holdTimers are the stopped timers holdTimer reuses.
+var holdTimers sync.Pool
 
 // urlSafe reports whether a query holds only unreserved characters,
 // percent escapes and the separators "&", "=" and "+".
@@ -319,7 +351,7 @@ func (g *Gateway) loginTTL() time.Duration {
 // redirect answers 302 to loc without a body: http.Redirect also writes a
 // small HTML page for GET requests, which no relying party reads.
 func redirect(w http.ResponseWriter, loc string) {
-	w.Header().Set("Location", loc)
+	w.Header()["Location"] = []string{loc} // canonical key: no Set
 	w.WriteHeader(http.StatusFound)
 }
 

@@ -118,15 +118,12 @@ type loginRequests struct {
 func buildLoginRequests(n int) []loginRequests {
 	out := make([]loginRequests, n)
 	for i := range out {
-		st, nonce := "s"+strconv.Itoa(i), "n"+strconv.Itoa(i)
-		q := url.Values{"client_id": {mobileconnect.DemoClientID}, "redirect_uri": {"http://127.0.0.1:9/callback"},
-			"response_type": {"code"}, "scope": {"openid mc_authn"}, "version": {"mc_di_r2_v2.3"}, "acr_values": {"3"},
-			"state": {st}, "nonce": {nonce}, "login_hint": {"MSISDN:" + strconv.Itoa(99901000000+i%100000)}}
-		u := "/mc/authorize?" + q.Encode()
+		u, nonce, _ := benchAuthorizeURL("/mc", "3", int64(i%100000), int64(i))
+		st := "s" + strconv.Itoa(i)
 		a1, _ := http.NewRequest(http.MethodGet, u, nil)
 		a2, _ := http.NewRequest(http.MethodGet, u, nil)
 		out[i] = loginRequests{state: st, nonce: nonce, authorize: a1, again: a2,
-			tokenForm: url.Values{"grant_type": {"authorization_code"}, "redirect_uri": {"http://127.0.0.1:9/callback"}}}
+			tokenForm: url.Values{"grant_type": {"authorization_code"}, "redirect_uri": {benchRedirect}}}
 	}
 	return out
 }

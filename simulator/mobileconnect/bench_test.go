@@ -30,6 +30,7 @@ import (
 
 	"github.com/simlab-dev/simlab/applet/authn"
 	"github.com/simlab-dev/simlab/internal/needs"
+	"github.com/simlab-dev/simlab/internal/testlog"
 	"github.com/simlab-dev/simlab/simulator/mobileconnect"
 	"github.com/simlab-dev/simlab/simulator/push"
 	"github.com/simlab-dev/simlab/simulator/simtest"
@@ -198,6 +199,32 @@ func BenchmarkLoA3Login(b *testing.B) { benchLogins(b, "full", "3") }
 // server, without the SIM challenge and without the relying party.
 func BenchmarkGatewayLoginHTTP(b *testing.B) { benchLogins(b, "replay", "3") }
 
+// benchRedirect is the benchmarks' relying party's redirect_uri.
+const benchRedirect = "http://127.0.0.1:9/callback"
+
+// benchAuthorizeURL is login i's authorize request to iss, as the
+// benchmarks' relying party sends it: Mobile Connect's code flow at acr
+// for number 99901000000+phone (login_hint MSISDN:…), state "s<i>", nonce
+// "n<i>". It returns the URL, the nonce and the login_hint.
+func benchAuthorizeURL(iss, acr string, phone, i int64) (u, nonce, hint string) {
+	nonce = "n" + strconv.FormatInt(i, 10)
+	hint = "MSISDN:" + strconv.FormatInt(99901000000+phone, 10)
+	q := url.Values{"client_id": {mobileconnect.DemoClientID}, "redirect_uri": {benchRedirect}, "response_type": {"code"},
+		"scope": {"openid mc_authn"}, "version": {"mc_di_r2_v2.3"}, "acr_values": {acr}, "state": {"s" + strconv.FormatInt(i, 10)},
+		"nonce": {nonce}, "login_hint": {hint}}
+	return iss + "/authorize?" + q.Encode(), nonce, hint
+}
+
+// benchRedeem redeems the code of the authorize redirect to loc at iss's
+// token endpoint as the demo client (postToken).
+func benchRedeem(hc *http.Client, iss, loc string) (idt, at string, err error) {
+	cb, err := url.Parse(loc)
+	if err != nil || cb.Query().Get("code") == "" {
+		return "", "", fmt.Errorf("no code: %s", loc)
+	}
+	return postToken(hc, iss+"/token", mobileconnect.DemoClientID, mobileconnect.DemoClientSecret, cb.Query().Get("code"), benchRedirect)
+}
+
 // benchGet GETs u and returns the status and the Location header.
 func benchGet(hc *http.Client, u string) (int, string, error) {
 	resp, err := hc.Get(u)
@@ -214,13 +241,13 @@ func benchGet(hc *http.Client, u string) (int, string, error) {
 // answers within the first GET's hold, else the waiting page and GET
 // again, held until the login ends: the redirect), POST /token.
 func benchLogins(b *testing.B, mode, acr string) {
-	iss, pid := startBenchServer(b, mode)
+	srv := startBenchServer(b, "TestMCBenchServer", "SIMLAB_MC_BENCH_SERVER="+mode, nil)
+	iss := srv.ready
 	hc := benchClient()
 	v, err := newRPVerifier(hc, iss, iss+"/jwks", mobileconnect.DemoClientID)
 	if err != nil {
 		b.Fatal(err)
 	}
-	const redirect = "http://127.0.0.1:9/callback"
 	get := func(u string) (int, string, error) { return benchGet(hc, u) }
 	base := int64(300000)
 	if mode == "replay" {
@@ -229,13 +256,7 @@ func benchLogins(b *testing.B, mode, acr string) {
 	var gets atomic.Int64
 	defer func() { b.ReportMetric(float64(gets.Load())/float64(b.N), "authorize-gets/login") }()
 	runParallel(b, func(i int64) error {
-		msisdn := strconv.FormatInt(99901000000+base+i%500000, 10)
-		state, nonce := "s"+strconv.FormatInt(i, 10), "n"+strconv.FormatInt(i, 10)
-		hint := "MSISDN:" + msisdn
-		q := url.Values{"client_id": {mobileconnect.DemoClientID}, "redirect_uri": {redirect}, "response_type": {"code"},
-			"scope": {"openid mc_authn"}, "version": {"mc_di_r2_v2.3"}, "acr_values": {acr}, "state": {state}, "nonce": {nonce},
-			"login_hint": {hint}}
-		u := iss + "/authorize?" + q.Encode()
+		u, nonce, hint := benchAuthorizeURL(iss, acr, base+i%500000, i)
 		st, loc, err := get(u)
 		gets.Add(1)
 		if err != nil || (st != 200 && st != 302) {
@@ -252,30 +273,42 @@ func benchLogins(b *testing.B, mode, acr string) {
 				return fmt.Errorf("authorize again: %d %v", st, err)
 			}
 		}
-		cb, _ := url.Parse(loc)
-		if cb.Query().Get("code") == "" {
-			return fmt.Errorf("no code: %s", loc)
-		}
-		idt, at, err := postToken(hc, iss+"/token", mobileconnect.DemoClientID, mobileconnect.DemoClientSecret, cb.Query().Get("code"), redirect)
+		idt, at, err := benchRedeem(hc, iss, loc)
 		if err != nil {
 			return err
 		}
 		return v.verify(idt, at, nonce, acr, hint)
-	}, pid)
+	}, srv.pid)
 }
 
-// startBenchServer runs this test binary as TestMCBenchServer in mode
-// ("full": simlab with gateway, SMSC and fleet; "replay": the gateway
-// alone, challenges replayed) and returns its issuer and its process id.
-func startBenchServer(b *testing.B, mode string) (iss string, pid int) {
-	args := []string{"-test.run", "^TestMCBenchServer$", "-test.v"}
+// benchChild is the benchmark's end of a server in a child process.
+type benchChild struct {
+	// ready is the child's READY line after "READY ": its issuer, then
+	// whatever else the child tells.
+	ready string
+	pid   int
+	// in is the child's standard input: it reads requests there, and
+	// ends when it closes (at the benchmark's end).
+	in io.Writer
+	// done is closed when the child's standard output ends.
+	done chan struct{}
+}
+
+// startBenchServer runs this test binary as the test named test (the
+// child: TestMCBenchServer, TestMCFloorServer) with env ("NAME=mode")
+// added to its environment, and waits for the "READY …" line it prints
+// once it serves. The lines it prints after READY go to onLine (nil:
+// dropped), one at a time. SIMLAB_MC_BENCH_SERVER_PROFILE names a file
+// for the child's CPU profile, written when it ends (docs/benchmarks.md
+// (v)).
+func startBenchServer(b *testing.B, test, env string, onLine func(string)) *benchChild {
+	args := []string{"-test.run", "^" + test + "$", "-test.v"}
 	if prof := os.Getenv("SIMLAB_MC_BENCH_SERVER_PROFILE"); prof != "" {
-		// The server's CPU profile, written when it ends (docs/benchmarks.md (v)).
 		args = append(args, "-test.cpuprofile", prof)
 	}
 	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), "SIMLAB_MC_BENCH_SERVER="+mode)
-	stderr := &syncBuffer{}
+	cmd.Env = append(os.Environ(), env)
+	stderr := &testlog.Buffer{}
 	cmd.Stderr = stderr
 	in, err := cmd.StdinPipe()
 	if err != nil {
@@ -291,20 +324,36 @@ func startBenchServer(b *testing.B, mode string) (iss string, pid int) {
 	b.Cleanup(func() {
 		in.Close() // the child ends when its standard input does
 		if err := cmd.Wait(); err != nil {
-			b.Logf("bench server: %v\n%s", err, stderr.String())
+			b.Logf("%s: %v\n%s", test, err, stderr.String())
 		}
 	})
-	br := bufio.NewReader(out)
-	for {
-		line, err := br.ReadString('\n')
-		if err != nil {
-			b.Fatalf("bench server: %v\n%s", err, stderr.String())
+	c := &benchChild{pid: cmd.Process.Pid, in: in, done: make(chan struct{})}
+	ready := make(chan string, 1)
+	go func() {
+		defer close(c.done)
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			line := sc.Text()
+			if ready != nil {
+				if r, ok := strings.CutPrefix(line, "READY "); ok {
+					ready <- r
+					ready = nil
+				}
+			} else if onLine != nil {
+				onLine(line)
+			}
 		}
-		if iss, ok := strings.CutPrefix(strings.TrimSpace(line), "READY "); ok {
-			go io.Copy(io.Discard, br)
-			return iss, cmd.Process.Pid
+		if ready != nil {
+			close(ready)
 		}
+		io.Copy(io.Discard, out) // a line too long for the scanner: the child must not block on it
+	}()
+	r, ok := <-ready
+	if !ok {
+		b.Fatalf("%s ended before READY\n%s", test, stderr.String())
 	}
+	c.ready = r
+	return c
 }
 
 // TestMCBenchServer is the child of benchLogins: skipped unless
@@ -353,22 +402,15 @@ func BenchmarkLoA3LoginInProcess(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	const redirect = "http://127.0.0.1:9/callback"
 	get := func(u string) (int, string, error) { return benchGet(hc, u) }
 	runParallel(b, func(i int64) error {
-		msisdn := strconv.FormatInt(99901000000+300000+i, 10)
-		state, nonce := "s"+strconv.FormatInt(i, 10), "n"+strconv.FormatInt(i, 10)
-		hint := "MSISDN:" + msisdn
-		q := url.Values{"client_id": {mobileconnect.DemoClientID}, "redirect_uri": {redirect}, "response_type": {"code"},
-			"scope": {"openid mc_authn"}, "version": {"mc_di_r2_v2.3"}, "acr_values": {"3"}, "state": {state}, "nonce": {nonce},
-			"login_hint": {hint}}
-		u := iss + "/authorize?" + q.Encode()
+		u, nonce, hint := benchAuthorizeURL(iss, "3", 300000+i, i)
 		st, loc, err := get(u)
 		if err != nil || (st != 200 && st != 302) {
 			return fmt.Errorf("authorize: %d %v", st, err)
 		}
 		if st == 200 {
-			if err := gw.AwaitLogin(context.Background(), mobileconnect.DemoClientID, state, nonce); err != nil {
+			if err := gw.AwaitLogin(context.Background(), mobileconnect.DemoClientID, "s"+strconv.FormatInt(i, 10), nonce); err != nil {
 				return err
 			}
 			st, loc, err = get(u)
@@ -376,11 +418,7 @@ func BenchmarkLoA3LoginInProcess(b *testing.B) {
 				return fmt.Errorf("authorize again: %d %v", st, err)
 			}
 		}
-		cb, _ := url.Parse(loc)
-		if cb.Query().Get("code") == "" {
-			return fmt.Errorf("no code: %s", loc)
-		}
-		idt, at, err := postToken(hc, iss+"/token", mobileconnect.DemoClientID, mobileconnect.DemoClientSecret, cb.Query().Get("code"), redirect)
+		idt, at, err := benchRedeem(hc, iss, loc)
 		if err != nil {
 			return err
 		}
@@ -441,7 +479,7 @@ func BenchmarkPeerOIDCProvider(b *testing.B) {
 	}
 	cmd := exec.Command(node, "peer.mjs")
 	cmd.Dir = "testdata/peer"
-	peerErr := &syncBuffer{}
+	peerErr := &testlog.Buffer{}
 	cmd.Stderr = peerErr
 	defer func() {
 		if b.Failed() {

@@ -1,11 +1,13 @@
 package mobileconnect
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -115,8 +117,64 @@ func withQuery(uri string, q url.Values) string {
 	return uri + sep + q.Encode()
 }
 
+// codeRedirect is the successful login's redirect: redirectURI with code
+// and state added, the same string as withQuery with url.Values{"code",
+// "state"} makes (keys in order, each value query-escaped), put together
+// without the map and its sorting.
+func codeRedirect(redirectURI, code, state string) string {
+	sep := "?"
+	if strings.Contains(redirectURI, "?") {
+		sep = "&"
+	}
+	return redirectURI + sep + "code=" + url.QueryEscape(code) + "&state=" + url.QueryEscape(state)
+}
+
+// writeJSON answers code with v as JSON (and a newline, as
+// json.Encoder writes it), encoded first into a pooled buffer so that the
+// answer carries its Content-Length and its body goes to net/http in one
+// Write: net/http then sends the header and the body in one write
+// system call, never chunked (it counts a body itself only up to 2,048
+// bytes, which a token answer with an RS256 id_token and displayed_data
+// comes near).
 func writeJSON(w http.ResponseWriter, code int, v any) {
-	w.Header()["Content-Type"] = hdrJSON
+	buf := getBuffer()
+	defer putBuffer(buf)
+	h := w.Header()
+	h["Content-Type"] = hdrJSON
+	if err := buf.enc.Encode(v); err != nil {
+		// What json.NewEncoder(w).Encode wrote for a value it cannot
+		// encode: nothing.
+		w.WriteHeader(code)
+		return
+	}
+	h["Content-Length"] = []string{strconv.Itoa(buf.Len())}
 	w.WriteHeader(code)
-	_ = json.NewEncoder(w).Encode(v)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// jsonBuffer is a buffer with a json.Encoder writing into it, kept in
+// bufferPool for answers, id_token payloads and JWS.
+type jsonBuffer struct {
+	bytes.Buffer
+	enc *json.Encoder
+}
+
+// bufferPool holds the jsonBuffers; one grown past maxPooledBuffer (an
+// odd answer) is left to the garbage collector rather than kept.
+var bufferPool = sync.Pool{New: func() any {
+	b := new(jsonBuffer)
+	b.enc = json.NewEncoder(&b.Buffer)
+	return b
+}}
+
+const maxPooledBuffer = 16 << 10
+
+func getBuffer() *jsonBuffer { return bufferPool.Get().(*jsonBuffer) }
+
+func putBuffer(b *jsonBuffer) {
+	if b.Cap() > maxPooledBuffer {
+		return
+	}
+	b.Reset()
+	bufferPool.Put(b)
 }

@@ -28,6 +28,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -120,6 +121,9 @@ type Gateway struct {
 	otpNums map[string]bool
 	// discoveryJSON is the discovery document, encoded once.
 	discoveryJSON []byte
+	// realAfter is true when Deps.After is time.After: an authorize hold
+	// then waits on a pooled timer (holdTimer) instead of a new one.
+	realAfter bool
 }
 
 // New builds a gateway. issuer is the issuer URL when cfg.Issuer is empty
@@ -151,13 +155,15 @@ func New(ctx context.Context, cfg Config, issuer string, d Deps) (*Gateway, erro
 	if d.Logger == nil {
 		d.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	if d.After == nil {
+	realAfter := d.After == nil
+	if realAfter {
 		d.After = time.After
 	}
 	if d.OnLogin != nil {
 		d.Challenger = tracedChallenger{d.Challenger}
 	}
-	g := &Gateway{cfg: cfg, issuer: strings.TrimRight(issuer, "/"), path: strings.TrimRight(u.Path, "/"), deps: d, log: d.Logger}
+	g := &Gateway{cfg: cfg, issuer: strings.TrimRight(issuer, "/"), path: strings.TrimRight(u.Path, "/"), deps: d, log: d.Logger,
+		realAfter: realAfter}
 	if d.Keystore == nil {
 		if cfg.Keystore != "" {
 			if d.Keystore, err = hsm.Open(ctx, cfg.Keystore); err != nil {
@@ -360,7 +366,9 @@ func (g *Gateway) handleJWKS(w http.ResponseWriter, r *http.Request) {
 
 // writeRawJSON writes an encoded JSON document, 200.
 func writeRawJSON(w http.ResponseWriter, b []byte) {
-	w.Header()["Content-Type"] = hdrJSON
+	h := w.Header()
+	h["Content-Type"] = hdrJSON
+	h["Content-Length"] = []string{strconv.Itoa(len(b))}
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(b)
 }

@@ -1,7 +1,6 @@
 package mobileconnect_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -9,38 +8,20 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
 
+	"github.com/simlab-dev/simlab/internal/testlog"
 	"github.com/simlab-dev/simlab/simulator"
 	"github.com/simlab-dev/simlab/simulator/mobileconnect"
 	"github.com/simlab-dev/simlab/simulator/simtest"
 )
 
-// syncBuffer is a log sink safe for concurrent writes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // server starts simlab with the gateway; mc changes its gateway config.
-func server(t *testing.T, mc func(*mobileconnect.Config)) (*simtest.Server, *syncBuffer) {
+func server(t *testing.T, mc func(*mobileconnect.Config)) (*simtest.Server, *testlog.Buffer) {
 	t.Helper()
 	return serverWith(t, func(c *simulator.Config) {
 		if mc != nil {
@@ -50,9 +31,9 @@ func server(t *testing.T, mc func(*mobileconnect.Config)) (*simtest.Server, *syn
 }
 
 // serverWith starts simlab with the gateway; opt changes its config.
-func serverWith(t *testing.T, opt func(*simulator.Config)) (*simtest.Server, *syncBuffer) {
+func serverWith(t *testing.T, opt func(*simulator.Config)) (*simtest.Server, *testlog.Buffer) {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &testlog.Buffer{}
 	s := simtest.NewServer(t, func(c *simulator.Config) {
 		c.Logger = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 		c.MobileConnect.Keystore = testKeystore(t)

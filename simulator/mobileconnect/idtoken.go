@@ -1,6 +1,7 @@
 package mobileconnect
 
 import (
+	"bytes"
 	"context"
 	"crypto"
 	"crypto/ecdsa"
@@ -22,7 +23,9 @@ import (
 // the login_hint as sent, prefix included (MOBILE-CONNECT.md §1.4).
 func HashLoginHint(hint string) string {
 	h := sum256(hint)
-	return hex.EncodeToString(h[:])
+	var enc [64]byte // hex on the stack: the string is the one allocation
+	hex.Encode(enc[:], h[:])
+	return string(enc[:])
 }
 
 // atHash is OpenID Connect Core §3.1.3.6's at_hash for ES256 and RS256:
@@ -37,9 +40,14 @@ func atHash(accessToken string) string {
 // self-delimiting BER-TLV. An RP splits them and checks the signature with
 // the upk claim as docs/applet-protocol.md says.
 func DTS(challenge []byte, resp *authn.Response) string {
-	b := append([]byte(nil), challenge...)
+	// The raw bytes in one buffer of their usual size (a LoA3 answer's
+	// are about 150 bytes), the base64url on the stack: two allocations,
+	// the buffer and the string, where growing and encoding made five.
+	var raw [256]byte
+	var enc [344]byte
+	b := append(raw[:0], challenge...)
 	b = authn.AppendResponse(b, resp)
-	return base64.RawURLEncoding.EncodeToString(b)
+	return string(base64.RawURLEncoding.AppendEncode(enc[:0], b))
 }
 
 // subject returns the session's sub: its PCR for the client.
@@ -70,6 +78,9 @@ type idClaims struct {
 	UPK           json.RawMessage `json:"upk,omitempty"`
 	Recipient     string          `json:"recipient,omitempty"`
 	CIBAAuthReqID string          `json:"urn:openid:params:jwt:claim:auth_req_id,omitempty"`
+	// dtsTime is what DTSTime points to, held here rather than in an
+	// allocation of its own.
+	dtsTime int64
 }
 
 // idTokenClaims builds the id_token of a session. accessToken may be
@@ -100,8 +111,8 @@ func (g *Gateway) idTokenClaims(ctx context.Context, sess *session, accessToken 
 	}
 	if a := sess.answer; a != nil {
 		c.DTS = DTS(a.Challenge, &a.Response)
-		t := int64(a.Response.DTSTime)
-		c.DTSTime = &t
+		c.dtsTime = int64(a.Response.DTSTime)
+		c.DTSTime = &c.dtsTime
 		if a.Public != nil {
 			c.UPK = ecJWK(a.Public)
 		}
@@ -149,13 +160,14 @@ type IssuedIDToken struct {
 // it also returns the token decoded: the payload already encoded for
 // signing, kept rather than encoded again.
 func (g *Gateway) sign(cl *registered, sess *session, claims *idClaims) (string, *IssuedIDToken, error) {
-	payload, err := json.Marshal(claims)
-	if err != nil {
-		return "", nil, err
-	}
+	// Written into a pooled buffer (the same bytes as json.Marshal,
+	// appendClaims), kept only when the login is traced.
+	buf := getBuffer()
+	defer putBuffer(buf)
+	payload := appendClaims(buf.AvailableBuffer(), claims)
 	var info *IssuedIDToken
 	if sess.trace != nil {
-		info = &IssuedIDToken{Claims: payload, Faults: sess.faults, Published: true}
+		info = &IssuedIDToken{Claims: bytes.Clone(payload), Faults: sess.faults, Published: true}
 	}
 	if out, faulty, err := g.signFaulty(sess, payload, info); faulty {
 		return out, info, err
@@ -178,7 +190,12 @@ func (g *Gateway) sign(cl *registered, sess *session, claims *idClaims) (string,
 // and openid-client do) re-encodes its header for every signature.
 func (sk *sigKey) signCompact(payload []byte) (string, error) {
 	enc := base64.RawURLEncoding
-	b := make([]byte, 0, len(sk.header)+1+enc.EncodedLen(len(payload))+1+enc.EncodedLen(256))
+	// Put together in a pooled buffer: the token's one allocation is the
+	// string returned.
+	buf := getBuffer()
+	defer putBuffer(buf)
+	buf.Grow(len(sk.header) + 1 + enc.EncodedLen(len(payload)) + 1 + enc.EncodedLen(512))
+	b := buf.AvailableBuffer()
 	b = append(b, sk.header...)
 	b = append(b, '.')
 	b = enc.AppendEncode(b, payload)

@@ -350,7 +350,8 @@ func (k *keyRing) pcr(ctx context.Context, clientID, msisdn string) (string, err
 	for i := 0; i < len(msisdn); i++ {
 		out = append(out, msisdn[i]^pad[i])
 	}
-	return base64.RawURLEncoding.EncodeToString(out), nil
+	var enc [64]byte // base64url of 48 bytes: the string is the one allocation
+	return string(base64.RawURLEncoding.AppendEncode(enc[:0], out)), nil
 }
 
 // resolvePCR returns the number behind a PCR issued to clientID.
@@ -434,13 +435,26 @@ func parseJWKS(s string) (*jose.JSONWebKeySet, error) {
 	return &set, nil
 }
 
-// randomToken returns n random bytes from r, base64url.
+// randomToken returns n random bytes from r, base64url. From crypto/rand
+// (the default Deps.Rand) the bytes are read into the stack: since Go
+// 1.24 rand.Read keeps its buffer from escaping, where a Read through
+// the io.Reader interface moves it to the heap; any other reader (a
+// test's seeded one) fills a heap buffer first.
 func randomToken(r io.Reader, n int) (string, error) {
-	b := make([]byte, n)
-	if _, err := io.ReadFull(r, b); err != nil {
-		return "", fmt.Errorf("mobileconnect: randomness: %w", err)
+	var buf [32]byte
+	if n > len(buf) || (r != rand.Reader && r != io.Reader(cryptoRand{})) {
+		b := make([]byte, n)
+		if _, err := io.ReadFull(r, b); err != nil {
+			return "", fmt.Errorf("mobileconnect: randomness: %w", err)
+		}
+		return base64.RawURLEncoding.EncodeToString(b), nil
 	}
-	return base64.RawURLEncoding.EncodeToString(b), nil
+	b := buf[:n]
+	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24)
+	// Encoded on the stack too: the string is the one allocation
+	// (EncodeToString makes two past 32 bytes).
+	var enc [43]byte // base64url of 32 bytes, unpadded
+	return string(base64.RawURLEncoding.AppendEncode(enc[:0], b)), nil
 }
 
 // tokenKey is what the gateway stores for a code or token: its SHA-256,

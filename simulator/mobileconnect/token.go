@@ -217,7 +217,8 @@ func (g *Gateway) issueTokens(ctx context.Context, cl *registered, sess *session
 	}
 	resp := &TokenResponse{AccessToken: at, TokenType: "Bearer", ExpiresIn: int(g.cfg.TokenTTL.Seconds()), IDToken: idt,
 		Scope: strings.Join(sess.scope, " "), issued: info}
-	keys := [][32]byte{tokenKey(at)}
+	var keyArr [2][32]byte // on the stack: family.add copies the keys
+	keys := append(keyArr[:0], tokenKey(at))
 	var rt string
 	if withRefresh {
 		if rt, err = randomToken(g.deps.Rand, 32); err != nil {

@@ -1,17 +1,16 @@
 package modem_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/simlab-dev/simlab/applet/uicc"
 	"github.com/simlab-dev/simlab/fixtures/cards"
 	"github.com/simlab-dev/simlab/hsm/soft"
+	"github.com/simlab-dev/simlab/internal/testlog"
 	"github.com/simlab-dev/simlab/simulator/atmodem"
 	"github.com/simlab-dev/simlab/simulator/modem"
 )
@@ -123,25 +122,6 @@ func iccidHex(iccid string) string {
 	return b.String()
 }
 
-// syncBuffer is a bytes.Buffer for a trace written from the modem's
-// goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestWireTraceMasksPINs: the driver's wire trace (simlab modem -v) and
 // the emulated modem's log (modem emulate -v) hold neither the PIN given
 // with +CPIN nor a VERIFY PIN block sent through +CSIM, yet still show the
@@ -150,13 +130,13 @@ func TestWireTraceMasksPINs(t *testing.T) {
 	t.Parallel()
 	ctx := testContext(t)
 	card := defaultUICC(t)
-	var emuLog syncBuffer
+	var emuLog testlog.Buffer
 	em, err := atmodem.New(atmodem.Config{Backend: atmodem.NewMemoryBackend(), Card: card, MSISDN: "+999001234567",
 		Log: func(format string, args ...any) { fmt.Fprintf(&emuLog, format+"\n", args...) }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var wire syncBuffer
+	var wire testlog.Buffer
 	m, err := modem.Open(ctx, servePTY(t, em), modem.Options{Trace: &wire})
 	if err != nil {
 		t.Fatal(err)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/simlab-dev/simlab/applet/authn"
+	"github.com/simlab-dev/simlab/internal/testlog"
 	"github.com/simlab-dev/simlab/simulator"
 	"github.com/simlab-dev/simlab/simulator/apiclient"
 	"github.com/simlab-dev/simlab/simulator/push"
@@ -23,33 +24,15 @@ import (
 	"github.com/simlab-dev/simlab/smsc/pdu"
 )
 
-// lockedBuffer is a log sink several goroutines write.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 const ciToken = "ci-token-0123456789abcdef"
 
 // sharedCIServer starts simlab as a CI service container runs it: SMPP
 // accounts configured (as they must be beyond loopback), an API token,
 // logs at debug level and a pcap trace kept for the secrets check; the
 // tests reach it as an external server (Connect), over HTTP and SMPP.
-func sharedCIServer(t *testing.T) (srv *simulator.Server, remote *simtest.Server, logs *lockedBuffer, pcap string) {
+func sharedCIServer(t *testing.T) (srv *simulator.Server, remote *simtest.Server, logs *testlog.Buffer, pcap string) {
 	t.Helper()
-	logs = &lockedBuffer{}
+	logs = &testlog.Buffer{}
 	pcap = filepath.Join(t.TempDir(), "trace.pcap")
 	srv, err := simulator.Start(simulator.Config{
 		SMPPAddr: "127.0.0.1:0", HTTPAddr: "127.0.0.1:0", APIToken: ciToken, PromptTimeout: 10 * time.Second,

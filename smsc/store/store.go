@@ -37,6 +37,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/simlab-dev/simlab/internal/groupcommit"
 	"github.com/simlab-dev/simlab/smsc"
 	bolt "go.etcd.io/bbolt"
 )
@@ -347,40 +348,11 @@ func (s *Store) Close() error {
 	return s.closeErr
 }
 
-// run is the committer: it gathers the queued ops into one transaction.
+// run is the committer: it gathers the queued ops into one transaction
+// (groupcommit.Run).
 func (s *Store) run() {
 	defer close(s.done)
-	batch := make([]*op, 0, s.opts.MaxBatch)
-	for {
-		batch = batch[:0]
-		select {
-		case o := <-s.ops:
-			batch = append(batch, o)
-		case <-s.quit:
-			// Drain what was queued before Close.
-			for {
-				select {
-				case o := <-s.ops:
-					batch = append(batch, o)
-				default:
-					if len(batch) > 0 {
-						s.finish(batch, s.commit(batch))
-					}
-					return
-				}
-			}
-		}
-	gather:
-		for len(batch) < s.opts.MaxBatch {
-			select {
-			case o := <-s.ops:
-				batch = append(batch, o)
-			default:
-				break gather
-			}
-		}
-		s.finish(batch, s.commit(batch))
-	}
+	groupcommit.Run(s.ops, s.quit, s.opts.MaxBatch, func(batch []*op) { s.finish(batch, s.commit(batch)) })
 }
 
 func (s *Store) finish(batch []*op, err error) {

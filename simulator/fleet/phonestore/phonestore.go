@@ -28,6 +28,7 @@ import (
 	bolt "go.etcd.io/bbolt"
 	berrors "go.etcd.io/bbolt/errors"
 
+	"github.com/simlab-dev/simlab/internal/groupcommit"
 	"github.com/simlab-dev/simlab/simulator/fleet"
 )
 
@@ -401,40 +402,12 @@ func (s *Store) Close() error {
 	return s.closeErr
 }
 
-// run is the committer: it gathers the queued ops into one transaction.
+// run is the committer: it gathers the queued ops into one transaction
+// (groupcommit.Run).
 func (s *Store) run(maxBatch int) {
 	defer close(s.done)
 	defer guard()()
-	batch := make([]*op, 0, maxBatch)
-	for {
-		batch = batch[:0]
-		select {
-		case o := <-s.ops:
-			batch = append(batch, o)
-		case <-s.quit:
-			for { // what was queued before Close
-				select {
-				case o := <-s.ops:
-					batch = append(batch, o)
-				default:
-					if len(batch) > 0 {
-						s.finish(batch, s.commit(batch))
-					}
-					return
-				}
-			}
-		}
-	gather:
-		for len(batch) < maxBatch {
-			select {
-			case o := <-s.ops:
-				batch = append(batch, o)
-			default:
-				break gather
-			}
-		}
-		s.finish(batch, s.commit(batch))
-	}
+	groupcommit.Run(s.ops, s.quit, maxBatch, func(batch []*op) { s.finish(batch, s.commit(batch)) })
 }
 
 // commit writes batch in one transaction.
