@@ -1,6 +1,7 @@
 package mobileconnect
 
 import (
+	"encoding/json"
 	"os"
 	"os/exec"
 	"runtime"
@@ -88,4 +89,77 @@ func TestHoldTimerAsyncChan(t *testing.T) {
 		}
 		releaseHoldTimer(next, false)
 	}
+}
+
+// TestPutBufferKeepsNoLargeBuffer: a buffer grown past maxPooledBuffer is
+// not put back (it is never handed out again), while a small one is.
+func TestPutBufferKeepsNoLargeBuffer(t *testing.T) {
+	small := false
+	for range 100 {
+		b := getBuffer()
+		b.Grow(4 * maxPooledBuffer)
+		putBuffer(b)
+		if again := getBuffer(); again == b {
+			t.Fatalf("a buffer of %d bytes went back into the pool", b.Cap())
+		}
+		s := getBuffer()
+		s.WriteString("{}")
+		putBuffer(s)
+		again := getBuffer()
+		if again == s {
+			small = true
+			if again.Len() != 0 {
+				t.Fatalf("a pooled buffer came back holding %q", again.Bytes())
+			}
+		}
+		putBuffer(again)
+	}
+	if !small {
+		t.Fatal("a small buffer was never handed out again")
+	}
+}
+
+// FuzzAppendClaims: a whole claim set made of any strings (invalid UTF-8
+// included, in every member and in displayed_data), any numbers and any
+// choice of omitted members is encoded as json.Marshal encodes it.
+func FuzzAppendClaims(f *testing.F) {
+	f.Add("iss|aud|azp|sub|3|SIM_PIN,OTP|jti|n|h|hh|RP|msg|ctx|dts|rcpt|ciba", int64(1733580000), int64(-1), int64(0), uint16(0xffff))
+	f.Add("<a>&|\u2028\u2029|\xff\xfe|\x00\x1f\x7f|\"\\|||||é€😀|", int64(-1<<63), int64(1<<63-1), int64(42), uint16(0))
+	f.Add("", int64(0), int64(0), int64(0), uint16(0x5555))
+	f.Fuzz(func(t *testing.T, s string, n1, n2, n3 int64, flags uint16) {
+		parts := strings.Split(s, "|")
+		part := func(i int) string {
+			if i < len(parts) {
+				return parts[i]
+			}
+			return ""
+		}
+		on := func(bit uint) bool { return flags&(1<<bit) != 0 }
+		c := idClaims{Iss: part(0), Aud: part(1), Azp: part(2), Sub: part(3), ACR: part(4),
+			AuthTime: n1, Iat: n2, Exp: n3, JTI: part(6), Nonce: part(7), AtHash: part(8), HashedHint: part(9),
+			DTS: part(13), Recipient: part(14), CIBAAuthReqID: part(15)}
+		switch {
+		case on(0):
+			c.AMR = strings.Split(part(5), ",")
+		case on(1):
+			c.AMR = []string{}
+		}
+		if on(2) {
+			c.DisplayedData = &displayedData{ClientName: part(10), BindingMessage: part(11), Context: part(12)}
+		}
+		if on(3) {
+			c.dtsTime = n1 ^ n3
+			c.DTSTime = &c.dtsTime
+		}
+		if on(4) {
+			c.UPK = json.RawMessage(`{"use":"sig","kty":"EC","crv":"P-256","alg":"ES256","x":"AQ","y":"Ag"}`)
+		}
+		want, err := json.Marshal(&c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendClaims(nil, &c); string(got) != string(want) {
+			t.Fatalf("\n got %s\nwant %s", got, want)
+		}
+	})
 }
