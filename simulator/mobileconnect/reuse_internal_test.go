@@ -1,6 +1,9 @@
 package mobileconnect
 
 import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -162,4 +165,28 @@ func FuzzAppendClaims(f *testing.F) {
 			t.Fatalf("\n got %s\nwant %s", got, want)
 		}
 	})
+}
+
+// TestAppendClaimsRealUPK: the upk ecJWK writes for real keys is what
+// appendClaims copies as it is, so the claim set is still json.Marshal's
+// (which compacts and escapes a RawMessage).
+func TestAppendClaimsRealUPK(t *testing.T) {
+	for range 20 {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := idClaims{Iss: "https://mc.example", Aud: "rp", Azp: "rp", Sub: "s", AMR: []string{AMRSIMPIN}, JTI: "j",
+			UPK: ecJWK(&k.PublicKey)}
+		if len(c.UPK) == 0 {
+			t.Fatal("no upk for a P-256 key")
+		}
+		want, err := json.Marshal(&c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := appendClaims(nil, &c); string(got) != string(want) {
+			t.Fatalf("\n got %s\nwant %s", got, want)
+		}
+	}
 }
