@@ -27,13 +27,20 @@ func TestHoldTimerFiresAfterReuse(t *testing.T) {
 			t.Fatalf("round %d: a reused hold timer never fired", i)
 		}
 		releaseHoldTimer(tm, true)
-		tm = holdTimer(time.Hour)
-		select {
-		case <-tm.C:
-			t.Fatalf("round %d: a reused hold timer fired at once", i)
-		default:
-		}
-		releaseHoldTimer(tm, false)
+		nextHoldWaits(t, i)
+	}
+}
+
+// nextHoldWaits fails when the next hold's timer (an hour) has a value
+// at once: a stale one of the timer's last use.
+func nextHoldWaits(t *testing.T, round int) {
+	t.Helper()
+	tm := holdTimer(time.Hour)
+	defer releaseHoldTimer(tm, false)
+	select {
+	case <-tm.C:
+		t.Fatalf("round %d: a reused hold timer fired at once", round)
+	default:
 	}
 }
 
@@ -84,13 +91,7 @@ func TestHoldTimerAsyncChan(t *testing.T) {
 			runtime.Gosched()
 		}
 		releaseHoldTimer(tm, false)
-		next := holdTimer(time.Hour)
-		select {
-		case <-next.C:
-			t.Fatalf("round %d: a hold timer delivered a stale value at once", i)
-		default:
-		}
-		releaseHoldTimer(next, false)
+		nextHoldWaits(t, i)
 	}
 }
 
