@@ -206,16 +206,17 @@ func (g *Gateway) showLogin(w http.ResponseWriter, r *http.Request, l *login, ho
 				} else {
 					timeout = g.deps.After(hold)
 				}
+				expired := false
 				select {
 				case <-l.done:
 				case <-l.otpAsked:
 				case <-timeout:
+					expired = true
 				case <-r.Context().Done():
 				case <-g.ctx.Done():
 				}
 				if t != nil {
-					t.Stop()
-					holdTimers.Put(t)
+					releaseHoldTimer(t, expired)
 				}
 			}
 		}
@@ -246,8 +247,8 @@ func (g *Gateway) showLogin(w http.ResponseWriter, r *http.Request, l *login, ho
 
 // holdTimer is a timer running for d, for a hold with the real clock
 // (Gateway.realAfter): one of holdTimers, stopped and put back when the
-// hold ends (since Go 1.23 a stopped timer delivers nothing stale and
-// Reset reuses it), which spares every held GET a new timer and channel.
+// hold ends (releaseHoldTimer), which spares every held GET a new timer
+// and channel.
 func holdTimer(d time.Duration) *time.Timer {
 	t, _ := holdTimers.Get().(*time.Timer)
 	if t == nil {
@@ -255,6 +256,19 @@ func holdTimer(d time.Duration) *time.Timer {
 	}
 	t.Reset(d)
 	return t
+}
+
+// releaseHoldTimer stops a hold's timer and puts it back in holdTimers
+// unless a value it sent may still wait in its channel: received says the
+// hold took the timer's value. Since Go 1.23 Stop drains a value sent and
+// not received (and reports true), but a binary run with
+// GODEBUG=asynctimerchan=1 has the buffered channels of before, where
+// such a value stays (Stop reports false) and would end the next hold
+// that reuses the timer at once; that timer is left to the collector.
+func releaseHoldTimer(t *time.Timer, received bool) {
+	if t.Stop() || received {
+		holdTimers.Put(t)
+	}
 }
 
 // holdTimers are the stopped timers holdTimer reuses.

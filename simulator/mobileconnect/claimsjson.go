@@ -8,7 +8,9 @@ import (
 // appendClaims appends the id_token claim set c as JSON: byte for byte
 // what json.Marshal makes of it (the members in the struct's order, the
 // same omitempty, strings escaped as encoding/json escapes them, HTML's
-// characters included), provided c.UPK is compact JSON, as ecJWK writes
+// characters included), provided c.UPK is compact JSON holding none of
+// '<', '>', '&', U+2028 and U+2029 (json.Marshal compacts a RawMessage
+// and escapes those in it; here it is copied as it is), as ecJWK writes
 // it. Written by hand because encoding/json's reflection over the
 // struct's nineteen fields cost about as much as the rest of the claims'
 // work together: 4.4-6.3 µs a claim set against 0.4-0.9 µs here
