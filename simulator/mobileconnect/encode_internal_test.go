@@ -12,9 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 )
 
 // randomText is a string of up to n characters drawn from ASCII, the
@@ -124,31 +122,6 @@ func TestCodeRedirect(t *testing.T) {
 			t.Fatalf("%q %q %q:\n got %s\nwant %s", uri, code, state, got, want)
 		}
 	}
-}
-
-// TestHoldTimerReused: a hold's timer put back is handed out again,
-// reset: it does not fire at once, and fires after its new duration.
-func TestHoldTimerReused(t *testing.T) {
-	var wg sync.WaitGroup
-	for range 4 {
-		wg.Go(func() {
-			for range 50 {
-				tm := holdTimer(time.Microsecond)
-				<-tm.C
-				tm.Stop()
-				holdTimers.Put(tm)
-				tm = holdTimer(time.Hour)
-				select {
-				case <-tm.C:
-					t.Error("a reused timer fired at once")
-				default:
-				}
-				tm.Stop()
-				holdTimers.Put(tm)
-			}
-		})
-	}
-	wg.Wait()
 }
 
 // TestRandomToken: from crypto/rand (the stack path) and from any other
