@@ -245,7 +245,7 @@ func newTemplate(p *Profile) *fsTemplate {
 	mf.add(t.ef(fidPL, 0x05, accAlways, accPIN1, efLanguages(langs, 4)))
 	mf.add(t.efRec(fidARRMF, 0x06, accAlways, accADM, arrRecLen, arr...))
 
-	usim := mf.add(&file{fid: fidADF, kind: kindADF, aid: p.USIMAID})
+	usim := mf.add(&file{fid: fidADF, kind: kindADF, aid: t.aid}) // the template's own copy: the profile's slice is the caller's
 	usim.add(t.ef(fidLI, 0x02, accAlways, accPIN1, efLanguages(langs, 4)))
 	usim.add(t.efRec(fidARR, 0x17, accAlways, accADM, arrRecLen, arr...))
 	t.imsi = usim.add(t.own(fidIMSI, kindTransparent, 0x07, accPIN1, accADM, imsiLen, 0))

@@ -148,3 +148,36 @@ func TestTemplateFits(t *testing.T) {
 		t.Errorf("%d templates kept, want %d", n, maxTemplates)
 	}
 }
+
+// TestTemplateKeepsAID: the shared tree's ADF_USIM keeps the AID it was
+// built with, not the slice of the profile that built it, so a caller that
+// reuses its profile's USIMAID buffer after New — against Profile's
+// read-only rule, which before the trees were shared cost only its own
+// card — changes no other card's USIM.
+func TestTemplateKeepsAID(t *testing.T) {
+	t.Parallel()
+	p := loadProfile(t, testProfile)
+	aid := bytes.Clone(p.USIMAID)
+	aid[len(aid)-1] ^= 0x01
+	q1, q2 := *p, *p
+	q1.USIMAID, q2.USIMAID = bytes.Clone(aid), bytes.Clone(aid)
+	a, err := New(&q1, Options{Clock: fixedClock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := New(&q2, Options{Clock: fixedClock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.fs != b.fs {
+		t.Fatal("profiles with one AID do not share a file tree")
+	}
+	clear(q1.USIMAID) // the caller reuses its buffer
+	sel := fmt.Sprintf("00A4040C%02X%X", len(aid), aid)
+	run(t, b, []step{{sel, "9000"}})
+	c, err := New(&q2, Options{Clock: fixedClock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	run(t, c, []step{{sel, "9000"}})
+}
