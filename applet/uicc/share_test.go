@@ -181,3 +181,49 @@ func TestTemplateKeepsAID(t *testing.T) {
 	}
 	run(t, c, []step{{sel, "9000"}})
 }
+
+// TestSharedConcurrent: cards of one parsed profile and of its copies,
+// made and used on many goroutines at once (run with -race), share their
+// trees — a copy with another SPN among them, and more variants than the
+// cache keeps — and each sees only its own writes.
+func TestSharedConcurrent(t *testing.T) {
+	t.Parallel()
+	p := loadProfile(t, testProfile)
+	t.Run("cards", func(t *testing.T) {
+		for i := range 32 {
+			t.Run(fmt.Sprint(i), func(t *testing.T) {
+				t.Parallel()
+				q, err := p.Subscriber(uint64(i))
+				if err != nil {
+					t.Fatal(err)
+				}
+				spn := "0173696D6C6162FF"
+				if i%3 == 2 { // SPNs "A".."I", then "A" again: more variants than maxTemplates, one twice
+					q.SPN = string(rune('A' + i/3%(maxTemplates+1)))
+					spn = fmt.Sprintf("01%02XFF", q.SPN[0])
+				}
+				c, err := New(q, Options{Clock: fixedClock})
+				if err != nil {
+					t.Fatal(err)
+				}
+				read(t, c, fplmnAsMade, smsAsMade, spn)
+				if i%2 == 0 {
+					write(t, c)
+					read(t, c, fplmnWrite, smsWrite, "014F5441FF")
+				} else {
+					read(t, c, fplmnAsMade, smsAsMade, spn)
+				}
+			})
+		}
+	})
+	for _, tm := range *p.fs.ts.Load() {
+		r := *p
+		r.SPN = tm.spn
+		pristine := newTemplate(&r)
+		for i := range tm.shared {
+			if !bytes.Equal(tm.shared[i], pristine.shared[i]) {
+				t.Errorf("template %q content %d is %X, want %X", tm.spn, i, tm.shared[i], pristine.shared[i])
+			}
+		}
+	}
+}
