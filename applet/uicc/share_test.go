@@ -3,6 +3,7 @@ package uicc
 import (
 	"bytes"
 	"fmt"
+	"reflect"
 	"testing"
 )
 
@@ -225,5 +226,48 @@ func TestSharedConcurrent(t *testing.T) {
 				t.Errorf("template %q content %d is %X, want %X", tm.spn, i, tm.shared[i], pristine.shared[i])
 			}
 		}
+	}
+}
+
+// TestTemplateKey: a copy of a parsed profile given any one field of
+// another profile (the "other" of TestFSDump) shows, through APDUs, the
+// same files as a card built without the cache, though a card of the
+// parsed profile built the cache's first tree: no field that changes the
+// shared contents is missing from the templates' key (fsTemplate.fits).
+func TestTemplateKey(t *testing.T) {
+	t.Parallel()
+	p := loadProfile(t, testProfile)
+	other := loadProfile(t, fsDumpProfiles["other"])
+	if _, err := New(p, Options{Clock: fixedClock}); err != nil {
+		t.Fatal(err)
+	}
+	pv, ov := reflect.ValueOf(p).Elem(), reflect.ValueOf(other).Elem()
+	changed := 0
+	for _, f := range reflect.VisibleFields(pv.Type()) {
+		if !f.IsExported() || reflect.DeepEqual(pv.FieldByIndex(f.Index).Interface(), ov.FieldByIndex(f.Index).Interface()) {
+			continue
+		}
+		changed++
+		t.Run(f.Name, func(t *testing.T) {
+			t.Parallel()
+			q := *p
+			reflect.ValueOf(&q).Elem().FieldByIndex(f.Index).Set(ov.FieldByIndex(f.Index))
+			fresh := q
+			fresh.fs = nil
+			mk := func(p *Profile) *Card {
+				t.Helper()
+				c, err := New(p, Options{Clock: fixedClock})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return c
+			}
+			if got, want := fsDump(t, mk(&q)), fsDump(t, mk(&fresh)); !bytes.Equal(got, want) {
+				t.Errorf("a copy with %s of another profile shows\n%s\nwant\n%s", f.Name, got, want)
+			}
+		})
+	}
+	if changed < 4 {
+		t.Fatalf("the profiles differ in %d fields, want at least the SPN, SMSC, languages and USIM AID", changed)
 	}
 }
