@@ -118,14 +118,7 @@ func TestTemplateFits(t *testing.T) {
 	p := loadProfile(t, testProfile)
 	q := *p
 	q.SPN = "OTA"
-	mk := func(p *Profile) *Card {
-		t.Helper()
-		c, err := New(p, Options{Clock: fixedClock})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return c
-	}
+	mk := func(p *Profile) *Card { return cardOf(t, p) }
 	c1, d1, c2, d2 := mk(&q), mk(p), mk(&q), mk(p)
 	if c1.fs == d1.fs {
 		t.Fatal("profiles with different SPNs share a file tree")
@@ -162,25 +155,14 @@ func TestTemplateKeepsAID(t *testing.T) {
 	aid[len(aid)-1] ^= 0x01
 	q1, q2 := *p, *p
 	q1.USIMAID, q2.USIMAID = bytes.Clone(aid), bytes.Clone(aid)
-	a, err := New(&q1, Options{Clock: fixedClock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, err := New(&q2, Options{Clock: fixedClock})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, b := cardOf(t, &q1), cardOf(t, &q2)
 	if a.fs != b.fs {
 		t.Fatal("profiles with one AID do not share a file tree")
 	}
 	clear(q1.USIMAID) // the caller reuses its buffer
 	sel := fmt.Sprintf("00A4040C%02X%X", len(aid), aid)
 	run(t, b, []step{{sel, "9000"}})
-	c, err := New(&q2, Options{Clock: fixedClock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	run(t, c, []step{{sel, "9000"}})
+	run(t, cardOf(t, &q2), []step{{sel, "9000"}})
 }
 
 // TestSharedConcurrent: cards of one parsed profile and of its copies,
@@ -203,10 +185,7 @@ func TestSharedConcurrent(t *testing.T) {
 					q.SPN = string(rune('A' + i/3%(maxTemplates+1)))
 					spn = fmt.Sprintf("01%02XFF", q.SPN[0])
 				}
-				c, err := New(q, Options{Clock: fixedClock})
-				if err != nil {
-					t.Fatal(err)
-				}
+				c := cardOf(t, q)
 				read(t, c, fplmnAsMade, smsAsMade, spn)
 				if i%2 == 0 {
 					write(t, c)
@@ -238,9 +217,7 @@ func TestTemplateKey(t *testing.T) {
 	t.Parallel()
 	p := loadProfile(t, testProfile)
 	other := loadProfile(t, fsDumpProfiles["other"])
-	if _, err := New(p, Options{Clock: fixedClock}); err != nil {
-		t.Fatal(err)
-	}
+	cardOf(t, p)
 	pv, ov := reflect.ValueOf(p).Elem(), reflect.ValueOf(other).Elem()
 	changed := 0
 	for _, f := range reflect.VisibleFields(pv.Type()) {
@@ -254,15 +231,7 @@ func TestTemplateKey(t *testing.T) {
 			reflect.ValueOf(&q).Elem().FieldByIndex(f.Index).Set(ov.FieldByIndex(f.Index))
 			fresh := q
 			fresh.fs = nil
-			mk := func(p *Profile) *Card {
-				t.Helper()
-				c, err := New(p, Options{Clock: fixedClock})
-				if err != nil {
-					t.Fatal(err)
-				}
-				return c
-			}
-			if got, want := fsDump(t, mk(&q)), fsDump(t, mk(&fresh)); !bytes.Equal(got, want) {
+			if got, want := fsDump(t, cardOf(t, &q)), fsDump(t, cardOf(t, &fresh)); !bytes.Equal(got, want) {
 				t.Errorf("a copy with %s of another profile shows\n%s\nwant\n%s", f.Name, got, want)
 			}
 		})
@@ -270,4 +239,14 @@ func TestTemplateKey(t *testing.T) {
 	if changed < 4 {
 		t.Fatalf("the profiles differ in %d fields, want at least the SPN, SMSC, languages and USIM AID", changed)
 	}
+}
+
+// cardOf is the card of p, with the tests' clock.
+func cardOf(t *testing.T, p *Profile) *Card {
+	t.Helper()
+	c, err := New(p, Options{Clock: fixedClock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
