@@ -301,7 +301,7 @@ type benchChild struct {
 // dropped), one at a time. SIMLAB_MC_BENCH_SERVER_PROFILE names a file
 // for the child's CPU profile, written when it ends (docs/benchmarks.md
 // (v)).
-func startBenchServer(b *testing.B, test, env string, onLine func(string)) *benchChild {
+func startBenchServer(b testing.TB, test, env string, onLine func(string)) *benchChild {
 	args := []string{"-test.run", "^" + test + "$", "-test.v"}
 	if prof := os.Getenv("SIMLAB_MC_BENCH_SERVER_PROFILE"); prof != "" {
 		args = append(args, "-test.cpuprofile", prof)
@@ -329,7 +329,9 @@ func startBenchServer(b *testing.B, test, env string, onLine func(string)) *benc
 	})
 	c := &benchChild{pid: cmd.Process.Pid, in: in, done: make(chan struct{})}
 	ready := make(chan string, 1)
-	go func() {
+	// The goroutine drops its own copy of ready once READY came: nil-ing
+	// the variable this function receives from would be a data race.
+	go func(ready chan<- string) {
 		defer close(c.done)
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
@@ -347,7 +349,7 @@ func startBenchServer(b *testing.B, test, env string, onLine func(string)) *benc
 			close(ready)
 		}
 		io.Copy(io.Discard, out) // a line too long for the scanner: the child must not block on it
-	}()
+	}(ready)
 	r, ok := <-ready
 	if !ok {
 		b.Fatalf("%s ended before READY\n%s", test, stderr.String())
