@@ -321,13 +321,16 @@ func startBenchServer(b testing.TB, test, env string, onLine func(string)) *benc
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}
+	c := &benchChild{pid: cmd.Process.Pid, in: in, done: make(chan struct{})}
 	b.Cleanup(func() {
 		in.Close() // the child ends when its standard input does
+		// Wait closes out: only once the goroutine below read it to its
+		// end, handing onLine the child's last lines, and ended.
+		<-c.done
 		if err := cmd.Wait(); err != nil {
 			b.Logf("%s: %v\n%s", test, err, stderr.String())
 		}
 	})
-	c := &benchChild{pid: cmd.Process.Pid, in: in, done: make(chan struct{})}
 	ready := make(chan string, 1)
 	// The goroutine drops its own copy of ready once READY came: nil-ing
 	// the variable this function receives from would be a data race.
