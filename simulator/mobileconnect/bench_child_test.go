@@ -1,6 +1,7 @@
 package mobileconnect_test
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -10,14 +11,14 @@ import (
 )
 
 // TestBenchChild is startBenchServer's child in TestStartBenchServer:
-// skipped unless SIMLAB_MC_BENCH_CHILD is set. It prints "READY here" and
-// a line, and once its standard input closes 2000 lines more, the last
-// "BYE".
+// skipped unless SIMLAB_MC_BENCH_CHILD is set. It prints "READY here
+// <its -test.timeout>" and a line, and once its standard input closes
+// 2000 lines more, the last "BYE".
 func TestBenchChild(t *testing.T) {
 	if os.Getenv("SIMLAB_MC_BENCH_CHILD") == "" {
 		t.Skip("TestStartBenchServer's child process (SIMLAB_MC_BENCH_CHILD)")
 	}
-	fmt.Println("READY here")
+	fmt.Println("READY here", flag.Lookup("test.timeout").Value)
 	fmt.Println("LINE 1")
 	io.Copy(io.Discard, os.Stdin)
 	for i := range 2000 {
@@ -27,9 +28,10 @@ func TestBenchChild(t *testing.T) {
 }
 
 // TestStartBenchServer: startBenchServer hands over the child's READY
-// line without a data race (run with -race), and its cleanup returns only
-// once the child's every later line reached onLine (those it prints as
-// it ends among them) and the goroutine reading them ended.
+// line without a data race (run with -race), gives the child this test
+// binary's -test.timeout, and its cleanup returns only once the child's
+// every later line reached onLine (those it prints as it ends among them)
+// and the goroutine reading them ended.
 func TestStartBenchServer(t *testing.T) {
 	var mu sync.Mutex
 	var lines []string
@@ -40,8 +42,9 @@ func TestStartBenchServer(t *testing.T) {
 			lines = append(lines, line)
 			mu.Unlock()
 		})
-		if c.ready != "here" {
-			t.Errorf("ready %q, want %q", c.ready, "here")
+		// The child times out as this process does.
+		if want := "here " + flag.Lookup("test.timeout").Value.String(); c.ready != want {
+			t.Errorf("ready %q, want %q", c.ready, want)
 		}
 	})
 	if c == nil {

@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -303,6 +304,12 @@ type benchChild struct {
 // (v)).
 func startBenchServer(b testing.TB, test, env string, onLine func(string)) *benchChild {
 	args := []string{"-test.run", "^" + test + "$", "-test.v"}
+	if f := flag.Lookup("test.timeout"); f != nil {
+		// The child's life bounded as this test binary's: a child stuck
+		// before READY (so before it reads its standard input) does not
+		// outlive the benchmark timing out, as it would with none.
+		args = append(args, "-test.timeout", f.Value.String())
+	}
 	if prof := os.Getenv("SIMLAB_MC_BENCH_SERVER_PROFILE"); prof != "" {
 		args = append(args, "-test.cpuprofile", prof)
 	}
