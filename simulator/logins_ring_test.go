@@ -71,6 +71,16 @@ func TestLoginLogRing(t *testing.T) {
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
+	// Nor past their steps' end, in the array they keep: login0's error
+	// step, its id_token with it, does not stay behind login3's one step
+	// (nor login1's behind login4's).
+	for _, r := range l.ring {
+		for j, s := range r.Steps[len(r.Steps):cap(r.Steps)] {
+			if s != (LoginStep{}) {
+				t.Errorf("%s: step %d past its %d steps holds %+v", r.ID, len(r.Steps)+j, len(r.Steps), s)
+			}
+		}
+	}
 	if len(l.byID) != 3 || l.byID["login0"] != nil || l.byID["login1"] != nil {
 		t.Errorf("index holds %d logins, login0 %v, login1 %v", len(l.byID), l.byID["login0"], l.byID["login1"])
 	}

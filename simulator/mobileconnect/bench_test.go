@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net"
@@ -301,8 +302,14 @@ type benchChild struct {
 // dropped), one at a time. SIMLAB_MC_BENCH_SERVER_PROFILE names a file
 // for the child's CPU profile, written when it ends (docs/benchmarks.md
 // (v)).
-func startBenchServer(b *testing.B, test, env string, onLine func(string)) *benchChild {
+func startBenchServer(b testing.TB, test, env string, onLine func(string)) *benchChild {
 	args := []string{"-test.run", "^" + test + "$", "-test.v"}
+	if f := flag.Lookup("test.timeout"); f != nil {
+		// The child's life bounded as this test binary's: a child stuck
+		// before READY (so before it reads its standard input) does not
+		// outlive the benchmark timing out, as it would with none.
+		args = append(args, "-test.timeout", f.Value.String())
+	}
 	if prof := os.Getenv("SIMLAB_MC_BENCH_SERVER_PROFILE"); prof != "" {
 		args = append(args, "-test.cpuprofile", prof)
 	}
@@ -321,15 +328,20 @@ func startBenchServer(b *testing.B, test, env string, onLine func(string)) *benc
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}
+	c := &benchChild{pid: cmd.Process.Pid, in: in, done: make(chan struct{})}
 	b.Cleanup(func() {
 		in.Close() // the child ends when its standard input does
+		// Wait closes out: only once the goroutine below read it to its
+		// end, handing onLine the child's last lines, and ended.
+		<-c.done
 		if err := cmd.Wait(); err != nil {
 			b.Logf("%s: %v\n%s", test, err, stderr.String())
 		}
 	})
-	c := &benchChild{pid: cmd.Process.Pid, in: in, done: make(chan struct{})}
 	ready := make(chan string, 1)
-	go func() {
+	// The goroutine drops its own copy of ready once READY came: nil-ing
+	// the variable this function receives from would be a data race.
+	go func(ready chan<- string) {
 		defer close(c.done)
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
@@ -347,7 +359,7 @@ func startBenchServer(b *testing.B, test, env string, onLine func(string)) *benc
 			close(ready)
 		}
 		io.Copy(io.Discard, out) // a line too long for the scanner: the child must not block on it
-	}()
+	}(ready)
 	r, ok := <-ready
 	if !ok {
 		b.Fatalf("%s ended before READY\n%s", test, stderr.String())
