@@ -26,10 +26,10 @@ import (
 	"syscall"
 	"testing"
 	"time"
-	"unsafe"
 
 	"golang.org/x/crypto/cryptobyte"
 	"golang.org/x/crypto/cryptobyte/asn1"
+	"golang.org/x/sys/unix"
 
 	"github.com/simlab-dev/simlab/hsm"
 	"github.com/simlab-dev/simlab/hsm/soft"
@@ -419,9 +419,8 @@ func newFloorSigner(sign bool) (*floorSigner, error) {
 
 // threadCPU is the calling thread's CPU time in nanoseconds.
 func threadCPU() int64 {
-	var ts syscall.Timespec
-	const clockThreadCPUTime = 3 // CLOCK_THREAD_CPUTIME_ID
-	syscall.RawSyscall(syscall.SYS_CLOCK_GETTIME, clockThreadCPUTime, uintptr(unsafe.Pointer(&ts)), 0)
+	var ts unix.Timespec
+	_ = unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts)
 	return ts.Nano()
 }
 
